@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages the station (run) or the test suite (test) needs.
+# As root it installs what is missing; otherwise it names what is missing and stops.
+set -euo pipefail
+what="${1:-test}"
+
+# Python venv and a compiler + PC/SC headers: pip builds pyscard (no Linux wheel).
+run_pkgs=(python3-venv gcc libpcsclite-dev pcscd
+          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
+          libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0)
+# The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL.
+test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 postgresql imagemagick)
+
+pkgs=("${run_pkgs[@]}")
+if [ "$what" = "test" ]; then pkgs+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "Missing system packages: ${missing[*]}" >&2
+  echo "Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "Installed system packages: ${missing[*]}"

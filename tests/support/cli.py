@@ -1,0 +1,55 @@
+"""Run the real command-line programs as subprocesses, as a technician or script would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def env_with_source(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("EKTP_STATION_HOME", None)
+    env.pop("EKTP_SERVER_HOME", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_station(
+    *args: str,
+    input: str | bytes | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``ektp-station ARGS`` (as ``python -m app``), text mode."""
+    if isinstance(input, bytes):
+        input = input.decode()
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env_with_source(env),
+        cwd=ROOT,
+    )
+
+
+def run_server(
+    *args: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``ektp-server ARGS`` (as ``python -m server``), text mode."""
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env_with_source(env),
+        cwd=ROOT,
+    )

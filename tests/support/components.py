@@ -1,0 +1,30 @@
+"""Real system components the tests need, and what to do when one is missing.
+
+Under ``CI=true`` a missing component fails the test: a skipped real-part test would hide
+a gap. On a developer machine it skips with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def missing(component: str, hint: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    message = f"{component} is not available ({hint})"
+    if IN_CI:
+        pytest.fail(message + " - CI must install it (scripts/system-deps.sh)", pytrace=False)
+    pytest.skip(message)
+
+
+def require_binary(name: str, package: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        missing(name, f"apt-get install {package}")
+        raise AssertionError("unreachable")
+    return path
