@@ -57,21 +57,15 @@ def error_text(code: str | None, detail: str = "") -> str:
 
 
 def _quality() -> dict[str, str]:
+    # The codes of app.capture.quality, in the order it reports them.
     return {
-        "no-face": tr("Wajah tidak terlihat."),
         "no_face": tr("Wajah tidak terlihat."),
-        "many-faces": tr("Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera."),
         "many_faces": tr("Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera."),
-        "too-small": tr("Wajah terlalu kecil: minta pemohon mendekat."),
         "face_too_small": tr("Wajah terlalu kecil: minta pemohon mendekat."),
-        "too-large": tr("Wajah terlalu besar: minta pemohon mundur sedikit."),
-        "face_too_large": tr("Wajah terlalu besar: minta pemohon mundur sedikit."),
-        "off-centre": tr("Wajah tidak di tengah."),
+        "face_too_close": tr("Wajah terlalu dekat: minta pemohon mundur sedikit."),
         "off_centre": tr("Wajah tidak di tengah."),
         "blurry": tr("Gambar buram: minta pemohon diam sejenak."),
-        "too-dark": tr("Terlalu gelap: tambah cahaya."),
         "too_dark": tr("Terlalu gelap: tambah cahaya."),
-        "too-bright": tr("Terlalu terang: kurangi cahaya."),
         "too_bright": tr("Terlalu terang: kurangi cahaya."),
     }
 
@@ -79,3 +73,47 @@ def _quality() -> dict[str, str]:
 def quality_text(code: str, fallback: str) -> str:
     """A photo-quality reason in the UI language; unknown codes show capture's own text."""
     return _quality().get(code, fallback)
+
+
+def _issues() -> dict[str, str]:
+    # Codes of app.domain.biodata / app.domain.nik issues.
+    return {
+        "required": tr("Wajib diisi."),
+        "type": tr("Isian tidak valid."),
+        "not_in_list": tr("Pilih salah satu dari daftar."),
+        "characters": tr("Berisi karakter yang tidak diperbolehkan."),
+        "length": tr("Panjang isian tidak sesuai."),
+        "date": tr("Tanggal ini tidak ada di kalender."),
+        "future": tr("Tanggal lahir di masa depan."),
+        "too_old": tr("Tanggal lahir lebih dari 130 tahun lalu."),
+        "unknown_region": tr("Kode wilayah tidak ada dalam daftar Kemendagri."),
+        "province": tr("Kode provinsi NIK (digit 1-2) tidak boleh 00."),
+        "regency": tr("Kode kabupaten NIK (digit 3-4) tidak boleh 00."),
+        "district": tr("Kode kecamatan NIK (digit 5-6) tidak boleh 00."),
+        "day": tr("Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71."),
+        "month": tr("Bulan lahir dalam NIK (digit 9-10) harus 01-12."),
+        "serial": tr("Nomor urut NIK (digit 13-16) tidak boleh 0000."),
+        "nik_region_unknown": tr("Kode wilayah NIK bukan kecamatan saat ini (tetap diterima)."),
+        "nik_birth_date_mismatch": tr("Tanggal lahir berbeda dengan yang tercantum di NIK."),
+        "nik_sex_mismatch": tr("Jenis kelamin berbeda dengan yang tercantum di NIK."),
+        "usia_16": tr("Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17."),
+        "under_age": tr("Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin)."),
+    }
+
+
+def _field_formats() -> dict[str, str]:
+    return {
+        "nik": tr("NIK harus 16 angka."),
+        "no_kk": tr("No. KK harus 16 angka."),
+        "tanggal_lahir": tr("Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12."),
+        "rt": tr("RT berupa angka 001 sampai 999."),
+        "rw": tr("RW berupa angka 001 sampai 999."),
+        "kode_wilayah": tr("Pilih kelurahan/desa dari hasil pencarian."),
+    }
+
+
+def issue_text(field: str, code: str, fallback: str) -> str:
+    """A biodata issue in the UI language (the domain's English message as the fallback)."""
+    if code == "format":
+        return _field_formats().get(field, fallback)
+    return _issues().get(code, fallback)

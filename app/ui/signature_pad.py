@@ -158,6 +158,6 @@ class SignaturePad(QWidget):
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        self.to_image().save(buffer, b"PNG")
+        self.to_image().save(buffer, "PNG")  # type: ignore[call-overload]  # runtime wants str
         buffer.close()
         return bytes(data.data())

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import tr
-from app.ui.messages import error_text, quality_text
+from app.ui.messages import error_text, issue_text, quality_text
 from app.ui.receipt import receipt_html, receipt_pdf
 from app.ui.services import (
     CardEvent,
@@ -275,9 +275,9 @@ class BiodataStep(QWidget):
         shown = set(FIELD_ORDER) if self.show_all else self.touched
         by_field: dict[str, tuple[str, str]] = {}
         for issue in checked.warnings:
-            by_field[issue.field] = ("warning", issue.message)
+            by_field[issue.field] = ("warning", issue_text(issue.field, issue.code, issue.message))
         for issue in checked.errors:
-            by_field[issue.field] = ("error", issue.message)
+            by_field[issue.field] = ("error", issue_text(issue.field, issue.code, issue.message))
         for name, note in self.notes.items():
             found = by_field.get(name)
             if found is None or name not in shown:
@@ -458,7 +458,7 @@ class PhotoStep(QWidget):
             return
         self._refused = ()
         self.photo = result
-        image = QImage.fromData(result.jpeg, b"JPG")
+        image = QImage.fromData(result.jpeg)
         self.still.setPixmap(
             QPixmap.fromImage(image).scaled(self.still.size(), Qt.AspectRatioMode.KeepAspectRatio)
         )
@@ -639,7 +639,7 @@ class ReviewStep(QWidget):
         )
         if photo is not None and photo.jpeg:
             self.photo.setPixmap(
-                QPixmap.fromImage(QImage.fromData(photo.jpeg, b"JPG")).scaled(
+                QPixmap.fromImage(QImage.fromData(photo.jpeg)).scaled(
                     self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio
                 )
             )
