@@ -405,16 +405,28 @@ class StationServices:
     def search_regions(
         self, query: str, within: str | None, limit: int = REGION_LIMIT
     ) -> list[Region]:
+        """Desa/kelurahan for the kode_wilayah field: a typed code; then, within the
+        station's kabupaten, desa whose name matches and the desa of matching kecamatan;
+        then matching desa anywhere."""
         found: list[Any] = []
+        seen: set[str] = set()
+
+        def add(items: list[Any]) -> None:
+            for r in items:
+                if r.level == 4 and r.code not in seen and len(found) < limit:
+                    found.append(r)
+                    seen.add(r.code)
+
+        code = regions.normalize_code(query)
+        exact = regions.get(code) if code else None
+        if exact is not None:
+            add([exact] if exact.level == 4 else regions.children(exact.code))
         if within:
-            found = regions.search(query, within=within, limit=limit)
+            add(regions.search(query, within=within, level=4, limit=limit))
+            for kec in regions.search(query, within=within, level=3, limit=3):
+                add(regions.children(kec.code))
         if len(found) < limit:
-            seen = {r.code for r in found}
-            for level in (3, 4):
-                for r in regions.search(query, level=level, limit=limit):
-                    if r.code not in seen and len(found) < limit:
-                        found.append(r)
-                        seen.add(r.code)
+            add(regions.search(query, level=4, limit=limit))
         return [Region(r.code, r.name, r.type, r.path) for r in found]
 
     def region_name(self, code: str) -> str:
