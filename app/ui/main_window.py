@@ -298,9 +298,10 @@ class MainWindow(QMainWindow):
         self._show_header()
         self.idle_timer.start()
         self.status_timer.start()
-        resume = self.recording if self.recording.has_draft() else self.home
-        self._switch(resume)
-        self.refresh_status()
+        if self.recording.has_draft():
+            self.show_recording()  # back to the draft after an idle lock
+        else:
+            self.show_home()
 
     def _set_nav_enabled(self, enabled: bool) -> None:
         self.toolbar.setVisible(enabled)

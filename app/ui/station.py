@@ -493,8 +493,11 @@ class StationServices:
 
         with mapped_errors():
             ident = self._identity()
-        if ident is None or not ident.server_url:
+        if ident is None:
             on_state(SyncState("not-provisioned"))
+            return None
+        if not ident.server_url:  # set up offline (`init`): packets leave by export only
+            on_state(SyncState("no-server"))
             return None
         outbox = Outbox(self.store)
         engine = SyncEngine(

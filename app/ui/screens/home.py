@@ -22,6 +22,7 @@ LIGHT_COLOURS = {
     "sending": "#1a73e8",
     "offline": "#d93025",
     "not-provisioned": "#9aa0a6",
+    "no-server": "#f29900",
 }
 
 
@@ -39,6 +40,8 @@ def sync_text(state: SyncState | None) -> str:
             since = state.since.astimezone().strftime("%H:%M")
             return tr("Luring sejak %1").replace("%1", since)
         return tr("Luring")
+    if state.state == "no-server":
+        return tr("Tanpa server: kirim antrian lewat ekspor")
     return tr("Stasiun belum didaftarkan")
 
 

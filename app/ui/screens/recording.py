@@ -792,6 +792,10 @@ class RecordingScreen(QWidget):
         layout.addWidget(self.message)
         layout.addLayout(nav)
 
+        # After the last field, Tab reaches "Lanjut" first; "Batal" comes last.
+        QWidget.setTabOrder(self.stack, self.next_button)
+        QWidget.setTabOrder(self.next_button, self.back_button)
+        QWidget.setTabOrder(self.back_button, self.cancel_button)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         self.cancel_button.clicked.connect(self.cancel)
@@ -846,8 +850,10 @@ class RecordingScreen(QWidget):
         self.retranslate()
         widget = self.stack.currentWidget()
         first = getattr(widget, "first_widget", None)
-        if first is not None:
-            first().setFocus()
+        target = first() if first is not None else None
+        if target is None or not target.isEnabled():
+            target = self.next_button
+        target.setFocus()
 
     def go_to(self, index: int) -> None:
         if self.sealing or self.step() == self.RECEIPT:
