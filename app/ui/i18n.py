@@ -23,6 +23,19 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
+_INSTALLED: list[QTranslator] = []
+
+
+def reset_language() -> None:
+    """Remove every installed translator (back to Bahasa Indonesia), e.g. between tests."""
+    app = QCoreApplication.instance()
+    while _INSTALLED:
+        translator = _INSTALLED.pop()
+        if app is not None:
+            app.removeTranslator(translator)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
+
+
 class LanguageError(RuntimeError):
     """The translation file for a language is missing or unreadable."""
 
@@ -43,6 +56,8 @@ class Language:
         assert app is not None
         if self._translator is not None:
             app.removeTranslator(self._translator)
+            if self._translator in _INSTALLED:
+                _INSTALLED.remove(self._translator)
             self._translator = None
         if code != SOURCE_LANGUAGE:
             translator = QTranslator(app)
@@ -50,6 +65,7 @@ class Language:
             if not translator.load(str(qm)):
                 raise LanguageError(f"cannot load {qm}")
             app.installTranslator(translator)
+            _INSTALLED.append(translator)
             self._translator = translator
         self.current = code
         # Qt posts LanguageChange to every widget; deliver it now so the switch is immediate.

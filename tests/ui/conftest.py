@@ -15,6 +15,15 @@ from app.ui.services import Operator
 from app.ui.station import DEMO_VIDEO, StationServices
 
 
+@pytest.fixture(autouse=True)
+def _source_language() -> Iterator[None]:
+    """Each test starts and ends in Bahasa Indonesia, whatever it switched to."""
+    yield
+    from app.ui.i18n import reset_language
+
+    reset_language()
+
+
 def show_active(qtbot, widget: QWidget) -> None:
     """Show a top-level widget and make it the active window, so focus and Tab work."""
     # Widgets of the previous test are deleted later; their deletion would deactivate ours.
