@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from app.commands import doctor, enroll, export, init, operator, settings, status
-from app.commands.context import UsageError
+from app.commands.context import UsageError, issue_line
 
 # One list: other areas add their subcommand modules here (provision, sync, ...).
 COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings]
@@ -84,7 +84,7 @@ def explain(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, UsageError | InvalidInput | OperatorError):
         return EXIT_USAGE, f"{exc.field}: {exc.message}"
     if isinstance(exc, InvalidBiodata):
-        parts = [f"{e.field}: {e.message}" for e in exc.errors] or [str(exc)]
+        parts = [issue_line(e) for e in exc.errors] or [str(exc)]
         return EXIT_USAGE, "; ".join(parts)
     if isinstance(exc, UnknownOperator):
         return EXIT_USAGE, f"operator: no active operator named {exc.username!r}"

@@ -268,7 +268,7 @@ def enroll(
             raise NotInitialized()
         require_active(session, request.operator)
     validation = _validate(request.biodata, today)
-    if not validation.ok:
+    if not validation.ok or validation.biodata is None:
         raise InvalidBiodata(validation)
     signature = request.signature_png
     if signature is not None:

@@ -71,3 +71,11 @@ def read_json_object(path: str, field: str, max_bytes: int = 64 * 1024) -> dict[
 def print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n")
     sys.stdout.flush()
+
+
+def issue_line(issue: object) -> str:
+    """``field: message`` for a FieldIssue; the domain's messages already start with the
+    field name, so it is not repeated."""
+    field = str(getattr(issue, "field", ""))
+    message = str(getattr(issue, "message", issue))
+    return message if message.startswith(field) else f"{field}: {message}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import open_home, read_file, read_json_object
+from app.commands.context import issue_line, open_home, read_file, read_json_object
 from app.enrollment import EnrollmentRequest, enroll
 
 # Above any real photo file; accept_photo applies the finer limits (pixels, decode).
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         )
     print(result.uuid, flush=True)
     for w in result.warnings:
-        print(f"warning: {w.field}: {w.message}", file=sys.stderr)
+        print(f"warning: {issue_line(w)}", file=sys.stderr)
     for flag in result.flags:
         print(f"flag: {flag}", file=sys.stderr)
     if result.mirror_warning:

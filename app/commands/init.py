@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def check_kecamatan(code: str) -> str:
     """The dotted level-3 code, or UsageError("kecamatan")."""
-    from app.domain import regions  # type: ignore[attr-defined]
+    from app.domain import regions
 
     dotted = regions.normalize_code(code)
     if dotted is None or dotted.count(".") != 2:
