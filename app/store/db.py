@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from app.store.errors import StorageError, known_errors
 
@@ -50,9 +50,17 @@ def apply_pragmas(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) ->
 
 
 def make_engine(db_path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
-    # NullPool: one short-lived connection per transaction, so no connection outlives a fork
-    # or a thread, and a closed store holds no file handles.
-    engine = create_engine(f"sqlite:///{db_path}", poolclass=NullPool)
+    # A small pool keeps connections (and the WAL) open between transactions: reopening per
+    # transaction would checkpoint and delete the WAL every time. The pool hands a connection
+    # to one thread at a time, so pysqlite's same-thread check can be off (the sync worker
+    # runs on its own thread).
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=4,
+        connect_args={"check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -116,7 +124,13 @@ def current_revision(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
-def open_store(home: Path, *, create: bool = True, upgrade: bool = True) -> Store:
+def open_store(
+    home: Path,
+    *,
+    create: bool = True,
+    upgrade: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> Store:
     """Open (and create, and migrate to head) the store under ``home``.
 
     Opening a current store is cheap and changes nothing. Raises StorageError for known
@@ -128,7 +142,7 @@ def open_store(home: Path, *, create: bool = True, upgrade: bool = True) -> Stor
             home.mkdir(parents=True, exist_ok=True)
         elif not (home / DB_NAME).exists():
             raise StorageError("io", f"no station database under {home}")
-        engine = make_engine(home / DB_NAME)
+        engine = make_engine(home / DB_NAME, busy_timeout_ms)
         try:
             if upgrade and current_revision(engine) != SCHEMA_HEAD:
                 from app.store.migrate import upgrade_to
