@@ -64,7 +64,7 @@ def test_disk_full_while_sealing(tmp_path: Path) -> None:
             after = enroll(store, _req(), today=TODAY)
             assert Outbox(store).counts()["sealed"] == len(sealed) + 1
             ident = st.identity()
-            for uuid, data in Outbox(store).iter_packets():
+            for _uuid, data in Outbox(store).iter_packets():
                 packet.verify(data, ident.signing_key.public_key())
             assert after.uuid not in sealed
             assert verify_chain(store).ok
