@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PACKET_SUFFIX = ".ektp"
-TEMP_PREFIX = ".tmp-"
+# Temp names start with a dot and end in .tmp: never mistaken for a packet (*.ektp).
+TEMP_SUFFIX = ".tmp"
 # Below this much free space the mirror is reported as nearly full.
 LOW_SPACE_BYTES = 50 * 1024 * 1024
 
@@ -41,7 +42,7 @@ def write_atomic(directory: Path, name: str, data: bytes) -> Path:
     Raises OSError; the temp file is removed on failure.
     """
     final = directory / name
-    tmp = directory / f"{TEMP_PREFIX}{os.getpid()}-{name}"
+    tmp = directory / f".{name}.{os.getpid()}{TEMP_SUFFIX}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         try:
@@ -112,7 +113,7 @@ def clean_temp_files(directory: Path) -> int:
     """Remove temp files a crash left behind (never complete packets)."""
     removed = 0
     if directory.is_dir():
-        for path in directory.glob(f"{TEMP_PREFIX}*"):
+        for path in directory.glob(f".*{TEMP_SUFFIX}"):
             path.unlink(missing_ok=True)
             removed += 1
     return removed
