@@ -70,6 +70,11 @@ class VideoLoop:
     ) -> None:
         import cv2
 
+        try:
+            from app.capture.quality import assess
+        except ImportError as exc:
+            raise ServiceError("no-camera", "app.capture is missing") from exc
+        self._assess = assess
         self._cv2 = cv2
         self.source = source
         self.on_frame = on_frame
@@ -87,8 +92,7 @@ class VideoLoop:
         return self
 
     def _run(self) -> None:
-        from app.capture.quality import assess
-
+        assess = self._assess
         is_file = isinstance(self.source, str)
         failures = 0
         try:

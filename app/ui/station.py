@@ -297,7 +297,7 @@ class StationServices:
             counts = outbox.counts()
             total = sum(n for status, n in counts.items() if status != "purged")
             directory.mkdir(parents=True, exist_ok=True)
-            entries = []
+            entries: list[dict[str, Any]] = []
             done = 0
             progress(0, total)
             for uuid, data in outbox.iter_packets():
@@ -310,7 +310,10 @@ class StationServices:
                 )
                 done += 1
                 progress(done, max(total, done))
-            doc = {"format": "ektp-export-1", "packets": sorted(entries, key=lambda e: e["uuid"])}
+            doc = {
+                "format": "ektp-export-1",
+                "packets": sorted(entries, key=lambda e: str(e["uuid"])),
+            }
             write_atomic(
                 directory, "manifest.json", json.dumps(doc, indent=1, sort_keys=True).encode()
             )

@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="406" />
+            <location filename="app/ui/main_window.py" line="407" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="407" />
+            <location filename="app/ui/main_window.py" line="408" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="408" />
+            <location filename="app/ui/main_window.py" line="409" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="409" />
+            <location filename="app/ui/main_window.py" line="410" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="410" />
+            <location filename="app/ui/main_window.py" line="411" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="411" />
+            <location filename="app/ui/main_window.py" line="412" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="412" />
+            <location filename="app/ui/main_window.py" line="413" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="413" />
+            <location filename="app/ui/main_window.py" line="414" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="387" />
+            <location filename="app/ui/main_window.py" line="388" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="453" />
+            <location filename="app/ui/main_window.py" line="454" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="454" />
+            <location filename="app/ui/main_window.py" line="455" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="455" />
+            <location filename="app/ui/main_window.py" line="456" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="395" />
+            <location filename="app/ui/main_window.py" line="396" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="398" />
+            <location filename="app/ui/main_window.py" line="399" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="390" />
+            <location filename="app/ui/main_window.py" line="391" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -424,117 +424,122 @@
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="30" />
+            <location filename="app/ui/screens/home.py" line="31" />
             <source>Sinkronisasi belum berjalan</source>
             <translation>Sync not running yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="41" />
+            <location filename="app/ui/screens/home.py" line="42" />
             <source>Luring</source>
             <translation>Offline</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="32" />
+            <location filename="app/ui/screens/home.py" line="44" />
+            <source>Tanpa server: kirim antrian lewat ekspor</source>
+            <translation>No server: send the queue by export</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="33" />
             <source>Daring: semua rekaman terkirim</source>
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="32" />
+            <location filename="app/ui/screens/home.py" line="33" />
             <source>Daring</source>
             <translation>Online</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="200" />
+            <location filename="app/ui/screens/home.py" line="203" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="201" />
+            <location filename="app/ui/screens/home.py" line="204" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="202" />
+            <location filename="app/ui/screens/home.py" line="205" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="203" />
+            <location filename="app/ui/screens/home.py" line="206" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="207" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="205" />
+            <location filename="app/ui/screens/home.py" line="208" />
             <source>Cermin:</source>
             <translation>Mirror:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="206" />
+            <location filename="app/ui/screens/home.py" line="209" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="207" />
+            <location filename="app/ui/screens/home.py" line="210" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="208" />
+            <location filename="app/ui/screens/home.py" line="211" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="157" />
+            <location filename="app/ui/screens/home.py" line="160" />
             <source>Tidak ada direktori cermin</source>
             <translation>No mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="194" />
+            <location filename="app/ui/screens/home.py" line="197" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="40" />
+            <location filename="app/ui/screens/home.py" line="41" />
             <source>Luring sejak %1</source>
             <translation>Offline since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="155" />
+            <location filename="app/ui/screens/home.py" line="158" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="166" />
+            <location filename="app/ui/screens/home.py" line="169" />
             <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
             <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="35" />
+            <location filename="app/ui/screens/home.py" line="36" />
             <source>Mengirim %1 dari %2</source>
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="174" />
+            <location filename="app/ui/screens/home.py" line="177" />
             <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
             <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="159" />
+            <location filename="app/ui/screens/home.py" line="162" />
             <source>Cermin siap: %1</source>
             <translation>Mirror ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="162" />
+            <location filename="app/ui/screens/home.py" line="165" />
             <source>Cermin TIDAK dapat ditulis: %1</source>
             <translation>Mirror CANNOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="189" />
+            <location filename="app/ui/screens/home.py" line="192" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
@@ -774,37 +779,37 @@
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="974" />
+            <location filename="app/ui/screens/recording.py" line="980" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="975" />
+            <location filename="app/ui/screens/recording.py" line="981" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="976" />
+            <location filename="app/ui/screens/recording.py" line="982" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="977" />
+            <location filename="app/ui/screens/recording.py" line="983" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="978" />
+            <location filename="app/ui/screens/recording.py" line="984" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="982" />
+            <location filename="app/ui/screens/recording.py" line="988" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="992" />
+            <location filename="app/ui/screens/recording.py" line="998" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
@@ -814,17 +819,17 @@
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="901" />
+            <location filename="app/ui/screens/recording.py" line="907" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="993" />
+            <location filename="app/ui/screens/recording.py" line="999" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="993" />
+            <location filename="app/ui/screens/recording.py" line="999" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -854,12 +859,12 @@
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="996" />
+            <location filename="app/ui/screens/recording.py" line="1002" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="996" />
+            <location filename="app/ui/screens/recording.py" line="1002" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
@@ -889,17 +894,17 @@
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="990" />
+            <location filename="app/ui/screens/recording.py" line="996" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1001" />
+            <location filename="app/ui/screens/recording.py" line="1007" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1003" />
+            <location filename="app/ui/screens/recording.py" line="1009" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
@@ -909,12 +914,12 @@
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="880" />
+            <location filename="app/ui/screens/recording.py" line="886" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="884" />
+            <location filename="app/ui/screens/recording.py" line="890" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>

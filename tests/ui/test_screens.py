@@ -54,7 +54,7 @@ def test_wrong_password_then_right(qtbot, offline_kit: Kit):
     assert window.stack.currentWidget() is window.home
     assert not window.act_technician.isEnabled()
     # Offline set-up: the light says packets leave by export.
-    assert "ekspor" in window.light.text()
+    qtbot.waitUntil(lambda: "ekspor" in window.light.text(), timeout=10000)
 
 
 def test_card_and_pin_sign_in_form(qtbot, offline_kit: Kit):
