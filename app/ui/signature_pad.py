@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QSize, Qt, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -146,10 +146,28 @@ class SignaturePad(QWidget):
         self._paint(painter)
         painter.end()
 
-    def to_image(self) -> QImage:
-        image = QImage(self.size(), QImage.Format.Format_Grayscale8)
+    def bounds(self, margin: int = 12) -> QRect:
+        """The strokes' bounding box plus a margin, within the pad."""
+        points = [p for stroke in self._strokes for p in stroke]
+        if not points:
+            return self.rect()
+        xs = [p.x() for p in points]
+        ys = [p.y() for p in points]
+        box = QRect(
+            int(min(xs)) - margin,
+            int(min(ys)) - margin,
+            int(max(xs) - min(xs)) + 2 * margin,
+            int(max(ys) - min(ys)) + 2 * margin,
+        )
+        return box.intersected(self.rect())
+
+    def to_image(self, crop: bool = True) -> QImage:
+        """Black strokes on white; cropped to the signature (what the card prints)."""
+        area = self.bounds() if crop else self.rect()
+        image = QImage(area.size(), QImage.Format.Format_Grayscale8)
         image.fill(QColor("white"))
         painter = QPainter(image)
+        painter.translate(-area.x(), -area.y())
         self._paint(painter)
         painter.end()
         return image

@@ -509,27 +509,37 @@ class StationServices:
             station_id=ident.station_id,
             signing_key=ident.signing_key,
         )
-        progress = {"sent": 0}
+        # The worker reports states (online/sending/offline/error) and, separately, progress
+        # (records left, uploaded in this drain); the light needs both in one value.
+        current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
 
         def pending() -> tuple[int, int]:
             p = outbox.pending()
             return p.count, p.bytes
 
-        def state_cb(s: Any) -> None:
-            since = datetime.fromtimestamp(s.since, UTC) if s.since else None
-            left = s.records_left or 0
-            if s.state == "sending":
-                total = progress["sent"] + left
-                on_state(SyncState("sending", since, progress["sent"], total, s.error))
+        def emit(left: int) -> None:
+            state = current["state"]
+            if state is None:
+                return  # no contact yet: nothing true to say
+            if state == "sending":
+                sent = current["sent"]
+                on_state(SyncState("sending", current["since"], sent, sent + left))
             else:
-                if s.state != "sending":
-                    progress["sent"] = 0
-                name = {"error": "offline", "stopped": "offline"}.get(s.state, s.state)
-                on_state(SyncState(name, since, 0, left, s.error))
+                on_state(SyncState(state, current["since"], 0, left, current["error"]))
+
+        def state_cb(s: Any) -> None:
+            if s.state == "stopped":
+                return
+            current["state"] = {"error": "offline"}.get(s.state, s.state)
+            current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
+            current["error"] = s.error
+            if s.state != "sending":
+                current["sent"] = 0
+            emit(s.records_left or 0)
 
         def progress_cb(p: Any) -> None:
-            progress["sent"] = p.uploaded
-            on_state(SyncState("sending", None, p.uploaded, p.uploaded + p.records_left))
+            current["sent"] = p.uploaded
+            emit(p.records_left)
 
         worker = SyncWorker(
             engine,
