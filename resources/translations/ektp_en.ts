@@ -924,227 +924,242 @@
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="207" />
+            <location filename="app/ui/screens/signin.py" line="208" />
             <source>Masuk</source>
             <translation>Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="214" />
+            <location filename="app/ui/screens/signin.py" line="215" />
             <source>&amp;Nama pengguna</source>
             <translation>&amp;Username</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="215" />
+            <location filename="app/ui/screens/signin.py" line="216" />
             <source>&amp;Kata sandi</source>
             <translation>&amp;Password</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="216" />
+            <location filename="app/ui/screens/signin.py" line="217" />
             <source>&amp;Masuk</source>
             <translation>&amp;Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="217" />
+            <location filename="app/ui/screens/signin.py" line="218" />
             <source>P&amp;IN</source>
             <translation>P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="218" />
+            <location filename="app/ui/screens/signin.py" line="219" />
             <source>Masuk dengan &amp;kartu</source>
             <translation>Sign in with &amp;card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="141" />
+            <location filename="app/ui/screens/signin.py" line="142" />
             <source>Atau tempelkan kartu operator pada pembaca, lalu ketik PIN.</source>
             <translation>Or place the operator card on the reader, then type the PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="210" />
+            <location filename="app/ui/screens/signin.py" line="211" />
             <source>Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.</source>
             <translation>The screen was locked after a period of inactivity. Sign in again to continue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="213" />
+            <location filename="app/ui/screens/signin.py" line="214" />
             <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
             <translation>e-KTP recording station. Sign in with an operator account.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="137" />
+            <location filename="app/ui/screens/signin.py" line="138" />
             <source>Kartu operator terbaca: %1</source>
             <translation>Operator card read: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="222" />
+            <location filename="app/ui/screens/signin.py" line="223" />
             <source>Mode demo: masuk sebagai %1 dengan kata sandi %2</source>
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="282" />
+            <location filename="app/ui/screens/technician.py" line="306" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="293" />
+            <location filename="app/ui/screens/technician.py" line="317" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="319" />
+            <location filename="app/ui/screens/technician.py" line="343" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="343" />
+            <location filename="app/ui/screens/technician.py" line="369" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="395" />
+            <location filename="app/ui/screens/technician.py" line="421" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="396" />
+            <location filename="app/ui/screens/technician.py" line="422" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="397" />
+            <location filename="app/ui/screens/technician.py" line="423" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="398" />
+            <location filename="app/ui/screens/technician.py" line="424" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="399" />
+            <location filename="app/ui/screens/technician.py" line="425" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="400" />
+            <location filename="app/ui/screens/technician.py" line="426" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="401" />
+            <location filename="app/ui/screens/technician.py" line="427" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="403" />
+            <location filename="app/ui/screens/technician.py" line="429" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="404" />
+            <location filename="app/ui/screens/technician.py" line="430" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="405" />
+            <location filename="app/ui/screens/technician.py" line="431" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="408" />
+            <location filename="app/ui/screens/technician.py" line="434" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="409" />
+            <location filename="app/ui/screens/technician.py" line="435" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="410" />
+            <location filename="app/ui/screens/technician.py" line="436" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="411" />
+            <location filename="app/ui/screens/technician.py" line="437" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="412" />
+            <location filename="app/ui/screens/technician.py" line="438" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="413" />
+            <location filename="app/ui/screens/technician.py" line="439" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="414" />
+            <location filename="app/ui/screens/technician.py" line="440" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="415" />
+            <location filename="app/ui/screens/technician.py" line="441" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="416" />
+            <location filename="app/ui/screens/technician.py" line="442" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="417" />
+            <location filename="app/ui/screens/technician.py" line="443" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="418" />
+            <location filename="app/ui/screens/technician.py" line="444" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="407" />
+            <location filename="app/ui/screens/technician.py" line="235" />
+            <source>Stasiun ini belum terdaftar di server.</source>
+            <translation>This station is not registered with a server yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="433" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="381" />
+            <location filename="app/ui/screens/technician.py" line="407" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="245" />
+            <location filename="app/ui/screens/technician.py" line="269" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="356" />
+            <location filename="app/ui/screens/technician.py" line="382" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="261" />
+            <location filename="app/ui/screens/technician.py" line="244" />
+            <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
+            <translation>Set up offline as %1 (no server address)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="285" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="330" />
+            <location filename="app/ui/screens/technician.py" line="356" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="299" />
+            <location filename="app/ui/screens/technician.py" line="323" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="356" />
+            <location filename="app/ui/screens/technician.py" line="382" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="253" />
+            <location filename="app/ui/screens/technician.py" line="238" />
+            <source>Terdaftar sebagai %1 di %2</source>
+            <translation>Registered as %1 at %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="277" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

@@ -57,6 +57,10 @@ class TechnicianScreen(QWidget):
         self.code.setObjectName("provision_code")
         self.provision_button = QPushButton()
         self.provision_button.setObjectName("provision")
+        self.station: StationInfo | None = None
+        self.registration = QLabel()
+        self.registration.setObjectName("registration")
+        self.registration.setWordWrap(True)
         self.provision_status = QLabel()
         self.provision_status.setObjectName("provision_status")
         self.provision_status.setWordWrap(True)
@@ -64,6 +68,7 @@ class TechnicianScreen(QWidget):
         self.url_label.setBuddy(self.url)
         self.code_label.setBuddy(self.code)
         f = QFormLayout(self.provision_box)
+        f.addRow(self.registration)
         f.addRow(self.url_label, self.url)
         f.addRow(self.code_label, self.code)
         f.addRow("", self.provision_button)
@@ -213,6 +218,8 @@ class TechnicianScreen(QWidget):
     # --- lifecycle -------------------------------------------------------------------------
     def entered(self, operator: Operator, info: StationInfo | None, language: str) -> None:
         self.operator = operator
+        self.station = info
+        self._show_registration()
         if info is not None:
             if info.server_url and not self.url.text():
                 self.url.setText(info.server_url)
@@ -221,6 +228,23 @@ class TechnicianScreen(QWidget):
         self.language.setCurrentIndex(max(0, self.language.findData(language)))
         self.refresh_devices()
         self.url.setFocus()
+
+    def _show_registration(self) -> None:
+        info = self.station
+        if info is None or not info.provisioned:
+            self.registration.setText(tr("Stasiun ini belum terdaftar di server."))
+        elif info.server_url:
+            self.registration.setText(
+                tr("Terdaftar sebagai %1 di %2")
+                .replace("%1", info.station_id or "")
+                .replace("%2", info.server_url)
+            )
+        else:
+            self.registration.setText(
+                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace(
+                    "%1", info.station_id or ""
+                )
+            )
 
     def left(self) -> None:
         self.stop_camera_test()
@@ -256,7 +280,7 @@ class TechnicianScreen(QWidget):
                 .replace("%3", event.atr or "-")
             )
         elif event.error:
-            self.last_card.setText(error_text(event.error))
+            self.last_card.setText("")  # the reader line above says it
         else:
             self.last_card.setText(tr("Kartu dilepas dari %1").replace("%1", event.reader))
 
@@ -325,6 +349,8 @@ class TechnicianScreen(QWidget):
 
     def _provisioned(self, info: StationInfo) -> None:
         self.provision_button.setEnabled(True)
+        self.station = info
+        self._show_registration()
         self.code.clear()
         self.provision_status.setText(
             tr("Stasiun terdaftar: %1, kecamatan %2")
@@ -416,6 +442,7 @@ class TechnicianScreen(QWidget):
         self.supervisor_label.setText(tr("&Supervisor"))
         self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
         self.move_button.setText(tr("Pi&ndahkan kit"))
+        self._show_registration()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
