@@ -151,6 +151,7 @@ def run(out: Path, home: Path) -> int:
             if keys:
                 type_keys(keys)
             if name == "wilayah":
+                wait(lambda: bio.region.results.count() > 0, what="region results")
                 key(Qt.Key.Key_Down)
                 key(Qt.Key.Key_Return)
             if i < len(plan) - 1:

@@ -7,6 +7,7 @@ injection); device and sync loops start here and stop in ``closeEvent``.
 from __future__ import annotations
 
 import logging
+import sys
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
 STATUS_REFRESH_MS = 5000
+UI_SWITCH_INTERVAL_S = 0.0005
 
 STYLE = """
 QLabel#title { font-size: 20px; font-weight: 600; }
@@ -94,6 +96,9 @@ class MainWindow(QMainWindow):
         start_devices: bool = True,
     ) -> None:
         super().__init__()
+        # Background threads (region index, sealing, sync) run Python too; a short GIL switch
+        # interval keeps the UI thread from waiting up to 5 ms at each Qt call it makes.
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self.setObjectName("main_window")
         self.services = services
         self.language = language or Language()
@@ -209,6 +214,9 @@ class MainWindow(QMainWindow):
             self.start_sync()
         elif not info.provisioned:
             self._on_sync_state(SyncState("not-provisioned"))
+        if first:
+            kabupaten = info.kabupaten_code
+            self.tasks.run_net(lambda: self.services.warm_up(kabupaten))
         self.station_loaded.emit(info)
         self.refresh_status()
 

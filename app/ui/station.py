@@ -432,6 +432,14 @@ class StationServices:
             add(regions.search(query, level=4, limit=limit))
         return [Region(r.code, r.name, r.type, r.path) for r in found]
 
+    def warm_up(self, kabupaten: str | None) -> None:
+        """Load the region data and indexes (~0.5 s, once) before the operator types."""
+        suggest_from_nik("3603321208900007")
+        codes.pekerjaan()
+        if kabupaten:
+            regions.search("xx", within=kabupaten)
+        regions.search("xx", level=4, limit=1)
+
     def region_name(self, code: str) -> str:
         r = regions.get(code)
         return r.path if r else ""

@@ -30,6 +30,9 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-db")
         self._net = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-net")
+        # Device loops start and stop here, in order (a camera must be released before it
+        # is opened again), and joining a loop's thread never blocks the UI thread.
+        self._device = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-device")
         self._delivery = _Delivery()
         self._delivery.deliver.connect(self._on_deliver)
         self._closed = False
@@ -44,6 +47,11 @@ class TaskManager(QObject):
         self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None
     ) -> Future[Any]:
         return self._submit(self._net, fn, on_done, on_error)
+
+    def run_device(
+        self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None
+    ) -> Future[Any]:
+        return self._submit(self._device, fn, on_done, on_error)
 
     def _submit(
         self,
@@ -77,6 +85,7 @@ class TaskManager(QObject):
         self._closed = True
         self._db.shutdown(wait=True, cancel_futures=True)
         self._net.shutdown(wait=True, cancel_futures=True)
+        self._device.shutdown(wait=True, cancel_futures=True)
 
 
 def _ignore(_value: Any) -> None:

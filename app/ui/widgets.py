@@ -75,10 +75,20 @@ class RegionPicker(QWidget):
     """
 
     chosen = Signal(object)  # Region | None
+    searched = Signal(str)  # the query whose results are now listed
 
-    def __init__(self, search: Callable[[str], list[Region]], parent: QWidget | None = None):
+    def __init__(
+        self,
+        search: Callable[[str], list[Region]],
+        parent: QWidget | None = None,
+        run_async: Callable[[Callable[[], list[Region]], Callable[[list[Region]], None]], object]
+        | None = None,
+    ):
         super().__init__(parent)
         self._search = search
+        # A search over the whole country takes ~0.1 s: off the UI thread when we can.
+        self._run_async = run_async
+        self._query_text = ""
         self.region: Region | None = None
         self.edit = QLineEdit()
         self.edit.setObjectName("wilayah")
@@ -104,17 +114,31 @@ class RegionPicker(QWidget):
             self.region = None
             self.current.setText("")
             self.chosen.emit(None)
-        self.results.clear()
-        if len(text.strip()) < 2:
+        query = text.strip()
+        self._query_text = query
+        if len(query) < 2:
+            self.results.clear()
             self.results.hide()
             return
-        for region in self._search(text.strip()):
+        if self._run_async is None:
+            self._show_results(query, self._search(query))
+        else:
+            self._run_async(
+                lambda: self._search(query), lambda found: self._show_results(query, found)
+            )
+
+    def _show_results(self, query: str, found: list[Region]) -> None:
+        if query != self._query_text:
+            return  # the operator typed on: a newer search is coming
+        self.results.clear()
+        for region in found:
             item = QListWidgetItem(f"{region.path}  ·  {region.code}")
             item.setData(Qt.ItemDataRole.UserRole, region)
             self.results.addItem(item)
         self.results.setVisible(self.results.count() > 0)
         if self.results.count():
             self.results.setCurrentRow(0)
+        self.searched.emit(query)
 
     def _pick_item(self, item: QListWidgetItem) -> None:
         self.pick(item.data(Qt.ItemDataRole.UserRole))

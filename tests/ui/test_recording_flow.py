@@ -42,7 +42,7 @@ def focused() -> QWidget:
 def open_window(qtbot, kit: Kit) -> MainWindow:
     window = MainWindow(kit.services)
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.station_loaded, timeout=10000):
+    with qtbot.waitSignal(window.station_loaded, timeout=30000):
         show_active(qtbot, window)
     return window
 
@@ -53,7 +53,7 @@ def sign_in(qtbot, window: MainWindow, username: str, password: str) -> None:
     qtbot.keyClick(focused(), Qt.Key.Key_Return)  # Enter in the username moves on
     assert focused() is window.signin.password
     qtbot.keyClicks(focused(), password)
-    with qtbot.waitSignal(window.signin.signed_in, timeout=10000):
+    with qtbot.waitSignal(window.signin.signed_in, timeout=30000):
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.home
 
@@ -66,7 +66,7 @@ def fill_biodata_by_keyboard(qtbot, window: MainWindow) -> None:
         if keys is not None:
             qtbot.keyClicks(widget, keys)
         if name == "wilayah":
-            assert rec.biodata.region.results.isVisible()
+            qtbot.waitUntil(rec.biodata.region.results.isVisible, timeout=30000)
             qtbot.keyClick(widget, Qt.Key.Key_Down)
             qtbot.keyClick(focused(), Qt.Key.Key_Down)  # the second desa of Gunung Kaler
             qtbot.keyClick(focused(), Qt.Key.Key_Return)
@@ -87,10 +87,10 @@ def record_one(qtbot, window: MainWindow) -> str:
     # Live preview from the demo video, with the face box; Enter takes the photo when good.
     qtbot.waitUntil(
         lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
-        timeout=15000,
+        timeout=30000,
     )
     assert rec.photo.preview.quality.face_box is not None
-    with qtbot.waitSignal(rec.photo.accepted, timeout=15000):
+    with qtbot.waitSignal(rec.photo.accepted, timeout=30000):
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert rec.photo.photo is not None and rec.photo.photo.jpeg.startswith(b"\xff\xd8")
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
@@ -107,7 +107,7 @@ def record_one(qtbot, window: MainWindow) -> str:
     qtbot.keyClick(focused(), Qt.Key.Key_Return)  # no card: the step is optional
     assert rec.step() == RecordingScreen.REVIEW
     assert "BUDI SANTOSO WIRAHADI" in rec.review.summary.toPlainText()
-    with qtbot.waitSignal(rec.sealed, timeout=20000) as sealed:
+    with qtbot.waitSignal(rec.sealed, timeout=45000) as sealed:
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert rec.step() == RecordingScreen.RECEIPT
     receipt = rec.receipt.view.toPlainText()
@@ -132,7 +132,7 @@ def test_full_recording_keyboard_only_to_sent(qtbot, online_kit: Kit):
         rows = window.queue.model.rows
         return bool(rows) and rows[0].uuid == uuid and rows[0].status == "uploaded"
 
-    qtbot.waitUntil(sent, timeout=20000)
+    qtbot.waitUntil(sent, timeout=45000)
     table_text = " ".join(
         str(window.queue.model.data(window.queue.model.index(0, c))) for c in range(5)
     )
@@ -142,7 +142,7 @@ def test_full_recording_keyboard_only_to_sent(qtbot, online_kit: Kit):
     assert [p["uuid"] for p in server_packets(online_kit.server)] == [uuid]
     # Home shows it too.
     qtbot.keyClick(focused(), Qt.Key.Key_F2)
-    qtbot.waitUntil(lambda: window.home.today_value.text() == "1", timeout=10000)
+    qtbot.waitUntil(lambda: window.home.today_value.text() == "1", timeout=30000)
     assert window.home.pending_value.text() == "0"
     window.close()
     alive = [t.name for t in threading.enumerate() if t.name.startswith(("ui-camera", "ektp-sync"))]

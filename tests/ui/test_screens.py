@@ -25,7 +25,7 @@ from tests.ui.test_recording_flow import focused, record_one, sign_in
 def open_window(qtbot, kit: Kit, **kw) -> MainWindow:
     window = MainWindow(kit.services, **kw)
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.station_loaded, timeout=10000):
+    with qtbot.waitSignal(window.station_loaded, timeout=30000):
         show_active(qtbot, window)
     return window
 
@@ -38,13 +38,13 @@ def test_wrong_password_then_right(qtbot, offline_kit: Kit):
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     qtbot.keyClicks(focused(), "salah-sekali")
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: signin.error.text() != "", timeout=10000)
+    qtbot.waitUntil(lambda: signin.error.text() != "", timeout=30000)
     assert signin.error.text() == "Nama pengguna atau kata sandi salah."
     assert focused() is signin.password and signin.password.text() == ""
     # F-keys do nothing while signed out.
     qtbot.keyClick(focused(), Qt.Key.Key_F4)
     assert window.stack.currentWidget() is signin
-    with qtbot.waitSignal(signin.signed_in, timeout=10000):
+    with qtbot.waitSignal(signin.signed_in, timeout=30000):
         qtbot.keyClicks(focused(), OPERATOR[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.home
@@ -54,7 +54,7 @@ def test_wrong_password_then_right(qtbot, offline_kit: Kit):
     assert window.stack.currentWidget() is window.home
     assert not window.act_technician.isEnabled()
     # Offline set-up: the light says packets leave by export.
-    qtbot.waitUntil(lambda: "ekspor" in window.light.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "ekspor" in window.light.text(), timeout=30000)
 
 
 def test_card_and_pin_sign_in_form(qtbot, offline_kit: Kit):
@@ -69,10 +69,10 @@ def test_card_and_pin_sign_in_form(qtbot, offline_kit: Kit):
     assert signin.pin.isEnabled() and focused() is signin.pin
     qtbot.keyClicks(focused(), "9999")
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: signin.error.text() != "", timeout=10000)
+    qtbot.waitUntil(lambda: signin.error.text() != "", timeout=30000)
     assert signin.error.text() == "Kartu atau PIN tidak dikenal."
     signin.pin.setFocus()
-    with qtbot.waitSignal(signin.signed_in, timeout=10000) as signed:
+    with qtbot.waitSignal(signin.signed_in, timeout=30000) as signed:
         qtbot.keyClicks(focused(), "1234")
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert signed.args[0].username == OPERATOR[0]
@@ -88,7 +88,7 @@ def test_idle_lock_keeps_the_draft_for_the_same_operator_only(qtbot, offline_kit
     assert window.stack.currentWidget() is window.signin
     assert window.signin.username.text() == OPERATOR[0] and focused() is window.signin.password
     assert "dikunci" in window.signin.subtitle.text()
-    with qtbot.waitSignal(window.signin.signed_in, timeout=10000):
+    with qtbot.waitSignal(window.signin.signed_in, timeout=30000):
         qtbot.keyClicks(focused(), OPERATOR[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.recording
@@ -99,7 +99,7 @@ def test_idle_lock_keeps_the_draft_for_the_same_operator_only(qtbot, offline_kit
     window.signin.username.selectAll()
     qtbot.keyClicks(window.signin.username, TECHNICIAN[0])
     window.signin.password.setFocus()
-    with qtbot.waitSignal(window.signin.signed_in, timeout=10000):
+    with qtbot.waitSignal(window.signin.signed_in, timeout=30000):
         qtbot.keyClicks(focused(), TECHNICIAN[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert window.stack.currentWidget() is window.home
@@ -112,13 +112,13 @@ def test_offline_recording_then_export_with_progress(qtbot, offline_kit: Kit, tm
     uuid = record_one(qtbot, window)
     qtbot.keyClick(focused(), Qt.Key.Key_F4)
     queue = window.queue
-    qtbot.waitUntil(lambda: len(queue.model.rows) == 1, timeout=10000)
+    qtbot.waitUntil(lambda: len(queue.model.rows) == 1, timeout=30000)
     assert queue.model.rows[0].status == "sealed"
     assert queue.model.data(queue.model.index(0, 2)) == "menunggu"
     target = tmp_path / "usb"
-    with qtbot.waitSignal(queue._progress_bridge.step, timeout=10000):
+    with qtbot.waitSignal(queue._progress_bridge.step, timeout=30000):
         queue.export_to(target)  # the folder dialog's answer
-    qtbot.waitUntil(lambda: "diekspor" in queue.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "diekspor" in queue.status.text(), timeout=30000)
     assert queue.status.text() == "1 paket diekspor."
     assert queue.progress.value() == queue.progress.maximum() == 1
     manifest = json.loads((target / "manifest.json").read_text())
@@ -128,7 +128,7 @@ def test_offline_recording_then_export_with_progress(qtbot, offline_kit: Kit, tm
     assert data.startswith(b"EKTPPKT") and BUDI_LAKI["nik"].encode() not in data
     # Home: 1 today, 1 waiting.
     qtbot.keyClick(focused(), Qt.Key.Key_F2)
-    qtbot.waitUntil(lambda: window.home.pending_value.text() == "1", timeout=10000)
+    qtbot.waitUntil(lambda: window.home.pending_value.text() == "1", timeout=30000)
     assert window.home.today_value.text() == "1"
 
 
@@ -144,7 +144,7 @@ def test_technician_provisions_by_keyboard_and_switches_language(
     qtbot.keyClicks(focused(), server.url)
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     assert focused() is tech.code
-    with qtbot.waitSignal(window.station_loaded, timeout=20000) as loaded:
+    with qtbot.waitSignal(window.station_loaded, timeout=45000) as loaded:
         qtbot.keyClicks(focused(), station_code(server, kecamatan="36.03.07", name="Kit Kronjo"))
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     info = loaded.args[0]
@@ -152,7 +152,7 @@ def test_technician_provisions_by_keyboard_and_switches_language(
     assert "Kronjo" in tech.provision_status.text()
     assert "Kronjo" in window.station_label.text()
     # Sync starts against the server.
-    qtbot.waitUntil(lambda: window.sync is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.sync is not None, timeout=30000)
     # Language: English, then back to Bahasa Indonesia, from the keyboard.
     tech.language.setFocus()
     qtbot.keyClick(focused(), Qt.Key.Key_Down)  # English
@@ -178,13 +178,13 @@ def test_move_kit_needs_a_supervisor(qtbot, offline_kit: Kit):
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     qtbot.keyClicks(focused(), TECHNICIAN[1])
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=10000)
+    qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
     assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
     tech.supervisor.clear()
     tech.supervisor.setFocus()
     qtbot.keyClicks(focused(), SUPERVISOR[0])
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
-    with qtbot.waitSignal(window.station_loaded, timeout=10000) as loaded:
+    with qtbot.waitSignal(window.station_loaded, timeout=30000) as loaded:
         qtbot.keyClicks(focused(), SUPERVISOR[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert loaded.args[0].kecamatan_code == "36.03.07"
@@ -202,7 +202,7 @@ def test_no_camera_is_said_plainly(qtbot, tmp_path: Path):
     services = StationServices(st.home)  # no demo source, and this machine has no camera
     window = MainWindow(services)
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.station_loaded, timeout=10000):
+    with qtbot.waitSignal(window.station_loaded, timeout=30000):
         show_active(qtbot, window)
     sign_in(qtbot, window, *OPERATOR)
     window.recording.biodata.set_values(BUDI_LAKI)
@@ -210,6 +210,6 @@ def test_no_camera_is_said_plainly(qtbot, tmp_path: Path):
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert window.recording.step() == RecordingScreen.PHOTO
     photo = window.recording.photo
-    qtbot.waitUntil(lambda: "Kamera tidak ditemukan" in photo.reasons.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Kamera tidak ditemukan" in photo.reasons.text(), timeout=30000)
     window.close()
     services.close()

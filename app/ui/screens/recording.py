@@ -101,7 +101,9 @@ def field_label(name: str) -> str:
 class BiodataStep(QWidget):
     """The card's fields with inline validation as the operator types."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services: Services, tasks: TaskManager | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.services = services
         self.kabupaten: str | None = None
@@ -115,7 +117,9 @@ class BiodataStep(QWidget):
         self.nik_hint = QLabel()
         self.nik_hint.setObjectName("nik_hint")
         self.nik_hint.setWordWrap(True)
-        self.region = RegionPicker(self._search_regions)
+        self.region = RegionPicker(
+            self._search_regions, run_async=tasks.run_net if tasks is not None else None
+        )
         self.region.chosen.connect(lambda _r: self._changed("kode_wilayah"))
 
         choices = services.choices()
@@ -378,7 +382,7 @@ class PhotoStep(QWidget):
         def open_camera() -> Stoppable:
             return self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error)
 
-        self.tasks.run_net(
+        self.tasks.run_device(
             open_camera, self._started, lambda e: self._on_error(getattr(e, "code", "no-camera"))
         )
 
@@ -396,7 +400,7 @@ class PhotoStep(QWidget):
     def stop(self) -> None:
         loop, self.loop = self.loop, None
         if loop is not None:
-            loop.stop()
+            self.tasks.run_device(loop.stop)  # joins the camera thread: not on the UI thread
         self.bridge.painted()
 
     def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
@@ -753,7 +757,7 @@ class RecordingScreen(QWidget):
         self.reached = 0
         self.sealing = False
         self._cancel_armed = 0.0
-        self.biodata = BiodataStep(services)
+        self.biodata = BiodataStep(services, tasks)
         self.photo = PhotoStep(services, tasks)
         self.signature = SignatureStep()
         self.card = CardStep()

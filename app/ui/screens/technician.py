@@ -292,7 +292,7 @@ class TechnicianScreen(QWidget):
         choice = self.camera.currentData() or ""
         self.test_frames = 0
         self.camera_status.setText(tr("Menyalakan kamera…"))
-        self.tasks.run_net(
+        self.tasks.run_device(
             lambda: self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error),
             self._test_started,
             lambda e: self.camera_status.setText(error_text(getattr(e, "code", "no-camera"))),
@@ -312,7 +312,7 @@ class TechnicianScreen(QWidget):
     def stop_camera_test(self) -> None:
         loop, self.test_loop = self.test_loop, None
         if loop is not None:
-            loop.stop()
+            self.tasks.run_device(loop.stop)
         self.bridge.painted()
         self.camera_test.setText(tr("&Uji kamera"))
 
