@@ -268,13 +268,16 @@ Function InstDirIsData
   Exch $0
 FunctionEnd
 
-; Pushes 1 when $INSTDIR holds files that are not ours (the uninstaller removes the folder).
+; Pushes 1 when $INSTDIR holds files that are not ours (the uninstaller deletes the folder).
 Function InstDirHasForeignFiles
   Push $0
   Push $1
   Push $2
   StrCpy $2 0
-  ${IfNot} ${FileExists} "$INSTDIR\${EXE}"
+  ${If} ${FileExists} "$INSTDIR\${EXE}"
+  ${OrIf} ${FileExists} "$INSTDIR\${UNINSTALLER}"
+    ; ours: an earlier install, or what an uninstall run with _?= leaves behind
+  ${Else}
     FindFirst $0 $1 "$INSTDIR\*"
     ${DoWhile} $1 != ""
       ${If} $1 != "."
