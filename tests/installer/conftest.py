@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -28,7 +29,9 @@ STANDIN_SOURCE = Path(__file__).with_name("standin") / "ektp_station_standin.c"
 UNINSTALL_KEY = rf"Software\Microsoft\Windows\CurrentVersion\Uninstall\{APP_DIR_NAME}"
 INSTALL_DIR = PureWindowsPath(r"C:\Program Files") / APP_DIR_NAME
 DATA_DIR = PureWindowsPath(r"C:\ProgramData") / APP_DIR_NAME
-SHORTCUT_DIR = PureWindowsPath(r"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\e-KTP Station")
+SHORTCUT_DIR = PureWindowsPath(
+    r"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\e-KTP Station"
+)
 OLD_VERSION = "1.0.0"
 NEW_VERSION = "1.1.0"
 
@@ -110,11 +113,14 @@ class Wine:
     wine: str
     wineserver: str
 
-    def run(self, *args: str, timeout: float = 120) -> int:
+    def run(self, *args: str, settle: bool = True, timeout: float = 120) -> int:
+        """``wine ARGS``; its exit code. ``settle=False`` while another wine process must
+        stay alive (wineserver -w would wait for it)."""
         result = subprocess.run(
             [self.wine, *args], env=self.env, capture_output=True, timeout=timeout
         )
-        self.settle()
+        if settle:
+            self.settle()
         return result.returncode
 
     def settle(self) -> None:
@@ -125,10 +131,18 @@ class Wine:
         assert path.drive.upper() == "C:", path
         return self.prefix / "drive_c" / Path(*path.parts[1:])
 
-    def install(self, setup: Path, *switches: str) -> int:
-        return self.run(str(setup), "/S", *switches)
+    def install(self, setup: Path, *switches: str, settle: bool = True) -> int:
+        return self.run(str(setup), "/S", *switches, settle=settle)
 
-    def uninstall(self, *switches: str, in_place: bool = False) -> int:
+    def run_batch(self, *lines: str) -> int:
+        """Run lines as a .bat file in wine's cmd, the way a technician scripts an install;
+        the exit code is the last command's."""
+        batch = self.prefix / "drive_c" / "technician.bat"
+        body = ["@echo off", *lines, "exit /b %errorlevel%"]
+        batch.write_bytes(("\r\n".join(body) + "\r\n").encode("ascii"))
+        return self.run("cmd", "/c", r"C:\technician.bat")
+
+    def uninstall(self, *switches: str, in_place: bool = False, settle: bool = True) -> int:
         """Run the installed uninstaller silently.
 
         ``in_place`` adds ``_?=<install dir>`` so it runs synchronously and its exit code is
@@ -140,7 +154,7 @@ class Wine:
             # NSIS wants _?= unquoted and last; wine quotes an argv item holding spaces, but
             # joins items with single spaces: hand it the path in pieces.
             args += f"_?={INSTALL_DIR}".split(" ")
-        return self.run(*args)
+        return self.run(*args, settle=settle)
 
     def registry_key(self, key: str) -> dict[str, str] | None:
         """Values of an HKLM key (64-bit view) as written in system.reg, or None if absent."""
@@ -155,9 +169,7 @@ class Wine:
                 break
             if line.startswith('"'):
                 name, _, raw = line.partition("=")
-                values[_unescape(name[1:-1])] = (
-                    _unescape(raw[1:-1]) if raw.startswith('"') else raw
-                )
+                values[_unescape(name[1:-1])] = _unescape(raw[1:-1]) if raw.startswith('"') else raw
         return values
 
     def reset(self) -> None:
@@ -223,26 +235,26 @@ class RunningStation:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def running_station(machine: Wine, standin_exe: Path) -> Iterator[RunningStation]:
+@contextmanager
+def running_station(machine: Wine, standin: Path) -> Iterator[RunningStation]:
+    """Run the stand-in with ``hold-mutex`` until the block ends (60 s at most)."""
     flag_dir = machine.host(PureWindowsPath(r"C:\standin-mutex"))
     shutil.rmtree(flag_dir, ignore_errors=True)
-    exe = machine.prefix / "drive_c" / "standin-mutex-holder.exe"
-    shutil.copy(standin_exe, exe)
+    shutil.copy(standin, machine.prefix / "drive_c" / "standin-mutex-holder.exe")
     process = subprocess.Popen(
         [machine.wine, r"C:\standin-mutex-holder.exe", "hold-mutex", r"C:\standin-mutex"],
         env=machine.env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    running = RunningStation(process, flag_dir)
+    station = RunningStation(process, flag_dir)
     try:
         deadline = time.monotonic() + 60
         while not (flag_dir / "mutex-held").exists():
             assert process.poll() is None, "the stand-in exited before holding the mutex"
             assert time.monotonic() < deadline, "the stand-in never took the mutex"
             time.sleep(0.1)
-        yield running
+        yield station
     finally:
-        running.stop()
+        station.stop()
         machine.settle()

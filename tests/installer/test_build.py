@@ -30,9 +30,7 @@ def test_compiles_with_warnings_as_errors(installers: dict[str, Path]) -> None:
         assert _version_info_has(exe, version)
 
 
-def test_refuses_to_compile_without_version_or_program(
-    tmp_path: Path, standin_exe: Path
-) -> None:
+def test_refuses_to_compile_without_version_or_program(tmp_path: Path, standin_exe: Path) -> None:
     payload = make_payload(tmp_path, "1.0.0", standin_exe)
     makensis = shutil.which("makensis")
     assert makensis
