@@ -234,7 +234,10 @@ Function .onInit
   ReadRegStr $OldDir HKLM "${UNINST_KEY}" "InstallLocation"
   ReadRegStr $OldVersion HKLM "${UNINST_KEY}" "DisplayVersion"
   ${If} $OldDir != ""
-    StrCpy $INSTDIR $OldDir  ; upgrade in place unless the user picks another folder
+    ; Upgrade in place, unless /D= named another folder (then the old one is uninstalled).
+    ${If} $INSTDIR == "$PROGRAMFILES64\${APP_DIR_NAME}"
+      StrCpy $INSTDIR $OldDir
+    ${EndIf}
     ${VersionCompare} $OldVersion "${VERSION}" $R2
     ${If} $R2 == 1
       MessageBox MB_YESNO|MB_ICONEXCLAMATION "$(MsgDowngrade)" /SD IDNO IDYES downgrade_ok

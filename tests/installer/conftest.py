@@ -174,9 +174,11 @@ class Wine:
 
     def reset(self) -> None:
         """Back to an empty machine: uninstall what is there, then remove what is left."""
-        if self.host(INSTALL_DIR / "uninstall.exe").exists():
-            self.uninstall()
-        for path in (INSTALL_DIR, DATA_DIR, SHORTCUT_DIR):
+        key = self.registry_key(UNINSTALL_KEY) or {}
+        installed = PureWindowsPath(key.get("InstallLocation", str(INSTALL_DIR)))
+        if self.host(installed / "uninstall.exe").exists():
+            self.run(str(installed / "uninstall.exe"), "/S")
+        for path in (installed, INSTALL_DIR, DATA_DIR, SHORTCUT_DIR):
             shutil.rmtree(self.host(path), ignore_errors=True)
         if self.registry_key(UNINSTALL_KEY) is not None:
             self.run("reg", "delete", "HKLM\\" + UNINSTALL_KEY, "/f", "/reg:64")

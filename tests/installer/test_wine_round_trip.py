@@ -6,7 +6,7 @@ Install, upgrade, downgrade, uninstall; station data survives everything except 
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import pytest
 
@@ -162,3 +162,18 @@ def test_bad_switches_and_failed_provisioning(machine: Wine, installers: dict[st
     assert (_program(machine) / "ektp-station.exe").is_file()
     recorded = (_data(machine) / "standin-provision.txt").read_text().splitlines()
     assert recorded == ["provision", "--server", "http://127.0.0.1:1/e", "--code", "REJECTED"]
+
+
+def test_another_folder_is_kept_on_upgrade(machine: Wine, installers: dict[str, Path]) -> None:
+    folder = PureWindowsPath(r"C:\Apps\ektp")
+    assert machine.install(installers[OLD_VERSION], f"/D={folder}") == 0
+    assert machine.host(folder / "ektp-station.exe").is_file()
+    assert not _program(machine).exists()
+
+    assert machine.install(installers[NEW_VERSION]) == 0
+    key = machine.registry_key(UNINSTALL_KEY)
+    assert key is not None
+    assert key["InstallLocation"] == str(folder)
+    assert key["DisplayVersion"] == NEW_VERSION
+    assert machine.host(folder / "_internal" / f"only-in-{NEW_VERSION}.txt").is_file()
+    assert not _program(machine).exists()
