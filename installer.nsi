@@ -9,7 +9,7 @@
 ; Silent switches (technicians):  /S  /D=<install dir, last>  /SERVER=<url> /CODE=<code>
 ; Uninstaller:                    /S  /REMOVEDATA
 ; Exit codes: 0 done, 1 cancelled, 2 refused (app running, bad switches, downgrade, records
-; not yet sent, ...), 3 installed but provisioning failed.
+; not yet sent, ...), 3 installed but provisioning failed, 740 not run as Administrator.
 
 Unicode true
 Target amd64-unicode
@@ -89,6 +89,8 @@ Var OldVersion
 
 LangString MsgRunning ${LANG_INDONESIAN} "${APP_NAME} sedang berjalan. Tutup aplikasi di semua akun Windows, lalu pilih Coba Lagi."
 LangString MsgRunning ${LANG_ENGLISH} "${APP_NAME} is running. Close it in every Windows account, then choose Retry."
+LangString MsgNeedAdmin ${LANG_INDONESIAN} "Jalankan sebagai Administrator: ${APP_NAME} dipasang untuk semua pengguna komputer ini."
+LangString MsgNeedAdmin ${LANG_ENGLISH} "Run as Administrator: ${APP_NAME} is installed for every user of this computer."
 LangString MsgSwitchPair ${LANG_INDONESIAN} "/SERVER= dan /CODE= harus diberikan bersama."
 LangString MsgSwitchPair ${LANG_ENGLISH} "/SERVER= and /CODE= must be given together."
 LangString MsgDowngrade ${LANG_INDONESIAN} "Versi $OldVersion yang lebih baru sudah terpasang. Versi ${VERSION} mungkin tidak dapat membuka basis data stasiun. Tetap pasang?"
@@ -190,6 +192,14 @@ LangString SecRemoveDataName ${LANG_ENGLISH} "Remove station data (database, key
     ; $APPDATA in the all-users context is CSIDL_COMMON_APPDATA (C:\ProgramData), the folder
     ; platformdirs.site_data_dir() uses: app/paths.py keeps station data there on Windows.
     StrCpy $DataDir "$APPDATA\${APP_DIR_NAME}"
+    ; RequestExecutionLevel asks for elevation, but with UAC off a plain user gets no prompt.
+    UserInfo::GetAccountType
+    Pop $0
+    ${If} $0 != "Admin"
+      MessageBox MB_OK|MB_ICONSTOP "$(MsgNeedAdmin)" /SD IDOK
+      SetErrorLevel 740  ; ERROR_ELEVATION_REQUIRED
+      Quit
+    ${EndIf}
     Call ${un}RefuseWhileRunning
   FunctionEnd
 !macroend
