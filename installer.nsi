@@ -457,7 +457,7 @@ Function un.RefuseWhilePending
     SetErrorLevel 2
     Quit
   ${EndIf}
-  ${If} $1 != 0
+  ${If} $1 <> 0
     MessageBox MB_OK|MB_ICONSTOP "$(MsgPending)" /SD IDOK
     SetErrorLevel 2
     Quit

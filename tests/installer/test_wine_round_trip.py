@@ -112,7 +112,7 @@ def test_remove_data_is_refused_while_records_wait(
     marker = _data(machine) / "marker.bin"
     marker.write_bytes(b"x")
 
-    _set_pending(machine, "3")
+    _set_pending(machine, "12")
     assert machine.uninstall("/REMOVEDATA", in_place=True) == REFUSED
     assert marker.exists()
     assert (_program(machine) / "ektp-station.exe").is_file()  # still there to send them
