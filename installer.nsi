@@ -50,7 +50,6 @@ SetCompressor /SOLID lzma
 !include "LogicLib.nsh"
 !include "FileFunc.nsh"
 !include "WordFunc.nsh"
-!include "x64.nsh"
 
 Name "${APP_NAME} ${VERSION}"
 OutFile "${OUTFILE}"
@@ -211,10 +210,7 @@ LangString SecRemoveDataName ${LANG_ENGLISH} "Remove station data (database, key
 ; Installer
 
 Function .onInit
-  ${IfNot} ${RunningX64}
-    SetErrorLevel 2
-    Quit
-  ${EndIf}
+  ; (An amd64 installer does not start on 32-bit Windows: no RunningX64 check needed.)
   Call InitCommon
 
   ${GetParameters} $R0
