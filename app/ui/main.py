@@ -22,28 +22,21 @@ def display_available(env: dict[str, str] | None = None, platform: str | None = 
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM"))
 
 
-def _single_instance(home: Path) -> object | None:
-    """Hold the installer's single-instance mutex when that helper exists (Windows kits)."""
-    try:
-        from app import single_instance  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    acquire = getattr(single_instance, "acquire", None)
-    return acquire(home) if callable(acquire) else None
-
-
 def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     if not display_available():
         print(NO_DISPLAY_MESSAGE, file=sys.stderr)
         return 2
     from PySide6.QtWidgets import QApplication
 
+    from app.single_instance import acquire
     from app.ui.i18n import Language
     from app.ui.main_window import MainWindow
 
-    guard = _single_instance(home)
-    if guard is False:
-        print("ektp-station: another copy is already running", file=sys.stderr)
+    # The installer checks this mutex to refuse upgrading a running station.
+    lock = acquire()
+    if lock.already_running:
+        lock.release()
+        print("ektp-station: the station is already running on this computer", file=sys.stderr)
         return 1
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
@@ -71,4 +64,4 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
         window.shutdown()
         if demo_run is not None:
             demo_run.stop()
-        del guard
+        lock.release()

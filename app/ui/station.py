@@ -260,7 +260,9 @@ class StationServices:
         from app.enrollment import EnrollmentRequest, enroll
 
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
-        accepted = photo.report if photo.report is not None else photo.jpeg
+        accepted: Any = photo.report if photo.report is not None else photo.jpeg
+        if accepted is None:
+            raise ServiceError("photo-rejected")
         with mapped_errors():
             result = enroll(
                 self.store,

@@ -142,8 +142,14 @@ def test_full_recording_keyboard_only_to_sent(qtbot, online_kit: Kit):
     assert [p["uuid"] for p in server_packets(online_kit.server)] == [uuid]
     # Home shows it too.
     qtbot.keyClick(focused(), Qt.Key.Key_F2)
-    qtbot.waitUntil(lambda: window.home.today_value.text() == "1", timeout=30000)
-    assert window.home.pending_value.text() == "0"
+    qtbot.waitUntil(
+        lambda: (window.home.today_value.text(), window.home.pending_value.text()) == ("1", "0"),
+        timeout=30000,
+    )
     window.close()
-    alive = [t.name for t in threading.enumerate() if t.name.startswith(("ui-camera", "ektp-sync"))]
+    alive = [
+        t.name
+        for t in threading.enumerate()
+        if t.name.startswith(("frameloop", "ui-", "ektp-sync"))
+    ]
     assert alive == []
