@@ -7,7 +7,6 @@ queued signals. Camera choices are strings: ``"device:0"`` (a camera index), ``"
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +18,6 @@ log = logging.getLogger(__name__)
 
 # Quality checks (~20 ms) on every 3rd frame: the face box follows the face, the CPU rests.
 DETECT_EVERY = 3
-
-
-def _capture_module(name: str) -> Any:
-    try:
-        return importlib.import_module(f"app.capture.{name}")
-    except ImportError:
-        return None
 
 
 def camera_choices(extra: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
@@ -90,18 +82,36 @@ def start_camera(choice: str, on_frame: FrameCallback, on_error: Callable[[str],
 
 # --- card reader ---------------------------------------------------------------------------
 def reader_names() -> list[str]:
-    try:
-        from smartcard.System import readers
-    except ImportError:
-        return []
-    try:
-        return [str(r) for r in readers()]
-    except Exception:  # pcscd not running or no readers: the same for the operator
-        return []
+    from app.capture.reader import list_readers
+
+    return list(list_readers().readers)
+
+
+def card_event(event: Any) -> CardEvent:
+    """capture's ReaderEvent -> what the screens show."""
+    from app.capture.reader import CardStatus, EventKind, ReaderStatus
+
+    if event.kind == EventKind.STATUS:
+        if event.status == ReaderStatus.OK and event.readers:
+            return CardEvent(", ".join(event.readers), False)
+        return CardEvent("", False, error="no-reader")
+    reader = event.reader or ""
+    if event.kind == EventKind.INSERTED:
+        card = event.card
+        atr = event.atr.hex().upper() if event.atr else None
+        if card is not None and card.status == CardStatus.OK and card.uid_hex:
+            return CardEvent(reader, True, uid=card.uid_hex, atr=atr)
+        return CardEvent(reader, True, atr=atr, error="reader-failed")
+    return CardEvent(reader, False)
 
 
 def start_card_watcher(on_event: Callable[[CardEvent], None]) -> Any:
-    cards = _capture_module("cardreader")
-    if cards is None:
-        raise ServiceError("no-reader")
-    return cards.start_watcher(on_event)  # replaced once the capture reader lands
+    """A running capture CardWatcher; events reach ``on_event`` on its thread."""
+    try:
+        from app.capture.reader import CardWatcher
+    except ImportError as exc:
+        raise ServiceError("no-reader", "app.capture.reader is missing") from exc
+
+    watcher = CardWatcher(lambda event: on_event(card_event(event)))
+    watcher.start()
+    return watcher

@@ -47,6 +47,7 @@ class Kit:
     services: StationServices
     home: Path
     server: object | None = None  # tests.support.server.ServerProcess
+    server_key: object | None = None  # the back office's private key (offline kits)
 
 
 def add_operators(services: StationServices) -> None:
@@ -117,7 +118,7 @@ def offline_kit(tmp_path: Path) -> Iterator[Kit]:
 
     add_operator(services.store, TECHNICIAN[0], "technician", TECHNICIAN[1], actor="test")
     add_operator(services.store, SUPERVISOR[0], "supervisor", SUPERVISOR[1], actor="test")
-    yield Kit(services, st.home)
+    yield Kit(services, st.home, server_key=st.server_key)
     services.close()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QPixmap, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -545,6 +545,8 @@ class CardStep(QWidget):
         self.uid: str | None = None
         self.atr: str | None = None
         self.reader_present: bool | None = None
+        self.read_error: str | None = None
+        self.on_reader: CardEvent | None = None
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.status = QLabel()
@@ -564,12 +566,25 @@ class CardStep(QWidget):
         return self.forget_button
 
     def on_card(self, event: CardEvent) -> None:
+        """Every reader event; a card is linked only while this step is on screen (an
+        operator's own card at sign-in must not end up in a resident's record)."""
         if event.error:
             self.reader_present = event.error != "no-reader"
-        elif event.present and event.uid:
+            self.read_error = event.error if event.present else None
+        else:
             self.reader_present = True
+            self.read_error = None
+        self.on_reader = event if event.present and event.uid else None
+        if self.on_reader is not None and self.isVisible():
             self.uid, self.atr = event.uid, event.atr
         self.retranslate()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # A card already lying on the reader when the step opens is the one to link.
+        if self.uid is None and self.on_reader is not None:
+            self.uid, self.atr = self.on_reader.uid, self.on_reader.atr
+            self.retranslate()
+        super().showEvent(event)
 
     def clear(self) -> None:
         self.uid = self.atr = None
@@ -583,6 +598,8 @@ class CardStep(QWidget):
         )
         if self.uid:
             self.status.setText(tr("UID kartu: %1").replace("%1", self.uid))
+        elif self.read_error:
+            self.status.setText(error_text(self.read_error))
         elif self.reader_present is False:
             self.status.setText(error_text("no-reader"))
         else:
