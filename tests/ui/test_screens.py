@@ -213,3 +213,48 @@ def test_no_camera_is_said_plainly(qtbot, tmp_path: Path):
     qtbot.waitUntil(lambda: "Kamera tidak ditemukan" in photo.reasons.text(), timeout=30000)
     window.close()
     services.close()
+
+
+def test_photo_without_a_face_is_refused_with_the_reason(qtbot, tmp_path: Path):
+    import cv2
+    from skimage import data
+
+    from app.ui.station import StationServices
+    from tests.support.station import make_station
+
+    still = tmp_path / "coffee.png"
+    cv2.imwrite(str(still), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    st = make_station(tmp_path, operator=OPERATOR[0], password=OPERATOR[1])
+    services = StationServices(st.home, camera_sources=[(f"file:{still}", "a cup of coffee")])
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.station_loaded, timeout=30000):
+        show_active(qtbot, window)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = window.recording
+    rec.biodata.set_values(BUDI_LAKI)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.step() == RecordingScreen.PHOTO
+    qtbot.waitUntil(lambda: rec.photo.preview.quality is not None, timeout=30000)
+    assert rec.photo.reasons.text() == "Wajah tidak terlihat."
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)  # try anyway
+    qtbot.waitUntil(lambda: rec.photo.reasons.text().startswith("Foto ditolak"), timeout=30000)
+    assert "Wajah tidak terlihat." in rec.photo.reasons.text()
+    assert rec.photo.photo is None
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.step() == RecordingScreen.PHOTO  # no way on without an accepted photo
+    window.close()
+    services.close()
+
+
+def test_receipt_saved_as_pdf(qtbot, offline_kit: Kit, tmp_path: Path):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    record_one(qtbot, window)
+    receipt = window.recording.receipt
+    target = tmp_path / "bukti.pdf"
+    receipt.save_pdf(target)  # what the save dialog returns
+    qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
+    pdf = target.read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
