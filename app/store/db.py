@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -102,6 +102,12 @@ class Store:
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """Like ``write()`` but a Core connection: no ORM session, for the hot seal path."""
+        with known_errors(), self._write_engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
