@@ -17,7 +17,7 @@ from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
 from app.store.errors import classify
-from app.store.mirror import check_mirror
+from app.store.mirror import TEMP_SUFFIX, check_mirror
 from app.store.settings import load_settings
 from app.store.station import get_identity
 
@@ -90,7 +90,11 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
         return [Check("mirror", "ok", "no mirror directory configured")]
     result = check_mirror(settings.mirror_path)
     status = "ok" if result.ok else ("fail" if settings.mirror_policy == "required" else "warn")
-    return [Check("mirror", status, result.message, {"free": result.free_bytes})]
+    details: dict[str, Any] = {"free": result.free_bytes, "policy": settings.mirror_policy}
+    if settings.mirror_path.is_dir():
+        # Left by a crash during a mirror write: incomplete, never named *.ektp, harmless.
+        details["temp_files"] = len(list(settings.mirror_path.glob(f".*{TEMP_SUFFIX}")))
+    return [Check("mirror", status, result.message, details)]
 
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
