@@ -8,6 +8,7 @@ None when the home has no database) and returns a list of ``Check``. The capture
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -99,7 +100,8 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
     try:
-        from app.capture import diagnostics  # type: ignore[attr-defined]
+        # Imported by name: the capture area adds the module; until then there is no check.
+        diagnostics = importlib.import_module("app.capture.diagnostics")
     except ImportError:
         return []
     try:
