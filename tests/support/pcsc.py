@@ -30,6 +30,7 @@ Under CI=true a missing pcscd or vpcd fails the test (tests.support.components).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import socket
@@ -66,7 +67,15 @@ def _isolate_socket() -> Path:
     base.mkdir(mode=0o700, exist_ok=True)
     path = base / "pcscd.comm"
     os.environ[SOCKET_ENV] = str(path)
+    atexit.register(_remove_dir, base)
     return path
+
+
+def _remove_dir(base: Path) -> None:
+    with contextlib.suppress(OSError):
+        for leftover in base.iterdir():
+            leftover.unlink()
+        base.rmdir()
 
 
 SOCKET_PATH = _isolate_socket()
