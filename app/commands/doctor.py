@@ -95,7 +95,7 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
     try:
-        from app.capture import diagnostics  # type: ignore[attr-defined]
+        from app.capture import diagnostics
     except ImportError:
         return []
     try:
