@@ -102,9 +102,14 @@ def create_app(
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return _error(exc)
 
-    async def authenticate(request: Request, body: bytes) -> Any:
+    async def authenticate(request: Request, body: bytes, allow_revoked: bool = False) -> Any:
         return await run_in_threadpool(
-            core.authenticate, request.method, request.url.path, request.headers, body
+            core.authenticate,
+            request.method,
+            request.url.path,
+            request.headers,
+            body,
+            allow_revoked,
         )
 
     @api.get(f"{prefix}/health")
@@ -133,7 +138,8 @@ def create_app(
 
     @api.get(f"{prefix}/station")
     async def station(request: Request) -> dict[str, Any]:
-        st = await authenticate(request, await _read_body(request, 0))
+        # A revoked station may still ask: it learns it is revoked and says so plainly.
+        st = await authenticate(request, await _read_body(request, 0), allow_revoked=True)
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.own_key_id
         return out

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from app import packet as pkt
 from app.paths import server_home
 from server import db
-from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, iso
+from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd = args.cmd
     try:
         url = _db_url(args, home)
+        _validate(args)
         if cmd == "serve":
             return _serve(args, home, url)
         core = ServerCore(home, url)
@@ -148,6 +149,21 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Checks that need no database, so bad input writes nothing (not even a new home)."""
+    if getattr(args, "kecamatan", None) is not None:
+        check_kecamatan(args.kecamatan)
+    if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
+        raise InputError("--name: give the station a name (1-200 characters)")
+    if args.cmd == "import" and not Path(args.dir).is_dir():
+        raise InputError(f"DIR: not a directory: {args.dir}")
+    if args.cmd == "serve" and not (0 < args.port < 65536):
+        raise InputError(f"--port: {args.port} is not a TCP port")
+    upstream = getattr(args, "upstream", None)
+    if upstream is not None and not upstream.startswith(("http://", "https://")):
+        raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
 
 
 def _print_json(doc: Any) -> None:

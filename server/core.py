@@ -410,7 +410,12 @@ class ServerCore:
     # --- request authentication -----------------------------------------------------------
 
     def authenticate(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        allow_revoked: bool = False,
     ) -> Station:
         """The station that signed this request, or ServiceError 401/403. Records the nonce."""
         try:
@@ -427,7 +432,7 @@ class ServerCore:
                 )
             except protocol.AuthError as exc:
                 raise ServiceError(401, str(exc), exc.reason) from exc
-            if st.revoked:
+            if st.revoked and not allow_revoked:
                 raise ServiceError(403, "this station has been revoked", "revoked")
             now = time.time()
             fresh = db.insert_ignore(

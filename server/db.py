@@ -161,11 +161,13 @@ def make_engine(url: str) -> Engine:
 
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
     """INSERT unless the primary key exists; True when a row was inserted."""
+    # RETURNING, not rowcount: psycopg 3 reports rowcount -1 for ON CONFLICT DO NOTHING here.
+    pk = list(table.primary_key.columns)[0]
     if conn.dialect.name == "postgresql":
         stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
     else:
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    return conn.execute(stmt).rowcount == 1
+    return conn.execute(stmt.returning(pk)).first() is not None
 
 
 def migrate(engine: Engine) -> int:
