@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--db", dest="serve_db", help="database URL")
     s.add_argument("--upstream", help="act as a relay forwarding to this server URL")
+    s.add_argument("--upstream-timeout", type=float, default=30.0, help="relay read timeout (s)")
+    s.add_argument(
+        "--upstream-backoff-cap", type=float, default=60.0, help="relay retry backoff cap (s)"
+    )
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
@@ -299,7 +303,14 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
 
         if not args.upstream.startswith(("http://", "https://")):
             raise InputError(f"--upstream: expected an http(s) URL, got {args.upstream!r}")
-        forwarder = RelayForwarder(core, args.upstream)
+        if args.upstream_timeout <= 0 or args.upstream_backoff_cap <= 0:
+            raise InputError("--upstream-timeout/--upstream-backoff-cap: must be positive")
+        forwarder = RelayForwarder(
+            core,
+            args.upstream,
+            timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
+            cap_s=args.upstream_backoff_cap,
+        )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
     try:
         if args.workers == 1:

@@ -124,6 +124,7 @@ class RelayForwarder:
         *,
         interval_s: float = 5.0,
         timeout: tuple[float, float] = (5.0, 30.0),
+        cap_s: float = 60.0,
     ) -> None:
         station_id = core.meta_get("upstream_station_id")
         stored_url = core.meta_get("upstream_url")
@@ -140,12 +141,14 @@ class RelayForwarder:
             station_id=station_id,
             signing_key=load_or_create_relay_key(core.home),
             timeout=timeout,
-            cap_s=60.0,
+            cap_s=cap_s,
         )
         self.worker = SyncWorker(
             self.engine,
             interval_s=interval_s,
             maintenance_interval_s=0.0,
+            offline_cap_s=cap_s,
+            min_wait_s=min(0.2, cap_s / 10),
             pending=self.outbox.pending,
             maintenance=[self.register_stations],
         )

@@ -53,6 +53,7 @@ class SyncWorker:
         interval_s: float = 30.0,
         maintenance_interval_s: float = 300.0,
         offline_cap_s: float = 60.0,
+        min_wait_s: float = 0.2,
         pending: Callable[[], tuple[int, int]] | None = None,
         maintenance: list[Callable[[], Any]] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -65,6 +66,7 @@ class SyncWorker:
         self.interval_s = interval_s
         self.maintenance_interval_s = maintenance_interval_s
         self.offline_cap_s = offline_cap_s
+        self.min_wait_s = min_wait_s
         self.pending = pending
         self.maintenance = list(maintenance or [])
         self.on_progress = on_progress
@@ -212,7 +214,7 @@ class SyncWorker:
     def _offline_wait(self) -> float:
         # Full jitter with a floor so a dead server is not polled in a tight loop.
         ceiling = min(self.offline_cap_s, 0.5 * 2 ** min(self._failures, 20))
-        return max(0.2, self.rng.uniform(0.0, ceiling))
+        return max(self.min_wait_s, self.rng.uniform(0.0, ceiling))
 
     def _sleep(self, seconds: float) -> None:
         self._wake.wait(timeout=max(0.0, seconds))
