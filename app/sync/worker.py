@@ -59,6 +59,7 @@ class SyncWorker:
         on_progress: Callable[[Progress], None] | None = None,
         on_state: Callable[[SyncState], None] | None = None,
         on_drain: Callable[[DrainResult], None] | None = None,
+        drain: Callable[..., DrainResult] | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -72,6 +73,8 @@ class SyncWorker:
         self.on_progress = on_progress
         self.on_state = on_state
         self.on_drain = on_drain
+        # The station wraps engine.drain to record exposure figures; same keyword arguments.
+        self.drain = drain or engine.drain
         self.clock = clock
         self.rng = rng or random.Random()
         self._wake = threading.Event()
@@ -185,9 +188,7 @@ class SyncWorker:
                     self._set_state(SENDING, None)
                 self._report_progress(uploaded_total)
 
-            result = self.engine.drain(
-                force=was_offline, should_stop=self._stop.is_set, on_item=on_item
-            )
+            result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
             if self.on_drain is not None:
                 self._call(self.on_drain, result)
             if result.uploaded or result.rejected:
