@@ -165,11 +165,14 @@ def create_app(
     )
     async def put_packet(uuid: str, request: Request) -> JSONResponse:
         body = await _read_body(request, core.max_body)
-        sender = await authenticate(request, body)
         result = await run_in_threadpool(
-            lambda: core.store_packet(
-                uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode
-            )
+            core.receive_packet,
+            request.method,
+            request.url.path,
+            request.headers,
+            uuid,
+            body,
+            relay_mode,
         )
         if result.status == 201 and on_stored is not None:
             on_stored()

@@ -285,6 +285,72 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     return 0
 
 
+def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, relay: bool) -> None:
+    import signal
+
+    import uvicorn
+
+    from server.api import create_app
+
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    core = ServerCore(home, url, max_body=args.max_body)
+    app = create_app(core, max_inflight=args.max_inflight, relay_mode=relay)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server.run(sockets=[sock])
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the parent dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve_processes(
+    args: argparse.Namespace, home: Path, url: str | None, relay: bool, forwarder: Any
+) -> None:
+    """N forked uvicorn processes accepting on one listening socket.
+
+    The socket is made with an explicit IPPROTO_TCP: asyncio enables TCP_NODELAY on accepted
+    connections only when the listener's proto says TCP (uvicorn's own --workers socket does
+    not, and every reply then waits ~40 ms for a delayed ACK).
+    """
+    import multiprocessing
+    import signal
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    sock.listen(2048)
+    ctx = multiprocessing.get_context("fork")
+    procs = [
+        ctx.Process(target=_child, args=(sock, home, url, args, relay), daemon=False)
+        for _ in range(args.workers)
+    ]
+    for p in procs:
+        p.start()
+    if forwarder:
+        forwarder.start()
+
+    def _stop(_sig: int, _frame: Any) -> None:
+        for p in procs:
+            if p.is_alive() and p.pid:
+                os.kill(p.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for p in procs:
+        p.join()
+    sock.close()
+
+
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     import uvicorn
 
@@ -324,24 +390,8 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
                 forwarder.start()
             uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
         else:
-            # Several processes on one port; each builds its own app from the environment.
-            os.environ["EKTP_SERVER_HOME"] = str(home)
-            if url:
-                os.environ[DB_ENV] = url
-            os.environ["EKTP_SERVER_MAX_INFLIGHT"] = str(args.max_inflight)
-            os.environ["EKTP_SERVER_MAX_BODY"] = str(args.max_body)
-            os.environ["EKTP_SERVER_RELAY"] = "1" if relay_mode else ""
-            if forwarder:
-                forwarder.start()
-            uvicorn.run(
-                "server.asgi:make_app",
-                factory=True,
-                host=args.host,
-                port=args.port,
-                workers=args.workers,
-                log_level="warning",
-                access_log=False,
-            )
+            core.engine.dispose()  # no pooled connection may cross the fork
+            _serve_processes(args, home, url, relay_mode, forwarder)
     finally:
         if forwarder:
             forwarder.stop()

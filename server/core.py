@@ -16,6 +16,7 @@ import secrets
 import time
 import uuid as uuidlib
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -144,6 +145,7 @@ class ServerCore:
         self.sealing_key = load_or_create_sealing_key(self.home)
         self.own_key_id = pkt.key_id(self.sealing_key.public_key())
         self.max_body = max_body or pkt.MAX_PACKET_BYTES
+        self._key_ids: set[str] | None = None
         self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
 
     def close(self) -> None:
@@ -156,6 +158,7 @@ class ServerCore:
             return conn.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
 
     def meta_set(self, values: Mapping[str, str]) -> None:
+        self._key_ids = None
         with self.engine.begin() as conn:
             for k, v in values.items():
                 conn.execute(delete(db.meta).where(db.meta.c.key == k))
@@ -416,13 +419,14 @@ class ServerCore:
         headers: Mapping[str, str],
         body: bytes,
         allow_revoked: bool = False,
+        conn: Connection | None = None,
     ) -> Station:
         """The station that signed this request, or ServiceError 401/403. Records the nonce."""
         try:
             claimed = protocol.station_of(headers)
         except protocol.AuthError as exc:
             raise ServiceError(401, str(exc), exc.reason) from exc
-        with self.engine.begin() as conn:
+        with self._tx(conn) as conn:
             st = self.find_station(claimed, conn)
             if st is None or not st.public_key:
                 raise ServiceError(401, f"unknown station {claimed!r}", "unknown_station")
@@ -450,6 +454,31 @@ class ServerCore:
                 )
         return st
 
+    def _tx(self, conn: Connection | None) -> Any:
+        """The caller's transaction, or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.begin()
+
+    def receive_packet(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        uuid: str,
+        body: bytes,
+        relay_mode: bool = False,
+    ) -> PutResult:
+        """A station's signed PUT: authentication, checks and the insert in ONE transaction
+        (one commit per packet)."""
+        if len(body) > self.max_body:
+            raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
+        # Outside the transaction: on SQLite a second connection would wait on our own lock.
+        self._accepted_key_ids()
+        with self.engine.begin() as conn:
+            sender = self.authenticate(method, path, headers, body, conn=conn)
+            return self.store_packet(
+                uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode, conn=conn
+            )
+
     # --- packets --------------------------------------------------------------------------
 
     def receipt(self, row: Any) -> dict[str, Any]:
@@ -465,11 +494,15 @@ class ServerCore:
         }
 
     def _accepted_key_ids(self) -> set[str]:
-        ids = {self.own_key_id}
-        upstream = self.meta_get("upstream_sealing_key")
-        if upstream:
-            ids.add(pkt.key_id(pkt.load_sealing_public_key(upstream.encode())))
-        return ids
+        # Read once per process: the upstream key changes only with `relay provision`,
+        # after which the relay's server processes are restarted (docs/server.md).
+        if self._key_ids is None:
+            ids = {self.own_key_id}
+            upstream = self.meta_get("upstream_sealing_key")
+            if upstream:
+                ids.add(pkt.key_id(pkt.load_sealing_public_key(upstream.encode())))
+            self._key_ids = ids
+        return self._key_ids
 
     def store_packet(
         self,
@@ -479,6 +512,7 @@ class ServerCore:
         sender: Station | None,
         received_from: str,
         relay_mode: bool = False,
+        conn: Connection | None = None,
     ) -> PutResult:
         """Check and durably store one packet (idempotent on uuid + bytes).
 
@@ -500,8 +534,12 @@ class ServerCore:
                 400, "packet is sealed to a different server key", "wrong_server_key"
             )
         sha = hashlib.sha256(data).hexdigest()
-        with self.engine.begin() as conn:
-            origin = self.find_station(header.station_id, conn)
+        with self._tx(conn) as conn:
+            # The usual case (a station uploads its own packet) needs no second lookup.
+            if sender is not None and header.station_id == sender.id:
+                origin: Station | None = sender
+            else:
+                origin = self.find_station(header.station_id, conn)
             verified = False
             if sender is not None:
                 if header.station_id != sender.id:
@@ -539,21 +577,31 @@ class ServerCore:
                     "fwd_next_at": now if relay_mode else None,
                 },
             )
-            row = (
-                conn.execute(
-                    select(
-                        db.packets.c.uuid,
-                        db.packets.c.sha256,
-                        db.packets.c.size,
-                        db.packets.c.station_id,
-                        db.packets.c.kecamatan,
-                        db.packets.c.sealed_at,
-                        db.packets.c.received_at,
-                    ).where(db.packets.c.uuid == uuid)
+            row: Mapping[str, Any] = {
+                "uuid": uuid,
+                "sha256": sha,
+                "size": len(data),
+                "station_id": header.station_id,
+                "kecamatan": header.kecamatan,
+                "sealed_at": header.sealed_at,
+                "received_at": now,
+            }
+            if not inserted:
+                row = (
+                    conn.execute(  # type: ignore[assignment]
+                        select(
+                            db.packets.c.uuid,
+                            db.packets.c.sha256,
+                            db.packets.c.size,
+                            db.packets.c.station_id,
+                            db.packets.c.kecamatan,
+                            db.packets.c.sealed_at,
+                            db.packets.c.received_at,
+                        ).where(db.packets.c.uuid == uuid)
+                    )
+                    .mappings()
+                    .one()
                 )
-                .mappings()
-                .one()
-            )
         if row["sha256"] != sha:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.receipt(row))

@@ -156,7 +156,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping (a round trip per checkout); recycle instead, and a dead connection
+    # fails one request that the station retries.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
