@@ -38,5 +38,9 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py --out bench/results.json
 
+installer:
+	@test -n "$(PAYLOAD)" || { echo 'usage: make installer PAYLOAD=dir/of/one-folder/build' >&2; exit 2; }
+	bash scripts/build-installer.sh $(PAYLOAD)
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-APP_DIR_NAME = "ektp-station"
+APP_DIR_NAME = "ektp-station"  # installer.nsi reads this line (!searchparse): keep its shape
 SERVER_DIR_NAME = "ektp-server"
 STATION_HOME_ENV = "EKTP_STATION_HOME"
 SERVER_HOME_ENV = "EKTP_SERVER_HOME"

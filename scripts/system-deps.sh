@@ -8,8 +8,9 @@ what="${1:-test}"
 run_pkgs=(python3-venv gcc libpcsclite-dev pcscd
           libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0)
-# The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL.
-test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 postgresql imagemagick)
+# The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL;
+# mingw-w64 builds the installer tests' stand-in ektp-station.exe.
+test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${test_pkgs[@]}"); fi

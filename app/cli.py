@@ -1,0 +1,120 @@
+"""``ektp-station``: the station's command line (``python -m app``).
+
+Exit codes: 0 ok; 1 a machine fault (disk full, database locked, I/O, mirror, falling
+behind) or an unhealthy ``doctor``; 2 bad input or a refused request (one line on stderr
+naming the field, nothing written); 70 an internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from types import ModuleType
+from typing import NoReturn
+
+from app.commands import doctor, enroll, export, init, operator, settings, status
+from app.commands.context import UsageError, issue_line
+
+# One list: other areas add their subcommand modules here (provision, sync, ...).
+COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings]
+
+EXIT_FAULT = 1
+EXIT_USAGE = 2
+EXIT_BUG = 70
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, no usage dump: scripts and technicians read the last line.
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
+    parser.add_argument(
+        "--home",
+        metavar="DIR",
+        help="station data directory (default: $EKTP_STATION_HOME, else the platform data dir)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"ektp-station: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        if args.command is None:
+            try:
+                from app.ui import main as ui_main  # type: ignore[attr-defined]
+            except ImportError:
+                parser.print_help(sys.stderr)
+                return EXIT_USAGE
+            return int(ui_main(args))
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except Exception as exc:
+        code, message = explain(exc)
+        if code == EXIT_BUG:
+            if os.environ.get("EKTP_DEBUG"):
+                traceback.print_exc()
+        return _fail(code, message)
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
+
+
+def explain(exc: BaseException) -> tuple[int, str]:
+    """Exit code and one line for an error escaping a subcommand."""
+    from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
+    from app.store.mirror import MirrorError
+    from app.store.operators import OperatorError, UnknownOperator
+
+    if isinstance(exc, UsageError | InvalidInput | OperatorError):
+        return EXIT_USAGE, f"{exc.field}: {exc.message}"
+    if isinstance(exc, InvalidBiodata):
+        parts = [issue_line(e) for e in exc.errors] or [str(exc)]
+        return EXIT_USAGE, "; ".join(parts)
+    if isinstance(exc, UnknownOperator):
+        return EXIT_USAGE, f"operator: no active operator named {exc.username!r}"
+    if isinstance(exc, NotInitialized | AlreadyInitialized):
+        return EXIT_USAGE, f"station: {exc}"
+    photo = _photo_error(exc)
+    if photo is not None:
+        return EXIT_USAGE, f"photo: {photo}"
+    if isinstance(exc, MirrorError):
+        return EXIT_FAULT, f"mirror: {exc.message}"
+    if isinstance(exc, FallingBehind):
+        return EXIT_FAULT, f"falling behind: {exc.message}"
+    known = exc if isinstance(exc, StorageError) else classify(exc)
+    if known is not None:
+        return EXIT_FAULT, f"storage ({known.kind}): {known.message}"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return EXIT_BUG, f"internal error, please report it: {type(exc).__name__}: {first}"
+
+
+def _photo_error(exc: BaseException) -> str | None:
+    try:
+        from app.capture.photo import PhotoRejected, PhotoUnreadable
+    except ImportError:
+        return None
+    if isinstance(exc, PhotoUnreadable):
+        return exc.message
+    if isinstance(exc, PhotoRejected):
+        return "; ".join(r.message for r in exc.reasons)
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""``doctor [--json]``: is this station healthy? DB, disk, mirror, devices, server.
+
+Other areas add checks by appending a function to ``CHECKS``: it takes the open store (or
+None when the home has no database) and returns a list of ``Check``. The capture area's
+``app.capture.diagnostics.device_report()`` is embedded when it exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.commands.context import home_of, print_json
+from app.store.audit import verify_chain
+from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
+from app.store.errors import classify
+from app.store.mirror import check_mirror
+from app.store.settings import load_settings
+from app.store.station import get_identity
+
+DISK_WARN_BYTES = 1024 * 1024 * 1024
+DISK_FAIL_BYTES = 100 * 1024 * 1024
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok | warn | fail
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[[Store | None, argparse.Namespace], list[Check]]
+
+
+def check_database(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    if store is None:
+        return [Check("database", "fail", f"no database under {home_of(args)}: run `init`")]
+    out = []
+    with store.engine.connect() as conn:
+        result = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+        journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    if result == ["ok"]:
+        out.append(Check("database", "ok", "integrity check ok", {"journal_mode": journal}))
+    else:
+        out.append(Check("database", "fail", "integrity check failed", {"problems": result[:20]}))
+    rev = current_revision(store.engine)
+    out.append(
+        Check(
+            "schema",
+            "ok" if rev == SCHEMA_HEAD else "fail",
+            f"schema revision {rev}" + ("" if rev == SCHEMA_HEAD else f" (expected {SCHEMA_HEAD})"),
+        )
+    )
+    chain = verify_chain(store)
+    out.append(
+        Check(
+            "audit",
+            "ok" if chain.ok else "fail",
+            f"audit chain intact ({chain.events} events)"
+            if chain.ok
+            else f"audit chain broken at event {chain.first_bad_id}: {chain.problem}",
+        )
+    )
+    identity = get_identity(store)
+    out.append(
+        Check("station", "ok", f"station {identity.station_id}, kecamatan {identity.kecamatan}")
+        if identity
+        else Check("station", "fail", "station is not initialized: run `init` or `provision`")
+    )
+    return out
+
+
+def check_disk(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    home = home_of(args)
+    probe = home if home.exists() else home.parent
+    free = shutil.disk_usage(probe).free
+    status = "ok" if free >= DISK_WARN_BYTES else "warn" if free >= DISK_FAIL_BYTES else "fail"
+    return [Check("disk", status, f"{free // (1024 * 1024)} MB free at {probe}", {"free": free})]
+
+
+def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    if store is None:
+        return []
+    settings = load_settings(store)
+    if settings.mirror_path is None:
+        return [Check("mirror", "ok", "no mirror directory configured")]
+    result = check_mirror(settings.mirror_path)
+    status = "ok" if result.ok else ("fail" if settings.mirror_policy == "required" else "warn")
+    return [Check("mirror", status, result.message, {"free": result.free_bytes})]
+
+
+def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    try:
+        from app.capture import diagnostics  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    try:
+        report = diagnostics.device_report()
+    except Exception as exc:  # a broken driver must not stop the other checks
+        return [Check("devices", "fail", f"device check failed: {exc}")]
+    if isinstance(report, list):
+        return [
+            Check(
+                str(
+                    getattr(r, "name", r.get("name", "device") if isinstance(r, dict) else "device")
+                ),
+                str(getattr(r, "status", r.get("status", "ok") if isinstance(r, dict) else "ok")),
+                str(getattr(r, "message", r.get("message", "") if isinstance(r, dict) else r)),
+            )
+            for r in report
+        ]
+    data = (
+        report if isinstance(report, dict) else getattr(report, "__dict__", {"report": str(report)})
+    )
+    return [Check("devices", "ok", "device report", {"report": data})]
+
+
+# The sync area appends its server check here.
+CHECKS: list[CheckFn] = [check_database, check_disk, check_mirror_dir, check_devices]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="check database, disk, mirror, devices and server")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    home = home_of(args)
+    store = open_store(home) if (home / DB_NAME).exists() else None
+    checks: list[Check] = []
+    try:
+        for fn in CHECKS:
+            try:
+                checks.extend(fn(store, args))
+            except Exception as exc:
+                known = classify(exc)
+                if known is None:
+                    raise
+                checks.append(Check(fn.__name__.removeprefix("check_"), "fail", known.message))
+    finally:
+        if store is not None:
+            store.close()
+    ok = all(c.status != "fail" for c in checks)
+    if args.json:
+        print_json({"ok": ok, "checks": [asdict(c) for c in checks]})
+    else:
+        for c in checks:
+            print(f"[{c.status.upper():4}] {c.name}: {c.message}")
+    return 0 if ok else 1
+
+
+__all__ = ["CHECKS", "Check"]

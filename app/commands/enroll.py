@@ -1,0 +1,57 @@
+"""``enroll --operator U --biodata FILE.json --photo IMG [--signature IMG] [--card-uid HEX]``.
+
+For scripts and technicians: the operator is *named*, not logged in (no password is asked);
+the account must exist and be active, and the record and the audit trail carry its name.
+Prints the record UUID on stdout once the record is committed; warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.commands.context import issue_line, open_home, read_file, read_json_object
+from app.enrollment import EnrollmentRequest, enroll
+
+# Above any real photo file; accept_photo applies the finer limits (pixels, decode).
+MAX_PHOTO_FILE = 20 * 1024 * 1024
+MAX_SIGNATURE_FILE = 512 * 1024
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("enroll", help="validate, check the photo, seal and store one record")
+    p.add_argument("--operator", required=True, metavar="U", help="an active operator account")
+    p.add_argument("--biodata", required=True, metavar="FILE.json")
+    p.add_argument("--photo", required=True, metavar="IMG")
+    p.add_argument("--signature", metavar="IMG", help="signature as PNG")
+    p.add_argument("--card-uid", metavar="HEX")
+    p.add_argument("--card-atr", metavar="HEX")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    biodata = read_json_object(args.biodata, "biodata")
+    photo = read_file(args.photo, "photo", MAX_PHOTO_FILE)
+    signature = (
+        read_file(args.signature, "signature", MAX_SIGNATURE_FILE) if args.signature else None
+    )
+    with open_home(args) as store:
+        result = enroll(
+            store,
+            EnrollmentRequest(
+                operator=args.operator,
+                biodata=biodata,
+                photo=photo,
+                signature_png=signature,
+                card_uid=args.card_uid,
+                card_atr=args.card_atr,
+            ),
+        )
+    print(result.uuid, flush=True)
+    for w in result.warnings:
+        print(f"warning: {issue_line(w)}", file=sys.stderr)
+    for flag in result.flags:
+        print(f"flag: {flag}", file=sys.stderr)
+    if result.mirror_warning:
+        print(f"warning: mirror: {result.mirror_warning}", file=sys.stderr)
+    return 0

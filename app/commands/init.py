@@ -1,0 +1,63 @@
+"""``init --server-key FILE --kecamatan KODE [--name NAME]``: offline set-up."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+
+from app.commands.context import UsageError, home_of, open_home, read_file
+from app.packet import PacketError, load_sealing_public_key
+from app.store.db import DB_NAME
+from app.store.errors import AlreadyInitialized
+from app.store.station import get_identity, init_station
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="set up this station offline from the server's public key")
+    p.add_argument("--server-key", required=True, metavar="FILE", help="server sealing key (PEM)")
+    p.add_argument("--kecamatan", required=True, metavar="KODE", help="e.g. 36.03.32")
+    p.add_argument("--name", help="station name (default: the host name)")
+    p.add_argument("--server-url", metavar="URL", help="server to sync to (optional)")
+    p.set_defaults(func=run)
+
+
+def check_kecamatan(code: str) -> str:
+    """The dotted level-3 code, or UsageError("kecamatan")."""
+    from app.domain import regions
+
+    dotted = regions.normalize_code(code)
+    if dotted is None or dotted.count(".") != 2:
+        raise UsageError("kecamatan", f"{code!r} is not a kecamatan code (like 36.03.32)")
+    region = regions.get(dotted)
+    if region is None or region.level != 3:
+        raise UsageError("kecamatan", f"{dotted} is not a known kecamatan")
+    return str(dotted)
+
+
+def run(args: argparse.Namespace) -> int:
+    pem = read_file(args.server_key, "server-key", 64 * 1024)
+    try:
+        load_sealing_public_key(pem)
+    except PacketError as exc:
+        raise UsageError("server-key", f"{args.server_key}: {exc}") from exc
+    kecamatan = check_kecamatan(args.kecamatan)
+    name = (args.name or socket.gethostname()).strip()
+    if not name or len(name) > 200:
+        raise UsageError("name", "must be 1-200 characters")
+    if args.server_url is not None and not args.server_url.startswith(("http://", "https://")):
+        raise UsageError("server-url", "must start with http:// or https://")
+    if (home_of(args) / DB_NAME).exists():
+        with open_home(args) as store:
+            if get_identity(store) is not None:
+                raise AlreadyInitialized(f"this station is already initialized ({home_of(args)})")
+    with open_home(args, create=True) as store:
+        identity = init_station(
+            store,
+            server_key_pem=pem,
+            kecamatan=kecamatan,
+            name=name,
+            server_url=args.server_url,
+            set_by="init",
+        )
+    print(identity.station_id)
+    return 0

@@ -1,0 +1,44 @@
+"""``settings [--json]`` shows them; ``settings set KEY VALUE`` changes one ("" resets)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, fields
+
+from app.commands.context import UsageError, open_home, print_json
+from app.store.settings import SettingError, Settings, load_settings, set_setting
+
+KEYS = [f.name for f in fields(Settings)]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("settings", help="show or change station settings (mirror, limits)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_show)
+    ops = p.add_subparsers(dest="settings_command", metavar="ACTION")
+    s = ops.add_parser("set", help="set KEY to VALUE (an empty VALUE restores the default)")
+    s.add_argument("key", choices=KEYS, metavar="KEY")
+    s.add_argument("value", metavar="VALUE")
+    s.add_argument("--by", default="cli", help="who makes the change (audited)")
+    s.set_defaults(func=run_set)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with open_home(args) as store:
+        values = asdict(load_settings(store))
+    if args.json:
+        print_json(values)
+    else:
+        for k, v in values.items():
+            print(f"{k} = {'' if v is None else v}")
+    return 0
+
+
+def run_set(args: argparse.Namespace) -> int:
+    with open_home(args) as store:
+        try:
+            set_setting(store, args.key, args.value, actor=args.by)
+        except SettingError as exc:
+            raise UsageError(exc.key, str(exc).split(": ", 1)[-1]) from exc
+    print(f"{args.key} = {args.value}")
+    return 0

@@ -1,0 +1,86 @@
+"""``status [--json]``: counts by status, what is pending, and warnings."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.commands.context import open_home, print_json
+from app.store.backlog import evaluate
+from app.store.db import Store
+from app.store.mirror import check_mirror
+from app.store.outbox import Outbox
+from app.store.settings import load_settings
+from app.store.station import get_identity
+from app.store.timeutil import iso, utcnow
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="records by status, pending uploads, warnings")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def collect(store: Store) -> dict[str, Any]:
+    """The status document (DESIGN.md shape plus extras). Other commands may add keys."""
+    now = utcnow()
+    outbox = Outbox(store)
+    identity = get_identity(store)
+    counts = outbox.counts()
+    pending = outbox.pending()
+    settings = load_settings(store)
+    backlog = evaluate(pending, settings, now)
+    warnings = list(backlog.messages)
+    mirror: dict[str, Any] | None = None
+    if settings.mirror_path is not None:
+        check = check_mirror(settings.mirror_path)
+        mirror = {"dir": settings.mirror_dir, "ok": check.ok, "message": check.message}
+        if not check.ok:
+            warnings.append(check.message)
+    if identity is None:
+        warnings.append("station is not initialized: run `init` or `provision`")
+    oldest = pending.oldest_sealed_at
+    return {
+        "records": counts,
+        "pending": pending.count,
+        "pending_bytes": pending.bytes,
+        "oldest_pending_age_s": None
+        if oldest is None
+        else round((now - oldest).total_seconds(), 3),
+        "oldest_pending_sealed_at": None if oldest is None else iso(oldest),
+        "station_id": identity.station_id if identity else None,
+        "station_name": identity.name if identity else None,
+        "kecamatan": identity.kecamatan if identity else None,
+        "server_url": identity.server_url if identity else None,
+        "backlog": backlog.level,
+        "mirror": mirror,
+        "warnings": warnings,
+    }
+
+
+def render(doc: dict[str, Any]) -> str:
+    r = doc["records"]
+    lines = [
+        f"station:   {doc['station_id'] or '-'} ({doc['station_name'] or '-'})",
+        f"kecamatan: {doc['kecamatan'] or '-'}",
+        f"records:   sealed {r['sealed']}, uploaded {r['uploaded']}, "
+        f"rejected {r['rejected']}, purged {r['purged']}",
+        f"pending:   {doc['pending']} ({doc['pending_bytes']} bytes)"
+        + (
+            f", oldest {doc['oldest_pending_age_s']:.0f} s"
+            if doc["oldest_pending_age_s"] is not None
+            else ""
+        ),
+    ]
+    lines += [f"warning:   {w}" for w in doc["warnings"]]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    with open_home(args) as store:
+        doc = collect(store)
+    if args.json:
+        print_json(doc)
+    else:
+        print(render(doc))
+    return 0

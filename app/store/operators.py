@@ -1,0 +1,205 @@
+"""Operator accounts: argon2id password hashes, optional card + PIN login, roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.store.audit import record_event
+from app.store.db import Store
+from app.store.errors import StoreError
+from app.store.models import ROLES, Operator
+from app.store.timeutil import utcnow
+
+MIN_PASSWORD_LEN = 8
+PIN_RE = re.compile(r"[0-9]{4,8}")
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+CARD_UID_RE = re.compile(r"(?:[0-9A-F]{2}){4,32}")
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+class OperatorError(StoreError):
+    """Bad operator input; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class UnknownOperator(StoreError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"operator: no active operator named {username!r}")
+        self.username = username
+
+
+class AuthenticationFailed(StoreError):
+    """Wrong password/PIN or unknown/inactive account (deliberately not said which)."""
+
+
+@dataclass(frozen=True)
+class OperatorInfo:
+    username: str
+    role: str
+    active: bool
+    has_card: bool
+
+
+def _info(op: Operator) -> OperatorInfo:
+    return OperatorInfo(op.username, op.role, op.active, op.card_uid is not None)
+
+
+def normalize_card_uid(text: str) -> str:
+    """Upper-case hex without separators ("04:a2 3b..." -> "04A23B..."), or OperatorError."""
+    uid = re.sub(r"[\s:-]", "", text or "").upper()
+    if not CARD_UID_RE.fullmatch(uid):
+        raise OperatorError("card_uid", "must be 4 to 32 bytes of hex")
+    return uid
+
+
+def check_password(password: str) -> None:
+    if not password or not password.strip():
+        raise OperatorError("password", "must not be empty")
+    if len(password) < MIN_PASSWORD_LEN:
+        raise OperatorError("password", f"must be at least {MIN_PASSWORD_LEN} characters")
+
+
+def add_operator(
+    store: Store, username: str, role: str, password: str, *, actor: str = "cli"
+) -> OperatorInfo:
+    if not USERNAME_RE.fullmatch(username or ""):
+        raise OperatorError(
+            "username", "2-64 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if role not in ROLES:
+        raise OperatorError("role", f"must be one of {', '.join(ROLES)}")
+    check_password(password)
+    password_hash = _hasher.hash(password)
+    with store.write() as session:
+        if _find(session, username) is not None:
+            raise OperatorError("username", f"{username!r} already exists")
+        op = Operator(
+            username=username,
+            role=role,
+            password_hash=password_hash,
+            active=True,
+            created_at=utcnow(),
+        )
+        session.add(op)
+        record_event(session, actor, "operator.added", {"username": username, "role": role})
+        session.flush()
+        return _info(op)
+
+
+def _find(session: Session, username: str) -> Operator | None:
+    return session.execute(
+        select(Operator).where(Operator.username == username)
+    ).scalar_one_or_none()
+
+
+def get_operator(store: Store, username: str) -> OperatorInfo | None:
+    with store.read() as session:
+        op = _find(session, username)
+        return None if op is None else _info(op)
+
+
+def require_active(session: Session, username: str) -> Operator:
+    op = _find(session, username)
+    if op is None or not op.active:
+        raise UnknownOperator(username)
+    return op
+
+
+def list_operators(store: Store) -> list[OperatorInfo]:
+    with store.read() as session:
+        return [
+            _info(o)
+            for o in session.execute(select(Operator).order_by(Operator.username)).scalars()
+        ]
+
+
+def _verify(hash_: str | None, secret: str) -> bool:
+    if not hash_:
+        return False
+    try:
+        return _hasher.verify(hash_, secret)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def verify_password(store: Store, username: str, password: str) -> OperatorInfo:
+    """The operator on a correct password; AuthenticationFailed otherwise (audited)."""
+    with store.write() as session:
+        op = _find(session, username)
+        ok = op is not None and op.active and _verify(op.password_hash, password)
+        record_event(
+            session,
+            username,
+            "operator.login" if ok else "operator.login_failed",
+            {"method": "password"},
+        )
+        info = _info(op) if ok and op is not None else None
+        if info is not None and op is not None and _hasher.check_needs_rehash(op.password_hash):
+            op.password_hash = _hasher.hash(password)
+    # Raised after the commit, so the failed attempt stays in the audit trail.
+    if info is None:
+        raise AuthenticationFailed("wrong username or password")
+    return info
+
+
+def bind_card(store: Store, username: str, card_uid: str, pin: str, *, actor: str) -> None:
+    """Link an operator's staff card (by UID) and set the PIN that goes with it."""
+    uid = normalize_card_uid(card_uid)
+    if not PIN_RE.fullmatch(pin or ""):
+        raise OperatorError("pin", "must be 4 to 8 digits")
+    pin_hash = _hasher.hash(pin)
+    with store.write() as session:
+        op = require_active(session, username)
+        other = session.execute(
+            select(Operator).where(Operator.card_uid == uid)
+        ).scalar_one_or_none()
+        if other is not None and other.id != op.id:
+            raise OperatorError("card_uid", "this card is already bound to another operator")
+        op.card_uid = uid
+        op.pin_hash = pin_hash
+        record_event(session, actor, "operator.card_bound", {"username": username})
+
+
+def verify_card(store: Store, card_uid: str, pin: str) -> OperatorInfo:
+    """The operator whose card this is, on the right PIN; AuthenticationFailed otherwise."""
+    try:
+        uid = normalize_card_uid(card_uid)
+    except OperatorError as exc:
+        raise AuthenticationFailed("unknown card") from exc
+    with store.write() as session:
+        op = session.execute(select(Operator).where(Operator.card_uid == uid)).scalar_one_or_none()
+        ok = op is not None and op.active and _verify(op.pin_hash, pin)
+        record_event(
+            session,
+            op.username if op is not None else "?",
+            "operator.login" if ok else "operator.login_failed",
+            {"method": "card"},
+        )
+        info = _info(op) if ok and op is not None else None
+    if info is None:
+        raise AuthenticationFailed("unknown card or wrong PIN")
+    return info
+
+
+def set_active(store: Store, username: str, active: bool, *, actor: str) -> None:
+    with store.write() as session:
+        op = _find(session, username)
+        if op is None:
+            raise UnknownOperator(username)
+        op.active = active
+        record_event(
+            session,
+            actor,
+            "operator.activated" if active else "operator.deactivated",
+            {"username": username},
+        )

@@ -1,0 +1,248 @@
+"""The outbox: sealed packets waiting for a server receipt, oldest first.
+
+Lifecycle: sealed -> uploaded (receipt with the same SHA-256) -> purged (payload deleted
+after retention; receipt kept forever). Or sealed -> rejected (the server refused it for a
+reason a retry cannot fix; kept, with its payload, for the technician).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from app.store.db import Store
+from app.store.errors import StoreError
+from app.store.models import RECORD_STATUSES, Record
+from app.store.timeutil import utcnow
+
+# Receipts and errors come from the network: keep what is stored bounded.
+MAX_ERROR_LEN = 500
+
+
+class OutboxError(StoreError):
+    """A lifecycle step that does not apply (unknown uuid, wrong status, hash mismatch)."""
+
+
+class ReceiptMismatch(OutboxError):
+    """The server's receipt names a different SHA-256 than the packet we sent."""
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    uuid: str
+    data: bytes
+    sha256: str
+    size: int
+    attempts: int
+    sealed_at: datetime
+
+
+@dataclass(frozen=True)
+class PendingStats:
+    count: int
+    bytes: int
+    oldest_sealed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One line of the queue screen: no personal data."""
+
+    uuid: str
+    status: str
+    sealed_at: datetime
+    attempts: int
+    last_error: str | None
+    kecamatan: str
+    operator: str
+    size: int
+
+
+class Outbox:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Sealed records whose next attempt is due (or never tried), oldest first."""
+        with self.store.read() as s:
+            rows = s.execute(
+                select(
+                    Record.uuid,
+                    Record.packet,
+                    Record.sha256,
+                    Record.size,
+                    Record.attempts,
+                    Record.sealed_at,
+                )
+                .where(
+                    Record.status == "sealed",
+                    (Record.next_attempt_at.is_(None)) | (Record.next_attempt_at <= now),
+                )
+                .order_by(Record.seq)
+                .limit(limit)
+            ).all()
+        return [
+            OutboxItem(r.uuid, bytes(r.packet), r.sha256, r.size, r.attempts, r.sealed_at)
+            for r in rows
+        ]
+
+    def _get(self, s: Any, uuid: str) -> Record:
+        rec = s.execute(select(Record).where(Record.uuid == uuid)).scalar_one_or_none()
+        if rec is None:
+            raise OutboxError(f"no record {uuid}")
+        return rec
+
+    def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> None:
+        """Record the server's receipt; only a receipt echoing our SHA-256 counts."""
+        from app.store.audit import record_event
+
+        with self.store.write() as s:
+            rec = self._get(s, uuid)
+            if receipt.get("sha256") != rec.sha256:
+                raise ReceiptMismatch(
+                    f"receipt for {uuid} names sha256 {receipt.get('sha256')!r}, "
+                    f"the packet is {rec.sha256}"
+                )
+            if rec.status in ("uploaded", "purged"):
+                return  # a repeated receipt for bytes already acknowledged
+            rec.status = "uploaded"
+            rec.receipt = json.dumps(receipt, sort_keys=True)[:4000]
+            rec.uploaded_at = utcnow()
+            rec.next_attempt_at = None
+            rec.last_error = None
+            record_event(s, "sync", "record.uploaded", {"uuid": uuid, "sha256": rec.sha256})
+
+    def mark_retry(self, uuid: str, error: str, next_attempt_at: datetime) -> None:
+        with self.store.write() as s:
+            rec = self._get(s, uuid)
+            if rec.status != "sealed":
+                return
+            rec.attempts += 1
+            rec.last_error = error[:MAX_ERROR_LEN]
+            rec.next_attempt_at = next_attempt_at
+
+    def mark_rejected(self, uuid: str, reason: str) -> None:
+        from app.store.audit import record_event
+
+        with self.store.write() as s:
+            rec = self._get(s, uuid)
+            if rec.status != "sealed":
+                raise OutboxError(f"record {uuid} is {rec.status}, not sealed")
+            rec.status = "rejected"
+            rec.attempts += 1
+            rec.last_error = reason[:MAX_ERROR_LEN]
+            rec.next_attempt_at = None
+            record_event(
+                s, "sync", "record.rejected", {"uuid": uuid, "reason": reason[:MAX_ERROR_LEN]}
+            )
+
+    def requeue(self, uuid: str, actor: str) -> None:
+        """Technician: send a rejected record again (e.g. after the server was fixed)."""
+        from app.store.audit import record_event
+
+        with self.store.write() as s:
+            rec = self._get(s, uuid)
+            if rec.status != "rejected":
+                raise OutboxError(f"record {uuid} is {rec.status}, not rejected")
+            rec.status = "sealed"
+            rec.next_attempt_at = None
+            record_event(s, actor, "record.requeued", {"uuid": uuid})
+
+    def purge(self, uploaded_before: datetime) -> int:
+        """Delete the payload of records uploaded before the cut-off; receipts stay."""
+        from app.store.audit import record_event
+
+        now = utcnow()
+        with self.store.write() as s:
+            result = s.execute(
+                update(Record)
+                .where(Record.status == "uploaded", Record.uploaded_at < uploaded_before)
+                .values(status="purged", packet=None, purged_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if count:
+                record_event(s, "retention", "records.purged", {"count": count})
+        return count
+
+    def counts(self) -> dict[str, int]:
+        with self.store.read() as s:
+            rows = s.execute(select(Record.status, func.count()).group_by(Record.status)).all()
+        out = dict.fromkeys(RECORD_STATUSES, 0)
+        out.update({str(status): int(n) for status, n in rows})
+        return out
+
+    def pending(self) -> PendingStats:
+        with self.store.read() as s:
+            count, size = s.execute(
+                select(func.count(), func.coalesce(func.sum(Record.size), 0)).where(
+                    Record.status == "sealed"
+                )
+            ).one()
+            oldest = s.execute(
+                select(Record.sealed_at)
+                .where(Record.status == "sealed")
+                .order_by(Record.seq)
+                .limit(1)
+            ).scalar_one_or_none()
+        return PendingStats(int(count), int(size), oldest)
+
+    def next_attempt_at(self) -> datetime | None:
+        """When the earliest sealed record is due (None: nothing pending)."""
+        with self.store.read() as s:
+            row = s.execute(
+                select(Record.next_attempt_at)
+                .where(Record.status == "sealed")
+                .order_by(Record.next_attempt_at.is_not(None), Record.next_attempt_at)
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        return row[0] if row[0] is not None else utcnow()
+
+    def iter_packets(
+        self, statuses: Iterable[str] = RECORD_STATUSES
+    ) -> Iterator[tuple[str, bytes]]:
+        """(uuid, packet bytes) of every record in ``statuses`` that still has its payload,
+        in seal order, one at a time (a short read transaction per record)."""
+        wanted = [s for s in statuses if s != "purged"]
+        last_seq = 0
+        while True:
+            with self.store.read() as s:
+                row = s.execute(
+                    select(Record.seq, Record.uuid, Record.packet)
+                    .where(Record.status.in_(wanted), Record.seq > last_seq)
+                    .order_by(Record.seq)
+                    .limit(1)
+                ).first()
+            if row is None:
+                return
+            last_seq = row.seq
+            yield row.uuid, bytes(row.packet)
+
+    def recent(self, limit: int = 50) -> list[QueueEntry]:
+        with self.store.read() as s:
+            rows = s.execute(
+                select(
+                    Record.uuid,
+                    Record.status,
+                    Record.sealed_at,
+                    Record.attempts,
+                    Record.last_error,
+                    Record.kecamatan,
+                    Record.operator,
+                    Record.size,
+                )
+                .order_by(Record.seq.desc())
+                .limit(limit)
+            ).all()
+        return [QueueEntry(*r) for r in rows]
+
+    def get_sha256(self, uuid: str) -> str | None:
+        with self.store.read() as s:
+            return s.execute(select(Record.sha256).where(Record.uuid == uuid)).scalar_one_or_none()

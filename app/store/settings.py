@@ -1,0 +1,96 @@
+"""Station settings (key/value), with their defaults and types in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.store.db import Store
+from app.store.models import Setting
+
+MIRROR_POLICIES = ("required", "warn")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # A directory on other media (USB stick, second disk) that gets every packet at seal time.
+    mirror_dir: str | None = None
+    # required: a seal fails when the mirror copy cannot be written; warn: it succeeds with a
+    # warning. Never a silent skip.
+    mirror_policy: str = "required"
+    # Falling behind: refuse new recordings when the oldest unsent record is older than this...
+    backlog_max_age_h: float = 72.0
+    # ...or when this many are unsent and there is no mirror. Warn from this fraction on.
+    backlog_max_unsent: int = 2000
+    backlog_warn_fraction: float = 0.75
+    # Uploaded packets keep their payload this long, then only the receipt is kept.
+    retention_days: int = 30
+
+    @property
+    def mirror_path(self) -> Path | None:
+        return Path(self.mirror_dir) if self.mirror_dir else None
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+class SettingError(ValueError):
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+
+
+def _parse(key: str, raw: str) -> object:
+    kind = _TYPES[key]
+    if kind in ("float",):
+        return float(raw)
+    if kind in ("int",):
+        return int(raw)
+    return raw
+
+
+def _check(key: str, value: str | None) -> str | None:
+    if key not in _TYPES:
+        raise SettingError(key, "unknown setting")
+    if value is None or value == "":
+        return None
+    if key == "mirror_policy" and value not in MIRROR_POLICIES:
+        raise SettingError(key, f"must be one of {', '.join(MIRROR_POLICIES)}")
+    try:
+        parsed = _parse(key, value)
+    except ValueError as exc:
+        raise SettingError(key, f"not a valid {_TYPES[key]}") from exc
+    if isinstance(parsed, int | float) and parsed < 0:
+        raise SettingError(key, "must not be negative")
+    return value
+
+
+def load_settings(target: Store | Session) -> Settings:
+    if isinstance(target, Store):
+        with target.read() as session:
+            return load_settings(session)
+    values: dict[str, object] = {}
+    for row in target.execute(select(Setting)).scalars():
+        if row.key in _TYPES:
+            values[row.key] = _parse(row.key, row.value)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def set_setting(store: Store, key: str, value: str | None, actor: str) -> None:
+    """Set (or with None/"" reset to default) one setting; audited."""
+    from app.store.audit import record_event
+
+    checked = _check(key, value)
+    with store.write() as session:
+        row = session.get(Setting, key)
+        if checked is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            session.add(Setting(key=key, value=checked))
+        else:
+            row.value = checked
+        record_event(session, actor, "setting.changed", {"key": key, "value": checked})

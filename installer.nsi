@@ -1,0 +1,522 @@
+; Windows installer for the e-KTP enrollment station.
+;
+;   makensis -WX /DVERSION=x.y.z /DPAYLOAD=<PyInstaller one-folder output> [/DOUTFILE=setup.exe] installer.nsi
+;
+; The version comes from pyproject.toml (scripts/build-installer.sh, .github/workflows/windows.yml).
+; The data dir name and the "app is running" mutex name are read from the Python sources the
+; app itself uses (app/paths.py, app/single_instance.py), so there is one constant for each.
+;
+; Silent switches (technicians):  /S  /D=<install dir, last>  /SERVER=<url> /CODE=<code>
+; Uninstaller:                    /S  /REMOVEDATA
+; Exit codes: 0 done, 1 cancelled, 2 refused (app running, bad switches, downgrade, records
+; not yet sent, ...), 3 installed but provisioning failed, 740 not run as Administrator.
+
+Unicode true
+Target amd64-unicode
+ManifestDPIAware true
+RequestExecutionLevel admin
+SetCompressor /SOLID lzma
+
+!ifndef VERSION
+  !error "Pass the version: makensis /DVERSION=x.y.z /DPAYLOAD=dir installer.nsi"
+!endif
+!ifndef PAYLOAD
+  !error "Pass the payload dir (PyInstaller one-folder output): /DPAYLOAD=dir"
+!endif
+!ifndef OUTFILE
+  !define OUTFILE "ektp-station-${VERSION}-setup.exe"
+!endif
+
+; One source for each: the app's own constants.
+!searchparse /file "${__FILEDIR__}/app/paths.py" `APP_DIR_NAME = "` APP_DIR_NAME `"`
+!searchparse /file "${__FILEDIR__}/app/single_instance.py" `MUTEX_NAME = r"` MUTEX_NAME `"`
+
+!define APP_NAME "e-KTP Station"
+!define PUBLISHER "e-KTP Station project"
+!define EXE "ektp-station.exe"
+!define GUI_EXE "ektp-station-gui.exe"
+!define UNINSTALLER "uninstall.exe"
+!define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APP_DIR_NAME}"
+!define SHORTCUT_DIR "$SMPROGRAMS\${APP_NAME}"
+
+!if ! /FileExists "${PAYLOAD}/${EXE}"
+  !error "${PAYLOAD}/${EXE} is missing: PAYLOAD must be the PyInstaller one-folder output"
+!endif
+!if ! /FileExists "${PAYLOAD}/${GUI_EXE}"
+  !error "${PAYLOAD}/${GUI_EXE} is missing: PAYLOAD must be the PyInstaller one-folder output"
+!endif
+
+!include "MUI2.nsh"
+!include "LogicLib.nsh"
+!include "FileFunc.nsh"
+!include "WordFunc.nsh"
+
+Name "${APP_NAME} ${VERSION}"
+OutFile "${OUTFILE}"
+InstallDir "$PROGRAMFILES64\${APP_DIR_NAME}"
+ShowInstDetails show
+ShowUninstDetails show
+
+VIProductVersion "${VERSION}.0"
+VIAddVersionKey /LANG=1033 "ProductName" "${APP_NAME}"
+VIAddVersionKey /LANG=1033 "CompanyName" "${PUBLISHER}"
+VIAddVersionKey /LANG=1033 "FileDescription" "${APP_NAME} installer"
+VIAddVersionKey /LANG=1033 "FileVersion" "${VERSION}"
+VIAddVersionKey /LANG=1033 "ProductVersion" "${VERSION}"
+VIAddVersionKey /LANG=1033 "LegalCopyright" "${PUBLISHER}"
+
+Var DataDir      ; C:\ProgramData\<APP_DIR_NAME>, where the app keeps DB, keys, logs
+Var Server       ; /SERVER=
+Var Code         ; /CODE=
+Var OldDir       ; install location of the version already installed, if any
+Var OldVersion
+
+!define MUI_ABORTWARNING
+!define MUI_COMPONENTSPAGE_NODESC
+!insertmacro MUI_PAGE_WELCOME
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!insertmacro MUI_PAGE_FINISH
+
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_COMPONENTS
+!insertmacro MUI_UNPAGE_INSTFILES
+
+; Bahasa Indonesia first: it is the default when Windows speaks neither language.
+!insertmacro MUI_LANGUAGE "Indonesian"
+!insertmacro MUI_LANGUAGE "English"
+
+LangString MsgRunning ${LANG_INDONESIAN} "${APP_NAME} sedang berjalan. Tutup aplikasi di semua akun Windows, lalu pilih Coba Lagi."
+LangString MsgRunning ${LANG_ENGLISH} "${APP_NAME} is running. Close it in every Windows account, then choose Retry."
+LangString MsgNeedAdmin ${LANG_INDONESIAN} "Jalankan sebagai Administrator: ${APP_NAME} dipasang untuk semua pengguna komputer ini."
+LangString MsgNeedAdmin ${LANG_ENGLISH} "Run as Administrator: ${APP_NAME} is installed for every user of this computer."
+LangString MsgSwitchPair ${LANG_INDONESIAN} "/SERVER= dan /CODE= harus diberikan bersama."
+LangString MsgSwitchPair ${LANG_ENGLISH} "/SERVER= and /CODE= must be given together."
+LangString MsgDowngrade ${LANG_INDONESIAN} "Versi $OldVersion yang lebih baru sudah terpasang. Versi ${VERSION} mungkin tidak dapat membuka basis data stasiun. Tetap pasang?"
+LangString MsgDowngrade ${LANG_ENGLISH} "The newer version $OldVersion is installed. Version ${VERSION} may not open the station database. Install anyway?"
+LangString MsgOldUninstall ${LANG_INDONESIAN} "Versi lama tidak dapat dihapus (kode $0). Instalasi dibatalkan; data stasiun tidak disentuh."
+LangString MsgOldUninstall ${LANG_ENGLISH} "The old version could not be removed (code $0). Installation cancelled; station data was not touched."
+LangString MsgDirIsData ${LANG_INDONESIAN} "Folder program tidak boleh berada di folder data stasiun ($DataDir)."
+LangString MsgDirIsData ${LANG_ENGLISH} "The program folder must not be inside the station data folder ($DataDir)."
+LangString MsgDirNotEmpty ${LANG_INDONESIAN} "Folder $INSTDIR berisi berkas lain. Pilih folder kosong."
+LangString MsgDirNotEmpty ${LANG_ENGLISH} "The folder $INSTDIR holds other files. Choose an empty folder."
+LangString MsgProvisionFailed ${LANG_INDONESIAN} "Program terpasang, tetapi pendaftaran stasiun ke $Server gagal (kode $0). Jalankan $\"ektp-station provision$\" lagi."
+LangString MsgProvisionFailed ${LANG_ENGLISH} "The program is installed, but registering the station with $Server failed (code $0). Run $\"ektp-station provision$\" again."
+LangString MsgPending ${LANG_INDONESIAN} "Masih ada $1 rekaman yang belum terkirim. Data stasiun tidak dihapus dan penghapusan dibatalkan. Kirim dulu (ektp-station sync) atau ekspor ke media lepas."
+LangString MsgPending ${LANG_ENGLISH} "$1 records have not been sent yet. Station data was not removed and uninstall was cancelled. Send them first (ektp-station sync) or export them to removable media."
+LangString MsgStatusFailed ${LANG_INDONESIAN} "Status stasiun tidak dapat dibaca (kode $0). Data stasiun tidak dihapus dan penghapusan dibatalkan."
+LangString MsgStatusFailed ${LANG_ENGLISH} "Could not read the station status (code $0). Station data was not removed and uninstall was cancelled."
+LangString SecRemoveDataName ${LANG_INDONESIAN} "Hapus data stasiun (basis data, kunci, log)"
+LangString SecRemoveDataName ${LANG_ENGLISH} "Remove station data (database, keys, logs)"
+
+; ---------------------------------------------------------------------------------------------
+; Shared by installer and uninstaller.
+
+!macro SHARED_FUNCTIONS un
+  ; Refuse while the app runs: it holds the named mutex for its whole life (app/single_instance.py).
+  Function ${un}RefuseWhileRunning
+    Push $0
+    Push $1
+    StrCpy $1 "${MUTEX_NAME}"
+    retry:
+      ; SYNCHRONIZE access is enough to learn that the mutex exists.
+      System::Call 'kernel32::OpenMutexW(i 0x00100000, i 0, w r1) p .r0'
+      ${If} $0 P<> 0
+        System::Call 'kernel32::CloseHandle(p r0)'
+        MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(MsgRunning)" /SD IDCANCEL IDRETRY retry
+        SetErrorLevel 2
+        Quit
+      ${EndIf}
+    Pop $1
+    Pop $0
+  FunctionEnd
+
+  ; Value of a command-line switch: Push params, Push "/NAME=" ; Call ; Pop value.
+  ; Error flag set when the switch is absent. Unlike FileFunc's GetOptions a value may hold "/"
+  ; (URLs); it ends at the first space, or at the closing quote when it starts with one.
+  Function ${un}GetSwitch
+    Exch $1
+    Exch
+    Exch $0
+    Push $2
+    Push $3
+    Push $4
+    Push $5
+    ClearErrors
+    StrCpy $0 " $0 "
+    StrCpy $1 " $1"
+    StrLen $2 $1
+    StrCpy $3 0
+    StrCpy $5 ""
+    find:
+      StrCpy $4 $0 $2 $3
+      StrCmp $4 "" absent
+      StrCmp $4 $1 found   ; StrCmp ignores case: /server= works too
+      IntOp $3 $3 + 1
+      Goto find
+    found:
+      IntOp $3 $3 + $2
+      StrCpy $5 $0 "" $3
+      StrCpy $2 " "
+      StrCpy $4 $5 1
+      StrCmp $4 '"' 0 scan
+      StrCpy $5 $5 "" 1
+      StrCpy $2 '"'
+    scan:
+      StrCpy $3 0
+    next:
+      StrCpy $4 $5 1 $3
+      StrCmp $4 "" cut
+      StrCmp $4 $2 cut
+      IntOp $3 $3 + 1
+      Goto next
+    cut:
+      StrCpy $5 $5 $3
+      Goto done
+    absent:
+      SetErrors
+    done:
+    StrCpy $0 $5
+    Pop $5
+    Pop $4
+    Pop $3
+    Pop $2
+    Pop $1
+    Exch $0
+  FunctionEnd
+
+  Function ${un}InitCommon
+    SetRegView 64
+    SetShellVarContext all
+    ; $APPDATA in the all-users context is CSIDL_COMMON_APPDATA (C:\ProgramData), the folder
+    ; platformdirs.site_data_dir() uses: app/paths.py keeps station data there on Windows.
+    StrCpy $DataDir "$APPDATA\${APP_DIR_NAME}"
+    ; RequestExecutionLevel asks for elevation, but with UAC off a plain user gets no prompt.
+    UserInfo::GetAccountType
+    Pop $0
+    ${If} $0 != "Admin"
+      MessageBox MB_OK|MB_ICONSTOP "$(MsgNeedAdmin)" /SD IDOK
+      SetErrorLevel 740  ; ERROR_ELEVATION_REQUIRED
+      Quit
+    ${EndIf}
+    Call ${un}RefuseWhileRunning
+  FunctionEnd
+!macroend
+
+!insertmacro SHARED_FUNCTIONS ""
+!insertmacro SHARED_FUNCTIONS "un."
+
+; ---------------------------------------------------------------------------------------------
+; Installer
+
+Function .onInit
+  ; (An amd64 installer does not start on 32-bit Windows: no RunningX64 check needed.)
+  Call InitCommon
+
+  ${GetParameters} $R0
+  Push $R0
+  Push "/SERVER="
+  Call GetSwitch
+  Pop $Server
+  Push $R0
+  Push "/CODE="
+  Call GetSwitch
+  Pop $Code
+  ${If} $Server == ""
+  ${AndIf} $Code != ""
+    StrCpy $R1 "bad"
+  ${ElseIf} $Server != ""
+  ${AndIf} $Code == ""
+    StrCpy $R1 "bad"
+  ${Else}
+    StrCpy $R1 ""
+  ${EndIf}
+  ${If} $R1 == "bad"
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgSwitchPair)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+
+  ReadRegStr $OldDir HKLM "${UNINST_KEY}" "InstallLocation"
+  ReadRegStr $OldVersion HKLM "${UNINST_KEY}" "DisplayVersion"
+  ${If} $OldDir != ""
+    ; Upgrade in place, unless /D= named another folder (then the old one is uninstalled).
+    ${If} $INSTDIR == "$PROGRAMFILES64\${APP_DIR_NAME}"
+      StrCpy $INSTDIR $OldDir
+    ${EndIf}
+    ${VersionCompare} $OldVersion "${VERSION}" $R2
+    ${If} $R2 == 1
+      MessageBox MB_YESNO|MB_ICONEXCLAMATION "$(MsgDowngrade)" /SD IDNO IDYES downgrade_ok
+      SetErrorLevel 2
+      Quit
+      downgrade_ok:
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+Function .onVerifyInstDir
+  Call InstDirIsData
+  Pop $0
+  ${If} $0 == 1
+    Abort
+  ${EndIf}
+FunctionEnd
+
+; Pushes 1 when $INSTDIR is the data dir or inside it: the uninstaller deletes $INSTDIR.
+Function InstDirIsData
+  Push $0
+  Push $1
+  StrLen $0 $DataDir
+  StrCpy $1 $INSTDIR $0
+  ${If} $1 == $DataDir
+    StrCpy $0 1
+  ${Else}
+    StrCpy $0 0
+  ${EndIf}
+  Pop $1
+  Exch $0
+FunctionEnd
+
+; Pushes 1 when $INSTDIR holds files that are not ours (the uninstaller deletes the folder).
+Function InstDirHasForeignFiles
+  Push $0
+  Push $1
+  Push $2
+  StrCpy $2 0
+  ${If} ${FileExists} "$INSTDIR\${EXE}"
+  ${OrIf} ${FileExists} "$INSTDIR\${UNINSTALLER}"
+    ; ours: an earlier install, or what an uninstall run with _?= leaves behind
+  ${Else}
+    FindFirst $0 $1 "$INSTDIR\*"
+    ${DoWhile} $1 != ""
+      ${If} $1 != "."
+      ${AndIf} $1 != ".."
+        StrCpy $2 1
+        ${Break}
+      ${EndIf}
+      FindNext $0 $1
+    ${Loop}
+    FindClose $0
+  ${EndIf}
+  StrCpy $0 $2
+  Pop $2
+  Pop $1
+  Exch $0
+FunctionEnd
+
+; Upgrade/reinstall: run the installed version's uninstaller silently, from a copy so that
+; ExecWait really waits (_?= keeps it from re-launching itself). It never removes station data
+; (no /REMOVEDATA).
+Function RemovePreviousInstall
+  ${If} $OldDir == ""
+    Return
+  ${EndIf}
+  ${IfNot} ${FileExists} "$OldDir\${UNINSTALLER}"
+    Return
+  ${EndIf}
+  DetailPrint "Uninstalling $OldVersion from $OldDir"
+  InitPluginsDir
+  CopyFiles /SILENT "$OldDir\${UNINSTALLER}" "$PLUGINSDIR\old-${UNINSTALLER}"
+  ClearErrors
+  ExecWait '"$PLUGINSDIR\old-${UNINSTALLER}" /S _?=$OldDir' $0
+  ${If} ${Errors}
+  ${OrIf} $0 != 0
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgOldUninstall)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+  Delete "$OldDir\${UNINSTALLER}"
+  RMDir "$OldDir"
+  Delete "$PLUGINSDIR\old-${UNINSTALLER}"
+FunctionEnd
+
+Section "-Program"
+  Call InstDirIsData
+  Pop $0
+  ${If} $0 == 1
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgDirIsData)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+
+  Call RemovePreviousInstall
+
+  Call InstDirHasForeignFiles
+  Pop $0
+  ${If} $0 == 1
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgDirNotEmpty)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+
+  SetOutPath "$INSTDIR"
+  File /r "${PAYLOAD}/*"
+  WriteUninstaller "$INSTDIR\${UNINSTALLER}"
+
+  ; Station data: created here (the app would too) so every operator account on the kit may
+  ; write it; an upgrade leaves whatever is inside untouched.
+  CreateDirectory "$DataDir"
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$DataDir" /grant *S-1-5-32-545:(OI)(CI)M'
+  Pop $0
+  DetailPrint "icacls: $0"
+
+  CreateDirectory "${SHORTCUT_DIR}"
+  CreateShortcut "${SHORTCUT_DIR}\${APP_NAME}.lnk" "$INSTDIR\${GUI_EXE}" "" "$INSTDIR\${GUI_EXE}" 0
+  ; doctor prints a report: run it in a console that stays open.
+  CreateShortcut "${SHORTCUT_DIR}\${APP_NAME} doctor.lnk" "$SYSDIR\cmd.exe" \
+    '/k ""$INSTDIR\${EXE}" doctor"' "$INSTDIR\${EXE}" 0
+
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayName" "${APP_NAME}"
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKLM "${UNINST_KEY}" "Publisher" "${PUBLISHER}"
+  WriteRegStr HKLM "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\${EXE}"
+  WriteRegStr HKLM "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKLM "${UNINST_KEY}" "UninstallString" '"$INSTDIR\${UNINSTALLER}"'
+  WriteRegStr HKLM "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\${UNINSTALLER}" /S'
+  WriteRegDWORD HKLM "${UNINST_KEY}" "NoModify" 1
+  WriteRegDWORD HKLM "${UNINST_KEY}" "NoRepair" 1
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  WriteRegDWORD HKLM "${UNINST_KEY}" "EstimatedSize" "$0"
+
+  ${If} $Server != ""
+    DetailPrint "Provisioning against $Server"
+    nsExec::ExecToLog '"$INSTDIR\${EXE}" --home "$DataDir" provision --server "$Server" --code "$Code"'
+    Pop $0
+    ${If} $0 != 0
+      MessageBox MB_OK|MB_ICONEXCLAMATION "$(MsgProvisionFailed)" /SD IDOK
+      SetErrorLevel 3
+    ${EndIf}
+  ${EndIf}
+SectionEnd
+
+; ---------------------------------------------------------------------------------------------
+; Uninstaller
+
+Section "-un.Program"
+  Call un.RefuseWhilePending
+
+  RMDir /r "${SHORTCUT_DIR}"
+  ; The installer refused folders holding foreign files and the data dir, so the folder that
+  ; holds our main program is ours to delete.
+  StrLen $0 $DataDir
+  StrCpy $1 $INSTDIR $0
+  ${If} ${FileExists} "$INSTDIR\${EXE}"
+  ${AndIf} $1 != $DataDir
+    RMDir /r "$INSTDIR"
+  ${Else}
+    Delete "$INSTDIR\${UNINSTALLER}"
+    RMDir "$INSTDIR"
+  ${EndIf}
+  DeleteRegKey HKLM "${UNINST_KEY}"
+SectionEnd
+
+; Opt-in: the default keeps every record, key and log.
+Section /o "un.$(SecRemoveDataName)" SecRemoveData
+  RMDir /r "$DataDir"
+SectionEnd
+
+Function un.onInit
+  Call un.InitCommon
+  ${GetParameters} $R0
+  Push $R0
+  Push "/REMOVEDATA"
+  Call un.GetSwitch
+  Pop $R1
+  ${IfNot} ${Errors}
+    SectionSetFlags ${SecRemoveData} ${SF_SELECTED}
+  ${EndIf}
+FunctionEnd
+
+; Ask the app how many records still wait for the server (status --json: "pending": n) and
+; abort the whole uninstall unless it answers 0: without the program nothing can send them.
+Function un.RefuseWhilePending
+  ${IfNot} ${SectionIsSelected} ${SecRemoveData}
+    Return
+  ${EndIf}
+  ${IfNot} ${FileExists} "$DataDir\*"
+    Return
+  ${EndIf}
+  nsExec::ExecToStack /TIMEOUT=120000 '"$INSTDIR\${EXE}" --home "$DataDir" status --json'
+  Pop $0
+  Pop $1
+  ${If} $0 != 0
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgStatusFailed)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+  Push $1
+  Call un.PendingFromStatus
+  Pop $1
+  ${If} $1 == ""
+    StrCpy $0 "pending?"
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgStatusFailed)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+  ${If} $1 <> 0
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgPending)" /SD IDOK
+    SetErrorLevel 2
+    Quit
+  ${EndIf}
+FunctionEnd
+
+; Push status JSON ; Call ; Pop the digits after "pending": ("" when absent or not a number).
+Function un.PendingFromStatus
+  Exch $0
+  Push $1
+  Push $2
+  Push $3
+  StrCpy $1 0
+  StrCpy $3 ""
+  find:
+    StrCpy $2 $0 10 $1
+    StrCmp $2 "" done
+    StrCmp $2 '"pending":' found
+    IntOp $1 $1 + 1
+    Goto find
+  found:
+    IntOp $1 $1 + 10
+  blank:
+    StrCpy $2 $0 1 $1
+    StrCmp $2 " " 0 digit
+    IntOp $1 $1 + 1
+    Goto blank
+  digit:
+    StrCpy $2 $0 1 $1
+    ${If} $2 == ""
+      Goto done
+    ${EndIf}
+    Push $2
+    Call un.IsDigit
+    Pop $2
+    StrCmp $2 "" done
+    StrCpy $3 "$3$2"
+    IntOp $1 $1 + 1
+    Goto digit
+  done:
+  StrCpy $0 $3
+  Pop $3
+  Pop $2
+  Pop $1
+  Exch $0
+FunctionEnd
+
+; Push one character ; Call ; Pop it back when it is 0-9, else "".
+Function un.IsDigit
+  Exch $0
+  Push $1
+  Push $2
+  StrCpy $1 0
+  loop:
+    StrCpy $2 "0123456789" 1 $1
+    StrCmp $2 "" nope
+    StrCmp $2 $0 yes
+    IntOp $1 $1 + 1
+    Goto loop
+  nope:
+    StrCpy $0 ""
+  yes:
+  Pop $2
+  Pop $1
+  Exch $0
+FunctionEnd

@@ -1,0 +1,246 @@
+"""FrameLoop on real OpenCV sources: newest frame only, reports every Nth, prompt stop()."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.capture.camera import (
+    CameraError,
+    ImageSequenceSource,
+    StillImageSource,
+    VideoFileSource,
+)
+from app.capture.frameloop import FrameEvent, FrameLoop
+from app.capture.photo import AcceptedPhoto, PhotoRejected
+from app.capture.quality import QualityConfig
+from tests.support import faces
+from tests.support.video import write_sequence, write_video
+
+STOP_BOUND = 0.5  # seconds: what "promptly" means for stop()
+
+
+class Collector:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.events: list[FrameEvent] = []
+        self.delay = delay
+        self.first = threading.Event()
+        self.ended = threading.Event()
+
+    def __call__(self, event: FrameEvent) -> None:
+        self.events.append(event)
+        self.first.set()
+        if self.delay:
+            time.sleep(self.delay)
+
+    def end(self) -> None:
+        self.ended.set()
+
+
+@pytest.fixture(scope="module")
+def astronaut_avi(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("video") / "astronaut.avi"
+    frame = faces.astronaut_frame()
+    # A slight drift per frame, as a person breathing in front of a camera.
+    frames = [np.roll(frame, i % 6, axis=1) for i in range(30)]
+    return write_video(path, frames, fps=25)
+
+
+def run_to_end(loop: FrameLoop, collector: Collector, timeout: float = 20.0) -> None:
+    loop.start()
+    try:
+        assert collector.ended.wait(timeout), "the loop did not reach the end of the file"
+    finally:
+        assert loop.stop()
+
+
+def test_face_video_reports_every_nth_frame(astronaut_avi: Path) -> None:
+    c = Collector()
+    loop = FrameLoop(VideoFileSource(astronaut_avi), c, detect_every=3, on_end=c.end)
+    run_to_end(loop, c)
+    assert not loop.running and loop.ended.is_set() and loop.error is None
+    analysed = [e for e in c.events if e.analysed]
+    assert [e.analysed for e in c.events] == [i % 3 == 0 for i in range(len(c.events))]
+    assert loop.stats.analysed == len(analysed)
+    for e in analysed:
+        assert e.report is not None and e.report.ok, e.report
+        face = e.report.face
+        assert face is not None and 200 < face.x < 240 and 60 < face.y < 100
+        assert e.frame.shape == (480, 640, 3)
+    # Frames in between carry the last report for the overlay.
+    assert all(e.report is not None for e in c.events)
+    assert loop.stats.read == 30
+    assert loop.stats.delivered + loop.stats.dropped == 30
+    numbers = [e.number for e in c.events]
+    assert numbers == sorted(set(numbers))
+
+
+@pytest.mark.parametrize("name", ["coffee", "chelsea"])
+def test_non_face_video_says_no_face(tmp_path: Path, name: str) -> None:
+    frame = faces.on_canvas(faces.non_face(name))
+    path = write_video(tmp_path / f"{name}.avi", [frame] * 6)
+    c = Collector()
+    loop = FrameLoop(VideoFileSource(path), c, detect_every=2, on_end=c.end)
+    run_to_end(loop, c)
+    reports = [e.report for e in c.events if e.analysed]
+    assert reports and all(r is not None and r.codes[0] == "no_face" for r in reports)
+
+
+def test_lfw_sequence_finds_faces_and_non_faces(tmp_path: Path) -> None:
+    face_frames = [faces.on_canvas(f, scale=6) for f in faces.lfw_faces()[:12]]
+    other_frames = [faces.on_canvas(f, scale=6) for f in faces.lfw_non_faces()[:12]]
+    pattern = write_sequence(tmp_path / "lfw", face_frames + other_frames)
+    c = Collector()
+    loop = FrameLoop(ImageSequenceSource(pattern), c, detect_every=1, on_end=c.end)
+    run_to_end(loop, c)
+    assert loop.stats.dropped == 0 or len(c.events) < 24
+    found = {e.number: e.report is not None and e.report.face is not None for e in c.events}
+    face_hits = sum(found[n] for n in found if n < 12)
+    other_hits = sum(found[n] for n in found if n >= 12)
+    faces_seen = sum(1 for n in found if n < 12)
+    assert face_hits >= faces_seen - 1  # Haar finds nearly every lfw face
+    assert other_hits == 0
+    # Small real faces blown up 6x are soft: the sharpness check speaks on some.
+    codes = {code for e in c.events if e.report for code in e.report.codes}
+    assert codes <= {"blurry", "no_face", "off_centre"}
+
+
+def test_slow_consumer_gets_newest_frames_not_a_queue(astronaut_avi: Path) -> None:
+    c = Collector(delay=0.03)
+    loop = FrameLoop(VideoFileSource(astronaut_avi), c, detect_every=10, on_end=c.end)
+    run_to_end(loop, c)
+    assert loop.stats.dropped > 0
+    assert len(c.events) < 30
+    numbers = [e.number for e in c.events]
+    assert numbers == sorted(set(numbers))
+    assert max(b - a for a, b in zip(numbers, numbers[1:], strict=False)) > 1
+    # The last frame of the file is always delivered: the newest is never lost.
+    assert numbers[-1] == 29
+
+
+def test_paced_file_is_delivered_in_real_time(astronaut_avi: Path) -> None:
+    c = Collector()
+    loop = FrameLoop(VideoFileSource(astronaut_avi, realtime=True), c, detect_every=5, on_end=c.end)
+    t0 = time.monotonic()
+    run_to_end(loop, c)
+    assert time.monotonic() - t0 >= 29 / 25 * 0.9  # 30 frames at 25 fps
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.2], ids=["idle", "slow-consumer"])
+def test_stop_is_prompt_while_running(astronaut_avi: Path, delay: float) -> None:
+    c = Collector(delay=delay)
+    loop = FrameLoop(VideoFileSource(astronaut_avi, loop=True), c, detect_every=2)
+    loop.start()
+    try:
+        assert c.first.wait(5)
+    finally:
+        t0 = time.monotonic()
+        assert loop.stop()
+    assert time.monotonic() - t0 < STOP_BOUND + delay
+    assert not loop.running
+    n = len(c.events)
+    time.sleep(0.05)
+    assert len(c.events) == n  # nothing delivered after stop()
+
+
+def test_stop_is_prompt_during_a_long_pacing_wait() -> None:
+    c = Collector()
+    loop = FrameLoop(StillImageSource(faces.astronaut_frame(), fps=0.2), c)  # one frame per 5 s
+    loop.start()
+    try:
+        assert c.first.wait(5)
+    finally:
+        t0 = time.monotonic()
+        assert loop.stop()
+    assert time.monotonic() - t0 < STOP_BOUND
+
+
+def test_stop_from_inside_on_frame(astronaut_avi: Path) -> None:
+    stopped = threading.Event()
+    seen: list[int] = []
+    loop: FrameLoop
+
+    def on_frame(event: FrameEvent) -> None:
+        seen.append(event.number)
+        if len(seen) == 3:
+            loop.stop()
+            stopped.set()
+
+    loop = FrameLoop(VideoFileSource(astronaut_avi, loop=True), on_frame, detect_every=4)
+    loop.start()
+    try:
+        assert stopped.wait(5)
+        deadline = time.monotonic() + STOP_BOUND
+        while loop.running and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not loop.running
+        assert len(seen) == 3
+    finally:
+        loop.stop()
+
+
+def test_start_on_missing_source_raises(tmp_path: Path) -> None:
+    loop = FrameLoop(VideoFileSource(tmp_path / "none.avi"), Collector())
+    with pytest.raises(CameraError):
+        loop.start()
+    assert not loop.running
+    assert loop.stop()
+
+
+def test_auto_capture_once_good_for_a_moment() -> None:
+    captured: list[AcceptedPhoto] = []
+    got = threading.Event()
+
+    def on_capture(photo: AcceptedPhoto) -> None:
+        captured.append(photo)
+        got.set()
+
+    c = Collector()
+    config = QualityConfig(auto_capture_seconds=0.3)
+    loop = FrameLoop(
+        StillImageSource(faces.astronaut_frame(), fps=30),
+        c,
+        detect_every=3,
+        config=config,
+        auto_capture=True,
+        on_capture=on_capture,
+    )
+    loop.start()
+    try:
+        assert got.wait(5)
+        time.sleep(0.4)  # disarmed after one capture
+    finally:
+        assert loop.stop()
+    assert len(captured) == 1
+    photo = captured[0]
+    assert len(photo.jpeg) <= config.jpeg_budget_bytes and photo.width * 4 == photo.height * 3
+    # It waited until the frame had been good for the configured moment.
+    good = [e for e in c.events if e.analysed and e.report and e.report.ok]
+    assert good[-1].good_for >= 0.3
+
+
+def test_no_auto_capture_without_a_face() -> None:
+    captured: list[AcceptedPhoto] = []
+    c = Collector()
+    loop = FrameLoop(
+        StillImageSource(faces.on_canvas(faces.non_face("coffee")), fps=30),
+        c,
+        detect_every=2,
+        config=QualityConfig(auto_capture_seconds=0.1),
+        auto_capture=True,
+        on_capture=captured.append,
+    )
+    loop.start()
+    try:
+        time.sleep(0.6)
+    finally:
+        assert loop.stop()
+    assert captured == []
+    assert len(c.events) >= 5
+    with pytest.raises(PhotoRejected) as e:
+        loop.capture_now()
+    assert e.value.codes[0] == "no_face"

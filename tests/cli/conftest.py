@@ -1,0 +1,1 @@
+from tests.support.station import server_keys, station  # noqa: F401

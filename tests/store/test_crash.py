@@ -1,0 +1,136 @@
+"""kill -9 at random moments of enroll, over at least 200 kill points.
+
+Four station homes (each with a mirror directory) are driven in parallel; in each, a child
+process runs the enroll code path in a loop and is SIGKILLed at a random moment, then the
+next child opens the same home (recovering the WAL) and goes on. Afterwards: every UUID a
+child reported after its commit is present and intact (sha256 matches, the signature
+verifies, the server key opens it), nothing half-written exists in the database or the
+mirror, PRAGMA integrity_check is ok, and the audit chain is whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import random
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from app import packet
+from app.store.audit import verify_chain
+from app.store.db import open_store
+from app.store.settings import set_setting
+from tests.store import crash_child
+from tests.support.station import StationHome, face_jpeg, make_station, signature_png
+
+LANES = 4
+KILLS_PER_LANE = 55  # 220 kill points in all
+MAX_DELAY_S = 0.5  # an enroll takes ~100 ms here: kills land in every phase
+TIME_LIMIT_S = 120
+
+
+@dataclass
+class Lane:
+    station: StationHome
+    mirror: Path
+    out: Path
+    kills: int = 0
+    proc: multiprocessing.process.BaseProcess | None = None
+    deadline: float = 0.0
+    exits: list[int | None] = field(default_factory=list)
+
+
+@pytest.mark.slow
+def test_kill_9_during_enroll(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(crash_child.PRELOAD)
+    rng = random.Random(20261123)
+    photo, sig = face_jpeg(), signature_png()
+    lanes = []
+    for i in range(LANES):
+        st = make_station(tmp_path / f"lane{i}")
+        mirror = tmp_path / f"lane{i}" / "mirror"
+        mirror.mkdir()
+        with st.open() as store:
+            set_setting(store, "mirror_dir", str(mirror), actor="tech")
+            set_setting(store, "backlog_max_unsent", "0", actor="tech")  # no limit here
+        lanes.append(Lane(st, mirror, tmp_path / f"lane{i}" / "printed.txt"))
+
+    def start(lane: Lane) -> None:
+        lane.proc = ctx.Process(
+            target=crash_child.enroll_loop,
+            args=(str(lane.station.home), str(lane.out), photo, sig, 200),
+        )
+        lane.proc.start()
+        lane.deadline = time.monotonic() + rng.uniform(0, MAX_DELAY_S)
+
+    t0 = time.monotonic()
+    for lane in lanes:
+        start(lane)
+    while any(lane.proc is not None for lane in lanes):
+        assert time.monotonic() - t0 < TIME_LIMIT_S, "crash test ran out of time"
+        lane = min((ln for ln in lanes if ln.proc is not None), key=lambda ln: ln.deadline)
+        time.sleep(max(0.0, lane.deadline - time.monotonic()))
+        assert lane.proc is not None
+        lane.proc.kill()
+        lane.proc.join(5)
+        lane.exits.append(lane.proc.exitcode)
+        lane.kills += 1
+        lane.proc = None
+        if lane.kills < KILLS_PER_LANE:
+            start(lane)
+
+    total_kills = sum(ln.kills for ln in lanes)
+    assert total_kills >= 200
+    # A child that ended by itself (not by our SIGKILL) would mean a crash of its own.
+    assert all(code == -9 for ln in lanes for code in ln.exits), [ln.exits for ln in lanes]
+
+    printed_total = committed_total = orphans = 0
+    for lane in lanes:
+        text = lane.out.read_text() if lane.out.exists() else ""
+        printed = [line for line in text.split("\n")[:-1]]
+        assert all(len(u) == 36 for u in printed)
+        printed_total += len(printed)
+        db = lane.station.home / "station.db"
+        con = sqlite3.connect(db)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = {
+            u: (status, blob, sha, size)
+            for u, status, blob, sha, size in con.execute(
+                "SELECT uuid, status, packet, sha256, size FROM record"
+            )
+        }
+        sealed_events = con.execute(
+            "SELECT count(*) FROM audit_event WHERE kind = 'record.sealed'"
+        ).fetchone()[0]
+        con.close()
+        assert set(printed) <= set(rows), "a reported record is missing"
+        assert sealed_events == len(rows)
+        ident = lane.station.identity()
+        signer = ident.signing_key.public_key()
+        for uuid, (status, blob, sha, size) in rows.items():
+            assert status == "sealed"
+            assert hashlib.sha256(blob).hexdigest() == sha and len(blob) == size
+            packet.verify(blob, signer)
+            opened = packet.open_packet(blob, lane.station.server_key, signer)
+            assert opened.manifest["uuid"] == uuid
+            # written and fsynced to the mirror before the commit
+            assert (lane.mirror / f"{uuid}.ektp").read_bytes() == blob
+        committed_total += len(rows)
+        for f in lane.mirror.glob("*.ektp"):
+            orphans += f.stem not in rows
+            # a copy whose commit never happened is still a complete, authentic packet
+            header = packet.verify(f.read_bytes(), signer)
+            assert f.name == f"{header.uuid}.ektp"
+        with open_store(lane.station.home) as store:
+            assert verify_chain(store).ok
+    assert printed_total > 0
+    print(
+        f"\n{total_kills} kills, {printed_total} records reported, {committed_total} committed, "
+        f"{orphans} mirror copies without a commit, "
+        f"{sum(len(list(ln.mirror.glob('.*.tmp'))) for ln in lanes)} mirror temp files left"
+    )

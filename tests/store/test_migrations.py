@@ -1,0 +1,112 @@
+"""Alembic from the first schema on: empty -> head, round trip, old DB opens, reopen no-op."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.store.db import SCHEMA_HEAD, current_revision, make_engine, open_store
+from app.store.migrate import downgrade_to, head_revision, upgrade_to
+from app.store.models import Base
+
+
+def _schema(db: Path) -> list[tuple[str, str]]:
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+    con.close()
+    return rows
+
+
+def test_schema_head_constant_is_the_alembic_head() -> None:
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_empty_db_to_head_matches_the_models(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        assert current_revision(store.engine) == SCHEMA_HEAD
+        with store.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert diff == []
+
+
+def test_downgrade_upgrade_round_trip(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        before = _schema(store.db_path)
+        downgrade_to(store.engine, "0001")
+        assert current_revision(store.engine) == "0001"
+        assert "ix_record_status_next_attempt_at_seq" not in dict(_schema(store.db_path))
+        downgrade_to(store.engine, "base")
+        assert [n for n, _ in _schema(store.db_path)] == ["alembic_version"]
+        upgrade_to(store.engine, "head")
+        assert _schema(store.db_path) == before
+
+
+def test_old_db_opens_after_upgrade_with_its_data(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path / "station.db")
+    upgrade_to(engine, "0001")
+    engine.dispose()
+    con = sqlite3.connect(tmp_path / "station.db")
+    con.execute(
+        "INSERT INTO record (uuid, status, packet, sha256, size, kecamatan, operator, sealed_at,"
+        " attempts) VALUES ('u-1', 'sealed', x'00', 'ab', 1, '36.03.32', 'siti',"
+        " '2026-01-01T00:00:00.000000Z', 0)"
+    )
+    con.execute(
+        "INSERT INTO audit_event (id, at, actor, kind, detail, prev_hash, hash)"
+        " VALUES (1, '2026-01-01T00:00:00.000000Z', 'a', 'k', '{}', 'p', 'h')"
+    )
+    con.commit()
+    con.close()
+    with open_store(tmp_path) as store:
+        assert current_revision(store.engine) == SCHEMA_HEAD
+        from app.store.outbox import Outbox
+
+        assert Outbox(store).counts()["sealed"] == 1
+        con = sqlite3.connect(store.db_path)
+        cols = [r[1] for r in con.execute("PRAGMA table_info(audit_event)")]
+        kept = con.execute("SELECT hash FROM audit_event").fetchall()
+        con.close()
+        assert "synced_at" in cols and kept == [("h",)]
+
+
+def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
+    open_store(tmp_path).close()
+    schema = _schema(tmp_path / "station.db")
+    con = sqlite3.connect(tmp_path / "station.db")
+    (changes_before,) = con.execute("PRAGMA data_version").fetchone()
+    with open_store(tmp_path) as store:
+        assert current_revision(store.engine) == SCHEMA_HEAD
+    (changes_after,) = con.execute("PRAGMA data_version").fetchone()
+    con.close()
+    assert _schema(tmp_path / "station.db") == schema
+    assert changes_after == changes_before  # no other connection committed anything
+
+
+def test_every_connection_gets_the_pragmas(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        for _ in range(2):
+            with store.engine.connect() as conn:
+                got = {
+                    p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+                    for p in (
+                        "journal_mode",
+                        "synchronous",
+                        "foreign_keys",
+                        "busy_timeout",
+                        "temp_store",
+                        "secure_delete",
+                    )
+                }
+            assert got == {
+                "journal_mode": "wal",
+                "synchronous": 2,
+                "foreign_keys": 1,
+                "busy_timeout": 5000,
+                "temp_store": 2,
+                "secure_delete": 1,
+            }
