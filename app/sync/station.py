@@ -198,3 +198,49 @@ class StationSync:
             drain=self.drain,
             clock=self.clock,
         )
+
+
+def _iso_ts(ts: float | None) -> str | None:
+    from datetime import UTC, datetime
+
+    from app.store.timeutil import iso
+
+    return None if ts is None else iso(datetime.fromtimestamp(ts, UTC))
+
+
+def sync_summary(store: Store) -> dict[str, Any]:
+    """The ``sync`` part of ``status --json``: last success/error, backlog, exposure window."""
+    from app.store.timeutil import iso
+
+    st = SyncStateFile(store.home).load()
+    outbox = Outbox(store)
+    pending = outbox.pending()
+    nxt = outbox.next_attempt_at() if pending.count else None
+    oldest_age = (
+        None
+        if pending.oldest_sealed_at is None
+        else round((utcnow() - pending.oldest_sealed_at).total_seconds(), 3)
+    )
+    mirrored = load_settings(store).mirror_dir is not None
+    return {
+        "last_success_at": _iso_ts(st.last_success_at),
+        "last_attempt_at": _iso_ts(st.last_attempt_at),
+        "last_error": st.last_error,
+        "last_error_at": _iso_ts(st.last_error_at),
+        "uploaded_total": st.uploaded_total,
+        "rejected_total": st.rejected_total,
+        "backlog": {
+            "records": pending.count,
+            "bytes": pending.bytes,
+            "oldest_sealed_at": None
+            if pending.oldest_sealed_at is None
+            else iso(pending.oldest_sealed_at),
+        },
+        "next_attempt_at": None if nxt is None else iso(nxt),
+        "exposure_window": {
+            # seal-to-receipt of recent uploads (the exposure window while online)
+            **st.exposure_figures(),
+            # how long the oldest unsent record has existed in one place only (0 with a mirror)
+            "current_s": 0.0 if mirrored or oldest_age is None else oldest_age,
+        },
+    }

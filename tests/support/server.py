@@ -188,7 +188,13 @@ class PostgresCluster:
         if self.started:
             try:
                 self._as_postgres(
-                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
                 )
             finally:
                 self.started = False
