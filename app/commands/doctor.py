@@ -116,8 +116,42 @@ def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
     ]
 
 
-# The sync area appends its server check here.
-CHECKS: list[CheckFn] = [check_database, check_disk, check_mirror_dir, check_devices]
+def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    """Reachable, the station known and not revoked, clocks in agreement."""
+    from app.sync.engine import SyncError
+    from app.sync.station import NotProvisioned, StationSync
+
+    if store is None:
+        return []
+    try:
+        sync = StationSync(store, timeout=(3.0, 10.0))
+    except NotProvisioned as exc:
+        return [Check("server", "warn", str(exc))]
+    if not sync.engine.probe():
+        return [Check("server", "fail", f"server unreachable at {sync.server_url}")]
+    try:
+        doc = sync.engine.signed_json("GET", "/api/v1/station")
+    except SyncError as exc:
+        return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]
+    if doc.get("revoked"):
+        return [Check("server", "fail", "this station has been revoked by the central office")]
+    return [
+        Check(
+            "server",
+            "ok",
+            f"{sync.server_url} reachable; station known, kecamatan {doc.get('kecamatan')}",
+            {"url": sync.server_url, "kecamatan": doc.get("kecamatan")},
+        )
+    ]
+
+
+CHECKS: list[CheckFn] = [
+    check_database,
+    check_disk,
+    check_mirror_dir,
+    check_devices,
+    check_server,
+]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
