@@ -147,8 +147,11 @@ def test_revoked_skewed_and_conflicting(tmp_path: Path) -> None:
             assert identity is not None
             victim = Outbox(store).due(StationSync(store).engine.now_dt(), 1)[0]
             other = TestStation(
-                srv.url, identity.station_id, identity.signing_key,
-                identity.server_public_key, identity.kecamatan,
+                srv.url,
+                identity.station_id,
+                identity.signing_key,
+                identity.server_public_key,
+                identity.kecamatan,
             )
             assert other.put(other.seal(uuid=victim.uuid, nama="ORANG LAIN")).status_code == 201
             result = StationSync(store).once()
@@ -189,9 +192,12 @@ def test_worker_wakes_on_seal_pulls_assignment_and_purges(tmp_path: Path) -> Non
                 wait_for(lambda: Outbox(store).pending().count == 0, 20, "first drain")
                 identity = get_identity(store)
                 assert identity is not None
-                assert server_cli(
-                    srv, "station", "assign", identity.station_id, "--kecamatan", "36.03.07"
-                ).returncode == 0
+                assert (
+                    server_cli(
+                        srv, "station", "assign", identity.station_id, "--kecamatan", "36.03.07"
+                    ).returncode
+                    == 0
+                )
                 new = seal_n(store, 1, start=50)
                 worker.wake()
                 wait_for(lambda: Outbox(store).pending().count == 0, 20, "woken drain")
@@ -241,7 +247,9 @@ def test_replayed_request_refused(tmp_path: Path, path: str) -> None:
         with open_store(home) as store:
             identity = get_identity(store)
             assert identity is not None
-            headers = protocol.sign_request("GET", path, b"", identity.station_id, identity.signing_key)
+            headers = protocol.sign_request(
+                "GET", path, b"", identity.station_id, identity.signing_key
+            )
         import requests
 
         first = requests.get(srv.url + path, headers=headers, timeout=10)
