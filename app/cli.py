@@ -14,11 +14,33 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
-from app.commands import demo, doctor, enroll, export, init, operator, settings, status
+from app.commands import (
+    demo,
+    doctor,
+    enroll,
+    export,
+    init,
+    operator,
+    provision,
+    settings,
+    status,
+    sync,
+)
 from app.commands.context import UsageError, issue_line
 
-# One list: other areas add their subcommand modules here (provision, sync, ...).
-COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings, demo]
+# One list: every subcommand module is named here, each with its own register().
+COMMANDS: list[ModuleType] = [
+    init,
+    provision,
+    operator,
+    enroll,
+    sync,
+    status,
+    export,
+    doctor,
+    settings,
+    demo,
+]
 
 EXIT_FAULT = 1
 EXIT_USAGE = 2
