@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
 from app.ui.services import CardEvent, SyncState
@@ -28,13 +28,16 @@ def frame_to_qimage(frame: Any) -> QImage:
 
 
 class CameraBridge(QObject):
-    frame = Signal(QImage, object, object)  # image, quality report, raw frame
+    frame = Signal(QImage, object, object)  # image (scaled for the preview), quality, raw frame
     error = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._busy = threading.Event()
         self.dropped = 0
+        # The preview's size: frames are scaled to it here, on the camera thread, so the UI
+        # thread only copies pixels when it paints.
+        self.target: QSize | None = None
 
     def on_frame(self, frame: Any, report: Any = None) -> None:
         """Called on the camera thread."""
@@ -42,7 +45,11 @@ class CameraBridge(QObject):
             self.dropped += 1
             return
         self._busy.set()
-        self.frame.emit(frame_to_qimage(frame), report, frame.copy())
+        image = frame_to_qimage(frame)
+        target = self.target
+        if target is not None and target.width() > 0 and target.height() > 0:
+            image = image.scaled(target, Qt.AspectRatioMode.KeepAspectRatio)
+        self.frame.emit(image, report, frame.copy())
 
     def on_error(self, message: str) -> None:
         self.error.emit(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -23,19 +23,28 @@ class Preview(QWidget):
     """Paints the latest camera frame scaled to fit, with the face box on top."""
 
     painted = Signal()
+    resized = Signal(QSize)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image: QImage | None = None
         self.quality: FrameQuality | None = None
+        self.source_width = 0  # the camera frame's width, for the face box's scale
         self.placeholder = ""
         self.setMinimumSize(QSize(320, 240))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def show_frame(self, image: QImage | None, quality: FrameQuality | None) -> None:
+    def show_frame(
+        self, image: QImage | None, quality: FrameQuality | None, source_width: int = 0
+    ) -> None:
         self.image = image
         self.quality = quality
+        self.source_width = source_width or (image.width() if image is not None else 0)
         self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.resized.emit(event.size())
+        super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -51,10 +60,14 @@ class Preview(QWidget):
             self.painted.emit()
             return
         iw, ih = self.image.width(), self.image.height()
-        scale = min(self.width() / iw, self.height() / ih)
-        w, h = int(iw * scale), int(ih * scale)
+        if iw <= self.width() and ih <= self.height():
+            w, h = iw, ih  # already scaled on the camera thread: a plain copy
+        else:
+            fit = min(self.width() / iw, self.height() / ih)
+            w, h = int(iw * fit), int(ih * fit)
         x, y = (self.width() - w) // 2, (self.height() - h) // 2
         painter.drawImage(QRect(x, y, w, h), self.image)
+        scale = w / (self.source_width or iw)
         q = self.quality
         if q is not None and q.face_box is not None:
             fx, fy, fw, fh = q.face_box

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -392,6 +392,7 @@ class PhotoStep(QWidget):
         self.capture_button.clicked.connect(self.capture)
         self.retake_button.clicked.connect(self.retake)
         self.preview.painted.connect(self.bridge.painted)
+        self.preview.resized.connect(self._preview_resized)
         self.retranslate()
 
     def first_widget(self) -> QWidget:
@@ -428,13 +429,16 @@ class PhotoStep(QWidget):
             self.tasks.run_device(loop.stop)  # joins the camera thread: not on the UI thread
         self.bridge.painted()
 
+    def _preview_resized(self, size: QSize) -> None:
+        self.bridge.target = size
+
     def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
         self.frames_seen += 1
         self.last_frame = frame
         if self.photo is not None:
             self.bridge.painted()
             return
-        self.preview.show_frame(image, quality)
+        self.preview.show_frame(image, quality, frame.shape[1])
         self._show_reasons(quality)
         if quality is not None and quality.good:
             self.good_frames += 1

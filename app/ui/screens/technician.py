@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, QSize, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
@@ -87,6 +87,7 @@ class TechnicianScreen(QWidget):
         self.preview.setObjectName("camera_preview")
         self.preview.setMinimumSize(240, 180)
         self.preview.painted.connect(self.bridge.painted)
+        self.preview.resized.connect(self._preview_resized)
         self.camera_status = QLabel()
         self.camera_status.setObjectName("camera_status")
         self.bridge.error.connect(self._camera_error)
@@ -316,13 +317,16 @@ class TechnicianScreen(QWidget):
         self.bridge.painted()
         self.camera_test.setText(tr("&Uji kamera"))
 
-    def _on_frame(self, image: QImage, quality: FrameQuality | None, _frame: Any) -> None:
+    def _preview_resized(self, size: QSize) -> None:
+        self.bridge.target = size
+
+    def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
         self.test_frames += 1
-        self.preview.show_frame(image, quality)
+        self.preview.show_frame(image, quality, frame.shape[1])
         text = (
             tr("Kamera berjalan: %1×%2, bingkai %3")
-            .replace("%1", str(image.width()))
-            .replace("%2", str(image.height()))
+            .replace("%1", str(frame.shape[1]))
+            .replace("%2", str(frame.shape[0]))
             .replace("%3", str(self.test_frames))
         )
         if quality is not None and quality.reasons:
