@@ -260,3 +260,25 @@ def test_receipt_saved_as_pdf(qtbot, offline_kit: Kit, tmp_path: Path):
     qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
     pdf = target.read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+
+
+def test_falling_behind_warns_then_refuses_new_recordings(qtbot, offline_kit: Kit):
+    from app.store.settings import set_setting
+
+    # The central office's limit, made tiny: warn at 1, refuse at 2 unsent without a mirror.
+    set_setting(offline_kit.services.store, "backlog_max_unsent", "2", "test")
+    set_setting(offline_kit.services.store, "backlog_warn_fraction", "0.5", "test")
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    home = window.home
+    record_one(qtbot, window)
+    qtbot.keyClick(focused(), Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: home.pending_value.text() == "1", timeout=30000)
+    assert home.warning.isVisible() and home.warning.text().startswith("Peringatan")
+    record_one(qtbot, window)
+    qtbot.keyClick(focused(), Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: home.pending_value.text() == "2", timeout=30000)
+    assert "ditolak" in home.warning.text() and not home.new_button.isEnabled()
+    assert window.banner.isVisible()
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)  # refused: stays on Beranda
+    assert window.stack.currentWidget() is home
