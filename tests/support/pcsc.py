@@ -2,9 +2,9 @@
 
 How to use (from any test package)::
 
-    from tests.support.pcsc import PcscDaemon, VirtualCard   # noqa
-    # fixtures: import them into your conftest.py
-    from tests.support.pcsc import pcscd, pcscd_session       # noqa: F401
+    from tests.support.pcsc import PcscDaemon, VirtualCard
+    # the fixtures `pcscd` and `pcscd_session` are available to every test: tests/conftest.py
+    # loads this module with `pytest_plugins = ["tests.support.pcsc"]`
 
     @pytest.mark.pcsc
     def test_something(pcscd: PcscDaemon) -> None:
