@@ -18,7 +18,7 @@ from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
 from app.store.errors import classify
-from app.store.mirror import check_mirror
+from app.store.mirror import TEMP_SUFFIX, check_mirror
 from app.store.settings import load_settings
 from app.store.station import get_identity
 
@@ -91,7 +91,11 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
         return [Check("mirror", "ok", "no mirror directory configured")]
     result = check_mirror(settings.mirror_path)
     status = "ok" if result.ok else ("fail" if settings.mirror_policy == "required" else "warn")
-    return [Check("mirror", status, result.message, {"free": result.free_bytes})]
+    details: dict[str, Any] = {"free": result.free_bytes, "policy": settings.mirror_policy}
+    if settings.mirror_path.is_dir():
+        # Left by a crash during a mirror write: incomplete, never named *.ektp, harmless.
+        details["temp_files"] = len(list(settings.mirror_path.glob(f".*{TEMP_SUFFIX}")))
+    return [Check("mirror", status, result.message, details)]
 
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
@@ -112,8 +116,42 @@ def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
     ]
 
 
-# The sync area appends its server check here.
-CHECKS: list[CheckFn] = [check_database, check_disk, check_mirror_dir, check_devices]
+def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    """Reachable, the station known and not revoked, clocks in agreement."""
+    from app.sync.engine import SyncError
+    from app.sync.station import NotProvisioned, StationSync
+
+    if store is None:
+        return []
+    try:
+        sync = StationSync(store, timeout=(3.0, 10.0))
+    except NotProvisioned as exc:
+        return [Check("server", "warn", str(exc))]
+    if not sync.engine.probe():
+        return [Check("server", "fail", f"server unreachable at {sync.server_url}")]
+    try:
+        doc = sync.engine.signed_json("GET", "/api/v1/station")
+    except SyncError as exc:
+        return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]
+    if doc.get("revoked"):
+        return [Check("server", "fail", "this station has been revoked by the central office")]
+    return [
+        Check(
+            "server",
+            "ok",
+            f"{sync.server_url} reachable; station known, kecamatan {doc.get('kecamatan')}",
+            {"url": sync.server_url, "kecamatan": doc.get("kecamatan")},
+        )
+    ]
+
+
+CHECKS: list[CheckFn] = [
+    check_database,
+    check_disk,
+    check_mirror_dir,
+    check_devices,
+    check_server,
+]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
