@@ -14,11 +14,11 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
-from app.commands import doctor, enroll, export, init, operator, settings, status
+from app.commands import assign, doctor, enroll, export, init, operator, settings, status
 from app.commands.context import UsageError, issue_line
 
 # One list: other areas add their subcommand modules here (provision, sync, ...).
-COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings]
+COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings, assign]
 
 EXIT_FAULT = 1
 EXIT_USAGE = 2
