@@ -14,11 +14,35 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
-from app.commands import assign, doctor, enroll, export, init, operator, settings, status
+from app.commands import (
+    assign,
+    demo,
+    doctor,
+    enroll,
+    export,
+    init,
+    operator,
+    provision,
+    settings,
+    status,
+    sync,
+)
 from app.commands.context import UsageError, issue_line
 
-# One list: other areas add their subcommand modules here (provision, sync, ...).
-COMMANDS: list[ModuleType] = [init, operator, enroll, status, export, doctor, settings, assign]
+# One list: every subcommand module is named here, each with its own register().
+COMMANDS: list[ModuleType] = [
+    init,
+    provision,
+    operator,
+    enroll,
+    sync,
+    status,
+    export,
+    doctor,
+    settings,
+    assign,
+    demo,
+]
 
 EXIT_FAULT = 1
 EXIT_USAGE = 2
@@ -54,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         if args.command is None:
-            try:
-                from app.ui import main as ui_main  # type: ignore[attr-defined]
-            except ImportError:
-                parser.print_help(sys.stderr)
-                return EXIT_USAGE
-            return int(ui_main(args))
+            return demo.run_gui_command(args, demo=False)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:

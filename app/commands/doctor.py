@@ -2,13 +2,13 @@
 
 Other areas add checks by appending a function to ``CHECKS``: it takes the open store (or
 None when the home has no database) and returns a list of ``Check``. The capture area's
-``app.capture.diagnostics.device_report()`` is embedded when it exists.
+``app.capture.diagnostics.device_report()`` is embedded as the ``camera`` and ``reader``
+checks (their ``details`` hold the device report).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -99,34 +99,59 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
 
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:
-    try:
-        # Imported by name: the capture area adds the module; until then there is no check.
-        diagnostics = importlib.import_module("app.capture.diagnostics")
-    except ImportError:
-        return []
+    """Camera and card reader, from ``app.capture.diagnostics.device_report()``.
+
+    A missing camera or reader is a warning, not a failure: the station still records from a
+    photo file, and doctor must say so and exit 0.
+    """
+    from app.capture import diagnostics
+
     try:
         report = diagnostics.device_report()
     except Exception as exc:  # a broken driver must not stop the other checks
         return [Check("devices", "fail", f"device check failed: {exc}")]
-    if isinstance(report, list):
-        return [
-            Check(
-                str(
-                    getattr(r, "name", r.get("name", "device") if isinstance(r, dict) else "device")
-                ),
-                str(getattr(r, "status", r.get("status", "ok") if isinstance(r, dict) else "ok")),
-                str(getattr(r, "message", r.get("message", "") if isinstance(r, dict) else r)),
-            )
-            for r in report
-        ]
-    data = (
-        report if isinstance(report, dict) else getattr(report, "__dict__", {"report": str(report)})
-    )
-    return [Check("devices", "ok", "device report", {"report": data})]
+    return [
+        Check(name, "ok" if part.get("ok") else "warn", str(part.get("message", "")), part)
+        for name, part in (("camera", report["camera"]), ("reader", report["reader"]))
+    ]
 
 
-# The sync area appends its server check here.
-CHECKS: list[CheckFn] = [check_database, check_disk, check_mirror_dir, check_devices]
+def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
+    """Reachable, the station known and not revoked, clocks in agreement."""
+    from app.sync.engine import SyncError
+    from app.sync.station import NotProvisioned, StationSync
+
+    if store is None:
+        return []
+    try:
+        sync = StationSync(store, timeout=(3.0, 10.0))
+    except NotProvisioned as exc:
+        return [Check("server", "warn", str(exc))]
+    if not sync.engine.probe():
+        return [Check("server", "fail", f"server unreachable at {sync.server_url}")]
+    try:
+        doc = sync.engine.signed_json("GET", "/api/v1/station")
+    except SyncError as exc:
+        return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]
+    if doc.get("revoked"):
+        return [Check("server", "fail", "this station has been revoked by the central office")]
+    return [
+        Check(
+            "server",
+            "ok",
+            f"{sync.server_url} reachable; station known, kecamatan {doc.get('kecamatan')}",
+            {"url": sync.server_url, "kecamatan": doc.get("kecamatan")},
+        )
+    ]
+
+
+CHECKS: list[CheckFn] = [
+    check_database,
+    check_disk,
+    check_mirror_dir,
+    check_devices,
+    check_server,
+]
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -13,6 +13,7 @@ from app.store.outbox import Outbox
 from app.store.settings import load_settings
 from app.store.station import get_identity
 from app.store.timeutil import iso, utcnow
+from app.sync.station import sync_summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +56,7 @@ def collect(store: Store) -> dict[str, Any]:
         "backlog": backlog.level,
         "mirror": mirror,
         "warnings": warnings,
+        "sync": sync_summary(store),
     }
 
 
@@ -72,6 +74,18 @@ def render(doc: dict[str, Any]) -> str:
             else ""
         ),
     ]
+    sync = doc.get("sync") or {}
+    if sync:
+        lines.append(
+            f"sync:      last success {sync['last_success_at'] or 'never'}"
+            + (f", last error: {sync['last_error']}" if sync.get("last_error") else "")
+        )
+        ew = sync["exposure_window"]
+        if ew["samples"]:
+            lines.append(
+                f"exposure:  seal-to-receipt p50 {ew['p50_s']} s, p99 {ew['p99_s']} s "
+                f"({ew['samples']} uploads)"
+            )
     lines += [f"warning:   {w}" for w in doc["warnings"]]
     return "\n".join(lines)
 

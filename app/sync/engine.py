@@ -1,0 +1,305 @@
+"""The sync engine: drains an outbox to the server, one signed PUT per packet.
+
+Plain Python and ``requests``; no Qt, no threads (``SyncWorker`` adds the thread). The same
+engine runs on a station (outbox = the station's SQLite store) and on a kecamatan relay
+(outbox = the relay server's packet table), so both get identical retry behaviour.
+
+Outcomes of one PUT:
+- 201/200 with a receipt whose sha256 equals ours: uploaded.
+- network error, timeout, a bad or mismatched receipt, 408, 429, 5xx: retry later with
+  exponential backoff and full jitter (``uniform(0, min(cap, base * 2**attempts))``), never
+  sooner than the server's Retry-After. The drain stops at the first such failure (the server
+  is unreachable or unhappy: hammering it with the rest of the queue helps no one).
+- 400, 409, 410, 413, 415, 422: the packet itself is refused; ``rejected`` with the reason.
+- 401, 403, 404, 405 and other 4xx: a problem of the station or its configuration (clock,
+  revoked, wrong URL), not of the packet: nothing is marked, the drain stops with the error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app import protocol
+
+REJECT_STATUSES = frozenset({400, 409, 410, 413, 415, 422})
+RETRY_STATUSES = frozenset({408, 425, 429})
+DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+
+
+class OutboxItem(Protocol):
+    uuid: str
+    data: bytes
+    sha256: str
+    size: int
+    attempts: int
+
+
+class Outbox(Protocol):
+    """What the engine needs from a queue of sealed packets (the station's or a relay's)."""
+
+    def due(self, now: datetime, limit: int) -> Sequence[Any]: ...
+
+    def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> Any: ...
+
+    def mark_retry(self, uuid: str, error: str, next_attempt_at: datetime) -> Any: ...
+
+    def mark_rejected(self, uuid: str, reason: str) -> Any: ...
+
+
+class SyncError(Exception):
+    """A failure that stops a drain; ``kind`` is network, server, auth or config."""
+
+    def __init__(self, kind: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass
+class DrainResult:
+    uploaded: int = 0
+    rejected: int = 0
+    bytes_sent: int = 0
+    error: SyncError | None = None
+    # seal-to-receipt is the station's business; the engine reports receipt times per uuid
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - now)
+
+
+def _reason(resp: requests.Response) -> str:
+    try:
+        doc = resp.json()
+        detail = doc.get("detail") or doc.get("error")
+        if detail:
+            return f"HTTP {resp.status_code}: {detail}"
+    except ValueError:
+        pass
+    text = resp.text.strip().replace("\n", " ")[:200]
+    return f"HTTP {resp.status_code}: {text or resp.reason}"
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        server_url: str,
+        station_id: str,
+        signing_key: Ed25519PrivateKey,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+        base_s: float = 1.0,
+        cap_s: float = 300.0,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        batch: int = 32,
+    ) -> None:
+        self.outbox = outbox
+        self.server_url = server_url.rstrip("/")
+        self.station_id = station_id
+        self.signing_key = signing_key
+        self.session = session or requests.Session()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.timeout = timeout
+        self.batch = batch
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def now_dt(self, offset_s: float = 0.0) -> datetime:
+        return datetime.fromtimestamp(self.clock() + offset_s, UTC)
+
+    def backoff(self, attempts: int) -> float:
+        """Full jitter: uniform(0, min(cap, base * 2**attempts))."""
+        return self.rng.uniform(0.0, min(self.cap_s, self.base_s * (2 ** min(attempts, 30))))
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
+        """One signed request; raises requests exceptions on network failure."""
+        headers = protocol.sign_request(
+            method, path, body, self.station_id, self.signing_key, now=self.clock()
+        )
+        if content_type:
+            headers["Content-Type"] = content_type
+        return self.session.request(
+            method,
+            self.server_url + path,
+            data=body,
+            headers=headers,
+            timeout=timeout or self.timeout,
+        )
+
+    def signed_json(self, method: str, path: str, doc: Any = None) -> Any:
+        """A signed JSON call; raises SyncError on any failure."""
+        body = b"" if doc is None else json.dumps(doc).encode()
+        try:
+            resp = self.request(method, path, body, "application/json" if body else None)
+        except requests.RequestException as exc:
+            raise SyncError("network", f"server unreachable: {exc.__class__.__name__}") from exc
+        if resp.status_code >= 500 or resp.status_code in RETRY_STATUSES:
+            raise SyncError(
+                "server",
+                _reason(resp),
+                parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
+            )
+        if resp.status_code >= 400:
+            raise SyncError("auth" if resp.status_code in (401, 403) else "config", _reason(resp))
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise SyncError("server", "server sent a reply that is not JSON") from exc
+
+    def probe(self) -> bool:
+        """Is the server reachable (unsigned health check)?"""
+        try:
+            resp = self.session.get(
+                self.server_url + protocol.API_PREFIX + "/health",
+                timeout=(self.timeout[0], min(self.timeout[1], 10.0)),
+            )
+        except requests.RequestException:
+            return False
+        return resp.status_code == 200
+
+    # --- one packet -----------------------------------------------------------------------
+
+    def send(self, item: Any) -> dict[str, Any]:
+        """PUT one packet; returns the receipt or raises SyncError / _Rejected."""
+        path = protocol.packet_path(item.uuid)
+        try:
+            resp = self.request("PUT", path, item.data, protocol.PACKET_CONTENT_TYPE)
+            status = resp.status_code
+            content = resp.content  # read it all here: a cut body raises now
+        except requests.RequestException as exc:
+            raise SyncError("network", f"upload failed: {exc.__class__.__name__}") from exc
+        if status in (200, 201):
+            try:
+                receipt = json.loads(content)
+            except ValueError as exc:
+                raise SyncError("server", "receipt is not JSON (reply cut short?)") from exc
+            if not isinstance(receipt, dict) or receipt.get("sha256") != item.sha256:
+                raise SyncError("server", "receipt does not carry this packet's SHA-256")
+            if receipt.get("uuid") != item.uuid:
+                raise SyncError("server", "receipt is for another packet")
+            return receipt
+        if status in REJECT_STATUSES:
+            raise Rejected(_reason(resp))
+        if status >= 500 or status in RETRY_STATUSES:
+            raise SyncError(
+                "server",
+                _reason(resp),
+                parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
+            )
+        raise SyncError("auth" if status in (401, 403) else "config", _reason(resp))
+
+    # --- the queue ------------------------------------------------------------------------
+
+    def drain(
+        self,
+        *,
+        force: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        max_items: int | None = None,
+        on_item: Callable[[Any, str], None] | None = None,
+    ) -> DrainResult:
+        """Send due packets oldest-first until none is due, a failure, or ``should_stop``.
+
+        ``force`` also sends packets whose backoff has not elapsed (the server just became
+        reachable again, or a technician asked for a sync).
+        """
+        result = DrainResult()
+        horizon = self.cap_s * 4 + 86400 if force else 0.0
+        seen: set[str] = set()
+        while True:
+            if should_stop is not None and should_stop():
+                return result
+            items = list(self.outbox.due(self.now_dt(horizon), self.batch))
+            items = [i for i in items if i.uuid not in seen]
+            if not items:
+                return result
+            for item in items:
+                if should_stop is not None and should_stop():
+                    return result
+                if max_items is not None and result.uploaded + result.rejected >= max_items:
+                    return result
+                seen.add(item.uuid)
+                try:
+                    receipt = self.send(item)
+                except Rejected as rej:
+                    self.outbox.mark_rejected(item.uuid, rej.reason)
+                    result.rejected += 1
+                    if on_item:
+                        on_item(item, "rejected")
+                    continue
+                except SyncError as err:
+                    wait = self.backoff(int(item.attempts))
+                    if err.retry_after is not None:
+                        wait = max(wait, err.retry_after)
+                    if err.kind in ("network", "server"):
+                        self.outbox.mark_retry(item.uuid, err.message, self.now_dt(wait))
+                    result.error = err
+                    if on_item:
+                        on_item(item, "retry")
+                    return result
+                self.outbox.mark_uploaded(item.uuid, receipt)
+                result.uploaded += 1
+                result.bytes_sent += len(item.data)
+                result.receipts.append(receipt)
+                if on_item:
+                    on_item(item, "uploaded")
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def later(dt: datetime, seconds: float) -> datetime:
+    return dt + timedelta(seconds=seconds)

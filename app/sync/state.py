@@ -1,0 +1,101 @@
+"""Sync figures kept beside the store: last success, last error, exposure-window samples.
+
+A small JSON file in the station home (``sync-state.json``), replaced atomically. It holds no
+personal data: times, counts, error messages, seal-to-receipt seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "sync-state.json"
+MAX_SAMPLES = 1000
+
+
+@dataclass
+class SyncStatus:
+    last_success_at: float | None = None
+    last_attempt_at: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    uploaded_total: int = 0
+    rejected_total: int = 0
+    # seal-to-receipt seconds of the most recent uploads (the exposure window when online)
+    exposure_s: list[float] = field(default_factory=list)
+
+    def exposure_figures(self) -> dict[str, Any]:
+        xs = sorted(self.exposure_s)
+        if not xs:
+            return {"samples": 0, "p50_s": None, "p99_s": None, "max_s": None}
+
+        def pct(q: float) -> float:
+            if len(xs) == 1:
+                return xs[0]
+            return statistics.quantiles(xs, n=100, method="inclusive")[int(q) - 1]
+
+        return {
+            "samples": len(xs),
+            "p50_s": round(pct(50), 3),
+            "p99_s": round(pct(99), 3),
+            "max_s": round(xs[-1], 3),
+        }
+
+
+class SyncStateFile:
+    def __init__(self, home: Path) -> None:
+        self.path = Path(home) / STATE_FILE
+        self._lock = threading.Lock()
+
+    def load(self) -> SyncStatus:
+        try:
+            raw = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return SyncStatus()
+        known = {k: raw[k] for k in SyncStatus.__dataclass_fields__ if k in raw}
+        try:
+            return SyncStatus(**known)
+        except TypeError:
+            return SyncStatus()
+
+    def save(self, status: SyncStatus) -> None:
+        status.exposure_s = status.exposure_s[-MAX_SAMPLES:]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sync-state-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(asdict(status), f)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def update(
+        self,
+        *,
+        now: float,
+        uploaded: int = 0,
+        rejected: int = 0,
+        exposure: list[float] | None = None,
+        error: str | None = None,
+    ) -> SyncStatus:
+        with self._lock:
+            st = self.load()
+            st.last_attempt_at = now
+            st.uploaded_total += uploaded
+            st.rejected_total += rejected
+            if exposure:
+                st.exposure_s.extend(round(x, 4) for x in exposure)
+            if error:
+                st.last_error = error
+                st.last_error_at = now
+            else:
+                st.last_success_at = now
+            self.save(st)
+            return st

@@ -1,0 +1,246 @@
+"""The station's side of sync: the engine over the station store, plus what surrounds it.
+
+``StationSync`` ties the SyncEngine to the store's Outbox and identity, keeps the sync figures
+(``SyncStateFile``), pulls the station's assignment, purges uploaded payloads after the
+retention period and checks the falling-behind policy. ``once()`` is ``sync --once``;
+``worker()`` is the background worker the UI starts.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import requests
+
+from app import protocol
+from app.store.backlog import BacklogState, check_backlog_policy
+from app.store.db import Store
+from app.store.outbox import Outbox
+from app.store.settings import load_settings
+from app.store.station import get_identity, set_assignment
+from app.store.timeutil import utcnow
+from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
+from app.sync.state import SyncStateFile
+from app.sync.worker import Progress, SyncState, SyncWorker
+
+
+class NotProvisioned(Exception):
+    """The station has no identity or no server URL yet."""
+
+
+@dataclass(frozen=True)
+class OnceResult:
+    uploaded: int
+    rejected: int
+    remaining: int
+    error: str | None
+
+
+class StationSync:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        base_s: float = 1.0,
+        cap_s: float = 300.0,
+        rng: random.Random | None = None,
+        server_url: str | None = None,
+    ) -> None:
+        identity = get_identity(store)
+        if identity is None:
+            raise NotProvisioned("station is not initialized: run `provision` (or `init`)")
+        url = server_url or identity.server_url
+        if not url:
+            raise NotProvisioned("no server URL: run `provision --server URL --code CODE`")
+        self.store = store
+        self.identity = identity
+        self.clock = clock
+        self.outbox = Outbox(store)
+        self.engine = SyncEngine(
+            self.outbox,
+            server_url=url,
+            station_id=identity.station_id,
+            signing_key=identity.signing_key,
+            session=session,
+            clock=clock,
+            rng=rng,
+            base_s=base_s,
+            cap_s=cap_s,
+            timeout=timeout,
+        )
+        self.state = SyncStateFile(store.home)
+
+    @property
+    def server_url(self) -> str:
+        return self.engine.server_url
+
+    # --- one drain, recorded ----------------------------------------------------------------
+
+    def drain(
+        self,
+        *,
+        force: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+        on_item: Callable[[Any, str], None] | None = None,
+        max_items: int | None = None,
+    ) -> DrainResult:
+        exposure: list[float] = []
+
+        def item_done(item: Any, outcome: str) -> None:
+            if outcome == "uploaded":
+                exposure.append(max(0.0, self.clock() - item.sealed_at.timestamp()))
+            if on_item is not None:
+                on_item(item, outcome)
+
+        result = self.engine.drain(
+            force=force, should_stop=should_stop, on_item=item_done, max_items=max_items
+        )
+        if result.uploaded or result.rejected or result.error is not None:
+            self.state.update(
+                now=self.clock(),
+                uploaded=result.uploaded,
+                rejected=result.rejected,
+                exposure=exposure,
+                error=result.error.message if result.error else None,
+            )
+        return result
+
+    # --- around the drain -------------------------------------------------------------------
+
+    def pull_assignment(self) -> dict[str, Any]:
+        """Ask the server for this station's kecamatan; adopt it when it changed."""
+        doc = self.engine.signed_json("GET", protocol.API_PREFIX + "/station")
+        if doc.get("revoked"):
+            raise SyncError("auth", "this station has been revoked by the central office")
+        kecamatan = str(doc.get("kecamatan") or "")
+        current = get_identity(self.store)
+        if kecamatan and current is not None and kecamatan != current.kecamatan:
+            set_assignment(self.store, kecamatan, "server", "assigned by the server")
+        return dict(doc)
+
+    def purge(self) -> int:
+        days = load_settings(self.store).retention_days
+        return self.outbox.purge(utcnow() - timedelta(days=days))
+
+    def backlog(self) -> BacklogState:
+        return check_backlog_policy(self.store)
+
+    def pending(self) -> tuple[int, int]:
+        p = self.outbox.pending()
+        return p.count, p.bytes
+
+    # --- sync --once ------------------------------------------------------------------------
+
+    def once(self, deadline_s: float = 600.0) -> OnceResult:
+        """Send everything now (ignoring backoff): the technician asked for it."""
+        end = time.monotonic() + deadline_s
+        if not self.engine.probe():
+            msg = f"server unreachable at {self.server_url}"
+            self.state.update(now=self.clock(), error=msg)
+            return OnceResult(0, 0, self.pending()[0], msg)
+        error: str | None = None
+        try:
+            self.pull_assignment()
+        except SyncError as err:
+            if err.kind == "auth":
+                self.state.update(now=self.clock(), error=err.message)
+                return OnceResult(0, 0, self.pending()[0], err.message)
+            error = err.message
+        uploaded = rejected = 0
+        while time.monotonic() < end:
+            result = self.drain(force=True, should_stop=lambda: time.monotonic() >= end)
+            uploaded += result.uploaded
+            rejected += result.rejected
+            if result.error is not None:
+                error = result.error.message
+                break
+            if not (result.uploaded or result.rejected):
+                break
+        self.purge()
+        return OnceResult(uploaded, rejected, self.pending()[0], error)
+
+    # --- the background worker ----------------------------------------------------------------
+
+    def worker(
+        self,
+        *,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_state: Callable[[SyncState], None] | None = None,
+        on_backlog: Callable[[BacklogState], None] | None = None,
+        interval_s: float = 30.0,
+        maintenance_interval_s: float = 300.0,
+        offline_cap_s: float = 60.0,
+        min_wait_s: float = 0.2,
+    ) -> SyncWorker:
+        def backlog_task() -> None:
+            state = self.backlog()
+            if on_backlog is not None:
+                on_backlog(state)
+
+        return SyncWorker(
+            self.engine,
+            interval_s=interval_s,
+            maintenance_interval_s=maintenance_interval_s,
+            offline_cap_s=offline_cap_s,
+            min_wait_s=min_wait_s,
+            pending=self.pending,
+            maintenance=[self.pull_assignment, self.purge, backlog_task],
+            on_progress=on_progress,
+            on_state=on_state,
+            drain=self.drain,
+            clock=self.clock,
+        )
+
+
+def _iso_ts(ts: float | None) -> str | None:
+    from datetime import UTC, datetime
+
+    from app.store.timeutil import iso
+
+    return None if ts is None else iso(datetime.fromtimestamp(ts, UTC))
+
+
+def sync_summary(store: Store) -> dict[str, Any]:
+    """The ``sync`` part of ``status --json``: last success/error, backlog, exposure window."""
+    from app.store.timeutil import iso
+
+    st = SyncStateFile(store.home).load()
+    outbox = Outbox(store)
+    pending = outbox.pending()
+    nxt = outbox.next_attempt_at() if pending.count else None
+    oldest_age = (
+        None
+        if pending.oldest_sealed_at is None
+        else round((utcnow() - pending.oldest_sealed_at).total_seconds(), 3)
+    )
+    mirrored = load_settings(store).mirror_dir is not None
+    return {
+        "last_success_at": _iso_ts(st.last_success_at),
+        "last_attempt_at": _iso_ts(st.last_attempt_at),
+        "last_error": st.last_error,
+        "last_error_at": _iso_ts(st.last_error_at),
+        "uploaded_total": st.uploaded_total,
+        "rejected_total": st.rejected_total,
+        "backlog": {
+            "records": pending.count,
+            "bytes": pending.bytes,
+            "oldest_sealed_at": None
+            if pending.oldest_sealed_at is None
+            else iso(pending.oldest_sealed_at),
+        },
+        "next_attempt_at": None if nxt is None else iso(nxt),
+        "exposure_window": {
+            # seal-to-receipt of recent uploads (the exposure window while online)
+            **st.exposure_figures(),
+            # how long the oldest unsent record has existed in one place only (0 with a mirror)
+            "current_s": 0.0 if mirrored or oldest_age is None else oldest_age,
+        },
+    }

@@ -1,0 +1,221 @@
+"""SyncWorker: runs a SyncEngine on its own thread.
+
+Woken right after each seal (``wake()``), periodically, and when the server becomes reachable
+again (while offline it probes ``/health`` on a backoff schedule, and the first success drains
+the whole queue at once, not waiting for each packet's persisted backoff).
+
+Callbacks are plain callables invoked on the worker thread; the Qt UI wraps them in signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from app.sync.engine import DrainResult, SyncEngine, SyncError
+
+log = logging.getLogger(__name__)
+
+ONLINE = "online"
+SENDING = "sending"
+OFFLINE = "offline"
+ERROR = "error"
+STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class SyncState:
+    state: str = STOPPED
+    since: float = 0.0  # when this state began (epoch s): "offline since ..."
+    error: str | None = None
+    records_left: int | None = None
+    bytes_left: int | None = None
+    last_success_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    records_left: int
+    bytes_left: int
+    uploaded: int  # in this drain
+
+
+class SyncWorker:
+    def __init__(
+        self,
+        engine: SyncEngine,
+        *,
+        interval_s: float = 30.0,
+        maintenance_interval_s: float = 300.0,
+        offline_cap_s: float = 60.0,
+        min_wait_s: float = 0.2,
+        pending: Callable[[], tuple[int, int]] | None = None,
+        maintenance: list[Callable[[], Any]] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_state: Callable[[SyncState], None] | None = None,
+        on_drain: Callable[[DrainResult], None] | None = None,
+        drain: Callable[..., DrainResult] | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.interval_s = interval_s
+        self.maintenance_interval_s = maintenance_interval_s
+        self.offline_cap_s = offline_cap_s
+        self.min_wait_s = min_wait_s
+        self.pending = pending
+        self.maintenance = list(maintenance or [])
+        self.on_progress = on_progress
+        self.on_state = on_state
+        self.on_drain = on_drain
+        # The station wraps engine.drain to record exposure figures; same keyword arguments.
+        self.drain = drain or engine.drain
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures = 0
+        self._last_maintenance = 0.0
+        self._state = SyncState()
+        self._lock = threading.Lock()
+
+    # --- public API -----------------------------------------------------------------------
+
+    @property
+    def state(self) -> SyncState:
+        with self._lock:
+            return self._state
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="ektp-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask the loop to end and wait; True when the thread has ended.
+
+        An upload in flight finishes (bounded by the engine's timeouts) so no request is left
+        half-known; nothing new starts after stop().
+        """
+        self._stop.set()
+        self._wake.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        ended = not self._thread.is_alive()
+        if ended:
+            self._thread = None
+            self._set_state(STOPPED)
+        return ended
+
+    def wake(self) -> None:
+        """Send now (called right after a seal, or by the "sync now" button)."""
+        self._wake.set()
+
+    sync_now = wake
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- loop -----------------------------------------------------------------------------
+
+    def _set_state(self, state: str, error: str | None = None, **extra: Any) -> None:
+        with self._lock:
+            old = self._state
+            since = old.since if old.state == state else self.clock()
+            new = replace(old, state=state, since=since, error=error, **extra)
+            changed = new != old
+            self._state = new
+        if changed and self.on_state is not None:
+            self._call(self.on_state, new)
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:  # a broken UI callback must not kill the sync thread
+            log.exception("sync callback failed")
+
+    def _report_progress(self, uploaded: int) -> None:
+        if self.pending is None:
+            return
+        count, size = self.pending()
+        with self._lock:
+            self._state = replace(self._state, records_left=count, bytes_left=size)
+        if self.on_progress is not None:
+            self._call(self.on_progress, Progress(count, size, uploaded))
+
+    def _maybe_maintenance(self) -> None:
+        now = self.clock()
+        if now - self._last_maintenance < self.maintenance_interval_s:
+            return
+        self._last_maintenance = now
+        for task in self.maintenance:
+            try:
+                task()
+            except SyncError as err:
+                log.info("sync maintenance: %s", err.message)
+            except Exception:
+                log.exception("sync maintenance task failed")
+
+    def _run(self) -> None:
+        offline = True  # until the first contact: drain everything on the first success
+        self._report_progress(0)
+        while not self._stop.is_set():
+            self._wake.clear()
+            if offline and not self.engine.probe():
+                self._failures += 1
+                self._set_state(OFFLINE, "server unreachable")
+                self._sleep(self._offline_wait())
+                continue
+            was_offline, offline = offline, False
+            self._maybe_maintenance()
+            uploaded_total = 0
+
+            def on_item(_item: Any, outcome: str) -> None:
+                nonlocal uploaded_total
+                if outcome == "uploaded":
+                    uploaded_total += 1
+                if self.state.state != SENDING:
+                    self._set_state(SENDING, None)
+                self._report_progress(uploaded_total)
+
+            result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
+            if self.on_drain is not None:
+                self._call(self.on_drain, result)
+            if result.uploaded or result.rejected:
+                with self._lock:
+                    self._state = replace(self._state, last_success_at=self.clock())
+            if result.error is None:
+                self._failures = 0
+                self._set_state(ONLINE, None)
+                self._report_progress(uploaded_total)
+                self._sleep(self.interval_s)
+                continue
+            err = result.error
+            self._failures += 1
+            if err.kind == "network":
+                offline = True
+                self._set_state(OFFLINE, err.message)
+            else:
+                self._set_state(ERROR, err.message)
+            wait = self._offline_wait()
+            if err.retry_after is not None:
+                wait = max(wait, err.retry_after)
+            self._sleep(wait)
+
+    def _offline_wait(self) -> float:
+        # Full jitter with a floor so a dead server is not polled in a tight loop.
+        ceiling = min(self.offline_cap_s, 0.5 * 2 ** min(self._failures, 20))
+        return max(self.min_wait_s, self.rng.uniform(0.0, ceiling))
+
+    def _sleep(self, seconds: float) -> None:
+        self._wake.wait(timeout=max(0.0, seconds))

@@ -1,0 +1,399 @@
+"""``ektp-server``: serve the API, and the admin commands of the central office.
+
+Home: ``--home DIR`` before the subcommand, else EKTP_SERVER_HOME, else the platform data dir.
+Database: ``--db URL`` (before the subcommand or on ``serve``), else EKTP_SERVER_DB, else the
+URL the last ``serve --db`` remembered in the home, else the SQLite file in the home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from app import packet as pkt
+from app.paths import server_home
+from server import db
+from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
+
+DB_ENV = "EKTP_SERVER_DB"
+CONFIG_FILE = "server.json"
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ektp-server", description="e-KTP central server (or kecamatan relay)")
+    p.add_argument("--home", help="server data directory")
+    p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+
+    s = sub.add_parser("serve", help="serve the HTTP API (the default)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--db", dest="serve_db", help="database URL")
+    s.add_argument("--upstream", help="act as a relay forwarding to this server URL")
+    s.add_argument("--upstream-timeout", type=float, default=30.0, help="relay read timeout (s)")
+    s.add_argument(
+        "--upstream-backoff-cap", type=float, default=60.0, help="relay retry backoff cap (s)"
+    )
+    s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
+    s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
+
+    k = sub.add_parser("keys", help="sealing keys")
+    ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
+    ksub.add_parser("public", help="print the public key stations seal to (PEM)")
+
+    st = sub.add_parser("station", help="manage stations")
+    ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
+    a = ssub.add_parser("add", help="add a station; prints its one-time code (last line)")
+    a.add_argument("--name", required=True)
+    a.add_argument("--kecamatan", required=True)
+    a.add_argument("--expires-hours", type=float, default=CODE_TTL_S / 3600)
+    a.add_argument("--json", action="store_true")
+    ls = ssub.add_parser("list", help="list stations")
+    ls.add_argument("--json", action="store_true")
+    r = ssub.add_parser("revoke", help="revoke a station (its uploads are refused)")
+    r.add_argument("id")
+    asg = ssub.add_parser("assign", help="set a station's kecamatan")
+    asg.add_argument("id")
+    asg.add_argument("--kecamatan", required=True)
+    c = ssub.add_parser("code", help="a new one-time code for an existing station")
+    c.add_argument("id")
+    c.add_argument("--expires-hours", type=float, default=CODE_TTL_S / 3600)
+
+    pk = sub.add_parser("packets", help="list received packets")
+    pk.add_argument("--json", action="store_true")
+
+    im = sub.add_parser("import", help="import a station's export directory (*.ektp)")
+    im.add_argument("dir")
+    im.add_argument("--json", action="store_true")
+
+    op = sub.add_parser("open-packet", help="back office: decrypt a packet")
+    op.add_argument("uuid")
+    op.add_argument("--out", help="write the attachments into this directory")
+
+    rl = sub.add_parser("relay", help="kecamatan relay set-up")
+    rsub = rl.add_subparsers(dest="relay_cmd", parser_class=_Parser, required=True)
+    rp = rsub.add_parser("provision", help="enroll this server at its upstream")
+    rp.add_argument("--upstream", required=True)
+    rp.add_argument("--code", required=True)
+    rs = rsub.add_parser("status", help="forwarding state")
+    rs.add_argument("--json", action="store_true")
+    return p
+
+
+def _config(home: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((home / CONFIG_FILE).read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember_db(home: Path, url: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / CONFIG_FILE
+    cfg = _config(home)
+    cfg["db"] = url
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(cfg, f)
+
+
+def _db_url(args: argparse.Namespace, home: Path) -> str | None:
+    url = getattr(args, "serve_db", None) or args.db or os.environ.get(DB_ENV)
+    if url:
+        return db.normalize_url(url)
+    remembered = _config(home).get("db")
+    return str(remembered) if remembered else None
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"ektp-server: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _parser().parse_args(argv)
+        if args.cmd is None:  # no subcommand: serve on the defaults
+            args = _parser().parse_args([*argv, "serve"])
+    except UsageError as exc:
+        return _fail(str(exc))
+    home = server_home(args.home)
+    cmd = args.cmd
+    try:
+        url = _db_url(args, home)
+        _validate(args)
+        if cmd == "serve":
+            return _serve(args, home, url)
+        core = ServerCore(home, url)
+        try:
+            return _admin(cmd, args, core)
+        finally:
+            core.close()
+    except (InputError, db.DatabaseURLError, UsageError) as exc:
+        return _fail(str(exc))
+    except ServiceError as exc:
+        return _fail(exc.message, 1)
+    except pkt.PacketError as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _validate(args: argparse.Namespace) -> None:
+    """Checks that need no database, so bad input writes nothing (not even a new home)."""
+    if getattr(args, "kecamatan", None) is not None:
+        check_kecamatan(args.kecamatan)
+    if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
+        raise InputError("--name: give the station a name (1-200 characters)")
+    if args.cmd == "import" and not Path(args.dir).is_dir():
+        raise InputError(f"DIR: not a directory: {args.dir}")
+    if args.cmd == "serve" and not (0 < args.port < 65536):
+        raise InputError(f"--port: {args.port} is not a TCP port")
+    upstream = getattr(args, "upstream", None)
+    if upstream is not None and not upstream.startswith(("http://", "https://")):
+        raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
+
+
+def _print_json(doc: Any) -> None:
+    print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
+    if cmd == "keys":
+        sys.stdout.write(core.sealing_public_pem().decode())
+        return 0
+    if cmd == "station":
+        return _station(args, core)
+    if cmd == "packets":
+        items = core.list_packets()
+        if args.json:
+            _print_json({"count": len(items), "packets": items})
+        else:
+            for p in items:
+                print(f"{p['uuid']}  {p['station']}  {p['kecamatan']}  {p['received_at']}")
+            print(f"{len(items)} packet(s)")
+        return 0
+    if cmd == "import":
+        directory = Path(args.dir)
+        if not directory.is_dir():
+            raise InputError(f"DIR: not a directory: {args.dir}")
+        result = core.import_dir(directory)
+        if args.json:
+            _print_json(result)
+        else:
+            print(
+                f"{result['files']} file(s): {result['imported']} imported, "
+                f"{result['duplicates']} already held, {len(result['rejected'])} rejected"
+                + (
+                    f", {result['unverified']} from unknown stations"
+                    if result["unverified"]
+                    else ""
+                )
+            )
+            for r in result["rejected"]:
+                print(f"rejected {r['file']}: {r['reason']}", file=sys.stderr)
+        return 1 if result["rejected"] else 0
+    if cmd == "open-packet":
+        opened = core.open_packet(args.uuid)
+        if args.out:
+            out = Path(args.out)
+            out.mkdir(parents=True, exist_ok=True)
+            for att in opened.attachments.values():
+                safe = Path(att.name).name
+                (out / safe).write_bytes(att.data)
+        _print_json(opened.manifest)
+        return 0
+    if cmd == "relay":
+        return _relay(args, core)
+    raise UsageError(f"unknown command {cmd}")
+
+
+def _station(args: argparse.Namespace, core: ServerCore) -> int:
+    sc = args.station_cmd
+    if sc == "add":
+        st, code = core.add_station(args.name, args.kecamatan, args.expires_hours * 3600)
+        if args.json:
+            doc = st.as_json()
+            doc["code"] = code
+            _print_json(doc)
+        else:
+            print(f"station {st.id} ({st.name}, kecamatan {st.kecamatan}) added")
+            print(f"one-time enrollment code (expires in {args.expires_hours:g} h):")
+            print(code)
+        return 0
+    if sc == "list":
+        stations = [s.as_json() for s in core.list_stations()]
+        if args.json:
+            _print_json({"count": len(stations), "stations": stations})
+        else:
+            for s in stations:
+                print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
+        return 0
+    if sc == "revoke":
+        st = core.revoke(args.id)
+        print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
+        return 0
+    if sc == "assign":
+        st = core.assign(args.id, args.kecamatan)
+        print(f"station {st.id} assigned to kecamatan {st.kecamatan}")
+        return 0
+    if sc == "code":
+        print(core.new_code_for(args.id, args.expires_hours * 3600))
+        return 0
+    raise UsageError(f"unknown station command {sc}")
+
+
+def _relay(args: argparse.Namespace, core: ServerCore) -> int:
+    from app.sync.provision import ProvisionError
+    from server.relay import RelayOutbox, provision
+
+    if args.relay_cmd == "provision":
+        try:
+            result = provision(core, args.upstream, args.code)
+        except ProvisionError as exc:
+            return _fail(str(exc), 1)
+        print(
+            f"relay enrolled at {result['upstream']} as station {result['relay_station_id']}; "
+            f"stations here now seal to key {result['sealing_key_id']}"
+        )
+        return 0
+    doc = {
+        "upstream": core.meta_get("upstream_url"),
+        "relay_station_id": core.meta_get("upstream_station_id"),
+        "forward": RelayOutbox(core).counts(),
+    }
+    if args.json:
+        _print_json(doc)
+    else:
+        print(json.dumps(doc))
+    return 0
+
+
+def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, relay: bool) -> None:
+    import signal
+
+    import uvicorn
+
+    from server.api import create_app
+
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    core = ServerCore(home, url, max_body=args.max_body)
+    app = create_app(core, max_inflight=args.max_inflight, relay_mode=relay)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server.run(sockets=[sock])
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the parent dies (even by kill -9)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _serve_processes(
+    args: argparse.Namespace, home: Path, url: str | None, relay: bool, forwarder: Any
+) -> None:
+    """N forked uvicorn processes accepting on one listening socket.
+
+    The socket is made with an explicit IPPROTO_TCP: asyncio enables TCP_NODELAY on accepted
+    connections only when the listener's proto says TCP (uvicorn's own --workers socket does
+    not, and every reply then waits ~40 ms for a delayed ACK).
+    """
+    import multiprocessing
+    import signal
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((args.host, args.port))
+    sock.listen(2048)
+    ctx = multiprocessing.get_context("fork")
+    procs = [
+        ctx.Process(target=_child, args=(sock, home, url, args, relay), daemon=False)
+        for _ in range(args.workers)
+    ]
+    for p in procs:
+        p.start()
+    if forwarder:
+        forwarder.start()
+
+    def _stop(_sig: int, _frame: Any) -> None:
+        for p in procs:
+            if p.is_alive() and p.pid:
+                os.kill(p.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for p in procs:
+        p.join()
+    sock.close()
+
+
+def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
+    import uvicorn
+
+    from server.api import create_app
+
+    if not (0 < args.port < 65536):
+        raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.workers < 1:
+        raise InputError("--workers: must be at least 1")
+    if getattr(args, "serve_db", None) and url:
+        _remember_db(home, url)
+    core = ServerCore(home, url, max_body=args.max_body)
+    forwarder = None
+    if args.upstream:
+        from server.relay import RelayForwarder
+
+        if not args.upstream.startswith(("http://", "https://")):
+            raise InputError(f"--upstream: expected an http(s) URL, got {args.upstream!r}")
+        if args.upstream_timeout <= 0 or args.upstream_backoff_cap <= 0:
+            raise InputError("--upstream-timeout/--upstream-backoff-cap: must be positive")
+        forwarder = RelayForwarder(
+            core,
+            args.upstream,
+            timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
+            cap_s=args.upstream_backoff_cap,
+        )
+    relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    try:
+        if args.workers == 1:
+            app = create_app(
+                core,
+                max_inflight=args.max_inflight,
+                relay_mode=relay_mode,
+                on_stored=forwarder.wake if forwarder else None,
+            )
+            if forwarder:
+                forwarder.start()
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        else:
+            core.engine.dispose()  # no pooled connection may cross the fork
+            _serve_processes(args, home, url, relay_mode, forwarder)
+    finally:
+        if forwarder:
+            forwarder.stop()
+        core.close()
+    return 0

@@ -1,0 +1,716 @@
+"""What the server does, independent of HTTP: stations, enrollment, packets, import.
+
+Both the FastAPI app and the admin CLI call these functions. Every call is one short database
+transaction; nothing that matters is kept in process memory, so several processes can serve
+one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import re
+import secrets
+import time
+import uuid as uuidlib
+from collections.abc import Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.engine import Connection, RowMapping
+
+from app import packet as pkt
+from app import protocol
+from server import db
+from server.keys import load_or_create_sealing_key
+
+CODE_TTL_S = 24 * 3600
+KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
+STATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
+
+
+class ServiceError(Exception):
+    """A refusal with the HTTP status it maps to and a message for the caller."""
+
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason or {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            409: "conflict",
+            410: "gone",
+            413: "too_large",
+        }.get(status, "error")
+
+
+class InputError(ValueError):
+    """Bad input to an admin command; the message names the field."""
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def check_kecamatan(value: str, field: str = "--kecamatan") -> str:
+    if not KECAMATAN_RE.match(value or ""):
+        raise InputError(f"{field}: expected a kecamatan code like 36.03.32, got {value!r}")
+    return value
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def code_hash(code: str) -> str:
+    normal = re.sub(r"[\s-]", "", code).upper()
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Station:
+    id: str
+    name: str
+    kecamatan: str
+    public_key: str | None
+    key_id: str | None
+    revoked: bool
+    vouched_by: str | None
+    row: Mapping[str, Any]
+
+    @classmethod
+    def from_row(cls, row: RowMapping) -> Station:
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            kecamatan=row["kecamatan"],
+            public_key=row["public_key"],
+            key_id=row["key_id"],
+            revoked=row["revoked_at"] is not None,
+            vouched_by=row["vouched_by"],
+            row=dict(row),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.row
+        return {
+            "station_id": self.id,
+            "name": self.name,
+            "kecamatan": self.kecamatan,
+            "state": "revoked"
+            if self.revoked
+            else ("enrolled" if self.public_key else "awaiting_enrollment"),
+            "revoked": self.revoked,
+            "key_id": self.key_id,
+            "created_at": iso(r["created_at"]),
+            "enrolled_at": iso(r["enrolled_at"]),
+            "assigned_at": iso(r["assigned_at"]),
+            "revoked_at": iso(r["revoked_at"]),
+            "vouched_by": self.vouched_by,
+        }
+
+
+@dataclass(frozen=True)
+class PutResult:
+    status: int  # 201 stored now, 200 already held these bytes
+    receipt: dict[str, Any]
+
+
+class ServerCore:
+    """One server home + one database. Cheap to share between threads."""
+
+    def __init__(self, home: Path, db_url: str | None = None, *, max_body: int | None = None):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.db_url = db_url or f"sqlite:///{self.home / 'server.db'}"
+        self.engine: Engine = db.make_engine(self.db_url)
+        db.migrate(self.engine)
+        self.sealing_key = load_or_create_sealing_key(self.home)
+        self.own_key_id = pkt.key_id(self.sealing_key.public_key())
+        self.max_body = max_body or pkt.MAX_PACKET_BYTES
+        self._key_ids: set[str] | None = None
+        self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- meta -----------------------------------------------------------------------------
+
+    def meta_get(self, key: str) -> str | None:
+        with self.engine.begin() as conn:
+            return conn.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+
+    def meta_set(self, values: Mapping[str, str]) -> None:
+        self._key_ids = None
+        with self.engine.begin() as conn:
+            for k, v in values.items():
+                conn.execute(delete(db.meta).where(db.meta.c.key == k))
+                conn.execute(db.meta.insert().values(key=k, value=v))
+
+    def _meta_get_or_set(self, key: str, make: Any) -> str:
+        with self.engine.begin() as conn:
+            db.insert_ignore(conn, db.meta, {"key": key, "value": make()})
+            value = conn.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+        assert value is not None
+        return str(value)
+
+    # --- the key stations seal to ---------------------------------------------------------
+
+    def sealing_public_key(self) -> X25519PublicKey:
+        """The key stations must seal to: ours, or in relay mode the upstream's."""
+        upstream_pem = self.meta_get("upstream_sealing_key")
+        if upstream_pem:
+            return pkt.load_sealing_public_key(upstream_pem.encode())
+        return self.sealing_key.public_key()
+
+    def sealing_public_pem(self) -> bytes:
+        return pkt.sealing_public_key_pem(self.sealing_public_key())
+
+    # --- stations -------------------------------------------------------------------------
+
+    def add_station(
+        self, name: str, kecamatan: str, ttl_s: float = CODE_TTL_S
+    ) -> tuple[Station, str]:
+        """A station awaiting enrollment and its one-time code (only its hash is stored)."""
+        name = (name or "").strip()
+        if not name or len(name) > 200:
+            raise InputError("--name: give the station a name (1-200 characters)")
+        check_kecamatan(kecamatan)
+        if ttl_s <= 0:
+            raise InputError("--expires-hours: must be positive")
+        now = time.time()
+        station_id = str(uuidlib.uuid4())
+        code = new_code()
+        with self.engine.begin() as conn:
+            conn.execute(
+                db.stations.insert().values(
+                    id=station_id, name=name, kecamatan=kecamatan, created_at=now, assigned_at=now
+                )
+            )
+            conn.execute(
+                db.enrollment_codes.insert().values(
+                    code_sha256=code_hash(code),
+                    station_id=station_id,
+                    created_at=now,
+                    expires_at=now + ttl_s,
+                )
+            )
+        return self.get_station(station_id), code
+
+    def new_code_for(self, station_id: str, ttl_s: float = CODE_TTL_S) -> str:
+        """A fresh code for an existing station (re-provisioning a reinstalled kit)."""
+        st = self.get_station(station_id)
+        if st.revoked:
+            raise InputError(f"ID: station {station_id} is revoked")
+        code = new_code()
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(
+                db.enrollment_codes.insert().values(
+                    code_sha256=code_hash(code),
+                    station_id=station_id,
+                    created_at=now,
+                    expires_at=now + ttl_s,
+                )
+            )
+        return code
+
+    def get_station(self, station_id: str, conn: Connection | None = None) -> Station:
+        st = self.find_station(station_id, conn)
+        if st is None:
+            raise InputError(f"ID: no station {station_id!r}")
+        return st
+
+    def find_station(self, station_id: str, conn: Connection | None = None) -> Station | None:
+        q = select(db.stations).where(db.stations.c.id == station_id)
+        if conn is not None:
+            row = conn.execute(q).mappings().first()
+        else:
+            with self.engine.begin() as c:
+                row = c.execute(q).mappings().first()
+        return Station.from_row(row) if row is not None else None
+
+    def list_stations(self) -> list[Station]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(db.stations).order_by(db.stations.c.created_at)).mappings()
+            return [Station.from_row(r) for r in rows]
+
+    def revoke(self, station_id: str) -> Station:
+        with self.engine.begin() as conn:
+            self.get_station(station_id, conn)
+            conn.execute(
+                db.stations.update()
+                .where(db.stations.c.id == station_id, db.stations.c.revoked_at.is_(None))
+                .values(revoked_at=time.time())
+            )
+        return self.get_station(station_id)
+
+    def assign(self, station_id: str, kecamatan: str) -> Station:
+        check_kecamatan(kecamatan)
+        with self.engine.begin() as conn:
+            self.get_station(station_id, conn)
+            conn.execute(
+                db.stations.update()
+                .where(db.stations.c.id == station_id)
+                .values(kecamatan=kecamatan, assigned_at=time.time())
+            )
+        return self.get_station(station_id)
+
+    def enroll(
+        self, code: str, public_key_b64: str, station_id: str | None = None
+    ) -> dict[str, Any]:
+        """Redeem a one-time code: bind the station's public key; returns what it needs.
+
+        ``station_id`` is given by a station that was set up offline (``init``): it keeps its
+        id and key, and takes over the name and assignment of the station the code was made for.
+        """
+        try:
+            public = pkt.load_signing_public_key_b64(public_key_b64)
+        except pkt.PacketError as exc:
+            raise ServiceError(400, "public_key: not a base64 Ed25519 public key") from exc
+        if station_id is not None and not STATION_ID_RE.match(station_id):
+            raise ServiceError(400, "station_id: malformed station id")
+        now = time.time()
+        with self.engine.begin() as conn:
+            code_row = (
+                conn.execute(
+                    select(db.enrollment_codes).where(
+                        db.enrollment_codes.c.code_sha256 == code_hash(code)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if code_row is None:
+                raise ServiceError(401, "enrollment code is not valid", "code_invalid")
+            if code_row["used_at"] is not None:
+                raise ServiceError(401, "enrollment code was already used", "code_used")
+            if code_row["expires_at"] < now:
+                raise ServiceError(401, "enrollment code has expired", "code_expired")
+            # Single use even under concurrent redemption: only one UPDATE matches.
+            used = conn.execute(
+                db.enrollment_codes.update()
+                .where(
+                    db.enrollment_codes.c.code_sha256 == code_row["code_sha256"],
+                    db.enrollment_codes.c.used_at.is_(None),
+                )
+                .values(used_at=now)
+            ).rowcount
+            if used != 1:
+                raise ServiceError(401, "enrollment code was already used", "code_used")
+            target = self.get_station(code_row["station_id"], conn)
+            if target.revoked:
+                raise ServiceError(403, "this station has been revoked", "revoked")
+            values = {
+                "public_key": pkt.signing_public_key_b64(public),
+                "key_id": pkt.key_id(public),
+                "enrolled_at": now,
+                "upstream_registered_at": None,
+            }
+            final_id = target.id
+            if station_id and station_id != target.id:
+                existing = self.find_station(station_id, conn)
+                if existing is not None:
+                    if existing.public_key and existing.public_key != values["public_key"]:
+                        raise ServiceError(
+                            409, f"station {station_id} is registered with another key"
+                        )
+                    if existing.revoked:
+                        raise ServiceError(403, "this station has been revoked", "revoked")
+                    conn.execute(
+                        db.stations.update()
+                        .where(db.stations.c.id == station_id)
+                        .values(name=target.name, kecamatan=target.kecamatan, **values)
+                    )
+                else:
+                    conn.execute(
+                        db.stations.insert().values(
+                            id=station_id,
+                            name=target.name,
+                            kecamatan=target.kecamatan,
+                            created_at=target.row["created_at"],
+                            assigned_at=now,
+                            **values,
+                        )
+                    )
+                if not target.public_key:
+                    conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
+                final_id = station_id
+            else:
+                conn.execute(
+                    db.stations.update().where(db.stations.c.id == target.id).values(**values)
+                )
+            st = self.get_station(final_id, conn)
+        sealing = self.sealing_public_key()
+        return {
+            "station_id": st.id,
+            "name": st.name,
+            "kecamatan": st.kecamatan,
+            "server_id": self.server_id,
+            "server_key_pem": pkt.sealing_public_key_pem(sealing).decode(),
+            "server_key_id": pkt.key_id(sealing),
+        }
+
+    def register_vouched(self, relay: Station, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A relay registers a station enrolled at it; the relay may then upload its packets."""
+        try:
+            station_id = str(body["station_id"])
+            name = str(body.get("name") or station_id)
+            kecamatan = str(body["kecamatan"])
+            public_b64 = str(body["public_key"])
+            public = pkt.load_signing_public_key_b64(public_b64)
+        except (KeyError, pkt.PacketError) as exc:
+            raise ServiceError(400, f"station registration is malformed: {exc}") from exc
+        if not STATION_ID_RE.match(station_id) or not KECAMATAN_RE.match(kecamatan):
+            raise ServiceError(400, "station_id or kecamatan is malformed")
+        now = time.time()
+        with self.engine.begin() as conn:
+            existing = self.find_station(station_id, conn)
+            if existing is None:
+                conn.execute(
+                    db.stations.insert().values(
+                        id=station_id,
+                        name=name,
+                        kecamatan=kecamatan,
+                        public_key=pkt.signing_public_key_b64(public),
+                        key_id=pkt.key_id(public),
+                        created_at=now,
+                        enrolled_at=now,
+                        assigned_at=now,
+                        vouched_by=relay.id,
+                    )
+                )
+            elif existing.public_key != pkt.signing_public_key_b64(public):
+                raise ServiceError(409, f"station {station_id} is registered with another key")
+            elif existing.vouched_by not in (None, relay.id):
+                raise ServiceError(409, f"station {station_id} belongs to another relay")
+            elif existing.vouched_by is None:
+                conn.execute(
+                    db.stations.update()
+                    .where(db.stations.c.id == station_id)
+                    .values(vouched_by=relay.id)
+                )
+            st = self.get_station(station_id, conn)
+        return st.as_json()
+
+    # --- request authentication -----------------------------------------------------------
+
+    def authenticate(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        allow_revoked: bool = False,
+        conn: Connection | None = None,
+    ) -> Station:
+        """The station that signed this request, or ServiceError 401/403. Records the nonce."""
+        try:
+            claimed = protocol.station_of(headers)
+        except protocol.AuthError as exc:
+            raise ServiceError(401, str(exc), exc.reason) from exc
+        with self._tx(conn) as conn:
+            st = self.find_station(claimed, conn)
+            if st is None or not st.public_key:
+                raise ServiceError(401, f"unknown station {claimed!r}", "unknown_station")
+            try:
+                signed = protocol.verify_request(
+                    method, path, headers, body, pkt.load_signing_public_key_b64(st.public_key)
+                )
+            except protocol.AuthError as exc:
+                raise ServiceError(401, str(exc), exc.reason) from exc
+            if st.revoked and not allow_revoked:
+                raise ServiceError(403, "this station has been revoked", "revoked")
+            now = time.time()
+            fresh = db.insert_ignore(
+                conn,
+                db.nonces,
+                {"station_id": st.id, "nonce": signed.nonce, "seen_at": now},
+            )
+            if not fresh:
+                raise ServiceError(401, "replayed request (nonce already used)", "replay")
+            if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
+                conn.execute(
+                    delete(db.nonces).where(
+                        db.nonces.c.seen_at < now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
+                    )
+                )
+        return st
+
+    def _tx(self, conn: Connection | None) -> Any:
+        """The caller's transaction, or a new one."""
+        return nullcontext(conn) if conn is not None else self.engine.begin()
+
+    def receive_packet(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        uuid: str,
+        body: bytes,
+        relay_mode: bool = False,
+    ) -> PutResult:
+        """A station's signed PUT: authentication, checks and the insert in ONE transaction
+        (one commit per packet)."""
+        if len(body) > self.max_body:
+            raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
+        # Outside the transaction: on SQLite a second connection would wait on our own lock.
+        self._accepted_key_ids()
+        with self.engine.begin() as conn:
+            sender = self.authenticate(method, path, headers, body, conn=conn)
+            return self.store_packet(
+                uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode, conn=conn
+            )
+
+    # --- packets --------------------------------------------------------------------------
+
+    def receipt(self, row: Any) -> dict[str, Any]:
+        return {
+            "uuid": row["uuid"],
+            "sha256": row["sha256"],
+            "size": row["size"],
+            "station": row["station_id"],
+            "kecamatan": row["kecamatan"],
+            "sealed_at": row["sealed_at"],
+            "received_at": iso(row["received_at"]),
+            "server_id": self.server_id,
+        }
+
+    def _accepted_key_ids(self) -> set[str]:
+        # Read once per process: the upstream key changes only with `relay provision`,
+        # after which the relay's server processes are restarted (docs/server.md).
+        if self._key_ids is None:
+            ids = {self.own_key_id}
+            upstream = self.meta_get("upstream_sealing_key")
+            if upstream:
+                ids.add(pkt.key_id(pkt.load_sealing_public_key(upstream.encode())))
+            self._key_ids = ids
+        return self._key_ids
+
+    def store_packet(
+        self,
+        uuid: str,
+        data: bytes,
+        *,
+        sender: Station | None,
+        received_from: str,
+        relay_mode: bool = False,
+        conn: Connection | None = None,
+    ) -> PutResult:
+        """Check and durably store one packet (idempotent on uuid + bytes).
+
+        ``sender`` is the authenticated uploader (None for a file import, where the packet's
+        own signature is checked when its station is known).
+        """
+        if len(data) > self.max_body:
+            raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
+        if not UUID_RE.match(uuid):
+            raise ServiceError(400, "uuid: not a UUID")
+        try:
+            header = pkt.read_header(data)
+        except pkt.PacketError as exc:
+            raise ServiceError(400, f"not a valid packet: {exc}") from exc
+        if header.uuid != uuid:
+            raise ServiceError(400, "packet uuid does not match the URL")
+        if header.server_key_id not in self._accepted_key_ids():
+            raise ServiceError(
+                400, "packet is sealed to a different server key", "wrong_server_key"
+            )
+        sha = hashlib.sha256(data).hexdigest()
+        with self._tx(conn) as conn:
+            # The usual case (a station uploads its own packet) needs no second lookup.
+            if sender is not None and header.station_id == sender.id:
+                origin: Station | None = sender
+            else:
+                origin = self.find_station(header.station_id, conn)
+            verified = False
+            if sender is not None:
+                if header.station_id != sender.id:
+                    if origin is None or origin.vouched_by != sender.id:
+                        raise ServiceError(
+                            403, "packet belongs to another station", "foreign_station"
+                        )
+                if origin is None or not origin.public_key:
+                    raise ServiceError(403, "packet's station is not enrolled", "unknown_station")
+                if origin.revoked:
+                    raise ServiceError(403, "the packet's station has been revoked", "revoked")
+            if origin is not None and origin.public_key:
+                try:
+                    pkt.verify(data, pkt.load_signing_public_key_b64(origin.public_key))
+                except pkt.PacketError as exc:
+                    raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
+                verified = True
+            now = time.time()
+            inserted = db.insert_ignore(
+                conn,
+                db.packets,
+                {
+                    "uuid": uuid,
+                    "sha256": sha,
+                    "size": len(data),
+                    "data": data,
+                    "station_id": header.station_id,
+                    "kecamatan": header.kecamatan,
+                    "sealed_at": header.sealed_at,
+                    "received_at": now,
+                    "received_from": received_from,
+                    "verified": verified,
+                    "fwd_status": "pending" if relay_mode else None,
+                    "fwd_attempts": 0,
+                    "fwd_next_at": now if relay_mode else None,
+                },
+            )
+            row: Mapping[str, Any] = {
+                "uuid": uuid,
+                "sha256": sha,
+                "size": len(data),
+                "station_id": header.station_id,
+                "kecamatan": header.kecamatan,
+                "sealed_at": header.sealed_at,
+                "received_at": now,
+            }
+            if not inserted:
+                row = (
+                    conn.execute(  # type: ignore[assignment]
+                        select(
+                            db.packets.c.uuid,
+                            db.packets.c.sha256,
+                            db.packets.c.size,
+                            db.packets.c.station_id,
+                            db.packets.c.kecamatan,
+                            db.packets.c.sealed_at,
+                            db.packets.c.received_at,
+                        ).where(db.packets.c.uuid == uuid)
+                    )
+                    .mappings()
+                    .one()
+                )
+        if row["sha256"] != sha:
+            raise ServiceError(409, f"packet {uuid} already exists with different bytes")
+        return PutResult(201 if inserted else 200, self.receipt(row))
+
+    def packet_status(self, uuid: str, asker: Station | None = None) -> dict[str, Any]:
+        with self.engine.begin() as conn:
+            row = (
+                conn.execute(
+                    select(db.packets.c.uuid, *self._list_columns()).where(
+                        db.packets.c.uuid == uuid
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise ServiceError(404, f"no packet {uuid}")
+            if asker is not None and row["station_id"] != asker.id:
+                origin = self.find_station(row["station_id"], conn)
+                if origin is None or origin.vouched_by != asker.id:
+                    raise ServiceError(404, f"no packet {uuid}")
+        out = self.receipt(row)
+        out["forward"] = row["fwd_status"]
+        return out
+
+    @staticmethod
+    def _list_columns() -> list[Any]:
+        c = db.packets.c
+        return [
+            c.sha256,
+            c.size,
+            c.station_id,
+            c.kecamatan,
+            c.sealed_at,
+            c.received_at,
+            c.received_from,
+            c.verified,
+            c.fwd_status,
+        ]
+
+    def list_packets(self) -> list[dict[str, Any]]:
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(db.packets.c.uuid, *self._list_columns()).order_by(
+                    db.packets.c.received_at, db.packets.c.uuid
+                )
+            ).mappings()
+            out = []
+            for r in rows:
+                d = self.receipt(r)
+                d["received_from"] = r["received_from"]
+                d["verified"] = bool(r["verified"])
+                if r["fwd_status"] is not None:
+                    d["forward"] = r["fwd_status"]
+                out.append(d)
+            return out
+
+    def count_packets(self) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(select(func.count()).select_from(db.packets)).scalar() or 0)
+
+    def packet_bytes(self, uuid: str) -> bytes:
+        with self.engine.begin() as conn:
+            data = conn.execute(select(db.packets.c.data).where(db.packets.c.uuid == uuid)).scalar()
+        if data is None:
+            raise InputError(f"UUID: no packet {uuid}")
+        return bytes(data)
+
+    def open_packet(self, uuid: str) -> pkt.OpenedPacket:
+        data = self.packet_bytes(uuid)
+        header = pkt.read_header(data)
+        st = self.find_station(header.station_id)
+        public = pkt.load_signing_public_key_b64(st.public_key) if st and st.public_key else None
+        return pkt.open_packet(data, self.sealing_key, public)
+
+    def import_dir(self, directory: Path) -> dict[str, Any]:
+        """Import ``*.ektp`` files from a station's export (same idempotence as PUT)."""
+        files = sorted(directory.glob("*.ektp"))
+        result: dict[str, Any] = {
+            "imported": 0,
+            "duplicates": 0,
+            "unverified": 0,
+            "rejected": [],
+        }
+        relay = self.meta_get("upstream_url") is not None
+        for f in files:
+            data = f.read_bytes()
+            try:
+                header = pkt.read_header(data)
+                res = self.store_packet(
+                    header.uuid, data, sender=None, received_from="import", relay_mode=relay
+                )
+            except (pkt.PacketError, ServiceError) as exc:
+                result["rejected"].append({"file": f.name, "reason": str(exc)})
+                continue
+            if res.status == 201:
+                result["imported"] += 1
+                st = self.find_station(header.station_id)
+                if st is None or not st.public_key:
+                    result["unverified"] += 1
+            else:
+                result["duplicates"] += 1
+        result["files"] = len(files)
+        return result
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True)

@@ -1,0 +1,195 @@
+"""The server's database: schema, engine set-up for SQLite and PostgreSQL, schema version.
+
+SQLAlchemy Core tables (no ORM: every request is one short transaction of a few statements).
+The schema is created at start with ``create_all`` and stamped in ``schema_version``; a later
+schema change adds a numbered step to ``_MIGRATIONS`` (no Alembic yet, see docs/server.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+# Key/value facts shared by every server process: server_id, relay upstream identity.
+meta = Table(
+    "server_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kecamatan", String(32), nullable=False),
+    # base64 raw Ed25519 public key; NULL while the station is added but not yet enrolled.
+    Column("public_key", String(64), nullable=True),
+    Column("key_id", String(32), nullable=True, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("enrolled_at", Float, nullable=True),
+    Column("assigned_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    # Set when a relay registered this station here: the relay may upload its packets.
+    Column("vouched_by", String(64), nullable=True),
+    # Relay side: when the registration reached the upstream (NULL = still to forward).
+    Column("upstream_registered_at", Float, nullable=True),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes",
+    metadata,
+    Column("code_sha256", String(64), primary_key=True),
+    Column("station_id", String(64), nullable=False, index=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
+
+packets = Table(
+    "packets",
+    metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("station_id", String(64), nullable=False, index=True),
+    Column("kecamatan", String(32), nullable=False),
+    Column("sealed_at", String(40), nullable=False),
+    Column("received_at", Float, nullable=False, index=True),
+    # Who handed it to us: the station itself, a relay's station id, or "import".
+    Column("received_from", String(64), nullable=False),
+    # False when imported from a station whose key this server does not (yet) know.
+    Column("verified", Boolean, nullable=False, default=True),
+    # Relay forwarding state (unused on a central server): pending / uploaded / rejected.
+    Column("fwd_status", String(16), nullable=True, index=True),
+    Column("fwd_attempts", Integer, nullable=False, default=0),
+    Column("fwd_next_at", Float, nullable=True),
+    Column("fwd_error", Text, nullable=True),
+    Column("fwd_receipt", Text, nullable=True),
+)
+
+# Seen request nonces (replay protection). Rows older than twice the clock window are useless:
+# a request that old is refused by its timestamp already.
+nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_at", Float, nullable=False, index=True),
+)
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+class DatabaseURLError(ValueError):
+    """The --db value is not a database URL this server supports."""
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgresql://`` and use psycopg 3 for it; SQLite and PostgreSQL only."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseURLError(f"--db: not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed.render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return url
+    raise DatabaseURLError(f"--db: unsupported database {backend!r} (sqlite or postgresql)")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook issue BEGIN IMMEDIATE: a write transaction that starts as a
+    # reader can fail with SQLITE_BUSY_SNAPSHOT in WAL mode, which busy_timeout does not retry.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    # No pre-ping (a round trip per checkout); recycle instead, and a dead connection
+    # fails one request that the station retries.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+
+
+def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    """INSERT unless the primary key exists; True when a row was inserted."""
+    # RETURNING, not rowcount: psycopg 3 reports rowcount -1 for ON CONFLICT DO NOTHING here.
+    pk = list(table.primary_key.columns)[0]
+    if conn.dialect.name == "postgresql":
+        stmt: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    return conn.execute(stmt.returning(pk)).first() is not None
+
+
+def migrate(engine: Engine) -> int:
+    """Create or upgrade the schema; returns the version now in force."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several server processes may start at once against one database.
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+        metadata.create_all(conn)
+        row = conn.execute(select(schema_version.c.version)).first()
+        if row is None:
+            conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
+            return SCHEMA_VERSION
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema {version} is newer than this server ({SCHEMA_VERSION})"
+            )
+        while version < SCHEMA_VERSION:
+            version += 1
+            _MIGRATIONS[version](conn)
+            conn.execute(schema_version.update().values(version=version))
+        return version

@@ -1,0 +1,75 @@
+"""Key files in the server home: the sealing key pair and, for a relay, its signing key.
+
+The private keys never leave the home and are written with mode 0600 before any byte of key
+material goes into them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from app.packet import sealing_public_key_pem
+
+SEALING_PRIVATE = "sealing_key.pem"
+SEALING_PUBLIC = "sealing_key.pub.pem"
+RELAY_SIGNING = "relay_signing_key.pem"
+
+
+class KeyFileError(RuntimeError):
+    """A key file exists but cannot be used."""
+
+
+def _write_private(path: Path, pem: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, pem)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _private_pem(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def load_or_create_sealing_key(home: Path) -> X25519PrivateKey:
+    """The server's X25519 sealing key; created (0600) on first start."""
+    path = home / SEALING_PRIVATE
+    if not path.exists():
+        key = X25519PrivateKey.generate()
+        _write_private(path, _private_pem(key))
+        (home / SEALING_PUBLIC).write_bytes(sealing_public_key_pem(key.public_key()))
+        return key
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise KeyFileError(f"{path} is not a PEM private key") from exc
+    if not isinstance(loaded, X25519PrivateKey):
+        raise KeyFileError(f"{path} does not hold an X25519 key")
+    return loaded
+
+
+def load_or_create_relay_key(home: Path) -> Ed25519PrivateKey:
+    """The Ed25519 key this server signs with when it uploads to an upstream as a relay."""
+    path = home / RELAY_SIGNING
+    if not path.exists():
+        key = Ed25519PrivateKey.generate()
+        _write_private(path, _private_pem(key))
+        return key
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise KeyFileError(f"{path} does not hold an Ed25519 key")
+    return loaded

@@ -1,0 +1,230 @@
+"""The server's HTTP API against a real server process (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import time
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from app import packet as pkt
+from app import protocol
+from app.sync.provision import ProvisionError, enroll
+from tests.support.server import ServerProcess
+from tests.support.server_fixtures import TestStation, add_station, server_cli
+
+
+def _packets(srv: ServerProcess) -> list[dict[str, object]]:
+    res = server_cli(srv, "packets", "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["count"] == len(doc["packets"])
+    return list(doc["packets"])
+
+
+def test_put_is_idempotent_and_conflicts_on_other_bytes(server: ServerProcess) -> None:
+    st = TestStation.enroll(server)
+    p = st.seal()
+    first = st.put(p)
+    assert first.status_code == 201, first.text
+    receipt = first.json()
+    assert receipt["uuid"] == p.uuid
+    assert receipt["sha256"] == hashlib.sha256(p.data).hexdigest()
+    assert receipt["station"] == st.station_id
+    assert receipt["server_id"]
+
+    again = st.put(p)
+    assert again.status_code == 200
+    assert again.json()["sha256"] == receipt["sha256"]
+    assert again.json()["received_at"] == receipt["received_at"]
+
+    other = st.seal(uuid=p.uuid, nama="SOMEONE ELSE")
+    conflict = st.put(other)
+    assert conflict.status_code == 409
+    assert "different bytes" in conflict.json()["detail"]
+
+    status = st.signed("GET", protocol.packet_path(p.uuid))
+    assert status.status_code == 200 and status.json()["sha256"] == receipt["sha256"]
+    listed = _packets(server)
+    assert [x["uuid"] for x in listed] == [p.uuid]
+    assert listed[0]["sha256"] == receipt["sha256"]
+
+
+def test_enrollment_code_single_use_and_expiry(server: ServerProcess) -> None:
+    code = add_station(server, name="Kronjo 2", kecamatan="36.03.07")
+    st = TestStation.enroll(server, code)
+    assert st.kecamatan == "36.03.07"
+    try:
+        enroll(server.url, code, Ed25519PrivateKey.generate().public_key())
+        raise AssertionError("a used code must be refused")
+    except ProvisionError as exc:
+        assert "already used" in str(exc)
+
+    res = server_cli(
+        server,
+        "station",
+        "add",
+        "--name",
+        "Short",
+        "--kecamatan",
+        "36.03.32",
+        "--expires-hours",
+        "0.0001",
+    )
+    assert res.returncode == 0
+    short_code = res.stdout.strip().splitlines()[-1]
+    time.sleep(0.5)
+    try:
+        enroll(server.url, short_code, Ed25519PrivateKey.generate().public_key())
+        raise AssertionError("an expired code must be refused")
+    except ProvisionError as exc:
+        assert "expired" in str(exc)
+    try:
+        enroll(server.url, "AAAA-BBBB-CCCC-DDDD", Ed25519PrivateKey.generate().public_key())
+        raise AssertionError("an unknown code must be refused")
+    except ProvisionError as exc:
+        assert "not valid" in str(exc)
+    # only the hash of a code is stored
+    raw = b"".join(p.read_bytes() for p in server.home.glob("server.db*"))
+    assert short_code.encode() not in raw and code.encode() not in raw
+
+
+def test_offline_station_keeps_its_id_when_enrolled(server: ServerProcess) -> None:
+    code = add_station(server, name="Offline kit", kecamatan="36.03.32")
+    key = Ed25519PrivateKey.generate()
+    e = enroll(server.url, code, key.public_key(), station_id="offline-kit-7")
+    assert e.station_id == "offline-kit-7"
+    st = TestStation(
+        server.url, e.station_id, key, pkt.load_sealing_public_key(e.server_key_pem), e.kecamatan
+    )
+    assert st.put(st.seal()).status_code == 201
+    res = server_cli(server, "station", "list", "--json")
+    ids = [s["station_id"] for s in json.loads(res.stdout)["stations"]]
+    assert ids == ["offline-kit-7"]
+
+
+def test_auth_refusals_store_nothing(server: ServerProcess) -> None:
+    st = TestStation.enroll(server)
+    other = TestStation.enroll(server, name="Kit 2")
+    p = st.seal()
+    path = protocol.packet_path(p.uuid)
+
+    unsigned = st.session.put(server.url + path, data=p.data, timeout=10)
+    assert unsigned.status_code == 401 and "missing" in unsigned.json()["detail"]
+
+    forged = st.signed("PUT", path, p.data, key=Ed25519PrivateKey.generate())
+    assert forged.status_code == 401 and forged.json()["error"] == "signature"
+
+    unknown = st.signed("PUT", path, p.data, station_id="no-such-station")
+    assert unknown.status_code == 401 and "unknown station" in unknown.json()["detail"]
+
+    skewed = st.signed("PUT", path, p.data, now=time.time() - 3600)
+    assert skewed.status_code == 401
+    assert skewed.json()["error"] == "clock"
+    assert "clock is off by -3600 s" in skewed.json()["detail"]
+
+    foreign = other.put(p)  # a valid request by another station carrying st's packet
+    assert foreign.status_code == 403
+
+    # packet signed by a key that is not the station's: request is fine, packet is not
+    bad = TestStation(
+        st.url, st.station_id, Ed25519PrivateKey.generate(), st.server_key, st.kecamatan
+    )
+    forged_packet = bad.seal()
+    resp = st.put(forged_packet)
+    assert resp.status_code == 400 and resp.json()["error"] == "bad_signature"
+
+    mismatch = st.signed("PUT", protocol.packet_path(st.seal().uuid), p.data)
+    assert mismatch.status_code == 400 and "does not match the URL" in mismatch.json()["detail"]
+
+    assert _packets(server) == []
+
+    # replay: the very same signed request twice
+    headers = protocol.sign_request("PUT", path, p.data, st.station_id, st.key)
+    ok = st.session.put(server.url + path, data=p.data, headers=headers, timeout=10)
+    assert ok.status_code == 201
+    replay = st.session.put(server.url + path, data=p.data, headers=headers, timeout=10)
+    assert replay.status_code == 401 and replay.json()["error"] == "replay"
+
+
+def test_wrong_server_key_refused(server: ServerProcess) -> None:
+    st = TestStation.enroll(server)
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    st_wrong = TestStation(
+        st.url, st.station_id, st.key, X25519PrivateKey.generate().public_key(), st.kecamatan
+    )
+    resp = st.put(st_wrong.seal())
+    assert resp.status_code == 400 and resp.json()["error"] == "wrong_server_key"
+
+
+def test_revoked_station_refused_and_assignment_pulled(server: ServerProcess) -> None:
+    st = TestStation.enroll(server)
+    info = st.signed("GET", protocol.API_PREFIX + "/station").json()
+    assert info["kecamatan"] == "36.03.32" and info["revoked"] is False
+
+    res = server_cli(server, "station", "assign", st.station_id, "--kecamatan", "36.03.07")
+    assert res.returncode == 0, res.stderr
+    info = st.signed("GET", protocol.API_PREFIX + "/station").json()
+    assert info["kecamatan"] == "36.03.07"
+
+    assert server_cli(server, "station", "revoke", st.station_id).returncode == 0
+    resp = st.put(st.seal())
+    assert resp.status_code == 403 and resp.json()["error"] == "revoked"
+    info = st.signed("GET", protocol.API_PREFIX + "/station").json()
+    assert info["revoked"] is True
+    assert _packets(server) == []
+    res = server_cli(server, "station", "revoke", "nope")
+    assert res.returncode == 2 and "ID" in res.stderr
+
+
+def test_health_and_openapi(server: ServerProcess) -> None:
+    st = TestStation.enroll(server)
+    health = st.session.get(server.url + "/api/v1/health", timeout=10).json()
+    assert health["status"] == "ok"
+    doc = st.session.get(server.url + "/openapi.json", timeout=10).json()
+    assert "/api/v1/packets/{uuid}" in doc["paths"]
+    assert "put" in doc["paths"]["/api/v1/packets/{uuid}"]
+
+
+def test_body_limit_and_overload(tmp_path: object) -> None:
+    from pathlib import Path
+
+    home = Path(str(tmp_path)) / "small"
+    with ServerProcess(home, extra=["--max-body", "4096", "--max-inflight", "1"]) as srv:
+        st = TestStation.enroll(srv)
+        big = st.seal(photo_bytes=8000)
+        resp = st.put(big)
+        assert resp.status_code == 413
+
+        # Hold one request in flight: headers sent, body withheld.
+        p = st.seal()
+        path = protocol.packet_path(p.uuid)
+        headers = protocol.sign_request("PUT", path, p.data, st.station_id, st.key)
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            head = f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(p.data)}\r\n"
+            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+            sock.sendall(head.encode())
+            time.sleep(0.3)
+            busy = st.put(st.seal())
+            assert busy.status_code == 503
+            assert busy.headers["Retry-After"].isdigit()
+            sock.sendall(p.data)
+            reply = sock.recv(4096)
+            assert reply.startswith(b"HTTP/1.1 201")
+        finally:
+            sock.close()
+        assert st.put(st.seal()).status_code == 201  # capacity is back
+
+
+def test_sealing_key_file_private(server: ServerProcess) -> None:
+    mode = (server.home / "sealing_key.pem").stat().st_mode & 0o777
+    assert mode == 0o600
+    res = server_cli(server, "keys", "public")
+    assert res.returncode == 0
+    key = pkt.load_sealing_public_key(res.stdout.encode())
+    st = TestStation.enroll(server)
+    assert pkt.key_id(key) == pkt.key_id(st.server_key)

@@ -1,0 +1,211 @@
+"""Real server processes and a throwaway PostgreSQL cluster for tests and benchmarks.
+
+``ServerProcess`` runs ``python -m server --home H serve --port P`` on loopback and waits for
+``/api/v1/health``; it is stopped (or ``kill -9``-ed) by its PID. ``PostgresCluster`` runs
+``initdb`` + ``pg_ctl`` as the ``postgres`` user in a temp dir on a free port.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from tests.support.cli import ROOT, env_with_source
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class ServerProcess:
+    def __init__(
+        self,
+        home: Path,
+        db_url: str | None = None,
+        *,
+        upstream: str | None = None,
+        port: int | None = None,
+        extra: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.home = Path(home)
+        self.db_url = db_url
+        self.upstream = upstream
+        self.port = port or free_port()
+        self.extra = list(extra or [])
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.home.parent / f"{self.home.name}-server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def args(self) -> list[str]:
+        a = [sys.executable, "-m", "server", "--home", str(self.home)]
+        if self.db_url:
+            a += ["--db", self.db_url]
+        a += ["serve", "--host", "127.0.0.1", "--port", str(self.port), *self.extra]
+        if self.upstream:
+            a += ["--upstream", self.upstream]
+        return a
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        self.home.mkdir(parents=True, exist_ok=True)
+        logf = open(self.log, "ab")  # noqa: SIM115 - the child owns it
+        self.proc = subprocess.Popen(
+            self.args(),
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=env_with_source(self.env),
+            cwd=ROOT,
+        )
+        logf.close()
+        try:
+            wait_http(self.url + "/api/v1/health", timeout, self.proc)
+        except Exception:
+            self.stop()
+            raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}") from None
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout)
+        self.proc = None
+
+    def kill9(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster owned by the ``postgres`` user, on a free port."""
+
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="ektp-pg-"))
+        os.chmod(self.dir, 0o755)
+        self.data = self.dir / "data"
+        self.started = False
+
+    def _as_postgres(self, *cmd: str, timeout: float = 60) -> None:
+        run = [*cmd]
+        if os.geteuid() == 0:
+            run = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(run, check=True, capture_output=True, timeout=timeout)
+
+    def start(self) -> PostgresCluster:
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self._as_postgres(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c max_connections=200 -c shared_buffers=128MB"
+        )
+        self._as_postgres(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            opts,
+            "-l",
+            str(self.dir / "pg.log"),
+            "-w",
+            "start",
+        )
+        self.started = True
+        return self
+
+    def url(self, dbname: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, prefix: str = "t") -> str:
+        import psycopg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.started:
+            try:
+                self._as_postgres(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                )
+            finally:
+                self.started = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def find_pg_bindir() -> Path | None:
+    base = Path("/usr/lib/postgresql")
+    if not base.is_dir():
+        return None
+    for version in sorted(base.iterdir(), key=lambda p: p.name, reverse=True):
+        if (version / "bin" / "initdb").exists():
+            return version / "bin"
+    return None

@@ -1,0 +1,107 @@
+"""The issue's "Done when", with the real command-line programs only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.support.cli import run_station
+from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
+from tests.support.server import ServerProcess
+from tests.support.server_fixtures import add_station, server_cli
+from tests.support.station import face_jpeg
+
+
+def test_enroll_offline_then_sync_once_delivers_exactly_those(tmp_path: Path) -> None:
+    srv = ServerProcess(tmp_path / "server").start()
+    home = tmp_path / "station"
+
+    def station(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+        return run_station("--home", str(home), *args, input=input, timeout=120)
+
+    try:
+        code = add_station(srv, name="Gunung Kaler 1", kecamatan="36.03.32")
+        res = station("provision", "--server", srv.url, "--code", code)
+        assert res.returncode == 0, res.stderr
+        station_id = res.stdout.strip().splitlines()[-1]
+        assert (
+            station(
+                "operator",
+                "add",
+                "--username",
+                "siti",
+                "--role",
+                "operator",
+                input="rahasia-siti-123\n",
+            ).returncode
+            == 0
+        )
+
+        srv.stop()  # the WAN is down: recording goes on
+        photo = tmp_path / "face.jpg"
+        photo.write_bytes(face_jpeg())
+        typed = [
+            resident(BUDI_LAKI),
+            resident(RATNA_PEREMPUAN),
+            resident(BUDI_LAKI, nik="3603321208900015", nama="ADI NUGROHO"),
+        ]
+        uuids = []
+        for i, bio in enumerate(typed):
+            f = tmp_path / f"bio{i}.json"
+            f.write_text(json.dumps(bio))
+            res = station(
+                "enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo)
+            )
+            assert res.returncode == 0, res.stderr
+            uuids.append(res.stdout.strip().splitlines()[-1])
+
+        res = station("sync", "--once")
+        assert res.returncode == 1
+        assert "unreachable" in res.stderr
+        status = json.loads(station("status", "--json").stdout)
+        assert status["pending"] == 3 and status["sync"]["last_error"]
+
+        srv.start()
+        res = station("sync", "--once")
+        assert res.returncode == 0, res.stderr
+        listed = json.loads(server_cli(srv, "packets", "--json").stdout)
+        assert listed["count"] == 3
+        assert sorted(p["uuid"] for p in listed["packets"]) == sorted(uuids)
+        assert {p["station"] for p in listed["packets"]} == {station_id}
+
+        for uuid, bio in zip(uuids, typed, strict=True):
+            res = server_cli(srv, "open-packet", uuid, "--out", str(tmp_path / uuid))
+            assert res.returncode == 0, res.stderr
+            manifest = json.loads(res.stdout)
+            assert manifest["biodata"]["nik"] == bio["nik"]
+            assert manifest["biodata"]["nama"] == bio["nama"]
+            assert (tmp_path / uuid / "face.jpg").stat().st_size > 1000
+
+        status = json.loads(station("status", "--json").stdout)
+        assert status["pending"] == 0
+        assert status["records"]["uploaded"] == 3
+        sync = status["sync"]
+        assert sync["last_success_at"] and sync["exposure_window"]["samples"] == 3
+        assert sync["backlog"]["records"] == 0
+        res = station("sync", "--once")  # nothing left: still 0
+        assert res.returncode == 0
+        doctor = json.loads(station("doctor", "--json").stdout)
+        server_check = [c for c in doctor["checks"] if c["name"] == "server"]
+        assert server_check and server_check[0]["status"] == "ok", server_check
+    finally:
+        srv.stop()
+
+
+def test_provision_bad_input_and_refused_code(tmp_path: Path) -> None:
+    home = tmp_path / "station"
+    res = run_station("--home", str(home), "provision", "--server", "ftp://x", "--code", "A")
+    assert (
+        res.returncode == 2 and "server" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    )
+    assert not home.exists()
+    with ServerProcess(tmp_path / "server") as srv:
+        res = run_station(
+            "--home", str(home), "provision", "--server", srv.url, "--code", "AAAA-BBBB-CCCC-DDDD"
+        )
+        assert res.returncode == 2 and "not valid" in res.stderr
+        assert not (home / "station.db").exists()
