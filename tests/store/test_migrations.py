@@ -145,3 +145,17 @@ def test_two_processes_upgrading_at_once(tmp_path: Path) -> None:
         assert p.returncode == 0, err
     with open_store(tmp_path) as store:
         assert current_revision(store.engine) == SCHEMA_HEAD
+
+
+def test_new_store_files_are_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    with open_store(tmp_path / "home") as store:
+        with store.write() as s:  # make SQLite create the -wal and -shm files
+            from app.store.audit import record_event
+
+            record_event(s, "t", "k", {})
+        for name in ("station.db", "station.db-wal", "station.db-shm"):
+            mode = stat.S_IMODE((tmp_path / "home" / name).stat().st_mode)
+            assert mode & 0o077 == 0, (name, oct(mode))
+    assert stat.S_IMODE((tmp_path / "home").stat().st_mode) & 0o077 == 0
