@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from app.commands import (
+    demo,
     doctor,
     enroll,
     export,
@@ -27,7 +28,7 @@ from app.commands import (
 )
 from app.commands.context import UsageError, issue_line
 
-# One list: other areas add their subcommand modules here (provision, sync, ...).
+# One list: every subcommand module is named here, each with its own register().
 COMMANDS: list[ModuleType] = [
     init,
     provision,
@@ -38,6 +39,7 @@ COMMANDS: list[ModuleType] = [
     export,
     doctor,
     settings,
+    demo,
 ]
 
 EXIT_FAULT = 1
@@ -74,12 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
         if args.command is None:
-            try:
-                from app.ui import main as ui_main  # type: ignore[attr-defined]
-            except ImportError:
-                parser.print_help(sys.stderr)
-                return EXIT_USAGE
-            return int(ui_main(args))
+            return demo.run_gui_command(args, demo=False)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:

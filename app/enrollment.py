@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uuid6
+from sqlalchemy import bindparam, insert, select
 
 from app import packet
 from app.store.audit import record_event
@@ -26,7 +27,7 @@ from app.store.backlog import FallingBehind, check_backlog_policy
 from app.store.db import Store
 from app.store.errors import NotInitialized, StorageError
 from app.store.mirror import MirrorError, mirror_packet, remove_packet
-from app.store.models import Record
+from app.store.models import Operator, Record
 from app.store.operators import OperatorError, UnknownOperator, normalize_card_uid, require_active
 from app.store.settings import load_settings
 from app.store.station import StationIdentity, identity_from
@@ -40,6 +41,10 @@ MANIFEST_VERSION = 1
 MAX_SIGNATURE_BYTES = 512 * 1024
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _HEX = re.compile(r"[0-9A-F]*")
+
+# Built once (see app.store.audit): the seal path is benchmarked.
+_INSERT_RECORD = insert(Record)
+_OPERATOR_ACTIVE = select(Operator.active).where(Operator.username == bindparam("u"))
 
 __all__ = [
     "EnrollResult",
@@ -201,26 +206,29 @@ def seal_record(
     )
     data = sealed.data
     sha = hashlib.sha256(data).hexdigest()
-    settings = load_settings(store)
-    mirror_dir = settings.mirror_path
+    mirror_dir: Path | None = None
     mirrored: Path | None = None
     mirror_warning: str | None = None
     try:
-        with store.write() as session:
+        with store.write_connection() as session:
+            settings = load_settings(session)
+            mirror_dir = settings.mirror_path
             # The operator may have been deactivated since the checks before sealing.
-            require_active(session, operator)
-            session.add(
-                Record(
-                    uuid=rec_uuid,
-                    status="sealed",
-                    packet=data,
-                    sha256=sha,
-                    size=len(data),
-                    kecamatan=identity.kecamatan,
-                    operator=operator,
-                    sealed_at=sealed_at,
-                    attempts=0,
-                )
+            if session.execute(_OPERATOR_ACTIVE, {"u": operator}).scalar() is not True:
+                raise UnknownOperator(operator)
+            session.execute(
+                _INSERT_RECORD,
+                {
+                    "uuid": rec_uuid,
+                    "status": "sealed",
+                    "packet": data,
+                    "sha256": sha,
+                    "size": len(data),
+                    "kecamatan": identity.kecamatan,
+                    "operator": operator,
+                    "sealed_at": sealed_at,
+                    "attempts": 0,
+                },
             )
             record_event(
                 session,
@@ -228,7 +236,6 @@ def seal_record(
                 "record.sealed",
                 {"uuid": rec_uuid, "sha256": sha, "size": len(data)},
             )
-            session.flush()
             if mirror_dir is not None:
                 try:
                     mirrored = mirror_packet(mirror_dir, rec_uuid, data)

@@ -49,8 +49,11 @@ class QualityConfig:
     detect_max_side: int = 320
     # Smallest face the detector looks for, as a fraction of the shorter image side. Smaller
     # than the "too small" limit so a small face is reported as small, not as missing.
-    detect_min_face_fraction: float = 0.06
-    detect_min_neighbors: int = 6
+    detect_min_face_fraction: float = 0.08
+    # Haar pyramid step and vote count. 1.15/5 finds 95 of lfw_subset's 100 faces, no false
+    # face on the 100 non-faces nor on coffee/chelsea/rocket, at ~60% of the cost of 1.1/6.
+    detect_scale_factor: float = 1.15
+    detect_min_neighbors: int = 5
     # Faces narrower than this fraction of the largest one are background, not a second person.
     secondary_face_ratio: float = 0.5
     # Face width (Haar box, brows to mouth) against the image width, and in source pixels.
@@ -168,7 +171,7 @@ def detect_faces(grey: npt.NDArray[np.uint8], config: QualityConfig) -> list[Fac
     min_side = max(20, round(min(small.shape[:2]) * config.detect_min_face_fraction))
     found = _cascade().detectMultiScale(
         small,
-        scaleFactor=1.1,
+        scaleFactor=config.detect_scale_factor,
         minNeighbors=config.detect_min_neighbors,
         minSize=(min_side, min_side),
     )

@@ -19,7 +19,12 @@ MAX_SIGNATURE_FILE = 512 * 1024
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("enroll", help="validate, check the photo, seal and store one record")
+    p = sub.add_parser(
+        "enroll",
+        help="validate, check the photo, seal and store one record",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--operator", required=True, metavar="U", help="an active operator account")
     p.add_argument("--biodata", required=True, metavar="FILE.json")
     p.add_argument("--photo", required=True, metavar="IMG")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
@@ -87,7 +87,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only session (deferred transaction, rolled back at the end)."""
-        with known_errors(), Session(self.engine, expire_on_commit=False) as session:
+        with known_errors(self.home), Session(self.engine, expire_on_commit=False) as session:
             yield session
 
     @contextmanager
@@ -97,11 +97,17 @@ class Store:
         Known SQLite/OS failures surface as StorageError, including on COMMIT.
         """
         with (
-            known_errors(),
+            known_errors(self.home),
             Session(self._write_engine, expire_on_commit=False) as session,
             session.begin(),
         ):
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """Like ``write()`` but a Core connection: no ORM session, for the hot seal path."""
+        with known_errors(self.home), self._write_engine.begin() as conn:
+            yield conn
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,7 +143,7 @@ def open_store(
     machine failures (disk full, locked, I/O).
     """
     home = Path(home)
-    with known_errors():
+    with known_errors(home if home.exists() else None):
         if create:
             home.mkdir(parents=True, exist_ok=True)
         elif not (home / DB_NAME).exists():

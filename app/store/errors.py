@@ -8,9 +8,11 @@ else (a constraint we did not expect, a syntax error) is a bug and is re-raised 
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
 
@@ -63,8 +65,32 @@ def _sqlite_error(error: BaseException) -> sqlite3.Error | None:
     return None
 
 
-def classify(error: BaseException) -> StorageError | None:
-    """A StorageError for a known failure (SQLite or OS), else None (a bug)."""
+# SQLite reports a failed write as an I/O error (SQLITE_IOERR_WRITE, _SHMSIZE, ...) when the
+# disk fills while it grows the WAL or shared-memory file; below this much free space next to
+# the database such an I/O error is reported as "disk full", which is what it is.
+NEARLY_FULL_BYTES = 4 * 1024 * 1024
+
+
+def _nearly_full(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        return shutil.disk_usage(path).free < NEARLY_FULL_BYTES
+    except OSError:
+        return False
+
+
+def classify(error: BaseException, path: Path | None = None) -> StorageError | None:
+    """A StorageError for a known failure (SQLite or OS), else None (a bug).
+
+    ``path`` (the store's directory) lets an I/O error on a full disk be named as such."""
+    known = _classify(error)
+    if known is not None and known.kind == "io" and _nearly_full(path):
+        return StorageError("disk_full", _MESSAGES["disk_full"])
+    return known
+
+
+def _classify(error: BaseException) -> StorageError | None:
     if isinstance(error, StorageError):
         return error
     if isinstance(error, OSError):
@@ -91,14 +117,14 @@ def classify(error: BaseException) -> StorageError | None:
 
 
 @contextmanager
-def known_errors() -> Iterator[None]:
+def known_errors(path: Path | None = None) -> Iterator[None]:
     """Translate known SQLite/OS failures into StorageError; let bugs through unchanged."""
     try:
         yield
     except StoreError:
         raise
     except (sa_exc.DBAPIError, sqlite3.Error, OSError) as exc:
-        known = classify(exc)
+        known = classify(exc, path)
         if known is None:
             raise
         raise known from exc

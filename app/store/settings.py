@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from app.store.db import Store
@@ -35,6 +35,7 @@ class Settings:
 
 
 _TYPES = {f.name: f.type for f in fields(Settings)}
+_ALL = select(Setting.key, Setting.value)
 
 
 class SettingError(ValueError):
@@ -68,14 +69,14 @@ def _check(key: str, value: str | None) -> str | None:
     return value
 
 
-def load_settings(target: Store | Session) -> Settings:
+def load_settings(target: Store | Session | Connection) -> Settings:
     if isinstance(target, Store):
         with target.read() as session:
             return load_settings(session)
     values: dict[str, object] = {}
-    for row in target.execute(select(Setting)).scalars():
-        if row.key in _TYPES:
-            values[row.key] = _parse(row.key, row.value)
+    for key, value in target.execute(_ALL):
+        if key in _TYPES:
+            values[key] = _parse(key, value)
     return Settings(**values)  # type: ignore[arg-type]
 
 

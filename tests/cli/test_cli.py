@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -98,32 +100,41 @@ def test_init_enroll_status_export(cli_station: StationHome, tmp_path: Path) -> 
     assert checks["database"] == checks["audit"] == checks["schema"] == "ok"
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [
-        ("nik", "36033212089"),
-        ("nama", ""),
-        ("tanggal_lahir", "1990-02-30"),
-        ("jenis_kelamin", "PRIA"),
-        ("golongan_darah", "Z"),
-        ("rt", "1234"),
-        ("kode_wilayah", "99.99.99.9999"),
-        ("agama", "JEDI"),
-        ("status_perkawinan", "MAYBE"),
-        ("kewarganegaraan", "XYZ"),
-    ],
-)
-def test_each_invalid_field_exits_2_naming_it(
-    shared_station: StationHome, tmp_path: Path, field: str, value: str
-) -> None:
-    bio, photo, _ = _files(tmp_path, resident(**{field: value}))
+INVALID_FIELDS = [
+    ("nik", "36033212089"),
+    ("nama", ""),
+    ("tanggal_lahir", "1990-02-30"),
+    ("jenis_kelamin", "PRIA"),
+    ("golongan_darah", "Z"),
+    ("rt", "1234"),
+    ("rw", "x"),
+    ("kode_wilayah", "99.99.99.9999"),
+    ("agama", "JEDI"),
+    ("status_perkawinan", "MAYBE"),
+    ("pekerjaan", "ASTRONAUT"),
+    ("kewarganegaraan", "XYZ"),
+]
+
+
+def _parallel(st: StationHome, cases: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
+    """Run independent CLI calls two at a time (the machine has two cores)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(lambda args: st.cli(*args), cases))
+
+
+def test_each_invalid_field_exits_2_naming_it(shared_station: StationHome, tmp_path: Path) -> None:
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(face_jpeg())
+    cases = []
+    for field, value in INVALID_FIELDS:
+        bio = tmp_path / f"{field}.json"
+        bio.write_text(json.dumps(resident(**{field: value})))
+        cases.append(["enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo)])
     before = _rows(shared_station)
-    r = shared_station.cli(
-        "enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo)
-    )
-    assert r.returncode == 2, r.stderr
-    _one_error_line(r.stderr, field)
-    assert r.stdout == ""
+    for (field, _), r in zip(INVALID_FIELDS, _parallel(shared_station, cases), strict=True):
+        assert r.returncode == 2, (field, r.stderr)
+        _one_error_line(r.stderr, field)
+        assert r.stdout == ""
     assert _rows(shared_station) == before
 
 
@@ -147,8 +158,8 @@ def test_bad_inputs_are_one_line_errors(shared_station: StationHome, tmp_path: P
         (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--card-uid", "zz"], "card_uid"),
         (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--signature", str(photo)], "signature"),
     ]  # fmt: skip
-    for args, field in cases:
-        r = st.cli("enroll", *args)
+    results = _parallel(st, [["enroll", *args] for args, _ in cases])
+    for (args, field), r in zip(cases, results, strict=True):
         assert r.returncode == 2, (args, r.stderr)
         _one_error_line(r.stderr, field)
     assert _rows(st) == before
@@ -167,8 +178,9 @@ def test_init_errors(tmp_path: Path) -> None:
     notkey = tmp_path / "not-a-key.pem"
     notkey.write_text("hello")
     cases.append((["--server-key", str(notkey), "--kecamatan", "36.03.32"], "server-key"))
-    for args, field in cases:
-        r = run_station("--home", str(home), "init", *args)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda c: run_station("--home", str(home), "init", *c[0]), cases))
+    for (args, field), r in zip(cases, results, strict=True):
         assert r.returncode == 2, (args, r.stderr)
         _one_error_line(r.stderr, field)
     assert not home.exists()  # nothing written

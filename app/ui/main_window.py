@@ -1,0 +1,465 @@
+"""The main window: sign-in, then Beranda / Perekaman baru / Antrian / Teknisi.
+
+Everything the window needs from the station comes in through ``services`` (constructor
+injection); device and sync loops start here and stop in ``closeEvent``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.bridge import CardBridge, SyncBridge
+from app.ui.i18n import Language, tr
+from app.ui.messages import error_text
+from app.ui.screens.home import HomeScreen, SyncLight
+from app.ui.screens.queue import QueueScreen
+from app.ui.screens.recording import RecordingScreen
+from app.ui.screens.signin import SignInScreen
+from app.ui.screens.technician import TechnicianScreen
+from app.ui.services import (
+    CardEvent,
+    HomeStatus,
+    Operator,
+    Sealed,
+    Services,
+    StationInfo,
+    Stoppable,
+    SyncHandle,
+    SyncState,
+)
+from app.ui.tasks import TaskManager
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
+STATUS_REFRESH_MS = 5000
+UI_SWITCH_INTERVAL_S = 0.0005
+
+STYLE = """
+QLabel#title { font-size: 20px; font-weight: 600; }
+QFrame#tile { background: #f1f3f4; border-radius: 6px; }
+QLabel[big="true"] { font-size: 30px; font-weight: 700; }
+QLabel#warning { background: #fce8e6; color: #a50e0e; padding: 8px; border-radius: 4px; }
+QLabel#error { color: #c5221f; }
+QLabel#hint { color: #5f6368; font-style: italic; }
+QFrame#card { background: #ffffff; border: 1px solid #dadce0; border-radius: 8px; padding: 12px; }
+"""
+
+
+class _ActivityFilter(QObject):
+    """Any key or mouse input restarts the idle-lock timer."""
+
+    def __init__(self, timer: QTimer) -> None:
+        super().__init__()
+        self.timer = timer
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            event.type()
+            in (
+                QEvent.Type.KeyPress,
+                QEvent.Type.MouseButtonPress,
+                QEvent.Type.MouseMove,
+                QEvent.Type.Wheel,
+                QEvent.Type.TabletPress,
+            )
+            and self.timer.isActive()
+        ):
+            self.timer.start()
+        return False
+
+
+class MainWindow(QMainWindow):
+    station_loaded = Signal(object)  # StationInfo
+    status_loaded = Signal(object)  # HomeStatus
+    locked = Signal()
+
+    def __init__(
+        self,
+        services: Services,
+        language: Language | None = None,
+        idle_lock_ms: int = DEFAULT_IDLE_LOCK_MS,
+        start_devices: bool = True,
+    ) -> None:
+        super().__init__()
+        # Background threads (region index, sealing, sync) run Python too; a short GIL switch
+        # interval keeps the UI thread from waiting up to 5 ms at each Qt call it makes.
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
+        self.setObjectName("main_window")
+        self.services = services
+        self.language = language or Language()
+        self.tasks = TaskManager(self)
+        self.operator: Operator | None = None
+        self.station: StationInfo | None = None
+        self.sync_state: SyncState | None = None
+        self.sync: SyncHandle | None = None
+        self.card_watcher: Stoppable | None = None
+        self._closed = False
+        self.setStyleSheet(STYLE)
+
+        self.signin = SignInScreen(services, self.tasks)
+        self.home = HomeScreen()
+        self.recording = RecordingScreen(services, self.tasks)
+        self.queue = QueueScreen(services, self.tasks)
+        self.technician = TechnicianScreen(services, self.tasks)
+        self.stack = QStackedWidget()
+        for screen in (self.signin, self.home, self.recording, self.queue, self.technician):
+            self.stack.addWidget(screen)
+
+        self.station_label = QLabel()
+        self.station_label.setObjectName("header_station")
+        self.light = SyncLight()
+        self.operator_label = QLabel()
+        self.operator_label.setObjectName("header_operator")
+        self.banner = QLabel()
+        self.banner.setObjectName("warning")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        header = QHBoxLayout()
+        header.addWidget(self.station_label, 1)
+        header.addWidget(self.light)
+        header.addSpacing(16)
+        header.addWidget(self.operator_label)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.toolbar = QToolBar()
+        self.toolbar.setObjectName("nav")
+        self.toolbar.setMovable(False)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(self.toolbar)
+        self.act_home = self._action("F2", self.show_home)
+        self.act_new = self._action("F3", self.show_recording)
+        self.act_queue = self._action("F4", self.show_queue)
+        self.act_technician = self._action("F5", self.show_technician)
+        self.toolbar.addSeparator()
+        self.act_lock = self._action("Ctrl+L", self.lock)
+        self.act_sign_out = self._action("Ctrl+Shift+L", self.sign_out)
+        self.act_new.setShortcuts([QKeySequence("F3"), QKeySequence("Ctrl+N")])
+
+        self.card_bridge = CardBridge(self)
+        self.card_bridge.card.connect(self._on_card)
+        self.sync_bridge = SyncBridge(self)
+        self.sync_bridge.state.connect(self._on_sync_state)
+
+        self.signin.signed_in.connect(self._signed_in)
+        self.home.new_recording.connect(self.show_recording)
+        self.home.send_now.connect(self.send_now)
+        self.home.open_queue.connect(self.show_queue)
+        self.queue.send_now.connect(self.send_now)
+        self.recording.sealed.connect(self._on_sealed)
+        self.recording.go_home.connect(self.show_home)
+        self.technician.station_changed.connect(self._station_changed)
+        self.technician.camera_chosen.connect(self._camera_chosen)
+        self.technician.language_requested.connect(self.set_language)
+
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setInterval(idle_lock_ms)
+        self.idle_timer.timeout.connect(self.lock)
+        self._activity = _ActivityFilter(self.idle_timer)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._activity)
+        self.status_timer = QTimer(self)
+        self.status_timer.setInterval(STATUS_REFRESH_MS)
+        self.status_timer.timeout.connect(self.refresh_status)
+
+        self.resize(1100, 760)
+        self.retranslate()
+        self._show_signed_out()
+        self.load_station()
+        if start_devices:
+            self.start_card_watcher()
+
+    def _action(self, shortcut: str, slot: object) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.toolbar.addAction(action)
+        return action
+
+    # --- station and status ----------------------------------------------------------------
+    def load_station(self) -> None:
+        self.tasks.run_db(self.services.station_info, self._station_changed, self._background_error)
+
+    def _station_changed(self, info: StationInfo) -> None:
+        first = self.station is None
+        was_provisioned = self.station is not None and self.station.provisioned
+        self.station = info
+        self.home.show_station(info)
+        self.recording.station_name = info.name or info.station_id or ""
+        self.recording.biodata.kabupaten = info.kabupaten_code
+        self._show_header()
+        if info.provisioned and (first or not was_provisioned) and self.sync is None:
+            self.start_sync()
+        elif not info.provisioned:
+            self._on_sync_state(SyncState("not-provisioned"))
+        if first:
+            kabupaten = info.kabupaten_code
+            self.tasks.run_net(lambda: self.services.warm_up(kabupaten))
+        self.station_loaded.emit(info)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        if self._closed:
+            return
+        self.tasks.run_db(self.services.home_status, self._status_loaded, self._background_error)
+
+    def _status_loaded(self, status: HomeStatus) -> None:
+        self.home.show_status(status)
+        if status.behind == "refuse":
+            self.banner.setText(error_text("behind-refuse"))
+            self.banner.show()
+        else:
+            self.banner.hide()
+        self.status_loaded.emit(status)
+
+    def _background_error(self, exc: BaseException) -> None:
+        log.warning("background error: %s", exc)
+        code = getattr(exc, "code", None)
+        if code:
+            self.banner.setText(error_text(code, getattr(exc, "detail", "")))
+            self.banner.show()
+
+    # --- devices and sync ------------------------------------------------------------------
+    def start_card_watcher(self) -> None:
+        self.tasks.run_net(
+            lambda: self.services.start_card_watcher(self.card_bridge.on_event),
+            self._card_watcher_started,
+            lambda e: self._on_card(CardEvent("", False, error=getattr(e, "code", "no-reader"))),
+        )
+
+    def _card_watcher_started(self, watcher: Stoppable) -> None:
+        if self._closed:
+            watcher.stop()
+            return
+        self.card_watcher = watcher
+
+    def _on_card(self, event: CardEvent) -> None:
+        self.signin.on_card(event)
+        self.recording.card.on_card(event)
+        self.technician.on_card(event)
+
+    def start_sync(self) -> None:
+        def start() -> SyncHandle | None:
+            return self.services.start_sync(self.sync_bridge.on_state)
+
+        self.tasks.run_net(start, self._sync_started, self._background_error)
+
+    def _sync_started(self, handle: SyncHandle | None) -> None:
+        if self._closed:
+            if handle is not None:
+                handle.stop()
+            return
+        self.sync = handle
+
+    def _on_sync_state(self, state: SyncState) -> None:
+        previous = self.sync_state
+        self.sync_state = state
+        self.light.show_state(state)
+        self.home.show_sync(state)
+        if previous is None or previous.state != state.state or previous.sent != state.sent:
+            self.refresh_status()
+            if self.stack.currentWidget() is self.queue:
+                self.queue.refresh()
+
+    def send_now(self) -> None:
+        if self.sync is not None:
+            self.sync.wake()
+
+    def _on_sealed(self, sealed: Sealed) -> None:
+        self.send_now()
+        self.refresh_status()
+
+    def _camera_chosen(self, choice: str) -> None:
+        self.recording.photo.camera_choice = choice
+
+    # --- sign-in and navigation ------------------------------------------------------------
+    def _signed_in(self, operator: Operator) -> None:
+        previous = self.operator
+        self.operator = operator
+        self.recording.operator = operator
+        if previous is not None and previous.username != operator.username:
+            self.recording.start_new()  # another operator never sees the draft
+        self.act_technician.setEnabled(operator.is_technician)
+        self._set_nav_enabled(True)
+        self._show_header()
+        self.idle_timer.start()
+        self.status_timer.start()
+        if self.recording.has_draft():
+            self.show_recording()  # back to the draft after an idle lock
+        else:
+            self.show_home()
+
+    def _set_nav_enabled(self, enabled: bool) -> None:
+        self.toolbar.setVisible(enabled)
+        for act in (self.act_home, self.act_new, self.act_queue, self.act_lock, self.act_sign_out):
+            act.setEnabled(enabled)
+        self.act_technician.setEnabled(
+            enabled and self.operator is not None and self.operator.is_technician
+        )
+
+    def _show_signed_out(self) -> None:
+        self._set_nav_enabled(False)
+        self._switch(self.signin)
+        self.signin.reset(None)
+
+    def lock(self) -> None:
+        if self.operator is None or self.stack.currentWidget() is self.signin:
+            return
+        self.idle_timer.stop()
+        self._set_nav_enabled(False)
+        self.recording.photo.stop()
+        self.technician.left()
+        self._switch(self.signin)
+        self.signin.reset(self.operator)
+        self.locked.emit()
+
+    def sign_out(self) -> None:
+        self.recording.start_new()
+        self.recording.photo.stop()
+        self.operator = None
+        self.recording.operator = None
+        self.idle_timer.stop()
+        self._show_header()
+        self._show_signed_out()
+
+    def _switch(self, screen: QWidget) -> None:
+        current = self.stack.currentWidget()
+        if current is self.technician and screen is not self.technician:
+            self.technician.left()
+        if current is self.recording and screen is not self.recording:
+            self.recording.photo.stop()
+        self.stack.setCurrentWidget(screen)
+
+    def show_home(self) -> None:
+        if self.operator is None:
+            return
+        self._switch(self.home)
+        self.home.new_button.setFocus()
+        self.refresh_status()
+
+    def show_recording(self) -> None:
+        if self.operator is None:
+            return
+        status = self.home.status
+        if status is not None and status.behind == "refuse" and not self.recording.has_draft():
+            self.banner.setText(error_text("behind-refuse"))
+            self.banner.show()
+            return
+        self._switch(self.recording)
+        if self.recording.step() == RecordingScreen.RECEIPT:
+            self.recording.start_new()
+        else:
+            self.recording._show(self.recording.step())
+
+    def show_queue(self) -> None:
+        if self.operator is None:
+            return
+        self._switch(self.queue)
+        self.queue.table.setFocus()
+        self.queue.refresh()
+
+    def show_technician(self) -> None:
+        if self.operator is None or not self.operator.is_technician:
+            return
+        self._switch(self.technician)
+        self.technician.entered(self.operator, self.station, self.language.current)
+
+    # --- language --------------------------------------------------------------------------
+    def set_language(self, code: str) -> None:
+        self.language.set(code)  # Qt sends LanguageChange to every widget
+
+    def _show_header(self) -> None:
+        info = self.station
+        if info is None:
+            self.station_label.setText(tr("Memuat stasiun…"))
+        elif info.provisioned:
+            self.station_label.setText(
+                tr("Stasiun %1 · Kecamatan %2")
+                .replace("%1", info.name or info.station_id or "")
+                .replace("%2", info.kecamatan_name or info.kecamatan_code or "-")
+            )
+        else:
+            self.station_label.setText(tr("Stasiun belum didaftarkan"))
+        if self.operator is not None:
+            self.operator_label.setText(
+                tr("Operator: %1 (%2)")
+                .replace("%1", self.operator.username)
+                .replace("%2", role_text(self.operator.role))
+            )
+        else:
+            self.operator_label.setText("")
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(tr("Perekaman KTP-el"))
+        self.toolbar.setWindowTitle(tr("Navigasi"))
+        self.act_home.setText(tr("Beranda (F2)"))
+        self.act_new.setText(tr("Perekaman baru (F3)"))
+        self.act_queue.setText(tr("Antrian (F4)"))
+        self.act_technician.setText(tr("Teknisi (F5)"))
+        self.act_lock.setText(tr("Kunci (Ctrl+L)"))
+        self.act_sign_out.setText(tr("Keluar"))
+        self.light.show_state(self.sync_state)
+        self._show_header()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # --- shutdown --------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every loop and wait for running work; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.idle_timer.stop()
+        self.status_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._activity)
+        self.recording.photo.stop()
+        self.technician.left()
+        for loop in (self.card_watcher, self.sync):
+            if loop is not None:
+                try:
+                    loop.stop()
+                except Exception:  # stopping must go on for the others
+                    log.exception("stopping %r failed", loop)
+        self.card_watcher = None
+        self.sync = None
+        self.tasks.shutdown()
+        self.services.close()
+
+
+def role_text(role: str) -> str:
+    return {
+        "operator": tr("operator"),
+        "supervisor": tr("supervisor"),
+        "technician": tr("teknisi"),
+    }.get(role, role)

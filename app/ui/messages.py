@@ -1,0 +1,119 @@
+"""Plain messages for every failure the operator can meet, keyed by a stable code.
+
+Core code raises typed errors; :mod:`app.ui.station` maps them to these codes, so the text
+lives in one place and goes through the translation system.
+"""
+
+from __future__ import annotations
+
+from app.ui.i18n import tr
+
+
+def _messages() -> dict[str, str]:
+    # Built on each call so tr() sees the current language.
+    return {
+        "username-empty": tr("Isi nama pengguna."),
+        "password-empty": tr("Isi kata sandi."),
+        "pin-empty": tr("Isi PIN kartu operator."),
+        "bad-credentials": tr("Nama pengguna atau kata sandi salah."),
+        "bad-pin": tr("Kartu atau PIN tidak dikenal."),
+        "operator-disabled": tr("Akun operator ini dinonaktifkan."),
+        "sign-in-failed": tr("Tidak dapat masuk."),
+        "not-provisioned": tr(
+            "Stasiun belum didaftarkan ke server. Minta teknisi mendaftarkannya di menu Teknisi."
+        ),
+        "no-camera": tr(
+            "Kamera tidak ditemukan. Periksa kabel kamera atau pilih sumber lain di menu Teknisi."
+        ),
+        "camera-failed": tr("Kamera berhenti mengirim gambar."),
+        "no-reader": tr("Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu."),
+        "reader-failed": tr("Pembaca kartu tidak dapat dibaca."),
+        "disk-full": tr(
+            "Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk."
+        ),
+        "store-failed": tr("Basis data stasiun tidak dapat ditulis."),
+        "server-unreachable": tr("Server tidak dapat dihubungi. Rekaman tetap aman di antrian."),
+        "bad-code": tr("Kode pendaftaran ditolak server."),
+        "bad-url": tr("Alamat server tidak valid."),
+        "invalid-biodata": tr("Biodata belum lengkap atau tidak valid."),
+        "photo-rejected": tr("Foto belum memenuhi syarat."),
+        "behind-refuse": tr(
+            "Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi."
+        ),
+        "not-allowed": tr("Peran Anda tidak mengizinkan tindakan ini."),
+        "supervisor-required": tr("Persetujuan supervisor tidak sah."),
+        "bad-kecamatan": tr("Kode kecamatan tidak dikenal."),
+        "mirror-failed": tr("Direktori cermin tidak dapat ditulis."),
+        "export-failed": tr("Ekspor gagal."),
+        "unexpected": tr("Terjadi kesalahan tak terduga."),
+    }
+
+
+def error_text(code: str | None, detail: str = "") -> str:
+    if code is None:
+        return ""
+    text = _messages().get(code) or _messages()["unexpected"]
+    return f"{text} ({detail})" if detail else text
+
+
+def _quality() -> dict[str, str]:
+    # The codes of app.capture.quality, in the order it reports them.
+    return {
+        "no_face": tr("Wajah tidak terlihat."),
+        "many_faces": tr("Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera."),
+        "face_too_small": tr("Wajah terlalu kecil: minta pemohon mendekat."),
+        "face_too_close": tr("Wajah terlalu dekat: minta pemohon mundur sedikit."),
+        "off_centre": tr("Wajah tidak di tengah."),
+        "blurry": tr("Gambar buram: minta pemohon diam sejenak."),
+        "too_dark": tr("Terlalu gelap: tambah cahaya."),
+        "too_bright": tr("Terlalu terang: kurangi cahaya."),
+    }
+
+
+def quality_text(code: str, fallback: str) -> str:
+    """A photo-quality reason in the UI language; unknown codes show capture's own text."""
+    return _quality().get(code, fallback)
+
+
+def _issues() -> dict[str, str]:
+    # Codes of app.domain.biodata / app.domain.nik issues.
+    return {
+        "required": tr("Wajib diisi."),
+        "type": tr("Isian tidak valid."),
+        "not_in_list": tr("Pilih salah satu dari daftar."),
+        "characters": tr("Berisi karakter yang tidak diperbolehkan."),
+        "length": tr("Panjang isian tidak sesuai."),
+        "date": tr("Tanggal ini tidak ada di kalender."),
+        "future": tr("Tanggal lahir di masa depan."),
+        "too_old": tr("Tanggal lahir lebih dari 130 tahun lalu."),
+        "unknown_region": tr("Kode wilayah tidak ada dalam daftar Kemendagri."),
+        "province": tr("Kode provinsi NIK (digit 1-2) tidak boleh 00."),
+        "regency": tr("Kode kabupaten NIK (digit 3-4) tidak boleh 00."),
+        "district": tr("Kode kecamatan NIK (digit 5-6) tidak boleh 00."),
+        "day": tr("Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71."),
+        "month": tr("Bulan lahir dalam NIK (digit 9-10) harus 01-12."),
+        "serial": tr("Nomor urut NIK (digit 13-16) tidak boleh 0000."),
+        "nik_region_unknown": tr("Kode wilayah NIK bukan kecamatan saat ini (tetap diterima)."),
+        "nik_birth_date_mismatch": tr("Tanggal lahir berbeda dengan yang tercantum di NIK."),
+        "nik_sex_mismatch": tr("Jenis kelamin berbeda dengan yang tercantum di NIK."),
+        "usia_16": tr("Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17."),
+        "under_age": tr("Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin)."),
+    }
+
+
+def _field_formats() -> dict[str, str]:
+    return {
+        "nik": tr("NIK harus 16 angka."),
+        "no_kk": tr("No. KK harus 16 angka."),
+        "tanggal_lahir": tr("Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12."),
+        "rt": tr("RT berupa angka 001 sampai 999."),
+        "rw": tr("RW berupa angka 001 sampai 999."),
+        "kode_wilayah": tr("Pilih kelurahan/desa dari hasil pencarian."),
+    }
+
+
+def issue_text(field: str, code: str, fallback: str) -> str:
+    """A biodata issue in the UI language (the domain's English message as the fallback)."""
+    if code == "format":
+        return _field_formats().get(field, fallback)
+    return _issues().get(code, fallback)

@@ -1,0 +1,221 @@
+"""Beranda: today's count, records waiting, the sync light, station, disk and mirror."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.i18n import tr
+from app.ui.services import HomeStatus, StationInfo, SyncState
+
+LIGHT_COLOURS = {
+    "online": "#1e8e3e",
+    "idle": "#1e8e3e",
+    "sending": "#1a73e8",
+    "offline": "#d93025",
+    "not-provisioned": "#9aa0a6",
+    "no-server": "#f29900",
+}
+
+
+def sync_text(state: SyncState | None) -> str:
+    if state is None:
+        return tr("Sinkronisasi belum berjalan")
+    if state.state in ("online", "idle"):
+        return tr("Daring: semua rekaman terkirim") if state.total == 0 else tr("Daring")
+    if state.state == "sending":
+        return (
+            tr("Mengirim %1 dari %2").replace("%1", str(state.sent)).replace("%2", str(state.total))
+        )
+    if state.state == "offline":
+        if state.since is not None:
+            since = state.since.astimezone().strftime("%H:%M")
+            return tr("Luring sejak %1").replace("%1", since)
+        return tr("Luring")
+    if state.state == "no-server":
+        return tr("Tanpa server: kirim antrian lewat ekspor")
+    return tr("Stasiun belum didaftarkan")
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+class SyncLight(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sync_light")
+        self.state: SyncState | None = None
+        self.show_state(None)
+
+    def show_state(self, state: SyncState | None) -> None:
+        self.state = state
+        key = state.state if state else "not-provisioned"
+        colour = LIGHT_COLOURS.get(key, "#9aa0a6")
+        self.setText(
+            f'<span style="color:{colour}; font-size:18px">&#9679;</span> {sync_text(state)}'
+        )
+        self.setToolTip(state.error or "" if state else "")
+
+
+class HomeScreen(QWidget):
+    new_recording = Signal()
+    send_now = Signal()
+    open_queue = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("home")
+        self.status: HomeStatus | None = None
+        self.station: StationInfo | None = None
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.today_value = QLabel("-")
+        self.today_value.setObjectName("today")
+        self.pending_value = QLabel("-")
+        self.pending_value.setObjectName("pending")
+        for w in (self.today_value, self.pending_value):
+            w.setProperty("big", True)
+        self.today_label = QLabel()
+        self.pending_label = QLabel()
+        self.light = SyncLight()
+        self.station_label = QLabel()
+        self.station_value = QLabel()
+        self.station_value.setObjectName("station")
+        self.disk_label = QLabel()
+        self.disk_value = QLabel()
+        self.disk_value.setObjectName("disk")
+        self.mirror_label = QLabel()
+        self.mirror_value = QLabel()
+        self.mirror_value.setObjectName("mirror")
+        self.warning = QLabel()
+        self.warning.setObjectName("warning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
+        self.new_button = QPushButton()
+        self.new_button.setObjectName("new_recording")
+        self.send_button = QPushButton()
+        self.send_button.setObjectName("send_now")
+        self.queue_button = QPushButton()
+
+        tiles = QHBoxLayout()
+        for label, value in (
+            (self.today_label, self.today_value),
+            (self.pending_label, self.pending_value),
+        ):
+            tile = QFrame()
+            tile.setObjectName("tile")
+            tl = QVBoxLayout(tile)
+            tl.addWidget(value)
+            tl.addWidget(label)
+            tiles.addWidget(tile)
+        grid = QGridLayout()
+        grid.addWidget(self.station_label, 0, 0)
+        grid.addWidget(self.station_value, 0, 1)
+        grid.addWidget(self.disk_label, 1, 0)
+        grid.addWidget(self.disk_value, 1, 1)
+        grid.addWidget(self.mirror_label, 2, 0)
+        grid.addWidget(self.mirror_value, 2, 1)
+        grid.setColumnStretch(1, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.queue_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.warning)
+        layout.addLayout(tiles)
+        layout.addWidget(self.light)
+        layout.addLayout(grid)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        self.new_button.clicked.connect(self.new_recording)
+        self.send_button.clicked.connect(self.send_now)
+        self.queue_button.clicked.connect(self.open_queue)
+        self.retranslate()
+
+    def show_status(self, status: HomeStatus) -> None:
+        self.status = status
+        self.today_value.setText(str(status.today))
+        self.pending_value.setText(str(status.pending))
+        self.disk_value.setText(tr("%1 bebas").replace("%1", human_bytes(status.disk_free_bytes)))
+        if not status.mirror_dir:
+            self.mirror_value.setText(tr("Tidak ada direktori cermin"))
+        elif status.mirror_ok:
+            self.mirror_value.setText(tr("Cermin siap: %1").replace("%1", status.mirror_dir))
+        else:
+            self.mirror_value.setText(
+                tr("Cermin TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
+            )
+        if status.behind == "refuse":
+            self.warning.setText(
+                tr(
+                    "Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor."
+                )
+                + (f" ({status.behind_reason})" if status.behind_reason else "")
+            )
+            self.warning.show()
+        elif status.behind == "warn":
+            self.warning.setText(
+                tr(
+                    "Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian."
+                )
+                + (f" ({status.behind_reason})" if status.behind_reason else "")
+            )
+            self.warning.show()
+        else:
+            self.warning.hide()
+        self.new_button.setEnabled(status.behind != "refuse")
+
+    def show_station(self, info: StationInfo) -> None:
+        self.station = info
+        if info.provisioned:
+            kec = info.kecamatan_name or info.kecamatan_code or "-"
+            self.station_value.setText(
+                tr("%1 — Kecamatan %2")
+                .replace("%1", info.name or info.station_id or "")
+                .replace("%2", kec)
+            )
+        else:
+            self.station_value.setText(tr("Belum didaftarkan ke server"))
+
+    def show_sync(self, state: SyncState) -> None:
+        self.light.show_state(state)
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Beranda"))
+        self.today_label.setText(tr("perekaman hari ini"))
+        self.pending_label.setText(tr("menunggu dikirim"))
+        self.station_label.setText(tr("Stasiun:"))
+        self.disk_label.setText(tr("Disk:"))
+        self.mirror_label.setText(tr("Cermin:"))
+        self.new_button.setText(tr("Perekaman &baru"))
+        self.send_button.setText(tr("&Kirim sekarang"))
+        self.queue_button.setText(tr("Lihat &antrian"))
+        self.light.show_state(self.light.state)
+        if self.status is not None:
+            self.show_status(self.status)
+        if self.station is not None:
+            self.show_station(self.station)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

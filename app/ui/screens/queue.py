@@ -1,0 +1,227 @@
+"""Antrian: sealed records by status, attempts and last error — no personal data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.i18n import tr
+from app.ui.messages import error_text
+from app.ui.receipt import record_number
+from app.ui.services import QueueRow, Services
+from app.ui.tasks import TaskManager
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class _Progress(QObject):
+    step = Signal(int, int)  # done, total; emitted from the export thread
+
+
+def status_text(status: str) -> str:
+    return {
+        "sealed": tr("menunggu"),
+        "uploaded": tr("terkirim"),
+        "purged": tr("terkirim (diarsipkan)"),
+        "rejected": tr("ditolak server"),
+    }.get(status, status)
+
+
+class QueueModel(QAbstractTableModel):
+    COLUMNS = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[QueueRow] = []
+
+    def set_rows(self, rows: list[QueueRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self.COLUMNS
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+            return None
+        return [
+            tr("Nomor rekaman"),
+            tr("Waktu segel"),
+            tr("Status"),
+            tr("Percobaan"),
+            tr("Galat terakhir"),
+        ][section]
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return record_number(row.uuid)
+            if col == 1:
+                return row.sealed_at.astimezone().strftime("%d-%m-%Y %H:%M:%S")
+            if col == 2:
+                return status_text(row.status)
+            if col == 3:
+                return str(row.attempts)
+            return row.last_error or ""
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return row.uuid
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+    def retranslate(self) -> None:
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, self.COLUMNS - 1)
+        if self.rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self.rows) - 1, self.COLUMNS - 1)
+            )
+
+
+class QueueScreen(QWidget):
+    send_now = Signal()
+
+    def __init__(self, services: Services, tasks: TaskManager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("queue")
+        self.services = services
+        self.tasks = tasks
+        self.model = QueueModel()
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.summary = QLabel()
+        self.summary.setObjectName("queue_summary")
+        self.table = QTableView()
+        self.table.setObjectName("queue_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.send_button = QPushButton()
+        self.send_button.setObjectName("send_now")
+        self.refresh_button = QPushButton()
+        self.refresh_button.setObjectName("refresh")
+        self.export_button = QPushButton()
+        self.export_button.setObjectName("export")
+        for b in (self.send_button, self.refresh_button, self.export_button):
+            b.setAutoDefault(True)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("export_progress")
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setObjectName("queue_status")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.send_button.clicked.connect(self.send_now)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.export_button.clicked.connect(self.ask_export)
+        self._progress_bridge = _Progress()
+        self._progress_bridge.step.connect(self._on_progress)
+        self.retranslate()
+
+    def refresh(self) -> None:
+        self.tasks.run_db(
+            lambda: self.services.queue_rows(),
+            self.show_rows,
+            lambda e: self.status.setText(error_text(getattr(e, "code", "store-failed"))),
+        )
+
+    def show_rows(self, rows: list[QueueRow]) -> None:
+        self.model.set_rows(rows)
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        self.summary.setText(
+            tr("Menunggu: %1 · Terkirim: %2 · Ditolak: %3")
+            .replace("%1", str(counts.get("sealed", 0)))
+            .replace("%2", str(counts.get("uploaded", 0) + counts.get("purged", 0)))
+            .replace("%3", str(counts.get("rejected", 0)))
+        )
+
+    def ask_export(self) -> None:
+        directory = QFileDialog.getExistingDirectory(self, tr("Pilih folder media lepas"))
+        if directory:
+            self.export_to(Path(directory))
+
+    def export_to(self, directory: Path) -> None:
+        self.export_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.status.setText(tr("Mengekspor…"))
+        bridge = self._progress_bridge
+        self.tasks.run_db(
+            lambda: self.services.export(directory, bridge.step.emit),
+            self._exported,
+            self._export_failed,
+        )
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _exported(self, count: int) -> None:
+        self.export_button.setEnabled(True)
+        self.progress.setValue(self.progress.maximum())
+        self.status.setText(tr("%1 paket diekspor.").replace("%1", str(count)))
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self.export_button.setEnabled(True)
+        self.progress.hide()
+        self.status.setText(error_text("export-failed", getattr(exc, "detail", "") or str(exc)))
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Antrian pengiriman"))
+        self.send_button.setText(tr("&Kirim sekarang"))
+        self.refresh_button.setText(tr("&Segarkan"))
+        self.export_button.setText(tr("&Ekspor ke folder…"))
+        self.model.retranslate()
+        if self.model.rows:
+            self.show_rows(self.model.rows)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

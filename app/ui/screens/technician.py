@@ -1,0 +1,450 @@
+"""Teknisi (role-gated): provisioning, camera and reader with a live test, mirror directory,
+language, and moving the kit to another kecamatan (supervisor approval, audited)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.bridge import CameraBridge
+from app.ui.i18n import LANGUAGES, tr
+from app.ui.messages import error_text, quality_text
+from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
+from app.ui.tasks import TaskManager
+from app.ui.widgets import Preview
+
+
+class TechnicianScreen(QWidget):
+    station_changed = Signal(object)  # StationInfo
+    camera_chosen = Signal(str)
+    language_requested = Signal(str)
+
+    def __init__(self, services: Services, tasks: TaskManager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("technician")
+        self.services = services
+        self.tasks = tasks
+        self.operator: Operator | None = None
+        self.test_loop: Stoppable | None = None
+        self.bridge = CameraBridge(self)
+        self.bridge.frame.connect(self._on_frame)
+        self.test_frames = 0
+
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        # provisioning
+        self.provision_box = QGroupBox()
+        self.url = QLineEdit()
+        self.url.setObjectName("server_url")
+        self.url.setPlaceholderText("https://ektp.example.go.id")
+        self.code = QLineEdit()
+        self.code.setObjectName("provision_code")
+        self.provision_button = QPushButton()
+        self.provision_button.setObjectName("provision")
+        self.station: StationInfo | None = None
+        self.registration = QLabel()
+        self.registration.setObjectName("registration")
+        self.registration.setWordWrap(True)
+        self.provision_status = QLabel()
+        self.provision_status.setObjectName("provision_status")
+        self.provision_status.setWordWrap(True)
+        self.url_label, self.code_label = QLabel(), QLabel()
+        self.url_label.setBuddy(self.url)
+        self.code_label.setBuddy(self.code)
+        f = QFormLayout(self.provision_box)
+        f.addRow(self.registration)
+        f.addRow(self.url_label, self.url)
+        f.addRow(self.code_label, self.code)
+        f.addRow("", self.provision_button)
+        f.addRow(self.provision_status)
+        # camera
+        self.camera_box = QGroupBox()
+        self.camera = QComboBox()
+        self.camera.setObjectName("camera_choice")
+        self.camera_label = QLabel()
+        self.camera_label.setBuddy(self.camera)
+        self.camera_test = QPushButton()
+        self.camera_test.setObjectName("camera_test")
+        self.camera_use = QPushButton()
+        self.camera_use.setObjectName("camera_use")
+        self.preview = Preview()
+        self.preview.setObjectName("camera_preview")
+        self.preview.setMinimumSize(240, 180)
+        self.preview.painted.connect(self.bridge.painted)
+        self.camera_status = QLabel()
+        self.camera_status.setObjectName("camera_status")
+        self.bridge.error.connect(self._camera_error)
+        self.camera_status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.camera, 1)
+        row.addWidget(self.camera_test)
+        row.addWidget(self.camera_use)
+        f = QFormLayout(self.camera_box)
+        f.addRow(self.camera_label, row)
+        f.addRow(self.preview)
+        f.addRow(self.camera_status)
+        # reader
+        self.reader_box = QGroupBox()
+        self.readers = QLabel()
+        self.readers.setObjectName("readers")
+        self.readers.setWordWrap(True)
+        self.last_card = QLabel()
+        self.last_card.setObjectName("last_card")
+        self.reader_refresh = QPushButton()
+        self.reader_refresh.setObjectName("reader_refresh")
+        f = QFormLayout(self.reader_box)
+        f.addRow(self.readers)
+        f.addRow(self.last_card)
+        f.addRow(self.reader_refresh)
+        # mirror
+        self.mirror_box = QGroupBox()
+        self.mirror = QLineEdit()
+        self.mirror.setObjectName("mirror_dir")
+        self.mirror_label = QLabel()
+        self.mirror_label.setBuddy(self.mirror)
+        self.mirror_browse = QPushButton()
+        self.mirror_apply = QPushButton()
+        self.mirror_apply.setObjectName("mirror_apply")
+        self.mirror_status = QLabel()
+        self.mirror_status.setObjectName("mirror_status")
+        row2 = QHBoxLayout()
+        row2.addWidget(self.mirror, 1)
+        row2.addWidget(self.mirror_browse)
+        row2.addWidget(self.mirror_apply)
+        f = QFormLayout(self.mirror_box)
+        f.addRow(self.mirror_label, row2)
+        f.addRow(self.mirror_status)
+        # language
+        self.language_box = QGroupBox()
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name, code)
+        self.language_label = QLabel()
+        self.language_label.setBuddy(self.language)
+        f = QFormLayout(self.language_box)
+        f.addRow(self.language_label, self.language)
+        # move kit
+        self.move_box = QGroupBox()
+        self.kecamatan = QLineEdit()
+        self.kecamatan.setObjectName("move_kecamatan")
+        self.kecamatan.setPlaceholderText("36.03.07")
+        self.supervisor = QLineEdit()
+        self.supervisor.setObjectName("supervisor")
+        self.supervisor_password = QLineEdit()
+        self.supervisor_password.setObjectName("supervisor_password")
+        self.supervisor_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.move_button = QPushButton()
+        self.move_button.setObjectName("move")
+        self.move_status = QLabel()
+        self.move_status.setObjectName("move_status")
+        self.move_status.setWordWrap(True)
+        self.kecamatan_label, self.supervisor_label, self.supervisor_password_label = (
+            QLabel(),
+            QLabel(),
+            QLabel(),
+        )
+        self.kecamatan_label.setBuddy(self.kecamatan)
+        self.supervisor_label.setBuddy(self.supervisor)
+        self.supervisor_password_label.setBuddy(self.supervisor_password)
+        f = QFormLayout(self.move_box)
+        f.addRow(self.kecamatan_label, self.kecamatan)
+        f.addRow(self.supervisor_label, self.supervisor)
+        f.addRow(self.supervisor_password_label, self.supervisor_password)
+        f.addRow("", self.move_button)
+        f.addRow(self.move_status)
+
+        for b in (
+            self.provision_button,
+            self.camera_test,
+            self.camera_use,
+            self.reader_refresh,
+            self.mirror_browse,
+            self.mirror_apply,
+            self.move_button,
+        ):
+            b.setAutoDefault(True)
+        inner = QWidget()
+        columns = QHBoxLayout(inner)
+        left = QVBoxLayout()
+        right = QVBoxLayout()
+        for box in (self.provision_box, self.move_box, self.mirror_box, self.language_box):
+            left.addWidget(box)
+        left.addStretch(1)
+        for box in (self.camera_box, self.reader_box):
+            right.addWidget(box)
+        right.addStretch(1)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(scroll, 1)
+
+        self.provision_button.clicked.connect(self.provision)
+        self.code.returnPressed.connect(self.provision)
+        self.camera_test.clicked.connect(self.toggle_camera_test)
+        self.camera_use.clicked.connect(
+            lambda: self.camera_chosen.emit(self.camera.currentData() or "")
+        )
+        self.reader_refresh.clicked.connect(self.refresh_devices)
+        self.mirror_browse.clicked.connect(self._browse_mirror)
+        self.mirror_apply.clicked.connect(self.apply_mirror)
+        self.language.activated.connect(
+            lambda i: self.language_requested.emit(self.language.itemData(i))
+        )
+        self.move_button.clicked.connect(self.move_kit)
+        self.supervisor_password.returnPressed.connect(self.move_kit)
+        self.retranslate()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def entered(self, operator: Operator, info: StationInfo | None, language: str) -> None:
+        self.operator = operator
+        self.station = info
+        self._show_registration()
+        if info is not None:
+            if info.server_url and not self.url.text():
+                self.url.setText(info.server_url)
+            if info.mirror_dir and not self.mirror.text():
+                self.mirror.setText(info.mirror_dir)
+        self.language.setCurrentIndex(max(0, self.language.findData(language)))
+        self.refresh_devices()
+        self.url.setFocus()
+
+    def _show_registration(self) -> None:
+        info = self.station
+        if info is None or not info.provisioned:
+            self.registration.setText(tr("Stasiun ini belum terdaftar di server."))
+        elif info.server_url:
+            self.registration.setText(
+                tr("Terdaftar sebagai %1 di %2")
+                .replace("%1", info.station_id or "")
+                .replace("%2", info.server_url)
+            )
+        else:
+            self.registration.setText(
+                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace(
+                    "%1", info.station_id or ""
+                )
+            )
+
+    def left(self) -> None:
+        self.stop_camera_test()
+
+    def refresh_devices(self) -> None:
+        def probe() -> tuple[list[tuple[str, str]], list[str]]:
+            return self.services.camera_choices(), self.services.reader_choices()
+
+        self.tasks.run_net(probe, self._show_devices)
+
+    def _show_devices(self, found: tuple[list[tuple[str, str]], list[str]]) -> None:
+        cameras, readers = found
+        current = self.camera.currentData()
+        self.camera.clear()
+        for key, label in cameras:
+            self.camera.addItem(label, key)
+        if current:
+            self.camera.setCurrentIndex(max(0, self.camera.findData(current)))
+        if not cameras:
+            self.camera_status.setText(error_text("no-camera"))
+        self.readers.setText(
+            tr("Pembaca kartu: %1").replace("%1", ", ".join(readers))
+            if readers
+            else error_text("no-reader")
+        )
+
+    def on_card(self, event: CardEvent) -> None:
+        if event.present and event.uid:
+            self.last_card.setText(
+                tr("Kartu terbaca di %1: UID %2 ATR %3")
+                .replace("%1", event.reader)
+                .replace("%2", event.uid)
+                .replace("%3", event.atr or "-")
+            )
+        elif event.error:
+            self.last_card.setText("")  # the reader line above says it
+        else:
+            self.last_card.setText(tr("Kartu dilepas dari %1").replace("%1", event.reader))
+
+    # --- camera test -----------------------------------------------------------------------
+    def toggle_camera_test(self) -> None:
+        if self.test_loop is not None:
+            self.stop_camera_test()
+            return
+        choice = self.camera.currentData() or ""
+        self.test_frames = 0
+        self.camera_status.setText(tr("Menyalakan kamera…"))
+        self.tasks.run_device(
+            lambda: self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error),
+            self._test_started,
+            lambda e: self.camera_status.setText(error_text(getattr(e, "code", "no-camera"))),
+        )
+
+    def _test_started(self, loop: Stoppable) -> None:
+        if not self.isVisible():
+            loop.stop()
+            return
+        self.test_loop = loop
+        self.camera_test.setText(tr("&Hentikan uji"))
+
+    def _camera_error(self, code: str) -> None:
+        self.test_loop = None
+        self.camera_status.setText(error_text(code))
+
+    def stop_camera_test(self) -> None:
+        loop, self.test_loop = self.test_loop, None
+        if loop is not None:
+            self.tasks.run_device(loop.stop)
+        self.bridge.painted()
+        self.camera_test.setText(tr("&Uji kamera"))
+
+    def _on_frame(self, image: QImage, quality: FrameQuality | None, _frame: Any) -> None:
+        self.test_frames += 1
+        self.preview.show_frame(image, quality)
+        text = (
+            tr("Kamera berjalan: %1×%2, bingkai %3")
+            .replace("%1", str(image.width()))
+            .replace("%2", str(image.height()))
+            .replace("%3", str(self.test_frames))
+        )
+        if quality is not None and quality.reasons:
+            text += " — " + " ".join(quality_text(c, m) for c, m in quality.reasons)
+        self.camera_status.setText(text)
+
+    # --- actions ---------------------------------------------------------------------------
+    def provision(self) -> None:
+        operator = self.operator
+        url, code = self.url.text().strip(), self.code.text().strip()
+        if operator is None:
+            return
+        if not url.startswith(("http://", "https://")):
+            self.provision_status.setText(error_text("bad-url"))
+            self.url.setFocus()
+            return
+        self.provision_button.setEnabled(False)
+        self.provision_status.setText(tr("Menghubungi server…"))
+        self.tasks.run_net(
+            lambda: self.services.provision(operator, url, code),
+            self._provisioned,
+            self._provision_failed,
+        )
+
+    def _provisioned(self, info: StationInfo) -> None:
+        self.provision_button.setEnabled(True)
+        self.station = info
+        self._show_registration()
+        self.code.clear()
+        self.provision_status.setText(
+            tr("Stasiun terdaftar: %1, kecamatan %2")
+            .replace("%1", info.station_id or "")
+            .replace("%2", info.kecamatan_name or info.kecamatan_code or "")
+        )
+        self.station_changed.emit(info)
+
+    def _provision_failed(self, exc: BaseException) -> None:
+        self.provision_button.setEnabled(True)
+        self.provision_status.setText(
+            error_text(getattr(exc, "code", "server-unreachable"), getattr(exc, "detail", ""))
+        )
+
+    def _browse_mirror(self) -> None:
+        directory = QFileDialog.getExistingDirectory(self, tr("Pilih direktori cermin"))
+        if directory:
+            self.mirror.setText(directory)
+
+    def apply_mirror(self) -> None:
+        operator = self.operator
+        text = self.mirror.text().strip()
+        if operator is None:
+            return
+        target = Path(text) if text else None
+        self.tasks.run_db(
+            lambda: self.services.set_mirror(operator, target),
+            lambda _r: self.mirror_status.setText(
+                tr("Cermin diatur: %1").replace("%1", text) if text else tr("Cermin dimatikan")
+            ),
+            lambda e: self.mirror_status.setText(
+                error_text(getattr(e, "code", "mirror-failed"), getattr(e, "detail", ""))
+            ),
+        )
+
+    def move_kit(self) -> None:
+        operator = self.operator
+        kec = self.kecamatan.text().strip()
+        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
+        if operator is None or not kec:
+            self.move_status.setText(error_text("bad-kecamatan"))
+            return
+        self.move_button.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.move_kit(operator, kec, sup, pw),
+            self._moved,
+            self._move_failed,
+        )
+
+    def _moved(self, info: StationInfo) -> None:
+        self.move_button.setEnabled(True)
+        self.supervisor_password.clear()
+        self.move_status.setText(
+            tr("Kit dipindah ke kecamatan %1").replace(
+                "%1", f"{info.kecamatan_name} ({info.kecamatan_code})"
+            )
+        )
+        self.station_changed.emit(info)
+
+    def _move_failed(self, exc: BaseException) -> None:
+        self.move_button.setEnabled(True)
+        self.supervisor_password.clear()
+        self.move_status.setText(
+            error_text(getattr(exc, "code", "unexpected"), getattr(exc, "detail", ""))
+        )
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("Teknisi"))
+        self.provision_box.setTitle(tr("Pendaftaran stasiun"))
+        self.url_label.setText(tr("Alamat &server"))
+        self.code_label.setText(tr("&Kode pendaftaran"))
+        self.provision_button.setText(tr("&Daftarkan stasiun"))
+        self.camera_box.setTitle(tr("Kamera"))
+        self.camera_label.setText(tr("Su&mber kamera"))
+        self.camera_test.setText(tr("&Hentikan uji") if self.test_loop else tr("&Uji kamera"))
+        self.camera_use.setText(tr("&Gunakan"))
+        self.reader_box.setTitle(tr("Pembaca kartu"))
+        self.reader_refresh.setText(tr("&Periksa perangkat"))
+        if not self.last_card.text():
+            self.last_card.setText(tr("Tempelkan kartu untuk menguji pembaca."))
+        self.mirror_box.setTitle(tr("Direktori cermin"))
+        self.mirror_label.setText(tr("&Folder"))
+        self.mirror_browse.setText(tr("Pilih…"))
+        self.mirror_apply.setText(tr("&Terapkan"))
+        self.language_box.setTitle(tr("Bahasa"))
+        self.language_label.setText(tr("&Bahasa antarmuka"))
+        self.move_box.setTitle(tr("Pindah kecamatan"))
+        self.kecamatan_label.setText(tr("Kode k&ecamatan baru"))
+        self.supervisor_label.setText(tr("&Supervisor"))
+        self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
+        self.move_button.setText(tr("Pi&ndahkan kit"))
+        self._show_registration()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

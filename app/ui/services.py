@@ -1,0 +1,207 @@
+"""What the UI needs from the rest of the station, in one object passed to the main window.
+
+The UI talks only to a :class:`Services` (constructor injection, as qutebrowser does): the
+real one, :class:`app.ui.station.StationServices`, wires the store, domain, capture and sync
+packages; tests pass it a real store in a temp home and a real server on loopback. Every
+method that touches disk or network is called by the UI through its TaskManager, never on the
+UI thread; ``validate``, ``suggest_from_nik`` and ``search_regions`` are pure and fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class StationInfo:
+    station_id: str | None
+    name: str
+    kecamatan_code: str | None
+    kecamatan_name: str
+    kabupaten_code: str | None
+    server_url: str | None
+    mirror_dir: str | None = None
+
+    @property
+    def provisioned(self) -> bool:
+        return self.station_id is not None
+
+
+@dataclass(frozen=True)
+class Operator:
+    username: str
+    role: str  # operator | supervisor | technician
+
+    @property
+    def is_technician(self) -> bool:
+        return self.role in ("technician", "supervisor")
+
+
+@dataclass(frozen=True)
+class HomeStatus:
+    today: int
+    pending: int
+    counts: dict[str, int]
+    oldest_pending_age_s: float | None
+    disk_free_bytes: int | None
+    mirror_dir: str | None
+    mirror_ok: bool | None
+    behind: str | None = None  # None | "warn" | "refuse"
+    behind_reason: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    uuid: str
+    sealed_at: datetime
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Issue:
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class Checked:
+    """The result of validating the biodata form (a UI view of the domain's Validation)."""
+
+    ok: bool
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    biodata: Any = None
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str
+    path: str  # "DESA, KECAMATAN, KABUPATEN" for display
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    ok: bool
+    jpeg: bytes | None
+    width: int = 0
+    height: int = 0
+    reasons: tuple[tuple[str, str], ...] = ()  # (code, message) when refused
+    report: Any = None
+
+
+@dataclass(frozen=True)
+class CardEvent:
+    reader: str
+    present: bool
+    uid: str | None = None
+    atr: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Sealed:
+    uuid: str
+    number: str
+    sealed_at: datetime
+    nama: str
+    kecamatan_code: str
+    kecamatan_name: str
+
+
+@dataclass(frozen=True)
+class SyncState:
+    state: str  # "online" | "sending" | "offline" | "idle" | "not-provisioned"
+    since: datetime | None = None
+    sent: int = 0
+    total: int = 0
+    error: str | None = None
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+class SyncHandle(Stoppable, Protocol):
+    def wake(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FrameQuality:
+    """What the live preview shows for one frame: the face box and what is still wrong."""
+
+    face_box: tuple[int, int, int, int] | None  # x, y, w, h in frame pixels
+    reasons: tuple[tuple[str, str], ...] = ()  # (code, English message from capture)
+
+    @property
+    def good(self) -> bool:
+        return self.face_box is not None and not self.reasons
+
+
+FrameCallback = Callable[[Any, "FrameQuality | None"], None]  # numpy BGR frame, quality
+
+
+class ServiceError(Exception):
+    """A failure to show the operator as a plain message (disk full, no camera, ...)."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+class Services(Protocol):
+    home: Path
+    demo_hint: tuple[str, str] | None  # (username, password) shown on the sign-in screen
+
+    # station + operators (store; call off the UI thread)
+    def station_info(self) -> StationInfo: ...
+    def sign_in_password(self, username: str, password: str) -> Operator: ...
+    def sign_in_card(self, card_uid: str, pin: str) -> Operator: ...
+    def home_status(self) -> HomeStatus: ...
+    def queue_rows(self, limit: int = 200) -> list[QueueRow]: ...
+    def enroll(
+        self,
+        operator: Operator,
+        biodata: Any,
+        photo: PhotoResult,
+        signature_png: bytes,
+        card_uid: str | None,
+        card_atr: str | None,
+    ) -> Sealed: ...
+    def export(self, directory: Path, progress: Callable[[int, int], None]) -> int: ...
+    def set_mirror(self, operator: Operator, directory: Path | None) -> None: ...
+    def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo: ...
+    def move_kit(
+        self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
+    ) -> StationInfo: ...
+
+    # domain (pure, fast: fine on the UI thread)
+    def validate(self, fields: dict[str, str]) -> Checked: ...
+    def suggest_from_nik(self, nik: str) -> dict[str, str]: ...
+    def search_regions(self, query: str, within: str | None, limit: int = 20) -> list[Region]: ...
+    def region_name(self, code: str) -> str: ...
+    def choices(self) -> dict[str, list[str]]: ...
+    def warm_up(self, kabupaten: str | None) -> None: ...
+
+    # devices (loops run on their own threads; callbacks come from those threads)
+    def camera_choices(self) -> list[tuple[str, str]]: ...
+    def start_camera(
+        self, choice: str, on_frame: FrameCallback, on_error: Callable[[str], None]
+    ) -> Stoppable: ...
+    def accept_frame(self, frame: Any) -> PhotoResult: ...
+    def reader_choices(self) -> list[str]: ...
+    def start_card_watcher(self, on_event: Callable[[CardEvent], None]) -> Stoppable: ...
+
+    # sync
+    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,572 @@
+"""The real :class:`~app.ui.services.Services`: store, domain, capture and sync wired together.
+
+Plain Python apart from nothing: the UI calls the store-touching methods through its
+TaskManager (never on the UI thread). Core errors are mapped here to the message codes of
+:mod:`app.ui.messages`, so every failure reaches the operator as a plain sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.domain import codes, regions
+from app.domain.biodata import suggest_from_nik, validate_biodata
+from app.ui.services import (
+    CardEvent,
+    Checked,
+    FrameCallback,
+    HomeStatus,
+    Issue,
+    Operator,
+    PhotoResult,
+    QueueRow,
+    Region,
+    Sealed,
+    ServiceError,
+    StationInfo,
+    Stoppable,
+    SyncHandle,
+    SyncState,
+)
+
+log = logging.getLogger(__name__)
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+DEMO_VIDEO = RESOURCES / "demo" / "face.avi"
+REGION_LIMIT = 12
+
+
+def _record_number(uuid: str) -> str:
+    from app.ui.receipt import record_number
+
+    return record_number(uuid)
+
+
+@contextmanager
+def mapped_errors() -> Iterator[None]:
+    """Turn the core's typed errors into ServiceError codes the UI can show."""
+    try:
+        yield
+    except ServiceError:
+        raise
+    except Exception as exc:
+        raise _map(exc) from exc
+
+
+def _map(exc: Exception) -> ServiceError:
+    name = type(exc).__name__
+    kind = getattr(exc, "kind", None)
+    if name == "StorageError":
+        return ServiceError("disk-full" if kind == "disk_full" else "store-failed", str(exc))
+    table = {
+        "AuthenticationFailed": "bad-credentials",
+        "UnknownOperator": "bad-credentials",
+        "NotInitialized": "not-provisioned",
+        "InvalidBiodata": "invalid-biodata",
+        "FallingBehind": "behind-refuse",
+        "MirrorError": "mirror-failed",
+        "PhotoRejected": "photo-rejected",
+        "PhotoUnreadable": "photo-rejected",
+        "ProvisionError": "server-unreachable",
+        "InvalidInput": "unexpected",
+        "OperatorError": "unexpected",
+    }
+    code = table.get(name, "unexpected")
+    detail = str(exc) if code not in ("bad-credentials",) else ""
+    if code == "unexpected":
+        log.exception("unexpected error", exc_info=exc)
+    return ServiceError(code, detail)
+
+
+class _Loops:
+    """Every loop these services started, so close() stops what the UI could not."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loops: list[Any] = []
+
+    def add(self, loop: Any) -> Any:
+        with self._lock:
+            self._loops.append(loop)
+        return loop
+
+    def discard(self, loop: Any) -> None:
+        with self._lock:
+            if loop in self._loops:
+                self._loops.remove(loop)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            loops, self._loops = self._loops, []
+        for loop in loops:
+            try:
+                loop.stop()
+            except Exception:
+                log.exception("stopping %r failed", loop)
+
+
+class _Stopper:
+    """Wraps a loop so stopping it also forgets it."""
+
+    def __init__(self, loop: Any, loops: _Loops) -> None:
+        self.loop = loop
+        self.loops = loops
+
+    def stop(self) -> None:
+        self.loops.discard(self)
+        self.loop.stop()
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+
+class StationServices:
+    def __init__(
+        self,
+        home: Path,
+        demo_hint: tuple[str, str] | None = None,
+        camera_sources: list[tuple[str, str]] | None = None,
+        sync_interval_s: float = 30.0,
+    ) -> None:
+        self.home = Path(home)
+        self.demo_hint = demo_hint
+        self.sync_interval_s = sync_interval_s
+        self._extra_cameras = camera_sources or []
+        self._store: Any = None
+        self._store_lock = threading.Lock()
+        self._loops = _Loops()
+        self._closed = False
+
+    # --- store -----------------------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        with self._store_lock:
+            if self._store is None:
+                from app.store import open_store
+
+                with mapped_errors():
+                    self.home.mkdir(parents=True, exist_ok=True)
+                    self._store = open_store(self.home)
+            return self._store
+
+    def _identity(self) -> Any:
+        from app.store.station import get_identity
+
+        return get_identity(self.store)
+
+    def station_info(self) -> StationInfo:
+        from app.store.settings import load_settings
+
+        with mapped_errors():
+            ident = self._identity()
+            mirror = load_settings(self.store).mirror_dir
+        if ident is None:
+            return StationInfo(None, "", None, "", None, None, mirror)
+        kec = regions.get(ident.kecamatan)
+        return StationInfo(
+            station_id=ident.station_id,
+            name=ident.name,
+            kecamatan_code=ident.kecamatan,
+            kecamatan_name=kec.name if kec else "",
+            kabupaten_code=ident.kecamatan[:5] if ident.kecamatan else None,
+            server_url=ident.server_url,
+            mirror_dir=mirror,
+        )
+
+    def sign_in_password(self, username: str, password: str) -> Operator:
+        from app.store.operators import verify_password
+
+        with mapped_errors():
+            info = verify_password(self.store, username, password)
+        return Operator(info.username, info.role)
+
+    def sign_in_card(self, card_uid: str, pin: str) -> Operator:
+        from app.store.operators import verify_card
+
+        try:
+            with mapped_errors():
+                info = verify_card(self.store, card_uid, pin)
+        except ServiceError as exc:
+            if exc.code == "bad-credentials":
+                raise ServiceError("bad-pin") from exc
+            raise
+        return Operator(info.username, info.role)
+
+    def home_status(self) -> HomeStatus:
+        from sqlalchemy import func, select
+
+        from app.store.backlog import check_backlog_policy
+        from app.store.mirror import check_mirror
+        from app.store.models import Record
+        from app.store.outbox import Outbox
+        from app.store.settings import load_settings
+
+        with mapped_errors():
+            outbox = Outbox(self.store)
+            counts = outbox.counts()
+            pending = outbox.pending()
+            midnight = (
+                datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+            )
+            with self.store.read() as s:
+                today = s.execute(
+                    select(func.count()).where(Record.sealed_at >= midnight.astimezone(UTC))
+                ).scalar_one()
+            settings = load_settings(self.store)
+            mirror = check_mirror(settings.mirror_path) if settings.mirror_dir else None
+            backlog = check_backlog_policy(self.store)
+        oldest = pending.oldest_sealed_at
+        try:
+            free = shutil.disk_usage(self.home).free
+        except OSError:
+            free = None
+        return HomeStatus(
+            today=int(today),
+            pending=pending.count,
+            counts=counts,
+            oldest_pending_age_s=(datetime.now(UTC) - oldest).total_seconds() if oldest else None,
+            disk_free_bytes=free,
+            mirror_dir=settings.mirror_dir,
+            mirror_ok=mirror.ok if mirror else None,
+            behind=None if backlog.level == "ok" else backlog.level,
+            behind_reason="; ".join(backlog.messages),
+        )
+
+    def queue_rows(self, limit: int = 200) -> list[QueueRow]:
+        from app.store.outbox import Outbox
+
+        with mapped_errors():
+            entries = Outbox(self.store).recent(limit)
+        return [QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error) for e in entries]
+
+    def enroll(
+        self,
+        operator: Operator,
+        biodata: Any,
+        photo: PhotoResult,
+        signature_png: bytes,
+        card_uid: str | None,
+        card_atr: str | None,
+    ) -> Sealed:
+        from app.enrollment import EnrollmentRequest, enroll
+
+        data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
+        accepted: Any = photo.report if photo.report is not None else photo.jpeg
+        if accepted is None:
+            raise ServiceError("photo-rejected")
+        with mapped_errors():
+            result = enroll(
+                self.store,
+                EnrollmentRequest(
+                    operator=operator.username,
+                    biodata=data,
+                    photo=accepted,
+                    signature_png=signature_png,
+                    card_uid=card_uid,
+                    card_atr=card_atr,
+                ),
+            )
+            ident = self._identity()
+        kec_code = ident.kecamatan if ident else ""
+        kec = regions.get(kec_code) if kec_code else None
+        return Sealed(
+            uuid=result.uuid,
+            number=_record_number(result.uuid),
+            sealed_at=datetime.now(UTC),
+            nama=data.get("nama", ""),
+            kecamatan_code=kec_code,
+            kecamatan_name=kec.name if kec else "",
+        )
+
+    def export(self, directory: Path, progress: Callable[[int, int], None]) -> int:
+        """Copy every packet that still has its payload to ``directory`` (the CLI's format:
+        ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes."""
+        from app.store.audit import record_event
+        from app.store.mirror import packet_name, write_atomic
+        from app.store.outbox import Outbox
+
+        with mapped_errors():
+            outbox = Outbox(self.store)
+            counts = outbox.counts()
+            total = sum(n for status, n in counts.items() if status != "purged")
+            directory.mkdir(parents=True, exist_ok=True)
+            entries: list[dict[str, Any]] = []
+            done = 0
+            progress(0, total)
+            for uuid, data in outbox.iter_packets():
+                name = packet_name(uuid)
+                target = directory / name
+                if not (target.exists() and target.read_bytes() == data):
+                    write_atomic(directory, name, data)
+                entries.append(
+                    {"uuid": uuid, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+                )
+                done += 1
+                progress(done, max(total, done))
+            doc = {
+                "format": "ektp-export-1",
+                "packets": sorted(entries, key=lambda e: str(e["uuid"])),
+            }
+            write_atomic(
+                directory, "manifest.json", json.dumps(doc, indent=1, sort_keys=True).encode()
+            )
+            record_event(
+                self.store, "ui", "records.exported", {"to": str(directory), "written": done}
+            )
+        return done
+
+    def set_mirror(self, operator: Operator, directory: Path | None) -> None:
+        from app.store.settings import set_setting
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        if directory is not None and not directory.is_dir():
+            raise ServiceError("mirror-failed", str(directory))
+        with mapped_errors():
+            set_setting(
+                self.store, "mirror_dir", str(directory) if directory else None, operator.username
+            )
+
+    def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from app.store.station import init_station
+        from app.sync.provision import ProvisionError
+        from app.sync.provision import enroll as redeem
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        key = Ed25519PrivateKey.generate()
+        try:
+            enrollment = redeem(server_url, code, key.public_key())
+        except ProvisionError as exc:
+            text = str(exc)
+            raise ServiceError(
+                "bad-code" if "refused" in text else "server-unreachable", text
+            ) from exc
+        with mapped_errors():
+            init_station(
+                self.store,
+                server_key_pem=enrollment.server_key_pem,
+                kecamatan=enrollment.kecamatan,
+                name=enrollment.name,
+                station_id=enrollment.station_id,
+                server_url=server_url,
+                signing_key=key,
+                set_by=operator.username,
+            )
+        return self.station_info()
+
+    def move_kit(
+        self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
+    ) -> StationInfo:
+        from app.store.operators import verify_password
+        from app.store.station import set_assignment
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        code = regions.normalize_code(kecamatan)
+        region = regions.get(code) if code else None
+        if region is None or region.level != 3:
+            raise ServiceError("bad-kecamatan", kecamatan)
+        try:
+            with mapped_errors():
+                approver = verify_password(self.store, supervisor, supervisor_password)
+        except ServiceError as exc:
+            raise ServiceError("supervisor-required") from exc
+        if approver.role != "supervisor":
+            raise ServiceError("supervisor-required")
+        with mapped_errors():
+            set_assignment(
+                self.store,
+                region.code,
+                set_by=operator.username,
+                reason=f"moved by {operator.username}, approved by supervisor {approver.username}",
+            )
+        return self.station_info()
+
+    # --- domain ----------------------------------------------------------------------------
+    def validate(self, fields: dict[str, str]) -> Checked:
+        v = validate_biodata(fields)
+        return Checked(
+            ok=v.ok,
+            errors=[Issue(i.field, i.code, i.message) for i in v.errors],
+            warnings=[Issue(i.field, i.code, i.message) for i in v.warnings],
+            biodata=v.biodata,
+        )
+
+    def suggest_from_nik(self, nik: str) -> dict[str, str]:
+        return suggest_from_nik(nik)
+
+    def search_regions(
+        self, query: str, within: str | None, limit: int = REGION_LIMIT
+    ) -> list[Region]:
+        """Desa/kelurahan for the kode_wilayah field: a typed code; then, within the
+        station's kabupaten, desa whose name matches and the desa of matching kecamatan;
+        then matching desa anywhere."""
+        found: list[Any] = []
+        seen: set[str] = set()
+
+        def add(items: list[Any]) -> None:
+            for r in items:
+                if r.level == 4 and r.code not in seen and len(found) < limit:
+                    found.append(r)
+                    seen.add(r.code)
+
+        code = regions.normalize_code(query)
+        exact = regions.get(code) if code else None
+        if exact is not None:
+            add([exact] if exact.level == 4 else regions.children(exact.code))
+        if within:
+            add(regions.search(query, within=within, level=4, limit=limit))
+            for kec in regions.search(query, within=within, level=3, limit=3):
+                add(regions.children(kec.code))
+        if len(found) < limit:
+            add(regions.search(query, level=4, limit=limit))
+        return [Region(r.code, r.name, r.type, r.path) for r in found]
+
+    def warm_up(self, kabupaten: str | None) -> None:
+        """Load the region data and indexes (~0.5 s, once) before the operator types."""
+        suggest_from_nik("3603321208900007")
+        codes.pekerjaan()
+        if kabupaten:
+            regions.search("xx", within=kabupaten)
+        regions.search("xx", level=4, limit=1)
+
+    def region_name(self, code: str) -> str:
+        r = regions.get(code)
+        return r.path if r else ""
+
+    def choices(self) -> dict[str, list[str]]:
+        return {
+            "jenis_kelamin": list(codes.JENIS_KELAMIN),
+            "golongan_darah": list(codes.GOLONGAN_DARAH),
+            "agama": list(codes.AGAMA),
+            "status_perkawinan": list(codes.STATUS_PERKAWINAN),
+            "pekerjaan": list(codes.pekerjaan()),
+            "kewarganegaraan": list(codes.KEWARGANEGARAAN),
+        }
+
+    # --- camera ----------------------------------------------------------------------------
+    def camera_choices(self) -> list[tuple[str, str]]:
+        from app.ui import devices
+
+        return devices.camera_choices(self._extra_cameras)
+
+    def start_camera(
+        self, choice: str, on_frame: FrameCallback, on_error: Callable[[str], None]
+    ) -> Stoppable:
+        from app.ui import devices
+
+        if not choice:
+            choices = self.camera_choices()
+            if not choices:
+                raise ServiceError("no-camera")
+            choice = choices[0][0]
+        loop = devices.start_camera(choice, on_frame, on_error)
+        return self._loops.add(_Stopper(loop, self._loops))
+
+    def accept_frame(self, frame: Any) -> PhotoResult:
+        from app.capture.photo import PhotoRejected, PhotoUnreadable, accept_image
+
+        try:
+            accepted = accept_image(frame)
+        except PhotoRejected as exc:
+            return PhotoResult(False, None, reasons=tuple((r.code, r.message) for r in exc.reasons))
+        except PhotoUnreadable as exc:
+            return PhotoResult(False, None, reasons=(("unreadable", exc.message),))
+        return PhotoResult(True, accepted.jpeg, accepted.width, accepted.height, report=accepted)
+
+    # --- card reader -----------------------------------------------------------------------
+    def reader_choices(self) -> list[str]:
+        from app.ui import devices
+
+        return devices.reader_names()
+
+    def start_card_watcher(self, on_event: Callable[[CardEvent], None]) -> Stoppable:
+        from app.ui import devices
+
+        watcher = devices.start_card_watcher(on_event)
+        return self._loops.add(_Stopper(watcher, self._loops))
+
+    # --- sync ------------------------------------------------------------------------------
+    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None:
+        from app.store.outbox import Outbox
+        from app.sync.engine import SyncEngine
+        from app.sync.worker import SyncWorker
+
+        with mapped_errors():
+            ident = self._identity()
+        if ident is None:
+            on_state(SyncState("not-provisioned"))
+            return None
+        if not ident.server_url:  # set up offline (`init`): packets leave by export only
+            on_state(SyncState("no-server"))
+            return None
+        outbox = Outbox(self.store)
+        engine = SyncEngine(
+            outbox,
+            server_url=ident.server_url,
+            station_id=ident.station_id,
+            signing_key=ident.signing_key,
+        )
+        # The worker reports states (online/sending/offline/error) and, separately, progress
+        # (records left, uploaded in this drain); the light needs both in one value.
+        current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
+
+        def pending() -> tuple[int, int]:
+            p = outbox.pending()
+            return p.count, p.bytes
+
+        def emit(left: int) -> None:
+            state = current["state"]
+            if state is None:
+                return  # no contact yet: nothing true to say
+            if state == "sending":
+                sent = current["sent"]
+                on_state(SyncState("sending", current["since"], sent, sent + left))
+            else:
+                on_state(SyncState(state, current["since"], 0, left, current["error"]))
+
+        def state_cb(s: Any) -> None:
+            if s.state == "stopped":
+                return
+            current["state"] = {"error": "offline"}.get(s.state, s.state)
+            current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
+            current["error"] = s.error
+            if s.state != "sending":
+                current["sent"] = 0
+            emit(s.records_left or 0)
+
+        def progress_cb(p: Any) -> None:
+            current["sent"] = p.uploaded
+            emit(p.records_left)
+
+        worker = SyncWorker(
+            engine,
+            interval_s=self.sync_interval_s,
+            pending=pending,
+            on_state=state_cb,
+            on_progress=progress_cb,
+        )
+        worker.start()
+        return self._loops.add(_Stopper(worker, self._loops))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._loops.stop_all()
+        with self._store_lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None

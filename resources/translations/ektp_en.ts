@@ -1,0 +1,1167 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US" sourcelanguage="id_ID">
+    <context>
+        <name>ektp</name>
+        <message>
+            <location filename="app/ui/main_window.py" line="407" />
+            <source>Perekaman KTP-el</source>
+            <translation>e-KTP recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="408" />
+            <source>Navigasi</source>
+            <translation>Navigation</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="409" />
+            <source>Beranda (F2)</source>
+            <translation>Home (F2)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="410" />
+            <source>Perekaman baru (F3)</source>
+            <translation>New recording (F3)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="411" />
+            <source>Antrian (F4)</source>
+            <translation>Queue (F4)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="412" />
+            <source>Teknisi (F5)</source>
+            <translation>Technician (F5)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="413" />
+            <source>Kunci (Ctrl+L)</source>
+            <translation>Lock (Ctrl+L)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="414" />
+            <source>Keluar</source>
+            <translation>Sign out</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="388" />
+            <source>Memuat stasiun…</source>
+            <translation>Loading station…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="454" />
+            <source>operator</source>
+            <translation>operator</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="455" />
+            <source>supervisor</source>
+            <translation>supervisor</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="456" />
+            <source>teknisi</source>
+            <translation>technician</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="396" />
+            <source>Stasiun belum didaftarkan</source>
+            <translation>Station not registered</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="399" />
+            <source>Operator: %1 (%2)</source>
+            <translation>Operator: %1 (%2)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="391" />
+            <source>Stasiun %1 · Kecamatan %2</source>
+            <translation>Station %1 · Kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="15" />
+            <source>Isi nama pengguna.</source>
+            <translation>Enter the username.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="16" />
+            <source>Isi kata sandi.</source>
+            <translation>Enter the password.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="17" />
+            <source>Isi PIN kartu operator.</source>
+            <translation>Enter the operator card PIN.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="18" />
+            <source>Nama pengguna atau kata sandi salah.</source>
+            <translation>Wrong username or password.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="19" />
+            <source>Kartu atau PIN tidak dikenal.</source>
+            <translation>Unknown card or wrong PIN.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="20" />
+            <source>Akun operator ini dinonaktifkan.</source>
+            <translation>This operator account is disabled.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="21" />
+            <source>Tidak dapat masuk.</source>
+            <translation>Cannot sign in.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="22" />
+            <source>Stasiun belum didaftarkan ke server. Minta teknisi mendaftarkannya di menu Teknisi.</source>
+            <translation>The station is not registered with the server yet. Ask a technician to register it under Technician.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="25" />
+            <source>Kamera tidak ditemukan. Periksa kabel kamera atau pilih sumber lain di menu Teknisi.</source>
+            <translation>No camera found. Check the camera cable or choose another source under Technician.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="28" />
+            <source>Kamera berhenti mengirim gambar.</source>
+            <translation>The camera stopped sending pictures.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="29" />
+            <source>Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu.</source>
+            <translation>No card reader found. Check the card reader cable.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="30" />
+            <source>Pembaca kartu tidak dapat dibaca.</source>
+            <translation>The card reader cannot be read.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="31" />
+            <source>Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk.</source>
+            <translation>Disk full: the recording cannot be saved. Export the queue, then free some disk space.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="34" />
+            <source>Basis data stasiun tidak dapat ditulis.</source>
+            <translation>The station database cannot be written.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="35" />
+            <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian.</source>
+            <translation>The server cannot be reached. Recordings stay safe in the queue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="36" />
+            <source>Kode pendaftaran ditolak server.</source>
+            <translation>The server refused the registration code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="37" />
+            <source>Alamat server tidak valid.</source>
+            <translation>The server address is not valid.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="38" />
+            <source>Biodata belum lengkap atau tidak valid.</source>
+            <translation>The biodata is incomplete or not valid.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="39" />
+            <source>Foto belum memenuhi syarat.</source>
+            <translation>The photo does not meet the requirements yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="40" />
+            <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
+            <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="43" />
+            <source>Peran Anda tidak mengizinkan tindakan ini.</source>
+            <translation>Your role does not allow this.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="44" />
+            <source>Persetujuan supervisor tidak sah.</source>
+            <translation>The supervisor approval is not valid.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="45" />
+            <source>Kode kecamatan tidak dikenal.</source>
+            <translation>Unknown kecamatan code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="46" />
+            <source>Direktori cermin tidak dapat ditulis.</source>
+            <translation>The mirror directory cannot be written.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="47" />
+            <source>Ekspor gagal.</source>
+            <translation>Export failed.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="48" />
+            <source>Terjadi kesalahan tak terduga.</source>
+            <translation>An unexpected error occurred.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="62" />
+            <source>Wajah tidak terlihat.</source>
+            <translation>No face visible.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="63" />
+            <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
+            <translation>More than one face: only the applicant may be in front of the camera.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="64" />
+            <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
+            <translation>Face too small: ask the applicant to come closer.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="65" />
+            <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
+            <translation>Face too close: ask the applicant to move back a little.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="66" />
+            <source>Wajah tidak di tengah.</source>
+            <translation>Face not centred.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="67" />
+            <source>Gambar buram: minta pemohon diam sejenak.</source>
+            <translation>Blurry picture: ask the applicant to hold still.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="68" />
+            <source>Terlalu gelap: tambah cahaya.</source>
+            <translation>Too dark: add light.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="69" />
+            <source>Terlalu terang: kurangi cahaya.</source>
+            <translation>Too bright: reduce the light.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="81" />
+            <source>Wajib diisi.</source>
+            <translation>Required.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="82" />
+            <source>Isian tidak valid.</source>
+            <translation>Not a valid entry.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="83" />
+            <source>Pilih salah satu dari daftar.</source>
+            <translation>Choose one from the list.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="84" />
+            <source>Berisi karakter yang tidak diperbolehkan.</source>
+            <translation>Contains characters that are not allowed.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="85" />
+            <source>Panjang isian tidak sesuai.</source>
+            <translation>The length is not right.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="86" />
+            <source>Tanggal ini tidak ada di kalender.</source>
+            <translation>This date does not exist in the calendar.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="87" />
+            <source>Tanggal lahir di masa depan.</source>
+            <translation>The birth date is in the future.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="88" />
+            <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
+            <translation>The birth date is more than 130 years ago.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="89" />
+            <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
+            <translation>The region code is not in the Kemendagri list.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="90" />
+            <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
+            <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="91" />
+            <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
+            <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="92" />
+            <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
+            <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="93" />
+            <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
+            <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="94" />
+            <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
+            <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="95" />
+            <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
+            <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="96" />
+            <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
+            <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="97" />
+            <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
+            <translation>The birth date differs from the one in the NIK.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="98" />
+            <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
+            <translation>The sex differs from the one in the NIK.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="99" />
+            <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
+            <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="100" />
+            <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
+            <translation>Too young for an e-KTP (17 years or married).</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="106" />
+            <source>NIK harus 16 angka.</source>
+            <translation>The NIK must be 16 digits.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="107" />
+            <source>No. KK harus 16 angka.</source>
+            <translation>The family card number must be 16 digits.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="108" />
+            <source>Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12.</source>
+            <translation>Write the date as YYYY-MM-DD, for example 1990-08-12.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="109" />
+            <source>RT berupa angka 001 sampai 999.</source>
+            <translation>RT is a number from 001 to 999.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="110" />
+            <source>RW berupa angka 001 sampai 999.</source>
+            <translation>RW is a number from 001 to 999.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="111" />
+            <source>Pilih kelurahan/desa dari hasil pencarian.</source>
+            <translation>Choose the village/kelurahan from the search results.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="28" />
+            <source>Nomor rekaman</source>
+            <translation>Record number</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="29" />
+            <source>Nama</source>
+            <translation>Name</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="30" />
+            <source>Waktu</source>
+            <translation>Time</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="32" />
+            <source>Kecamatan</source>
+            <translation>Kecamatan</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="37" />
+            <source>Stasiun</source>
+            <translation>Station</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="38" />
+            <source>Operator</source>
+            <translation>Operator</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="39" />
+            <source>ID rekaman</source>
+            <translation>Record ID</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="48" />
+            <source>BUKTI PEREKAMAN KTP-EL</source>
+            <translation>E-KTP RECORDING RECEIPT</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="50" />
+            <source>Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.</source>
+            <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="31" />
+            <source>Sinkronisasi belum berjalan</source>
+            <translation>Sync not running yet</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="42" />
+            <source>Luring</source>
+            <translation>Offline</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="44" />
+            <source>Tanpa server: kirim antrian lewat ekspor</source>
+            <translation>No server: send the queue by export</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="33" />
+            <source>Daring: semua rekaman terkirim</source>
+            <translation>Online: every record sent</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="33" />
+            <source>Daring</source>
+            <translation>Online</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="203" />
+            <source>Beranda</source>
+            <translation>Home</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="204" />
+            <source>perekaman hari ini</source>
+            <translation>recordings today</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="205" />
+            <source>menunggu dikirim</source>
+            <translation>waiting to be sent</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="206" />
+            <source>Stasiun:</source>
+            <translation>Station:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="207" />
+            <source>Disk:</source>
+            <translation>Disk:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="208" />
+            <source>Cermin:</source>
+            <translation>Mirror:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="209" />
+            <source>Perekaman &amp;baru</source>
+            <translation>&amp;New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="210" />
+            <source>&amp;Kirim sekarang</source>
+            <translation>&amp;Send now</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="211" />
+            <source>Lihat &amp;antrian</source>
+            <translation>View &amp;queue</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="160" />
+            <source>Tidak ada direktori cermin</source>
+            <translation>No mirror directory</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="197" />
+            <source>Belum didaftarkan ke server</source>
+            <translation>Not registered with a server yet</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="41" />
+            <source>Luring sejak %1</source>
+            <translation>Offline since %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="158" />
+            <source>%1 bebas</source>
+            <translation>%1 free</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="169" />
+            <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
+            <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="36" />
+            <source>Mengirim %1 dari %2</source>
+            <translation>Sending %1 of %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="177" />
+            <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
+            <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="162" />
+            <source>Cermin siap: %1</source>
+            <translation>Mirror ready: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="165" />
+            <source>Cermin TIDAK dapat ditulis: %1</source>
+            <translation>Mirror CANNOT be written: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="192" />
+            <source>%1 — Kecamatan %2</source>
+            <translation>%1 — Kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="185" />
+            <source>Pilih folder media lepas</source>
+            <translation>Choose a folder on removable media</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="193" />
+            <source>Mengekspor…</source>
+            <translation>Exporting…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="216" />
+            <source>Antrian pengiriman</source>
+            <translation>Sending queue</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="218" />
+            <source>&amp;Segarkan</source>
+            <translation>&amp;Refresh</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="219" />
+            <source>&amp;Ekspor ke folder…</source>
+            <translation>&amp;Export to folder…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="44" />
+            <source>menunggu</source>
+            <translation>waiting</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="45" />
+            <source>terkirim</source>
+            <translation>sent</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="46" />
+            <source>terkirim (diarsipkan)</source>
+            <translation>sent (archived)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="47" />
+            <source>ditolak server</source>
+            <translation>refused by server</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="76" />
+            <source>Waktu segel</source>
+            <translation>Sealed at</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="77" />
+            <source>Status</source>
+            <translation>Status</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="78" />
+            <source>Percobaan</source>
+            <translation>Attempts</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="79" />
+            <source>Galat terakhir</source>
+            <translation>Last error</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="208" />
+            <source>%1 paket diekspor.</source>
+            <translation>%1 packets exported.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="178" />
+            <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
+            <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="83" />
+            <source>N&amp;IK</source>
+            <translation>N&amp;IK</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="84" />
+            <source>&amp;Nama</source>
+            <translation>Na&amp;me</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="85" />
+            <source>&amp;Tempat lahir</source>
+            <translation>&amp;Place of birth</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="86" />
+            <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
+            <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="87" />
+            <source>&amp;Jenis kelamin</source>
+            <translation>&amp;Sex</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="88" />
+            <source>&amp;Golongan darah</source>
+            <translation>Blood &amp;group</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="89" />
+            <source>Alam&amp;at</source>
+            <translation>&amp;Address</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="90" />
+            <source>&amp;RT</source>
+            <translation>&amp;RT</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="91" />
+            <source>R&amp;W</source>
+            <translation>R&amp;W</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="92" />
+            <source>Kel&amp;urahan/desa</source>
+            <translation>&amp;Village/kelurahan</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="93" />
+            <source>Aga&amp;ma</source>
+            <translation>Re&amp;ligion</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="94" />
+            <source>&amp;Status perkawinan</source>
+            <translation>Marital stat&amp;us</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="95" />
+            <source>&amp;Pekerjaan</source>
+            <translation>&amp;Occupation</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="96" />
+            <source>K&amp;ewarganegaraan</source>
+            <translation>Na&amp;tionality</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="97" />
+            <source>N&amp;o. KK</source>
+            <translation>Family card no. (K&amp;K)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="308" />
+            <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
+            <translation>type the village/kelurahan name, then ↓ and Enter</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="465" />
+            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
+            <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="487" />
+            <source>&amp;Ambil foto</source>
+            <translation>&amp;Take photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="488" />
+            <source>&amp;Ulangi</source>
+            <translation>&amp;Retake</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="489" />
+            <source>Ambil &amp;otomatis</source>
+            <translation>&amp;Auto-capture</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="492" />
+            <source>Menyalakan kamera…</source>
+            <translation>Starting the camera…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="529" />
+            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
+            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="533" />
+            <source>&amp;Hapus</source>
+            <translation>C&amp;lear</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="534" />
+            <source>Urung&amp;kan</source>
+            <translation>&amp;Undo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="535" />
+            <source>U&amp;lang</source>
+            <translation>&amp;Redo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="576" />
+            <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
+            <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="586" />
+            <source>Lupakan &amp;kartu</source>
+            <translation>&amp;Forget card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="697" />
+            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
+            <translation>The recording is sealed and queued for sending.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="716" />
+            <source>Simpan bukti sebagai PDF</source>
+            <translation>Save the receipt as PDF</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="732" />
+            <source>&amp;Cetak…</source>
+            <translation>&amp;Print…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="733" />
+            <source>Simpan &amp;PDF…</source>
+            <translation>Save P&amp;DF…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="735" />
+            <source>Ke be&amp;randa</source>
+            <translation>Go &amp;home</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="980" />
+            <source>1 Biodata</source>
+            <translation>1 Biodata</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="981" />
+            <source>2 Foto</source>
+            <translation>2 Photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="982" />
+            <source>3 Tanda tangan</source>
+            <translation>3 Signature</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="983" />
+            <source>4 Kartu</source>
+            <translation>4 Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="984" />
+            <source>5 Tinjau &amp; simpan</source>
+            <translation>5 Review &amp; save</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="988" />
+            <source>Perekaman baru</source>
+            <translation>New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="998" />
+            <source>&amp;Kembali</source>
+            <translation>&amp;Back</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="490" />
+            <source>belum ada foto</source>
+            <translation>no photo yet</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="907" />
+            <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
+            <translation>Press Cancel once more to discard this recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="999" />
+            <source>&amp;Batal</source>
+            <translation>&amp;Cancel</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="999" />
+            <source>&amp;Tutup</source>
+            <translation>&amp;Close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="270" />
+            <source>Dari NIK: %1</source>
+            <translation>From the NIK: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="431" />
+            <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
+            <translation>Face is good. Press Enter or Space to take the photo.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="585" />
+            <source>Belum ada kartu.</source>
+            <translation>No card yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="635" />
+            <source>Kartu</source>
+            <translation>Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="638" />
+            <source>Periksa sekali lagi sebelum disegel</source>
+            <translation>Check once more before sealing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1002" />
+            <source>Segel &amp;&amp; &amp;simpan</source>
+            <translation>Seal &amp;&amp; &amp;save</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1002" />
+            <source>Menyegel…</source>
+            <translation>Sealing…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="265" />
+            <source>lahir %1</source>
+            <translation>born %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="269" />
+            <source>Kec. %1</source>
+            <translation>Kec. %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="423" />
+            <source>Foto ditolak: %1</source>
+            <translation>Photo refused: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="581" />
+            <source>UID kartu: %1</source>
+            <translation>Card UID: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="635" />
+            <source>tidak dikaitkan</source>
+            <translation>not linked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="996" />
+            <source>Bukti perekaman</source>
+            <translation>Recording receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1007" />
+            <source>Ambil &amp;&amp; &amp;lanjut</source>
+            <translation>Take &amp;&amp; &amp;next</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1009" />
+            <source>&amp;Lanjut</source>
+            <translation>&amp;Next</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="709" />
+            <source>PDF disimpan: %1</source>
+            <translation>PDF saved: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="886" />
+            <source>Ambil foto dulu.</source>
+            <translation>Take the photo first.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="890" />
+            <source>Tanda tangan masih kosong.</source>
+            <translation>The signature is still empty.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="208" />
+            <source>Masuk</source>
+            <translation>Sign in</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="215" />
+            <source>&amp;Nama pengguna</source>
+            <translation>&amp;Username</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="216" />
+            <source>&amp;Kata sandi</source>
+            <translation>&amp;Password</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="217" />
+            <source>&amp;Masuk</source>
+            <translation>&amp;Sign in</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="218" />
+            <source>P&amp;IN</source>
+            <translation>P&amp;IN</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="219" />
+            <source>Masuk dengan &amp;kartu</source>
+            <translation>Sign in with &amp;card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="142" />
+            <source>Atau tempelkan kartu operator pada pembaca, lalu ketik PIN.</source>
+            <translation>Or place the operator card on the reader, then type the PIN.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="211" />
+            <source>Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.</source>
+            <translation>The screen was locked after a period of inactivity. Sign in again to continue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="214" />
+            <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
+            <translation>e-KTP recording station. Sign in with an operator account.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="138" />
+            <source>Kartu operator terbaca: %1</source>
+            <translation>Operator card read: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="223" />
+            <source>Mode demo: masuk sebagai %1 dengan kata sandi %2</source>
+            <translation>Demo mode: sign in as %1 with password %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="306" />
+            <source>&amp;Hentikan uji</source>
+            <translation>S&amp;top test</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="317" />
+            <source>&amp;Uji kamera</source>
+            <translation>&amp;Test camera</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="343" />
+            <source>Menghubungi server…</source>
+            <translation>Contacting the server…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="369" />
+            <source>Pilih direktori cermin</source>
+            <translation>Choose the mirror directory</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="421" />
+            <source>Teknisi</source>
+            <translation>Technician</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="422" />
+            <source>Pendaftaran stasiun</source>
+            <translation>Station registration</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="423" />
+            <source>Alamat &amp;server</source>
+            <translation>Server &amp;URL</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="424" />
+            <source>&amp;Kode pendaftaran</source>
+            <translation>Registration &amp;code</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="425" />
+            <source>&amp;Daftarkan stasiun</source>
+            <translation>&amp;Register station</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="426" />
+            <source>Kamera</source>
+            <translation>Camera</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="427" />
+            <source>Su&amp;mber kamera</source>
+            <translation>Camera &amp;source</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="429" />
+            <source>&amp;Gunakan</source>
+            <translation>Us&amp;e</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="430" />
+            <source>Pembaca kartu</source>
+            <translation>Card reader</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="431" />
+            <source>&amp;Periksa perangkat</source>
+            <translation>Check &amp;devices</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="434" />
+            <source>Direktori cermin</source>
+            <translation>Mirror directory</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="435" />
+            <source>&amp;Folder</source>
+            <translation>&amp;Folder</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="436" />
+            <source>Pilih…</source>
+            <translation>Browse…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="437" />
+            <source>&amp;Terapkan</source>
+            <translation>&amp;Apply</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="438" />
+            <source>Bahasa</source>
+            <translation>Language</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="439" />
+            <source>&amp;Bahasa antarmuka</source>
+            <translation>Interface &amp;language</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="440" />
+            <source>Pindah kecamatan</source>
+            <translation>Move to another kecamatan</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="441" />
+            <source>Kode k&amp;ecamatan baru</source>
+            <translation>New &amp;kecamatan code</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="442" />
+            <source>&amp;Supervisor</source>
+            <translation>Su&amp;pervisor</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="443" />
+            <source>Kata sandi supe&amp;rvisor</source>
+            <translation>Supervisor pass&amp;word</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="444" />
+            <source>Pi&amp;ndahkan kit</source>
+            <translation>&amp;Move kit</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="235" />
+            <source>Stasiun ini belum terdaftar di server.</source>
+            <translation>This station is not registered with a server yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="433" />
+            <source>Tempelkan kartu untuk menguji pembaca.</source>
+            <translation>Place a card to test the reader.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="407" />
+            <source>Kit dipindah ke kecamatan %1</source>
+            <translation>Kit moved to kecamatan %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="269" />
+            <source>Pembaca kartu: %1</source>
+            <translation>Card readers: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="382" />
+            <source>Cermin dimatikan</source>
+            <translation>Mirror turned off</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="244" />
+            <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
+            <translation>Set up offline as %1 (no server address)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="285" />
+            <source>Kartu dilepas dari %1</source>
+            <translation>Card removed from %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="356" />
+            <source>Stasiun terdaftar: %1, kecamatan %2</source>
+            <translation>Station registered: %1, kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="323" />
+            <source>Kamera berjalan: %1×%2, bingkai %3</source>
+            <translation>Camera running: %1×%2, frame %3</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="382" />
+            <source>Cermin diatur: %1</source>
+            <translation>Mirror set: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="238" />
+            <source>Terdaftar sebagai %1 di %2</source>
+            <translation>Registered as %1 at %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="277" />
+            <source>Kartu terbaca di %1: UID %2 ATR %3</source>
+            <translation>Card read on %1: UID %2 ATR %3</translation>
+        </message>
+    </context>
+</TS>

@@ -1,0 +1,218 @@
+"""Start the real app (demo mode: local server, demo camera) in a real window and save a
+screenshot of each screen to docs/screenshots/. Needs an X display, e.g.:
+
+    xvfb-run -a -s "-screen 0 1280x900x24" python scripts/screenshots.py
+
+The app is driven from the keyboard as an operator would; each screenshot is taken from the
+X server (QScreen.grabWindow), i.e. what a person would see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHOTS = [
+    "01-masuk",
+    "02-beranda",
+    "03-biodata",
+    "04-foto",
+    "05-tanda-tangan",
+    "06-kartu",
+    "07-tinjau",
+    "08-bukti",
+    "09-antrian",
+    "10-teknisi",
+    "11-home-english",
+]
+
+RESIDENT = {
+    "nik": "3603321208900007",
+    "nama": "BUDI SANTOSO WIRAHADI",
+    "tempat_lahir": "TANGERANG",
+    "alamat": "JL. RAYA KRESEK NO. 17",
+    "rt": "003",
+    "rw": "005",
+    "no_kk": "3603321001150003",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    p.add_argument("--home", help="demo home (default: a temp dir, removed after)")
+    args = p.parse_args(argv)
+    if not os.environ.get("DISPLAY"):
+        print("screenshots.py needs an X display: run it under xvfb-run -a", file=sys.stderr)
+        return 2
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    with tempfile.TemporaryDirectory(prefix="ektp-shots-") as tmp:
+        return run(Path(args.out), Path(args.home) if args.home else Path(tmp))
+
+
+def run(out: Path, home: Path) -> int:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from app.ui.demo import DEMO_TECHNICIAN, DEMO_USER, DemoRun
+    from app.ui.main_window import MainWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication([sys.argv[0]])
+    demo = DemoRun.start(home)
+    window = MainWindow(demo.services)
+    window.resize(1180, 800)
+    window.show()
+
+    def wait(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+            app.processEvents()
+            time.sleep(0.02)
+
+    def settle(seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def focused() -> QWidget:
+        widget = QApplication.focusWidget()
+        assert widget is not None, "nothing has the keyboard focus"
+        return widget
+
+    def shot(name: str) -> None:
+        settle(0.4)
+        screen = window.screen()
+        pixmap = screen.grabWindow(window.winId())
+        if pixmap.isNull() or pixmap.width() < 100:
+            pixmap = window.grab()
+        path = out / f"{name}.png"
+        pixmap.save(str(path), "PNG")
+        print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    def type_keys(text: str) -> None:
+        QTest.keyClicks(focused(), text)
+
+    def key(k: Qt.Key, mod: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        QTest.keyClick(focused(), k, mod)
+
+    def sign_in(user: tuple[str, str]) -> None:
+        wait(lambda: window.signin.username.hasFocus(), what="sign-in form")
+        type_keys(user[0])
+        key(Qt.Key.Key_Return)
+        type_keys(user[1])
+        key(Qt.Key.Key_Return)
+        wait(lambda: window.stack.currentWidget() is window.home, what="home")
+
+    try:
+        window.activateWindow()
+        wait(lambda: window.station is not None and window.isActiveWindow(), what="window")
+        shot("01-masuk")
+        sign_in(DEMO_USER)
+        wait(
+            lambda: window.sync_state is not None and window.home.status is not None, what="status"
+        )
+        shot("02-beranda")
+        key(Qt.Key.Key_F3)
+        rec = window.recording
+        bio = rec.biodata
+        # Keyboard: type each field, Tab to the next (the NIK fills birth date and sex).
+        plan = [
+            ("nik", RESIDENT["nik"]),
+            ("nama", RESIDENT["nama"]),
+            ("tempat_lahir", RESIDENT["tempat_lahir"]),
+            ("tanggal_lahir", None),
+            ("jenis_kelamin", None),
+            ("golongan_darah", "O"),
+            ("alamat", RESIDENT["alamat"]),
+            ("rt", RESIDENT["rt"]),
+            ("rw", RESIDENT["rw"]),
+            ("wilayah", "Gunung Kaler"),
+            ("agama", "ISLAM"),
+            ("status_perkawinan", "KAWIN"),
+            ("pekerjaan", "PETANI/PEKEBUN"),
+            ("kewarganegaraan", "WNI"),
+            ("no_kk", RESIDENT["no_kk"]),
+        ]
+        for i, (name, keys) in enumerate(plan):
+            assert focused().objectName() == name, (focused().objectName(), name)
+            if keys:
+                type_keys(keys)
+            if name == "wilayah":
+                wait(lambda: bio.region.results.count() > 0, what="region results")
+                key(Qt.Key.Key_Down)
+                key(Qt.Key.Key_Return)
+            if i < len(plan) - 1:
+                key(Qt.Key.Key_Tab)
+        settle(0.3)
+        bio.validate()
+        shot("03-biodata")
+        key(Qt.Key.Key_Return)
+        wait(
+            lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
+            what="a good camera frame",
+        )
+        shot("04-foto")
+        key(Qt.Key.Key_Return)  # take the photo
+        wait(lambda: rec.photo.photo is not None, what="accepted photo")
+        key(Qt.Key.Key_Return)
+        pad = rec.signature.pad
+        wait(lambda: pad.isVisible(), what="signature pad")
+        points = [(60 + i * 12, 120 + int(25 * __import__("math").sin(i / 2.5))) for i in range(40)]
+        QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[0]))
+        for x, y in points[1:]:
+            QTest.mouseMove(pad, QPoint(x, y))
+        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[-1]))
+        pad.setFocus()
+        shot("05-tanda-tangan")
+        key(Qt.Key.Key_Return)
+        shot("06-kartu")
+        key(Qt.Key.Key_Return)
+        shot("07-tinjau")
+        key(Qt.Key.Key_Return)
+        wait(lambda: rec.step() == rec.RECEIPT, what="receipt")
+        shot("08-bukti")
+        key(Qt.Key.Key_F4)
+
+        def sent() -> bool:
+            rows = window.queue.model.rows
+            if not rows or rows[0].status != "uploaded":
+                window.queue.refresh()
+                settle(0.2)
+                return False
+            return True
+
+        wait(sent, timeout=30, what="the record to be sent")
+        shot("09-antrian")
+        key(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        sign_in(DEMO_TECHNICIAN)
+        key(Qt.Key.Key_F5)
+        wait(lambda: window.technician.readers.text() != "", what="device probe")
+        window.technician.toggle_camera_test()
+        wait(lambda: window.technician.test_frames > 3, what="camera test frames")
+        shot("10-teknisi")
+        window.technician.stop_camera_test()
+        window.set_language("en")
+        key(Qt.Key.Key_F2)
+        shot("11-home-english")
+        window.set_language("id")
+    finally:
+        window.close()
+        demo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

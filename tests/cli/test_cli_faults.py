@@ -1,0 +1,106 @@
+"""The CLI under real faults: full disk, locked database, broken audit chain, bad settings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.support.fs import fill, small_tmpfs
+from tests.support.residents import BUDI_LAKI
+from tests.support.station import StationHome, face_jpeg, make_station
+
+
+def _inputs(tmp: Path) -> list[str]:
+    bio = tmp / "bio.json"
+    bio.write_text(json.dumps(BUDI_LAKI))
+    photo = tmp / "face.jpg"
+    photo.write_bytes(face_jpeg())
+    return ["enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo)]
+
+
+def _one_line(stderr: str, text: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0], stderr
+    assert "Traceback" not in stderr
+
+
+def _count(st: StationHome) -> int:
+    con = sqlite3.connect(st.home / "station.db")
+    n = con.execute("SELECT count(*) FROM record").fetchone()[0]
+    con.close()
+    return int(n)
+
+
+def test_disk_full_then_space_back(tmp_path: Path) -> None:
+    args = _inputs(tmp_path)
+    with small_tmpfs(tmp_path / "disk", "3m") as disk:
+        st = make_station(disk)
+        filler = fill(disk)
+        ok = 0
+        for _ in range(10):  # bounded: the WAL may still have room for a record or two
+            r = st.cli(*args)
+            if r.returncode != 0:
+                break
+            ok += 1
+        assert r.returncode == 1, r.stderr
+        _one_line(r.stderr, "disk is full")
+        assert r.stdout == ""
+        filler.unlink()
+        assert _count(st) == ok
+        r = st.cli(*args)
+        assert r.returncode == 0, r.stderr
+        assert _count(st) == ok + 1
+        r = st.cli("doctor", "--json")
+        checks = {c["name"]: c["status"] for c in json.loads(r.stdout)["checks"]}
+        assert checks["database"] == "ok" and checks["audit"] == "ok"
+
+
+def test_locked_database(tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    args = _inputs(tmp_path)
+    holder = sqlite3.connect(st.home / "station.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO setting (key, value) VALUES ('x', 'y')")
+    try:
+        r = st.cli(*args)  # waits busy_timeout (5 s), then gives up
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert r.returncode == 1
+    _one_line(r.stderr, "locked")
+    assert _count(st) == 0
+
+
+def test_mirror_settings_via_cli(tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    args = _inputs(tmp_path)
+    r = st.cli("settings", "set", "mirror_policy", "sometimes")
+    assert r.returncode == 2
+    _one_line(r.stderr, "mirror_policy")
+    r = st.cli("settings", "set", "mirror_dir", str(tmp_path / "usb"))
+    assert r.returncode == 0, r.stderr
+    r = st.cli(*args)  # the USB stick is not plugged in
+    assert r.returncode == 1
+    _one_line(r.stderr, "mirror")
+    assert _count(st) == 0
+    r = st.cli("status", "--json")
+    assert any("missing" in w for w in json.loads(r.stdout)["warnings"])
+    (tmp_path / "usb").mkdir()
+    r = st.cli(*args)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "usb" / f"{r.stdout.strip()}.ektp").exists()
+
+
+def test_doctor_finds_a_broken_audit_chain(tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    con = sqlite3.connect(st.home / "station.db")
+    con.execute("UPDATE audit_event SET actor = 'mallory' WHERE id = 1")
+    con.commit()
+    con.close()
+    r = st.cli("doctor", "--json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc["ok"] is False
+    audit = next(c for c in doc["checks"] if c["name"] == "audit")
+    assert audit["status"] == "fail" and "event 1" in audit["message"]

@@ -1,0 +1,130 @@
+"""Shared helpers for the UI tests (pytest-qt, offscreen unless a test starts X)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QWidget
+
+from app.ui.services import Operator
+from app.ui.station import DEMO_VIDEO, StationServices
+
+
+@pytest.fixture(autouse=True)
+def _source_language() -> Iterator[None]:
+    """Each test starts and ends in Bahasa Indonesia, whatever it switched to."""
+    yield
+    from app.ui.i18n import reset_language
+
+    reset_language()
+
+
+def show_active(qtbot, widget: QWidget) -> None:
+    """Show a top-level widget and make it the active window, so focus and Tab work."""
+    # Widgets of the previous test are deleted later; their deletion would deactivate ours.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+
+
+# --- a real station home, a real server ------------------------------------------------
+
+OPERATOR = ("siti", "rahasia-siti-123")
+TECHNICIAN = ("teknisi", "rahasia-teknisi-123")
+SUPERVISOR = ("supervisor", "rahasia-supervisor-123")
+DEMO_CAMERA = [(f"file:{DEMO_VIDEO}", "Demo video")]
+
+
+@dataclass
+class Kit:
+    services: StationServices
+    home: Path
+    server: object | None = None  # tests.support.server.ServerProcess
+    server_key: object | None = None  # the back office's private key (offline kits)
+
+
+def add_operators(services: StationServices) -> None:
+    from app.store.operators import add_operator
+
+    for (name, password), role in (
+        (OPERATOR, "operator"),
+        (TECHNICIAN, "technician"),
+        (SUPERVISOR, "supervisor"),
+    ):
+        add_operator(services.store, name, role, password, actor="test")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[object]:
+    """A real ``ektp-server`` process on loopback (SQLite), stopped by PID after the test."""
+    from tests.support.server import ServerProcess
+
+    proc = ServerProcess(tmp_path / "server").start()
+    yield proc
+    proc.stop()
+
+
+def station_code(server: object, kecamatan: str = "36.03.32", name: str = "Kios 1") -> str:
+    from tests.support.cli import run_server
+
+    res = run_server(
+        "--home",
+        str(server.home),
+        "station",
+        "add",
+        "--name",
+        name,  # type: ignore[attr-defined]
+        "--kecamatan",
+        kecamatan,
+        "--json",
+    )
+    assert res.returncode == 0, res.stderr
+    return str(json.loads(res.stdout)["code"])
+
+
+def server_packets(server: object) -> list[dict]:
+    from tests.support.cli import run_server
+
+    res = run_server("--home", str(server.home), "packets", "--json")  # type: ignore[attr-defined]
+    assert res.returncode == 0, res.stderr
+    return list(json.loads(res.stdout)["packets"])
+
+
+@pytest.fixture
+def online_kit(tmp_path: Path, server: object) -> Iterator[Kit]:
+    """A station provisioned against the real server, with operator, technician, supervisor."""
+    services = StationServices(tmp_path / "station", camera_sources=DEMO_CAMERA, sync_interval_s=2)
+    add_operators(services)
+    services.provision(Operator(TECHNICIAN[0], "technician"), server.url, station_code(server))  # type: ignore[attr-defined]
+    yield Kit(services, services.home, server)
+    services.close()
+
+
+@pytest.fixture
+def offline_kit(tmp_path: Path) -> Iterator[Kit]:
+    """A station set up offline (``init`` with the server's public key file), no server."""
+    from tests.support.station import make_station
+
+    st = make_station(tmp_path, operator=OPERATOR[0], password=OPERATOR[1])
+    services = StationServices(st.home, camera_sources=DEMO_CAMERA)
+    from app.store.operators import add_operator
+
+    add_operator(services.store, TECHNICIAN[0], "technician", TECHNICIAN[1], actor="test")
+    add_operator(services.store, SUPERVISOR[0], "supervisor", SUPERVISOR[1], actor="test")
+    yield Kit(services, st.home, server_key=st.server_key)
+    services.close()
+
+
+@pytest.fixture
+def unprovisioned_kit(tmp_path: Path) -> Iterator[Kit]:
+    services = StationServices(tmp_path / "station", camera_sources=DEMO_CAMERA)
+    add_operators(services)
+    yield Kit(services, services.home)
+    services.close()
