@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         was_provisioned = self.station is not None and self.station.provisioned
         self.station = info
         self.home.show_station(info)
+        self.signin.show_accounts(info.operators)
         self.recording.station_name = info.name or info.station_id or ""
         self.recording.biodata.kabupaten = info.kabupaten_code
         self._show_header()

@@ -25,6 +25,7 @@ class StationInfo:
     kabupaten_code: str | None
     server_url: str | None
     mirror_dir: str | None = None
+    operators: int = 1  # accounts in the store; 0 = nobody can sign in yet
 
     @property
     def provisioned(self) -> bool:

@@ -164,13 +164,15 @@ class StationServices:
         return get_identity(self.store)
 
     def station_info(self) -> StationInfo:
+        from app.store.operators import list_operators
         from app.store.settings import load_settings
 
         with mapped_errors():
             ident = self._identity()
             mirror = load_settings(self.store).mirror_dir
+            operators = sum(1 for op in list_operators(self.store) if op.active)
         if ident is None:
-            return StationInfo(None, "", None, "", None, None, mirror)
+            return StationInfo(None, "", None, "", None, None, mirror, operators)
         kec = regions.get(ident.kecamatan)
         return StationInfo(
             station_id=ident.station_id,
@@ -180,6 +182,7 @@ class StationServices:
             kabupaten_code=ident.kecamatan[:5] if ident.kecamatan else None,
             server_url=ident.server_url,
             mirror_dir=mirror,
+            operators=operators,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:

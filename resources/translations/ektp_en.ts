@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="407" />
+            <location filename="app/ui/main_window.py" line="416" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="408" />
+            <location filename="app/ui/main_window.py" line="417" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="409" />
+            <location filename="app/ui/main_window.py" line="418" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="410" />
+            <location filename="app/ui/main_window.py" line="419" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="411" />
+            <location filename="app/ui/main_window.py" line="420" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="412" />
+            <location filename="app/ui/main_window.py" line="421" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="413" />
+            <location filename="app/ui/main_window.py" line="422" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="414" />
+            <location filename="app/ui/main_window.py" line="423" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="388" />
+            <location filename="app/ui/main_window.py" line="397" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="454" />
+            <location filename="app/ui/main_window.py" line="463" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="455" />
+            <location filename="app/ui/main_window.py" line="464" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="456" />
+            <location filename="app/ui/main_window.py" line="465" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="396" />
+            <location filename="app/ui/main_window.py" line="405" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="399" />
+            <location filename="app/ui/main_window.py" line="408" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="391" />
+            <location filename="app/ui/main_window.py" line="400" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -619,547 +619,552 @@
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="83" />
+            <location filename="app/ui/screens/recording.py" line="93" />
             <source>N&amp;IK</source>
             <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="84" />
+            <location filename="app/ui/screens/recording.py" line="94" />
             <source>&amp;Nama</source>
             <translation>Na&amp;me</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="85" />
+            <location filename="app/ui/screens/recording.py" line="95" />
             <source>&amp;Tempat lahir</source>
             <translation>&amp;Place of birth</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="86" />
+            <location filename="app/ui/screens/recording.py" line="96" />
             <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
             <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="87" />
+            <location filename="app/ui/screens/recording.py" line="97" />
             <source>&amp;Jenis kelamin</source>
             <translation>&amp;Sex</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="88" />
+            <location filename="app/ui/screens/recording.py" line="98" />
             <source>&amp;Golongan darah</source>
             <translation>Blood &amp;group</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="89" />
+            <location filename="app/ui/screens/recording.py" line="99" />
             <source>Alam&amp;at</source>
             <translation>&amp;Address</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="90" />
+            <location filename="app/ui/screens/recording.py" line="100" />
             <source>&amp;RT</source>
             <translation>&amp;RT</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="91" />
+            <location filename="app/ui/screens/recording.py" line="101" />
             <source>R&amp;W</source>
             <translation>R&amp;W</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="92" />
+            <location filename="app/ui/screens/recording.py" line="102" />
             <source>Kel&amp;urahan/desa</source>
             <translation>&amp;Village/kelurahan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
+            <location filename="app/ui/screens/recording.py" line="103" />
             <source>Aga&amp;ma</source>
             <translation>Re&amp;ligion</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="94" />
+            <location filename="app/ui/screens/recording.py" line="104" />
             <source>&amp;Status perkawinan</source>
             <translation>Marital stat&amp;us</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="95" />
+            <location filename="app/ui/screens/recording.py" line="105" />
             <source>&amp;Pekerjaan</source>
             <translation>&amp;Occupation</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="96" />
+            <location filename="app/ui/screens/recording.py" line="106" />
             <source>K&amp;ewarganegaraan</source>
             <translation>Na&amp;tionality</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="97" />
+            <location filename="app/ui/screens/recording.py" line="107" />
             <source>N&amp;o. KK</source>
             <translation>Family card no. (K&amp;K)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="308" />
+            <location filename="app/ui/screens/recording.py" line="337" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="465" />
+            <location filename="app/ui/screens/recording.py" line="498" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="487" />
-            <source>&amp;Ambil foto</source>
-            <translation>&amp;Take photo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="488" />
-            <source>&amp;Ulangi</source>
-            <translation>&amp;Retake</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="489" />
-            <source>Ambil &amp;otomatis</source>
-            <translation>&amp;Auto-capture</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="492" />
-            <source>Menyalakan kamera…</source>
-            <translation>Starting the camera…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="529" />
-            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
-            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="533" />
-            <source>&amp;Hapus</source>
-            <translation>C&amp;lear</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="534" />
-            <source>Urung&amp;kan</source>
-            <translation>&amp;Undo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="535" />
-            <source>U&amp;lang</source>
-            <translation>&amp;Redo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="576" />
-            <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
-            <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="586" />
-            <source>Lupakan &amp;kartu</source>
-            <translation>&amp;Forget card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="697" />
-            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
-            <translation>The recording is sealed and queued for sending.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="716" />
-            <source>Simpan bukti sebagai PDF</source>
-            <translation>Save the receipt as PDF</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="732" />
-            <source>&amp;Cetak…</source>
-            <translation>&amp;Print…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="733" />
-            <source>Simpan &amp;PDF…</source>
-            <translation>Save P&amp;DF…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="735" />
-            <source>Ke be&amp;randa</source>
-            <translation>Go &amp;home</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="980" />
-            <source>1 Biodata</source>
-            <translation>1 Biodata</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="981" />
-            <source>2 Foto</source>
-            <translation>2 Photo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="982" />
-            <source>3 Tanda tangan</source>
-            <translation>3 Signature</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="983" />
-            <source>4 Kartu</source>
-            <translation>4 Card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="984" />
-            <source>5 Tinjau &amp; simpan</source>
-            <translation>5 Review &amp; save</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="988" />
-            <source>Perekaman baru</source>
-            <translation>New recording</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="998" />
-            <source>&amp;Kembali</source>
-            <translation>&amp;Back</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="490" />
+            <location filename="app/ui/screens/recording.py" line="511" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="907" />
+            <location filename="app/ui/screens/recording.py" line="521" />
+            <source>&amp;Ambil foto</source>
+            <translation>&amp;Take photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="522" />
+            <source>&amp;Ulangi</source>
+            <translation>&amp;Retake</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="523" />
+            <source>Ambil &amp;otomatis</source>
+            <translation>&amp;Auto-capture</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="526" />
+            <source>Menyalakan kamera…</source>
+            <translation>Starting the camera…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="563" />
+            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
+            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="567" />
+            <source>&amp;Hapus</source>
+            <translation>C&amp;lear</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="568" />
+            <source>Urung&amp;kan</source>
+            <translation>&amp;Undo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="569" />
+            <source>U&amp;lang</source>
+            <translation>&amp;Redo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="625" />
+            <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
+            <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="637" />
+            <source>Lupakan &amp;kartu</source>
+            <translation>&amp;Forget card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="748" />
+            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
+            <translation>The recording is sealed and queued for sending.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="767" />
+            <source>Simpan bukti sebagai PDF</source>
+            <translation>Save the receipt as PDF</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="783" />
+            <source>&amp;Cetak…</source>
+            <translation>&amp;Print…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="784" />
+            <source>Simpan &amp;PDF…</source>
+            <translation>Save P&amp;DF…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="786" />
+            <source>Ke be&amp;randa</source>
+            <translation>Go &amp;home</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1031" />
+            <source>1 Biodata</source>
+            <translation>1 Biodata</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1032" />
+            <source>2 Foto</source>
+            <translation>2 Photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1033" />
+            <source>3 Tanda tangan</source>
+            <translation>3 Signature</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1034" />
+            <source>4 Kartu</source>
+            <translation>4 Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1035" />
+            <source>5 Tinjau &amp; simpan</source>
+            <translation>5 Review &amp; save</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1045" />
+            <source>Perekaman baru</source>
+            <translation>New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1055" />
+            <source>&amp;Kembali</source>
+            <translation>&amp;Back</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="958" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="999" />
+            <location filename="app/ui/screens/recording.py" line="1056" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="999" />
+            <location filename="app/ui/screens/recording.py" line="1056" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="270" />
+            <location filename="app/ui/screens/recording.py" line="292" />
             <source>Dari NIK: %1</source>
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="431" />
+            <location filename="app/ui/screens/recording.py" line="464" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="585" />
-            <source>Belum ada kartu.</source>
-            <translation>No card yet.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="635" />
+            <location filename="app/ui/screens/recording.py" line="686" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="638" />
+            <location filename="app/ui/screens/recording.py" line="689" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1002" />
+            <location filename="app/ui/screens/recording.py" line="1059" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1002" />
+            <location filename="app/ui/screens/recording.py" line="1059" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="265" />
+            <location filename="app/ui/screens/recording.py" line="287" />
             <source>lahir %1</source>
             <translation>born %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="269" />
+            <location filename="app/ui/screens/recording.py" line="291" />
             <source>Kec. %1</source>
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="423" />
+            <location filename="app/ui/screens/recording.py" line="456" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="581" />
+            <location filename="app/ui/screens/recording.py" line="630" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="635" />
+            <location filename="app/ui/screens/recording.py" line="636" />
+            <source>Belum ada kartu.</source>
+            <translation>No card yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="686" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="996" />
+            <location filename="app/ui/screens/recording.py" line="1053" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1007" />
+            <location filename="app/ui/screens/recording.py" line="1064" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1009" />
+            <location filename="app/ui/screens/recording.py" line="1066" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="709" />
+            <location filename="app/ui/screens/recording.py" line="760" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="886" />
+            <location filename="app/ui/screens/recording.py" line="937" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="890" />
+            <location filename="app/ui/screens/recording.py" line="941" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="208" />
+            <location filename="app/ui/screens/signin.py" line="213" />
             <source>Masuk</source>
             <translation>Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="215" />
+            <location filename="app/ui/screens/signin.py" line="220" />
             <source>&amp;Nama pengguna</source>
             <translation>&amp;Username</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="216" />
+            <location filename="app/ui/screens/signin.py" line="221" />
             <source>&amp;Kata sandi</source>
             <translation>&amp;Password</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="217" />
+            <location filename="app/ui/screens/signin.py" line="222" />
             <source>&amp;Masuk</source>
             <translation>&amp;Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="218" />
+            <location filename="app/ui/screens/signin.py" line="223" />
             <source>P&amp;IN</source>
             <translation>P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="219" />
+            <location filename="app/ui/screens/signin.py" line="224" />
             <source>Masuk dengan &amp;kartu</source>
             <translation>Sign in with &amp;card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="142" />
+            <location filename="app/ui/screens/signin.py" line="147" />
             <source>Atau tempelkan kartu operator pada pembaca, lalu ketik PIN.</source>
             <translation>Or place the operator card on the reader, then type the PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="211" />
+            <location filename="app/ui/screens/signin.py" line="216" />
             <source>Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.</source>
             <translation>The screen was locked after a period of inactivity. Sign in again to continue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="214" />
+            <location filename="app/ui/screens/signin.py" line="219" />
             <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
             <translation>e-KTP recording station. Sign in with an operator account.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="138" />
+            <location filename="app/ui/screens/signin.py" line="234" />
+            <source>Belum ada akun di stasiun ini. Teknisi membuatnya dengan: ektp-station operator add --username NAMA --role technician</source>
+            <translation>No accounts on this station yet. A technician creates one with: ektp-station operator add --username NAME --role technician</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="143" />
             <source>Kartu operator terbaca: %1</source>
             <translation>Operator card read: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="223" />
+            <location filename="app/ui/screens/signin.py" line="228" />
             <source>Mode demo: masuk sebagai %1 dengan kata sandi %2</source>
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="306" />
+            <location filename="app/ui/screens/technician.py" line="307" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="317" />
+            <location filename="app/ui/screens/technician.py" line="318" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="343" />
+            <location filename="app/ui/screens/technician.py" line="347" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="369" />
+            <location filename="app/ui/screens/technician.py" line="373" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="421" />
+            <location filename="app/ui/screens/technician.py" line="425" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="422" />
+            <location filename="app/ui/screens/technician.py" line="426" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="423" />
+            <location filename="app/ui/screens/technician.py" line="427" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="424" />
+            <location filename="app/ui/screens/technician.py" line="428" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="425" />
+            <location filename="app/ui/screens/technician.py" line="429" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="426" />
+            <location filename="app/ui/screens/technician.py" line="430" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="427" />
+            <location filename="app/ui/screens/technician.py" line="431" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="429" />
+            <location filename="app/ui/screens/technician.py" line="433" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="430" />
+            <location filename="app/ui/screens/technician.py" line="434" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="431" />
+            <location filename="app/ui/screens/technician.py" line="435" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="434" />
+            <location filename="app/ui/screens/technician.py" line="438" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="435" />
+            <location filename="app/ui/screens/technician.py" line="439" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="436" />
+            <location filename="app/ui/screens/technician.py" line="440" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="437" />
+            <location filename="app/ui/screens/technician.py" line="441" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="438" />
+            <location filename="app/ui/screens/technician.py" line="442" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
+            <location filename="app/ui/screens/technician.py" line="443" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="440" />
+            <location filename="app/ui/screens/technician.py" line="444" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="441" />
+            <location filename="app/ui/screens/technician.py" line="445" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="442" />
+            <location filename="app/ui/screens/technician.py" line="446" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="443" />
+            <location filename="app/ui/screens/technician.py" line="447" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="444" />
+            <location filename="app/ui/screens/technician.py" line="448" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="235" />
+            <location filename="app/ui/screens/technician.py" line="236" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="433" />
+            <location filename="app/ui/screens/technician.py" line="437" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="407" />
+            <location filename="app/ui/screens/technician.py" line="411" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="269" />
+            <location filename="app/ui/screens/technician.py" line="270" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="382" />
+            <location filename="app/ui/screens/technician.py" line="386" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="244" />
+            <location filename="app/ui/screens/technician.py" line="245" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="285" />
+            <location filename="app/ui/screens/technician.py" line="286" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="356" />
+            <location filename="app/ui/screens/technician.py" line="360" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="323" />
+            <location filename="app/ui/screens/technician.py" line="327" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="382" />
+            <location filename="app/ui/screens/technician.py" line="386" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="238" />
+            <location filename="app/ui/screens/technician.py" line="239" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="277" />
+            <location filename="app/ui/screens/technician.py" line="278" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

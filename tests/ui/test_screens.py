@@ -282,3 +282,18 @@ def test_falling_behind_warns_then_refuses_new_recordings(qtbot, offline_kit: Ki
     assert window.banner.isVisible()
     qtbot.keyClick(focused(), Qt.Key.Key_F3)  # refused: stays on Beranda
     assert window.stack.currentWidget() is home
+
+
+def test_a_fresh_station_says_how_to_create_the_first_account(qtbot, tmp_path: Path):
+    from app.ui.station import StationServices
+
+    services = StationServices(tmp_path / "fresh")
+    window = MainWindow(services, start_devices=False)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.station_loaded, timeout=30000):
+        show_active(qtbot, window)
+    assert window.signin.hint.isVisible()
+    assert "ektp-station operator add" in window.signin.hint.text()
+    assert "belum didaftarkan" in window.station_label.text()
+    window.close()
+    services.close()

@@ -29,6 +29,7 @@ class SignInScreen(QWidget):
         self.tasks = tasks
         self.card_uid: str | None = None
         self.locked_for: Operator | None = None
+        self.no_accounts = False
 
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -121,6 +122,10 @@ class SignInScreen(QWidget):
         else:
             self.username.clear()
             self.username.setFocus()
+        self.retranslate()
+
+    def show_accounts(self, count: int) -> None:
+        self.no_accounts = count == 0
         self.retranslate()
 
     def on_card(self, event: CardEvent) -> None:
@@ -224,7 +229,14 @@ class SignInScreen(QWidget):
                 .replace("%1", hint[0])
                 .replace("%2", hint[1])
             )
-        self.hint.setVisible(bool(hint))
+        elif self.no_accounts:
+            self.hint.setText(
+                tr(
+                    "Belum ada akun di stasiun ini. Teknisi membuatnya dengan: "
+                    "ektp-station operator add --username NAMA --role technician"
+                )
+            )
+        self.hint.setVisible(bool(hint) or self.no_accounts)
         self._update_card()
         if self._error_code:
             self._set_error(self._error_code, self._error_detail)
