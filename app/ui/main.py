@@ -52,8 +52,11 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
         from app.ui.station import StationServices
 
         services = StationServices(home)
+    from app.ui.prefs import load_prefs
+
     language = Language()
-    lang = os.environ.get("EKTP_LANG", "")
+    # EKTP_LANG wins; else the language a technician chose last time (Teknisi > Bahasa).
+    lang = os.environ.get("EKTP_LANG") or str(load_prefs(services.home).get("language", ""))
     window = MainWindow(services, language)
     if lang in ("en", "id"):
         language.set(lang)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.ui.bridge import CardBridge, SyncBridge
 from app.ui.i18n import Language, tr
 from app.ui.messages import error_text
+from app.ui.prefs import save_prefs
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
@@ -388,8 +389,11 @@ class MainWindow(QMainWindow):
         self.technician.entered(self.operator, self.station, self.language.current)
 
     # --- language --------------------------------------------------------------------------
-    def set_language(self, code: str) -> None:
+    def set_language(self, code: str, remember: bool = True) -> None:
         self.language.set(code)  # Qt sends LanguageChange to every widget
+        if remember:
+            home = self.services.home
+            self.tasks.run_db(lambda: save_prefs(home, language=code))
 
     def _show_header(self) -> None:
         info = self.station

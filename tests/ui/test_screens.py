@@ -160,12 +160,20 @@ def test_technician_provisions_by_keyboard_and_switches_language(
     qtbot.keyClick(focused(), Qt.Key.Key_Down)  # English
     assert window.windowTitle() == "e-KTP recording"
     assert tech.title.text() == "Technician" and window.home.title.text() == "Home"
+    from app.ui.prefs import load_prefs  # remembered for the next start
+
+    qtbot.waitUntil(
+        lambda: load_prefs(unprovisioned_kit.home).get("language") == "en", timeout=30000
+    )
     assert window.recording.next_button.text() == "&Next"
     assert window.act_home.text() == "Home (F2)"
     assert focused() is tech.language
     qtbot.keyClick(focused(), Qt.Key.Key_Up)  # Bahasa Indonesia
     assert window.windowTitle() == "Perekaman KTP-el"
     assert tech.title.text() == "Teknisi" and window.home.title.text() == "Beranda"
+    qtbot.waitUntil(
+        lambda: load_prefs(unprovisioned_kit.home).get("language") == "id", timeout=30000
+    )
 
 
 def test_move_kit_needs_a_supervisor(qtbot, offline_kit: Kit):
