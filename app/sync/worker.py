@@ -169,16 +169,21 @@ class SyncWorker:
                 log.exception("sync maintenance task failed")
 
     def _run(self) -> None:
-        offline = True  # until the first contact: drain everything on the first success
+        # Probe before the first drain, but honour the persisted backoff then (a restart must
+        # not hammer the server); only a return from *offline* sends everything at once.
+        offline = True
+        first = True
         self._report_progress(0)
         while not self._stop.is_set():
             self._wake.clear()
             if offline and not self.engine.probe():
+                first = False
                 self._failures += 1
                 self._set_state(OFFLINE, "server unreachable")
                 self._sleep(self._offline_wait())
                 continue
-            was_offline, offline = offline, False
+            was_offline, offline = offline and not first, False
+            first = False
             self._maybe_maintenance()
             uploaded_total = 0
 
@@ -205,7 +210,7 @@ class SyncWorker:
                 self._failures = 0
                 self._set_state(ONLINE, None)
                 self._report_progress(uploaded_total)
-                self._sleep(self.interval_s)
+                self._sleep(self._idle_wait())
                 continue
             err = result.error
             self._failures += 1
@@ -218,6 +223,20 @@ class SyncWorker:
             if err.retry_after is not None:
                 wait = max(wait, err.retry_after)
             self._sleep(wait)
+
+    def _idle_wait(self) -> float:
+        """Until the next periodic run, or sooner when a backed-off record falls due."""
+        wait = self.interval_s
+        next_at = getattr(self.engine.outbox, "next_attempt_at", None)
+        if callable(next_at):
+            try:
+                when = next_at()
+            except Exception:  # a store hiccup must not stop the loop; retry on schedule
+                log.exception("next_attempt_at failed")
+                when = None
+            if when is not None:
+                wait = min(wait, max(self.min_wait_s, when.timestamp() - self.clock()))
+        return wait
 
     def _offline_wait(self) -> float:
         # Full jitter with a floor so a dead server is not polled in a tight loop.

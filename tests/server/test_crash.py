@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from server.core import ServerCore
@@ -14,6 +15,7 @@ from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
 
 
+@pytest.mark.slow
 def test_kill_9_during_uploads_loses_no_acknowledged_packet(
     tmp_path: Path, db_url: str | None
 ) -> None:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from app import packet as pkt
 from server.core import ServerCore
 from tests.support.cli import run_server
@@ -25,6 +27,7 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+@pytest.mark.slow
 def test_relay_forwards_exactly_once_through_faults(tmp_path: Path, db_url: str | None) -> None:
     n = 300  # the 1,000-record fault run is the station's (tests/sync/test_faults.py)
     central = ServerProcess(tmp_path / "central", db_url).start()

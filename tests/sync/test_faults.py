@@ -69,6 +69,7 @@ def fast_sync(store, **kw):  # type: ignore[no-untyped-def]
     return StationSync(store, timeout=(0.4, 0.4), base_s=0.02, cap_s=0.2, **kw)
 
 
+@pytest.mark.slow
 def test_thousand_records_through_random_faults(tmp_path: Path, db_url: str | None) -> None:
     n = 1000
     srv = ServerProcess(tmp_path / "server", db_url).start()
@@ -117,6 +118,7 @@ def test_thousand_records_through_random_faults(tmp_path: Path, db_url: str | No
         srv.stop()
 
 
+@pytest.mark.slow
 def test_station_killed_during_sync_then_resumes(tmp_path: Path) -> None:
     srv = ServerProcess(tmp_path / "server").start()
     try:
