@@ -503,9 +503,7 @@ class StationServices:
 
     # --- sync ------------------------------------------------------------------------------
     def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None:
-        from app.store.outbox import Outbox
-        from app.sync.engine import SyncEngine
-        from app.sync.worker import SyncWorker
+        from app.sync.station import StationSync
 
         with mapped_errors():
             ident = self._identity()
@@ -515,20 +513,14 @@ class StationServices:
         if not ident.server_url:  # set up offline (`init`): packets leave by export only
             on_state(SyncState("no-server"))
             return None
-        outbox = Outbox(self.store)
-        engine = SyncEngine(
-            outbox,
-            server_url=ident.server_url,
-            station_id=ident.station_id,
-            signing_key=ident.signing_key,
-        )
+        # StationSync, not a bare engine: the worker also pulls the assignment, purges
+        # uploaded payloads after the retention period, checks the falling-behind policy and
+        # keeps the sync figures that `status` reports.
+        with mapped_errors():
+            station_sync = StationSync(self.store)
         # The worker reports states (online/sending/offline/error) and, separately, progress
         # (records left, uploaded in this drain); the light needs both in one value.
         current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
-
-        def pending() -> tuple[int, int]:
-            p = outbox.pending()
-            return p.count, p.bytes
 
         def emit(left: int) -> None:
             state = current["state"]
@@ -554,10 +546,8 @@ class StationServices:
             current["sent"] = p.uploaded
             emit(p.records_left)
 
-        worker = SyncWorker(
-            engine,
+        worker = station_sync.worker(
             interval_s=self.sync_interval_s,
-            pending=pending,
             on_state=state_cb,
             on_progress=progress_cb,
         )
