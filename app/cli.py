@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from app.commands import (
+    assign,
     demo,
     doctor,
     enroll,
@@ -39,6 +40,7 @@ COMMANDS: list[ModuleType] = [
     export,
     doctor,
     settings,
+    assign,
     demo,
 ]
 

@@ -136,10 +136,12 @@ def _build_100k(tmp: Path, n: int) -> Path:
     con = sqlite3.connect(home / "station.db", isolation_level=None)
     apply_pragmas(con, 5000)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    statuses = ["uploaded"] * 14 + ["purged"] * 4 + ["sealed", "rejected"]
+    # As on a real station: the oldest records are purged, then uploaded, a few rejected
+    # along the way, and the newest 5 % still sealed (waiting for the network).
+    statuses = ["purged"] * 4 + ["uploaded"] * 14 + ["rejected"]
     rows = []
     for i in range(n):
-        status = statuses[i % len(statuses)]
+        status = "sealed" if i >= n * 0.95 else statuses[(i * 19 // n) % 19 if i % 20 else 18]
         at = (start + timedelta(seconds=30 * i)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         blob = None if status == "purged" else os.urandom(64)  # small dummy ciphertext
         rows.append(

@@ -109,8 +109,8 @@ def decode_image(data: bytes, config: QualityConfig | None = None) -> Frame:
         )
     try:
         image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    except cv2.error as e:  # some codecs raise instead of returning None
-        raise PhotoUnreadable(f"The file is not a readable image ({e.msg.strip()}).") from e
+    except cv2.error as e:  # some codecs, and OpenCV's pixel cap, raise instead of returning None
+        raise PhotoUnreadable("The file is not a readable image, or is too large to decode.") from e
     if image is None or image.size == 0:
         raise PhotoUnreadable("The file is not a readable image.")
     h, w = image.shape[:2]

@@ -11,6 +11,7 @@ the lock up front and waits on ``busy_timeout`` instead of failing half-way thro
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,6 +131,12 @@ def current_revision(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
+def _owner_only(db_path: Path) -> None:
+    """Create the database file with mode 0600 (SQLite gives -wal/-shm the same mode)."""
+    if os.name == "posix" and not db_path.exists():
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def open_store(
     home: Path,
     *,
@@ -145,7 +152,9 @@ def open_store(
     home = Path(home)
     with known_errors(home if home.exists() else None):
         if create:
-            home.mkdir(parents=True, exist_ok=True)
+            # Owner-only: the database holds the station's signing key (ciphertext otherwise).
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _owner_only(home / DB_NAME)
         elif not (home / DB_NAME).exists():
             raise StorageError("io", f"no station database under {home}")
         engine = make_engine(home / DB_NAME, busy_timeout_ms)

@@ -25,8 +25,10 @@ def head_revision() -> str:
 
 
 def upgrade_to(engine: Engine, revision: str = "head") -> None:
+    """Upgrade in one IMMEDIATE transaction: a second process opening the same old database
+    waits for the first (busy_timeout), then finds it current and changes nothing."""
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

@@ -17,13 +17,14 @@ Outcomes of one PUT:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
@@ -124,6 +125,7 @@ class SyncEngine:
         cap_s: float = 300.0,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         batch: int = 32,
+        parallel: int = 2,
     ) -> None:
         self.outbox = outbox
         self.server_url = server_url.rstrip("/")
@@ -136,6 +138,7 @@ class SyncEngine:
         self.cap_s = cap_s
         self.timeout = timeout
         self.batch = batch
+        self.parallel = max(1, parallel)
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -232,6 +235,12 @@ class SyncEngine:
 
     # --- the queue ------------------------------------------------------------------------
 
+    def _attempt(self, item: Any) -> dict[str, Any] | Rejected | SyncError:
+        try:
+            return self.send(item)
+        except (Rejected, SyncError) as exc:
+            return exc
+
     def drain(
         self,
         *,
@@ -243,63 +252,88 @@ class SyncEngine:
         """Send due packets oldest-first until none is due, a failure, or ``should_stop``.
 
         ``force`` also sends packets whose backoff has not elapsed (the server just became
-        reachable again, or a technician asked for a sync).
+        reachable again, or a technician asked for a sync). With ``parallel`` > 1 that many
+        uploads are in flight at once on the session's keep-alive connections, in queue
+        order; outcomes are recorded in order on the calling thread (the store is written
+        from one thread only).
         """
         result = DrainResult()
         horizon = self.cap_s * 4 + 86400 if force else 0.0
         seen: set[str] = set()
-        while True:
-            if should_stop is not None and should_stop():
-                return result
-            items = list(self.outbox.due(self.now_dt(horizon), self.batch))
-            items = [i for i in items if i.uuid not in seen]
-            if not items:
-                return result
-            for item in items:
+        pool = ThreadPoolExecutor(self.parallel) if self.parallel > 1 else None
+        try:
+            while True:
                 if should_stop is not None and should_stop():
                     return result
-                if max_items is not None and result.uploaded + result.rejected >= max_items:
+                items = list(self.outbox.due(self.now_dt(horizon), self.batch))
+                items = [i for i in items if i.uuid not in seen]
+                if max_items is not None:
+                    items = items[: max(0, max_items - result.uploaded - result.rejected)]
+                if not items:
                     return result
-                seen.add(item.uuid)
-                try:
-                    receipt = self.send(item)
-                except Rejected as rej:
-                    self.outbox.mark_rejected(item.uuid, rej.reason)
-                    result.rejected += 1
-                    if on_item:
-                        on_item(item, "rejected")
-                    continue
-                except SyncError as err:
-                    wait = self.backoff(int(item.attempts))
-                    if err.retry_after is not None:
-                        wait = max(wait, err.retry_after)
-                    if err.kind in ("network", "server"):
-                        self.outbox.mark_retry(item.uuid, err.message, self.now_dt(wait))
-                    result.error = err
-                    if on_item:
-                        on_item(item, "retry")
+                seen.update(i.uuid for i in items)
+                # One packet (the usual case right after a seal): no thread hand-off.
+                use = pool if len(items) > 1 else None
+                if not self._drain_batch(items, use, result, should_stop, on_item):
                     return result
-                self.outbox.mark_uploaded(item.uuid, receipt)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+
+    def _drain_batch(
+        self,
+        items: list[Any],
+        pool: ThreadPoolExecutor | None,
+        result: DrainResult,
+        should_stop: Callable[[], bool] | None,
+        on_item: Callable[[Any, str], None] | None,
+    ) -> bool:
+        """Send one batch; False when the drain must end (failure or stop)."""
+        pending = iter(items)
+        inflight: deque[tuple[Any, Future[Any] | None]] = deque()
+        stopping = False
+
+        def submit_next() -> None:
+            item = next(pending, None)
+            if item is not None:
+                inflight.append((item, pool.submit(self._attempt, item) if pool else None))
+
+        for _ in range(self.parallel):
+            submit_next()
+        while inflight:
+            item, fut = inflight.popleft()
+            outcome = fut.result() if fut is not None else self._attempt(item)
+            if isinstance(outcome, Rejected):
+                self.outbox.mark_rejected(item.uuid, outcome.reason)
+                result.rejected += 1
+                if on_item:
+                    on_item(item, "rejected")
+            elif isinstance(outcome, SyncError):
+                wait = self.backoff(int(item.attempts))
+                if outcome.retry_after is not None:
+                    wait = max(wait, outcome.retry_after)
+                if outcome.kind in ("network", "server"):
+                    self.outbox.mark_retry(item.uuid, outcome.message, self.now_dt(wait))
+                if result.error is None:
+                    result.error = outcome
+                stopping = True
+                if on_item:
+                    on_item(item, "retry")
+            else:
+                self.outbox.mark_uploaded(item.uuid, outcome)
                 result.uploaded += 1
                 result.bytes_sent += len(item.data)
-                result.receipts.append(receipt)
+                result.receipts.append(outcome)
                 if on_item:
                     on_item(item, "uploaded")
+            if should_stop is not None and should_stop():
+                stopping = True
+            if not stopping:
+                submit_next()
+        return not stopping
 
 
 class Rejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def utc(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, UTC)
-
-
-def later(dt: datetime, seconds: float) -> datetime:
-    return dt + timedelta(seconds=seconds)

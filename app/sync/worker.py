@@ -54,6 +54,7 @@ class SyncWorker:
         maintenance_interval_s: float = 300.0,
         offline_cap_s: float = 60.0,
         min_wait_s: float = 0.2,
+        progress_interval_s: float = 0.25,
         pending: Callable[[], tuple[int, int]] | None = None,
         maintenance: list[Callable[[], Any]] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -68,6 +69,7 @@ class SyncWorker:
         self.maintenance_interval_s = maintenance_interval_s
         self.offline_cap_s = offline_cap_s
         self.min_wait_s = min_wait_s
+        self.progress_interval_s = progress_interval_s
         self.pending = pending
         self.maintenance = list(maintenance or [])
         self.on_progress = on_progress
@@ -180,13 +182,18 @@ class SyncWorker:
             self._maybe_maintenance()
             uploaded_total = 0
 
+            last_report = 0.0
+
             def on_item(_item: Any, outcome: str) -> None:
-                nonlocal uploaded_total
+                nonlocal uploaded_total, last_report
                 if outcome == "uploaded":
                     uploaded_total += 1
                 if self.state.state != SENDING:
                     self._set_state(SENDING, None)
-                self._report_progress(uploaded_total)
+                now = time.monotonic()
+                if now - last_report >= self.progress_interval_s:  # a count query each time
+                    last_report = now
+                    self._report_progress(uploaded_total)
 
             result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
             if self.on_drain is not None:

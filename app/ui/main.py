@@ -58,6 +58,17 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     if lang in ("en", "id"):
         language.set(lang)
     window.show()
+    # Ctrl+C in the terminal or a SIGTERM closes the window properly (loops stopped, the demo
+    # server stopped). Python runs signal handlers only when it gets control: a timer gives it.
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(200)
     try:
         return int(app.exec())
     finally:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ class TaskManager(QObject):
         # is opened again), and joining a loop's thread never blocks the UI thread.
         self._device = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-device")
         self._delivery = _Delivery()
-        self._delivery.deliver.connect(self._on_deliver)
+        # Always queued: a task that finishes before add_done_callback() runs its callback
+        # on the submitting (UI) thread, and results must never arrive inside the caller.
+        self._delivery.deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
         self._closed = False
         self.pending = 0
 

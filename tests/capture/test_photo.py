@@ -201,3 +201,37 @@ def test_too_many_pixels_unreadable() -> None:
     data = faces.encode(faces.astronaut(), ".bmp")  # size checked after decoding
     with pytest.raises(PhotoUnreadable, match="too large"):
         accept_photo(data, QualityConfig(max_input_pixels=512 * 511))
+
+
+def test_opencv_decoder_cap_becomes_unreadable(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # In a fresh interpreter: app.capture sets OpenCV's decoder pixel cap before cv2 loads,
+    # and a decoder refusing an image (here: a tiny cap) is PhotoUnreadable, not a crash.
+    import subprocess
+    import sys
+
+    from tests.support.cli import env_with_source
+
+    path = tmp_path / "a.webp"
+    path.write_bytes(faces.encode(faces.astronaut(), ".webp"))
+    code = (
+        "import sys, os, app.capture.photo as p\n"
+        "print(os.environ['OPENCV_IO_MAX_IMAGE_PIXELS'])\n"
+        "try:\n"
+        "    p.accept_photo(open(sys.argv[1], 'rb').read())\n"
+        "except p.PhotoUnreadable as e:\n"
+        "    print('unreadable:', e.message)\n"
+    )
+    env = env_with_source()
+    env.pop("OPENCV_IO_MAX_IMAGE_PIXELS", None)
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0 and r.stdout.strip() == "64000000", r.stderr
+    env["OPENCV_IO_MAX_IMAGE_PIXELS"] = "1000"
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == "1000"
+    assert lines[1].startswith("unreadable: The file is not a readable image")

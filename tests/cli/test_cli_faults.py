@@ -104,3 +104,29 @@ def test_doctor_finds_a_broken_audit_chain(tmp_path: Path) -> None:
     assert doc["ok"] is False
     audit = next(c for c in doc["checks"] if c["name"] == "audit")
     assert audit["status"] == "fail" and "event 1" in audit["message"]
+
+
+def test_moving_the_kit_needs_a_technician_and_a_supervisor(tmp_path: Path) -> None:
+    st = make_station(tmp_path, operator="andi", role="technician", password="andi-password")
+    from app.store.operators import add_operator
+
+    with st.open() as store:
+        add_operator(store, "rina", "supervisor", "rina-password")
+    base = ["assign", "--kecamatan", "36.03.07", "--technician", "andi", "--supervisor"]
+    r = st.cli(*base, "rina", "--reason", "borrowed", input="andi-password\nwrong\n")
+    assert r.returncode == 2
+    _one_line(r.stderr, "supervisor")
+    r = st.cli(*base, "andi", "--reason", "borrowed", input="andi-password\nandi-password\n")
+    assert r.returncode == 2
+    _one_line(r.stderr, "another person")
+    r = st.cli(
+        *base, "rina", "--reason", "borrowed by Kronjo", input="andi-password\nrina-password\n"
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(st.cli("status", "--json").stdout)["kecamatan"] == "36.03.07"
+    con = sqlite3.connect(st.home / "station.db")
+    (detail,) = con.execute(
+        "SELECT actor || ' ' || detail FROM audit_event WHERE kind = 'station.assigned'"
+    ).fetchone()
+    con.close()
+    assert "andi (approved by rina)" in detail and "36.03.32" in detail

@@ -228,3 +228,38 @@ def test_sealing_key_file_private(server: ServerProcess) -> None:
     key = pkt.load_sealing_public_key(res.stdout.encode())
     st = TestStation.enroll(server)
     assert pkt.key_id(key) == pkt.key_id(st.server_key)
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def test_several_worker_processes_share_one_port(tmp_path: object) -> None:
+    from pathlib import Path
+
+    srv = ServerProcess(Path(str(tmp_path)) / "multi", extra=["--workers", "2"]).start()
+    try:
+        assert srv.proc is not None
+        kids = _children(srv.proc.pid)
+        assert len(kids) == 2, kids
+        st = TestStation.enroll(srv)
+        # several connections: the kernel spreads them over both processes
+        for _ in range(6):
+            st.session.close()
+            assert st.put(st.seal()).status_code == 201
+    finally:
+        srv.stop()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{k}").exists() for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{k}").exists() for k in kids), "worker processes left behind"

@@ -110,3 +110,52 @@ def test_every_connection_gets_the_pragmas(tmp_path: Path) -> None:
                 "temp_store": 2,
                 "secure_delete": 1,
             }
+
+
+def test_two_processes_upgrading_at_once(tmp_path: Path) -> None:
+    """After a reinstall the GUI and a CLI may open the old database together."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.cli import ROOT, env_with_source
+
+    engine = make_engine(tmp_path / "station.db")
+    upgrade_to(engine, "0001")
+    engine.dispose()
+    go = tmp_path / "go"
+    # Each process imports everything, then waits for the same start signal, so the opens
+    # (and Alembic's upgrades) really overlap.
+    code = (
+        "import sys, time; from pathlib import Path; from app.store.db import open_store;"
+        "import app.store.migrate;"
+        "go = Path(sys.argv[2]);"
+        "[time.sleep(0.005) for _ in range(4000) if not go.exists()];"
+        "open_store(Path(sys.argv[1])).close()"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path), str(go)],
+                         env=env_with_source(), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]  # fmt: skip
+    time.sleep(2.5)
+    go.touch()
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    with open_store(tmp_path) as store:
+        assert current_revision(store.engine) == SCHEMA_HEAD
+
+
+def test_new_store_files_are_owner_only(tmp_path: Path) -> None:
+    import stat
+
+    with open_store(tmp_path / "home") as store:
+        with store.write() as s:  # make SQLite create the -wal and -shm files
+            from app.store.audit import record_event
+
+            record_event(s, "t", "k", {})
+        for name in ("station.db", "station.db-wal", "station.db-shm"):
+            mode = stat.S_IMODE((tmp_path / "home" / name).stat().st_mode)
+            assert mode & 0o077 == 0, (name, oct(mode))
+    assert stat.S_IMODE((tmp_path / "home").stat().st_mode) & 0o077 == 0

@@ -93,6 +93,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.forced: list[str] = []  # faults to apply to the next requests, in order
+        self.retry_after = 0  # the Retry-After of injected 503s (seconds)
 
     @property
     def port(self) -> int:
@@ -200,7 +201,9 @@ class FaultProxy:
                     client.close()
                     return
                 if fault in ("502", "503"):
-                    extra = b"Retry-After: 0\r\n" if fault == "503" else b""
+                    extra = (
+                        f"Retry-After: {self.retry_after}\r\n".encode() if fault == "503" else b""
+                    )
                     msg = b'{"detail":"injected"}'
                     client.sendall(
                         b"HTTP/1.1 "

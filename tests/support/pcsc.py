@@ -2,9 +2,9 @@
 
 How to use (from any test package)::
 
-    from tests.support.pcsc import PcscDaemon, VirtualCard   # noqa
-    # fixtures: import them into your conftest.py
-    from tests.support.pcsc import pcscd, pcscd_session       # noqa: F401
+    from tests.support.pcsc import PcscDaemon, VirtualCard
+    # the fixtures `pcscd` and `pcscd_session` are available to every test: tests/conftest.py
+    # loads this module with `pytest_plugins = ["tests.support.pcsc"]`
 
     @pytest.mark.pcsc
     def test_something(pcscd: PcscDaemon) -> None:
@@ -63,8 +63,7 @@ def _isolate_socket() -> Path:
     existing = os.environ.get(SOCKET_ENV)
     if existing:
         return Path(existing)
-    base = Path(tempfile.gettempdir()) / f"ektp-pcsc-{os.getpid()}"
-    base.mkdir(mode=0o700, exist_ok=True)
+    base = Path(tempfile.gettempdir()) / f"ektp-pcsc-{os.getpid()}"  # made by PcscDaemon.start
     path = base / "pcscd.comm"
     os.environ[SOCKET_ENV] = str(path)
     atexit.register(_remove_dir, base)
@@ -276,6 +275,7 @@ class PcscDaemon:
                 f"LIBPATH      {VPCD_DRIVER}\n"
                 f"CHANNELID    0x{self.port:04X}\n"
             )
+        self.socket_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

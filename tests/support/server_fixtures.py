@@ -41,7 +41,7 @@ def pg_cluster() -> Iterator[PostgresCluster]:
     cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str | None:
     """None = the embedded SQLite file in the server home; else a fresh PostgreSQL database."""
     if request.param == "sqlite":

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from app import protocol
+from app.store.backlog import BacklogState
 from app.store.db import open_store
 from app.store.outbox import Outbox
 from app.store.settings import set_setting
@@ -35,8 +36,26 @@ def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
     while time.monotonic() < deadline:
         if cond():
             return
-        time.sleep(0.05)
+        time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class PacketCount:
+    """A cheap poll of the server's packet count (plain reads, no BEGIN IMMEDIATE)."""
+
+    def __init__(self, srv: ServerProcess) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(srv.db_url or f"sqlite:///{srv.home / 'server.db'}")
+
+    def __call__(self) -> int:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM packets")).scalar() or 0)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def server_packets(srv: ServerProcess) -> dict[str, str]:
@@ -48,13 +67,13 @@ def server_packets(srv: ServerProcess) -> dict[str, str]:
 
 
 def fast_sync(store, **kw):  # type: ignore[no-untyped-def]
-    return StationSync(store, timeout=(0.5, 0.5), base_s=0.02, cap_s=0.3, **kw)
+    return StationSync(store, timeout=(0.4, 0.4), base_s=0.02, cap_s=0.2, **kw)
 
 
 def test_thousand_records_through_random_faults(tmp_path: Path, db_url: str | None) -> None:
     n = 1000
     srv = ServerProcess(tmp_path / "server", db_url).start()
-    proxy = FaultProxy(srv.port, stall_s=1.0, seed=11).start()
+    proxy = FaultProxy(srv.port, stall_s=0.8, seed=11).start()
     try:
         home = provisioned_home(tmp_path / "station", srv, url=proxy.url)
         with open_store(home) as store:
@@ -67,21 +86,23 @@ def test_thousand_records_through_random_faults(tmp_path: Path, db_url: str | No
                 on_progress=progress.append,
                 interval_s=0.5,
                 maintenance_interval_s=3600,
-                offline_cap_s=0.3,
-                min_wait_s=0.02,
+                offline_cap_s=0.1,
+                min_wait_s=0.01,
             )
             proxy.forced = list(FAULTS)  # each fault kind at least once, first
-            proxy.fault_rate = 0.05
+            proxy.fault_rate = 0.03
+            count = PacketCount(srv)
             worker.start()
             try:
-                wait_for(lambda: len(server_packets(srv)) >= n // 3, 120, "a third delivered")
+                wait_for(lambda: count() >= n // 3, 120, "a third delivered")
                 proxy.down()  # connection refused for a while
                 time.sleep(0.5)
                 proxy.up()
-                wait_for(lambda: len(server_packets(srv)) >= 2 * n // 3, 120, "two thirds")
+                wait_for(lambda: count() >= 2 * n // 3, 120, "two thirds")
                 proxy.fault_rate = 0.0  # faults stop: everything must drain
                 wait_for(lambda: Outbox(store).pending().count == 0, 120, "nothing pending")
             finally:
+                count.close()
                 assert worker.stop(timeout=10), "worker did not stop"
             assert not worker.running
             held = server_packets(srv)
@@ -102,7 +123,7 @@ def test_station_killed_during_sync_then_resumes(tmp_path: Path) -> None:
     try:
         home = provisioned_home(tmp_path / "station", srv)
         with open_store(home) as store:
-            sent = seal_n(store, 400, size=4000)
+            sent = seal_n(store, 250, size=4000)
         proc = subprocess.Popen(
             [sys.executable, "-m", "app", "--home", str(home), "sync", "--interval", "60"],
             stdout=subprocess.DEVNULL,
@@ -116,7 +137,7 @@ def test_station_killed_during_sync_then_resumes(tmp_path: Path) -> None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         held = server_packets(srv)
-        assert 50 <= len(held) < 400, len(held)
+        assert 50 <= len(held) < 250, len(held)
         with open_store(home) as store:
             uploaded = {u for u in sent if Outbox(store).get_sha256(u)} & set(held)
             # no record is marked uploaded unless the server holds it
@@ -185,9 +206,11 @@ def test_worker_wakes_on_seal_pulls_assignment_and_purges(tmp_path: Path) -> Non
             set_setting(store, "retention_days", "0", actor="test")
             sync = StationSync(store)
             states: list[SyncState] = []
+            backlogs: list[BacklogState] = []
             seen = threading.Event()
             worker = sync.worker(
                 on_state=lambda s: (states.append(s), seen.set()),
+                on_backlog=backlogs.append,
                 interval_s=3600,  # only wake() or the reconnect can trigger a drain now
                 maintenance_interval_s=0,
             )
@@ -214,6 +237,7 @@ def test_worker_wakes_on_seal_pulls_assignment_and_purges(tmp_path: Path) -> Non
             finally:
                 assert worker.stop(timeout=10)
             assert any(s.state == ONLINE for s in states)
+            assert backlogs and backlogs[-1].level == "ok"  # the falling-behind check ran
             held = server_packets(srv)
             assert set(held) == set(old) | set(new)
             core = ServerCore(srv.home)

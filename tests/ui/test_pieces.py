@@ -135,3 +135,26 @@ def test_run_gui_without_display_says_how_and_exits_2(tmp_path):
     assert "xvfb-run -a ektp-station demo" in result.stderr
     assert result.stderr.strip() == NO_DISPLAY_MESSAGE.strip()
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_task_results_always_arrive_later_on_the_ui_thread(qtbot):
+    import threading
+
+    from app.ui.tasks import TaskManager
+
+    tasks = TaskManager()
+    seen: list[tuple[object, bool]] = []
+    done = threading.Event()
+    future = tasks.run_db(
+        lambda: 42,
+        lambda v: seen.append((v, threading.current_thread() is threading.main_thread())),
+    )
+    future.result(5)  # finished before we return to the event loop...
+    tasks.run_net(lambda: done.set())
+    assert seen == []  # ...yet nothing was delivered inside the caller
+    qtbot.waitUntil(lambda: seen == [(42, True)], timeout=5000)
+    failures: list[BaseException] = []
+    tasks.run_db(lambda: 1 / 0, on_error=failures.append)
+    qtbot.waitUntil(lambda: len(failures) == 1, timeout=5000)
+    assert isinstance(failures[0], ZeroDivisionError)
+    tasks.shutdown()

@@ -61,7 +61,9 @@ def test_card_and_pin_sign_in_form(qtbot, offline_kit: Kit):
     from app.store.operators import bind_card
 
     bind_card(offline_kit.services.store, OPERATOR[0], "04A1B2C3D4", "1234", actor="test")
-    window = open_window(qtbot, offline_kit)
+    # No reader loop here: the events below are the ones the watcher would deliver
+    # (the real reader is tested in test_card_reader.py).
+    window = open_window(qtbot, offline_kit, start_devices=False)
     signin = window.signin
     assert not signin.pin.isEnabled()
     # What the card watcher reports when the operator card is placed on the reader.

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QPixmap, QShortcut, QShowEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QPixmap,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -76,6 +85,7 @@ FIELD_ORDER = (
     "no_kk",
 )
 AUTO_CAPTURE_GOOD_FRAMES = 5
+NOTE_COLOURS = {"error": "#c5221f", "warning": "#b06000"}
 
 
 def field_label(name: str) -> str:
@@ -221,11 +231,19 @@ class BiodataStep(QWidget):
         return Region(code=code, name=name.split(",")[0], level="desa", path=name)
 
     def clear(self) -> None:
-        for edit in self.edits.values():
-            edit.clear()
-        for combo in self.combos.values():
-            combo.setCurrentIndex(0)
-        self.region.pick(None)
+        # Quietly: clearing must not fire a validation per field.
+        widgets: list[QWidget] = [*self.edits.values(), *self.combos.values(), self.region]
+        blocked = [w.blockSignals(True) for w in widgets]
+        try:
+            for edit in self.edits.values():
+                edit.clear()
+            for combo in self.combos.values():
+                combo.setCurrentIndex(0)
+            self.region.pick(None)
+        finally:
+            for w, was in zip(widgets, blocked, strict=True):
+                w.blockSignals(was)
+        self._timer.stop()
         self.touched.clear()
         self.show_all = False
         self.checked = None
@@ -285,13 +303,20 @@ class BiodataStep(QWidget):
         for name, note in self.notes.items():
             found = by_field.get(name)
             if found is None or name not in shown:
-                note.hide()
+                if note.isVisible():
+                    note.hide()
                 continue
             kind, message = found
-            note.setProperty("kind", kind)
-            note.setStyleSheet("color: #c5221f" if kind == "error" else "color: #b06000")
-            note.setText(("⚠ " if kind == "warning" else "✖ ") + message)
-            note.show()
+            text = ("⚠ " if kind == "warning" else "✖ ") + message
+            if note.text() != text or note.property("kind") != kind:
+                # A palette, not a style sheet: re-polishing a label per keystroke is slow.
+                palette = note.palette()
+                palette.setColor(QPalette.ColorRole.WindowText, QColor(NOTE_COLOURS[kind]))
+                note.setPalette(palette)
+                note.setProperty("kind", kind)
+                note.setText(text)
+            if not note.isVisible():
+                note.show()
         return checked
 
     def first_error_field(self) -> QWidget | None:
@@ -479,6 +504,7 @@ class PhotoStep(QWidget):
         self._refused = ()
         self.good_frames = 0
         self.still.clear()
+        self.still.setText(tr("belum ada foto"))
         self.reasons.setText("")
         self.capture_button.setFocus()
 
@@ -868,7 +894,7 @@ class RecordingScreen(QWidget):
             self.photo.stop()
         if index == self.REVIEW:
             self._fill_review()
-        self.retranslate()
+        self._update_nav()
         widget = self.stack.currentWidget()
         first = getattr(widget, "first_widget", None)
         target = first() if first is not None else None
@@ -959,7 +985,7 @@ class RecordingScreen(QWidget):
             self.message.setText(error_text("invalid-biodata"))
             return
         self.sealing = True
-        self.retranslate()
+        self._update_nav()
         operator = self.operator
         biodata = checked.biodata if checked.biodata is not None else self.biodata.values()
         photo = self.photo.photo
@@ -989,7 +1015,7 @@ class RecordingScreen(QWidget):
 
     def _seal_failed(self, exc: BaseException) -> None:
         self.sealing = False
-        self.retranslate()
+        self._update_nav()
         self.review.error.setText(
             error_text(getattr(exc, "code", "unexpected"), getattr(exc, "detail", ""))
         )
@@ -1006,6 +1032,12 @@ class RecordingScreen(QWidget):
         ]
 
     def retranslate(self) -> None:
+        self._update_nav()
+        for step in (self.biodata, self.photo, self.signature, self.card, self.receipt):
+            step.retranslate()
+
+    def _update_nav(self) -> None:
+        """Title, step list and buttons for the current step (cheap: called on every move)."""
         self.title.setText(tr("Perekaman baru"))
         titles = self.step_titles()
         current = self.step()
@@ -1031,8 +1063,6 @@ class RecordingScreen(QWidget):
         self.back_button.setEnabled(0 < current < self.RECEIPT and not self.sealing)
         self.next_button.setEnabled(not self.sealing)
         self.next_button.setVisible(current != self.RECEIPT)
-        for step in (self.biodata, self.photo, self.signature, self.card, self.receipt):
-            step.retranslate()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -1,0 +1,66 @@
+"""``assign --kecamatan KODE --technician U --supervisor U --reason TEXT``: move the kit.
+
+Offline move of a kit to another kecamatan, by a technician with a supervisor's approval:
+both passwords are read from stdin (technician's on the first line, supervisor's on the
+second). Audited; records sealed before keep their kecamatan. Online, the server sets the
+assignment instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from app.commands.context import UsageError, open_home
+from app.commands.init import check_kecamatan
+from app.store.db import Store
+from app.store.operators import AuthenticationFailed, verify_password
+from app.store.station import require_identity, set_assignment
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "assign",
+        help="move this kit to another kecamatan (technician + supervisor)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--kecamatan", required=True, metavar="KODE")
+    p.add_argument("--technician", required=True, metavar="U")
+    p.add_argument("--supervisor", required=True, metavar="U")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=run)
+
+
+def _check(store: Store, username: str, password: str, role: str) -> None:
+    try:
+        info = verify_password(store, username, password)
+    except AuthenticationFailed as exc:
+        raise UsageError(role, f"wrong username or password for {username!r}") from exc
+    if info.role != role:
+        raise UsageError(role, f"{username!r} is a {info.role}, not a {role}")
+
+
+def run(args: argparse.Namespace) -> int:
+    kecamatan = check_kecamatan(args.kecamatan)
+    reason = args.reason.strip()
+    if not reason or len(reason) > 500:
+        raise UsageError("reason", "must be 1-500 characters")
+    if args.technician == args.supervisor:
+        raise UsageError("supervisor", "the approval must come from another person")
+    tech_pw = sys.stdin.readline(1100).rstrip("\r\n")
+    sup_pw = sys.stdin.readline(1100).rstrip("\r\n")
+    with open_home(args) as store:
+        before = require_identity(store).kecamatan
+        _check(store, args.technician, tech_pw, "technician")
+        _check(store, args.supervisor, sup_pw, "supervisor")
+        if kecamatan == before:
+            raise UsageError("kecamatan", f"the kit is already assigned to {kecamatan}")
+        set_assignment(
+            store,
+            kecamatan,
+            f"{args.technician} (approved by {args.supervisor})",
+            reason,
+        )
+    print(f"kecamatan {before} -> {kecamatan}")
+    return 0
