@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -191,6 +192,11 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"DIR: not a directory: {args.dir}")
     if args.cmd == "serve" and not (0 < args.port < 65536):
         raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.cmd == "serve" and args.max_body <= 0:
+        raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
+    hours = getattr(args, "expires_hours", None)
+    if hours is not None and not (math.isfinite(hours) and hours > 0):
+        raise InputError("--expires-hours: must be positive")
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")

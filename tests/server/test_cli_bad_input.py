@@ -83,3 +83,20 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert res.returncode == 1, res.stderr
     assert _one_line(res.stderr).startswith("ektp-server: database:")
     assert res.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["station", "add", "--name", "X", "--kecamatan", "36.03.32", "--expires-hours", "nan"],
+         "--expires-hours"),
+        (["station", "code", "some-id", "--expires-hours", "-1"], "--expires-hours"),
+        (["serve", "--max-body", "-5"], "--max-body"),
+    ],
+)  # fmt: skip
+def test_numbers_out_of_range(tmp_path: Path, args: list[str], field: str) -> None:
+    home = tmp_path / "h"
+    res = run_server("--home", str(home), *args, timeout=30)
+    assert res.returncode == 2, res.stderr
+    assert field in _one_line(res.stderr)
+    assert not home.exists(), "bad input must write nothing"
