@@ -51,3 +51,17 @@ def test_cli_refuses_nan_and_settings_json_stays_json(station: StationHome) -> N
     shown = run_station("--home", str(station.home), "settings", "--json")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout, parse_constant=pytest.fail)["backlog_max_age_h"] == 72.0
+
+
+def test_cli_mirror_dir_is_stored_absolute_and_must_be_a_folder(
+    station: StationHome, tmp_path: Path
+) -> None:
+    (tmp_path / "usb").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    home = str(station.home)
+    res = run_station("--home", home, "settings", "set", "mirror_dir", "a-file", cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.strip().endswith("a-file is not a directory")
+    res = run_station("--home", home, "settings", "set", "mirror_dir", "usb", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    shown = json.loads(run_station("--home", home, "settings", "--json").stdout)
+    assert shown["mirror_dir"] == str(tmp_path / "usb")
