@@ -17,6 +17,8 @@ from tests.support.cli import run_station
         ["status", "--json"],
         ["doctor", "--json"],
         ["init", "--server-key", "KEY", "--kecamatan", "36.03.32"],
+        [],  # the GUI
+        ["demo"],
     ],
 )
 def test_home_that_is_a_file(tmp_path: Path, args: list[str]) -> None:
@@ -28,7 +30,12 @@ def test_home_that_is_a_file(tmp_path: Path, args: list[str]) -> None:
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    res = run_station("--home", str(home), *[str(key) if a == "KEY" else a for a in args])
+    res = run_station(
+        "--home",
+        str(home),
+        *[str(key) if a == "KEY" else a for a in args],
+        env={"QT_QPA_PLATFORM": "offscreen"},
+    )
     assert res.returncode == 2, (res.stdout, res.stderr)
     assert "Traceback" not in res.stderr
     lines = res.stderr.strip().splitlines()
