@@ -76,13 +76,15 @@ def _fail(code: int, message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        if args.command is None:
-            return demo.run_gui_command(args, demo=False)
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    func = getattr(args, "func", None)
+    if func is None:
+        if args.command is not None:
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
+        # No subcommand: the GUI, whose bad input (a --home that is a file) is reported here too.
+        func = demo.run_station_gui
     try:
-        return int(args.func(args))
+        return int(func(args))
     except Exception as exc:
         code, message = explain(exc)
         if code == EXIT_BUG:

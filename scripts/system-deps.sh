@@ -5,9 +5,15 @@ set -euo pipefail
 what="${1:-test}"
 
 # Python venv and a compiler + PC/SC headers: pip builds pyscard (no Linux wheel).
+# Qt's own libraries (PySide6 wheels) link libglib-2.0 and libdbus; the xcb ones are for a
+# real window (the offscreen platform needs only the first line).
 run_pkgs=(python3-venv gcc libpcsclite-dev pcscd
-          libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
+          libglib2.0-0 libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0)
+# Debian's own python3 has no C headers without python3-dev, and pip compiles pyscard.
+if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+  run_pkgs+=(python3-dev)
+fi
 # The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL;
 # mingw-w64 builds the installer tests' stand-in ektp-station.exe.
 test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     cmd = args.cmd
     try:
         url = _db_url(args, home)
-        _validate(args)
+        _validate(args, home)
         if cmd == "serve":
             return _serve(args, home, url)
         core = ServerCore(home, url)
@@ -153,10 +154,36 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # never a traceback: one line, and 1 (machine) or 70 (bug)
+        code, message = _explain(exc)
+        if os.environ.get("EKTP_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
+        return _fail(message, code)
 
 
-def _validate(args: argparse.Namespace) -> None:
+def _explain(exc: BaseException) -> tuple[int, str]:
+    """Exit code and one line for an error no command handled."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return 1, f"database: {type(exc.orig).__name__}: {first}"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return 1, f"{exc.strerror or exc}{where}"
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return 70, f"internal error, please report it: {type(exc).__name__}: {first}"
+
+
+def _validate(args: argparse.Namespace, home: Path) -> None:
     """Checks that need no database, so bad input writes nothing (not even a new home)."""
+    if home.exists() and not home.is_dir():
+        raise InputError(f"--home: {home} is not a directory")
+    out = getattr(args, "out", None)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise InputError(f"--out: {out} is not a directory")
     if getattr(args, "kecamatan", None) is not None:
         check_kecamatan(args.kecamatan)
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
@@ -165,6 +192,11 @@ def _validate(args: argparse.Namespace) -> None:
         raise InputError(f"DIR: not a directory: {args.dir}")
     if args.cmd == "serve" and not (0 < args.port < 65536):
         raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.cmd == "serve" and args.max_body <= 0:
+        raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
+    hours = getattr(args, "expires_hours", None)
+    if hours is not None and not (math.isfinite(hours) and hours > 0):
+        raise InputError("--expires-hours: must be positive")
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")

@@ -71,6 +71,13 @@ def iso(ts: float | None) -> str | None:
 def check_kecamatan(value: str, field: str = "--kecamatan") -> str:
     if not KECAMATAN_RE.match(value or ""):
         raise InputError(f"{field}: expected a kecamatan code like 36.03.32, got {value!r}")
+    from app.domain import regions  # lazy: the region table loads on first use
+
+    region = regions.get(value)
+    if region is None or region.level != 3:
+        # The station's `init` refuses an unknown code too: assigning one here would hand
+        # every record of the station a kecamatan that does not exist.
+        raise InputError(f"{field}: {value} is not a known kecamatan")
     return value
 
 
@@ -688,13 +695,17 @@ class ServerCore:
         }
         relay = self.meta_get("upstream_url") is not None
         for f in files:
-            data = f.read_bytes()
             try:
+                if not f.is_file():
+                    raise pkt.PacketError("not a file")
+                if f.stat().st_size > self.max_body:
+                    raise pkt.PacketError(f"larger than {self.max_body} bytes")
+                data = f.read_bytes()
                 header = pkt.read_header(data)
                 res = self.store_packet(
                     header.uuid, data, sender=None, received_from="import", relay_mode=relay
                 )
-            except (pkt.PacketError, ServiceError) as exc:
+            except (pkt.PacketError, ServiceError, OSError) as exc:
                 result["rejected"].append({"file": f.name, "reason": str(exc)})
                 continue
             if res.status == 201:

@@ -23,7 +23,11 @@ class UsageError(Exception):
 
 
 def home_of(args: argparse.Namespace) -> Path:
-    return station_home(getattr(args, "home", None))
+    """The station home; UsageError("home") when it names something that is not a folder."""
+    home = station_home(getattr(args, "home", None))
+    if home.exists() and not home.is_dir():
+        raise UsageError("home", f"{home} is not a directory")
+    return home
 
 
 def open_home(args: argparse.Namespace, *, create: bool = False) -> Store:

@@ -20,3 +20,8 @@ def run_gui_command(args: argparse.Namespace, demo: bool) -> int:
     from app.ui.main import run_gui
 
     return run_gui([], home_of(args), demo=demo)
+
+
+def run_station_gui(args: argparse.Namespace) -> int:
+    """``ektp-station`` with no subcommand: the GUI on the station's own home."""
+    return run_gui_command(args, demo=False)

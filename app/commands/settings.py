@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict, fields
+from pathlib import Path
 
 from app.commands.context import UsageError, open_home, print_json
 from app.store.settings import SettingError, Settings, load_settings, set_setting
@@ -35,6 +36,12 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_set(args: argparse.Namespace) -> int:
+    if args.key == "mirror_dir" and args.value:
+        # Stored absolute: the GUI and the sync worker do not run from this shell's folder.
+        mirror = Path(args.value).expanduser().absolute()
+        if mirror.exists() and not mirror.is_dir():
+            raise UsageError("mirror_dir", f"{args.value} is not a directory")
+        args.value = str(mirror)
     with open_home(args) as store:
         try:
             set_setting(store, args.key, args.value, actor=args.by)

@@ -9,6 +9,7 @@ fix (a NIK keeps the region and date of first registration) are warnings, not er
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -118,7 +119,9 @@ class _Checker:
         if not isinstance(value, str):
             self.error(name, "type", f"must be text, not {type(value).__name__}")
             return None
-        value = " ".join(value.split())
+        # NFKC: a name typed or pasted as decomposed accents (NFD) or full-width letters is
+        # the same name as its plain composed form, and is stored (and later searched) as that.
+        value = " ".join(unicodedata.normalize("NFKC", value).split())
         if not value:
             self.error(name, "required", "is empty")
             return None

@@ -8,6 +8,7 @@ else (a constraint we did not expect, a syntax error) is a bug and is re-raised 
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ class AlreadyInitialized(StoreError):
 
 
 class StorageError(StoreError):
-    """A known machine condition: ``kind`` is disk_full, locked or io."""
+    """A known machine condition: ``kind`` is disk_full, locked, read_only or io."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -52,6 +53,8 @@ _SQLITE_CANTOPEN = 14
 
 _MESSAGES = {
     "disk_full": "the disk is full: free some space (or export and purge) and try again",
+    "read_only": "the station's data folder cannot be written (a read-only disk or no "
+    "permission): check the drive and the folder's permissions",
     "locked": "the database is locked by another program: close it and try again",
     "io": "the disk reported an input/output error: check the drive",
 }
@@ -87,7 +90,20 @@ def classify(error: BaseException, path: Path | None = None) -> StorageError | N
     known = _classify(error)
     if known is not None and known.kind == "io" and _nearly_full(path):
         return StorageError("disk_full", _MESSAGES["disk_full"])
+    if known is not None and known.kind == "io" and _not_writable(path):
+        # SQLite says "unable to open database file" or "attempt to write a readonly
+        # database"; "check the drive" would send the technician after a healthy disk.
+        return StorageError("read_only", f"{_MESSAGES['read_only']} ({path})")
     return known
+
+
+def _not_writable(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        return path.is_dir() and not os.access(path, os.W_OK)
+    except OSError:
+        return False
 
 
 def _classify(error: BaseException) -> StorageError | None:
@@ -96,7 +112,9 @@ def _classify(error: BaseException) -> StorageError | None:
     if isinstance(error, OSError):
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
             return StorageError("disk_full", _MESSAGES["disk_full"])
-        if error.errno in (errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM):
+        if error.errno == errno.EROFS:
+            return StorageError("read_only", f"{_MESSAGES['read_only']} ({error.strerror})")
+        if error.errno in (errno.EIO, errno.EACCES, errno.EPERM):
             return StorageError("io", f"{_MESSAGES['io']} ({error.strerror})")
         return None
     err = _sqlite_error(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -64,8 +65,13 @@ def _check(key: str, value: str | None) -> str | None:
         parsed = _parse(key, value)
     except ValueError as exc:
         raise SettingError(key, f"not a valid {_TYPES[key]}") from exc
+    if isinstance(parsed, float) and not math.isfinite(parsed):
+        # nan would make every limit check false (never behind); both break --json output.
+        raise SettingError(key, "must be a finite number")
     if isinstance(parsed, int | float) and parsed < 0:
         raise SettingError(key, "must not be negative")
+    if key == "backlog_warn_fraction" and not 0 < float(value) <= 1:
+        raise SettingError(key, "must be a fraction above 0 and at most 1 (e.g. 0.75)")
     return value
 
 

@@ -373,3 +373,20 @@ def test_suggest_from_nik_unknown_region_and_bad_nik() -> None:
     }
     assert suggest_from_nik("3603321208900000", today=TODAY) == {}
     assert suggest_from_nik("", today=TODAY) == {}
+
+
+def test_decomposed_and_full_width_text_is_the_plain_name() -> None:
+    # "JOSÉ" typed with a combining accent (NFD) and "ＢＵＤＩ" in full-width letters: the
+    # same names as their plain forms (NFKC), not a refusal or a different stored name.
+    import unicodedata
+
+    biodata, errors = check(
+        resident(
+            nama=unicodedata.normalize("NFD", "JOSÉ MARÍA"),
+            tempat_lahir="ＴＡＮＧＥＲＡＮＧ",
+        )
+    )
+    assert errors == []
+    assert biodata is not None
+    assert biodata.nama == "JOSÉ MARÍA" and unicodedata.is_normalized("NFC", biodata.nama)
+    assert biodata.tempat_lahir == "TANGERANG"

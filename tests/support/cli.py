@@ -25,8 +25,9 @@ def run_station(
     input: str | bytes | None = None,
     timeout: float = 60,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``ektp-station ARGS`` (as ``python -m app``), text mode."""
+    """``ektp-station ARGS`` (as ``python -m app``), text mode, run in ``cwd`` (the repo)."""
     if isinstance(input, bytes):
         input = input.decode()
     return subprocess.run(
@@ -36,7 +37,7 @@ def run_station(
         text=True,
         timeout=timeout,
         env=env_with_source(env),
-        cwd=ROOT,
+        cwd=cwd or ROOT,
     )
 
 
