@@ -14,6 +14,7 @@ run: system-deps-run $(STAMP)
 test: system-deps-test $(STAMP) lint typecheck pytest
 
 $(STAMP): pyproject.toml
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (python3 is $$(python3 -V 2>&1)); install it, e.g. apt-get install python3.11, and put it first on PATH" >&2; exit 2; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[test]'

@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="416" />
+            <location filename="app/ui/main_window.py" line="420" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="417" />
+            <location filename="app/ui/main_window.py" line="421" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="418" />
+            <location filename="app/ui/main_window.py" line="422" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="419" />
+            <location filename="app/ui/main_window.py" line="423" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="420" />
+            <location filename="app/ui/main_window.py" line="424" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="421" />
+            <location filename="app/ui/main_window.py" line="425" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="422" />
+            <location filename="app/ui/main_window.py" line="426" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="423" />
+            <location filename="app/ui/main_window.py" line="427" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="397" />
+            <location filename="app/ui/main_window.py" line="401" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="463" />
+            <location filename="app/ui/main_window.py" line="467" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="464" />
+            <location filename="app/ui/main_window.py" line="468" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="465" />
+            <location filename="app/ui/main_window.py" line="469" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="405" />
+            <location filename="app/ui/main_window.py" line="409" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="408" />
+            <location filename="app/ui/main_window.py" line="412" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="400" />
+            <location filename="app/ui/main_window.py" line="404" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -764,72 +764,72 @@
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="767" />
-            <source>Simpan bukti sebagai PDF</source>
-            <translation>Save the receipt as PDF</translation>
+            <location filename="app/ui/screens/recording.py" line="770" />
+            <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
+            <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="783" />
+            <location filename="app/ui/screens/recording.py" line="788" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="784" />
+            <location filename="app/ui/screens/recording.py" line="789" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="786" />
+            <location filename="app/ui/screens/recording.py" line="791" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1031" />
+            <location filename="app/ui/screens/recording.py" line="1036" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1032" />
+            <location filename="app/ui/screens/recording.py" line="1037" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1033" />
+            <location filename="app/ui/screens/recording.py" line="1038" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1034" />
+            <location filename="app/ui/screens/recording.py" line="1039" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1035" />
+            <location filename="app/ui/screens/recording.py" line="1040" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1045" />
+            <location filename="app/ui/screens/recording.py" line="1050" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1055" />
+            <location filename="app/ui/screens/recording.py" line="1060" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="958" />
+            <location filename="app/ui/screens/recording.py" line="963" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1056" />
+            <location filename="app/ui/screens/recording.py" line="1061" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1056" />
+            <location filename="app/ui/screens/recording.py" line="1061" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -854,12 +854,12 @@
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1059" />
+            <location filename="app/ui/screens/recording.py" line="1064" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1059" />
+            <location filename="app/ui/screens/recording.py" line="1064" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
@@ -894,17 +894,17 @@
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1053" />
+            <location filename="app/ui/screens/recording.py" line="1058" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1064" />
+            <location filename="app/ui/screens/recording.py" line="1069" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1066" />
+            <location filename="app/ui/screens/recording.py" line="1071" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
@@ -914,12 +914,12 @@
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="937" />
+            <location filename="app/ui/screens/recording.py" line="942" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="941" />
+            <location filename="app/ui/screens/recording.py" line="946" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>

@@ -764,7 +764,14 @@ class ReceiptStep(QWidget):
     def ask_pdf(self) -> None:
         number = self.sealed.number if self.sealed else "bukti"
         path, _ = QFileDialog.getSaveFileName(
-            self, tr("Simpan bukti sebagai PDF"), f"bukti-{number}.pdf", "PDF (*.pdf)"
+            self,
+            # The receipt names the resident: it belongs on the resident's paper or a stick,
+            # never on this PC, which must hold no personal data in clear after sealing.
+            tr(
+                "Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)"
+            ),
+            f"bukti-{number}.pdf",
+            "PDF (*.pdf)",
         )
         if path:
             self.save_pdf(Path(path))
