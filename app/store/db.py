@@ -110,6 +110,33 @@ class Store:
         with known_errors(self.home), self._write_engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def write_raw(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction on the pooled DB-API connection itself (BEGIN IMMEDIATE ...
+        COMMIT), for the seal path: the same connection, pragmas and durability as
+        ``write()``, without SQLAlchemy's per-statement overhead (about 1 ms per seal).
+
+        Committed on success, rolled back on error; known failures surface as StorageError.
+        """
+        with known_errors(self.home):
+            pooled = self.engine.raw_connection()
+            try:
+                dbapi = pooled.driver_connection
+                assert isinstance(dbapi, sqlite3.Connection)
+                cur = dbapi.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cur
+                    cur.execute("COMMIT")
+                except BaseException:
+                    if dbapi.in_transaction:
+                        dbapi.execute("ROLLBACK")
+                    raise
+                finally:
+                    cur.close()
+            finally:
+                pooled.close()  # back to the pool
+
     def close(self) -> None:
         self.engine.dispose()
 
