@@ -17,8 +17,9 @@ from typing import Any
 from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
-from app.store.errors import classify
-from app.store.mirror import TEMP_SUFFIX, check_mirror
+from app.store.errors import StoreError, classify
+from app.store.mirror import check_mirror
+from app.store.reconcile import reconcile_mirror
 from app.store.settings import load_settings
 from app.store.station import get_identity
 
@@ -92,10 +93,22 @@ def check_mirror_dir(store: Store | None, args: argparse.Namespace) -> list[Chec
     result = check_mirror(settings.mirror_path)
     status = "ok" if result.ok else ("fail" if settings.mirror_policy == "required" else "warn")
     details: dict[str, Any] = {"free": result.free_bytes, "policy": settings.mirror_policy}
+    message = result.message
     if settings.mirror_path.is_dir():
-        # Left by a crash during a mirror write: incomplete, never named *.ektp, harmless.
-        details["temp_files"] = len(list(settings.mirror_path.glob(f".*{TEMP_SUFFIX}")))
-    return [Check("mirror", status, result.message, details)]
+        # Packets a killed seal left without a commit go to unconfirmed/; its temp files go.
+        try:
+            rec = reconcile_mirror(store, actor="doctor")
+        except (OSError, StoreError) as exc:
+            return [Check("mirror", "fail", f"mirror reconciliation failed: {exc}", details)]
+        details.update(
+            moved_to_unconfirmed=rec.moved,
+            temp_files_removed=rec.temp_removed,
+            unconfirmed=rec.unconfirmed,
+        )
+        if rec.warning is not None:
+            message = f"{message}; {rec.warning}"
+            status = "fail" if status == "fail" else "warn"
+    return [Check("mirror", status, message, details)]
 
 
 def check_devices(store: Store | None, args: argparse.Namespace) -> list[Check]:

@@ -12,6 +12,7 @@ import sys
 
 from app.commands.context import issue_line, open_home, read_file, read_json_object
 from app.enrollment import EnrollmentRequest, enroll
+from app.store.reconcile import reconcile_quietly
 
 # Above any real photo file; accept_photo applies the finer limits (pixels, decode).
 MAX_PHOTO_FILE = 20 * 1024 * 1024
@@ -41,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
         read_file(args.signature, "signature", MAX_SIGNATURE_FILE) if args.signature else None
     )
     with open_home(args) as store:
+        # Opening for sealing: packets an earlier killed seal left in the mirror without a
+        # commit go to unconfirmed/ first (app/store/reconcile.py).
+        rec = reconcile_quietly(store, "enroll")
+        if rec is not None and rec.moved and rec.warning:
+            print(f"warning: mirror: {rec.warning}", file=sys.stderr)
         result = enroll(
             store,
             EnrollmentRequest(

@@ -17,6 +17,7 @@ from app.store.audit import record_event
 from app.store.db import Store
 from app.store.mirror import clean_temp_files, packet_name, write_atomic
 from app.store.outbox import Outbox
+from app.store.reconcile import reconcile_quietly
 
 MANIFEST = "manifest.json"
 
@@ -41,6 +42,9 @@ def _sha256_file(path: Path) -> str:
 
 
 def export_packets(store: Store, target: Path, actor: str = "cli") -> dict[str, Any]:
+    # First the mirror: a packet a killed seal left there without a commit goes to
+    # unconfirmed/ before anything leaves the station (see app/store/reconcile.py).
+    reconcile_quietly(store, actor)
     target.mkdir(parents=True, exist_ok=True)
     clean_temp_files(target)
     manifest_path = target / MANIFEST

@@ -8,8 +8,9 @@ from typing import Any
 from app.commands.context import open_home, print_json
 from app.store.backlog import evaluate
 from app.store.db import Store
-from app.store.mirror import check_mirror
+from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
+from app.store.reconcile import reconcile_quietly
 from app.store.settings import load_settings
 from app.store.station import get_identity
 from app.store.timeutil import iso, utcnow
@@ -38,6 +39,13 @@ def collect(store: Store) -> dict[str, Any]:
         mirror = {"dir": settings.mirror_dir, "ok": check.ok, "message": check.message}
         if not check.ok:
             warnings.append(check.message)
+        waiting = unconfirmed_count(settings.mirror_path)
+        mirror["unconfirmed"] = waiting
+        if waiting:
+            warnings.append(
+                f"{waiting} mirror packet(s) in {settings.mirror_path / UNCONFIRMED_DIR} were "
+                "never committed (an interrupted seal): a technician must check them"
+            )
     if identity is None:
         warnings.append("station is not initialized: run `init` or `provision`")
     oldest = pending.oldest_sealed_at
@@ -92,6 +100,7 @@ def render(doc: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with open_home(args) as store:
+        reconcile_quietly(store, "status")
         doc = collect(store)
     if args.json:
         print_json(doc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.store.db import Store
 from app.store.models import AuditEvent
-from app.store.timeutil import iso, utcnow
+from app.store.timeutil import iso, store_time, utcnow
 
 GENESIS = "0" * 64
 # Built once: the seal path is timed (bench_store), and building a statement per call costs
@@ -35,8 +36,14 @@ def _canonical(obj: Any) -> bytes:
 def event_hash(
     prev_hash: str, event_id: int, at: datetime, actor: str, kind: str, detail: str
 ) -> str:
+    return _hash_of(prev_hash, event_id, at, actor, kind, json.loads(detail))
+
+
+def _hash_of(
+    prev_hash: str, event_id: int, at: datetime, actor: str, kind: str, detail: Any
+) -> str:
     body = _canonical(
-        {"id": event_id, "at": iso(at), "actor": actor, "kind": kind, "detail": json.loads(detail)}
+        {"id": event_id, "at": iso(at), "actor": actor, "kind": kind, "detail": detail}
     )
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 
@@ -71,6 +78,35 @@ def record_event(
             "prev_hash": prev_hash,
             "hash": digest,
         },
+    )
+    return digest
+
+
+_LAST_EVENT_SQL = "SELECT id, hash FROM audit_event ORDER BY id DESC LIMIT 1"
+_INSERT_EVENT_SQL = (
+    "INSERT INTO audit_event (id, at, actor, kind, detail, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def record_event_raw(
+    cur: sqlite3.Cursor, actor: str, kind: str, detail: dict[str, Any] | None = None
+) -> str:
+    """``record_event`` on a DB-API cursor inside ``Store.write_raw()`` (the seal path).
+
+    Same row, same chain, same hash as ``record_event``; only the statement layer differs.
+    """
+    last = cur.execute(_LAST_EVENT_SQL).fetchone()
+    prev_hash = last[1] if last is not None else GENESIS
+    event_id = (last[0] if last is not None else 0) + 1
+    at = utcnow()
+    detail_json = _canonical(detail or {}).decode()
+    # The JSON round trip event_hash() does is skipped: details here are JSON-native (str,
+    # int, lists of str), where it is the identity; verify_chain re-derives from the text.
+    digest = _hash_of(prev_hash, event_id, at, actor, kind, detail or {})
+    cur.execute(
+        _INSERT_EVENT_SQL,
+        (event_id, store_time(at), actor, kind, detail_json, prev_hash, digest),
     )
     return digest
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 
 from app.store.errors import StorageError, known_errors
 
@@ -84,6 +85,8 @@ class Store:
         self.db_path = home / DB_NAME
         self.engine = engine
         self._write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._raw: PoolProxiedConnection | None = None  # write_raw()'s connection
+        self._raw_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -110,7 +113,44 @@ class Store:
         with known_errors(self.home), self._write_engine.begin() as conn:
             yield conn
 
+    @contextmanager
+    def write_raw(self) -> Iterator[sqlite3.Cursor]:
+        """One write transaction on a DB-API connection (BEGIN IMMEDIATE ... COMMIT), for
+        the seal path: the same pragmas and durability as ``write()``, without SQLAlchemy's
+        per-statement overhead (about 1 ms per seal, bench_store).
+
+        The connection is checked out of the pool once and kept for the store's life (a
+        pool check-out and reset cost ~0.1 ms per seal); a lock hands it to one thread at a
+        time. Committed on success, rolled back on error; known failures surface as
+        StorageError.
+        """
+        with known_errors(self.home), self._raw_lock:
+            if self._raw is None:
+                self._raw = self.engine.raw_connection()
+            dbapi = self._raw.driver_connection
+            assert isinstance(dbapi, sqlite3.Connection)
+            cur = dbapi.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException:
+                try:
+                    if dbapi.in_transaction:
+                        dbapi.execute("ROLLBACK")
+                except sqlite3.Error:
+                    # A connection that cannot roll back is dropped, never reused.
+                    self._raw.invalidate()
+                    self._raw = None
+                raise
+            finally:
+                cur.close()
+
     def close(self) -> None:
+        with self._raw_lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
         self.engine.dispose()
 
     def __enter__(self) -> Store:

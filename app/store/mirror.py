@@ -7,6 +7,7 @@ renamed into place, and the directory is fsynced so the rename itself survives a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,3 +118,47 @@ def clean_temp_files(directory: Path) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+# --- reconciliation (app.store.reconcile) ------------------------------------------------------
+
+UNCONFIRMED_DIR = "unconfirmed"
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def packet_uuids(directory: Path) -> list[str]:
+    """UUIDs of the packets (``<uuid>.ektp``) directly in ``directory``, sorted."""
+    out = []
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.endswith(PACKET_SUFFIX) and entry.is_file(follow_symlinks=False):
+                stem = name[: -len(PACKET_SUFFIX)]
+                if _UUID.fullmatch(stem):
+                    out.append(stem)
+    return sorted(out)
+
+
+def stale_packet_temps(directory: Path) -> list[Path]:
+    """Temp files of packet writes (``.<uuid>.ektp.<pid>.tmp``) in ``directory``."""
+    return sorted(directory.glob(f".*{PACKET_SUFFIX}.*{TEMP_SUFFIX}"))
+
+
+def unconfirmed_count(directory: Path | None) -> int:
+    """How many packets wait in ``<mirror>/unconfirmed/`` for a technician's decision."""
+    if directory is None:
+        return 0
+    try:
+        return len(packet_uuids(directory / UNCONFIRMED_DIR))
+    except OSError:  # no such directory (the usual case) or an unplugged drive
+        return 0
+
+
+def move_to_unconfirmed(directory: Path, uuids: list[str]) -> None:
+    """Move ``<uuid>.ektp`` files into ``<directory>/unconfirmed/`` durably (never deleted)."""
+    target = directory / UNCONFIRMED_DIR
+    target.mkdir(mode=0o700, exist_ok=True)
+    for uuid in uuids:
+        os.replace(directory / packet_name(uuid), target / packet_name(uuid))
+    fsync_dir(target)
+    fsync_dir(directory)

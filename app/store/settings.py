@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -75,12 +76,18 @@ def _check(key: str, value: str | None) -> str | None:
     return value
 
 
-def load_settings(target: Store | Session | Connection) -> Settings:
+def load_settings(target: Store | Session | Connection | sqlite3.Cursor) -> Settings:
+    """The settings as seen by ``target`` (a cursor: inside ``Store.write_raw()``)."""
     if isinstance(target, Store):
         with target.read() as session:
             return load_settings(session)
+    rows = (
+        target.execute("SELECT key, value FROM setting").fetchall()
+        if isinstance(target, sqlite3.Cursor)
+        else target.execute(_ALL)
+    )
     values: dict[str, object] = {}
-    for key, value in target.execute(_ALL):
+    for key, value in rows:
         if key in _TYPES:
             values[key] = _parse(key, value)
     return Settings(**values)  # type: ignore[arg-type]

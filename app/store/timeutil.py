@@ -19,6 +19,13 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def store_time(dt: datetime) -> str:
+    """A timestamp as ``UTCDateTime`` stores it (for raw SQL on the seal path)."""
+    if dt.tzinfo is None:
+        raise ValueError("store timestamps must be timezone-aware datetimes")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes stored as fixed-width ISO text, so text order is time order."""
 
@@ -28,9 +35,9 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if not isinstance(value, datetime) or value.tzinfo is None:
+        if not isinstance(value, datetime):
             raise ValueError("store timestamps must be timezone-aware datetimes")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return store_time(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

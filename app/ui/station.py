@@ -156,6 +156,11 @@ class StationServices:
                 with mapped_errors():
                     self.home.mkdir(parents=True, exist_ok=True)
                     self._store = open_store(self.home)
+                # Opening for sealing: orphan mirror packets of a killed seal go to
+                # <mirror>/unconfirmed/ (app/store/reconcile.py); status shows the count.
+                from app.store.reconcile import reconcile_quietly
+
+                reconcile_quietly(self._store, "station")
             return self._store
 
     def _identity(self) -> Any:

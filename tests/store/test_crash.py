@@ -23,10 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app import packet
 from app.store.audit import verify_chain
 from app.store.db import open_store
+from app.store.mirror import UNCONFIRMED_DIR
+from app.store.models import AuditEvent
+from app.store.reconcile import reconcile_mirror
 from app.store.settings import set_setting
 from tests.store import crash_child
 from tests.support.cli import ROOT, env_with_source
@@ -112,7 +116,7 @@ def test_kill_9_during_enroll(tmp_path: Path) -> None:
     # A child that ended by itself (not by our SIGKILL) would mean a crash of its own.
     assert all(code == -9 for ln in lanes for code in ln.exits), [ln.exits for ln in lanes]
 
-    printed_total = committed_total = orphans = 0
+    printed_total = committed_total = orphans = temps = moved = 0
     for lane in lanes:
         text = lane.out.read_text() if lane.out.exists() else ""
         printed = [line for line in text.split("\n")[:-1]]
@@ -121,12 +125,42 @@ def test_kill_9_during_enroll(tmp_path: Path) -> None:
         rows, lane_orphans = _verify_home(lane.station, lane.mirror, printed)
         committed_total += rows
         orphans += lane_orphans
+        temps += len(list(lane.mirror.glob(".*.tmp")))
+        moved += _reconcile_and_verify(lane.station, lane.mirror, printed, lane_orphans)
     assert printed_total > 0
     print(
         f"\n{total_kills} kills, {printed_total} records reported, {committed_total} committed, "
         f"{orphans} mirror copies without a commit, max delay {max_delay * 1000:.0f} ms, "
-        f"{sum(len(list(ln.mirror.glob('.*.tmp'))) for ln in lanes)} mirror temp files left"
+        f"{temps} mirror temp files left; reconciliation moved {moved} to unconfirmed/"
     )
+
+
+def _reconcile_and_verify(
+    station: StationHome, mirror: Path, printed: list[str], orphans: int
+) -> int:
+    """After the kills: reconciliation moves exactly the uncommitted copies to unconfirmed/
+    (intact), removes every temp file, leaves every committed copy, audits the move."""
+    with open_store(station.home) as store:
+        rec = reconcile_mirror(store, actor="test")
+        assert len(rec.moved) == orphans == rec.unconfirmed
+        assert verify_chain(store).ok
+        with store.read() as s:
+            details = [
+                json.loads(d)
+                for d in s.execute(
+                    select(AuditEvent.detail).where(AuditEvent.kind == "mirror.unconfirmed")
+                ).scalars()
+            ]
+    assert [u for d in details for u in d["uuids"]] == rec.moved
+    assert not list(mirror.glob(".*.tmp"))
+    signer = station.identity().signing_key.public_key()
+    for uuid in rec.moved:
+        header = packet.verify((mirror / UNCONFIRMED_DIR / f"{uuid}.ektp").read_bytes(), signer)
+        assert header.uuid == uuid
+    # every committed record still has its mirror copy; no orphan is left beside them
+    _, left = _verify_home(station, mirror, printed)
+    assert left == 0
+    return len(rec.moved)
 
 
 def _verify_home(station: StationHome, mirror: Path, printed: list[str]) -> tuple[int, int]:
@@ -203,4 +237,5 @@ def test_kill_9_the_real_cli(tmp_path: Path) -> None:
             killed += p.returncode == -9
             printed += [line for line in out.decode().split("\n")[:-1] if line]
     assert killed >= 8  # most were killed mid-way, some may have finished first
-    _verify_home(st, mirror, printed)
+    _, orphans = _verify_home(st, mirror, printed)
+    _reconcile_and_verify(st, mirror, printed, orphans)
