@@ -8,7 +8,7 @@ reason a retry cannot fix; kept, with its payload, for the technician).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,23 +99,60 @@ class Outbox:
 
     def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> None:
         """Record the server's receipt; only a receipt echoing our SHA-256 counts."""
+        self.mark_uploaded_many([(uuid, receipt)])
+
+    def mark_uploaded_many(self, receipts: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Record several receipts in ONE write transaction (one fsync for the group).
+
+        All or nothing: every receipt must echo its packet's SHA-256, else ReceiptMismatch
+        and nothing is marked. A receipt for a record already uploaded (or purged) changes
+        nothing. Safe to batch because the server is idempotent: a receipt lost to a crash
+        before this commit means the record is sent again and answered 200, same receipt.
+        """
         from app.store.audit import record_event
 
-        with self.store.write() as s:
-            rec = self._get(s, uuid)
-            if receipt.get("sha256") != rec.sha256:
-                raise ReceiptMismatch(
-                    f"receipt for {uuid} names sha256 {receipt.get('sha256')!r}, "
-                    f"the packet is {rec.sha256}"
+        if not receipts:
+            return
+        table = Record.__table__
+        uuids = [u for u, _ in receipts]
+        with self.store.write_connection() as conn:
+            rows = {
+                r.uuid: r
+                for r in conn.execute(
+                    select(Record.uuid, Record.sha256, Record.status).where(Record.uuid.in_(uuids))
                 )
-            if rec.status in ("uploaded", "purged"):
-                return  # a repeated receipt for bytes already acknowledged
-            rec.status = "uploaded"
-            rec.receipt = json.dumps(receipt, sort_keys=True)[:4000]
-            rec.uploaded_at = utcnow()
-            rec.next_attempt_at = None
-            rec.last_error = None
-            record_event(s, "sync", "record.uploaded", {"uuid": uuid, "sha256": rec.sha256})
+            }
+            todo: list[tuple[str, str, dict[str, Any]]] = []
+            for uuid, receipt in receipts:
+                row = rows.get(uuid)
+                if row is None:
+                    raise OutboxError(f"no record {uuid}")
+                if receipt.get("sha256") != row.sha256:
+                    raise ReceiptMismatch(
+                        f"receipt for {uuid} names sha256 {receipt.get('sha256')!r}, "
+                        f"the packet is {row.sha256}"
+                    )
+                if row.status in ("uploaded", "purged"):
+                    continue  # a repeated receipt for bytes already acknowledged
+                todo.append((uuid, row.sha256, receipt))
+            now = utcnow()
+            seen: set[str] = set()
+            for uuid, sha, receipt in todo:
+                if uuid in seen:
+                    continue
+                seen.add(uuid)
+                conn.execute(
+                    update(table)
+                    .where(table.c.uuid == uuid)
+                    .values(
+                        status="uploaded",
+                        receipt=json.dumps(receipt, sort_keys=True)[:4000],
+                        uploaded_at=now,
+                        next_attempt_at=None,
+                        last_error=None,
+                    )
+                )
+                record_event(conn, "sync", "record.uploaded", {"uuid": uuid, "sha256": sha})
 
     def mark_retry(self, uuid: str, error: str, next_attempt_at: datetime) -> None:
         with self.store.write() as s:
