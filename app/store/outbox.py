@@ -113,7 +113,6 @@ class Outbox:
 
         if not receipts:
             return
-        table = Record.__table__
         uuids = [u for u, _ in receipts]
         with self.store.write_connection() as conn:
             rows = {
@@ -142,8 +141,8 @@ class Outbox:
                     continue
                 seen.add(uuid)
                 conn.execute(
-                    update(table)
-                    .where(table.c.uuid == uuid)
+                    update(Record)
+                    .where(Record.uuid == uuid)
                     .values(
                         status="uploaded",
                         receipt=json.dumps(receipt, sort_keys=True)[:4000],
