@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
@@ -22,6 +22,19 @@ from app.store.timeutil import utcnow
 
 # Receipts and errors come from the network: keep what is stored bounded.
 MAX_ERROR_LEN = 500
+
+_RECORD = cast(Table, Record.__table__)
+# One statement for a group of receipts (executemany), built once: Core, no ORM DML per row.
+_MARK_UPLOADED = (
+    update(_RECORD)
+    .where(_RECORD.c.uuid == bindparam("b_uuid"))
+    .values(
+        status="uploaded",
+        receipt=bindparam("b_receipt"),
+        next_attempt_at=None,
+        last_error=None,
+    )
+)
 
 
 class OutboxError(StoreError):
@@ -135,23 +148,23 @@ class Outbox:
                     continue  # a repeated receipt for bytes already acknowledged
                 todo.append((uuid, row.sha256, receipt))
             now = utcnow()
-            seen: set[str] = set()
+            params: dict[str, dict[str, Any]] = {}
             for uuid, sha, receipt in todo:
-                if uuid in seen:
-                    continue
-                seen.add(uuid)
-                conn.execute(
-                    update(Record)
-                    .where(Record.uuid == uuid)
-                    .values(
-                        status="uploaded",
-                        receipt=json.dumps(receipt, sort_keys=True)[:4000],
-                        uploaded_at=now,
-                        next_attempt_at=None,
-                        last_error=None,
-                    )
+                params.setdefault(
+                    uuid,
+                    {
+                        "b_uuid": uuid,
+                        "b_receipt": json.dumps(receipt, sort_keys=True)[:4000],
+                        "b_sha": sha,
+                    },
                 )
-                record_event(conn, "sync", "record.uploaded", {"uuid": uuid, "sha256": sha})
+            if not params:
+                return
+            conn.execute(_MARK_UPLOADED.values(uploaded_at=now), list(params.values()))
+            for p in params.values():
+                record_event(
+                    conn, "sync", "record.uploaded", {"uuid": p["b_uuid"], "sha256": p["b_sha"]}
+                )
 
     def mark_retry(self, uuid: str, error: str, next_attempt_at: datetime) -> None:
         with self.store.write() as s:

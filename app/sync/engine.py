@@ -349,12 +349,14 @@ class SyncEngine:
                     if not marks:
                         first_mark = time.monotonic()
                     marks.append((item, outcome))
-                    if len(marks) >= self.group_n or time.monotonic() - first_mark >= self.group_s:
-                        flush()
                 if should_stop is not None and should_stop():
                     stopping = True
                 if not stopping:
-                    submit_next()
+                    submit_next()  # keep the uploads going while the marks are written
+                if marks and (
+                    len(marks) >= self.group_n or time.monotonic() - first_mark >= self.group_s
+                ):
+                    flush()
         finally:
             # Also on an exception or a stop: every receipt in hand is recorded before return.
             # (A crash before this point loses only marks; those records are sent again and
