@@ -429,37 +429,56 @@ class ServerCore:
         conn: Connection | None = None,
     ) -> Station:
         """The station that signed this request, or ServiceError 401/403. Records the nonce."""
+        with self._tx(conn) as conn:
+            st, nonce = self._check_signed(method, path, headers, body, allow_revoked, conn)
+            self._record_nonce(conn, st.id, nonce)
+        return st
+
+    def _check_signed(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        allow_revoked: bool,
+        conn: Connection,
+    ) -> tuple[Station, str]:
+        """Signature, station and revocation checks; returns the station and the nonce
+        (not yet recorded)."""
         try:
             claimed = protocol.station_of(headers)
         except protocol.AuthError as exc:
             raise ServiceError(401, str(exc), exc.reason) from exc
-        with self._tx(conn) as conn:
-            st = self.find_station(claimed, conn)
-            if st is None or not st.public_key:
-                raise ServiceError(401, f"unknown station {claimed!r}", "unknown_station")
-            try:
-                signed = protocol.verify_request(
-                    method, path, headers, body, pkt.load_signing_public_key_b64(st.public_key)
-                )
-            except protocol.AuthError as exc:
-                raise ServiceError(401, str(exc), exc.reason) from exc
-            if st.revoked and not allow_revoked:
-                raise ServiceError(403, "this station has been revoked", "revoked")
-            now = time.time()
-            fresh = db.insert_ignore(
-                conn,
-                db.nonces,
-                {"station_id": st.id, "nonce": signed.nonce, "seen_at": now},
+        st = self.find_station(claimed, conn)
+        if st is None or not st.public_key:
+            raise ServiceError(401, f"unknown station {claimed!r}", "unknown_station")
+        try:
+            signed = protocol.verify_request(
+                method, path, headers, body, pkt.load_signing_public_key_b64(st.public_key)
             )
-            if not fresh:
-                raise ServiceError(401, "replayed request (nonce already used)", "replay")
-            if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
-                conn.execute(
-                    delete(db.nonces).where(
-                        db.nonces.c.seen_at < now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
-                    )
+        except protocol.AuthError as exc:
+            raise ServiceError(401, str(exc), exc.reason) from exc
+        if st.revoked and not allow_revoked:
+            raise ServiceError(403, "this station has been revoked", "revoked")
+        return st, signed.nonce
+
+    def _record_nonce(self, conn: Connection, station_id: str, nonce: str) -> None:
+        now = time.time()
+        fresh = db.insert_ignore(
+            conn, db.nonces, {"station_id": station_id, "nonce": nonce, "seen_at": now}
+        )
+        if not fresh:
+            raise ServiceError(401, "replayed request (nonce already used)", "replay")
+        self._nonce_housekeeping(conn, now)
+
+    @staticmethod
+    def _nonce_housekeeping(conn: Connection, now: float) -> None:
+        if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
+            conn.execute(
+                delete(db.nonces).where(
+                    db.nonces.c.seen_at < now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
                 )
-        return st
+            )
 
     def _tx(self, conn: Connection | None) -> Any:
         """The caller's transaction, or a new one."""
@@ -481,7 +500,19 @@ class ServerCore:
         # Outside the transaction: on SQLite a second connection would wait on our own lock.
         self._accepted_key_ids()
         with self.engine.begin() as conn:
-            sender = self.authenticate(method, path, headers, body, conn=conn)
+            sender, nonce = self._check_signed(method, path, headers, body, False, conn)
+            if conn.dialect.name == "postgresql":
+                # The nonce goes in with the packet: one statement, one round trip less.
+                return self.store_packet(
+                    uuid,
+                    body,
+                    sender=sender,
+                    received_from=sender.id,
+                    relay_mode=relay_mode,
+                    conn=conn,
+                    nonce=nonce,
+                )
+            self._record_nonce(conn, sender.id, nonce)
             return self.store_packet(
                 uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode, conn=conn
             )
@@ -520,8 +551,13 @@ class ServerCore:
         received_from: str,
         relay_mode: bool = False,
         conn: Connection | None = None,
+        nonce: str | None = None,
     ) -> PutResult:
         """Check and durably store one packet (idempotent on uuid + bytes).
+
+        With ``nonce`` (PostgreSQL only, from ``receive_packet``) the sender's request nonce
+        is recorded by the same statement that inserts the packet; a used nonce -> 401 and
+        nothing is stored.
 
         ``sender`` is the authenticated uploader (None for a file import, where the packet's
         own signature is checked when its station is known).
@@ -565,25 +601,31 @@ class ServerCore:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
             now = time.time()
-            inserted = db.insert_ignore(
-                conn,
-                db.packets,
-                {
-                    "uuid": uuid,
-                    "sha256": sha,
-                    "size": len(data),
-                    "data": data,
-                    "station_id": header.station_id,
-                    "kecamatan": header.kecamatan,
-                    "sealed_at": header.sealed_at,
-                    "received_at": now,
-                    "received_from": received_from,
-                    "verified": verified,
-                    "fwd_status": "pending" if relay_mode else None,
-                    "fwd_attempts": 0,
-                    "fwd_next_at": now if relay_mode else None,
-                },
-            )
+            values = {
+                "uuid": uuid,
+                "sha256": sha,
+                "size": len(data),
+                "data": data,
+                "station_id": header.station_id,
+                "kecamatan": header.kecamatan,
+                "sealed_at": header.sealed_at,
+                "received_at": now,
+                "received_from": received_from,
+                "verified": verified,
+                "fwd_status": "pending" if relay_mode else None,
+                "fwd_attempts": 0,
+                "fwd_next_at": now if relay_mode else None,
+            }
+            if nonce is not None and sender is not None:
+                fresh, inserted = conn.execute(
+                    db.PG_NONCE_AND_PACKET,
+                    {**values, "nonce_station": sender.id, "nonce": nonce, "seen_at": now},
+                ).one()
+                if not fresh:
+                    raise ServiceError(401, "replayed request (nonce already used)", "replay")
+                self._nonce_housekeeping(conn, now)
+            else:
+                inserted = db.insert_ignore(conn, db.packets, values)
             row: Mapping[str, Any] = {
                 "uuid": uuid,
                 "sha256": sha,

@@ -8,12 +8,12 @@ reason a retry cannot fix; kept, with its payload, for the technician).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
@@ -22,6 +22,19 @@ from app.store.timeutil import utcnow
 
 # Receipts and errors come from the network: keep what is stored bounded.
 MAX_ERROR_LEN = 500
+
+_RECORD = cast(Table, Record.__table__)
+# One statement for a group of receipts (executemany), built once: Core, no ORM DML per row.
+_MARK_UPLOADED = (
+    update(_RECORD)
+    .where(_RECORD.c.uuid == bindparam("b_uuid"))
+    .values(
+        status="uploaded",
+        receipt=bindparam("b_receipt"),
+        next_attempt_at=None,
+        last_error=None,
+    )
+)
 
 
 class OutboxError(StoreError):
@@ -99,23 +112,59 @@ class Outbox:
 
     def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> None:
         """Record the server's receipt; only a receipt echoing our SHA-256 counts."""
+        self.mark_uploaded_many([(uuid, receipt)])
+
+    def mark_uploaded_many(self, receipts: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Record several receipts in ONE write transaction (one fsync for the group).
+
+        All or nothing: every receipt must echo its packet's SHA-256, else ReceiptMismatch
+        and nothing is marked. A receipt for a record already uploaded (or purged) changes
+        nothing. Safe to batch because the server is idempotent: a receipt lost to a crash
+        before this commit means the record is sent again and answered 200, same receipt.
+        """
         from app.store.audit import record_event
 
-        with self.store.write() as s:
-            rec = self._get(s, uuid)
-            if receipt.get("sha256") != rec.sha256:
-                raise ReceiptMismatch(
-                    f"receipt for {uuid} names sha256 {receipt.get('sha256')!r}, "
-                    f"the packet is {rec.sha256}"
+        if not receipts:
+            return
+        uuids = [u for u, _ in receipts]
+        with self.store.write_connection() as conn:
+            rows = {
+                r.uuid: r
+                for r in conn.execute(
+                    select(Record.uuid, Record.sha256, Record.status).where(Record.uuid.in_(uuids))
                 )
-            if rec.status in ("uploaded", "purged"):
-                return  # a repeated receipt for bytes already acknowledged
-            rec.status = "uploaded"
-            rec.receipt = json.dumps(receipt, sort_keys=True)[:4000]
-            rec.uploaded_at = utcnow()
-            rec.next_attempt_at = None
-            rec.last_error = None
-            record_event(s, "sync", "record.uploaded", {"uuid": uuid, "sha256": rec.sha256})
+            }
+            todo: list[tuple[str, str, dict[str, Any]]] = []
+            for uuid, receipt in receipts:
+                row = rows.get(uuid)
+                if row is None:
+                    raise OutboxError(f"no record {uuid}")
+                if receipt.get("sha256") != row.sha256:
+                    raise ReceiptMismatch(
+                        f"receipt for {uuid} names sha256 {receipt.get('sha256')!r}, "
+                        f"the packet is {row.sha256}"
+                    )
+                if row.status in ("uploaded", "purged"):
+                    continue  # a repeated receipt for bytes already acknowledged
+                todo.append((uuid, row.sha256, receipt))
+            now = utcnow()
+            params: dict[str, dict[str, Any]] = {}
+            for uuid, sha, receipt in todo:
+                params.setdefault(
+                    uuid,
+                    {
+                        "b_uuid": uuid,
+                        "b_receipt": json.dumps(receipt, sort_keys=True)[:4000],
+                        "b_sha": sha,
+                    },
+                )
+            if not params:
+                return
+            conn.execute(_MARK_UPLOADED.values(uploaded_at=now), list(params.values()))
+            for p in params.values():
+                record_event(
+                    conn, "sync", "record.uploaded", {"uuid": p["b_uuid"], "sha256": p["b_sha"]}
+                )
 
     def mark_retry(self, uuid: str, error: str, next_attempt_at: datetime) -> None:
         with self.store.write() as s:

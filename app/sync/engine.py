@@ -126,6 +126,8 @@ class SyncEngine:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         batch: int = 32,
         parallel: int = 2,
+        group_n: int = 32,
+        group_s: float = 0.05,
     ) -> None:
         self.outbox = outbox
         self.server_url = server_url.rstrip("/")
@@ -139,6 +141,10 @@ class SyncEngine:
         self.timeout = timeout
         self.batch = batch
         self.parallel = max(1, parallel)
+        # Group commit of "uploaded" marks: at most group_n receipts or group_s seconds per
+        # store transaction, always flushed before a batch (and so the drain) returns.
+        self.group_n = max(1, group_n)
+        self.group_s = group_s
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -292,45 +298,79 @@ class SyncEngine:
         pending = iter(items)
         inflight: deque[tuple[Any, Future[Any] | None]] = deque()
         stopping = False
+        marks: list[tuple[Any, dict[str, Any]]] = []
+        first_mark = 0.0
 
         def submit_next() -> None:
             item = next(pending, None)
             if item is not None:
                 inflight.append((item, pool.submit(self._attempt, item) if pool else None))
 
-        for _ in range(self.parallel):
-            submit_next()
-        while inflight:
-            item, fut = inflight.popleft()
-            outcome = fut.result() if fut is not None else self._attempt(item)
-            if isinstance(outcome, Rejected):
-                self.outbox.mark_rejected(item.uuid, outcome.reason)
-                result.rejected += 1
-                if on_item:
-                    on_item(item, "rejected")
-            elif isinstance(outcome, SyncError):
-                wait = self.backoff(int(item.attempts))
-                if outcome.retry_after is not None:
-                    wait = max(wait, outcome.retry_after)
-                if outcome.kind in ("network", "server"):
-                    self.outbox.mark_retry(item.uuid, outcome.message, self.now_dt(wait))
-                if result.error is None:
-                    result.error = outcome
-                stopping = True
-                if on_item:
-                    on_item(item, "retry")
-            else:
-                self.outbox.mark_uploaded(item.uuid, outcome)
+        def flush() -> None:
+            """Mark the buffered receipts uploaded in one store transaction."""
+            if not marks:
+                return
+            group = list(marks)
+            marks.clear()
+            self._mark_uploaded(group)
+            for item, receipt in group:
                 result.uploaded += 1
                 result.bytes_sent += len(item.data)
-                result.receipts.append(outcome)
+                result.receipts.append(receipt)
                 if on_item:
                     on_item(item, "uploaded")
-            if should_stop is not None and should_stop():
-                stopping = True
-            if not stopping:
+
+        try:
+            for _ in range(self.parallel):
                 submit_next()
+            while inflight:
+                item, fut = inflight.popleft()
+                outcome = fut.result() if fut is not None else self._attempt(item)
+                if isinstance(outcome, Rejected):
+                    flush()
+                    self.outbox.mark_rejected(item.uuid, outcome.reason)
+                    result.rejected += 1
+                    if on_item:
+                        on_item(item, "rejected")
+                elif isinstance(outcome, SyncError):
+                    flush()
+                    wait = self.backoff(int(item.attempts))
+                    if outcome.retry_after is not None:
+                        wait = max(wait, outcome.retry_after)
+                    if outcome.kind in ("network", "server"):
+                        self.outbox.mark_retry(item.uuid, outcome.message, self.now_dt(wait))
+                    if result.error is None:
+                        result.error = outcome
+                    stopping = True
+                    if on_item:
+                        on_item(item, "retry")
+                else:
+                    # Only a receipt that send() checked (sha256 and uuid match) gets here.
+                    if not marks:
+                        first_mark = time.monotonic()
+                    marks.append((item, outcome))
+                if should_stop is not None and should_stop():
+                    stopping = True
+                if not stopping:
+                    submit_next()  # keep the uploads going while the marks are written
+                if marks and (
+                    len(marks) >= self.group_n or time.monotonic() - first_mark >= self.group_s
+                ):
+                    flush()
+        finally:
+            # Also on an exception or a stop: every receipt in hand is recorded before return.
+            # (A crash before this point loses only marks; those records are sent again and
+            # the idempotent server answers 200 with the same receipt.)
+            flush()
         return not stopping
+
+    def _mark_uploaded(self, group: list[tuple[Any, dict[str, Any]]]) -> None:
+        many = getattr(self.outbox, "mark_uploaded_many", None)
+        if many is not None:
+            many([(item.uuid, receipt) for item, receipt in group])
+            return
+        for item, receipt in group:
+            self.outbox.mark_uploaded(item.uuid, receipt)
 
 
 class Rejected(Exception):
