@@ -6,6 +6,7 @@ injection); device and sync loops start here and stop in ``closeEvent``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 
@@ -218,7 +219,7 @@ class MainWindow(QMainWindow):
             self._on_sync_state(SyncState("not-provisioned"))
         if first:
             kabupaten = info.kabupaten_code
-            self.tasks.run_net(lambda: self.services.warm_up(kabupaten))
+            self.tasks.run_net(lambda: self.services.warm_up(kabupaten), _freeze_heap)
         self.station_loaded.emit(info)
         self.refresh_status()
 
@@ -460,6 +461,13 @@ class MainWindow(QMainWindow):
         self.sync = None
         self.tasks.shutdown()
         self.services.close()
+
+
+def _freeze_heap(_result: object = None) -> None:
+    """After start-up and the domain warm-up (region indexes: ~100,000 long-lived objects),
+    move everything alive into the permanent generation: a full collection no longer walks
+    it, which measured up to ~110 ms with the UI thread stopped. Cheap (no collection)."""
+    gc.freeze()
 
 
 def role_text(role: str) -> str:
