@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.biodata import FIELDS
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import tr
 from app.ui.messages import error_text, issue_text, quality_text
@@ -67,23 +68,8 @@ CHOICE_FIELDS = (
     "pekerjaan",
     "kewarganegaraan",
 )
-FIELD_ORDER = (
-    "nik",
-    "nama",
-    "tempat_lahir",
-    "tanggal_lahir",
-    "jenis_kelamin",
-    "golongan_darah",
-    "alamat",
-    "rt",
-    "rw",
-    "kode_wilayah",
-    "agama",
-    "status_perkawinan",
-    "pekerjaan",
-    "kewarganegaraan",
-    "no_kk",
-)
+# The card's field order, from the domain (one list, not two).
+FIELD_ORDER = FIELDS
 AUTO_CAPTURE_GOOD_FRAMES = 5
 NOTE_COLOURS = {"error": "#c5221f", "warning": "#b06000"}
 
