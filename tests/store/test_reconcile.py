@@ -8,6 +8,7 @@ write). ``tests/store/test_crash.py`` checks the same after 200+ real kills.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import date
@@ -101,6 +102,33 @@ def test_orphans_move_to_unconfirmed_and_temps_go(tmp_path: Path) -> None:
         with store.read() as s:
             kinds = s.execute(select(AuditEvent.kind)).scalars().all()
         assert kinds.count("mirror.unconfirmed") == 1
+
+
+def _tree(*roots: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under ``roots``: (size, mtime_ns, SHA-256 of its bytes)."""
+    out = {}
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                st = path.stat()
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                out[str(path)] = (st.st_size, st.st_mtime_ns, digest)
+            else:
+                out[str(path)] = (0, 0, "dir")
+    return out
+
+
+def test_status_is_read_only(tmp_path: Path) -> None:
+    """The uninstaller asks `status` before removing data: it must move and write nothing,
+    even with orphan packets and a stale temp file in the mirror."""
+    st, mirror, _, orphans = _station_with_leftovers(tmp_path)
+    before = _tree(st.home, mirror)
+    assert any(packet_name(orphans[0]) in p for p in before)
+    for args in (["status", "--json"], ["status"]):
+        r = st.cli(*args)
+        assert r.returncode == 0, r.stderr
+        assert _tree(st.home, mirror) == before, args
+    assert not (mirror / UNCONFIRMED_DIR).exists()
 
 
 def test_doctor_and_status_warn_export_skips_orphans(tmp_path: Path) -> None:
