@@ -178,6 +178,25 @@ def test_export_and_enroll_reconcile_first(tmp_path: Path) -> None:
     assert (mirror / UNCONFIRMED_DIR / packet_name(late)).exists()
 
 
+def test_enroll_with_bad_input_moves_and_writes_nothing(tmp_path: Path) -> None:
+    st, mirror, _, _ = _station_with_leftovers(tmp_path)
+    good = tmp_path / "bio.json"
+    good.write_text(json.dumps(BUDI_LAKI))
+    bad = tmp_path / "bad-bio.json"
+    bad.write_text(json.dumps({**BUDI_LAKI, "nik": "12345"}))
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(face_jpeg())
+    not_photo = tmp_path / "not-a-photo.jpg"
+    not_photo.write_bytes(b"not an image")
+    before = _tree(st.home, mirror)
+    for bio, img, field in ((bad, photo, "nik"), (good, not_photo, "photo")):
+        r = st.cli("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(img))
+        assert r.returncode == 2, (field, r.stdout, r.stderr)
+        assert len(r.stderr.splitlines()) == 1 and field in r.stderr, r.stderr
+        assert "mirror" not in r.stderr and r.stdout == ""
+        assert _tree(st.home, mirror) == before, field
+
+
 def test_without_mirror_or_unplugged_nothing_happens(tmp_path: Path) -> None:
     st = make_station(tmp_path)
     with st.open() as store:
