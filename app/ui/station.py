@@ -316,32 +316,31 @@ class StationServices:
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from app.store.station import init_station
-        from app.sync.provision import ProvisionError
+        """The CLI's ``provision``: a station set up before (also offline, with ``init``)
+        keeps its id and key and is pointed at the server."""
+        from app.sync.provision import ProvisionError, apply_enrollment, signing_key_for
         from app.sync.provision import enroll as redeem
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        key = Ed25519PrivateKey.generate()
+        with mapped_errors():
+            existing = self._identity()
+        key = signing_key_for(existing)
         try:
-            enrollment = redeem(server_url, code, key.public_key())
+            enrollment = redeem(
+                server_url,
+                code,
+                key.public_key(),
+                station_id=existing.station_id if existing else None,
+            )
         except ProvisionError as exc:
             text = str(exc)
             raise ServiceError(
                 "bad-code" if "refused" in text else "server-unreachable", text
             ) from exc
         with mapped_errors():
-            init_station(
-                self.store,
-                server_key_pem=enrollment.server_key_pem,
-                kecamatan=enrollment.kecamatan,
-                name=enrollment.name,
-                station_id=enrollment.station_id,
-                server_url=server_url,
-                signing_key=key,
-                set_by=operator.username,
+            apply_enrollment(
+                self.store, enrollment, server_url, key, existing, actor=operator.username
             )
         return self.station_info()
 
