@@ -1,4 +1,4 @@
-"""``status [--json]``: counts by status, what is pending, and warnings."""
+"""``status [--json]``: counts by status, what is pending, and warnings. Changes nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from app.store.backlog import evaluate
 from app.store.db import Store
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
-from app.store.reconcile import reconcile_quietly
 from app.store.settings import load_settings
 from app.store.station import get_identity
 from app.store.timeutil import iso, utcnow
@@ -99,8 +98,9 @@ def render(doc: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Read-only: the uninstaller asks `status` before removing data, so it moves no file and
+    # writes no event (mirror reconciliation runs in enroll, export, sync and doctor).
     with open_home(args) as store:
-        reconcile_quietly(store, "status")
         doc = collect(store)
     if args.json:
         print_json(doc)
