@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from app import packet as pkt
 from app.enrollment import seal_record
 from app.store.db import Store, open_store
 from app.store.operators import add_operator
-from app.store.station import get_identity
-from app.sync.provision import apply_enrollment, enroll, signing_key_for
+from app.store.station import get_identity, init_station
+from app.sync.provision import enroll
 from tests.support.residents import BUDI_LAKI, resident
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import add_station
@@ -22,10 +24,18 @@ PASSWORD = "rahasia-siti-123"
 def provisioned_home(home: Path, srv: ServerProcess, url: str | None = None, **kw: str) -> Path:
     """Provision in-process (the CLI path is covered by the end-to-end test)."""
     code = add_station(srv, **kw)
-    key = signing_key_for(None)
+    key = Ed25519PrivateKey.generate()
     e = enroll(srv.url, code, key.public_key())
     with open_store(home) as store:
-        apply_enrollment(store, e, url or srv.url, key, None, actor="test")
+        init_station(
+            store,
+            server_key_pem=e.server_key_pem,
+            kecamatan=e.kecamatan,
+            name=e.name,
+            station_id=e.station_id,
+            server_url=url or srv.url,
+            signing_key=key,
+        )
         add_operator(store, OPERATOR, "operator", PASSWORD, actor="test")
     return home
 
