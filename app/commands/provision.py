@@ -11,10 +11,18 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from app.commands.context import UsageError, home_of, open_home, print_json
 from app.store.db import DB_NAME
-from app.store.station import get_identity
-from app.sync.provision import ProvisionError, apply_enrollment, enroll, signing_key_for
+from app.store.station import (
+    StationIdentity,
+    get_identity,
+    init_station,
+    set_assignment,
+    update_server,
+)
+from app.sync.provision import ProvisionError, enroll
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if (home_of(args) / DB_NAME).exists():
         with open_home(args) as store:
             existing = get_identity(store)
-    key = signing_key_for(existing)
+    key = existing.signing_key if existing else Ed25519PrivateKey.generate()
     try:
         result = enroll(
             url, code, key.public_key(), station_id=existing.station_id if existing else None
@@ -45,9 +53,25 @@ def run(args: argparse.Namespace) -> int:
         refused = "refused" in str(exc)
         print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
         return 2 if refused else 1
-    # The home is created only now that the server said yes.
+    identity: StationIdentity | None
     with open_home(args, create=True) as store:
-        identity = apply_enrollment(store, result, url, key, existing, actor="provision")
+        if existing is None:
+            identity = init_station(
+                store,
+                server_key_pem=result.server_key_pem,
+                kecamatan=result.kecamatan,
+                name=result.name,
+                station_id=result.station_id,
+                server_url=url,
+                signing_key=key,
+                set_by="provision",
+            )
+        else:
+            update_server(store, url, result.server_key_pem, result.station_id)
+            if result.kecamatan != existing.kecamatan:
+                set_assignment(store, result.kecamatan, "provision", "assigned by the server")
+            identity = get_identity(store)
+    assert identity is not None
     doc = {
         "station_id": identity.station_id,
         "name": identity.name,

@@ -1,6 +1,4 @@
-"""Online provisioning: redeem a one-time code at the server with this station's public key,
-then record the answer in the store (one implementation for ``provision`` and the Teknisi
-screen)."""
+"""Online provisioning: redeem a one-time code at the server with this station's public key."""
 
 from __future__ import annotations
 
@@ -8,17 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app import packet, protocol
-from app.store.db import Store
-from app.store.station import (
-    StationIdentity,
-    get_identity,
-    init_station,
-    set_assignment,
-    update_server,
-)
 
 
 class ProvisionError(Exception):
@@ -81,37 +71,3 @@ def enroll(
         )
     except (KeyError, packet.PacketError) as exc:
         raise ProvisionError(f"server reply is malformed: {exc}") from exc
-
-
-def signing_key_for(existing: StationIdentity | None) -> Ed25519PrivateKey:
-    """The key to register: a station set up before keeps its own (and its id)."""
-    return existing.signing_key if existing else Ed25519PrivateKey.generate()
-
-
-def apply_enrollment(
-    store: Store,
-    enrollment: Enrollment,
-    server_url: str,
-    signing_key: Ed25519PrivateKey,
-    existing: StationIdentity | None,
-    actor: str,
-) -> StationIdentity:
-    """Record the server's answer: a new station's identity, or, for a station set up before
-    (re-provisioning), the server URL and key and any new kecamatan (audited)."""
-    if existing is None:
-        return init_station(
-            store,
-            server_key_pem=enrollment.server_key_pem,
-            kecamatan=enrollment.kecamatan,
-            name=enrollment.name,
-            station_id=enrollment.station_id,
-            server_url=server_url,
-            signing_key=signing_key,
-            set_by=actor,
-        )
-    update_server(store, server_url, enrollment.server_key_pem, enrollment.station_id)
-    if enrollment.kecamatan != existing.kecamatan:
-        set_assignment(store, enrollment.kecamatan, actor, "assigned by the server")
-    identity = get_identity(store)
-    assert identity is not None  # it existed before and update_server keeps it
-    return identity

@@ -316,31 +316,32 @@ class StationServices:
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        """The CLI's ``provision``: a station set up before (also offline, with ``init``)
-        keeps its id and key and is pointed at the server."""
-        from app.sync.provision import ProvisionError, apply_enrollment, signing_key_for
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from app.store.station import init_station
+        from app.sync.provision import ProvisionError
         from app.sync.provision import enroll as redeem
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        with mapped_errors():
-            existing = self._identity()
-        key = signing_key_for(existing)
+        key = Ed25519PrivateKey.generate()
         try:
-            enrollment = redeem(
-                server_url,
-                code,
-                key.public_key(),
-                station_id=existing.station_id if existing else None,
-            )
+            enrollment = redeem(server_url, code, key.public_key())
         except ProvisionError as exc:
             text = str(exc)
             raise ServiceError(
                 "bad-code" if "refused" in text else "server-unreachable", text
             ) from exc
         with mapped_errors():
-            apply_enrollment(
-                self.store, enrollment, server_url, key, existing, actor=operator.username
+            init_station(
+                self.store,
+                server_key_pem=enrollment.server_key_pem,
+                kecamatan=enrollment.kecamatan,
+                name=enrollment.name,
+                station_id=enrollment.station_id,
+                server_url=server_url,
+                signing_key=key,
+                set_by=operator.username,
             )
         return self.station_info()
 
