@@ -316,33 +316,28 @@ class StationServices:
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from app.store.station import init_station
-        from app.sync.provision import ProvisionError
-        from app.sync.provision import enroll as redeem
+        """Redeem a one-time code (the CLI's ``provision``): a station that already has an
+        identity registers its own key and id again (so the server never holds a key the
+        station lacks); what the server accepted is stored before this returns."""
+        from app.sync import provision as provisioning
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        key = Ed25519PrivateKey.generate()
         try:
-            enrollment = redeem(server_url, code, key.public_key())
-        except ProvisionError as exc:
+            url = provisioning.check_server_url(server_url)
+        except provisioning.InvalidServerUrl as exc:
+            raise ServiceError("bad-url", str(exc)) from exc
+        with mapped_errors():
+            existing = self._identity()
+        try:
+            reg = provisioning.register(url, code.strip(), existing)
+        except provisioning.ProvisionError as exc:
             text = str(exc)
             raise ServiceError(
                 "bad-code" if "refused" in text else "server-unreachable", text
             ) from exc
         with mapped_errors():
-            init_station(
-                self.store,
-                server_key_pem=enrollment.server_key_pem,
-                kecamatan=enrollment.kecamatan,
-                name=enrollment.name,
-                station_id=enrollment.station_id,
-                server_url=server_url,
-                signing_key=key,
-                set_by=operator.username,
-            )
+            provisioning.save(self.store, url, reg, operator.username)
         return self.station_info()
 
     def move_kit(
