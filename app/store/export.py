@@ -25,6 +25,9 @@ MANIFEST = "manifest.json"
 FORMAT = "ektp-export-1"
 
 Progress = Callable[[int, int], None]  # (done, total), called from the exporting thread
+# Records are marked exported in groups (one short write transaction each), after their
+# files are fsynced: a group lost to a crash is only exported again, never marked unseen.
+MARK_GROUP = 64
 
 
 class ExportConflict(Exception):
@@ -64,7 +67,8 @@ def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
 def export_packets(
     store: Store, target: Path, actor: str = "cli", progress: Progress | None = None
 ) -> Exported:
-    """Copy every packet that still has its payload (any status) to ``target``.
+    """Copy every packet that still has its payload (any status) to ``target``, and mark
+    each record exported (it then leaves the falling-behind limits; it is still uploaded).
 
     ``progress(done, total)`` is called once before the first packet and after each one
     (``total`` may grow if records are sealed meanwhile). Raises ExportConflict, OSError
@@ -82,6 +86,7 @@ def export_packets(
     if progress is not None:
         progress(0, total)
     written = skipped = 0
+    unmarked: list[str] = []
     for uuid, data in outbox.iter_packets():
         sha = hashlib.sha256(data).hexdigest()
         path = target / packet_name(uuid)
@@ -93,11 +98,16 @@ def export_packets(
             write_atomic(target, packet_name(uuid), data)
             written += 1
         entries[uuid] = {"uuid": uuid, "sha256": sha, "size": len(data)}
+        unmarked.append(uuid)
+        if len(unmarked) >= MARK_GROUP:
+            outbox.mark_exported(unmarked)
+            unmarked.clear()
         if progress is not None:
             done = written + skipped
             progress(done, max(total, done))
     doc = {"format": FORMAT, "packets": sorted(entries.values(), key=lambda e: e["uuid"])}
     write_atomic(target, MANIFEST, json.dumps(doc, indent=1, sort_keys=True).encode())
+    outbox.mark_exported(unmarked)
     if written:
         record_event(store, actor, "records.exported", {"to": str(target), "written": written})
     return Exported(str(target), written, skipped, len(entries))

@@ -303,6 +303,16 @@ class StationServices:
         with mapped_errors():
             return export_packets(self.store, directory, actor="ui", progress=progress).packets
 
+    def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
+        """Technician: send rejected records again (these, or all with ``None``); audited
+        under the technician's name. Returns how many were requeued."""
+        from app.store.outbox import Outbox
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return len(Outbox(self.store).requeue_many(uuids, actor=operator.username))
+
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting
 
