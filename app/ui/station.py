@@ -76,6 +76,7 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
         "ExportConflict": "export-failed",
+        "ExportStopped": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
@@ -294,14 +295,21 @@ class StationServices:
             kecamatan_name=kec.name if kec else "",
         )
 
-    def export(self, directory: Path, progress: Callable[[int, int], None]) -> int:
+    def export(
+        self,
+        directory: Path,
+        progress: Callable[[int, int], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
         """Copy every packet that still has its payload to ``directory`` (the CLI's export:
         ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's database worker)."""
+        the caller's thread (the UI's export worker, not the one that seals)."""
         from app.store.export import export_packets
 
         with mapped_errors():
-            return export_packets(self.store, directory, actor="ui", progress=progress).packets
+            return export_packets(
+                self.store, directory, actor="ui", progress=progress, should_stop=should_stop
+            ).packets
 
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
         """Technician: send rejected records again (these, or all with ``None``); audited

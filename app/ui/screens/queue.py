@@ -231,8 +231,8 @@ class QueueScreen(QWidget):
         self.progress.show()
         self.status.setText(tr("Mengekspor…"))
         bridge = self._progress_bridge
-        self.tasks.run_db(
-            lambda: self.services.export(directory, bridge.step.emit),
+        self.tasks.run_export(
+            lambda: self.services.export(directory, bridge.step.emit, self.tasks.closing.is_set),
             self._exported,
             self._export_failed,
         )
