@@ -129,6 +129,27 @@ class _Stopper:
         self.loop.wake()
 
 
+# Closing the window: how long the UI thread waits for the sync worker to end. An upload in
+# flight (bounded by the engine's timeouts, up to ~35 s on a stalled link) is left to finish
+# on a background thread, which then closes the store.
+SYNC_STOP_UI_WAIT_S = 0.3
+SYNC_STOP_BACKGROUND_S = 90.0
+
+
+class _SyncStopper(_Stopper):
+    """Stopping the sync worker never holds the caller (the UI thread) for long."""
+
+    def __init__(self, loop: Any, loops: _Loops, services: StationServices) -> None:
+        super().__init__(loop, loops)
+        self.services = services
+
+    def stop(self) -> None:
+        self.loops.discard(self)
+        self.loop.request_stop()  # nothing new starts from here on
+        if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
+            self.services._finish_stopping(self.loop)
+
+
 class StationServices:
     def __init__(
         self,
@@ -145,6 +166,7 @@ class StationServices:
         self._store_lock = threading.Lock()
         self._loops = _Loops()
         self._closed = False
+        self._stopping: list[threading.Thread] = []  # sync workers ending in the background
 
     # --- store -----------------------------------------------------------------------------
     @property
@@ -541,13 +563,42 @@ class StationServices:
             on_progress=progress_cb,
         )
         worker.start()
-        return self._loops.add(_Stopper(worker, self._loops))
+        return self._loops.add(_SyncStopper(worker, self._loops, self))
+
+    def _finish_stopping(self, worker: Any) -> None:
+        """Join a sync worker that is still in an upload off the caller's thread (not a
+        daemon: the process waits for the upload's outcome to be recorded)."""
+
+        def join() -> None:
+            if not worker.stop(timeout=SYNC_STOP_BACKGROUND_S):
+                log.warning("the sync worker did not end within %s s", SYNC_STOP_BACKGROUND_S)
+
+        thread = threading.Thread(target=join, name="ektp-sync-stop")
+        thread.start()
+        with self._store_lock:
+            self._stopping.append(thread)
 
     def close(self) -> None:
+        """Stop every loop and close the store; never waits long on the caller's thread (a
+        sync worker still in an upload ends in the background, and the store closes after)."""
         if self._closed:
             return
         self._closed = True
         self._loops.stop_all()
+        with self._store_lock:
+            stopping = [t for t in self._stopping if t.is_alive()]
+        if not stopping:
+            self._close_store()
+            return
+
+        def close_after() -> None:
+            for t in stopping:
+                t.join()
+            self._close_store()
+
+        threading.Thread(target=close_after, name="ektp-store-close").start()
+
+    def _close_store(self) -> None:
         with self._store_lock:
             if self._store is not None:
                 self._store.close()
