@@ -120,7 +120,7 @@ class Sealed:
 
 @dataclass(frozen=True)
 class SyncState:
-    state: str  # "online" | "sending" | "offline" | "idle" | "not-provisioned"
+    state: str  # "online" | "sending" | "offline" | "error" | "idle" | "not-provisioned"
     since: datetime | None = None
     sent: int = 0
     total: int = 0

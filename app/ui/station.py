@@ -546,7 +546,9 @@ class StationServices:
         def state_cb(s: Any) -> None:
             if s.state == "stopped":
                 return
-            current["state"] = {"error": "offline"}.get(s.state, s.state)
+            # "error" stays an error (store locked or full, station revoked, server refusing):
+            # neither "online" nor "offline" would tell the truth.
+            current["state"] = s.state
             current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
             current["error"] = s.error
             if s.state != "sending":

@@ -424,122 +424,132 @@
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="31" />
+            <location filename="app/ui/screens/home.py" line="32" />
             <source>Sinkronisasi belum berjalan</source>
             <translation>Sync not running yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="42" />
+            <location filename="app/ui/screens/home.py" line="43" />
             <source>Luring</source>
             <translation>Offline</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="44" />
+            <location filename="app/ui/screens/home.py" line="49" />
+            <source>Sinkronisasi terhenti</source>
+            <translation>Sync stopped</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="51" />
             <source>Tanpa server: kirim antrian lewat ekspor</source>
             <translation>No server: send the queue by export</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="33" />
+            <location filename="app/ui/screens/home.py" line="34" />
             <source>Daring: semua rekaman terkirim</source>
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="33" />
+            <location filename="app/ui/screens/home.py" line="34" />
             <source>Daring</source>
             <translation>Online</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="203" />
+            <location filename="app/ui/screens/home.py" line="210" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="211" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="205" />
+            <location filename="app/ui/screens/home.py" line="212" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="206" />
+            <location filename="app/ui/screens/home.py" line="213" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="207" />
+            <location filename="app/ui/screens/home.py" line="214" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="208" />
+            <location filename="app/ui/screens/home.py" line="215" />
             <source>Cermin:</source>
             <translation>Mirror:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="209" />
+            <location filename="app/ui/screens/home.py" line="216" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="217" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="211" />
+            <location filename="app/ui/screens/home.py" line="218" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="160" />
+            <location filename="app/ui/screens/home.py" line="167" />
             <source>Tidak ada direktori cermin</source>
             <translation>No mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="197" />
+            <location filename="app/ui/screens/home.py" line="204" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="41" />
+            <location filename="app/ui/screens/home.py" line="42" />
             <source>Luring sejak %1</source>
             <translation>Offline since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="158" />
+            <location filename="app/ui/screens/home.py" line="48" />
+            <source>Sinkronisasi terhenti sejak %1</source>
+            <translation>Sync stopped since %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="165" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="169" />
+            <location filename="app/ui/screens/home.py" line="176" />
             <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
             <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="36" />
+            <location filename="app/ui/screens/home.py" line="37" />
             <source>Mengirim %1 dari %2</source>
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="177" />
+            <location filename="app/ui/screens/home.py" line="184" />
             <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
             <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="162" />
+            <location filename="app/ui/screens/home.py" line="169" />
             <source>Cermin siap: %1</source>
             <translation>Mirror ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="165" />
+            <location filename="app/ui/screens/home.py" line="172" />
             <source>Cermin TIDAK dapat ditulis: %1</source>
             <translation>Mirror CANNOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="192" />
+            <location filename="app/ui/screens/home.py" line="199" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
