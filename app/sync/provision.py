@@ -9,21 +9,17 @@ server accepted the code).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app import packet, protocol
-from app.store.db import Store
-from app.store.station import (
-    StationIdentity,
-    get_identity,
-    init_station,
-    set_assignment,
-    update_server,
-)
+
+if TYPE_CHECKING:  # the relay (server/) imports enroll() and needs no station store
+    from app.store.db import Store
+    from app.store.station import StationIdentity
 
 
 class ProvisionError(Exception):
@@ -147,6 +143,8 @@ class IdentityChanged(Exception):
 def save(store: Store, server_url: str, reg: Registration, set_by: str) -> StationIdentity:
     """Store what the server accepted: a new identity, or the existing one pointed at the
     server (with the assignment the server holds). Returns the identity now in force."""
+    from app.store.station import get_identity, init_station, set_assignment, update_server
+
     current = get_identity(store)
     e = reg.enrollment
     if reg.existing is None:
