@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
         help="revoke a station (its uploads are refused); a relay's stations are revoked with it",
     )
     r.add_argument("id")
+    mr = ssub.add_parser(
+        "mark-relay", help="make an existing station a relay (may vouch for its stations)"
+    )
+    mr.add_argument("id")
     asg = ssub.add_parser("assign", help="set a station's kecamatan")
     asg.add_argument("id")
     asg.add_argument("--kecamatan", required=True)
@@ -322,6 +326,10 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
         print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
         for sid in cascaded:
             print(f"station {sid} revoked with its relay")
+        return 0
+    if sc == "mark-relay":
+        st = core.mark_relay(args.id)
+        print(f"station {st.id} ({st.name}) is a relay")
         return 0
     if sc == "assign":
         st = core.assign(args.id, args.kecamatan)

@@ -299,6 +299,17 @@ class ServerCore:
                     )
         return self.get_station(station_id), cascaded
 
+    def mark_relay(self, station_id: str) -> Station:
+        """Make an existing station a relay (one provisioned before relays were marked)."""
+        with self.engine.begin() as conn:
+            st = self.get_station(station_id, conn)
+            if st.revoked:
+                raise InputError(f"ID: station {station_id} is revoked")
+            conn.execute(
+                db.stations.update().where(db.stations.c.id == station_id).values(is_relay=True)
+            )
+        return self.get_station(station_id)
+
     @staticmethod
     def _record_key(conn: Connection, station_id: str, public_b64: str, kid: str) -> None:
         """Key history: ``kid`` is the station's key from now on; an older one is replaced."""

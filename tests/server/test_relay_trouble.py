@@ -164,3 +164,56 @@ def test_relay_provision_refuses_a_home_with_stations(tmp_path: Path) -> None:
     assert not (home / "relay_signing_key.pem").exists()
     status = json.loads(run_server("--home", str(home), "relay", "status", "--json").stdout)
     assert status["upstream"] is None
+
+
+def test_unmarked_relay_holds_then_forwards_once_marked(tmp_path: Path, db_url: str | None) -> None:
+    """A relay provisioned with a plain station code may not vouch: its stations' packets are
+    held with the reason; once the central office marks it a relay they all go, once."""
+    central = ServerProcess(tmp_path / "central", db_url).start()
+    relay = None
+    try:
+        relay_home = tmp_path / "relay"
+        code = add_station(central, name="Relay lama", kecamatan="36.03.32")  # no --relay
+        res = run_server(
+            "--home", str(relay_home), "relay", "provision", "--upstream", central.url,
+            "--code", code,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        relay_id = json.loads(
+            run_server("--home", str(relay_home), "relay", "status", "--json").stdout
+        )["relay_station_id"]
+        relay = ServerProcess(
+            relay_home,
+            upstream=central.url,
+            extra=["--upstream-timeout", "2", "--upstream-backoff-cap", "1"],
+        ).start()
+        kit = TestStation.enroll(relay, name="Kit 1")
+        sent = put_n(kit, 3, "WARGA")
+
+        def status() -> dict[str, Any]:
+            out = run_server("--home", str(relay_home), "relay", "status", "--json")
+            return dict(json.loads(out.stdout))
+
+        wait_for(lambda: len(status()["held"]) == 3, 30, "packets held")
+        doc = status()
+        assert all("not a relay" in h["reason"] for h in doc["held"]), doc
+        assert "not a relay" in doc["unregistered_stations"][0]["error"]
+
+        marked = server_cli(central, "station", "mark-relay", relay_id)
+        assert marked.returncode == 0, marked.stderr
+        central_core = ServerCore(central.home, db_url)
+        try:
+            wait_for(
+                lambda: {p["uuid"] for p in central_core.list_packets()} == sent,
+                60,
+                "held packets forwarded after the relay was marked",
+            )
+            assert central_core.count_packets() == 3
+        finally:
+            central_core.close()
+        wait_for(lambda: status()["forward"] == {"uploaded": 3}, 30, "relay queue empty")
+        assert status()["held"] == [] and status()["unregistered_stations"] == []
+    finally:
+        if relay is not None:
+            relay.stop()
+        central.stop()
