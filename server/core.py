@@ -446,7 +446,7 @@ class ServerCore:
             kecamatan = str(body["kecamatan"])
             public_b64 = str(body["public_key"])
             public = pkt.load_signing_public_key_b64(public_b64)
-        except (KeyError, pkt.PacketError) as exc:
+        except (KeyError, TypeError, pkt.PacketError) as exc:
             raise ServiceError(400, f"station registration is malformed: {exc}") from exc
         if not STATION_ID_RE.match(station_id) or not KECAMATAN_RE.match(kecamatan):
             raise ServiceError(400, "station_id or kecamatan is malformed")

@@ -128,3 +128,9 @@ def test_replaced_key_verifies_older_packets_revoked_station_is_refused(
     }
     assert pkt.read_header(before_theft).uuid not in held
     assert pkt.read_header(old_again).uuid not in held
+
+
+def test_vouch_with_a_body_that_is_not_an_object_is_400(server: ServerProcess) -> None:
+    relay = TestStation.enroll(server, code=add_station(server, "Relay", relay=True))
+    resp = relay.signed("POST", "/api/v1/stations/vouch", b'["not", "an", "object"]')
+    assert resp.status_code == 400 and resp.json()["error"] == "bad_request"
