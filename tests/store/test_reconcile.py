@@ -24,6 +24,7 @@ from app.store.mirror import UNCONFIRMED_DIR, packet_name, write_atomic
 from app.store.models import AuditEvent
 from app.store.reconcile import reconcile_mirror
 from app.store.settings import set_setting
+from app.store.station import update_server
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
 from tests.support.station import StationHome, face_jpeg, make_station, signature_png
 
@@ -195,6 +196,19 @@ def test_enroll_with_bad_input_moves_and_writes_nothing(tmp_path: Path) -> None:
         assert len(r.stderr.splitlines()) == 1 and field in r.stderr, r.stderr
         assert "mirror" not in r.stderr and r.stdout == ""
         assert _tree(st.home, mirror) == before, field
+
+
+def test_the_sync_command_reconciles_first(tmp_path: Path) -> None:
+    st, mirror, committed, orphans = _station_with_leftovers(tmp_path)
+    with st.open() as store:
+        # A server that is not there: the upload fails, the reconciliation does not.
+        update_server(store, "http://127.0.0.1:9", st.server_key_file.read_bytes(), "st-1")
+    r = st.cli("sync", "--once", "--timeout", "2")
+    assert r.returncode == 1, r.stderr
+    assert "2 mirror packet(s)" in r.stderr
+    assert sorted(p.stem for p in (mirror / UNCONFIRMED_DIR).glob("*.ektp")) == orphans
+    assert sorted(p.stem for p in mirror.glob("*.ektp")) == sorted(committed)
+    assert not list(mirror.glob(".*.tmp"))
 
 
 def test_without_mirror_or_unplugged_nothing_happens(tmp_path: Path) -> None:
