@@ -93,6 +93,7 @@ class RelayOutbox:
 
     def mark_held(self, uuid: str, reason: str) -> None:
         """The upstream refused this packet for its station: parked until released."""
+        log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
         self._update(uuid, fwd_status="held", fwd_error=reason)
 
     def hold_station(self, station_id: str, reason: str) -> int:
