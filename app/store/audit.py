@@ -98,7 +98,7 @@ def _event_body(event_id: int, at_iso: str, actor: str, kind: str, detail_json: 
     through ``encode_basestring`` (the function it uses when ``ensure_ascii=False``) and the
     detail exactly as ``detail_json`` (the same encoder's canonical text of it), so the bytes
     are the same; tests/store/test_audit.py checks it against ``event_hash`` on awkward
-    strings. A third of the cost of encoding the nested dict again on every seal.
+    strings. Cheaper than encoding the nested dict a second time on every seal.
     """
     return (
         f'{{"actor":{encode_basestring(actor)},"at":{encode_basestring(at_iso)},'
@@ -107,10 +107,7 @@ def _event_body(event_id: int, at_iso: str, actor: str, kind: str, detail_json: 
 
 
 def record_event_raw(
-    cur: sqlite3.Cursor,
-    actor: str,
-    kind: str,
-    detail: dict[str, Any] | None = None,
+    cur: sqlite3.Cursor, actor: str, kind: str, detail: dict[str, Any] | None = None
 ) -> str:
     """``record_event`` on a DB-API cursor inside ``Store.write_raw()`` (the seal path).
 
