@@ -1,7 +1,8 @@
 """``sync [--once]``: send sealed records to the server.
 
 ``--once``: send everything now (ignoring backoff), then exit 0 when nothing is left to send,
-1 when some remain (server unreachable, refused, or an error; the reason is on stderr).
+1 when some remain (server unreachable, refused, an error, or records the server rejected
+that wait for ``requeue``; the reason is on stderr).
 Without ``--once``: run the sync worker in the foreground until Ctrl-C / SIGTERM.
 """
 
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from app.commands.context import UsageError, open_home, print_json
+from app.store.reconcile import reconcile_quietly
 from app.store.timeutil import iso
 from app.sync.engine import DEFAULT_TIMEOUT
 from app.sync.station import NotProvisioned, StationSync
@@ -44,6 +46,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("interval", "must be positive")
     with open_home(args) as store:
         sync = _sync(store, args)
+        # The headless worker: packets a killed seal left in the mirror without a commit go
+        # to unconfirmed/ (app/store/reconcile.py) before anything is sent.
+        rec = reconcile_quietly(store, "sync")
+        if rec is not None and rec.moved and rec.warning:
+            print(f"warning: mirror: {rec.warning}", file=sys.stderr)
         if args.once:
             return _once(sync, args)
         return _forever(sync, args)
@@ -57,6 +64,7 @@ def _once(sync: StationSync, args: argparse.Namespace) -> int:
                 "uploaded": result.uploaded,
                 "rejected": result.rejected,
                 "remaining": result.remaining,
+                "rejected_waiting": result.rejected_waiting,
                 "error": result.error,
             }
         )
@@ -66,6 +74,12 @@ def _once(sync: StationSync, args: argparse.Namespace) -> int:
         )
     if result.remaining and result.error:
         print(f"ektp-station: sync: {result.error}", file=sys.stderr)
+    if result.rejected_waiting:
+        print(
+            f"ektp-station: sync: {result.rejected_waiting} record(s) rejected by the server "
+            "are waiting: see `status`, then `requeue UUID...` or `requeue --all`",
+            file=sys.stderr,
+        )
     return 0 if result.remaining == 0 else 1
 
 
