@@ -134,6 +134,25 @@ def key_id(public_key: X25519PublicKey | Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+# key_id() of the keys seal() was last given, by object: a station seals every packet with
+# the same two key objects, and deriving the Ed25519 public key and hashing both cost more
+# than the rest of the header. The key object itself is kept beside its id, so an id()
+# cannot be reused by another object while its entry exists. Bounded: cleared when full.
+_SEAL_KEY_IDS: dict[int, tuple[object, str]] = {}
+_SEAL_KEY_IDS_MAX = 8
+
+
+def _seal_key_id(key: X25519PublicKey | Ed25519PrivateKey) -> str:
+    hit = _SEAL_KEY_IDS.get(id(key))
+    if hit is not None and hit[0] is key:
+        return hit[1]
+    kid = key_id(key.public_key() if isinstance(key, Ed25519PrivateKey) else key)
+    if len(_SEAL_KEY_IDS) >= _SEAL_KEY_IDS_MAX:
+        _SEAL_KEY_IDS.clear()
+    _SEAL_KEY_IDS[id(key)] = (key, kid)
+    return kid
+
+
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -209,8 +228,8 @@ def seal(
         station_id=station_id,
         kecamatan=kecamatan,
         sealed_at=sealed_at or utc_now_iso(),
-        server_key_id=key_id(server_public_key),
-        station_key_id=key_id(station_key.public_key()),
+        server_key_id=_seal_key_id(server_public_key),
+        station_key_id=_seal_key_id(station_key),
     )
     header_json = header.to_json()
     plaintext = _inner_plaintext(manifest, attachments)

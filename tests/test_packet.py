@@ -94,3 +94,24 @@ def test_public_key_file_round_trip(keys: tuple[X25519PrivateKey, Ed25519Private
         packet.load_sealing_public_key(
             b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
         )
+
+
+def test_key_ids_follow_the_key_objects_given() -> None:
+    """seal() remembers key ids by key object: fresh keys (more than the memo holds, some
+    freed between seals so their id() can come back) always get their own ids."""
+    for i in range(20):
+        server, station = X25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+        for _ in range(2):
+            sealed = packet.seal(
+                {"uuid": f"u-{i}"},
+                [],
+                uuid=f"u-{i}",
+                station_id="st-1",
+                kecamatan="36.03.32",
+                server_public_key=server.public_key(),
+                station_key=station,
+            )
+            assert sealed.header.server_key_id == packet.key_id(server.public_key())
+            assert sealed.header.station_key_id == packet.key_id(station.public_key())
+            assert packet.verify(sealed.data, station.public_key()) == sealed.header
+            assert packet.open_packet(sealed.data, server).manifest["uuid"] == f"u-{i}"

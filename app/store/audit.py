@@ -13,6 +13,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
@@ -89,6 +90,22 @@ _INSERT_EVENT_SQL = (
 )
 
 
+def _event_body(event_id: int, at_iso: str, actor: str, kind: str, detail_json: str) -> bytes:
+    """The canonical JSON ``_hash_of`` hashes, put together from its parts.
+
+    ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` of
+    ``{"id", "at", "actor", "kind", "detail"}`` writes the keys in the order below, each string
+    through ``encode_basestring`` (the function it uses when ``ensure_ascii=False``) and the
+    detail exactly as ``detail_json`` (the same encoder's canonical text of it), so the bytes
+    are the same; tests/store/test_audit.py checks it against ``event_hash`` on awkward
+    strings. Cheaper than encoding the nested dict a second time on every seal.
+    """
+    return (
+        f'{{"actor":{encode_basestring(actor)},"at":{encode_basestring(at_iso)},'
+        f'"detail":{detail_json},"id":{event_id:d},"kind":{encode_basestring(kind)}}}'
+    ).encode()
+
+
 def record_event_raw(
     cur: sqlite3.Cursor, actor: str, kind: str, detail: dict[str, Any] | None = None
 ) -> str:
@@ -101,9 +118,10 @@ def record_event_raw(
     event_id = (last[0] if last is not None else 0) + 1
     at = utcnow()
     detail_json = _canonical(detail or {}).decode()
-    # The JSON round trip event_hash() does is skipped: details here are JSON-native (str,
-    # int, lists of str), where it is the identity; verify_chain re-derives from the text.
-    digest = _hash_of(prev_hash, event_id, at, actor, kind, detail or {})
+    # No JSON round trip of the detail as event_hash() does: verify_chain re-derives every
+    # hash from the stored text through that slower, independent path.
+    body = _event_body(event_id, iso(at), actor, kind, detail_json)
+    digest = hashlib.sha256(prev_hash.encode() + body).hexdigest()
     cur.execute(
         _INSERT_EVENT_SQL,
         (event_id, store_time(at), actor, kind, detail_json, prev_hash, digest),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -86,6 +87,11 @@ def load_settings(target: Store | Session | Connection | sqlite3.Cursor) -> Sett
         if isinstance(target, sqlite3.Cursor)
         else target.execute(_ALL)
     )
+    return settings_from_rows(rows)
+
+
+def settings_from_rows(rows: Iterable[tuple[str, str]]) -> Settings:
+    """Settings from ``(key, value)`` rows of the ``setting`` table (unknown keys ignored)."""
     values: dict[str, object] = {}
     for key, value in rows:
         if key in _TYPES:

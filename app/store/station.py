@@ -44,6 +44,27 @@ def _load_signing_key(pem: bytes) -> Ed25519PrivateKey:
     return key
 
 
+# Parsed keys by their PEM bytes. The station row is still read on every identity_from (a
+# key changed by `provision` is seen at once); only parsing the same PEM again is skipped
+# (~35 us for the Ed25519 key per enrollment), and every seal gets the same key objects, so
+# app.packet's key-id memo holds. Bounded: cleared when full.
+_KEYS: dict[bytes, tuple[X25519PublicKey, Ed25519PrivateKey]] = {}
+_KEYS_MAX = 4
+
+
+def _load_keys(
+    server_key_pem: bytes, signing_key_pem: bytes
+) -> tuple[X25519PublicKey, Ed25519PrivateKey]:
+    cache_key = server_key_pem + b"\0" + signing_key_pem
+    keys = _KEYS.get(cache_key)
+    if keys is None:
+        keys = (load_sealing_public_key(server_key_pem), _load_signing_key(signing_key_pem))
+        if len(_KEYS) >= _KEYS_MAX:
+            _KEYS.clear()
+        _KEYS[cache_key] = keys
+    return keys
+
+
 def current_kecamatan(session: Session) -> str | None:
     row = session.execute(
         select(Assignment.kecamatan)
@@ -61,13 +82,14 @@ def identity_from(session: Session) -> StationIdentity | None:
     kecamatan = current_kecamatan(session)
     if kecamatan is None:
         return None
+    server_public_key, signing_key = _load_keys(station.server_key_pem, station.signing_key_pem)
     return StationIdentity(
         station_id=station.station_id,
         name=station.name,
         kecamatan=kecamatan,
         server_url=station.server_url,
-        server_public_key=load_sealing_public_key(station.server_key_pem),
-        signing_key=_load_signing_key(station.signing_key_pem),
+        server_public_key=server_public_key,
+        signing_key=signing_key,
     )
 
 

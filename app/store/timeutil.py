@@ -23,7 +23,12 @@ def store_time(dt: datetime) -> str:
     """A timestamp as ``UTCDateTime`` stores it (for raw SQL on the seal path)."""
     if dt.tzinfo is None:
         raise ValueError("store timestamps must be timezone-aware datetimes")
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = dt.astimezone(UTC)
+    if utc.year < 1000:  # strftime's %Y does not zero-pad these; isoformat would
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" -> "...ffffffZ": the same text as
+    # strftime("%Y-%m-%dT%H:%M:%S.%fZ") at a third of its cost (it runs twice per seal).
+    return utc.isoformat(timespec="microseconds")[:26] + "Z"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

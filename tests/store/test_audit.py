@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from app.store.audit import record_event, verify_chain
+from sqlalchemy import select
+
+from app.store.audit import event_hash, record_event, record_event_raw, verify_chain
+from app.store.models import AuditEvent
 from tests.support.station import StationHome
 
 
@@ -45,3 +48,21 @@ def test_chain_breaks_when_a_whole_tail_is_rewritten_with_wrong_links(
         con.execute("UPDATE audit_event SET actor = 'someone-else' WHERE id = 1")
         con.close()
         assert not verify_chain(store).ok
+
+
+def test_seal_path_events_hash_like_record_event(station: StationHome) -> None:
+    """record_event_raw builds the hashed JSON by hand: the same bytes as the json module's,
+    checked by verify_chain's independent path on quotes, escapes and non-ASCII."""
+    actors = ["siti", 'o"brien', "back\\slash", "tab\there", "ñandú-Ω", "emoji-😀", "\u2028"]
+    with station.open() as store:
+        for i, actor in enumerate(actors):
+            with store.write_raw() as cur:
+                digest = record_event_raw(
+                    cur, actor, f"test.kind-{actor}", {"uuid": f"u-{i}", "note": actor, "n": i}
+                )
+            with store.read() as s:
+                ev = s.execute(select(AuditEvent).where(AuditEvent.hash == digest)).scalar_one()
+            assert digest == event_hash(ev.prev_hash, ev.id, ev.at, ev.actor, ev.kind, ev.detail)
+            record_event(store, actor, "test.session", {"i": i})  # the chain keeps linking
+        report = verify_chain(store)
+        assert report.ok and report.events >= 2 * len(actors)

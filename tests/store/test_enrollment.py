@@ -21,6 +21,7 @@ from app.enrollment import (
     NotInitialized,
     UnknownOperator,
     enroll,
+    seal_record,
 )
 from app.store.audit import verify_chain
 from app.store.db import open_store
@@ -202,3 +203,30 @@ def _row_counts(store) -> tuple[int, int]:  # type: ignore[no-untyped-def]
             s.execute(select(func.count()).select_from(Record)).scalar_one(),
             s.execute(select(func.count()).select_from(AuditEvent)).scalar_one(),
         )
+
+
+def test_seal_record_rechecks_operator_and_reads_settings_in_its_transaction(
+    station: StationHome, tmp_path: Path
+) -> None:
+    """seal_record's own check (one statement for the settings rows and the operator's flag):
+    a deactivated or unknown operator writes nothing, whatever settings rows exist."""
+    identity = station.identity()
+    attachments = [packet.Attachment("face.jpg", "image/jpeg", face_jpeg())]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    with station.open() as store:
+        set_setting(store, "retention_days", "10", actor="test")
+        set_setting(store, "mirror_dir", str(mirror), actor="test")
+        set_active(store, "siti", False, actor="test")
+        for name in ("siti", "nobody"):
+            with pytest.raises(UnknownOperator):
+                seal_record(store, identity, operator=name, manifest={}, attachments=attachments)
+        assert Outbox(store).counts()["sealed"] == 0
+        assert list(mirror.iterdir()) == []
+        set_active(store, "siti", True, actor="test")
+        uuid, sha, warning = seal_record(
+            store, identity, operator="siti", manifest={}, attachments=attachments
+        )
+        assert warning is None and Outbox(store).get_sha256(uuid) == sha
+        assert hashlib.sha256((mirror / f"{uuid}.ektp").read_bytes()).hexdigest() == sha
+        assert verify_chain(store).ok

@@ -79,3 +79,32 @@ def test_kit_moves_between_kecamatan(station: StationHome, tmp_path: Path) -> No
         assert packet.key_id(ident.server_public_key) == packet.key_id(new_key.public_key())
     with open_store(tmp_path / "empty") as store, pytest.raises(NotInitialized):
         set_assignment(store, "36.03.07", "x", "y")
+
+
+def test_keys_are_parsed_once_and_a_new_server_key_is_seen_at_once(
+    station: StationHome, tmp_path: Path
+) -> None:
+    """identity_from keeps the parsed key objects (seals reuse them) but still reads the
+    station row: a server key changed by provisioning is what the very next seal uses."""
+    with station.open() as store:
+        first = get_identity(store)
+        again = get_identity(store)
+        assert first is not None and again is not None
+        assert again.signing_key is first.signing_key
+        assert again.server_public_key is first.server_public_key
+        new_server, new_pem = make_server_key(tmp_path / "new-server")
+        update_server(store, "http://127.0.0.1:9", new_pem.read_bytes(), first.station_id)
+        moved = get_identity(store)
+        assert moved is not None
+        assert packet.key_id(moved.server_public_key) == packet.key_id(new_server.public_key())
+        sealed = packet.seal(
+            {"uuid": "u-1"},
+            [],
+            uuid="u-1",
+            station_id=moved.station_id,
+            kecamatan=moved.kecamatan,
+            server_public_key=moved.server_public_key,
+            station_key=moved.signing_key,
+        )
+        assert sealed.header.server_key_id == packet.key_id(new_server.public_key())
+        assert packet.open_packet(sealed.data, new_server).manifest["uuid"] == "u-1"
