@@ -494,24 +494,14 @@ class ServerCore:
         relay_mode: bool = False,
     ) -> PutResult:
         """A station's signed PUT: authentication, checks and the insert in ONE transaction
-        (one commit per packet)."""
+        (one commit per packet). On PostgreSQL, ``server.ingest`` answers the requests that
+        pass every check with one statement and hands the rest to this function."""
         if len(body) > self.max_body:
             raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
         # Outside the transaction: on SQLite a second connection would wait on our own lock.
-        self._accepted_key_ids()
+        self.accepted_key_ids()
         with self.engine.begin() as conn:
             sender, nonce = self._check_signed(method, path, headers, body, False, conn)
-            if conn.dialect.name == "postgresql":
-                # The nonce goes in with the packet: one statement, one round trip less.
-                return self.store_packet(
-                    uuid,
-                    body,
-                    sender=sender,
-                    received_from=sender.id,
-                    relay_mode=relay_mode,
-                    conn=conn,
-                    nonce=nonce,
-                )
             self._record_nonce(conn, sender.id, nonce)
             return self.store_packet(
                 uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode, conn=conn
@@ -531,7 +521,7 @@ class ServerCore:
             "server_id": self.server_id,
         }
 
-    def _accepted_key_ids(self) -> set[str]:
+    def accepted_key_ids(self) -> set[str]:
         # Read once per process: the upstream key changes only with `relay provision`,
         # after which the relay's server processes are restarted (docs/server.md).
         if self._key_ids is None:
@@ -551,13 +541,8 @@ class ServerCore:
         received_from: str,
         relay_mode: bool = False,
         conn: Connection | None = None,
-        nonce: str | None = None,
     ) -> PutResult:
         """Check and durably store one packet (idempotent on uuid + bytes).
-
-        With ``nonce`` (PostgreSQL only, from ``receive_packet``) the sender's request nonce
-        is recorded by the same statement that inserts the packet; a used nonce -> 401 and
-        nothing is stored.
 
         ``sender`` is the authenticated uploader (None for a file import, where the packet's
         own signature is checked when its station is known).
@@ -572,7 +557,7 @@ class ServerCore:
             raise ServiceError(400, f"not a valid packet: {exc}") from exc
         if header.uuid != uuid:
             raise ServiceError(400, "packet uuid does not match the URL")
-        if header.server_key_id not in self._accepted_key_ids():
+        if header.server_key_id not in self.accepted_key_ids():
             raise ServiceError(
                 400, "packet is sealed to a different server key", "wrong_server_key"
             )
@@ -616,16 +601,7 @@ class ServerCore:
                 "fwd_attempts": 0,
                 "fwd_next_at": now if relay_mode else None,
             }
-            if nonce is not None and sender is not None:
-                fresh, inserted = conn.execute(
-                    db.PG_NONCE_AND_PACKET,
-                    {**values, "nonce_station": sender.id, "nonce": nonce, "seen_at": now},
-                ).one()
-                if not fresh:
-                    raise ServiceError(401, "replayed request (nonce already used)", "replay")
-                self._nonce_housekeeping(conn, now)
-            else:
-                inserted = db.insert_ignore(conn, db.packets, values)
+            inserted = db.insert_ignore(conn, db.packets, values)
             row: Mapping[str, Any] = {
                 "uuid": uuid,
                 "sha256": sha,
