@@ -162,6 +162,11 @@ class PacketIngest:
         self._keys[station_id] = entry
         return entry
 
+    def _forget(self, *station_ids: str | None) -> None:
+        for sid in station_ids:
+            if sid is not None:
+                self._keys.pop(sid, None)
+
     async def put(
         self, method: str, path: str, headers: Mapping[str, str], uuid: str, body: bytes
     ) -> PutResult | None:
@@ -175,6 +180,7 @@ class PacketIngest:
             sender = await self._station_key(conn, sender_id)
             if sender is None:
                 return None
+            header: pkt.PacketHeader | None = None
             try:
                 signed = protocol.verify_request(method, path, headers, body, sender[1])
                 header = pkt.read_header(body)
@@ -188,6 +194,8 @@ class PacketIngest:
                     origin = origin_key
                 pkt.verify(body, origin[1])
             except (protocol.AuthError, pkt.PacketError):
+                # Maybe a key that changed since it was cached: the general path reads it.
+                self._forget(sender_id, header.station_id if header else None)
                 return None
             now = time.time()
             params: dict[str, Any] = {
@@ -213,8 +221,7 @@ class PacketIngest:
             current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
             if not current:
                 # A new key, a revocation or a vouching change: the general path reads it all.
-                self._keys.pop(sender_id, None)
-                self._keys.pop(header.station_id, None)
+                self._forget(sender_id, header.station_id)
                 return None
             if not fresh:
                 raise ServiceError(401, "replayed request (nonce already used)", "replay")
