@@ -134,6 +134,48 @@ class Station:
         }
 
 
+# What a receipt is made of, and the columns a new packet's row sets (the rest stay NULL).
+RECEIPT_COLUMNS = ("uuid", "sha256", "size", "station_id", "kecamatan", "sealed_at", "received_at")
+NEW_PACKET_COLUMNS = (
+    *RECEIPT_COLUMNS,
+    "data",
+    "received_from",
+    "verified",
+    "fwd_status",
+    "fwd_attempts",
+    "fwd_next_at",
+)
+
+
+def packet_row(
+    uuid: str,
+    data: bytes,
+    sha256: str,
+    header: pkt.PacketHeader,
+    *,
+    received_from: str,
+    verified: bool,
+    relay_mode: bool,
+    now: float,
+) -> dict[str, Any]:
+    """The ``packets`` row of a newly received packet (``NEW_PACKET_COLUMNS``)."""
+    return {
+        "uuid": uuid,
+        "sha256": sha256,
+        "size": len(data),
+        "station_id": header.station_id,
+        "kecamatan": header.kecamatan,
+        "sealed_at": header.sealed_at,
+        "received_at": now,
+        "data": data,
+        "received_from": received_from,
+        "verified": verified,
+        "fwd_status": "pending" if relay_mode else None,
+        "fwd_attempts": 0,
+        "fwd_next_at": now if relay_mode else None,
+    }
+
+
 @dataclass(frozen=True)
 class PutResult:
     status: int  # 201 stored now, 200 already held these bytes
@@ -586,43 +628,24 @@ class ServerCore:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
             now = time.time()
-            values = {
-                "uuid": uuid,
-                "sha256": sha,
-                "size": len(data),
-                "data": data,
-                "station_id": header.station_id,
-                "kecamatan": header.kecamatan,
-                "sealed_at": header.sealed_at,
-                "received_at": now,
-                "received_from": received_from,
-                "verified": verified,
-                "fwd_status": "pending" if relay_mode else None,
-                "fwd_attempts": 0,
-                "fwd_next_at": now if relay_mode else None,
-            }
+            values = packet_row(
+                uuid,
+                data,
+                sha,
+                header,
+                received_from=received_from,
+                verified=verified,
+                relay_mode=relay_mode,
+                now=now,
+            )
             inserted = db.insert_ignore(conn, db.packets, values)
-            row: Mapping[str, Any] = {
-                "uuid": uuid,
-                "sha256": sha,
-                "size": len(data),
-                "station_id": header.station_id,
-                "kecamatan": header.kecamatan,
-                "sealed_at": header.sealed_at,
-                "received_at": now,
-            }
+            row: Mapping[str, Any] = {k: values[k] for k in RECEIPT_COLUMNS}
             if not inserted:
                 row = (
                     conn.execute(  # type: ignore[assignment]
-                        select(
-                            db.packets.c.uuid,
-                            db.packets.c.sha256,
-                            db.packets.c.size,
-                            db.packets.c.station_id,
-                            db.packets.c.kecamatan,
-                            db.packets.c.sealed_at,
-                            db.packets.c.received_at,
-                        ).where(db.packets.c.uuid == uuid)
+                        select(*(db.packets.c[k] for k in RECEIPT_COLUMNS)).where(
+                            db.packets.c.uuid == uuid
+                        )
                     )
                     .mappings()
                     .one()

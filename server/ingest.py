@@ -34,27 +34,18 @@ from starlette.concurrency import run_in_threadpool
 from app import packet as pkt
 from app import protocol
 from server import db
-from server.core import UUID_RE, PutResult, ServerCore, ServiceError
+from server.core import (
+    NEW_PACKET_COLUMNS,
+    RECEIPT_COLUMNS,
+    UUID_RE,
+    PutResult,
+    ServerCore,
+    ServiceError,
+    packet_row,
+)
 
 # Station keys held per process; a key is one small object, so a large national fleet fits.
 _KEY_CACHE_MAX = 100_000
-
-# The packet columns the fast path sets (the rest keep their NULL default).
-_PACKET_COLUMNS = [
-    "uuid",
-    "sha256",
-    "size",
-    "data",
-    "station_id",
-    "kecamatan",
-    "sealed_at",
-    "received_at",
-    "received_from",
-    "verified",
-    "fwd_status",
-    "fwd_attempts",
-    "fwd_next_at",
-]
 
 
 def _put_statement() -> str:
@@ -67,7 +58,7 @@ def _put_statement() -> str:
     cols = db.packets.c
     values = ", ".join(
         "%(data)b" if name == "data" else f"CAST(%({name})s AS {cols[name].type.compile(pg)})"
-        for name in _PACKET_COLUMNS
+        for name in NEW_PACKET_COLUMNS
     )
     st, n = db.stations.name, db.nonces.name
     return f"""
@@ -85,7 +76,7 @@ WITH s AS (
     ON CONFLICT DO NOTHING
     RETURNING 1
 ), p AS (
-    INSERT INTO {db.packets.name} ({", ".join(_PACKET_COLUMNS)})
+    INSERT INTO {db.packets.name} ({", ".join(NEW_PACKET_COLUMNS)})
     SELECT {values}
     WHERE EXISTS (SELECT 1 FROM n)
     ON CONFLICT (uuid) DO NOTHING
@@ -101,7 +92,7 @@ _KEY_SQL = (
     f"SELECT public_key FROM {db.stations.name} "
     "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL"
 )
-_HELD_SQL = f"SELECT sha256, size, station_id, kecamatan, sealed_at, received_at FROM {db.packets.name} WHERE uuid = %s"
+_HELD_SQL = f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM {db.packets.name} WHERE uuid = %s"
 _NONCE_GC_SQL = f"DELETE FROM {db.nonces.name} WHERE seen_at < %s"
 
 
@@ -203,20 +194,17 @@ class PacketIngest:
                 "sender_key": sender[0],
                 "origin_key": origin[0],
                 "nonce": signed.nonce,
-                "uuid": uuid,
                 # verify_request checked that the body hashes to this digest
-                "sha256": signed.body_sha256,
-                "size": len(body),
-                "data": body,
-                "station_id": header.station_id,
-                "kecamatan": header.kecamatan,
-                "sealed_at": header.sealed_at,
-                "received_at": now,
-                "received_from": sender_id,
-                "verified": True,
-                "fwd_status": "pending" if self.relay_mode else None,
-                "fwd_attempts": 0,
-                "fwd_next_at": now if self.relay_mode else None,
+                **packet_row(
+                    uuid,
+                    body,
+                    signed.body_sha256,
+                    header,
+                    received_from=sender_id,
+                    verified=True,
+                    relay_mode=self.relay_mode,
+                    now=now,
+                ),
             }
             current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
             if not current:
@@ -228,29 +216,13 @@ class PacketIngest:
             if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
                 cutoff = now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
                 await conn.execute(_NONCE_GC_SQL, (cutoff,))
-            row: Mapping[str, Any]
             if inserted:
-                row = {
-                    "uuid": uuid,
-                    "sha256": params["sha256"],
-                    "size": len(body),
-                    "station_id": header.station_id,
-                    "kecamatan": header.kecamatan,
-                    "sealed_at": header.sealed_at,
-                    "received_at": now,
-                }
+                row = {k: params[k] for k in RECEIPT_COLUMNS}
             else:
                 held = await (await conn.execute(_HELD_SQL, (uuid,))).fetchone()
                 if held is None:  # pragma: no cover - packets are never deleted
                     raise ServiceError(409, f"packet {uuid} vanished while being stored")
-                row = dict(
-                    zip(
-                        ("sha256", "size", "station_id", "kecamatan", "sealed_at", "received_at"),
-                        held,
-                        strict=True,
-                    )
-                )
-                row["uuid"] = uuid
+                row = dict(zip(RECEIPT_COLUMNS, held, strict=True))
         if row["sha256"] != params["sha256"]:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.core.receipt(row))
