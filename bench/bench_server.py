@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bench.figures import Figure, percentile
+from bench.figures import Figure, latency_figures
 
 STATIONS = 8
 WORKERS = 2
@@ -170,22 +170,6 @@ def _raw_insert(url: str, blobs: list[list[bytes]]) -> tuple[float, list[float]]
             c.close()
 
 
-def _latency_figures(
-    what: str, lat: list[float], base: list[float], base_name: str
-) -> list[Figure]:
-    return [
-        Figure(
-            "server",
-            f"{what} p{q} latency",
-            "ms",
-            percentile(lat, q) * 1000,
-            percentile(base, q) * 1000,
-            f"{base_name} p{q}",
-        )
-        for q in (99, 50)
-    ]
-
-
 def run(quick: bool) -> list[Figure]:
     from tests.support.server import PostgresCluster, ServerProcess, find_pg_bindir
     from tests.support.server_fixtures import TestStation
@@ -235,7 +219,7 @@ def run(quick: bool) -> list[Figure]:
                 ">= 300/s and >= 50% of raw",
                 rate >= 300 and rate >= 0.5 * raw_rate,
             ),
-            *_latency_figures("PostgreSQL ingest", lat, raw_lat, "raw INSERT"),
+            *latency_figures("server", "PostgreSQL ingest latency", lat, raw_lat, "raw INSERT"),
         ]
     finally:
         for c in conns:
