@@ -7,7 +7,7 @@
 ; app itself uses (app/paths.py, app/single_instance.py), so there is one constant for each.
 ;
 ; Silent switches (technicians):  /S  /D=<install dir, last>  /SERVER=<url> /CODE=<code>
-; Uninstaller:                    /S  /REMOVEDATA
+; Uninstaller:                    /S  /REMOVEDATA  (refused unless `status --pending` says 0 or none)
 ; Exit codes: 0 done, 1 cancelled, 2 refused (app running, bad switches, downgrade, records
 ; not yet sent, ...), 3 installed but provisioning failed, 740 not run as Administrator.
 
@@ -30,6 +30,8 @@ SetCompressor /SOLID lzma
 ; One source for each: the app's own constants.
 !searchparse /file "${__FILEDIR__}/app/paths.py" `APP_DIR_NAME = "` APP_DIR_NAME `"`
 !searchparse /file "${__FILEDIR__}/app/single_instance.py" `MUTEX_NAME = r"` MUTEX_NAME `"`
+; What `status --pending` answers for a data folder with no station database.
+!searchparse /file "${__FILEDIR__}/app/commands/status.py" `NO_STATION = "` NO_STATION `"`
 
 !define APP_NAME "e-KTP Station"
 !define PUBLISHER "e-KTP Station project"
@@ -104,8 +106,14 @@ LangString MsgProvisionFailed ${LANG_INDONESIAN} "Program terpasang, tetapi pend
 LangString MsgProvisionFailed ${LANG_ENGLISH} "The program is installed, but registering the station with $Server failed (code $0). Run $\"ektp-station provision$\" again."
 LangString MsgPending ${LANG_INDONESIAN} "Masih ada $1 rekaman yang belum terkirim. Data stasiun tidak dihapus dan penghapusan dibatalkan. Kirim dulu (ektp-station sync) atau ekspor ke media lepas."
 LangString MsgPending ${LANG_ENGLISH} "$1 records have not been sent yet. Station data was not removed and uninstall was cancelled. Send them first (ektp-station sync) or export them to removable media."
-LangString MsgStatusFailed ${LANG_INDONESIAN} "Status stasiun tidak dapat dibaca (kode $0). Data stasiun tidak dihapus dan penghapusan dibatalkan."
-LangString MsgStatusFailed ${LANG_ENGLISH} "Could not read the station status (code $0). Station data was not removed and uninstall was cancelled."
+LangString MsgStatusFailed ${LANG_INDONESIAN} "Program stasiun tidak dapat memastikan apakah masih ada rekaman yang belum terkirim (kode $0): $1$\r$\nData stasiun tidak dihapus dan penghapusan dibatalkan. Jalankan $\"ektp-station doctor$\"."
+LangString MsgStatusFailed ${LANG_ENGLISH} "The station program could not tell whether records still wait to be sent (code $0): $1$\r$\nStation data was not removed and uninstall was cancelled. Run $\"ektp-station doctor$\"."
+LangString MsgStatusUnreadable ${LANG_INDONESIAN} "Jawaban program stasiun tidak dikenali ($\"$1$\"), jadi tidak dapat dipastikan bahwa semua rekaman sudah terkirim. Data stasiun tidak dihapus dan penghapusan dibatalkan."
+LangString MsgStatusUnreadable ${LANG_ENGLISH} "The station program gave an answer the uninstaller does not understand ($\"$1$\"), so it cannot tell whether every record was sent. Station data was not removed and uninstall was cancelled."
+LangString MsgNoStationData ${LANG_INDONESIAN} "Folder $DataDir tidak berisi data stasiun (belum pernah disiapkan): folder dihapus."
+LangString MsgNoStationData ${LANG_ENGLISH} "$DataDir holds no station data (it was never set up): the folder is removed."
+LangString MsgNothingPending ${LANG_INDONESIAN} "Semua rekaman sudah terkirim ke server: data stasiun dihapus."
+LangString MsgNothingPending ${LANG_ENGLISH} "Every record has reached the server: station data is removed."
 LangString SecRemoveDataName ${LANG_INDONESIAN} "Hapus data stasiun (basis data, kunci, log)"
 LangString SecRemoveDataName ${LANG_ENGLISH} "Remove station data (database, keys, logs)"
 
@@ -427,8 +435,11 @@ Function un.onInit
   ${EndIf}
 FunctionEnd
 
-; Ask the app how many records still wait for the server (status --json: "pending": n) and
-; abort the whole uninstall unless it answers 0: without the program nothing can send them.
+; Ask the app how many records still wait for the server and abort the whole uninstall unless
+; it answers 0: without the program nothing can send them. `status --pending` prints one line,
+; a number or NO_STATION (the data folder holds no station database: never set up, nothing to
+; lose), and exits 0; anything else (an exit code, no answer, an answer that is not one of
+; those) counts as "records may wait".
 Function un.RefuseWhilePending
   ${IfNot} ${SectionIsSelected} ${SecRemoveData}
     Return
@@ -436,20 +447,26 @@ Function un.RefuseWhilePending
   ${IfNot} ${FileExists} "$DataDir\*"
     Return
   ${EndIf}
-  nsExec::ExecToStack /TIMEOUT=120000 '"$INSTDIR\${EXE}" --home "$DataDir" status --json'
-  Pop $0
-  Pop $1
+  nsExec::ExecToStack /TIMEOUT=120000 '"$INSTDIR\${EXE}" --home "$DataDir" status --pending'
+  Pop $0 ; exit code, or "error" / "timeout"
+  Pop $1 ; the output
   ${If} $0 != 0
     MessageBox MB_OK|MB_ICONSTOP "$(MsgStatusFailed)" /SD IDOK
     SetErrorLevel 2
     Quit
   ${EndIf}
   Push $1
-  Call un.PendingFromStatus
+  Call un.LastLine
   Pop $1
-  ${If} $1 == ""
-    StrCpy $0 "pending?"
-    MessageBox MB_OK|MB_ICONSTOP "$(MsgStatusFailed)" /SD IDOK
+  StrCmp $1 "${NO_STATION}" 0 station_data
+    DetailPrint "$(MsgNoStationData)"
+    Return
+  station_data:
+  Push $1
+  Call un.IsNumber
+  Pop $2
+  ${If} $2 == ""
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgStatusUnreadable)" /SD IDOK
     SetErrorLevel 2
     Quit
   ${EndIf}
@@ -458,65 +475,60 @@ Function un.RefuseWhilePending
     SetErrorLevel 2
     Quit
   ${EndIf}
+  DetailPrint "$(MsgNothingPending)"
 FunctionEnd
 
-; Push status JSON ; Call ; Pop the digits after "pending": ("" when absent or not a number).
-Function un.PendingFromStatus
+; Push text ; Call ; Pop its last non-empty line, without line ends or trailing spaces (the
+; answer is the program's last line: a stray warning before it does not hide it).
+Function un.LastLine
   Exch $0
   Push $1
   Push $2
-  Push $3
-  StrCpy $1 0
-  StrCpy $3 ""
+  trim:
+    StrCpy $1 $0 1 -1
+    ${If} $1 == "$\r"
+    ${OrIf} $1 == "$\n"
+    ${OrIf} $1 == " "
+      StrCpy $0 $0 -1
+      Goto trim
+    ${EndIf}
+  StrLen $2 $0
   find:
-    StrCpy $2 $0 10 $1
-    StrCmp $2 "" done
-    StrCmp $2 '"pending":' found
-    IntOp $1 $1 + 1
-    Goto find
-  found:
-    IntOp $1 $1 + 10
-  blank:
-    StrCpy $2 $0 1 $1
-    StrCmp $2 " " 0 digit
-    IntOp $1 $1 + 1
-    Goto blank
-  digit:
-    StrCpy $2 $0 1 $1
-    ${If} $2 == ""
+    ${If} $2 <= 0
       Goto done
     ${EndIf}
-    Push $2
-    Call un.IsDigit
-    Pop $2
-    StrCmp $2 "" done
-    StrCpy $3 "$3$2"
-    IntOp $1 $1 + 1
-    Goto digit
+    IntOp $2 $2 - 1
+    StrCpy $1 $0 1 $2
+    StrCmp $1 "$\n" 0 find
+    IntOp $2 $2 + 1
+    StrCpy $0 $0 "" $2
   done:
-  StrCpy $0 $3
-  Pop $3
   Pop $2
   Pop $1
   Exch $0
 FunctionEnd
 
-; Push one character ; Call ; Pop it back when it is 0-9, else "".
-Function un.IsDigit
+; Push text ; Call ; Pop it back when it is a count written as the program writes one (decimal,
+; no sign, no leading zero, 1-9 digits), else "". IntOp reads "12" as 12 and "abc", "012",
+; "0x1A", "1e3" or "12 records" as something else, so comparing the text with its IntOp value
+; rejects all of those.
+Function un.IsNumber
   Exch $0
   Push $1
-  Push $2
-  StrCpy $1 0
-  loop:
-    StrCpy $2 "0123456789" 1 $1
-    StrCmp $2 "" nope
-    StrCmp $2 $0 yes
-    IntOp $1 $1 + 1
-    Goto loop
-  nope:
+  StrLen $1 $0
+  ${If} $1 < 1
+  ${OrIf} $1 > 9
     StrCpy $0 ""
-  yes:
-  Pop $2
+  ${Else}
+    StrCpy $1 $0 1
+    ${If} $1 == "-"
+      StrCpy $0 ""
+    ${Else}
+      IntOp $1 $0 + 0
+      StrCmp $1 $0 +2
+      StrCpy $0 ""
+    ${EndIf}
+  ${EndIf}
   Pop $1
   Exch $0
 FunctionEnd

@@ -268,12 +268,15 @@ def enroll(
     *,
     today: date | None = None,
     on_sealed: Callable[[str], None] | None = None,
+    before_seal: Callable[[], None] | None = None,
 ) -> EnrollResult:
     """Validate, check the photo, seal and store one recording.
 
     Raises NotInitialized, UnknownOperator, InvalidBiodata, InvalidInput, PhotoUnreadable /
     PhotoRejected (from app.capture.photo), FallingBehind, MirrorError (policy required) or
-    StorageError (disk full, locked, I/O). ``on_sealed(uuid)`` runs after the commit.
+    StorageError (disk full, locked, I/O). ``before_seal()`` runs once every check has
+    passed, just before the seal (so bad input writes nothing); ``on_sealed(uuid)`` runs
+    after the commit.
     """
     with store.read() as session:
         identity = identity_from(session)
@@ -311,6 +314,8 @@ def enroll(
                 "card.json", "application/json", json.dumps(card, sort_keys=True).encode()
             )
         )
+    if before_seal is not None:
+        before_seal()
     rec_uuid, sha, mirror_warning = seal_record(
         store, identity, operator=request.operator, manifest=manifest, attachments=attachments
     )

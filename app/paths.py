@@ -26,21 +26,21 @@ def _default_dir(name: str) -> Path:
     return Path(platformdirs.user_data_dir(name, appauthor=False))
 
 
-def station_home(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """``--home`` wins, then ``EKTP_STATION_HOME``, then the platform data dir."""
+def _home(explicit: str | os.PathLike[str] | None, env_var: str, dir_name: str) -> Path:
+    """``--home`` wins, then the environment variable, then the platform data dir."""
     if explicit:
         return Path(explicit)
-    env = os.environ.get(STATION_HOME_ENV)
+    env = os.environ.get(env_var)
     if env:
         return Path(env)
-    return _default_dir(APP_DIR_NAME)
+    return _default_dir(dir_name)
+
+
+def station_home(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--home`` wins, then ``EKTP_STATION_HOME``, then the platform data dir."""
+    return _home(explicit, STATION_HOME_ENV, APP_DIR_NAME)
 
 
 def server_home(explicit: str | os.PathLike[str] | None = None) -> Path:
     """``--home`` wins, then ``EKTP_SERVER_HOME``, then the platform data dir."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get(SERVER_HOME_ENV)
-    if env:
-        return Path(env)
-    return _default_dir(SERVER_DIR_NAME)
+    return _home(explicit, SERVER_HOME_ENV, SERVER_DIR_NAME)

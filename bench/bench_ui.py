@@ -154,7 +154,6 @@ class _StallMeter:
 
 def _recording_stalls(quick: bool) -> list[Figure]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import json
 
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
@@ -164,8 +163,8 @@ def _recording_stalls(quick: bool) -> list[Figure]:
     from app.ui.main_window import MainWindow
     from app.ui.services import Operator
     from app.ui.station import DEMO_VIDEO, StationServices
-    from tests.support.cli import run_server
     from tests.support.server import ServerProcess
+    from tests.support.server_fixtures import add_station
 
     app = QApplication.instance() or QApplication([])
     assert app is not None
@@ -173,18 +172,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         server = ServerProcess(Path(tmp) / "server").start()
         try:
-            res = run_server(
-                "--home",
-                str(server.home),
-                "station",
-                "add",
-                "--name",
-                "Bench",
-                "--kecamatan",
-                "36.03.32",
-                "--json",
-            )
-            code = json.loads(res.stdout)["code"]
+            code = add_station(server, name="Bench")
             services = StationServices(
                 Path(tmp) / "station",
                 camera_sources=[(f"file:{DEMO_VIDEO}", "demo")],

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# Every screenshot, in the order they are taken (tests/ui/test_screenshots.py reads this list).
 SHOTS = [
     "01-masuk",
     "02-beranda",
@@ -92,7 +93,11 @@ def run(out: Path, home: Path) -> int:
         assert widget is not None, "nothing has the keyboard focus"
         return widget
 
+    taken: list[str] = []
+
     def shot(name: str) -> None:
+        assert name == SHOTS[len(taken)], f"screenshot {name!r} is not next in SHOTS"
+        taken.append(name)
         settle(0.4)
         screen = window.screen()
         pixmap = screen.grabWindow(window.winId())
@@ -211,6 +216,9 @@ def run(out: Path, home: Path) -> int:
     finally:
         window.close()
         demo.stop()
+    if taken != SHOTS:
+        print(f"screenshots not taken: {SHOTS[len(taken) :]}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -194,12 +194,39 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"--port: {args.port} is not a TCP port")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
+    if args.cmd == "serve":
+        _check_listen(args.host, args.port)
     hours = getattr(args, "expires_hours", None)
     if hours is not None and not (math.isfinite(hours) and hours > 0):
         raise InputError("--expires-hours: must be positive")
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Bind the address once and let it go: a busy port becomes one line naming it, before
+    anything is written (uvicorn would log its own error and exit 3)."""
+    import errno
+    import socket
+
+    try:
+        family, _, _, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host: cannot resolve {host!r}") from exc
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InputError(
+                    f"--port: port {port} on {host} is already in use (another server?): "
+                    "stop it or choose another --port"
+                ) from exc
+            if exc.errno == errno.EACCES:
+                raise InputError(f"--port: port {port} needs administrator rights") from exc
+            raise InputError(f"--host: cannot listen on {host}:{port} ({exc.strerror})") from exc
 
 
 def _print_json(doc: Any) -> None:

@@ -50,6 +50,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("supervisor", "the approval must come from another person")
     tech_pw = sys.stdin.readline(1100).rstrip("\r\n")
     sup_pw = sys.stdin.readline(1100).rstrip("\r\n")
+    # A missing line is not a wrong password: say which one stdin lacks.
+    if not tech_pw:
+        raise UsageError(
+            "technician", "no password on stdin (line 1: technician's, line 2: supervisor's)"
+        )
+    if not sup_pw:
+        raise UsageError(
+            "supervisor", "no password on stdin line 2 (line 1: technician's, line 2: supervisor's)"
+        )
     with open_home(args) as store:
         before = require_identity(store).kecamatan
         _check(store, args.technician, tech_pw, "technician")

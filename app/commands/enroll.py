@@ -42,11 +42,15 @@ def run(args: argparse.Namespace) -> int:
         read_file(args.signature, "signature", MAX_SIGNATURE_FILE) if args.signature else None
     )
     with open_home(args) as store:
-        # Opening for sealing: packets an earlier killed seal left in the mirror without a
-        # commit go to unconfirmed/ first (app/store/reconcile.py).
-        rec = reconcile_quietly(store, "enroll")
-        if rec is not None and rec.moved and rec.warning:
-            print(f"warning: mirror: {rec.warning}", file=sys.stderr)
+
+        def reconcile_first() -> None:
+            # Before sealing: packets an earlier killed seal left in the mirror without a
+            # commit go to unconfirmed/ (app/store/reconcile.py). Only once the input has
+            # passed every check, so bad input moves and writes nothing.
+            rec = reconcile_quietly(store, "enroll")
+            if rec is not None and rec.moved and rec.warning:
+                print(f"warning: mirror: {rec.warning}", file=sys.stderr)
+
         result = enroll(
             store,
             EnrollmentRequest(
@@ -57,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 card_uid=args.card_uid,
                 card_atr=args.card_atr,
             ),
+            before_seal=reconcile_first,
         )
     print(result.uuid, flush=True)
     for w in result.warnings:

@@ -1,25 +1,38 @@
-"""``status [--json]``: counts by status, what is pending, and warnings."""
+"""``status [--json | --pending]``: counts by status, what is pending, and warnings.
+
+Changes nothing. ``--pending`` is the small, stable answer for scripts and the Windows
+uninstaller (installer.nsi asks it before removing data): one line on stdout, the number of
+records not yet on the server, or ``none`` when the home holds no station database (never
+set up: nothing is created); exit 0 either way, 1 when the database cannot be read.
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from app.commands.context import open_home, print_json
+from app.commands.context import home_of, open_home, print_json
 from app.store.backlog import evaluate
-from app.store.db import Store
+from app.store.db import DB_NAME, Store, open_store
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
-from app.store.reconcile import reconcile_quietly
 from app.store.settings import load_settings
 from app.store.station import get_identity
 from app.store.timeutil import iso, utcnow
 from app.sync.station import sync_summary
 
+NO_STATION = "none"  # `status --pending` for a home with no station database
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="records by status, pending uploads, warnings")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    form.add_argument(
+        "--pending",
+        action="store_true",
+        help=f"one line: records not yet on the server, or {NO_STATION!r} (no station here)",
+    )
     p.set_defaults(func=run)
 
 
@@ -98,9 +111,22 @@ def render(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def pending_answer(args: argparse.Namespace) -> str:
+    """``status --pending``: the count of records waiting for the server, or NO_STATION."""
+    home = home_of(args)
+    if not (home / DB_NAME).is_file():
+        return NO_STATION
+    with open_store(home, create=False, upgrade=False) as store:
+        return str(Outbox(store).pending().count)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.pending:
+        print(pending_answer(args), flush=True)
+        return 0
+    # Read-only: the uninstaller asks `status` before removing data, so it moves no file and
+    # writes no event (mirror reconciliation runs in enroll, export, sync and doctor).
     with open_home(args) as store:
-        reconcile_quietly(store, "status")
         doc = collect(store)
     if args.json:
         print_json(doc)

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from app.commands.context import UsageError, open_home, print_json
+from app.store.reconcile import reconcile_quietly
 from app.store.timeutil import iso
 from app.sync.engine import DEFAULT_TIMEOUT
 from app.sync.station import NotProvisioned, StationSync
@@ -44,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("interval", "must be positive")
     with open_home(args) as store:
         sync = _sync(store, args)
+        # The headless worker: packets a killed seal left in the mirror without a commit go
+        # to unconfirmed/ (app/store/reconcile.py) before anything is sent.
+        rec = reconcile_quietly(store, "sync")
+        if rec is not None and rec.moved and rec.warning:
+            print(f"warning: mirror: {rec.warning}", file=sys.stderr)
         if args.once:
             return _once(sync, args)
         return _forever(sync, args)

@@ -50,6 +50,7 @@ _SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
 _SQLITE_CANTOPEN = 14
+_SQLITE_NOTADB = 26
 
 _MESSAGES = {
     "disk_full": "the disk is full: free some space (or export and purge) and try again",
@@ -127,7 +128,9 @@ def _classify(error: BaseException) -> StorageError | None:
         return StorageError("disk_full", _MESSAGES["disk_full"])
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text:
         return StorageError("locked", _MESSAGES["locked"])
-    if primary in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_CORRUPT):
+    if primary in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_CORRUPT) or (
+        primary == _SQLITE_NOTADB or "file is not a database" in text
+    ):
         return StorageError("io", f"{_MESSAGES['io']} ({err})")
     if "disk i/o error" in text or "unable to open database" in text:
         return StorageError("io", f"{_MESSAGES['io']} ({err})")

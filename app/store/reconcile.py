@@ -87,7 +87,7 @@ def reconcile_mirror(store: Store, actor: str = "system") -> Reconciliation:
 
 
 def reconcile_quietly(store: Store, actor: str) -> Reconciliation | None:
-    """``reconcile_mirror`` where a failure must not stop the command (status, enroll): the
+    """``reconcile_mirror`` where a failure must not stop the command (enroll, export, the GUI): the
     command's own mirror check reports an unusable mirror. None when it could not run."""
     try:
         return reconcile_mirror(store, actor)

@@ -7,8 +7,6 @@ TaskManager (never on the UI thread). Core errors are mapped here to the message
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import shutil
 import threading
@@ -77,6 +75,7 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoRejected": "photo-rejected",
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
+        "ExportConflict": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
@@ -296,41 +295,13 @@ class StationServices:
         )
 
     def export(self, directory: Path, progress: Callable[[int, int], None]) -> int:
-        """Copy every packet that still has its payload to ``directory`` (the CLI's format:
-        ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes."""
-        from app.store.audit import record_event
-        from app.store.mirror import packet_name, write_atomic
-        from app.store.outbox import Outbox
+        """Copy every packet that still has its payload to ``directory`` (the CLI's export:
+        ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
+        the caller's thread (the UI's database worker)."""
+        from app.store.export import export_packets
 
         with mapped_errors():
-            outbox = Outbox(self.store)
-            counts = outbox.counts()
-            total = sum(n for status, n in counts.items() if status != "purged")
-            directory.mkdir(parents=True, exist_ok=True)
-            entries: list[dict[str, Any]] = []
-            done = 0
-            progress(0, total)
-            for uuid, data in outbox.iter_packets():
-                name = packet_name(uuid)
-                target = directory / name
-                if not (target.exists() and target.read_bytes() == data):
-                    write_atomic(directory, name, data)
-                entries.append(
-                    {"uuid": uuid, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                )
-                done += 1
-                progress(done, max(total, done))
-            doc = {
-                "format": "ektp-export-1",
-                "packets": sorted(entries, key=lambda e: str(e["uuid"])),
-            }
-            write_atomic(
-                directory, "manifest.json", json.dumps(doc, indent=1, sort_keys=True).encode()
-            )
-            record_event(
-                self.store, "ui", "records.exported", {"to": str(directory), "written": done}
-            )
-        return done
+            return export_packets(self.store, directory, actor="ui", progress=progress).packets
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting

@@ -182,7 +182,9 @@ def test_card_that_stops_answering(pcscd: PcscDaemon) -> None:
     t0 = time.monotonic()
     info = read_card(READER1, timeout=1.0)
     assert info.status == CardStatus.NO_ANSWER
-    assert time.monotonic() - t0 < 1.5
+    # vpcd holds a mute exchange for 15 s: well under that proves the timeout cut it short,
+    # with room for a loaded machine (SCardEstablishContext alone can take a while).
+    assert time.monotonic() - t0 < 6.0
     assert info.message == "The card did not answer within 1 s."
     # vpcd holds the mute exchange for 15 s: restart the stack for the next tests.
     pcscd.stop()

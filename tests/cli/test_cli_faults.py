@@ -113,6 +113,12 @@ def test_moving_the_kit_needs_a_technician_and_a_supervisor(tmp_path: Path) -> N
     with st.open() as store:
         add_operator(store, "rina", "supervisor", "rina-password")
     base = ["assign", "--kecamatan", "36.03.07", "--technician", "andi", "--supervisor"]
+    # Passwords missing from stdin: named as missing, not as wrong.
+    for given, field in (("andi-password\n", "supervisor"), ("", "technician")):
+        r = st.cli(*base, "rina", "--reason", "borrowed", input=given)
+        assert r.returncode == 2
+        _one_line(r.stderr, f"{field}: no password on stdin")
+        assert "wrong" not in r.stderr
     r = st.cli(*base, "rina", "--reason", "borrowed", input="andi-password\nwrong\n")
     assert r.returncode == 2
     _one_line(r.stderr, "supervisor")

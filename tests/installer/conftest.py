@@ -1,9 +1,10 @@
 """Real parts for the installer tests: makensis, a stand-in payload built with mingw-w64, and a
 64-bit wine prefix made once per session.
 
-The stand-in ``ektp-station.exe`` (standin/ektp_station_standin.c) answers ``status --json``
-with a pending count read from the data dir, records ``provision`` arguments, and can hold the
-app's named mutex: a Windows CPython cannot be built here (TESTING.md).
+The stand-in ``ektp-station.exe`` (standin/ektp_station_standin.c) answers ``status --pending``
+as the app does (``none`` without a station database, else the answer a test wrote), records
+``provision`` arguments, and can hold the app's named mutex: a Windows CPython cannot be built
+here (TESTING.md).
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
+from app.commands.status import NO_STATION
 from app.paths import APP_DIR_NAME
 from app.single_instance import MUTEX_NAME
+from app.store.db import DB_NAME
 from tests.support.components import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +72,8 @@ def standin_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (build / "standin_config.h").write_text(
         f"#define APP_DIR_NAME {_c_wide_string(APP_DIR_NAME)}\n"
         f"#define MUTEX_NAME {_c_wide_string(MUTEX_NAME)}\n"
+        f"#define DB_NAME {_c_wide_string(DB_NAME)}\n"
+        f"#define NO_STATION {_c_wide_string(NO_STATION)}\n"
     )
     exe = build / "ektp-station.exe"
     subprocess.run(

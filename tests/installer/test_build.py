@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.commands.status import NO_STATION
 from app.paths import APP_DIR_NAME
 from app.single_instance import MUTEX_NAME
 from tests.installer.conftest import ROOT, compile_installer, make_payload
@@ -53,8 +54,13 @@ def test_refuses_to_compile_without_version_or_program(tmp_path: Path, standin_e
 def test_constants_are_read_from_the_app_sources(tmp_path: Path, standin_exe: Path) -> None:
     """Change the constants in (a copy of) the Python sources: the installer follows."""
     tree = tmp_path / "tree"
-    (tree / "app").mkdir(parents=True)
+    (tree / "app" / "commands").mkdir(parents=True)
     shutil.copy(ROOT / "installer.nsi", tree)
+    status = (ROOT / "app" / "commands" / "status.py").read_text()
+    assert f'NO_STATION = "{NO_STATION}"' in status
+    (tree / "app" / "commands" / "status.py").write_text(
+        status.replace(f'NO_STATION = "{NO_STATION}"', 'NO_STATION = "renamed-no-station"')
+    )
     paths = (ROOT / "app" / "paths.py").read_text()
     single = (ROOT / "app" / "single_instance.py").read_text()
     assert f'APP_DIR_NAME = "{APP_DIR_NAME}"' in paths
@@ -87,6 +93,7 @@ def test_constants_are_read_from_the_app_sources(tmp_path: Path, standin_exe: Pa
     assert 'StrCpy $1 "Global\\renamed-mutex"' in log
     assert f"Uninstall\\{APP_DIR_NAME}\\" not in log
     assert MUTEX_NAME not in log
+    assert '"renamed-no-station"' in log
 
 
 def test_every_message_box_has_a_silent_default() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
+from app.store.db import DB_NAME
 from tests.installer.conftest import (
     DATA_DIR,
     INSTALL_DIR,
@@ -40,7 +41,8 @@ def _data(machine: Wine) -> Path:
 
 
 def _set_pending(machine: Wine, answer: str) -> None:
-    (_data(machine) / "standin-pending.txt").write_text(answer)
+    """What the stand-in's `status --pending` prints next (bytes as given)."""
+    (_data(machine) / "standin-pending.txt").write_bytes(answer.encode("ascii"))
 
 
 def _shortcut_holds(machine: Wine, name: str, text: str) -> bool:
@@ -109,24 +111,38 @@ def test_remove_data_is_refused_while_records_wait(
     machine: Wine, installers: dict[str, Path]
 ) -> None:
     assert machine.install(installers[NEW_VERSION]) == 0
-    marker = _data(machine) / "marker.bin"
-    marker.write_bytes(b"x")
+    database = _data(machine) / DB_NAME  # a station was set up here
+    database.write_bytes(b"x")
 
-    _set_pending(machine, "12")
+    _set_pending(machine, "12\r\n")
     assert machine.uninstall("/REMOVEDATA", in_place=True) == REFUSED
-    assert marker.exists()
+    assert database.exists()
     assert (_program(machine) / "ektp-station.exe").is_file()  # still there to send them
     assert machine.registry_key(UNINSTALL_KEY) is not None
 
-    # A station that cannot say how many wait is treated as "some wait".
-    _set_pending(machine, "fail")
-    assert machine.uninstall("/REMOVEDATA", in_place=True) == REFUSED
-    assert marker.exists()
+    # A station that cannot say how many wait, or says it in a way the uninstaller does not
+    # understand, is treated as "some wait".
+    for answer in ("fail", "twelve\r\n", "012\r\n", "-1\r\n", "3 records\r\n", ""):
+        _set_pending(machine, answer)
+        assert machine.uninstall("/REMOVEDATA", in_place=True) == REFUSED, answer
+        assert database.exists(), answer
 
-    _set_pending(machine, "0")
+    # The answer is the last line: a stray warning before it does not hide it.
+    _set_pending(machine, "warning: something odd\r\n0\r\n")
     machine.uninstall("/REMOVEDATA")
     assert not _data(machine).exists()
     assert not _program(machine).exists()
+    assert machine.registry_key(UNINSTALL_KEY) is None
+
+
+def test_remove_data_of_a_station_never_set_up(machine: Wine, installers: dict[str, Path]) -> None:
+    # The installer made the data folder; no station database was ever created in it.
+    assert machine.install(installers[NEW_VERSION]) == 0
+    data = _data(machine)
+    assert data.is_dir() and not (data / DB_NAME).exists()
+    (data / "notes.txt").write_text("not a station database")
+    assert machine.uninstall("/REMOVEDATA", in_place=True) == 0
+    assert not data.exists()
     assert machine.registry_key(UNINSTALL_KEY) is None
 
 

@@ -4,6 +4,7 @@ codes, an export directory holding junk, an unreachable database. One line, no t
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -99,4 +100,18 @@ def test_numbers_out_of_range(tmp_path: Path, args: list[str], field: str) -> No
     res = run_server("--home", str(home), *args, timeout=30)
     assert res.returncode == 2, res.stderr
     assert field in _one_line(res.stderr)
+    assert not home.exists(), "bad input must write nothing"
+
+
+def test_serve_on_a_busy_port(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        home = tmp_path / "h"
+        res = run_server("--home", str(home), "serve", "--port", str(port), timeout=60)
+    assert res.returncode == 2, res.stderr
+    line = _one_line(res.stderr)
+    assert line.startswith("ektp-server: --port:") and f"port {port}" in line, line
+    assert "already in use" in line
     assert not home.exists(), "bad input must write nothing"

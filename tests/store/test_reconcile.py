@@ -8,6 +8,7 @@ write). ``tests/store/test_crash.py`` checks the same after 200+ real kills.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import date
@@ -23,6 +24,7 @@ from app.store.mirror import UNCONFIRMED_DIR, packet_name, write_atomic
 from app.store.models import AuditEvent
 from app.store.reconcile import reconcile_mirror
 from app.store.settings import set_setting
+from app.store.station import update_server
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
 from tests.support.station import StationHome, face_jpeg, make_station, signature_png
 
@@ -103,6 +105,33 @@ def test_orphans_move_to_unconfirmed_and_temps_go(tmp_path: Path) -> None:
         assert kinds.count("mirror.unconfirmed") == 1
 
 
+def _tree(*roots: Path) -> dict[str, tuple[int, int, str]]:
+    """Every file under ``roots``: (size, mtime_ns, SHA-256 of its bytes)."""
+    out = {}
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                st = path.stat()
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                out[str(path)] = (st.st_size, st.st_mtime_ns, digest)
+            else:
+                out[str(path)] = (0, 0, "dir")
+    return out
+
+
+def test_status_is_read_only(tmp_path: Path) -> None:
+    """The uninstaller asks `status` before removing data: it must move and write nothing,
+    even with orphan packets and a stale temp file in the mirror."""
+    st, mirror, _, orphans = _station_with_leftovers(tmp_path)
+    before = _tree(st.home, mirror)
+    assert any(packet_name(orphans[0]) in p for p in before)
+    for args in (["status", "--json"], ["status"]):
+        r = st.cli(*args)
+        assert r.returncode == 0, r.stderr
+        assert _tree(st.home, mirror) == before, args
+    assert not (mirror / UNCONFIRMED_DIR).exists()
+
+
 def test_doctor_and_status_warn_export_skips_orphans(tmp_path: Path) -> None:
     st, mirror, committed, orphans = _station_with_leftovers(tmp_path)
 
@@ -148,6 +177,38 @@ def test_export_and_enroll_reconcile_first(tmp_path: Path) -> None:
     new = r.stdout.strip()
     assert (mirror / packet_name(new)).exists()
     assert (mirror / UNCONFIRMED_DIR / packet_name(late)).exists()
+
+
+def test_enroll_with_bad_input_moves_and_writes_nothing(tmp_path: Path) -> None:
+    st, mirror, _, _ = _station_with_leftovers(tmp_path)
+    good = tmp_path / "bio.json"
+    good.write_text(json.dumps(BUDI_LAKI))
+    bad = tmp_path / "bad-bio.json"
+    bad.write_text(json.dumps({**BUDI_LAKI, "nik": "12345"}))
+    photo = tmp_path / "face.jpg"
+    photo.write_bytes(face_jpeg())
+    not_photo = tmp_path / "not-a-photo.jpg"
+    not_photo.write_bytes(b"not an image")
+    before = _tree(st.home, mirror)
+    for bio, img, field in ((bad, photo, "nik"), (good, not_photo, "photo")):
+        r = st.cli("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(img))
+        assert r.returncode == 2, (field, r.stdout, r.stderr)
+        assert len(r.stderr.splitlines()) == 1 and field in r.stderr, r.stderr
+        assert "mirror" not in r.stderr and r.stdout == ""
+        assert _tree(st.home, mirror) == before, field
+
+
+def test_the_sync_command_reconciles_first(tmp_path: Path) -> None:
+    st, mirror, committed, orphans = _station_with_leftovers(tmp_path)
+    with st.open() as store:
+        # A server that is not there: the upload fails, the reconciliation does not.
+        update_server(store, "http://127.0.0.1:9", st.server_key_file.read_bytes(), "st-1")
+    r = st.cli("sync", "--once", "--timeout", "2")
+    assert r.returncode == 1, r.stderr
+    assert "2 mirror packet(s)" in r.stderr
+    assert sorted(p.stem for p in (mirror / UNCONFIRMED_DIR).glob("*.ektp")) == orphans
+    assert sorted(p.stem for p in mirror.glob("*.ektp")) == sorted(committed)
+    assert not list(mirror.glob(".*.tmp"))
 
 
 def test_without_mirror_or_unplugged_nothing_happens(tmp_path: Path) -> None:

@@ -20,18 +20,18 @@ def env_with_source(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_station(
-    *args: str,
-    input: str | bytes | None = None,
-    timeout: float = 60,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
+def _run(
+    module: str,
+    args: tuple[str, ...],
+    input: str | bytes | None,
+    timeout: float,
+    env: dict[str, str] | None,
+    cwd: Path | None,
 ) -> subprocess.CompletedProcess[str]:
-    """``ektp-station ARGS`` (as ``python -m app``), text mode, run in ``cwd`` (the repo)."""
     if isinstance(input, bytes):
         input = input.decode()
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", module, *args],
         input=input,
         capture_output=True,
         text=True,
@@ -41,16 +41,19 @@ def run_station(
     )
 
 
+def run_station(
+    *args: str,
+    input: str | bytes | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``ektp-station ARGS`` (as ``python -m app``), text mode, run in ``cwd`` (the repo)."""
+    return _run("app", args, input, timeout, env, cwd)
+
+
 def run_server(
     *args: str, input: str | None = None, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``ektp-server ARGS`` (as ``python -m server``), text mode."""
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env_with_source(env),
-        cwd=ROOT,
-    )
+    return _run("server", args, input, timeout, env, None)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.ui.services import Operator
 from app.ui.station import DEMO_VIDEO, StationServices
+from tests.support.server_fixtures import add_station
 
 
 @pytest.fixture(autouse=True)
@@ -71,24 +72,6 @@ def server(tmp_path: Path) -> Iterator[object]:
     proc.stop()
 
 
-def station_code(server: object, kecamatan: str = "36.03.32", name: str = "Kios 1") -> str:
-    from tests.support.cli import run_server
-
-    res = run_server(
-        "--home",
-        str(server.home),
-        "station",
-        "add",
-        "--name",
-        name,  # type: ignore[attr-defined]
-        "--kecamatan",
-        kecamatan,
-        "--json",
-    )
-    assert res.returncode == 0, res.stderr
-    return str(json.loads(res.stdout)["code"])
-
-
 def server_packets(server: object) -> list[dict]:
     from tests.support.cli import run_server
 
@@ -102,7 +85,7 @@ def online_kit(tmp_path: Path, server: object) -> Iterator[Kit]:
     """A station provisioned against the real server, with operator, technician, supervisor."""
     services = StationServices(tmp_path / "station", camera_sources=DEMO_CAMERA, sync_interval_s=2)
     add_operators(services)
-    services.provision(Operator(TECHNICIAN[0], "technician"), server.url, station_code(server))  # type: ignore[attr-defined]
+    services.provision(Operator(TECHNICIAN[0], "technician"), server.url, add_station(server))  # type: ignore[arg-type]
     yield Kit(services, services.home, server)
     services.close()
 

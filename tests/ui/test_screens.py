@@ -11,13 +11,13 @@ from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
 from app.ui.services import CardEvent
 from tests.support.residents import BUDI_LAKI
+from tests.support.server_fixtures import add_station
 from tests.ui.conftest import (
     OPERATOR,
     SUPERVISOR,
     TECHNICIAN,
     Kit,
     show_active,
-    station_code,
 )
 from tests.ui.test_recording_flow import focused, record_one, sign_in
 
@@ -147,7 +147,7 @@ def test_technician_provisions_by_keyboard_and_switches_language(
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     assert focused() is tech.code
     with qtbot.waitSignal(window.station_loaded, timeout=45000) as loaded:
-        qtbot.keyClicks(focused(), station_code(server, kecamatan="36.03.07", name="Kit Kronjo"))
+        qtbot.keyClicks(focused(), add_station(server, kecamatan="36.03.07", name="Kit Kronjo"))
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     info = loaded.args[0]
     assert info.provisioned and info.kecamatan_code == "36.03.07"

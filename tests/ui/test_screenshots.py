@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +14,18 @@ from PySide6.QtGui import QImage
 from tests.support.cli import ROOT, env_with_source
 from tests.support.components import require_binary
 
-SHOTS = [
-    "01-masuk",
-    "02-beranda",
-    "03-biodata",
-    "04-foto",
-    "05-tanda-tangan",
-    "06-kartu",
-    "07-tinjau",
-    "08-bukti",
-    "09-antrian",
-    "10-teknisi",
-    "11-home-english",
-]
+SCRIPT = ROOT / "scripts" / "screenshots.py"
+
+
+def _script_shots() -> list[str]:
+    """The script's own list of screenshot names (one list, not two)."""
+    spec = importlib.util.spec_from_file_location("screenshots_script", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shots = module.SHOTS
+    assert isinstance(shots, list) and len(shots) == len(set(shots)) >= 10, shots
+    return [str(name) for name in shots]
 
 
 @pytest.mark.xvfb
@@ -43,7 +43,7 @@ def test_real_window_under_xvfb_records_and_saves_screenshots(tmp_path: Path):
             "-s",
             "-screen 0 1280x900x24",
             sys.executable,
-            "scripts/screenshots.py",
+            str(SCRIPT),
             "--out",
             str(out),
             "--home",
@@ -56,7 +56,9 @@ def test_real_window_under_xvfb_records_and_saves_screenshots(tmp_path: Path):
         timeout=240,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    for name in SHOTS:
+    shots = _script_shots()
+    assert sorted(p.stem for p in out.glob("*.png")) == sorted(shots)
+    for name in shots:
         image = QImage(str(out / f"{name}.png"))
         assert not image.isNull(), name
         assert image.width() >= 1000 and image.height() >= 700, name

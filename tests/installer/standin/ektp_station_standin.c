@@ -1,8 +1,11 @@
 /* Stand-in for the frozen ektp-station.exe in installer tests (a Windows CPython cannot be
  * built on Linux). It speaks just enough of the station's CLI (DESIGN.md) for installer.nsi:
  *
- *   [--home DIR] status --json   prints the status document; "pending" is read from
- *                                DIR\standin-pending.txt (a number, default 0; "fail" = exit 1)
+ *   [--home DIR] status --pending
+ *                                NO_STATION when DIR\DB_NAME does not exist (like the app);
+ *                                else the bytes of DIR\standin-pending.txt as they are (the
+ *                                test writes the answer; default "0\n"), or, when that file
+ *                                says "fail", a line on stderr and exit 1
  *   [--home DIR] provision --server URL --code CODE
  *                                records its arguments in DIR\standin-provision.txt;
  *                                CODE "REJECTED" = exit 2, like a refused one-time code
@@ -18,8 +21,11 @@
 #include <string.h>
 #include <wchar.h>
 #include <windows.h>
+#include <fcntl.h>
+#include <io.h>
 
-#include "standin_config.h" /* APP_DIR_NAME, MUTEX_NAME (wide strings), written by the tests */
+#include "standin_config.h" /* APP_DIR_NAME, MUTEX_NAME, DB_NAME, NO_STATION (wide strings),
+                               written by the tests from the app's constants */
 
 static wchar_t home[MAX_PATH];
 
@@ -32,26 +38,28 @@ static int file_exists(const wchar_t *path) {
     return GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES;
 }
 
-static int status(void) {
+static int status_pending(void) {
     wchar_t path[MAX_PATH];
-    char buf[64] = "0";
-    long pending = 0;
+    char buf[256] = "0\n";
+    size_t n = 2;
+    path_in_home(path, DB_NAME);
+    if (!file_exists(path)) {
+        printf("%ls\n", NO_STATION);
+        return 0;
+    }
     path_in_home(path, L"standin-pending.txt");
-    FILE *f = _wfopen(path, L"r");
+    FILE *f = _wfopen(path, L"rb");
     if (f) {
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        n = fread(buf, 1, sizeof buf - 1, f);
         buf[n] = 0;
         fclose(f);
     }
     if (strncmp(buf, "fail", 4) == 0) {
-        fprintf(stderr, "database: cannot open\n");
+        fprintf(stderr, "ektp-station: error: storage (io): the disk reported an input/output error\n");
         return 1;
     }
-    pending = strtol(buf, NULL, 10);
-    printf("{\"records\": {\"sealed\": %ld, \"uploaded\": 0, \"rejected\": 0, \"purged\": 0}, "
-           "\"pending\": %ld, \"oldest_pending_age_s\": %s, \"station_id\": \"standin\", "
-           "\"kecamatan\": \"36.03.32\"}\n",
-           pending, pending, pending ? "12.5" : "null");
+    _setmode(_fileno(stdout), _O_BINARY); /* the test's bytes, line ends included */
+    fwrite(buf, 1, n, stdout);
     return 0;
 }
 
@@ -96,7 +104,8 @@ int wmain(int argc, wchar_t **argv) {
         i += 2;
     }
     if (i >= argc) return 0; /* the GUI: nothing to do here */
-    if (wcscmp(argv[i], L"status") == 0) return status();
+    if (wcscmp(argv[i], L"status") == 0 && i + 1 < argc && wcscmp(argv[i + 1], L"--pending") == 0)
+        return status_pending();
     if (wcscmp(argv[i], L"provision") == 0) return provision(argc - i, argv + i);
     if (wcscmp(argv[i], L"hold-mutex") == 0) {
         if (i + 1 < argc) wcsncpy(home, argv[i + 1], MAX_PATH - 1);

@@ -1,0 +1,106 @@
+"""Export sealed packets to a directory (removable media): ``<uuid>.ektp`` files + a manifest.
+
+One implementation for ``ektp-station export --to DIR`` and the queue screen's export button.
+Each file is written atomically and fsynced; ``manifest.json`` lists uuid + sha256 + size of
+every packet in the directory. Idempotent: a re-export skips files that already hold the same
+bytes, and never overwrites a file of the same name with different bytes (ExportConflict).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.store.audit import record_event
+from app.store.db import Store
+from app.store.mirror import clean_temp_files, packet_name, write_atomic
+from app.store.outbox import Outbox
+from app.store.reconcile import reconcile_quietly
+
+MANIFEST = "manifest.json"
+FORMAT = "ektp-export-1"
+
+Progress = Callable[[int, int], None]  # (done, total), called from the exporting thread
+
+
+class ExportConflict(Exception):
+    """A file of the same name holds different bytes: never overwritten."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    to: str
+    written: int  # packets written now
+    skipped: int  # packets already there with the same bytes
+    total: int  # packets the manifest lists (this export's and earlier ones in the folder)
+
+    @property
+    def packets(self) -> int:
+        """Packets of this station now in the folder (written + skipped)."""
+        return self.written + self.skipped
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    try:
+        return {str(e["uuid"]): e for e in json.loads(path.read_text())["packets"]}
+    except (ValueError, KeyError, TypeError):
+        return {}  # rebuilt from what is exported now
+
+
+def export_packets(
+    store: Store, target: Path, actor: str = "cli", progress: Progress | None = None
+) -> Exported:
+    """Copy every packet that still has its payload (any status) to ``target``.
+
+    ``progress(done, total)`` is called once before the first packet and after each one
+    (``total`` may grow if records are sealed meanwhile). Raises ExportConflict, OSError
+    (the target media) or StorageError.
+    """
+    # First the mirror: a packet a killed seal left there without a commit goes to
+    # unconfirmed/ before anything leaves the station (see app/store/reconcile.py).
+    reconcile_quietly(store, actor)
+    target.mkdir(parents=True, exist_ok=True)
+    clean_temp_files(target)
+    manifest_path = target / MANIFEST
+    entries = _read_manifest(manifest_path)
+    outbox = Outbox(store)
+    total = sum(n for status, n in outbox.counts().items() if status != "purged")
+    if progress is not None:
+        progress(0, total)
+    written = skipped = 0
+    for uuid, data in outbox.iter_packets():
+        sha = hashlib.sha256(data).hexdigest()
+        path = target / packet_name(uuid)
+        if path.exists():
+            if path.stat().st_size != len(data) or _sha256_file(path) != sha:
+                raise ExportConflict(f"{path} exists with different content; not overwritten")
+            skipped += 1
+        else:
+            write_atomic(target, packet_name(uuid), data)
+            written += 1
+        entries[uuid] = {"uuid": uuid, "sha256": sha, "size": len(data)}
+        if progress is not None:
+            done = written + skipped
+            progress(done, max(total, done))
+    doc = {"format": FORMAT, "packets": sorted(entries.values(), key=lambda e: e["uuid"])}
+    write_atomic(target, MANIFEST, json.dumps(doc, indent=1, sort_keys=True).encode())
+    if written:
+        record_event(store, actor, "records.exported", {"to": str(target), "written": written})
+    return Exported(str(target), written, skipped, len(entries))
+
+
+__all__ = ["MANIFEST", "ExportConflict", "Exported", "export_packets"]

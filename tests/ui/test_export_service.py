@@ -1,0 +1,46 @@
+"""The queue screen's export (StationServices.export) is the CLI's export, with progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.enrollment import EnrollmentRequest, enroll
+from app.store.mirror import packet_name
+from app.ui.services import ServiceError
+from app.ui.station import StationServices
+from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
+from tests.support.station import face_jpeg, make_station
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    with st.open() as store:
+        uuids = [
+            enroll(store, EnrollmentRequest(st.operator, bio, face_jpeg())).uuid
+            for bio in (BUDI_LAKI, RATNA_PEREMPUAN)
+        ]
+    r = st.cli("export", "--to", str(tmp_path / "cli"))
+    assert r.returncode == 0, r.stderr
+
+    services = StationServices(st.home)
+    try:
+        steps: list[tuple[int, int]] = []
+        count = services.export(tmp_path / "ui", lambda d, t: steps.append((d, t)))
+        assert count == 2 and steps == [(0, 2), (1, 2), (2, 2)]
+        assert _files(tmp_path / "ui") == _files(tmp_path / "cli")
+
+        # A same-named file with other bytes is never overwritten, by either.
+        victim = tmp_path / "ui" / packet_name(uuids[0])
+        victim.write_bytes(b"not ours")
+        with pytest.raises(ServiceError) as err:
+            services.export(tmp_path / "ui", lambda d, t: None)
+        assert err.value.code == "export-failed"
+        assert victim.read_bytes() == b"not ours"
+    finally:
+        services.close()
