@@ -62,11 +62,23 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     a.add_argument("--kecamatan", required=True)
     a.add_argument("--expires-hours", type=float, default=CODE_TTL_S / 3600)
+    a.add_argument(
+        "--relay",
+        action="store_true",
+        help="a kecamatan relay: may register (vouch for) the stations enrolled at it",
+    )
     a.add_argument("--json", action="store_true")
     ls = ssub.add_parser("list", help="list stations")
     ls.add_argument("--json", action="store_true")
-    r = ssub.add_parser("revoke", help="revoke a station (its uploads are refused)")
+    r = ssub.add_parser(
+        "revoke",
+        help="revoke a station (its uploads are refused); a relay's stations are revoked with it",
+    )
     r.add_argument("id")
+    mr = ssub.add_parser(
+        "mark-relay", help="make an existing station a relay (may vouch for its stations)"
+    )
+    mr.add_argument("id")
     asg = ssub.add_parser("assign", help="set a station's kecamatan")
     asg.add_argument("id")
     asg.add_argument("--kecamatan", required=True)
@@ -92,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--code", required=True)
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
+    rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
+    rq.add_argument("--station", help="only this station's packets")
     return p
 
 
@@ -286,13 +300,16 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
 def _station(args: argparse.Namespace, core: ServerCore) -> int:
     sc = args.station_cmd
     if sc == "add":
-        st, code = core.add_station(args.name, args.kecamatan, args.expires_hours * 3600)
+        st, code = core.add_station(
+            args.name, args.kecamatan, args.expires_hours * 3600, relay=args.relay
+        )
         if args.json:
             doc = st.as_json()
             doc["code"] = code
             _print_json(doc)
         else:
-            print(f"station {st.id} ({st.name}, kecamatan {st.kecamatan}) added")
+            kind = "relay" if st.is_relay else "station"
+            print(f"{kind} {st.id} ({st.name}, kecamatan {st.kecamatan}) added")
             print(f"one-time enrollment code (expires in {args.expires_hours:g} h):")
             print(code)
         return 0
@@ -305,8 +322,14 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
         return 0
     if sc == "revoke":
-        st = core.revoke(args.id)
+        st, cascaded = core.revoke(args.id)
         print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
+        for sid in cascaded:
+            print(f"station {sid} revoked with its relay")
+        return 0
+    if sc == "mark-relay":
+        st = core.mark_relay(args.id)
+        print(f"station {st.id} ({st.name}) is a relay")
         return 0
     if sc == "assign":
         st = core.assign(args.id, args.kecamatan)
@@ -332,10 +355,22 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
             f"stations here now seal to key {result['sealing_key_id']}"
         )
         return 0
+    outbox = RelayOutbox(core)
+    if args.relay_cmd == "requeue":
+        print(f"{outbox.release_held(args.station)} held packet(s) back in the queue")
+        return 0
     doc = {
         "upstream": core.meta_get("upstream_url"),
         "relay_station_id": core.meta_get("upstream_station_id"),
-        "forward": RelayOutbox(core).counts(),
+        "forward": outbox.counts(),
+        # Packets the upstream refused for their station, with the reason.
+        "held": outbox.held(),
+        # Stations not (yet) registered upstream, with the upstream's refusal if any.
+        "unregistered_stations": [
+            {"station_id": st.id, "name": st.name, "error": st.row["upstream_error"]}
+            for st in core.list_stations()
+            if st.public_key and st.row["upstream_registered_at"] is None
+        ],
     }
     if args.json:
         _print_json(doc)

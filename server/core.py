@@ -101,6 +101,7 @@ class Station:
     revoked: bool
     vouched_by: str | None
     row: Mapping[str, Any]
+    is_relay: bool = False
 
     @classmethod
     def from_row(cls, row: RowMapping) -> Station:
@@ -113,6 +114,7 @@ class Station:
             revoked=row["revoked_at"] is not None,
             vouched_by=row["vouched_by"],
             row=dict(row),
+            is_relay=bool(row["is_relay"]),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -131,6 +133,10 @@ class Station:
             "assigned_at": iso(r["assigned_at"]),
             "revoked_at": iso(r["revoked_at"]),
             "vouched_by": self.vouched_by,
+            "relay": self.is_relay,
+            # Relay side: registration of this station at the upstream.
+            "upstream_registered_at": iso(r["upstream_registered_at"]),
+            "upstream_error": r["upstream_error"],
         }
 
 
@@ -235,9 +241,12 @@ class ServerCore:
     # --- stations -------------------------------------------------------------------------
 
     def add_station(
-        self, name: str, kecamatan: str, ttl_s: float = CODE_TTL_S
+        self, name: str, kecamatan: str, ttl_s: float = CODE_TTL_S, *, relay: bool = False
     ) -> tuple[Station, str]:
-        """A station awaiting enrollment and its one-time code (only its hash is stored)."""
+        """A station awaiting enrollment and its one-time code (only its hash is stored).
+
+        ``relay``: the station is a kecamatan relay and may vouch for stations enrolled at it.
+        """
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InputError("--name: give the station a name (1-200 characters)")
@@ -250,7 +259,12 @@ class ServerCore:
         with self.engine.begin() as conn:
             conn.execute(
                 db.stations.insert().values(
-                    id=station_id, name=name, kecamatan=kecamatan, created_at=now, assigned_at=now
+                    id=station_id,
+                    name=name,
+                    kecamatan=kecamatan,
+                    created_at=now,
+                    assigned_at=now,
+                    is_relay=relay,
                 )
             )
             conn.execute(
@@ -301,15 +315,63 @@ class ServerCore:
             rows = conn.execute(select(db.stations).order_by(db.stations.c.created_at)).mappings()
             return [Station.from_row(r) for r in rows]
 
-    def revoke(self, station_id: str) -> Station:
+    def revoke(self, station_id: str) -> tuple[Station, list[str]]:
+        """Revoke a station; revoking a relay also revokes every station it vouched for
+        (its key may now be in a thief's hands, and it could have vouched for fakes).
+        Returns the station and the ids revoked with it."""
+        now = time.time()
+        c = db.stations.c
         with self.engine.begin() as conn:
-            self.get_station(station_id, conn)
+            st = self.get_station(station_id, conn)
             conn.execute(
                 db.stations.update()
-                .where(db.stations.c.id == station_id, db.stations.c.revoked_at.is_(None))
-                .values(revoked_at=time.time())
+                .where(c.id == station_id, c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            cascaded: list[str] = []
+            if st.is_relay:
+                cascaded = list(
+                    conn.execute(
+                        select(c.id).where(c.vouched_by == station_id, c.revoked_at.is_(None))
+                    ).scalars()
+                )
+                if cascaded:
+                    conn.execute(
+                        db.stations.update().where(c.id.in_(cascaded)).values(revoked_at=now)
+                    )
+        return self.get_station(station_id), cascaded
+
+    def mark_relay(self, station_id: str) -> Station:
+        """Make an existing station a relay (one provisioned before relays were marked)."""
+        with self.engine.begin() as conn:
+            st = self.get_station(station_id, conn)
+            if st.revoked:
+                raise InputError(f"ID: station {station_id} is revoked")
+            conn.execute(
+                db.stations.update().where(db.stations.c.id == station_id).values(is_relay=True)
             )
         return self.get_station(station_id)
+
+    @staticmethod
+    def _record_key(conn: Connection, station_id: str, public_b64: str, kid: str) -> None:
+        """Key history: ``kid`` is the station's key from now on; an older one is replaced."""
+        now = time.time()
+        k = db.station_keys.c
+        conn.execute(
+            db.station_keys.update()
+            .where(k.station_id == station_id, k.key_id != kid, k.replaced_at.is_(None))
+            .values(replaced_at=now)
+        )
+        if not db.insert_ignore(
+            conn,
+            db.station_keys,
+            {"station_id": station_id, "key_id": kid, "public_key": public_b64, "added_at": now},
+        ):
+            conn.execute(
+                db.station_keys.update()
+                .where(k.station_id == station_id, k.key_id == kid)
+                .values(replaced_at=None)
+            )
 
     def assign(self, station_id: str, kecamatan: str) -> Station:
         check_kecamatan(kecamatan)
@@ -406,6 +468,7 @@ class ServerCore:
                 conn.execute(
                     db.stations.update().where(db.stations.c.id == target.id).values(**values)
                 )
+            self._record_key(conn, final_id, str(values["public_key"]), str(values["key_id"]))
             st = self.get_station(final_id, conn)
         sealing = self.sealing_public_key()
         return {
@@ -425,11 +488,21 @@ class ServerCore:
             kecamatan = str(body["kecamatan"])
             public_b64 = str(body["public_key"])
             public = pkt.load_signing_public_key_b64(public_b64)
-        except (KeyError, pkt.PacketError) as exc:
+        except (KeyError, TypeError, pkt.PacketError) as exc:
             raise ServiceError(400, f"station registration is malformed: {exc}") from exc
         if not STATION_ID_RE.match(station_id) or not KECAMATAN_RE.match(kecamatan):
             raise ServiceError(400, "station_id or kecamatan is malformed")
+        if not relay.is_relay:
+            raise ServiceError(
+                403,
+                f"station {relay.id} is not a relay: only a relay added with "
+                "`ektp-server station add --relay` may register stations",
+                "not_a_relay",
+            )
+        public_b64 = pkt.signing_public_key_b64(public)
+        kid = pkt.key_id(public)
         now = time.time()
+        c = db.stations.c
         with self.engine.begin() as conn:
             existing = self.find_station(station_id, conn)
             if existing is None:
@@ -438,23 +511,45 @@ class ServerCore:
                         id=station_id,
                         name=name,
                         kecamatan=kecamatan,
-                        public_key=pkt.signing_public_key_b64(public),
-                        key_id=pkt.key_id(public),
+                        public_key=public_b64,
+                        key_id=kid,
                         created_at=now,
                         enrolled_at=now,
                         assigned_at=now,
                         vouched_by=relay.id,
                     )
                 )
-            elif existing.public_key != pkt.signing_public_key_b64(public):
-                raise ServiceError(409, f"station {station_id} is registered with another key")
-            elif existing.vouched_by not in (None, relay.id):
-                raise ServiceError(409, f"station {station_id} belongs to another relay")
-            elif existing.vouched_by is None:
+                self._record_key(conn, station_id, public_b64, kid)
+            elif existing.revoked:
+                raise ServiceError(
+                    403, f"station {station_id} has been revoked here", "station_revoked"
+                )
+            elif existing.public_key == public_b64:
+                # Same key: the same kit. It may have moved from another relay (or from a
+                # direct enrollment) to this one: it is handed over to the relay vouching now.
+                if existing.vouched_by != relay.id:
+                    conn.execute(
+                        db.stations.update().where(c.id == station_id).values(vouched_by=relay.id)
+                    )
+            elif existing.vouched_by == relay.id:
+                # This relay's own station re-enrolled there with a fresh key (a reinstalled
+                # PC): the new key replaces the old one, which still verifies older packets.
                 conn.execute(
                     db.stations.update()
-                    .where(db.stations.c.id == station_id)
-                    .values(vouched_by=relay.id)
+                    .where(c.id == station_id)
+                    .values(public_key=public_b64, key_id=kid, enrolled_at=now)
+                )
+                self._record_key(conn, station_id, public_b64, kid)
+            elif existing.vouched_by is not None:
+                raise ServiceError(
+                    409,
+                    f"station {station_id} belongs to another relay and is registered with "
+                    "another key: the central office must re-register the kit",
+                    "station_conflict",
+                )
+            else:
+                raise ServiceError(
+                    409, f"station {station_id} is registered with another key", "station_conflict"
                 )
             st = self.get_station(station_id, conn)
         return st.as_json()
@@ -566,12 +661,14 @@ class ServerCore:
     def accepted_key_ids(self) -> set[str]:
         # Read once per process: the upstream key changes only with `relay provision`,
         # after which the relay's server processes are restarted (docs/server.md).
+        # A relay accepts only the upstream's key, the one it hands its stations: a packet
+        # sealed to the relay's own key could never be opened by the central server.
         if self._key_ids is None:
-            ids = {self.own_key_id}
             upstream = self.meta_get("upstream_sealing_key")
             if upstream:
-                ids.add(pkt.key_id(pkt.load_sealing_public_key(upstream.encode())))
-            self._key_ids = ids
+                self._key_ids = {pkt.key_id(pkt.load_sealing_public_key(upstream.encode()))}
+            else:
+                self._key_ids = {self.own_key_id}
         return self._key_ids
 
     def store_packet(
@@ -601,7 +698,10 @@ class ServerCore:
             raise ServiceError(400, "packet uuid does not match the URL")
         if header.server_key_id not in self.accepted_key_ids():
             raise ServiceError(
-                400, "packet is sealed to a different server key", "wrong_server_key"
+                400,
+                f"packet is sealed to key {header.server_key_id}, not to the key this server "
+                f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
+                "wrong_server_key",
             )
         sha = hashlib.sha256(data).hexdigest()
         with self._tx(conn) as conn:
@@ -612,18 +712,30 @@ class ServerCore:
                 origin = self.find_station(header.station_id, conn)
             verified = False
             if sender is not None:
-                if header.station_id != sender.id:
-                    if origin is None or origin.vouched_by != sender.id:
-                        raise ServiceError(
-                            403, "packet belongs to another station", "foreign_station"
-                        )
+                # Only a relay may hand over another station's packets (the packet's own
+                # signature, checked below, proves where it was made).
+                if header.station_id != sender.id and not sender.is_relay:
+                    raise ServiceError(403, "packet belongs to another station", "foreign_station")
                 if origin is None or not origin.public_key:
                     raise ServiceError(403, "packet's station is not enrolled", "unknown_station")
                 if origin.revoked:
-                    raise ServiceError(403, "the packet's station has been revoked", "revoked")
+                    raise ServiceError(
+                        403, "the packet's station has been revoked", "station_revoked"
+                    )
+            elif origin is not None and origin.revoked:
+                # An import: a revoked station's key may be in other hands, so nothing signed
+                # with it is trusted (docs/server.md).
+                raise ServiceError(
+                    403,
+                    f"station {origin.id} has been revoked: its packets are refused",
+                    "station_revoked",
+                )
             if origin is not None and origin.public_key:
+                public_b64 = origin.public_key
+                if header.station_key_id != origin.key_id:
+                    public_b64 = self._older_key(conn, origin, header)
                 try:
-                    pkt.verify(data, pkt.load_signing_public_key_b64(origin.public_key))
+                    pkt.verify(data, pkt.load_signing_public_key_b64(public_b64))
                 except pkt.PacketError as exc:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
@@ -654,6 +766,38 @@ class ServerCore:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.receipt(row))
 
+    @staticmethod
+    def _older_key(conn: Connection, origin: Station, header: pkt.PacketHeader) -> str:
+        """The replaced key a packet names, if it was sealed before the replacement."""
+        k = db.station_keys.c
+        row = conn.execute(
+            select(k.public_key, k.replaced_at).where(
+                k.station_id == origin.id, k.key_id == header.station_key_id
+            )
+        ).first()
+        if row is None:
+            raise ServiceError(
+                400,
+                f"packet is signed with key {header.station_key_id}, which station "
+                f"{origin.id} never had here",
+                "bad_signature",
+            )
+        public_b64, replaced_at = row
+        if replaced_at is not None:
+            try:
+                when = datetime.fromisoformat(header.sealed_at)
+                sealed = (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+            except ValueError as exc:
+                raise ServiceError(400, "packet sealed_at is not a timestamp") from exc
+            if sealed > replaced_at:
+                raise ServiceError(
+                    400,
+                    f"packet was sealed at {header.sealed_at}, after key "
+                    f"{header.station_key_id} of station {origin.id} was replaced",
+                    "key_replaced",
+                )
+        return str(public_b64)
+
     def packet_status(self, uuid: str, asker: Station | None = None) -> dict[str, Any]:
         with self.engine.begin() as conn:
             row = (
@@ -669,7 +813,8 @@ class ServerCore:
                 raise ServiceError(404, f"no packet {uuid}")
             if asker is not None and row["station_id"] != asker.id:
                 origin = self.find_station(row["station_id"], conn)
-                if origin is None or origin.vouched_by != asker.id:
+                forwarded = row["received_from"] == asker.id and asker.is_relay
+                if not forwarded and (origin is None or origin.vouched_by != asker.id):
                     raise ServiceError(404, f"no packet {uuid}")
         out = self.receipt(row)
         out["forward"] = row["fwd_status"]
@@ -688,6 +833,7 @@ class ServerCore:
             c.received_from,
             c.verified,
             c.fwd_status,
+            c.fwd_error,
         ]
 
     def list_packets(self) -> list[dict[str, Any]]:
@@ -704,6 +850,8 @@ class ServerCore:
                 d["verified"] = bool(r["verified"])
                 if r["fwd_status"] is not None:
                     d["forward"] = r["fwd_status"]
+                    if r["fwd_status"] in ("held", "rejected"):
+                        d["forward_error"] = r["fwd_error"]
                 out.append(d)
             return out
 

@@ -24,12 +24,13 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -65,6 +66,26 @@ stations = Table(
     Column("vouched_by", String(64), nullable=True),
     # Relay side: when the registration reached the upstream (NULL = still to forward).
     Column("upstream_registered_at", Float, nullable=True),
+    # Schema 2. Set by the central admin (`station add --relay`): this station is a kecamatan
+    # relay and may vouch for the stations enrolled at it.
+    Column("is_relay", Boolean, nullable=False, default=False, server_default=text("false")),
+    # Schema 2, relay side: why the upstream refused this station's registration (NULL = no
+    # error); shown by `station list` and `relay status`.
+    Column("upstream_error", Text, nullable=True),
+)
+
+# Schema 2: every public key a station has had, so packets sealed before a key change still
+# verify (a kit re-registered with a fresh key after its PC died; its mirror stick is
+# imported later). A packet names its key in the header (station_key_id).
+station_keys = Table(
+    "station_keys",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("key_id", String(32), primary_key=True),
+    Column("public_key", String(64), nullable=False),
+    Column("added_at", Float, nullable=False),
+    # When a newer key replaced this one: packets sealed after it are refused.
+    Column("replaced_at", Float, nullable=True),
 )
 
 enrollment_codes = Table(
@@ -110,7 +131,40 @@ nonces = Table(
     Column("seen_at", Float, nullable=False, index=True),
 )
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+def _migrate_2(conn: Connection) -> None:
+    """Relay flag, relay-side registration errors, station key history."""
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    conn.exec_driver_sql(
+        f"ALTER TABLE stations ADD COLUMN is_relay BOOLEAN NOT NULL DEFAULT {false}"
+    )
+    conn.exec_driver_sql("ALTER TABLE stations ADD COLUMN upstream_error TEXT")
+    # A station that has already vouched for others is a relay in service: keep it working.
+    conn.execute(
+        stations.update()
+        .where(
+            stations.c.id.in_(
+                select(stations.c.vouched_by)
+                .where(stations.c.vouched_by.is_not(None))
+                .scalar_subquery()
+            )
+        )
+        .values(is_relay=True)
+    )
+    # station_keys was made by create_all; seed it with every enrolled station's current key.
+    rows = conn.execute(
+        select(
+            stations.c.id, stations.c.key_id, stations.c.public_key, stations.c.enrolled_at
+        ).where(stations.c.public_key.is_not(None))
+    ).all()
+    for sid, kid, pub, enrolled_at in rows:
+        conn.execute(
+            station_keys.insert().values(
+                station_id=sid, key_id=kid, public_key=pub, added_at=enrolled_at or 0.0
+            )
+        )
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _migrate_2}
 
 
 class DatabaseURLError(ValueError):

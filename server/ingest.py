@@ -9,9 +9,11 @@ the answers to bad requests are the general path's:
    per-process cache (station id -> key). The cache holds keys only, never the revocation or
    assignment state.
 2. One statement (data-modifying CTEs) then does, atomically and with one commit:
-   sender (and, for a relay's upload, the packet's station) still has exactly that key and is
-   not revoked (and the packet's station is vouched for by that relay) -> the request nonce
-   is recorded if new -> the packet is inserted if the nonce was new. So a revocation or a new
+   sender (and, for another station's packet, the packet's station) still has exactly that
+   key and is not revoked (and only a relay may hand over another station's packet) -> the
+   request nonce is recorded if new -> the packet is inserted if the nonce was new. A packet
+   signed with a station's earlier key fails the check with the cached (current) key and is
+   left to the general path, which knows the key history. So a revocation or a new
    key takes effect on the next request in every process, as with the general path.
 3. The statement's three answers: station check failed -> forget the cached key, hand the
    request to the general path (nothing was written); nonce already used -> 401 replay;
@@ -63,12 +65,12 @@ def _put_statement() -> str:
     st, n = db.stations.name, db.nonces.name
     return f"""
 WITH s AS (
-    SELECT 1 FROM {st}
+    SELECT is_relay FROM {st}
     WHERE id = %(sender)s AND public_key = %(sender_key)s AND revoked_at IS NULL
 ), o AS (
     SELECT 1 FROM {st}
     WHERE id = %(station_id)s AND public_key = %(origin_key)s AND revoked_at IS NULL
-      AND (id = %(sender)s OR vouched_by = %(sender)s)
+      AND (id = %(sender)s OR (SELECT is_relay FROM s))
 ), n AS (
     INSERT INTO {n} (station_id, nonce, seen_at)
     SELECT %(sender)s, %(nonce)s, %(received_at)s

@@ -9,24 +9,37 @@ uploads them, and still checks that original signature.
 
 Forwarding uses the station's own SyncEngine over ``RelayOutbox`` (the packets table), so
 retry, backoff and receipt checks are identical to a station's.
+
+One station's trouble never stops the others: a station the upstream refuses to register
+keeps the reason on its row (``upstream_error``), and a packet the upstream refuses for its
+station (403 foreign_station / unknown_station / station_revoked) is parked
+(``fwd_status = held`` + reason) while the drain goes on. A held packet returns to the queue
+when its station's registration next succeeds, or with ``relay requeue``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 
-from app.sync.engine import SyncEngine
+from app.sync.engine import SyncEngine, SyncError
 from app.sync.provision import enroll
 from app.sync.worker import SyncWorker
 from server import db
 from server.core import InputError, ServerCore
 from server.keys import load_or_create_relay_key
+
+log = logging.getLogger(__name__)
+
+
+# 403 reasons of the upstream that refuse a forwarded packet for its station, not the relay.
+HOLD_REASONS = frozenset({"foreign_station", "unknown_station", "station_revoked"})
 
 
 @dataclass(frozen=True)
@@ -47,10 +60,14 @@ class RelayOutbox:
 
     def due(self, now: datetime, limit: int) -> list[RelayItem]:
         c = db.packets.c
+        s = db.stations.c
+        # Not the packets of a station whose registration the upstream refused: they would be
+        # refused (or worse, rejected for good) there; they wait, held (register_stations).
+        refused = exists().where(s.id == c.station_id, s.upstream_error.is_not(None))
         with self.core.engine.begin() as conn:
             rows = conn.execute(
                 select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at)
-                .where(and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp()))
+                .where(and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp(), ~refused))
                 .order_by(c.received_at, c.uuid)
                 .limit(limit)
             ).all()
@@ -74,6 +91,48 @@ class RelayOutbox:
     def mark_rejected(self, uuid: str, reason: str) -> None:
         self._update(uuid, fwd_status="rejected", fwd_error=reason)
 
+    def mark_held(self, uuid: str, reason: str) -> None:
+        """The upstream refused this packet for its station: parked until released."""
+        log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
+        self._update(uuid, fwd_status="held", fwd_error=reason)
+
+    def hold_station(self, station_id: str, reason: str) -> int:
+        """Park every queued packet of a station the upstream refused to register."""
+        c = db.packets.c
+        with self.core.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    db.packets.update()
+                    .where(c.station_id == station_id, c.fwd_status == "pending")
+                    .values(fwd_status="held", fwd_error=reason)
+                ).rowcount
+            )
+
+    def release_held(self, station_id: str | None = None) -> int:
+        """Held packets (of one station, or all) back to the queue; returns how many."""
+        c = db.packets.c
+        cond = [c.fwd_status == "held"]
+        if station_id is not None:
+            cond.append(c.station_id == station_id)
+        with self.core.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    db.packets.update()
+                    .where(*cond)
+                    .values(fwd_status="pending", fwd_next_at=time.time(), fwd_attempts=0)
+                ).rowcount
+            )
+
+    def held(self) -> list[dict[str, Any]]:
+        c = db.packets.c
+        with self.core.engine.begin() as conn:
+            rows = conn.execute(
+                select(c.uuid, c.station_id, c.fwd_error)
+                .where(c.fwd_status == "held")
+                .order_by(c.received_at, c.uuid)
+            ).all()
+        return [{"uuid": u, "station": s, "reason": r} for u, s, r in rows]
+
     def pending(self) -> tuple[int, int]:
         c = db.packets.c
         with self.core.engine.begin() as conn:
@@ -95,8 +154,17 @@ def provision(core: ServerCore, upstream_url: str, code: str) -> dict[str, Any]:
     """Enroll this server at the upstream as a relay station; remembers the identity."""
     if not upstream_url.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream_url!r}")
-    key = load_or_create_relay_key(core.home)
     known = core.meta_get("upstream_station_id")
+    if known is None:
+        # Stations enrolled here before, and their packets, were sealed to THIS server's key,
+        # which the upstream cannot open: a relay starts from an empty home.
+        n_st, n_pk = len(core.list_stations()), core.count_packets()
+        if n_st or n_pk:
+            raise InputError(
+                f"--home: this server already holds {n_st} station(s) and {n_pk} packet(s) "
+                "sealed to its own key; a relay must start from a fresh, empty --home"
+            )
+    key = load_or_create_relay_key(core.home)
     result = enroll(upstream_url, code, key.public_key(), station_id=known)
     core.meta_set(
         {
@@ -142,6 +210,7 @@ class RelayForwarder:
             signing_key=load_or_create_relay_key(core.home),
             timeout=timeout,
             cap_s=cap_s,
+            hold_reasons=HOLD_REASONS,
         )
         self.worker = SyncWorker(
             self.engine,
@@ -162,22 +231,39 @@ class RelayForwarder:
                     c.public_key.is_not(None), c.upstream_registered_at.is_(None)
                 )
             ).all()
+            # Packets that arrived since a station's registration was refused: held too.
+            refused = conn.execute(
+                select(c.id, c.upstream_error).where(c.upstream_error.is_not(None))
+            ).all()
+        for sid, error in refused:
+            self.outbox.hold_station(sid, f"station not registered upstream: {error}")
         done = 0
         for sid, name, kec, pub in rows:
-            # A SyncError propagates: the worker logs it and retries on its next pass.
-            self.engine.signed_json(
-                "POST",
-                "/api/v1/stations/vouch",
-                {"station_id": sid, "name": name, "kecamatan": kec, "public_key": pub},
-            )
-            with self.core.engine.begin() as conn:
-                conn.execute(
-                    db.stations.update()
-                    .where(db.stations.c.id == sid)
-                    .values(upstream_registered_at=time.time())
+            try:
+                self.engine.signed_json(
+                    "POST",
+                    "/api/v1/stations/vouch",
+                    {"station_id": sid, "name": name, "kecamatan": kec, "public_key": pub},
                 )
+            except SyncError as err:
+                if err.kind in ("network", "server"):
+                    raise  # the upstream is unreachable or unhappy: the worker retries later
+                # The upstream refuses THIS station (moved kit, revoked...): keep the reason
+                # on its row, visible in `station list` and `relay status`; go on.
+                self._set_station(sid, upstream_error=err.message)
+                self.outbox.hold_station(sid, f"station not registered upstream: {err.message}")
+                log.warning("upstream refused station %s: %s", sid, err.message)
+                continue
+            self._set_station(sid, upstream_registered_at=time.time(), upstream_error=None)
+            self.outbox.release_held(sid)
             done += 1
         return done
+
+    def _set_station(self, station_id: str, **values: Any) -> None:
+        with self.core.engine.begin() as conn:
+            conn.execute(
+                db.stations.update().where(db.stations.c.id == station_id).values(**values)
+            )
 
     def start(self) -> None:
         self.worker.start()

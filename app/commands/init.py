@@ -10,6 +10,7 @@ from app.packet import PacketError, load_sealing_public_key
 from app.store.db import DB_NAME
 from app.store.errors import AlreadyInitialized
 from app.store.station import get_identity, init_station
+from app.sync.provision import InvalidServerUrl, check_server_url
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,11 +42,16 @@ def run(args: argparse.Namespace) -> int:
     except PacketError as exc:
         raise UsageError("server-key", f"{args.server_key}: {exc}") from exc
     kecamatan = check_kecamatan(args.kecamatan)
-    name = (args.name or socket.gethostname()).strip()
+    # An explicit --name "" is bad input, not a request for the host name.
+    name = (socket.gethostname() if args.name is None else args.name).strip()
     if not name or len(name) > 200:
         raise UsageError("name", "must be 1-200 characters")
-    if args.server_url is not None and not args.server_url.startswith(("http://", "https://")):
-        raise UsageError("server-url", "must start with http:// or https://")
+    server_url = None
+    if args.server_url is not None:
+        try:
+            server_url = check_server_url(args.server_url)
+        except InvalidServerUrl as exc:
+            raise UsageError("server-url", str(exc)) from exc
     if (home_of(args) / DB_NAME).exists():
         with open_home(args) as store:
             if get_identity(store) is not None:
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             server_key_pem=pem,
             kecamatan=kecamatan,
             name=name,
-            server_url=args.server_url,
+            server_url=server_url,
             set_by="init",
         )
     print(identity.station_id)

@@ -44,8 +44,13 @@ def collect(store: Store) -> dict[str, Any]:
     counts = outbox.counts()
     pending = outbox.pending()
     settings = load_settings(store)
-    backlog = evaluate(pending, settings, now)
+    backlog = evaluate(outbox.unsent_unexported(), settings, now)
     warnings = list(backlog.messages)
+    if pending.rejected:
+        warnings.append(
+            f"{pending.rejected} record(s) rejected by the server are waiting: see the reason "
+            "(queue screen or `status`), then `requeue UUID...` or `requeue --all`"
+        )
     mirror: dict[str, Any] | None = None
     if settings.mirror_path is not None:
         check = check_mirror(settings.mirror_path)
@@ -66,6 +71,7 @@ def collect(store: Store) -> dict[str, Any]:
         "records": counts,
         "pending": pending.count,
         "pending_bytes": pending.bytes,
+        "pending_rejected": pending.rejected,
         "oldest_pending_age_s": None
         if oldest is None
         else round((now - oldest).total_seconds(), 3),
@@ -88,7 +94,9 @@ def render(doc: dict[str, Any]) -> str:
         f"kecamatan: {doc['kecamatan'] or '-'}",
         f"records:   sealed {r['sealed']}, uploaded {r['uploaded']}, "
         f"rejected {r['rejected']}, purged {r['purged']}",
-        f"pending:   {doc['pending']} ({doc['pending_bytes']} bytes)"
+        f"pending:   {doc['pending']} ({doc['pending_bytes']} bytes"
+        + (f", {doc['pending_rejected']} rejected" if doc.get("pending_rejected") else "")
+        + ")"
         + (
             f", oldest {doc['oldest_pending_age_s']:.0f} s"
             if doc["oldest_pending_age_s"] is not None

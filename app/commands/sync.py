@@ -1,7 +1,8 @@
 """``sync [--once]``: send sealed records to the server.
 
 ``--once``: send everything now (ignoring backoff), then exit 0 when nothing is left to send,
-1 when some remain (server unreachable, refused, or an error; the reason is on stderr).
+1 when some remain (server unreachable, refused, an error, or records the server rejected
+that wait for ``requeue``; the reason is on stderr).
 Without ``--once``: run the sync worker in the foreground until Ctrl-C / SIGTERM.
 """
 
@@ -63,6 +64,7 @@ def _once(sync: StationSync, args: argparse.Namespace) -> int:
                 "uploaded": result.uploaded,
                 "rejected": result.rejected,
                 "remaining": result.remaining,
+                "rejected_waiting": result.rejected_waiting,
                 "error": result.error,
             }
         )
@@ -72,6 +74,12 @@ def _once(sync: StationSync, args: argparse.Namespace) -> int:
         )
     if result.remaining and result.error:
         print(f"ektp-station: sync: {result.error}", file=sys.stderr)
+    if result.rejected_waiting:
+        print(
+            f"ektp-station: sync: {result.rejected_waiting} record(s) rejected by the server "
+            "are waiting: see `status`, then `requeue UUID...` or `requeue --all`",
+            file=sys.stderr,
+        )
     return 0 if result.remaining == 0 else 1
 
 

@@ -4,6 +4,11 @@ The central office sets two limits (settings ``backlog_max_age_h`` and
 ``backlog_max_unsent``): the oldest unsent record's age, and the number of unsent records
 when no mirror keeps a second copy. From ``backlog_warn_fraction`` of a limit the station
 warns; at the limit it refuses new recordings until it has synced or exported.
+
+"Unsent" means not yet at the server: sealed records and rejected ones (a rejected record
+waits for a technician to requeue it; it is no safer than a sealed one). A record exported
+to removable media no longer lives in one place only and leaves both limits, as a mirror
+makes the count limit moot; it is still uploaded as usual.
 """
 
 from __future__ import annotations
@@ -66,4 +71,4 @@ def evaluate(pending: PendingStats, settings: Settings, now: datetime) -> Backlo
 
 def check_backlog_policy(store: Store, now: datetime | None = None) -> BacklogState:
     """The station's falling-behind state now (``enroll`` refuses when ``refused``)."""
-    return evaluate(Outbox(store).pending(), load_settings(store), now or utcnow())
+    return evaluate(Outbox(store).unsent_unexported(), load_settings(store), now or utcnow())

@@ -25,10 +25,18 @@ MANIFEST = "manifest.json"
 FORMAT = "ektp-export-1"
 
 Progress = Callable[[int, int], None]  # (done, total), called from the exporting thread
+# Records are marked exported in groups (one short write transaction each), after their
+# files are fsynced: a group lost to a crash is only exported again, never marked unseen.
+MARK_GROUP = 64
 
 
 class ExportConflict(Exception):
     """A file of the same name holds different bytes: never overwritten."""
+
+
+class ExportStopped(Exception):
+    """``should_stop`` said stop (the app is closing): what was copied is complete, listed in
+    the manifest and marked exported; the rest was not copied."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +70,19 @@ def _read_manifest(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def export_packets(
-    store: Store, target: Path, actor: str = "cli", progress: Progress | None = None
+    store: Store,
+    target: Path,
+    actor: str = "cli",
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Exported:
-    """Copy every packet that still has its payload (any status) to ``target``.
+    """Copy every packet that still has its payload (any status) to ``target``, and mark
+    each record exported (it then leaves the falling-behind limits; it is still uploaded).
 
     ``progress(done, total)`` is called once before the first packet and after each one
-    (``total`` may grow if records are sealed meanwhile). Raises ExportConflict, OSError
-    (the target media) or StorageError.
+    (``total`` may grow if records are sealed meanwhile). ``should_stop()`` is asked after
+    each packet. Raises ExportConflict, ExportStopped, OSError (the target media) or
+    StorageError.
     """
     # First the mirror: a packet a killed seal left there without a commit goes to
     # unconfirmed/ before anything leaves the station (see app/store/reconcile.py).
@@ -82,6 +96,8 @@ def export_packets(
     if progress is not None:
         progress(0, total)
     written = skipped = 0
+    unmarked: list[str] = []
+    stopped = False
     for uuid, data in outbox.iter_packets():
         sha = hashlib.sha256(data).hexdigest()
         path = target / packet_name(uuid)
@@ -93,14 +109,24 @@ def export_packets(
             write_atomic(target, packet_name(uuid), data)
             written += 1
         entries[uuid] = {"uuid": uuid, "sha256": sha, "size": len(data)}
+        unmarked.append(uuid)
+        if len(unmarked) >= MARK_GROUP:
+            outbox.mark_exported(unmarked)
+            unmarked.clear()
         if progress is not None:
             done = written + skipped
             progress(done, max(total, done))
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
     doc = {"format": FORMAT, "packets": sorted(entries.values(), key=lambda e: e["uuid"])}
     write_atomic(target, MANIFEST, json.dumps(doc, indent=1, sort_keys=True).encode())
+    outbox.mark_exported(unmarked)
     if written:
         record_event(store, actor, "records.exported", {"to": str(target), "written": written})
+    if stopped:
+        raise ExportStopped(f"export to {target} stopped after {written + skipped} packet(s)")
     return Exported(str(target), written, skipped, len(entries))
 
 
-__all__ = ["MANIFEST", "ExportConflict", "Exported", "export_packets"]
+__all__ = ["MANIFEST", "ExportConflict", "ExportStopped", "Exported", "export_packets"]

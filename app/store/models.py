@@ -110,6 +110,8 @@ class Record(Base):
     receipt: Mapped[str | None] = mapped_column(Text)  # JSON from the server
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Last copied to removable media (``export``): then it no longer counts as falling behind.
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEvent(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
@@ -57,9 +57,21 @@ class OutboxItem:
 
 @dataclass(frozen=True)
 class PendingStats:
+    """Records not yet at the server: sealed (being sent) and rejected (waiting for a
+    technician to requeue them). Neither is safe anywhere else until uploaded."""
+
     count: int
     bytes: int
     oldest_sealed_at: datetime | None
+    rejected: int = 0  # of ``count``
+
+    @property
+    def sendable(self) -> int:
+        return self.count - self.rejected
+
+
+# Not yet at the server: what `status` calls pending and the falling-behind check counts.
+UNSENT = ("sealed", "rejected")
 
 
 @dataclass(frozen=True)
@@ -192,15 +204,35 @@ class Outbox:
 
     def requeue(self, uuid: str, actor: str) -> None:
         """Technician: send a rejected record again (e.g. after the server was fixed)."""
+        self.requeue_many([uuid], actor)
+
+    def requeue_many(self, uuids: Sequence[str] | None, actor: str) -> list[str]:
+        """Send rejected records again: these ``uuids`` (each must be rejected, else
+        OutboxError and nothing changes), or every rejected record (``None``). One write
+        transaction; each requeue is audited. Returns the uuids requeued, in seal order."""
         from app.store.audit import record_event
 
         with self.store.write() as s:
-            rec = self._get(s, uuid)
-            if rec.status != "rejected":
-                raise OutboxError(f"record {uuid} is {rec.status}, not rejected")
-            rec.status = "sealed"
-            rec.next_attempt_at = None
-            record_event(s, actor, "record.requeued", {"uuid": uuid})
+            if uuids is None:
+                recs = list(
+                    s.execute(
+                        select(Record).where(Record.status == "rejected").order_by(Record.seq)
+                    ).scalars()
+                )
+            else:
+                recs = []
+                for uuid in dict.fromkeys(uuids):
+                    rec = self._get(s, uuid)
+                    if rec.status != "rejected":
+                        raise OutboxError(f"record {uuid} is {rec.status}, not rejected")
+                    recs.append(rec)
+            for rec in recs:
+                rec.status = "sealed"
+                rec.next_attempt_at = None
+                record_event(
+                    s, actor, "record.requeued", {"uuid": rec.uuid, "reason": rec.last_error}
+                )
+        return [rec.uuid for rec in recs]
 
     def purge(self, uploaded_before: datetime) -> int:
         """Delete the payload of records uploaded before the cut-off; receipts stay."""
@@ -227,19 +259,40 @@ class Outbox:
         return out
 
     def pending(self) -> PendingStats:
+        """Every record not yet at the server (sealed or rejected)."""
+        return self._unsent()
+
+    def unsent_unexported(self) -> PendingStats:
+        """Not yet at the server and never exported to removable media: the records that
+        still live in one place only (the falling-behind limits count these)."""
+        return self._unsent(Record.exported_at.is_(None))
+
+    def _unsent(self, *extra: Any) -> PendingStats:
+        where = (Record.status.in_(UNSENT), *extra)
         with self.store.read() as s:
-            count, size = s.execute(
-                select(func.count(), func.coalesce(func.sum(Record.size), 0)).where(
-                    Record.status == "sealed"
-                )
+            count, size, rejected = s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(Record.size), 0),
+                    func.coalesce(func.sum(case((Record.status == "rejected", 1), else_=0)), 0),
+                ).where(*where)
             ).one()
             oldest = s.execute(
-                select(Record.sealed_at)
-                .where(Record.status == "sealed")
-                .order_by(Record.seq)
-                .limit(1)
+                select(Record.sealed_at).where(*where).order_by(Record.seq).limit(1)
             ).scalar_one_or_none()
-        return PendingStats(int(count), int(size), oldest)
+        return PendingStats(int(count), int(size), oldest, int(rejected))
+
+    def mark_exported(self, uuids: Sequence[str], at: datetime | None = None) -> None:
+        """These records' packets are now on removable media (fsynced by the export)."""
+        if not uuids:
+            return
+        with self.store.write() as s:
+            s.execute(
+                update(Record)
+                .where(Record.uuid.in_(list(uuids)))
+                .values(exported_at=at or utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
     def next_attempt_at(self) -> datetime | None:
         """When the earliest sealed record is due (None: nothing pending)."""

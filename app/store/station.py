@@ -153,7 +153,11 @@ def set_assignment(store: Store, kecamatan: str, set_by: str, reason: str) -> No
 
 
 def update_server(
-    store: Store, server_url: str | None, server_key_pem: bytes, station_id: str
+    store: Store,
+    server_url: str | None,
+    server_key_pem: bytes,
+    station_id: str,
+    actor: str = "provision",
 ) -> None:
     """Point the station at a (new) server: URL, sealing key and the id it gave us."""
     load_sealing_public_key(server_key_pem)
@@ -166,7 +170,7 @@ def update_server(
         station.station_id = station_id
         record_event(
             session,
-            "provision",
+            actor,
             "station.server_updated",
             {"station_id": station_id, "server_url": server_url},
         )

@@ -10,9 +10,18 @@ Outcomes of one PUT:
   exponential backoff and full jitter (``uniform(0, min(cap, base * 2**attempts))``), never
   sooner than the server's Retry-After. The drain stops at the first such failure (the server
   is unreachable or unhappy: hammering it with the rest of the queue helps no one).
-- 400, 409, 410, 413, 415, 422: the packet itself is refused; ``rejected`` with the reason.
-- 401, 403, 404, 405 and other 4xx: a problem of the station or its configuration (clock,
-  revoked, wrong URL), not of the packet: nothing is marked, the drain stops with the error.
+- 400, 409, 410, 413, 415, 422 in the server's own error shape (a JSON object with string
+  ``error`` and ``detail``, server/api.py): the packet itself is refused; ``rejected`` with
+  the reason.
+- 403 whose ``error`` is one of the engine's ``hold_reasons`` (a relay's forwarder: the
+  upstream refuses the packet's station, not the sender): the packet is parked with
+  ``outbox.mark_held`` and the drain goes on. A station's engine has no hold reasons.
+- 401, 403, 404, 405 and other 4xx in the server's shape: a problem of the station or its
+  configuration (clock, revoked, wrong URL), not of the packet: nothing is marked, the drain
+  stops with the error.
+- Any 4xx NOT in the server's shape came from something else in the path (a proxy's body
+  limit, a captive portal): it says nothing about the packet, so it is a transient failure
+  (retry with backoff, the drain stops, ``last_error`` names it).
 """
 
 from __future__ import annotations
@@ -58,6 +67,12 @@ class Outbox(Protocol):
     def mark_rejected(self, uuid: str, reason: str) -> Any: ...
 
 
+class HoldingOutbox(Outbox, Protocol):
+    """An outbox that can park a packet refused for its station (the relay's)."""
+
+    def mark_held(self, uuid: str, reason: str) -> Any: ...
+
+
 class SyncError(Exception):
     """A failure that stops a drain; ``kind`` is network, server, auth or config."""
 
@@ -72,6 +87,7 @@ class SyncError(Exception):
 class DrainResult:
     uploaded: int = 0
     rejected: int = 0
+    held: int = 0
     bytes_sent: int = 0
     error: SyncError | None = None
     # seal-to-receipt is the station's business; the engine reports receipt times per uuid
@@ -98,16 +114,44 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
+def server_error(resp: requests.Response) -> tuple[str, str] | None:
+    """(error, detail) when the reply is the e-KTP server's own error shape, else None."""
+    if "json" not in resp.headers.get("Content-Type", ""):
+        return None
+    try:
+        doc = resp.json()
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    error, detail = doc.get("error"), doc.get("detail")
+    if isinstance(error, str) and error and isinstance(detail, str):
+        return error, detail
+    return None
+
+
 def _reason(resp: requests.Response) -> str:
+    shaped = server_error(resp)
+    if shaped is not None:
+        return f"HTTP {resp.status_code}: {shaped[1] or shaped[0]}"
     try:
         doc = resp.json()
         detail = doc.get("detail") or doc.get("error")
         if detail:
             return f"HTTP {resp.status_code}: {detail}"
-    except ValueError:
+    except (ValueError, AttributeError):
         pass
     text = resp.text.strip().replace("\n", " ")[:200]
     return f"HTTP {resp.status_code}: {text or resp.reason}"
+
+
+def _foreign(resp: requests.Response) -> str:
+    """last_error for a 4xx that the e-KTP server did not send."""
+    text = resp.text.strip().replace("\n", " ")[:120]
+    return (
+        f"HTTP {resp.status_code} from something in the path that is not the e-KTP server "
+        f"(a proxy limit, a captive portal?): {text or resp.reason}; will retry"
+    )
 
 
 class SyncEngine:
@@ -128,7 +172,12 @@ class SyncEngine:
         parallel: int = 2,
         group_n: int = 32,
         group_s: float = 0.05,
+        hold_reasons: frozenset[str] = frozenset(),
     ) -> None:
+        if hold_reasons and not callable(getattr(outbox, "mark_held", None)):
+            raise TypeError("hold_reasons needs an outbox with mark_held (HoldingOutbox)")
+        # 403 error words that park the packet (outbox.mark_held) instead of stopping.
+        self.hold_reasons = hold_reasons
         self.outbox = outbox
         self.server_url = server_url.rstrip("/")
         self.station_id = station_id
@@ -191,6 +240,8 @@ class SyncEngine:
                 parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
             )
         if resp.status_code >= 400:
+            if server_error(resp) is None:
+                raise SyncError("server", _foreign(resp))
             raise SyncError("auth" if resp.status_code in (401, 403) else "config", _reason(resp))
         try:
             return resp.json()
@@ -229,22 +280,32 @@ class SyncEngine:
             if receipt.get("uuid") != item.uuid:
                 raise SyncError("server", "receipt is for another packet")
             return receipt
-        if status in REJECT_STATUSES:
-            raise Rejected(_reason(resp))
         if status >= 500 or status in RETRY_STATUSES:
             raise SyncError(
                 "server",
                 _reason(resp),
                 parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
             )
+        shaped = server_error(resp)
+        if shaped is None:
+            # Not the server's answer: it tells nothing about the packet. Retry later.
+            raise SyncError(
+                "server",
+                _foreign(resp),
+                parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
+            )
+        if status in REJECT_STATUSES:
+            raise Rejected(_reason(resp))
+        if status == 403 and shaped[0] in self.hold_reasons:
+            raise Held(f"{shaped[0]}: {shaped[1]}")
         raise SyncError("auth" if status in (401, 403) else "config", _reason(resp))
 
     # --- the queue ------------------------------------------------------------------------
 
-    def _attempt(self, item: Any) -> dict[str, Any] | Rejected | SyncError:
+    def _attempt(self, item: Any) -> dict[str, Any] | Rejected | Held | SyncError:
         try:
             return self.send(item)
-        except (Rejected, SyncError) as exc:
+        except (Rejected, Held, SyncError) as exc:
             return exc
 
     def drain(
@@ -274,7 +335,8 @@ class SyncEngine:
                 items = list(self.outbox.due(self.now_dt(horizon), self.batch))
                 items = [i for i in items if i.uuid not in seen]
                 if max_items is not None:
-                    items = items[: max(0, max_items - result.uploaded - result.rejected)]
+                    done = result.uploaded + result.rejected + result.held
+                    items = items[: max(0, max_items - done)]
                 if not items:
                     return result
                 seen.update(i.uuid for i in items)
@@ -332,6 +394,12 @@ class SyncEngine:
                     result.rejected += 1
                     if on_item:
                         on_item(item, "rejected")
+                elif isinstance(outcome, Held):
+                    flush()
+                    self.outbox.mark_held(item.uuid, outcome.reason)  # type: ignore[attr-defined]
+                    result.held += 1
+                    if on_item:
+                        on_item(item, "held")
                 elif isinstance(outcome, SyncError):
                     flush()
                     wait = self.backoff(int(item.attempts))
@@ -374,6 +442,14 @@ class SyncEngine:
 
 
 class Rejected(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Held(Exception):
+    """The server refused this packet for its origin station (a relay's forwarder only)."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -36,9 +36,10 @@ class NotProvisioned(Exception):
 @dataclass(frozen=True)
 class OnceResult:
     uploaded: int
-    rejected: int
-    remaining: int
+    rejected: int  # in this run
+    remaining: int  # not at the server: still sealed, or rejected (now or before)
     error: str | None
+    rejected_waiting: int = 0  # of ``remaining``: wait for a technician's `requeue`
 
 
 class StationSync:
@@ -134,6 +135,8 @@ class StationSync:
         return check_backlog_policy(self.store)
 
     def pending(self) -> tuple[int, int]:
+        """(records, bytes) not yet at the server, rejected ones included: the light must
+        not say "all sent" while rejected records wait for a technician."""
         p = self.outbox.pending()
         return p.count, p.bytes
 
@@ -145,14 +148,14 @@ class StationSync:
         if not self.engine.probe():
             msg = f"server unreachable at {self.server_url}"
             self.state.update(now=self.clock(), error=msg)
-            return OnceResult(0, 0, self.pending()[0], msg)
+            return self._result(0, 0, msg)
         error: str | None = None
         try:
             self.pull_assignment()
         except SyncError as err:
             if err.kind == "auth":
                 self.state.update(now=self.clock(), error=err.message)
-                return OnceResult(0, 0, self.pending()[0], err.message)
+                return self._result(0, 0, err.message)
             error = err.message
         uploaded = rejected = 0
         while time.monotonic() < end:
@@ -165,7 +168,11 @@ class StationSync:
             if not (result.uploaded or result.rejected):
                 break
         self.purge()
-        return OnceResult(uploaded, rejected, self.pending()[0], error)
+        return self._result(uploaded, rejected, error)
+
+    def _result(self, uploaded: int, rejected: int, error: str | None) -> OnceResult:
+        p = self.outbox.pending()
+        return OnceResult(uploaded, rejected, p.count, error, p.rejected)
 
     # --- the background worker ----------------------------------------------------------------
 
@@ -215,11 +222,13 @@ def sync_summary(store: Store) -> dict[str, Any]:
     st = SyncStateFile(store.home).load()
     outbox = Outbox(store)
     pending = outbox.pending()
-    nxt = outbox.next_attempt_at() if pending.count else None
+    nxt = outbox.next_attempt_at() if pending.sendable else None
+    # One place only: not at the server (sealed or rejected), not exported, not mirrored.
+    alone = outbox.unsent_unexported()
     oldest_age = (
         None
-        if pending.oldest_sealed_at is None
-        else round((utcnow() - pending.oldest_sealed_at).total_seconds(), 3)
+        if alone.oldest_sealed_at is None
+        else round((utcnow() - alone.oldest_sealed_at).total_seconds(), 3)
     )
     mirrored = load_settings(store).mirror_dir is not None
     return {
@@ -231,6 +240,7 @@ def sync_summary(store: Store) -> dict[str, Any]:
         "rejected_total": st.rejected_total,
         "backlog": {
             "records": pending.count,
+            "rejected": pending.rejected,
             "bytes": pending.bytes,
             "oldest_sealed_at": None
             if pending.oldest_sealed_at is None

@@ -86,6 +86,8 @@ class SyncWorker:
         self._last_maintenance = 0.0
         self._state = SyncState()
         self._lock = threading.Lock()
+        self._offline = True  # probe /health before draining
+        self._first = True
 
     # --- public API -----------------------------------------------------------------------
 
@@ -107,8 +109,7 @@ class SyncWorker:
         An upload in flight finishes (bounded by the engine's timeouts) so no request is left
         half-known; nothing new starts after stop().
         """
-        self._stop.set()
-        self._wake.set()
+        self.request_stop()
         if self._thread is None:
             return True
         self._thread.join(timeout)
@@ -117,6 +118,11 @@ class SyncWorker:
             self._thread = None
             self._set_state(STOPPED)
         return ended
+
+    def request_stop(self) -> None:
+        """Ask the loop to end and return at once (``stop()`` also waits for it)."""
+        self._stop.set()
+        self._wake.set()
 
     def wake(self) -> None:
         """Send now (called right after a seal, or by the "sync now" button)."""
@@ -171,58 +177,84 @@ class SyncWorker:
     def _run(self) -> None:
         # Probe before the first drain, but honour the persisted backoff then (a restart must
         # not hammer the server); only a return from *offline* sends everything at once.
-        offline = True
-        first = True
-        self._report_progress(0)
+        self._offline = True
+        self._first = True
+        try:
+            self._report_progress(0)
+        except Exception as exc:  # the store may be locked right at start: the loop retries
+            self._failed_pass(exc)
         while not self._stop.is_set():
             self._wake.clear()
-            if offline and not self.engine.probe():
-                first = False
-                self._failures += 1
-                self._set_state(OFFLINE, "server unreachable")
-                self._sleep(self._offline_wait())
-                continue
-            was_offline, offline = offline and not first, False
-            first = False
-            self._maybe_maintenance()
-            uploaded_total = 0
+            try:
+                self._pass()
+            except Exception as exc:
+                # A pass that fails outside the engine's own handling (the store locked for
+                # longer than its busy timeout by an export or a virus scanner, a full disk
+                # while marking receipts) must not end the thread: nothing would be sent
+                # until a restart while the light still said "online". Report, back off,
+                # go on; what was not marked is sent again (the server is idempotent).
+                self._failed_pass(exc)
 
-            last_report = 0.0
+    def _failed_pass(self, exc: Exception) -> None:
+        message = getattr(exc, "message", None)
+        if not isinstance(message, str) or not message:
+            log.exception("sync pass failed")
+            message = f"sync failed: {exc.__class__.__name__}: {exc}"
+        else:
+            log.warning("sync pass failed: %s", message)
+        self._failures += 1
+        self._set_state(ERROR, message)
+        self._sleep(self._offline_wait())
 
-            def on_item(_item: Any, outcome: str) -> None:
-                nonlocal uploaded_total, last_report
-                if outcome == "uploaded":
-                    uploaded_total += 1
-                if self.state.state != SENDING:
-                    self._set_state(SENDING, None)
-                now = time.monotonic()
-                if now - last_report >= self.progress_interval_s:  # a count query each time
-                    last_report = now
-                    self._report_progress(uploaded_total)
-
-            result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
-            if self.on_drain is not None:
-                self._call(self.on_drain, result)
-            if result.uploaded or result.rejected:
-                with self._lock:
-                    self._state = replace(self._state, last_success_at=self.clock())
-            if result.error is None:
-                self._failures = 0
-                self._set_state(ONLINE, None)
-                self._report_progress(uploaded_total)
-                self._sleep(self._idle_wait())
-                continue
-            err = result.error
+    def _pass(self) -> None:
+        """One probe-or-drain pass, then the wait before the next one."""
+        if self._offline and not self.engine.probe():
+            self._first = False
             self._failures += 1
-            if err.kind == "network":
-                offline = True
-                self._set_state(OFFLINE, err.message)
-            else:
-                self._set_state(ERROR, err.message)
-            wait = self._offline_wait()
-            if err.retry_after is not None:
-                wait = max(wait, err.retry_after)
-            self._sleep(wait)
+            self._set_state(OFFLINE, "server unreachable")
+            self._sleep(self._offline_wait())
+            return
+        was_offline, self._offline = self._offline and not self._first, False
+        self._first = False
+        self._maybe_maintenance()
+        uploaded_total = 0
+
+        last_report = 0.0
+
+        def on_item(_item: Any, outcome: str) -> None:
+            nonlocal uploaded_total, last_report
+            if outcome == "uploaded":
+                uploaded_total += 1
+            if self.state.state != SENDING:
+                self._set_state(SENDING, None)
+            now = time.monotonic()
+            if now - last_report >= self.progress_interval_s:  # a count query each time
+                last_report = now
+                self._report_progress(uploaded_total)
+
+        result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
+        if self.on_drain is not None:
+            self._call(self.on_drain, result)
+        if result.uploaded or result.rejected:
+            with self._lock:
+                self._state = replace(self._state, last_success_at=self.clock())
+        if result.error is None:
+            self._failures = 0
+            self._set_state(ONLINE, None)
+            self._report_progress(uploaded_total)
+            self._sleep(self._idle_wait())
+            return
+        err = result.error
+        self._failures += 1
+        if err.kind == "network":
+            self._offline = True
+            self._set_state(OFFLINE, err.message)
+        else:
+            self._set_state(ERROR, err.message)
+        wait = self._offline_wait()
+        if err.retry_after is not None:
+            wait = max(wait, err.retry_after)
+        self._sleep(wait)
 
     def _idle_wait(self) -> float:
         """Until the next periodic run, or sooner when a backed-off record falls due."""

@@ -380,6 +380,7 @@ class MainWindow(QMainWindow):
         if self.operator is None:
             return
         self._switch(self.queue)
+        self.queue.operator = self.operator
         self.queue.table.setFocus()
         self.queue.refresh()
 

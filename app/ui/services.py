@@ -120,7 +120,7 @@ class Sealed:
 
 @dataclass(frozen=True)
 class SyncState:
-    state: str  # "online" | "sending" | "offline" | "idle" | "not-provisioned"
+    state: str  # "online" | "sending" | "offline" | "error" | "idle" | "not-provisioned"
     since: datetime | None = None
     sent: int = 0
     total: int = 0
@@ -178,7 +178,13 @@ class Services(Protocol):
         card_uid: str | None,
         card_atr: str | None,
     ) -> Sealed: ...
-    def export(self, directory: Path, progress: Callable[[int, int], None]) -> int: ...
+    def export(
+        self,
+        directory: Path,
+        progress: Callable[[int, int], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int: ...
+    def requeue(self, operator: Operator, uuids: list[str] | None) -> int: ...
     def set_mirror(self, operator: Operator, directory: Path | None) -> None: ...
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo: ...
     def move_kit(

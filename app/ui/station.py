@@ -76,6 +76,7 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
         "ExportConflict": "export-failed",
+        "ExportStopped": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
@@ -128,6 +129,27 @@ class _Stopper:
         self.loop.wake()
 
 
+# Closing the window: how long the UI thread waits for the sync worker to end. An upload in
+# flight (bounded by the engine's timeouts, up to ~35 s on a stalled link) is left to finish
+# on a background thread, which then closes the store.
+SYNC_STOP_UI_WAIT_S = 0.3
+SYNC_STOP_BACKGROUND_S = 90.0
+
+
+class _SyncStopper(_Stopper):
+    """Stopping the sync worker never holds the caller (the UI thread) for long."""
+
+    def __init__(self, loop: Any, loops: _Loops, services: StationServices) -> None:
+        super().__init__(loop, loops)
+        self.services = services
+
+    def stop(self) -> None:
+        self.loops.discard(self)
+        self.loop.request_stop()  # nothing new starts from here on
+        if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
+            self.services._finish_stopping(self.loop)
+
+
 class StationServices:
     def __init__(
         self,
@@ -144,6 +166,7 @@ class StationServices:
         self._store_lock = threading.Lock()
         self._loops = _Loops()
         self._closed = False
+        self._stopping: list[threading.Thread] = []  # sync workers ending in the background
 
     # --- store -----------------------------------------------------------------------------
     @property
@@ -294,14 +317,31 @@ class StationServices:
             kecamatan_name=kec.name if kec else "",
         )
 
-    def export(self, directory: Path, progress: Callable[[int, int], None]) -> int:
+    def export(
+        self,
+        directory: Path,
+        progress: Callable[[int, int], None],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> int:
         """Copy every packet that still has its payload to ``directory`` (the CLI's export:
         ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's database worker)."""
+        the caller's thread (the UI's export worker, not the one that seals)."""
         from app.store.export import export_packets
 
         with mapped_errors():
-            return export_packets(self.store, directory, actor="ui", progress=progress).packets
+            return export_packets(
+                self.store, directory, actor="ui", progress=progress, should_stop=should_stop
+            ).packets
+
+    def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
+        """Technician: send rejected records again (these, or all with ``None``); audited
+        under the technician's name. Returns how many were requeued."""
+        from app.store.outbox import Outbox
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return len(Outbox(self.store).requeue_many(uuids, actor=operator.username))
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting
@@ -316,33 +356,28 @@ class StationServices:
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from app.store.station import init_station
-        from app.sync.provision import ProvisionError
-        from app.sync.provision import enroll as redeem
+        """Redeem a one-time code (the CLI's ``provision``): a station that already has an
+        identity registers its own key and id again (so the server never holds a key the
+        station lacks); what the server accepted is stored before this returns."""
+        from app.sync import provision as provisioning
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        key = Ed25519PrivateKey.generate()
         try:
-            enrollment = redeem(server_url, code, key.public_key())
-        except ProvisionError as exc:
+            url = provisioning.check_server_url(server_url)
+        except provisioning.InvalidServerUrl as exc:
+            raise ServiceError("bad-url", str(exc)) from exc
+        with mapped_errors():
+            existing = self._identity()
+        try:
+            reg = provisioning.register(url, code.strip(), existing)
+        except provisioning.ProvisionError as exc:
             text = str(exc)
             raise ServiceError(
                 "bad-code" if "refused" in text else "server-unreachable", text
             ) from exc
         with mapped_errors():
-            init_station(
-                self.store,
-                server_key_pem=enrollment.server_key_pem,
-                kecamatan=enrollment.kecamatan,
-                name=enrollment.name,
-                station_id=enrollment.station_id,
-                server_url=server_url,
-                signing_key=key,
-                set_by=operator.username,
-            )
+            provisioning.save(self.store, url, reg, operator.username)
         return self.station_info()
 
     def move_kit(
@@ -511,7 +546,9 @@ class StationServices:
         def state_cb(s: Any) -> None:
             if s.state == "stopped":
                 return
-            current["state"] = {"error": "offline"}.get(s.state, s.state)
+            # "error" stays an error (store locked or full, station revoked, server refusing):
+            # neither "online" nor "offline" would tell the truth.
+            current["state"] = s.state
             current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
             current["error"] = s.error
             if s.state != "sending":
@@ -528,13 +565,42 @@ class StationServices:
             on_progress=progress_cb,
         )
         worker.start()
-        return self._loops.add(_Stopper(worker, self._loops))
+        return self._loops.add(_SyncStopper(worker, self._loops, self))
+
+    def _finish_stopping(self, worker: Any) -> None:
+        """Join a sync worker that is still in an upload off the caller's thread (not a
+        daemon: the process waits for the upload's outcome to be recorded)."""
+
+        def join() -> None:
+            if not worker.stop(timeout=SYNC_STOP_BACKGROUND_S):
+                log.warning("the sync worker did not end within %s s", SYNC_STOP_BACKGROUND_S)
+
+        thread = threading.Thread(target=join, name="ektp-sync-stop")
+        thread.start()
+        with self._store_lock:
+            self._stopping.append(thread)
 
     def close(self) -> None:
+        """Stop every loop and close the store; never waits long on the caller's thread (a
+        sync worker still in an upload ends in the background, and the store closes after)."""
         if self._closed:
             return
         self._closed = True
         self._loops.stop_all()
+        with self._store_lock:
+            stopping = [t for t in self._stopping if t.is_alive()]
+        if not stopping:
+            self._close_store()
+            return
+
+        def close_after() -> None:
+            for t in stopping:
+                t.join()
+            self._close_store()
+
+        threading.Thread(target=close_after, name="ektp-store-close").start()
+
+    def _close_store(self) -> None:
         with self._store_lock:
             if self._store is not None:
                 self._store.close()

@@ -1,11 +1,17 @@
 """Background work for the UI, after Anki's taskman: the UI thread never touches disk or
 network. Store work runs on a one-worker executor (writes are serialized), network work on
 another; each result comes back to the UI thread through a queued signal.
+
+Long store work (an export to removable media: minutes for a big queue on a slow stick) runs
+on its own one-worker executor, so sealing and sign-in on the store executor never queue
+behind it; the export itself uses short read transactions (one per packet), so it holds no
+lock a seal would wait on.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -29,6 +35,7 @@ class TaskManager(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-db")
+        self._export = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ui-export")
         self._net = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ui-net")
         # Device loops start and stop here, in order (a camera must be released before it
         # is opened again), and joining a loop's thread never blocks the UI thread.
@@ -38,12 +45,20 @@ class TaskManager(QObject):
         # on the submitting (UI) thread, and results must never arrive inside the caller.
         self._delivery.deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
         self._closed = False
+        # Set first thing in shutdown(): long work (an export) polls it and stops early.
+        self.closing = threading.Event()
         self.pending = 0
 
     def run_db(
         self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None
     ) -> Future[Any]:
         return self._submit(self._db, fn, on_done, on_error)
+
+    def run_export(
+        self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None
+    ) -> Future[Any]:
+        """Long store work that must not hold up ``run_db`` (an export)."""
+        return self._submit(self._export, fn, on_done, on_error)
 
     def run_net(
         self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None
@@ -83,9 +98,12 @@ class TaskManager(QObject):
         callback(value)
 
     def shutdown(self) -> None:
-        """Wait for running work (a seal must finish) and drop what is queued."""
+        """Wait for running work (a seal must finish) and drop what is queued; an export
+        stops after the packet it is copying (``closing``)."""
+        self.closing.set()
         self._closed = True
         self._db.shutdown(wait=True, cancel_futures=True)
+        self._export.shutdown(wait=True, cancel_futures=True)
         self._net.shutdown(wait=True, cancel_futures=True)
         self._device.shutdown(wait=True, cancel_futures=True)
 

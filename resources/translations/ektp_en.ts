@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="420" />
+            <location filename="app/ui/main_window.py" line="422" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="421" />
+            <location filename="app/ui/main_window.py" line="423" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="422" />
+            <location filename="app/ui/main_window.py" line="424" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="423" />
+            <location filename="app/ui/main_window.py" line="425" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="424" />
+            <location filename="app/ui/main_window.py" line="426" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="425" />
+            <location filename="app/ui/main_window.py" line="427" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="426" />
+            <location filename="app/ui/main_window.py" line="428" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="427" />
+            <location filename="app/ui/main_window.py" line="429" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="401" />
+            <location filename="app/ui/main_window.py" line="403" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="467" />
+            <location filename="app/ui/main_window.py" line="476" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="468" />
+            <location filename="app/ui/main_window.py" line="477" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="469" />
+            <location filename="app/ui/main_window.py" line="478" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="409" />
+            <location filename="app/ui/main_window.py" line="411" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="412" />
+            <location filename="app/ui/main_window.py" line="414" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="404" />
+            <location filename="app/ui/main_window.py" line="406" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -424,149 +424,164 @@
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="31" />
+            <location filename="app/ui/screens/home.py" line="32" />
             <source>Sinkronisasi belum berjalan</source>
             <translation>Sync not running yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="42" />
+            <location filename="app/ui/screens/home.py" line="43" />
             <source>Luring</source>
             <translation>Offline</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="44" />
+            <location filename="app/ui/screens/home.py" line="49" />
+            <source>Sinkronisasi terhenti</source>
+            <translation>Sync stopped</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="51" />
             <source>Tanpa server: kirim antrian lewat ekspor</source>
             <translation>No server: send the queue by export</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="33" />
+            <location filename="app/ui/screens/home.py" line="34" />
             <source>Daring: semua rekaman terkirim</source>
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="33" />
+            <location filename="app/ui/screens/home.py" line="34" />
             <source>Daring</source>
             <translation>Online</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="203" />
+            <location filename="app/ui/screens/home.py" line="210" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="211" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="205" />
+            <location filename="app/ui/screens/home.py" line="212" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="206" />
+            <location filename="app/ui/screens/home.py" line="213" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="207" />
+            <location filename="app/ui/screens/home.py" line="214" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="208" />
+            <location filename="app/ui/screens/home.py" line="215" />
             <source>Cermin:</source>
             <translation>Mirror:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="209" />
+            <location filename="app/ui/screens/home.py" line="216" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="217" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="211" />
+            <location filename="app/ui/screens/home.py" line="218" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="160" />
+            <location filename="app/ui/screens/home.py" line="167" />
             <source>Tidak ada direktori cermin</source>
             <translation>No mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="197" />
+            <location filename="app/ui/screens/home.py" line="204" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="41" />
+            <location filename="app/ui/screens/home.py" line="42" />
             <source>Luring sejak %1</source>
             <translation>Offline since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="158" />
+            <location filename="app/ui/screens/home.py" line="48" />
+            <source>Sinkronisasi terhenti sejak %1</source>
+            <translation>Sync stopped since %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="165" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="169" />
+            <location filename="app/ui/screens/home.py" line="176" />
             <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
             <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="36" />
+            <location filename="app/ui/screens/home.py" line="37" />
             <source>Mengirim %1 dari %2</source>
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="177" />
+            <location filename="app/ui/screens/home.py" line="184" />
             <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
             <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="162" />
+            <location filename="app/ui/screens/home.py" line="169" />
             <source>Cermin siap: %1</source>
             <translation>Mirror ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="165" />
+            <location filename="app/ui/screens/home.py" line="172" />
             <source>Cermin TIDAK dapat ditulis: %1</source>
             <translation>Mirror CANNOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="192" />
+            <location filename="app/ui/screens/home.py" line="199" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="185" />
+            <location filename="app/ui/screens/queue.py" line="224" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="193" />
+            <location filename="app/ui/screens/queue.py" line="232" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="216" />
+            <location filename="app/ui/screens/queue.py" line="255" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="218" />
+            <location filename="app/ui/screens/queue.py" line="257" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="219" />
+            <location filename="app/ui/screens/queue.py" line="258" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="259" />
+            <source>Kirim &amp;ulang yang ditolak</source>
+            <translation>&amp;Retry rejected</translation>
         </message>
         <message>
             <location filename="app/ui/screens/queue.py" line="44" />
@@ -609,317 +624,322 @@
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="208" />
+            <location filename="app/ui/screens/queue.py" line="218" />
+            <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
+            <translation>%1 rejected record(s) will be sent again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="247" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="178" />
+            <location filename="app/ui/screens/queue.py" line="187" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
+            <location filename="app/ui/screens/recording.py" line="79" />
             <source>N&amp;IK</source>
             <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="94" />
+            <location filename="app/ui/screens/recording.py" line="80" />
             <source>&amp;Nama</source>
             <translation>Na&amp;me</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="95" />
+            <location filename="app/ui/screens/recording.py" line="81" />
             <source>&amp;Tempat lahir</source>
             <translation>&amp;Place of birth</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="96" />
+            <location filename="app/ui/screens/recording.py" line="82" />
             <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
             <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="97" />
+            <location filename="app/ui/screens/recording.py" line="83" />
             <source>&amp;Jenis kelamin</source>
             <translation>&amp;Sex</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="98" />
+            <location filename="app/ui/screens/recording.py" line="84" />
             <source>&amp;Golongan darah</source>
             <translation>Blood &amp;group</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="99" />
+            <location filename="app/ui/screens/recording.py" line="85" />
             <source>Alam&amp;at</source>
             <translation>&amp;Address</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="100" />
+            <location filename="app/ui/screens/recording.py" line="86" />
             <source>&amp;RT</source>
             <translation>&amp;RT</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="101" />
+            <location filename="app/ui/screens/recording.py" line="87" />
             <source>R&amp;W</source>
             <translation>R&amp;W</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="102" />
+            <location filename="app/ui/screens/recording.py" line="88" />
             <source>Kel&amp;urahan/desa</source>
             <translation>&amp;Village/kelurahan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="103" />
+            <location filename="app/ui/screens/recording.py" line="89" />
             <source>Aga&amp;ma</source>
             <translation>Re&amp;ligion</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="104" />
+            <location filename="app/ui/screens/recording.py" line="90" />
             <source>&amp;Status perkawinan</source>
             <translation>Marital stat&amp;us</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="105" />
+            <location filename="app/ui/screens/recording.py" line="91" />
             <source>&amp;Pekerjaan</source>
             <translation>&amp;Occupation</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="106" />
+            <location filename="app/ui/screens/recording.py" line="92" />
             <source>K&amp;ewarganegaraan</source>
             <translation>Na&amp;tionality</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="107" />
+            <location filename="app/ui/screens/recording.py" line="93" />
             <source>N&amp;o. KK</source>
             <translation>Family card no. (K&amp;K)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="337" />
+            <location filename="app/ui/screens/recording.py" line="323" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="498" />
+            <location filename="app/ui/screens/recording.py" line="484" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="511" />
+            <location filename="app/ui/screens/recording.py" line="497" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="521" />
+            <location filename="app/ui/screens/recording.py" line="507" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="522" />
+            <location filename="app/ui/screens/recording.py" line="508" />
             <source>&amp;Ulangi</source>
             <translation>&amp;Retake</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="523" />
+            <location filename="app/ui/screens/recording.py" line="509" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="526" />
+            <location filename="app/ui/screens/recording.py" line="512" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="563" />
+            <location filename="app/ui/screens/recording.py" line="549" />
             <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
             <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="567" />
+            <location filename="app/ui/screens/recording.py" line="553" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="568" />
+            <location filename="app/ui/screens/recording.py" line="554" />
             <source>Urung&amp;kan</source>
             <translation>&amp;Undo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="569" />
+            <location filename="app/ui/screens/recording.py" line="555" />
             <source>U&amp;lang</source>
             <translation>&amp;Redo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="625" />
+            <location filename="app/ui/screens/recording.py" line="611" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="637" />
+            <location filename="app/ui/screens/recording.py" line="623" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="748" />
+            <location filename="app/ui/screens/recording.py" line="734" />
             <source>Rekaman disegel dan masuk antrian pengiriman.</source>
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="770" />
+            <location filename="app/ui/screens/recording.py" line="756" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="788" />
+            <location filename="app/ui/screens/recording.py" line="776" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="789" />
+            <location filename="app/ui/screens/recording.py" line="777" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="791" />
+            <location filename="app/ui/screens/recording.py" line="779" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1036" />
+            <location filename="app/ui/screens/recording.py" line="1024" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1037" />
+            <location filename="app/ui/screens/recording.py" line="1025" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1038" />
+            <location filename="app/ui/screens/recording.py" line="1026" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1039" />
+            <location filename="app/ui/screens/recording.py" line="1027" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1040" />
+            <location filename="app/ui/screens/recording.py" line="1028" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1050" />
+            <location filename="app/ui/screens/recording.py" line="1038" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1060" />
+            <location filename="app/ui/screens/recording.py" line="1048" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="963" />
+            <location filename="app/ui/screens/recording.py" line="951" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1061" />
+            <location filename="app/ui/screens/recording.py" line="1049" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1061" />
+            <location filename="app/ui/screens/recording.py" line="1049" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="292" />
+            <location filename="app/ui/screens/recording.py" line="278" />
             <source>Dari NIK: %1</source>
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="464" />
+            <location filename="app/ui/screens/recording.py" line="450" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="686" />
+            <location filename="app/ui/screens/recording.py" line="672" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="689" />
+            <location filename="app/ui/screens/recording.py" line="675" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1064" />
+            <location filename="app/ui/screens/recording.py" line="1052" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1064" />
+            <location filename="app/ui/screens/recording.py" line="1052" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="287" />
+            <location filename="app/ui/screens/recording.py" line="273" />
             <source>lahir %1</source>
             <translation>born %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="291" />
+            <location filename="app/ui/screens/recording.py" line="277" />
             <source>Kec. %1</source>
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="456" />
+            <location filename="app/ui/screens/recording.py" line="442" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="630" />
+            <location filename="app/ui/screens/recording.py" line="616" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="636" />
+            <location filename="app/ui/screens/recording.py" line="622" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="686" />
+            <location filename="app/ui/screens/recording.py" line="672" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1058" />
+            <location filename="app/ui/screens/recording.py" line="1046" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1069" />
+            <location filename="app/ui/screens/recording.py" line="1057" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1071" />
+            <location filename="app/ui/screens/recording.py" line="1059" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="760" />
+            <location filename="app/ui/screens/recording.py" line="746" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="942" />
+            <location filename="app/ui/screens/recording.py" line="930" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="946" />
+            <location filename="app/ui/screens/recording.py" line="934" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
@@ -984,187 +1004,202 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="307" />
+            <location filename="app/ui/screens/technician.py" line="311" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="318" />
+            <location filename="app/ui/screens/technician.py" line="322" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="347" />
+            <location filename="app/ui/screens/technician.py" line="364" />
+            <source>Daftarkan ulang stasiun?</source>
+            <translation>Register the station again?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="393" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="373" />
+            <location filename="app/ui/screens/technician.py" line="419" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="425" />
+            <location filename="app/ui/screens/technician.py" line="471" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="426" />
+            <location filename="app/ui/screens/technician.py" line="472" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="427" />
+            <location filename="app/ui/screens/technician.py" line="473" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="428" />
+            <location filename="app/ui/screens/technician.py" line="474" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="429" />
+            <location filename="app/ui/screens/technician.py" line="475" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="430" />
+            <location filename="app/ui/screens/technician.py" line="476" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="431" />
+            <location filename="app/ui/screens/technician.py" line="477" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="433" />
+            <location filename="app/ui/screens/technician.py" line="479" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="434" />
+            <location filename="app/ui/screens/technician.py" line="480" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="435" />
+            <location filename="app/ui/screens/technician.py" line="481" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="438" />
+            <location filename="app/ui/screens/technician.py" line="484" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
+            <location filename="app/ui/screens/technician.py" line="485" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="440" />
+            <location filename="app/ui/screens/technician.py" line="486" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="441" />
+            <location filename="app/ui/screens/technician.py" line="487" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="442" />
+            <location filename="app/ui/screens/technician.py" line="488" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="443" />
+            <location filename="app/ui/screens/technician.py" line="489" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="444" />
+            <location filename="app/ui/screens/technician.py" line="490" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="445" />
+            <location filename="app/ui/screens/technician.py" line="491" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="446" />
+            <location filename="app/ui/screens/technician.py" line="492" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="447" />
+            <location filename="app/ui/screens/technician.py" line="493" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="448" />
+            <location filename="app/ui/screens/technician.py" line="494" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="236" />
+            <location filename="app/ui/screens/technician.py" line="240" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="437" />
+            <location filename="app/ui/screens/technician.py" line="483" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="411" />
+            <location filename="app/ui/screens/technician.py" line="382" />
+            <source>Pendaftaran ulang dibatalkan.</source>
+            <translation>Re-registration cancelled.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="457" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="270" />
+            <location filename="app/ui/screens/technician.py" line="274" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="386" />
+            <location filename="app/ui/screens/technician.py" line="432" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="245" />
+            <location filename="app/ui/screens/technician.py" line="249" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="286" />
+            <location filename="app/ui/screens/technician.py" line="290" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="360" />
+            <location filename="app/ui/screens/technician.py" line="406" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="327" />
+            <location filename="app/ui/screens/technician.py" line="331" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="386" />
+            <location filename="app/ui/screens/technician.py" line="432" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="239" />
+            <location filename="app/ui/screens/technician.py" line="243" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="278" />
+            <location filename="app/ui/screens/technician.py" line="366" />
+            <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
+            <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="282" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

@@ -34,7 +34,7 @@ def test_relay_forwards_exactly_once_through_faults(tmp_path: Path, db_url: str 
     proxy = FaultProxy(central.port, fault_rate=0.0, stall_s=1.5, seed=7).start()
     relay = None
     try:
-        code = add_station(central, name="Relay Gunung Kaler", kecamatan="36.03.32")
+        code = add_station(central, name="Relay Gunung Kaler", kecamatan="36.03.32", relay=True)
         relay_home = tmp_path / "relay"
         res = run_server(
             "--home",

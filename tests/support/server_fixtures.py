@@ -57,12 +57,17 @@ def server(tmp_path: Path, db_url: str | None) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-def add_station(srv: ServerProcess, name: str = "Kit 1", kecamatan: str = "36.03.32") -> str:
-    """``ektp-server station add --json``: returns the one-time code."""
+def add_station(
+    srv: ServerProcess, name: str = "Kit 1", kecamatan: str = "36.03.32", relay: bool = False
+) -> str:
+    """``ektp-server station add [--relay] --json``: returns the one-time code."""
     args = ["--home", str(srv.home)]
     if srv.db_url:
         args += ["--db", srv.db_url]
-    res = run_server(*args, "station", "add", "--name", name, "--kecamatan", kecamatan, "--json")
+    extra = ["--relay"] if relay else []
+    res = run_server(
+        *args, "station", "add", "--name", name, "--kecamatan", kecamatan, *extra, "--json"
+    )
     assert res.returncode == 0, res.stderr
     return str(json.loads(res.stdout)["code"])
 

@@ -25,6 +25,28 @@ def _source_language() -> Iterator[None]:
     reset_language()
 
 
+@pytest.fixture(autouse=True)
+def _windows_live_until_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every MainWindow a test makes stays alive until pytest-qt has closed it.
+
+    pytest-qt closes the widgets given to ``qtbot.addWidget`` through weak references after the
+    test; a window the garbage collector took first was never closed, so its ``shutdown()`` never
+    ran and its worker threads outlived the test (and failed a later test's thread check).
+    """
+    from app.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+    original = MainWindow.__init__
+
+    def init(self: MainWindow, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        windows.append(self)
+
+    monkeypatch.setattr(MainWindow, "__init__", init)
+    yield
+    windows.clear()
+
+
 def show_active(qtbot, widget: QWidget) -> None:
     """Show a top-level widget and make it the active window, so focus and Tab work."""
     # Widgets of the previous test are deleted later; their deletion would deactivate ours.

@@ -21,6 +21,7 @@ LIGHT_COLOURS = {
     "idle": "#1e8e3e",
     "sending": "#1a73e8",
     "offline": "#d93025",
+    "error": "#d93025",
     "not-provisioned": "#9aa0a6",
     "no-server": "#f29900",
 }
@@ -40,6 +41,12 @@ def sync_text(state: SyncState | None) -> str:
             since = state.since.astimezone().strftime("%H:%M")
             return tr("Luring sejak %1").replace("%1", since)
         return tr("Luring")
+    if state.state == "error":
+        # The message (store locked, disk full, station revoked...) is the light's tooltip.
+        if state.since is not None:
+            since = state.since.astimezone().strftime("%H:%M")
+            return tr("Sinkronisasi terhenti sejak %1").replace("%1", since)
+        return tr("Sinkronisasi terhenti")
     if state.state == "no-server":
         return tr("Tanpa server: kirim antrian lewat ekspor")
     return tr("Stasiun belum didaftarkan")

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from app.ui.i18n import tr
 from app.ui.messages import error_text
 from app.ui.receipt import record_number
-from app.ui.services import QueueRow, Services
+from app.ui.services import Operator, QueueRow, Services
 from app.ui.tasks import TaskManager
 
 Index = QModelIndex | QPersistentModelIndex
@@ -116,6 +116,7 @@ class QueueScreen(QWidget):
         self.setObjectName("queue")
         self.services = services
         self.tasks = tasks
+        self.operator: Operator | None = None  # set by the main window on entering
         self.model = QueueModel()
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -135,7 +136,11 @@ class QueueScreen(QWidget):
         self.refresh_button.setObjectName("refresh")
         self.export_button = QPushButton()
         self.export_button.setObjectName("export")
-        for b in (self.send_button, self.refresh_button, self.export_button):
+        # Technicians only: rejected records wait here until someone sends them again.
+        self.requeue_button = QPushButton()
+        self.requeue_button.setObjectName("requeue")
+        self.requeue_button.hide()
+        for b in (self.send_button, self.refresh_button, self.export_button, self.requeue_button):
             b.setAutoDefault(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("export_progress")
@@ -147,6 +152,7 @@ class QueueScreen(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
+        buttons.addWidget(self.requeue_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -158,11 +164,14 @@ class QueueScreen(QWidget):
         self.send_button.clicked.connect(self.send_now)
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.ask_export)
+        self.requeue_button.clicked.connect(self.requeue)
         self._progress_bridge = _Progress()
         self._progress_bridge.step.connect(self._on_progress)
         self.retranslate()
 
     def refresh(self) -> None:
+        technician = self.operator is not None and self.operator.is_technician
+        self.requeue_button.setVisible(technician)
         self.tasks.run_db(
             lambda: self.services.queue_rows(),
             self.show_rows,
@@ -180,6 +189,36 @@ class QueueScreen(QWidget):
             .replace("%2", str(counts.get("uploaded", 0) + counts.get("purged", 0)))
             .replace("%3", str(counts.get("rejected", 0)))
         )
+        self.requeue_button.setEnabled(counts.get("rejected", 0) > 0)
+
+    def requeue(self) -> None:
+        """Send rejected records again: the selected ones, or every rejected one."""
+        operator = self.operator
+        if operator is None or not operator.is_technician:
+            return
+        chosen = sorted(
+            {
+                row.uuid
+                for index in self.table.selectionModel().selectedRows()
+                if (row := self.model.rows[index.row()]).status == "rejected"
+            }
+        )
+        uuids: list[str] | None = chosen or None
+        self.requeue_button.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.requeue(operator, uuids),
+            self._requeued,
+            lambda e: self.status.setText(
+                error_text(getattr(e, "code", "store-failed"), getattr(e, "detail", ""))
+            ),
+        )
+
+    def _requeued(self, count: int) -> None:
+        self.status.setText(
+            tr("%1 rekaman yang ditolak akan dikirim ulang.").replace("%1", str(count))
+        )
+        self.refresh()
+        self.send_now.emit()
 
     def ask_export(self) -> None:
         directory = QFileDialog.getExistingDirectory(self, tr("Pilih folder media lepas"))
@@ -192,8 +231,8 @@ class QueueScreen(QWidget):
         self.progress.show()
         self.status.setText(tr("Mengekspor…"))
         bridge = self._progress_bridge
-        self.tasks.run_db(
-            lambda: self.services.export(directory, bridge.step.emit),
+        self.tasks.run_export(
+            lambda: self.services.export(directory, bridge.step.emit, self.tasks.closing.is_set),
             self._exported,
             self._export_failed,
         )
@@ -217,6 +256,7 @@ class QueueScreen(QWidget):
         self.send_button.setText(tr("&Kirim sekarang"))
         self.refresh_button.setText(tr("&Segarkan"))
         self.export_button.setText(tr("&Ekspor ke folder…"))
+        self.requeue_button.setText(tr("Kirim &ulang yang ditolak"))
         self.model.retranslate()
         if self.model.rows:
             self.show_rows(self.model.rows)

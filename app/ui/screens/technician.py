@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -16,12 +17,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from app.sync.provision import InvalidServerUrl, check_server_url
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import LANGUAGES, tr
 from app.ui.messages import error_text, quality_text
@@ -58,6 +61,7 @@ class TechnicianScreen(QWidget):
         self.provision_button = QPushButton()
         self.provision_button.setObjectName("provision")
         self.station: StationInfo | None = None
+        self.confirm_box: QMessageBox | None = None
         self.registration = QLabel()
         self.registration.setObjectName("registration")
         self.registration.setWordWrap(True)
@@ -339,9 +343,51 @@ class TechnicianScreen(QWidget):
         url, code = self.url.text().strip(), self.code.text().strip()
         if operator is None:
             return
-        if not url.startswith(("http://", "https://")):
+        try:
+            url = check_server_url(url)
+        except InvalidServerUrl:
             self.provision_status.setText(error_text("bad-url"))
             self.url.setFocus()
+            return
+        info = self.station
+        if info is not None and info.provisioned and info.server_url:
+            self._confirm_reregister(info, url, code)
+            return
+        self._start_provision(url, code)
+
+    def _confirm_reregister(self, info: StationInfo, url: str, code: str) -> None:
+        """An already registered station: ask before the code is used (window-modal, not a
+        nested event loop, so the rest of the UI keeps running)."""
+        box = QMessageBox(self)
+        box.setObjectName("confirm_reregister")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(tr("Daftarkan ulang stasiun?"))
+        box.setText(
+            tr(
+                "Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan "
+                "kode ini? ID dan kunci stasiun tetap sama."
+            )
+            .replace("%1", info.station_id or "")
+            .replace("%2", info.server_url or "")
+            .replace("%3", url)
+        )
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(button: QAbstractButton) -> None:
+            if box.standardButton(button) == QMessageBox.StandardButton.Yes:
+                self._start_provision(url, code)
+            else:
+                self.provision_status.setText(tr("Pendaftaran ulang dibatalkan."))
+
+        box.buttonClicked.connect(answered)
+        self.confirm_box = box
+        box.open()
+
+    def _start_provision(self, url: str, code: str) -> None:
+        operator = self.operator
+        if operator is None:
             return
         self.provision_button.setEnabled(False)
         self.provision_status.setText(tr("Menghubungi server…"))

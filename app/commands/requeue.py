@@ -1,0 +1,52 @@
+"""``requeue (UUID... | --all)``: send records the server rejected again.
+
+A rejected record stays on the station with its reason (``status``, the queue screen) until
+a technician requeues it, for instance after the central office fixed what the server
+refused. Audited (``record.requeued``); the next sync sends it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from app.commands.context import UsageError, open_home, print_json
+from app.store.outbox import Outbox, OutboxError
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "requeue",
+        help="send records the server rejected again",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("uuid", nargs="*", metavar="UUID", help="rejected record(s) to send again")
+    p.add_argument("--all", action="store_true", help="every rejected record")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.all and args.uuid:
+        raise UsageError("uuid", "give record UUIDs or --all, not both")
+    if not args.all and not args.uuid:
+        raise UsageError("uuid", "name the rejected record(s) to send again, or --all")
+    uuids = [u.strip().lower() for u in args.uuid]
+    for given, uuid in zip(args.uuid, uuids, strict=True):
+        if not UUID_RE.match(uuid):
+            raise UsageError("uuid", f"{given!r} is not a record UUID")
+    with open_home(args) as store:
+        try:
+            done = Outbox(store).requeue_many(None if args.all else uuids, actor="cli")
+        except OutboxError as exc:
+            raise UsageError("uuid", str(exc)) from exc
+    if args.json:
+        print_json({"requeued": done, "count": len(done)})
+    else:
+        for uuid in done:
+            print(uuid)
+        print(f"requeued {len(done)} record(s): the next sync sends them")
+    return 0

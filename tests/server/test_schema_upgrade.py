@@ -1,0 +1,138 @@
+"""A database made by the schema-1 server (before relays were marked and keys kept a history)
+opens with this server, is upgraded in place, and works: on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from app import packet as pkt
+from app.sync.provision import enroll
+from server import db
+from server.core import ServerCore
+from tests.support.cli import ROOT
+from tests.support.server import ServerProcess, free_port, wait_http
+from tests.support.server_fixtures import TestStation, server_cli
+
+# The last commit whose server wrote schema 1 (main before the relay-trust work).
+SCHEMA_1_COMMIT = "637826d"
+
+
+def old_code(dest: Path) -> Path:
+    """The schema-1 server's source (app/ + server/), extracted from git history."""
+    dest.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", SCHEMA_1_COMMIT, "app", "server"],
+        capture_output=True,
+        timeout=60,
+    )
+    if archive.returncode != 0:
+        pytest.fail(f"git archive {SCHEMA_1_COMMIT}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True, timeout=60)
+    assert "SCHEMA_VERSION = 1\n" in (dest / "server" / "db.py").read_text()
+    return dest
+
+
+def run_old(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=code,
+    )
+
+
+def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None) -> None:
+    code = old_code(tmp_path / "old")
+    home = tmp_path / "central"
+    base = ["--home", str(home), *(["--db", db_url] if db_url else [])]
+
+    def old_add(name: str) -> str:
+        res = run_old(code, *base, "station", "add", "--name", name, "--kecamatan", "36.03.32")
+        assert res.returncode == 0, res.stderr
+        return res.stdout.strip().splitlines()[-1]
+
+    relay_code, kit_code = old_add("Relay lama"), old_add("Kit lama")
+    port = free_port()
+    old = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            *base,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env={**os.environ, "PYTHONPATH": str(code)},
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(url + "/api/v1/health", 30, old)
+        relay_key, kit_key, vouched_key = (Ed25519PrivateKey.generate() for _ in range(3))
+        r = enroll(url, relay_code, relay_key.public_key())
+        k = enroll(url, kit_code, kit_key.public_key())
+        sealing = pkt.load_sealing_public_key(r.server_key_pem)
+        relay = TestStation(url, r.station_id, relay_key, sealing, "36.03.32")
+        kit = TestStation(url, k.station_id, kit_key, sealing, "36.03.32")
+        body = {
+            "station_id": "kit-vouched-01",
+            "name": "Kit di relay",
+            "kecamatan": "36.03.32",
+            "public_key": pkt.signing_public_key_b64(vouched_key.public_key()),
+        }
+        resp = relay.signed("POST", "/api/v1/stations/vouch", json.dumps(body).encode())
+        assert resp.status_code == 200, resp.text  # schema 1: any station could vouch
+        old_packet = kit.seal(nama="SEBELUM UPGRADE")
+        assert kit.put(old_packet).status_code == 201
+    finally:
+        os.kill(old.pid, signal.SIGTERM)
+        old.wait(15)
+
+    srv = ServerProcess(home, db_url).start()  # this server: upgrades the schema at start
+    try:
+        core = ServerCore(home, db_url)
+        try:
+            with core.engine.begin() as conn:
+                version = conn.execute(select(db.schema_version.c.version)).scalar()
+                keys = conn.execute(select(func.count()).select_from(db.station_keys)).scalar()
+        finally:
+            core.close()
+        assert version == db.SCHEMA_VERSION == 2
+        assert keys == 3  # every enrolled station's key seeded into the history
+        listed = json.loads(server_cli(srv, "station", "list", "--json").stdout)["stations"]
+        by_id = {s["station_id"]: s for s in listed}
+        # the station that had vouched is a relay in service: it stays one
+        assert by_id[relay.station_id]["relay"] is True
+        assert by_id[kit.station_id]["relay"] is False
+        assert by_id["kit-vouched-01"]["vouched_by"] == relay.station_id
+        relay.url = kit.url = srv.url
+        # it all still works: uploads, the relay's vouching; a plain station may not vouch
+        assert kit.put(kit.seal(nama="SESUDAH UPGRADE")).status_code == 201
+        assert kit.put(old_packet).status_code == 200
+        body["station_id"] = "kit-vouched-02"
+        body["public_key"] = pkt.signing_public_key_b64(Ed25519PrivateKey.generate().public_key())
+        raw = json.dumps(body).encode()
+        assert relay.signed("POST", "/api/v1/stations/vouch", raw).status_code == 200
+        refused = kit.signed("POST", "/api/v1/stations/vouch", raw)
+        assert refused.status_code == 403 and refused.json()["error"] == "not_a_relay"
+        packets = json.loads(server_cli(srv, "packets", "--json").stdout)
+        assert packets["count"] == 2
+    finally:
+        srv.stop()

@@ -1,0 +1,85 @@
+"""Rejected records wait for a technician: `sync --once` says so (exit 1), `status` counts
+them, `requeue` sends them again (audited); bad input is exit 2 naming the field."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from app.store.db import open_store
+from app.store.outbox import Outbox
+from tests.support.cli import run_station
+from tests.support.server import ServerProcess
+from tests.support.server_fixtures import server_cli
+from tests.sync.helpers import provisioned_home, seal_n
+
+
+def _one_error_line(stderr: str, field: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    assert field in lines[0], lines[0]
+
+
+def test_rejected_wait_then_requeue_sends_them(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path / "server") as srv:
+        home = provisioned_home(tmp_path / "station", srv)
+
+        def station(*args: str):  # type: ignore[no-untyped-def]
+            return run_station("--home", str(home), *args, timeout=120)
+
+        with open_store(home) as store:
+            a, b, c = seal_n(store, 3)
+            # What the server refused earlier (a rule since fixed at the central office).
+            Outbox(store).mark_rejected(a, "HTTP 422: kode_wilayah: unknown code")
+            Outbox(store).mark_rejected(b, "HTTP 422: kode_wilayah: unknown code")
+
+        r = station("sync", "--once", "--json")
+        assert r.returncode == 1, r.stderr  # not caught up: two records wait
+        doc = json.loads(r.stdout)
+        assert (doc["uploaded"], doc["remaining"], doc["rejected_waiting"]) == (1, 2, 2)
+        assert "requeue" in r.stderr
+
+        r = station("status", "--json")
+        doc = json.loads(r.stdout)
+        assert doc["records"]["rejected"] == 2 and doc["pending"] == 2
+        assert doc["pending_rejected"] == 2 and doc["oldest_pending_age_s"] is not None
+        assert doc["sync"]["backlog"]["rejected"] == 2
+        assert doc["sync"]["exposure_window"]["current_s"] > 0
+        assert any("rejected" in w for w in doc["warnings"])
+
+        # bad input: exit 2 naming the field, nothing changed
+        before = _audit_count(home)
+        for args in ([], ["--all", a], ["not-a-uuid"], [a, c]):
+            r = station("requeue", *args)
+            assert r.returncode == 2, (args, r.stderr)
+            _one_error_line(r.stderr, "uuid")
+        assert _audit_count(home) == before
+
+        r = station("requeue", a.upper(), "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == {"requeued": [a], "count": 1}
+        r = station("requeue", "--all")
+        assert r.returncode == 0, r.stderr
+        assert b in r.stdout and "requeued 1" in r.stdout
+        assert _audit_count(home) == before + 2
+
+        r = station("sync", "--once", "--json")
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(r.stdout)
+        assert (doc["uploaded"], doc["remaining"], doc["rejected_waiting"]) == (2, 0, 0)
+        held = json.loads(server_cli(srv, "packets", "--json").stdout)["packets"]
+        assert {a, b, c} <= {p["uuid"] for p in held}
+
+
+def _audit_count(home: Path) -> int:
+    con = sqlite3.connect(home / "station.db")
+    try:
+        return int(
+            con.execute(
+                "SELECT count(*) FROM audit_event WHERE kind = 'record.requeued'"
+            ).fetchone()[0]
+        )
+    finally:
+        con.close()

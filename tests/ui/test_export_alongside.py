@@ -1,0 +1,87 @@
+"""The queue screen's export runs on its own worker: a seal (and a sign-in) queued while a
+slow export runs finishes before the export does."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from app.ui.screens.queue import QueueScreen
+from app.ui.station import StationServices
+from app.ui.tasks import TaskManager
+from tests.support.station import make_station
+from tests.sync.helpers import seal_n
+
+
+def test_seal_during_a_slow_export_finishes_first(qtbot, tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    services = StationServices(st.home)
+    tasks = TaskManager()
+    try:
+        seal_n(services.store, 6)
+        screen = QueueScreen(services, tasks)
+        qtbot.addWidget(screen)
+        started = threading.Event()
+        order: list[str] = []
+
+        def slow_step(done: int, total: int) -> None:  # on the export thread
+            started.set()
+            time.sleep(0.3)  # a slow USB stick
+
+        screen._progress_bridge.step.connect(slow_step, Qt.ConnectionType.DirectConnection)
+        screen.export_to(tmp_path / "usb")
+        assert started.wait(10)
+        t0 = time.monotonic()
+        tasks.run_db(lambda: seal_n(services.store, 1, start=100), lambda _: order.append("seal"))
+        tasks.run_db(
+            lambda: services.sign_in_password(st.operator, st.password),
+            lambda op: order.append(f"signin:{op.username}"),
+        )
+        qtbot.waitUntil(lambda: "diekspor" in screen.status.text(), timeout=30000)
+        order.append("export")
+        assert order == ["seal", f"signin:{st.operator}", "export"], order
+        # both answered while the export was still going: it even took the new record
+        assert screen.status.text() == "7 paket diekspor."
+        assert time.monotonic() - t0 > 0.5
+        assert len(list((tmp_path / "usb").glob("*.ektp"))) == 7
+    finally:
+        tasks.shutdown()
+        services.close()
+
+
+def test_closing_stops_a_slow_export_after_the_current_packet(qtbot, tmp_path: Path) -> None:
+    import json
+
+    from app.store.outbox import Outbox
+
+    st = make_station(tmp_path)
+    services = StationServices(st.home)
+    tasks = TaskManager()
+    try:
+        seal_n(services.store, 20)
+        screen = QueueScreen(services, tasks)
+        qtbot.addWidget(screen)
+        steps: list[int] = []
+
+        def slow_step(done: int, total: int) -> None:
+            steps.append(done)
+            time.sleep(0.2)
+
+        screen._progress_bridge.step.connect(slow_step, Qt.ConnectionType.DirectConnection)
+        screen.export_to(tmp_path / "usb")
+        qtbot.waitUntil(lambda: len(steps) >= 3, timeout=10000)
+        t0 = time.monotonic()
+        tasks.shutdown()  # the window closes
+        assert time.monotonic() - t0 < 2.0  # not the ~4 s the whole export would take
+        copied = sorted(p.stem for p in (tmp_path / "usb").glob("*.ektp"))
+        assert 0 < len(copied) < 20
+        listed = json.loads((tmp_path / "usb" / "manifest.json").read_text())["packets"]
+        assert sorted(p["uuid"] for p in listed) == copied
+        # exactly the copied ones left the falling-behind count
+        assert Outbox(services.store).unsent_unexported().count == 20 - len(copied)
+    finally:
+        tasks.shutdown()
+        services.close()
