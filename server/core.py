@@ -140,6 +140,48 @@ class Station:
         }
 
 
+# What a receipt is made of, and the columns a new packet's row sets (the rest stay NULL).
+RECEIPT_COLUMNS = ("uuid", "sha256", "size", "station_id", "kecamatan", "sealed_at", "received_at")
+NEW_PACKET_COLUMNS = (
+    *RECEIPT_COLUMNS,
+    "data",
+    "received_from",
+    "verified",
+    "fwd_status",
+    "fwd_attempts",
+    "fwd_next_at",
+)
+
+
+def packet_row(
+    uuid: str,
+    data: bytes,
+    sha256: str,
+    header: pkt.PacketHeader,
+    *,
+    received_from: str,
+    verified: bool,
+    relay_mode: bool,
+    now: float,
+) -> dict[str, Any]:
+    """The ``packets`` row of a newly received packet (``NEW_PACKET_COLUMNS``)."""
+    return {
+        "uuid": uuid,
+        "sha256": sha256,
+        "size": len(data),
+        "station_id": header.station_id,
+        "kecamatan": header.kecamatan,
+        "sealed_at": header.sealed_at,
+        "received_at": now,
+        "data": data,
+        "received_from": received_from,
+        "verified": verified,
+        "fwd_status": "pending" if relay_mode else None,
+        "fwd_attempts": 0,
+        "fwd_next_at": now if relay_mode else None,
+    }
+
+
 @dataclass(frozen=True)
 class PutResult:
     status: int  # 201 stored now, 200 already held these bytes
@@ -589,24 +631,14 @@ class ServerCore:
         relay_mode: bool = False,
     ) -> PutResult:
         """A station's signed PUT: authentication, checks and the insert in ONE transaction
-        (one commit per packet)."""
+        (one commit per packet). On PostgreSQL, ``server.ingest`` answers the requests that
+        pass every check with one statement and hands the rest to this function."""
         if len(body) > self.max_body:
             raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
         # Outside the transaction: on SQLite a second connection would wait on our own lock.
-        self._accepted_key_ids()
+        self.accepted_key_ids()
         with self.engine.begin() as conn:
             sender, nonce = self._check_signed(method, path, headers, body, False, conn)
-            if conn.dialect.name == "postgresql":
-                # The nonce goes in with the packet: one statement, one round trip less.
-                return self.store_packet(
-                    uuid,
-                    body,
-                    sender=sender,
-                    received_from=sender.id,
-                    relay_mode=relay_mode,
-                    conn=conn,
-                    nonce=nonce,
-                )
             self._record_nonce(conn, sender.id, nonce)
             return self.store_packet(
                 uuid, body, sender=sender, received_from=sender.id, relay_mode=relay_mode, conn=conn
@@ -626,7 +658,7 @@ class ServerCore:
             "server_id": self.server_id,
         }
 
-    def _accepted_key_ids(self) -> set[str]:
+    def accepted_key_ids(self) -> set[str]:
         # Read once per process: the upstream key changes only with `relay provision`,
         # after which the relay's server processes are restarted (docs/server.md).
         # A relay accepts only the upstream's key, the one it hands its stations: a packet
@@ -648,13 +680,8 @@ class ServerCore:
         received_from: str,
         relay_mode: bool = False,
         conn: Connection | None = None,
-        nonce: str | None = None,
     ) -> PutResult:
         """Check and durably store one packet (idempotent on uuid + bytes).
-
-        With ``nonce`` (PostgreSQL only, from ``receive_packet``) the sender's request nonce
-        is recorded by the same statement that inserts the packet; a used nonce -> 401 and
-        nothing is stored.
 
         ``sender`` is the authenticated uploader (None for a file import, where the packet's
         own signature is checked when its station is known).
@@ -669,11 +696,11 @@ class ServerCore:
             raise ServiceError(400, f"not a valid packet: {exc}") from exc
         if header.uuid != uuid:
             raise ServiceError(400, "packet uuid does not match the URL")
-        if header.server_key_id not in self._accepted_key_ids():
+        if header.server_key_id not in self.accepted_key_ids():
             raise ServiceError(
                 400,
                 f"packet is sealed to key {header.server_key_id}, not to the key this server "
-                f"hands its stations ({', '.join(sorted(self._accepted_key_ids()))})",
+                f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
                 "wrong_server_key",
             )
         sha = hashlib.sha256(data).hexdigest()
@@ -713,52 +740,24 @@ class ServerCore:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
             now = time.time()
-            values = {
-                "uuid": uuid,
-                "sha256": sha,
-                "size": len(data),
-                "data": data,
-                "station_id": header.station_id,
-                "kecamatan": header.kecamatan,
-                "sealed_at": header.sealed_at,
-                "received_at": now,
-                "received_from": received_from,
-                "verified": verified,
-                "fwd_status": "pending" if relay_mode else None,
-                "fwd_attempts": 0,
-                "fwd_next_at": now if relay_mode else None,
-            }
-            if nonce is not None and sender is not None:
-                fresh, inserted = conn.execute(
-                    db.PG_NONCE_AND_PACKET,
-                    {**values, "nonce_station": sender.id, "nonce": nonce, "seen_at": now},
-                ).one()
-                if not fresh:
-                    raise ServiceError(401, "replayed request (nonce already used)", "replay")
-                self._nonce_housekeeping(conn, now)
-            else:
-                inserted = db.insert_ignore(conn, db.packets, values)
-            row: Mapping[str, Any] = {
-                "uuid": uuid,
-                "sha256": sha,
-                "size": len(data),
-                "station_id": header.station_id,
-                "kecamatan": header.kecamatan,
-                "sealed_at": header.sealed_at,
-                "received_at": now,
-            }
+            values = packet_row(
+                uuid,
+                data,
+                sha,
+                header,
+                received_from=received_from,
+                verified=verified,
+                relay_mode=relay_mode,
+                now=now,
+            )
+            inserted = db.insert_ignore(conn, db.packets, values)
+            row: Mapping[str, Any] = {k: values[k] for k in RECEIPT_COLUMNS}
             if not inserted:
                 row = (
                     conn.execute(  # type: ignore[assignment]
-                        select(
-                            db.packets.c.uuid,
-                            db.packets.c.sha256,
-                            db.packets.c.size,
-                            db.packets.c.station_id,
-                            db.packets.c.kecamatan,
-                            db.packets.c.sealed_at,
-                            db.packets.c.received_at,
-                        ).where(db.packets.c.uuid == uuid)
+                        select(*(db.packets.c[k] for k in RECEIPT_COLUMNS)).where(
+                            db.packets.c.uuid == uuid
+                        )
                     )
                     .mappings()
                     .one()

@@ -131,35 +131,6 @@ nonces = Table(
     Column("seen_at", Float, nullable=False, index=True),
 )
 
-# PostgreSQL hot path of a station's PUT: record the request nonce and insert the packet in ONE
-# statement (data-modifying CTEs); the packet goes in only if the nonce was fresh. Returns
-# (fresh, inserted). Casts: the parameters of INSERT ... SELECT are not typed by their column.
-PG_NONCE_AND_PACKET = text(
-    """
-WITH n AS (
-    INSERT INTO request_nonces (station_id, nonce, seen_at)
-    VALUES (CAST(:nonce_station AS varchar), CAST(:nonce AS varchar), CAST(:seen_at AS float8))
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-), p AS (
-    INSERT INTO packets (uuid, sha256, size, data, station_id, kecamatan, sealed_at,
-                         received_at, received_from, verified, fwd_status, fwd_attempts,
-                         fwd_next_at)
-    SELECT CAST(:uuid AS varchar), CAST(:sha256 AS varchar), CAST(:size AS integer),
-           CAST(:data AS bytea), CAST(:station_id AS varchar), CAST(:kecamatan AS varchar),
-           CAST(:sealed_at AS varchar), CAST(:received_at AS float8),
-           CAST(:received_from AS varchar), CAST(:verified AS boolean),
-           CAST(:fwd_status AS varchar), CAST(:fwd_attempts AS integer),
-           CAST(:fwd_next_at AS float8)
-    WHERE EXISTS (SELECT 1 FROM n)
-    ON CONFLICT (uuid) DO NOTHING
-    RETURNING 1
-)
-SELECT EXISTS (SELECT 1 FROM n) AS fresh, EXISTS (SELECT 1 FROM p) AS inserted
-"""
-)
-
-
 def _migrate_2(conn: Connection) -> None:
     """Relay flag, relay-side registration errors, station key history."""
     false = "false" if conn.dialect.name == "postgresql" else "0"

@@ -180,13 +180,38 @@ def test_revoked_station_refused_and_assignment_pulled(server: ServerProcess) ->
     assert res.returncode == 2 and "ID" in res.stderr
 
 
+def test_new_key_and_revocation_take_effect_at_once(server: ServerProcess) -> None:
+    """The PostgreSQL PUT path keeps station keys per process: a re-provisioned kit's new key
+    and a revocation, made by another process (the CLI), count from the very next request."""
+    st = TestStation.enroll(server)
+    for _ in range(3):  # the server process now knows (and on PostgreSQL caches) the key
+        assert st.put(st.seal()).status_code == 201
+    code = server_cli(server, "station", "code", st.station_id).stdout.strip().splitlines()[-1]
+    new_key = Ed25519PrivateKey.generate()
+    assert enroll(server.url, code, new_key.public_key()).station_id == st.station_id
+    stale = st.put(st.seal())
+    assert stale.status_code == 401 and stale.json()["error"] == "signature"
+    kit = TestStation(server.url, st.station_id, new_key, st.server_key, st.kecamatan)
+    for _ in range(3):
+        assert kit.put(kit.seal()).status_code == 201
+    assert len(_packets(server)) == 6
+
+    assert server_cli(server, "station", "revoke", st.station_id).returncode == 0
+    revoked = kit.put(kit.seal())
+    assert revoked.status_code == 403 and revoked.json()["error"] == "revoked"
+    assert len(_packets(server)) == 6
+
+
 def test_health_and_openapi(server: ServerProcess) -> None:
     st = TestStation.enroll(server)
     health = st.session.get(server.url + "/api/v1/health", timeout=10).json()
     assert health["status"] == "ok"
     doc = st.session.get(server.url + "/openapi.json", timeout=10).json()
     assert "/api/v1/packets/{uuid}" in doc["paths"]
-    assert "put" in doc["paths"]["/api/v1/packets/{uuid}"]
+    put = doc["paths"]["/api/v1/packets/{uuid}"]["put"]
+    assert {"201", "200", "409", "413"} <= set(put["responses"])
+    assert protocol.PACKET_CONTENT_TYPE in put["requestBody"]["content"]
+    assert "get" in doc["paths"]["/api/v1/packets/{uuid}"]
 
 
 def test_body_limit_and_overload(tmp_path: object) -> None:

@@ -1,0 +1,230 @@
+"""The PostgreSQL fast path of a station's ``PUT /packets/{uuid}``: one statement per packet.
+
+``PacketIngest.put`` runs on the event loop with psycopg 3 (async, a ``psycopg_pool`` pool,
+autocommit, server-side prepared statements). It takes only the path where everything checks
+out; every refusal is left to ``ServerCore.receive_packet`` (the general path, SQLAlchemy), so
+the answers to bad requests are the general path's:
+
+1. Request signature and packet signature are checked with the station's public key from a
+   per-process cache (station id -> key). The cache holds keys only, never the revocation or
+   assignment state.
+2. One statement (data-modifying CTEs) then does, atomically and with one commit:
+   sender (and, for another station's packet, the packet's station) still has exactly that
+   key and is not revoked (and only a relay may hand over another station's packet) -> the
+   request nonce is recorded if new -> the packet is inserted if the nonce was new. A packet
+   signed with a station's earlier key fails the check with the cached (current) key and is
+   left to the general path, which knows the key history. So a revocation or a new
+   key takes effect on the next request in every process, as with the general path.
+3. The statement's three answers: station check failed -> forget the cached key, hand the
+   request to the general path (nothing was written); nonce already used -> 401 replay;
+   packet inserted -> 201 (the commit is done: autocommit, ``synchronous_commit`` as
+   configured); uuid already held -> read it back -> 200 same bytes / 409.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+from starlette.concurrency import run_in_threadpool
+
+from app import packet as pkt
+from app import protocol
+from server import db
+from server.core import (
+    NEW_PACKET_COLUMNS,
+    RECEIPT_COLUMNS,
+    UUID_RE,
+    PutResult,
+    ServerCore,
+    ServiceError,
+    packet_row,
+)
+
+# Station keys held per process; a key is one small object, so a large national fleet fits.
+_KEY_CACHE_MAX = 100_000
+
+
+def _put_statement() -> str:
+    """The one statement of a packet PUT, with the packets columns' types from ``server.db``.
+
+    Casts: the parameters of ``INSERT ... SELECT`` are not typed by their column. ``data`` is
+    sent in binary (``%b``: no hex text of 100 KB to build and parse).
+    """
+    pg = postgresql.dialect()
+    cols = db.packets.c
+    values = ", ".join(
+        "%(data)b" if name == "data" else f"CAST(%({name})s AS {cols[name].type.compile(pg)})"
+        for name in NEW_PACKET_COLUMNS
+    )
+    st, n = db.stations.name, db.nonces.name
+    return f"""
+WITH s AS (
+    SELECT is_relay FROM {st}
+    WHERE id = %(sender)s AND public_key = %(sender_key)s AND revoked_at IS NULL
+), o AS (
+    SELECT 1 FROM {st}
+    WHERE id = %(station_id)s AND public_key = %(origin_key)s AND revoked_at IS NULL
+      AND (id = %(sender)s OR (SELECT is_relay FROM s))
+), n AS (
+    INSERT INTO {n} (station_id, nonce, seen_at)
+    SELECT %(sender)s, %(nonce)s, %(received_at)s
+    WHERE EXISTS (SELECT 1 FROM s) AND EXISTS (SELECT 1 FROM o)
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), p AS (
+    INSERT INTO {db.packets.name} ({", ".join(NEW_PACKET_COLUMNS)})
+    SELECT {values}
+    WHERE EXISTS (SELECT 1 FROM n)
+    ON CONFLICT (uuid) DO NOTHING
+    RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM s) AND EXISTS (SELECT 1 FROM o),
+       EXISTS (SELECT 1 FROM n), EXISTS (SELECT 1 FROM p)
+"""
+
+
+PUT_SQL = _put_statement()
+_KEY_SQL = (
+    f"SELECT public_key FROM {db.stations.name} "
+    "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL"
+)
+_HELD_SQL = f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM {db.packets.name} WHERE uuid = %s"
+_NONCE_GC_SQL = f"DELETE FROM {db.nonces.name} WHERE seen_at < %s"
+
+
+def libpq_url(url: str) -> str:
+    """``postgresql+psycopg://...`` (SQLAlchemy) -> a URI libpq takes."""
+    return (
+        make_url(db.normalize_url(url))
+        .set(drivername="postgresql")
+        .render_as_string(hide_password=False)
+    )
+
+
+class PacketIngest:
+    """The fast path for one server process. Open it on the event loop that serves requests."""
+
+    def __init__(
+        self, core: ServerCore, *, relay_mode: bool = False, max_connections: int = 20
+    ) -> None:
+        self.core = core
+        self.relay_mode = relay_mode
+        self.max_connections = max_connections
+        self._keys: dict[str, tuple[str, Ed25519PublicKey]] = {}
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        from psycopg_pool import AsyncConnectionPool
+
+        pool = AsyncConnectionPool(
+            libpq_url(self.core.db_url),
+            min_size=4,
+            max_size=self.max_connections,
+            # prepare_threshold=0: a server-side prepared statement from the first execution
+            kwargs={"autocommit": True, "prepare_threshold": 0},
+            open=False,
+        )
+        await pool.open(wait=True)
+        await run_in_threadpool(self.core.accepted_key_ids)  # read once, off the event loop
+        self._pool = pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _station_key(self, conn: Any, station_id: str) -> tuple[str, Ed25519PublicKey] | None:
+        cached = self._keys.get(station_id)
+        if cached is not None:
+            return cached
+        row = await (await conn.execute(_KEY_SQL, (station_id,))).fetchone()
+        if row is None:
+            return None
+        try:
+            entry = (row[0], pkt.load_signing_public_key_b64(row[0]))
+        except pkt.PacketError:
+            return None
+        if len(self._keys) >= _KEY_CACHE_MAX:
+            self._keys.clear()
+        self._keys[station_id] = entry
+        return entry
+
+    def _forget(self, *station_ids: str | None) -> None:
+        for sid in station_ids:
+            if sid is not None:
+                self._keys.pop(sid, None)
+
+    async def put(
+        self, method: str, path: str, headers: Mapping[str, str], uuid: str, body: bytes
+    ) -> PutResult | None:
+        """The stored packet's result, or None: the general path must answer this request."""
+        if self._pool is None or len(body) > self.core.max_body or not UUID_RE.match(uuid):
+            return None
+        sender_id = headers.get(protocol.H_STATION.lower())
+        if not sender_id:
+            return None
+        async with self._pool.connection() as conn:
+            sender = await self._station_key(conn, sender_id)
+            if sender is None:
+                return None
+            header: pkt.PacketHeader | None = None
+            try:
+                signed = protocol.verify_request(method, path, headers, body, sender[1])
+                header = pkt.read_header(body)
+                if header.uuid != uuid or header.server_key_id not in self.core.accepted_key_ids():
+                    return None
+                origin = sender
+                if header.station_id != sender_id:
+                    origin_key = await self._station_key(conn, header.station_id)
+                    if origin_key is None:
+                        return None
+                    origin = origin_key
+                pkt.verify(body, origin[1])
+            except (protocol.AuthError, pkt.PacketError):
+                # Maybe a key that changed since it was cached: the general path reads it.
+                self._forget(sender_id, header.station_id if header else None)
+                return None
+            now = time.time()
+            params: dict[str, Any] = {
+                "sender": sender_id,
+                "sender_key": sender[0],
+                "origin_key": origin[0],
+                "nonce": signed.nonce,
+                # verify_request checked that the body hashes to this digest
+                **packet_row(
+                    uuid,
+                    body,
+                    signed.body_sha256,
+                    header,
+                    received_from=sender_id,
+                    verified=True,
+                    relay_mode=self.relay_mode,
+                    now=now,
+                ),
+            }
+            current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
+            if not current:
+                # A new key, a revocation or a vouching change: the general path reads it all.
+                self._forget(sender_id, header.station_id)
+                return None
+            if not fresh:
+                raise ServiceError(401, "replayed request (nonce already used)", "replay")
+            if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
+                cutoff = now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
+                await conn.execute(_NONCE_GC_SQL, (cutoff,))
+            if inserted:
+                row = {k: params[k] for k in RECEIPT_COLUMNS}
+            else:
+                held = await (await conn.execute(_HELD_SQL, (uuid,))).fetchone()
+                if held is None:  # pragma: no cover - packets are never deleted
+                    raise ServiceError(409, f"packet {uuid} vanished while being stored")
+                row = dict(zip(RECEIPT_COLUMNS, held, strict=True))
+        if row["sha256"] != params["sha256"]:
+            raise ServiceError(409, f"packet {uuid} already exists with different bytes")
+        return PutResult(201 if inserted else 200, self.core.receipt(row))
