@@ -131,6 +131,7 @@ nonces = Table(
     Column("seen_at", Float, nullable=False, index=True),
 )
 
+
 def _migrate_2(conn: Connection) -> None:
     """Relay flag, relay-side registration errors, station key history."""
     false = "false" if conn.dialect.name == "postgresql" else "0"
