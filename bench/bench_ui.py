@@ -134,13 +134,28 @@ def _cold_start(quick: bool) -> list[Figure]:
     ]
 
 
+def _stack(frame: Any, depth: int, app_only: bool = True) -> str:
+    """A frame's innermost ``depth`` frames (of the app and the bench when ``app_only``)."""
+    # Walk the frames by hand: traceback's line lookups would cost GIL time themselves.
+    inner: list[str] = []
+    f: Any = frame
+    while f is not None and len(inner) < depth:
+        code = f.f_code
+        if not app_only or "/app/" in code.co_filename or "bench_ui" in code.co_filename:
+            inner.append(f"{Path(code.co_filename).stem}:{code.co_name}:{f.f_lineno}")
+        f = f.f_back
+    return " < ".join(inner)
+
+
 class _StallMeter:
     """A QTimer every TICK_MS on the UI thread; a stall is the gap beyond the interval.
 
     Each gap is kept with the phase of the flow it happened in (``phase``, set by the driver).
-    A sampler thread looks at the UI thread every ms: while a tick is late by more than
-    SAMPLE_AFTER_MS it records the UI thread's Python stack, so each long stall comes with
-    what the UI thread was running (a Python handler, or only ``qWait`` = inside Qt itself).
+    A sampler thread looks at the UI thread every ms while a tick is late by more than
+    SAMPLE_AFTER_MS and records the UI thread's Python stack, so each long stall comes with
+    what the UI thread was running (a Python handler, or only ``pump`` = inside Qt itself),
+    and the innermost frames of the other threads that were not waiting (the ones that may
+    have held the GIL). Between stalls it sleeps, so it does not compete for the GIL itself.
     """
 
     SAMPLE_AFTER_MS = 15.0
@@ -195,23 +210,31 @@ class _StallMeter:
                 self.stalls.append((gap, cpu, phase, collections.Counter(samples)))
         self.last = now
 
+    # Innermost Python frames of a thread that waits (idle pool worker, condition, socket).
+    _WAITING = frozenset({"wait", "_worker", "get", "select", "poll", "_recv_into", "accept"})
+
     def _sample(self) -> None:
         while self._run.is_set():
-            time.sleep(0.001)
-            if (time.perf_counter() - self.last) * 1000 - TICK_MS < self.SAMPLE_AFTER_MS:
+            # Sleep until a tick would be SAMPLE_AFTER_MS late; then look every ms.
+            late = (time.perf_counter() - self.last) * 1000 - TICK_MS
+            if late < self.SAMPLE_AFTER_MS:
+                time.sleep(max(0.001, (self.SAMPLE_AFTER_MS - late) / 1000))
                 continue
-            frame = sys._current_frames().get(self._ui_thread)
+            time.sleep(0.001)
+            frames = sys._current_frames()
+            names = {t.ident: t.name for t in threading.enumerate()}
+            frame = frames.get(self._ui_thread)
             if frame is None:
                 continue
-            # Walk the frames by hand: traceback's line lookups would cost GIL time themselves.
-            inner: list[str] = []
-            f: Any = frame
-            while f is not None and len(inner) < 3:
-                code = f.f_code
-                if "/app/" in code.co_filename or "bench_ui" in code.co_filename:
-                    inner.append(f"{Path(code.co_filename).stem}:{code.co_name}:{f.f_lineno}")
-                f = f.f_back
-            self._samples.append(" < ".join(inner) or "(Qt, no Python frame of the app)")
+            self._samples.append(_stack(frame, 3) or "(Qt, no Python frame of the app)")
+            # What the other threads were doing: the ones not waiting may hold the GIL.
+            for ident, other in frames.items():
+                if ident in (self._ui_thread, threading.get_ident()):
+                    continue
+                if other.f_code.co_name in self._WAITING:
+                    continue
+                where = _stack(other, 2, app_only=False)
+                self._samples.append(f"  other {names.get(ident, ident)}: {where}")
 
     def start(self) -> None:
         self.gaps = []
@@ -256,7 +279,9 @@ class _StallMeter:
             # cpu: what the UI thread itself computed in the gap; the rest it waited (for
             # the GIL, or for a core on a loaded machine).
             lines.append(f"  {gap:6.1f} ms (UI thread CPU {cpu:5.1f} ms)  [{phase}]")
-            for stack, n in stacks.most_common(3):
+            ui = [(k, n) for k, n in stacks.most_common() if not k.startswith("  other")]
+            others = [(k, n) for k, n in stacks.most_common() if k.startswith("  other")]
+            for stack, n in ui[:3] + others[:4]:
                 lines.append(f"           {n:3d}x {stack}")
         by_phase: dict[str, list[float]] = collections.defaultdict(list)
         for gap, phase in zip(self.gaps, self.phases, strict=True):
@@ -278,7 +303,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import json
 
-    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -323,23 +348,32 @@ def _recording_stalls(quick: bool) -> list[Figure]:
             meter.start()
             window.show()
 
+            def pump(ms: int) -> None:
+                # The event loop for ms, as the app's own app.exec() runs it. Not QTest.qWait:
+                # PySide6's qWait keeps the GIL while it sleeps in Qt, so every worker thread
+                # (region search, seal, sync, camera) would be stopped while the UI thread
+                # waits and squeezed into the moments it runs Python — a loop no operator has.
+                loop = QEventLoop()
+                QTimer.singleShot(ms, loop.quit)
+                loop.exec()
+
             def wait(cond, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
                 deadline = time.monotonic() + timeout
                 while not cond():
                     if time.monotonic() > deadline:
                         raise TimeoutError("bench flow stuck")
-                    QTest.qWait(2)
+                    pump(2)
 
             def keys(text: str) -> None:
                 # One key at a time with a short pause, as a fast typist: the event loop runs
                 # between keys, so a slow handler shows up as a stall of its own.
                 for ch in text:
                     QTest.keyClicks(QApplication.focusWidget(), ch)
-                    QTest.qWait(15)
+                    pump(15)
 
             def key(k, mod=Qt.KeyboardModifier.NoModifier) -> None:  # type: ignore[no-untyped-def]
                 QTest.keyClick(QApplication.focusWidget(), k, mod)
-                QTest.qWait(15)  # as keys(): no operator presses two keys in the same ms
+                pump(15)  # as keys(): no operator presses two keys in the same ms
 
             window.activateWindow()
             # Start-up: first show, the station loaded from the store, the domain warm-up on
@@ -355,7 +389,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
             meter.phase = "idle"
             idle_s = 3.0 if quick else 8.0
             meter.start()
-            QTest.qWait(int(idle_s * 1000))
+            pump(int(idle_s * 1000))
             idle = meter.stop()
 
             meter.start()
@@ -425,7 +459,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
                 if len(rows) == recordings and all(r.status == "uploaded" for r in rows):
                     return True
                 window.queue.refresh()
-                QTest.qWait(50)
+                pump(50)
                 return False
 
             wait(all_sent, timeout=60)
