@@ -22,8 +22,11 @@ Qt runs offscreen (``QT_QPA_PLATFORM=offscreen``) so the figures do not depend o
 from __future__ import annotations
 
 import collections
+import faulthandler
+import fcntl
 import gc
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -32,7 +35,6 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from bench.figures import Figure, percentile
 
@@ -134,17 +136,41 @@ def _cold_start(quick: bool) -> list[Figure]:
     ]
 
 
-def _stack(frame: Any, depth: int, app_only: bool = True) -> str:
-    """A frame's innermost ``depth`` frames (of the app and the bench when ``app_only``)."""
-    # Walk the frames by hand: traceback's line lookups would cost GIL time themselves.
-    inner: list[str] = []
-    f: Any = frame
-    while f is not None and len(inner) < depth:
-        code = f.f_code
-        if not app_only or "/app/" in code.co_filename or "bench_ui" in code.co_filename:
-            inner.append(f"{Path(code.co_filename).stem}:{code.co_name}:{f.f_lineno}")
-        f = f.f_back
-    return " < ".join(inner)
+_THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-f]+)", re.MULTILINE)
+_FRAME = re.compile(r'^  File "(.*)", line (\d+) in (\S+)$', re.MULTILINE)
+
+
+def _all_stacks(fd_read: int, fd_write: int) -> dict[int, list[tuple[str, str, int]]]:
+    """Every thread's Python frames as (file stem, function, line), innermost first.
+
+    faulthandler's dump reads the frames in C with the GIL held throughout; walking
+    ``sys._current_frames()`` in Python instead lets the other threads run between two steps
+    of the walk, and on CPython 3.11 that crashed the bench (segfault in ``f_back``).
+    """
+    faulthandler.dump_traceback(fd_write, all_threads=True)
+    text = os.read(fd_read, 1 << 20).decode(errors="replace")
+    stacks: dict[int, list[tuple[str, str, int]]] = {}
+    heads = list(_THREAD.finditer(text))
+    for i, head in enumerate(heads):
+        body = text[head.end() : heads[i + 1].start() if i + 1 < len(heads) else len(text)]
+        stacks[int(head.group(1), 16)] = [
+            (
+                Path(m.group(1)).stem
+                if "/app/" in m.group(1) or "bench_ui" in m.group(1)
+                else "~" + Path(m.group(1)).stem,
+                m.group(3),
+                int(m.group(2)),
+            )
+            for m in _FRAME.finditer(body)
+        ]
+    return stacks
+
+
+def _stack(frames: list[tuple[str, str, int]], depth: int, app_only: bool = True) -> str:
+    """The innermost ``depth`` frames (of the app and the bench only when ``app_only``;
+    other files are marked with ``~``)."""
+    shown = [f for f in frames if not (app_only and f[0].startswith("~"))][:depth]
+    return " < ".join(f"{stem}:{name}:{line}" for stem, name, line in shown)
 
 
 class _StallMeter:
@@ -180,6 +206,10 @@ class _StallMeter:
         self.stalls: list[tuple[float, float, str, collections.Counter[str]]] = []
         self._run = threading.Event()
         self._sampler: threading.Thread | None = None
+        # faulthandler writes the stacks here and the sampler reads them back; a dump that
+        # filled the pipe would block with the GIL held, so the pipe gets 1 MiB (Linux).
+        self._pipe = os.pipe()
+        fcntl.fcntl(self._pipe[1], 1031, 1 << 20)  # F_SETPIPE_SZ
 
     @property
     def phase(self) -> str:
@@ -221,20 +251,20 @@ class _StallMeter:
                 time.sleep(max(0.001, (self.SAMPLE_AFTER_MS - late) / 1000))
                 continue
             time.sleep(0.001)
-            frames = sys._current_frames()
             names = {t.ident: t.name for t in threading.enumerate()}
-            frame = frames.get(self._ui_thread)
-            if frame is None:
+            stacks = _all_stacks(*self._pipe)
+            frames = stacks.get(self._ui_thread)
+            if frames is None:
                 continue
-            self._samples.append(_stack(frame, 3) or "(Qt, no Python frame of the app)")
+            self._samples.append(_stack(frames, 3) or "(Qt, no Python frame of the app)")
             # What the other threads were doing: the ones not waiting may hold the GIL.
-            for ident, other in frames.items():
-                if ident in (self._ui_thread, threading.get_ident()):
+            for ident, other in stacks.items():
+                if ident in (self._ui_thread, threading.get_ident()) or not other:
                     continue
-                if other.f_code.co_name in self._WAITING:
+                if other[0][1] in self._WAITING:
                     continue
                 where = _stack(other, 2, app_only=False)
-                self._samples.append(f"  other {names.get(ident, ident)}: {where}")
+                self._samples.append(f"  other {names.get(ident, hex(ident))}: {where}")
 
     def start(self) -> None:
         self.gaps = []
