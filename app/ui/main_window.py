@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
         if first:
             kabupaten = info.kabupaten_code
             self.tasks.run_net(
-                lambda: self.services.warm_up(kabupaten), self._warmed, self._warm_up_failed
+                lambda: _warm_up(self.services, kabupaten), self._warmed, self._warm_up_failed
             )
         self.station_loaded.emit(info)
         self.refresh_status()
@@ -472,6 +472,18 @@ class MainWindow(QMainWindow):
         self.sync = None
         self.tasks.shutdown()
         self.services.close()
+
+
+def _warm_up(services: Services, kabupaten: str | None) -> None:
+    """The domain warm-up builds ~100,000 long-lived objects (region data and name keys);
+    the collections that allocation triggers (full ones up to ~105 ms, holding the GIL the
+    UI thread needs) are put off until it is done, and ``_freeze_heap`` then takes the result
+    out of the collector's way."""
+    gc.disable()
+    try:
+        services.warm_up(kabupaten)
+    finally:
+        gc.enable()
 
 
 def _freeze_heap(_result: object = None) -> None:
