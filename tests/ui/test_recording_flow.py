@@ -83,7 +83,11 @@ def record_one(qtbot, window: MainWindow) -> str:
     assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.BIODATA
     fill_biodata_by_keyboard(qtbot, window)
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    assert rec.step() == RecordingScreen.PHOTO, rec.message.text()
+    assert rec.step() == RecordingScreen.PHOTO, (
+        rec.message.text(),
+        rec.biodata.values(),
+        [(i.field, i.code) for i in rec.biodata.checked.errors] if rec.biodata.checked else None,
+    )
     # Live preview from the demo video, with the face box; Enter takes the photo when good.
     qtbot.waitUntil(
         lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
