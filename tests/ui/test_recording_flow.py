@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
@@ -65,6 +65,13 @@ def fill_biodata_by_keyboard(qtbot, window: MainWindow) -> None:
         assert widget.objectName() == name, f"Tab reached {widget.objectName()!r}, not {name!r}"
         if keys is not None:
             qtbot.keyClicks(widget, keys)
+            if isinstance(widget, QComboBox):  # type-ahead picked the entry, right now
+                assert widget.currentText() == keys, (
+                    name,
+                    widget.currentText(),
+                    QApplication.activePopupWidget(),
+                    QApplication.focusWidget(),
+                )
         if name == "wilayah":
             qtbot.waitUntil(rec.biodata.region.results.isVisible, timeout=30000)
             qtbot.keyClick(widget, Qt.Key.Key_Down)
