@@ -45,8 +45,16 @@ def quality_of(report: Any) -> FrameQuality | None:
 def start_camera(choice: str, on_frame: FrameCallback, on_error: Callable[[str], None]) -> Any:
     """A running capture FrameLoop for ``choice``; frames reach ``on_frame(frame, quality)``
     on the loop's thread. Raises ServiceError("no-camera") when the source does not open."""
+    import cv2
+
     from app.capture.camera import CameraError, open_source
     from app.capture.frameloop import FrameEvent, FrameLoop
+
+    # One OpenCV worker thread: face detection (~27 ms of CPU on every DETECT_EVERY-th
+    # frame) on all cores at once left the UI thread waiting for a core on a 2-core station,
+    # with stalls of 50+ ms in which it ran < 1 ms itself. On one thread it takes as long
+    # when the machine is busy and leaves a core free for the UI.
+    cv2.setNumThreads(1)
 
     if choice.startswith("device:"):
         source = open_source(int(choice.removeprefix("device:")))

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
     station_loaded = Signal(object)  # StationInfo
     status_loaded = Signal(object)  # HomeStatus
     locked = Signal()
+    warmed_up = Signal()  # the domain data is loaded and the heap frozen (or the warm-up failed)
 
     def __init__(
         self,
@@ -219,9 +220,19 @@ class MainWindow(QMainWindow):
             self._on_sync_state(SyncState("not-provisioned"))
         if first:
             kabupaten = info.kabupaten_code
-            self.tasks.run_net(lambda: self.services.warm_up(kabupaten), _freeze_heap)
+            self.tasks.run_net(
+                lambda: _warm_up(self.services, kabupaten), self._warmed, self._warm_up_failed
+            )
         self.station_loaded.emit(info)
         self.refresh_status()
+
+    def _warmed(self, _result: object = None) -> None:
+        _freeze_heap()
+        self.warmed_up.emit()
+
+    def _warm_up_failed(self, exc: BaseException) -> None:
+        log.error("domain warm-up failed", exc_info=exc)
+        self.warmed_up.emit()
 
     def refresh_status(self) -> None:
         if self._closed:
@@ -462,6 +473,18 @@ class MainWindow(QMainWindow):
         self.sync = None
         self.tasks.shutdown()
         self.services.close()
+
+
+def _warm_up(services: Services, kabupaten: str | None) -> None:
+    """The domain warm-up builds ~100,000 long-lived objects (region data and name keys);
+    the collections that allocation triggers (full ones up to ~105 ms, holding the GIL the
+    UI thread needs) are put off until it is done, and ``_freeze_heap`` then takes the result
+    out of the collector's way."""
+    gc.disable()
+    try:
+        services.warm_up(kabupaten)
+    finally:
+        gc.enable()
 
 
 def _freeze_heap(_result: object = None) -> None:

