@@ -44,7 +44,8 @@ def collect(store: Store) -> dict[str, Any]:
     counts = outbox.counts()
     pending = outbox.pending()
     settings = load_settings(store)
-    backlog = evaluate(outbox.unsent_unexported(), settings, now)
+    alone = outbox.unsent_unexported()
+    backlog = evaluate(alone, settings, now)
     warnings = list(backlog.messages)
     if pending.rejected:
         warnings.append(
@@ -83,7 +84,7 @@ def collect(store: Store) -> dict[str, Any]:
         "backlog": backlog.level,
         "mirror": mirror,
         "warnings": warnings,
-        "sync": sync_summary(store),
+        "sync": sync_summary(store, pending, alone),
     }
 
 

@@ -91,7 +91,8 @@ class Record(Base):
     __table_args__ = (
         CheckConstraint("status IN ('sealed', 'uploaded', 'rejected', 'purged')", name="status"),
         CheckConstraint("(status = 'purged') = (packet IS NULL)", name="payload"),
-        Index("ix_record_status_size", "status", "size"),
+        # Covers the status counts and the unsent/unexported figures (seq is the rowid).
+        Index("ix_record_status_exported_at_size", "status", "exported_at", "size"),
         Index("ix_record_status_next_attempt_at_seq", "status", "next_attempt_at", "seq"),
     )
 

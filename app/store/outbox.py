@@ -277,8 +277,11 @@ class Outbox:
                     func.coalesce(func.sum(case((Record.status == "rejected", 1), else_=0)), 0),
                 ).where(*where)
             ).one()
+            # min(seq) from the covering index, then one row: ORDER BY ... LIMIT 1 would
+            # read every unsent row from the table to sort them.
+            first = select(func.min(Record.seq)).where(*where).scalar_subquery()
             oldest = s.execute(
-                select(Record.sealed_at).where(*where).order_by(Record.seq).limit(1)
+                select(Record.sealed_at).where(Record.seq == first)
             ).scalar_one_or_none()
         return PendingStats(int(count), int(size), oldest, int(rejected))
 

@@ -20,7 +20,7 @@ import requests
 from app import protocol
 from app.store.backlog import BacklogState, check_backlog_policy
 from app.store.db import Store
-from app.store.outbox import Outbox
+from app.store.outbox import Outbox, PendingStats
 from app.store.settings import load_settings
 from app.store.station import get_identity, set_assignment
 from app.store.timeutil import utcnow
@@ -215,16 +215,23 @@ def _iso_ts(ts: float | None) -> str | None:
     return None if ts is None else iso(datetime.fromtimestamp(ts, UTC))
 
 
-def sync_summary(store: Store) -> dict[str, Any]:
-    """The ``sync`` part of ``status --json``: last success/error, backlog, exposure window."""
+def sync_summary(
+    store: Store, pending: PendingStats | None = None, alone: PendingStats | None = None
+) -> dict[str, Any]:
+    """The ``sync`` part of ``status --json``: last success/error, backlog, exposure window.
+
+    ``pending`` and ``alone`` (``Outbox.pending()`` / ``unsent_unexported()``) may be passed by
+    a caller that already read them, so ``status`` reads each once."""
     from app.store.timeutil import iso
 
     st = SyncStateFile(store.home).load()
     outbox = Outbox(store)
-    pending = outbox.pending()
+    if pending is None:
+        pending = outbox.pending()
     nxt = outbox.next_attempt_at() if pending.sendable else None
     # One place only: not at the server (sealed or rejected), not exported, not mirrored.
-    alone = outbox.unsent_unexported()
+    if alone is None:
+        alone = outbox.unsent_unexported()
     oldest_age = (
         None
         if alone.oldest_sealed_at is None

@@ -129,3 +129,37 @@ def test_0002_database_gets_exported_at(tmp_path: Path) -> None:
         assert ob.unsent_unexported().count == 1
         ob.mark_exported(["u-1"])
         assert ob.unsent_unexported().count == 0 and ob.pending().count == 1
+
+
+def test_unsent_figures_read_only_the_status_index(tmp_path: Path) -> None:
+    """``status`` runs these on every call (100,000 records on an old station): each must be
+    answered from the (status, exported_at, size) index, never by reading or sorting rows."""
+    from sqlalchemy import event
+
+    st = make_station(tmp_path)
+    with st.open() as store:
+        _seal(st, store, 2)
+        seen: list[tuple[str, object]] = []
+
+        def capture(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+            if "FROM record" in statement:
+                seen.append((statement, params))
+
+        event.listen(store.engine, "before_cursor_execute", capture)
+        try:
+            ob = Outbox(store)
+            ob.pending()
+            ob.unsent_unexported()
+        finally:
+            event.remove(store.engine, "before_cursor_execute", capture)
+        assert len(seen) == 4
+        con = sqlite3.connect(store.db_path)
+        try:
+            for statement, params in seen:
+                plan = " | ".join(
+                    row[3] for row in con.execute("EXPLAIN QUERY PLAN " + statement, params)
+                )
+                assert "ix_record_status_exported_at_size" in plan, plan
+                assert "SCAN record" not in plan and "TEMP B-TREE" not in plan, plan
+        finally:
+            con.close()
