@@ -92,9 +92,22 @@ class RelayOutbox:
         self._update(uuid, fwd_status="rejected", fwd_error=reason)
 
     def mark_held(self, uuid: str, reason: str) -> None:
-        """The upstream refused this packet for its station: parked until released."""
+        """The upstream refused this packet for its station: parked until released.
+
+        When the reason is that the central office revoked the station (a stolen kit), the
+        relay revokes it too: the kit's next upload here is refused with "revoked", as it
+        would be at the central server, instead of getting receipts for records that can
+        never arrive. Its packets already here stay held."""
         log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
         self._update(uuid, fwd_status="held", fwd_error=reason)
+        if reason.split(":", 1)[0] == "station_revoked":
+            with self.core.engine.begin() as conn:
+                station_id = conn.execute(
+                    select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
+                ).scalar_one_or_none()
+            if station_id is not None and not self.core.get_station(station_id).revoked:
+                self.core.revoke(station_id)
+                log.warning("station %s revoked here: the upstream revoked it", station_id)
 
     def hold_station(self, station_id: str, reason: str) -> int:
         """Park every queued packet of a station the upstream refused to register."""

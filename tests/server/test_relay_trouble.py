@@ -130,7 +130,7 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
             assert c_by_id["kit-pindah-01"]["vouched_by"] == relay_a
             assert c_by_id["kit-bentrok-01"]["vouched_by"] == x.station_id
 
-            # Kit 2 is stolen and revoked centrally; the relay does not know and still takes
+            # Kit 2 is stolen and revoked centrally; the relay does not know yet and takes
             # its packets: they are held with the reason, and Kit 3's newer ones still go.
             assert server_cli(central, "station", "revoke", kit2.station_id).returncode == 0
             stolen = put_n(kit2, 2, "CURIAN")
@@ -140,6 +140,16 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
             assert all("revoked" in held_of(status())[u] for u in stolen)
             assert not (stolen | clash_uuids) & central_uuids()
             assert status()["forward"] == {"uploaded": 8, "held": 4}
+            # Once the upstream said so, the relay has revoked Kit 2 too: its next upload is
+            # refused here, as it would be centrally, and Kit 3 is untouched.
+            listed = json.loads(
+                run_server("--home", str(relay_home), "station", "list", "--json").stdout
+            )
+            by_id = {s["station_id"]: s for s in listed["stations"]}
+            assert by_id[kit2.station_id]["revoked"] and not by_id[kit3.station_id]["revoked"]
+            refused = kit2.put(kit2.seal())
+            assert refused.status_code == 403 and refused.json()["error"] == "revoked"
+            assert kit3.put(kit3.seal()).status_code == 201
         finally:
             central_core.close()
     finally:
