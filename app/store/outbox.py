@@ -229,6 +229,9 @@ class Outbox:
             for rec in recs:
                 rec.status = "sealed"
                 rec.next_attempt_at = None
+                # A fresh start once the cause is fixed: backoff begins again from the base,
+                # not from the failures before the rejection (the audit keeps the reason).
+                rec.attempts = 0
                 record_event(
                     s, actor, "record.requeued", {"uuid": rec.uuid, "reason": rec.last_error}
                 )

@@ -32,6 +32,8 @@ def test_rejected_records_count_as_unsent_and_can_be_requeued(tmp_path: Path) ->
     with st.open() as store:
         ob = Outbox(store)
         a, b, c = _seal(st, store, 3)
+        for _ in range(6):  # a few network failures before the rejection
+            ob.mark_retry(a, "connection refused", utcnow())
         ob.mark_rejected(a, "HTTP 422: manifest: unknown field")
         ob.mark_rejected(b, "HTTP 413: too large")
         p = ob.pending()
@@ -56,7 +58,9 @@ def test_rejected_records_count_as_unsent_and_can_be_requeued(tmp_path: Path) ->
         assert ob.requeue_many([b], actor="teknisi") == [b]
         assert ob.requeue_many(None, actor="teknisi") == [a]
         assert ob.pending().rejected == 0 and ob.counts()["sealed"] == 3
-        assert {i.uuid for i in ob.due(utcnow(), 10)} == {a, b, c}
+        due = {i.uuid: i for i in ob.due(utcnow(), 10)}
+        assert set(due) == {a, b, c}
+        assert due[a].attempts == 0  # backoff starts again from its base
         with store.read() as s:
             from app.store.models import AuditEvent
 
