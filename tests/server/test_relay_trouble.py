@@ -13,19 +13,34 @@ from app import packet as pkt
 from app.sync.provision import enroll
 from server.core import ServerCore
 from tests.server.test_relay import wait_for
+from tests.server.test_station_trust import vouch
 from tests.support.cli import run_server
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, add_station, server_cli
 
 
-def vouch(relay: TestStation, station_id: str, key: Ed25519PrivateKey) -> Any:
-    body = {
-        "station_id": station_id,
-        "name": station_id,
-        "kecamatan": "36.03.32",
-        "public_key": pkt.signing_public_key_b64(key.public_key()),
-    }
-    return relay.signed("POST", "/api/v1/stations/vouch", json.dumps(body).encode())
+def start_relay(tmp_path: Path, central: ServerProcess, code: str) -> tuple[str, ServerProcess]:
+    """`relay provision` in a fresh home with ``code``, then `serve --upstream`: (its
+    station id at the central server, the running relay)."""
+    relay_home = tmp_path / "relay"
+    res = run_server(
+        "--home", str(relay_home), "relay", "provision", "--upstream", central.url,
+        "--code", code,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    relay_id = relay_status(relay_home)["relay_station_id"]
+    relay = ServerProcess(
+        relay_home,
+        upstream=central.url,
+        extra=["--upstream-timeout", "2", "--upstream-backoff-cap", "1"],
+    ).start()
+    return str(relay_id), relay
+
+
+def relay_status(relay_home: Path) -> dict[str, Any]:
+    return dict(
+        json.loads(run_server("--home", str(relay_home), "relay", "status", "--json").stdout)
+    )
 
 
 def enroll_as(srv: ServerProcess, station_id: str, key: Ed25519PrivateKey) -> TestStation:
@@ -55,19 +70,7 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
     try:
         relay_home = tmp_path / "relay"
         code = add_station(central, name="Relay A", kecamatan="36.03.32", relay=True)
-        res = run_server(
-            "--home", str(relay_home), "relay", "provision", "--upstream", central.url,
-            "--code", code,
-        )  # fmt: skip
-        assert res.returncode == 0, res.stderr
-        relay_a = json.loads(
-            run_server("--home", str(relay_home), "relay", "status", "--json").stdout
-        )["relay_station_id"]
-        relay = ServerProcess(
-            relay_home,
-            upstream=central.url,
-            extra=["--upstream-timeout", "2", "--upstream-backoff-cap", "1"],
-        ).start()
+        relay_a, relay = start_relay(tmp_path, central, code)
 
         # Relay X (another kecamatan) registered two kits at the central server earlier.
         x = TestStation.enroll(central, code=add_station(central, "Relay X", relay=True))
@@ -101,8 +104,7 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
             return {p["uuid"] for p in central_core.list_packets()}
 
         def status() -> dict[str, Any]:
-            out = run_server("--home", str(relay_home), "relay", "status", "--json")
-            return dict(json.loads(out.stdout))
+            return relay_status(relay_home)
 
         def held_of(doc: dict[str, Any]) -> dict[str, str]:
             return {h["uuid"]: h["reason"] for h in doc["held"]}
@@ -184,25 +186,12 @@ def test_unmarked_relay_holds_then_forwards_once_marked(tmp_path: Path, db_url: 
     try:
         relay_home = tmp_path / "relay"
         code = add_station(central, name="Relay lama", kecamatan="36.03.32")  # no --relay
-        res = run_server(
-            "--home", str(relay_home), "relay", "provision", "--upstream", central.url,
-            "--code", code,
-        )  # fmt: skip
-        assert res.returncode == 0, res.stderr
-        relay_id = json.loads(
-            run_server("--home", str(relay_home), "relay", "status", "--json").stdout
-        )["relay_station_id"]
-        relay = ServerProcess(
-            relay_home,
-            upstream=central.url,
-            extra=["--upstream-timeout", "2", "--upstream-backoff-cap", "1"],
-        ).start()
+        relay_id, relay = start_relay(tmp_path, central, code)
         kit = TestStation.enroll(relay, name="Kit 1")
         sent = put_n(kit, 3, "WARGA")
 
         def status() -> dict[str, Any]:
-            out = run_server("--home", str(relay_home), "relay", "status", "--json")
-            return dict(json.loads(out.stdout))
+            return relay_status(relay_home)
 
         wait_for(lambda: len(status()["held"]) == 3, 30, "packets held")
         doc = status()
