@@ -29,13 +29,28 @@ SCHEMA_1_COMMIT = "637826d"
 def old_code(dest: Path) -> Path:
     """The schema-1 server's source (app/ + server/), extracted from git history."""
     dest.mkdir()
+    have = subprocess.run(
+        ["git", "-C", str(ROOT), "cat-file", "-e", f"{SCHEMA_1_COMMIT}^{{commit}}"],
+        capture_output=True,
+        timeout=60,
+    )
+    if have.returncode != 0:
+        # A shallow clone (CI systems often make one): fetch the history it left out.
+        subprocess.run(
+            ["git", "-C", str(ROOT), "fetch", "--quiet", "--unshallow"],
+            capture_output=True,
+            timeout=300,
+        )
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", SCHEMA_1_COMMIT, "app", "server"],
         capture_output=True,
         timeout=60,
     )
     if archive.returncode != 0:
-        pytest.fail(f"git archive {SCHEMA_1_COMMIT}: {archive.stderr.decode().strip()}")
+        pytest.fail(
+            f"git archive {SCHEMA_1_COMMIT}: {archive.stderr.decode().strip()} (this test needs "
+            "the repository's history: the schema-1 server is taken from it)"
+        )
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True, timeout=60)
     assert "SCHEMA_VERSION = 1\n" in (dest / "server" / "db.py").read_text()
     return dest
