@@ -46,16 +46,23 @@ def test_downgrade_upgrade_round_trip(tmp_path: Path) -> None:
         assert _schema(store.db_path) == before
 
 
-def test_old_db_opens_after_upgrade_with_its_data(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path / "station.db")
-    upgrade_to(engine, "0001")
+def old_db_with_one_record(home: Path, revision: str) -> sqlite3.Connection:
+    """A station DB at an earlier ``revision`` holding one sealed record ``u-1``, as that
+    version wrote it; returns an open connection to add more (commit and close it)."""
+    engine = make_engine(home / "station.db")
+    upgrade_to(engine, revision)
     engine.dispose()
-    con = sqlite3.connect(tmp_path / "station.db")
+    con = sqlite3.connect(home / "station.db")
     con.execute(
         "INSERT INTO record (uuid, status, packet, sha256, size, kecamatan, operator, sealed_at,"
         " attempts) VALUES ('u-1', 'sealed', x'00', 'ab', 1, '36.03.32', 'siti',"
         " '2026-01-01T00:00:00.000000Z', 0)"
     )
+    return con
+
+
+def test_old_db_opens_after_upgrade_with_its_data(tmp_path: Path) -> None:
+    con = old_db_with_one_record(tmp_path, "0001")
     con.execute(
         "INSERT INTO audit_event (id, at, actor, kind, detail, prev_hash, hash)"
         " VALUES (1, '2026-01-01T00:00:00.000000Z', 'a', 'k', '{}', 'p', 'h')"

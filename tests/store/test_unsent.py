@@ -9,12 +9,12 @@ import pytest
 
 from app.enrollment import EnrollmentRequest, enroll
 from app.store.backlog import FallingBehind, check_backlog_policy
-from app.store.db import SCHEMA_HEAD, current_revision, make_engine, open_store
+from app.store.db import SCHEMA_HEAD, current_revision, open_store
 from app.store.export import export_packets
-from app.store.migrate import upgrade_to
 from app.store.outbox import Outbox, OutboxError
 from app.store.settings import set_setting
 from app.store.timeutil import utcnow
+from tests.store.test_migrations import old_db_with_one_record
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
 from tests.support.station import StationHome, face_jpeg, make_station
 
@@ -116,15 +116,7 @@ def test_age_limit_ignores_exported_records(tmp_path: Path) -> None:
 
 
 def test_0002_database_gets_exported_at(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path / "station.db")
-    upgrade_to(engine, "0002")
-    engine.dispose()
-    con = sqlite3.connect(tmp_path / "station.db")
-    con.execute(
-        "INSERT INTO record (uuid, status, packet, sha256, size, kecamatan, operator, sealed_at,"
-        " attempts) VALUES ('u-1', 'sealed', x'00', 'ab', 1, '36.03.32', 'siti',"
-        " '2026-01-01T00:00:00.000000Z', 0)"
-    )
+    con = old_db_with_one_record(tmp_path, "0002")
     con.commit()
     con.close()
     with open_store(tmp_path) as store:
