@@ -525,12 +525,12 @@ class ServerCore:
                     403, f"station {station_id} has been revoked here", "station_revoked"
                 )
             elif existing.public_key == public_b64:
-                # Same key: the same kit. It may have moved from another relay (or from a
-                # direct enrollment) to this one: it is handed over to the relay vouching now.
-                if existing.vouched_by != relay.id:
-                    conn.execute(
-                        db.stations.update().where(c.id == station_id).values(vouched_by=relay.id)
-                    )
+                # Same key: the same kit, perhaps moved here from another relay (or enrolled
+                # directly before). Nothing changes: any relay may forward an enrolled kit's
+                # packets. It stays with whoever registered it first; handing it over would
+                # let any relay (a public key is no secret) take a station and then, as its
+                # new owner, replace its key below.
+                pass
             elif existing.vouched_by == relay.id:
                 # This relay's own station re-enrolled there with a fresh key (a reinstalled
                 # PC): the new key replaces the old one, which still verifies older packets.

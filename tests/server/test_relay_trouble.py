@@ -78,7 +78,7 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
         assert vouch(x, "kit-pindah-01", moved_key).status_code == 200
         assert vouch(x, "kit-bentrok-01", Ed25519PrivateKey.generate()).status_code == 200
 
-        # At relay A: the moved kit (same key: handed over), a kit whose id the central
+        # At relay A: the moved kit (same key: accepted), a kit whose id the central
         # server holds with another key (refused), and two ordinary kits.
         moved = enroll_as(relay, "kit-pindah-01", moved_key)
         clash = enroll_as(relay, "kit-bentrok-01", clash_key)
@@ -126,10 +126,12 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
             held_rows = [p for p in pk["packets"] if p.get("forward") == "held"]
             assert {p["uuid"] for p in held_rows} == clash_uuids
             assert all("another relay" in p["forward_error"] for p in held_rows)
-            # the moved kit now belongs to relay A at the central server
+            # the moved kit's packets went through relay A, but it stays registered to relay X:
+            # re-registering with the same (public) key gives a relay no claim on it
             central_list = json.loads(server_cli(central, "station", "list", "--json").stdout)
             c_by_id = {s["station_id"]: s for s in central_list["stations"]}
-            assert c_by_id["kit-pindah-01"]["vouched_by"] == relay_a
+            assert relay_a != x.station_id
+            assert c_by_id["kit-pindah-01"]["vouched_by"] == x.station_id
             assert c_by_id["kit-bentrok-01"]["vouched_by"] == x.station_id
 
             # Kit 2 is stolen and revoked centrally; the relay does not know yet and takes

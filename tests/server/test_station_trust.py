@@ -63,6 +63,36 @@ def test_only_relays_vouch_and_revoking_a_relay_revokes_its_stations(
     assert plain.put(plain.seal()).status_code == 201  # others are untouched
 
 
+def test_a_relay_cannot_claim_a_station_by_its_public_key(server: ServerProcess) -> None:
+    """A station's public key is no secret: re-registering it with that key gives a relay
+    no claim, so it cannot then replace the key (of another relay's kit, or of a kit
+    enrolled directly)."""
+    x = TestStation.enroll(server, code=add_station(server, "Relay X", relay=True))
+    y = TestStation.enroll(server, code=add_station(server, "Relay Y", relay=True))
+    direct = TestStation.enroll(server, name="Kit langsung")
+    kit_key = Ed25519PrivateKey.generate()
+    assert vouch(x, "kit-x-01", kit_key).status_code == 200  # type: ignore[attr-defined]
+    targets = {"kit-x-01": kit_key.public_key(), direct.station_id: direct.key.public_key()}
+    for station_id, public in targets.items():
+        before = stations(server)[station_id]
+        body = {
+            "station_id": station_id,
+            "name": station_id,
+            "kecamatan": "36.03.32",
+            "public_key": pkt.signing_public_key_b64(public),
+        }
+        same = y.signed("POST", "/api/v1/stations/vouch", json.dumps(body).encode())
+        assert same.status_code == 200, same.text  # the same kit: accepted, nothing moved
+        taken = vouch(y, station_id, Ed25519PrivateKey.generate())
+        assert taken.status_code == 409, taken.text  # type: ignore[attr-defined]
+        assert taken.json()["error"] == "station_conflict"  # type: ignore[attr-defined]
+        after = stations(server)[station_id]
+        assert (after["key_id"], after["vouched_by"]) == (before["key_id"], before["vouched_by"])
+    kit = TestStation(server.url, "kit-x-01", kit_key, x.server_key, "36.03.32")
+    assert kit.put(kit.seal()).status_code == 201
+    assert direct.put(direct.seal()).status_code == 201
+
+
 def seal_with(st: TestStation, key: Ed25519PrivateKey, sealed_at: str | None = None) -> bytes:
     uuid = str(uuid7())
     return pkt.seal(
