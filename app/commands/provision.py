@@ -45,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
         return 2 if refused else 1
     with open_home(args, create=True) as store:
-        identity = provisioning.save(store, url, reg, "provision")
+        try:
+            identity = provisioning.save(store, url, reg, "provision")
+        except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
+            print(f"ektp-station: error: station: {exc}", file=sys.stderr)
+            return 1
     doc = {
         "station_id": identity.station_id,
         "name": identity.name,

@@ -215,23 +215,16 @@ def _iso_ts(ts: float | None) -> str | None:
     return None if ts is None else iso(datetime.fromtimestamp(ts, UTC))
 
 
-def sync_summary(
-    store: Store, pending: PendingStats | None = None, alone: PendingStats | None = None
-) -> dict[str, Any]:
+def sync_summary(store: Store, pending: PendingStats, alone: PendingStats) -> dict[str, Any]:
     """The ``sync`` part of ``status --json``: last success/error, backlog, exposure window.
 
-    ``pending`` and ``alone`` (``Outbox.pending()`` / ``unsent_unexported()``) may be passed by
-    a caller that already read them, so ``status`` reads each once."""
+    ``pending`` = ``Outbox.pending()``; ``alone`` = ``Outbox.unsent_unexported()``: the records
+    not at the server (sealed or rejected) and never exported, which live in one place only
+    unless mirrored. The caller (``status``) has read both already."""
     from app.store.timeutil import iso
 
     st = SyncStateFile(store.home).load()
-    outbox = Outbox(store)
-    if pending is None:
-        pending = outbox.pending()
-    nxt = outbox.next_attempt_at() if pending.sendable else None
-    # One place only: not at the server (sealed or rejected), not exported, not mirrored.
-    if alone is None:
-        alone = outbox.unsent_unexported()
+    nxt = Outbox(store).next_attempt_at() if pending.sendable else None
     oldest_age = (
         None
         if alone.oldest_sealed_at is None
