@@ -13,8 +13,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
 from server.core import ServerCore, ServiceError
@@ -236,6 +238,20 @@ def create_app(
     @api.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return _error(exc)
+
+    # Every error this server sends has the one shape ({"error", "detail"}), Starlette's own
+    # too (404 unknown path, 405): a station tells this server's answers from a proxy's or a
+    # captive portal's by that shape (app/sync/engine.py), so a wrong URL path is a
+    # configuration error, not a fault somewhere in the network.
+    @api.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = _error(ServiceError(exc.status_code, str(exc.detail)))
+        response.headers.update(exc.headers or {})
+        return response
+
+    @api.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(ServiceError(422, f"request is malformed: {exc.errors()}", "invalid"))
 
     async def authenticate(request: Request, body: bytes, allow_revoked: bool = False) -> Any:
         return await run_in_threadpool(

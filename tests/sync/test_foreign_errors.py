@@ -97,3 +97,17 @@ def test_server_own_4xx_still_rejects(tmp_path: Path) -> None:
                 result = StationSync(store, server_url=url).drain(force=True)
             assert result.rejected == 1 and result.error is None
             assert Outbox(store).counts()["rejected"] == 1
+
+
+def test_wrong_path_on_the_real_server_is_a_configuration_error(tmp_path: Path) -> None:
+    """The server's own 404 (a URL with a wrong path prefix) is in its error shape: the drain
+    stops with a configuration error, nothing marked, and is not taken for a proxy fault."""
+    with ServerProcess(tmp_path / "server") as srv:
+        home = provisioned_home(tmp_path / "station", srv)
+        with open_store(home) as store:
+            seal_n(store, 1)
+            result = StationSync(store, server_url=srv.url + "/salah").drain(force=True)
+            assert result.uploaded == 0 and result.rejected == 0
+            assert result.error is not None and result.error.kind == "config", result.error
+            assert "not the e-KTP server" not in result.error.message
+            assert Outbox(store).counts()["sealed"] == 1
