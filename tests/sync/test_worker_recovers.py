@@ -38,6 +38,10 @@ def test_worker_survives_a_locked_store_then_sends(tmp_path: Path) -> None:
                 with lock:
                     states.append(s)
 
+            def last_state() -> str | None:
+                with lock:
+                    return states[-1].state if states else None
+
             def seen(state: str) -> bool:
                 with lock:
                     return any(s.state == state for s in states)
@@ -65,10 +69,11 @@ def test_worker_survives_a_locked_store_then_sends(tmp_path: Path) -> None:
                 blocker.execute("ROLLBACK")
                 wait_for(lambda: Outbox(store).pending().count == 0, 20, "the record marked")
                 assert worker.running
+                # The mark commits before the pass ends and reports ONLINE: wait for the report
+                # (the callback runs just after the state is set).
+                wait_for(lambda: last_state() == ONLINE, 20, "the worker reporting online again")
                 assert worker.state.state == ONLINE
                 assert Outbox(store).counts()["uploaded"] == 1
-                with lock:
-                    assert states[-1].state == ONLINE
             finally:
                 blocker.close()
                 assert worker.stop(timeout=10)
