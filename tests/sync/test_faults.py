@@ -266,8 +266,7 @@ def test_worker_stop_is_prompt_while_server_is_down(tmp_path: Path) -> None:
         seal_n(store, 2)
         worker = StationSync(store, timeout=(0.5, 0.5)).worker(offline_cap_s=30)
         worker.start()
-        time.sleep(1.0)
-        assert worker.state.state == "offline"
+        wait_for(lambda: worker.state.state == "offline", 20, "the worker offline")
         t0 = time.monotonic()
         assert worker.stop(timeout=5)
         assert time.monotonic() - t0 < 5
