@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -102,6 +103,35 @@ PUT_PACKET_OPENAPI: dict[str, Any] = {
         "413": {"description": "body above --max-body"},
         "503": {"description": "overloaded; retry after Retry-After"},
     },
+}
+
+
+class ErrorDoc(BaseModel):
+    """Every error this server sends."""
+
+    error: str = Field(description="machine word, e.g. not_a_relay")
+    detail: str = Field(description="a sentence for the person reading the log")
+
+
+class RelayStation(BaseModel):
+    station_id: str
+    kecamatan: str = Field(description="the kecamatan code assigned by the central office")
+    assigned_at: str | None = Field(description="when it was assigned (ISO 8601, UTC)")
+    revoked: bool
+    revoked_at: str | None = Field(description="when it was revoked (ISO 8601, UTC), or null")
+
+
+class RelayStationsDoc(BaseModel):
+    relay_station_id: str = Field(description="the asking relay (as signed)")
+    server_id: str
+    stations: list[RelayStation] = Field(
+        description="every station this relay vouched for (POST /stations/vouch), and only those"
+    )
+
+
+RELAY_STATIONS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorDoc, "description": "unsigned, unknown station, bad signature, clock"},
+    403: {"model": ErrorDoc, "description": "`not_a_relay` (a plain station), `revoked`"},
 }
 
 
@@ -305,6 +335,20 @@ def create_app(
             raise ServiceError(400, "body: expected JSON") from exc
         result = await run_in_threadpool(core.register_vouched, relay, doc)
         return JSONResponse(result)
+
+    @api.get(
+        f"{prefix}/relay/stations",
+        response_model=RelayStationsDoc,
+        responses=RELAY_STATIONS_RESPONSES,
+        summary="A relay pulls the central state of the stations it vouched for (signed)",
+    )
+    async def relay_stations(request: Request) -> dict[str, Any]:
+        """Assignment and revocation of every station the signing relay vouched for: the
+        relay applies them to its own station table (server/relay.py, RelayPuller), since
+        its stations ask the relay for their assignment. 403 `not_a_relay` from a station
+        not marked a relay (`station add --relay`)."""
+        relay = await authenticate(request, await _read_body(request, 0))
+        return await run_in_threadpool(core.relay_stations, relay)
 
     @api.get(f"{prefix}/packets/{{uuid}}")
     async def get_packet(uuid: str, request: Request) -> dict[str, Any]:

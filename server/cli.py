@@ -48,6 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--upstream-backoff-cap", type=float, default=60.0, help="relay retry backoff cap (s)"
     )
+    s.add_argument(
+        "--upstream-pull-interval",
+        type=float,
+        default=180.0,
+        help="relay: seconds between pulls of its stations' central state (default 180)",
+    )
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
@@ -208,6 +214,13 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"--port: {args.port} is not a TCP port")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
+    if args.cmd == "serve" and not (
+        math.isfinite(args.upstream_pull_interval) and args.upstream_pull_interval > 0
+    ):
+        raise InputError(
+            f"--upstream-pull-interval: must be a positive number of seconds, "
+            f"got {args.upstream_pull_interval:g}"
+        )
     if args.cmd == "serve":
         _check_listen(args.host, args.port)
     hours = getattr(args, "expires_hours", None)
@@ -343,7 +356,7 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
 
 def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     from app.sync.provision import ProvisionError
-    from server.relay import RelayOutbox, provision
+    from server.relay import RelayOutbox, provision, pull_status
 
     if args.relay_cmd == "provision":
         try:
@@ -371,12 +384,34 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
             for st in core.list_stations()
             if st.public_key and st.row["upstream_registered_at"] is None
         ],
+        # The last pull of the central state of this relay's stations (assignments,
+        # revocations), its last failure, and stations the upstream does not list as ours.
+        "pull": pull_status(core),
     }
     if args.json:
         _print_json(doc)
     else:
-        print(json.dumps(doc))
+        _print_relay_status(doc)
     return 0
+
+
+def _print_relay_status(doc: dict[str, Any]) -> None:
+    if not doc["upstream"]:
+        print("not a relay: run `ektp-server relay provision --upstream URL --code CODE`")
+        return
+    print(f"upstream: {doc['upstream']} (this relay is station {doc['relay_station_id']})")
+    forward = ", ".join(f"{n} {status}" for status, n in sorted(doc["forward"].items()))
+    print(f"packets: {forward or 'none yet'}")
+    pull = doc["pull"]
+    print(f"last pull of the station state: {pull['last_success_at'] or 'never'}")
+    if pull["error"]:
+        print(f"last pull failed at {pull['error_at']}: {pull['error']}")
+    for sid in pull["unlisted_stations"]:
+        print(f"station {sid}: the upstream does not list it as this relay's (left as it is)")
+    for h in doc["held"]:
+        print(f"held {h['uuid']} (station {h['station']}): {h['reason']}")
+    for u in doc["unregistered_stations"]:
+        print(f"not registered upstream: {u['station_id']} ({u['name']}): {u['error'] or '-'}")
 
 
 def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, relay: bool) -> None:
@@ -470,6 +505,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             args.upstream,
             timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
             cap_s=args.upstream_backoff_cap,
+            pull_interval_s=args.upstream_pull_interval,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
     try:

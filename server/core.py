@@ -554,6 +554,43 @@ class ServerCore:
             st = self.get_station(station_id, conn)
         return st.as_json()
 
+    def relay_stations(self, relay: Station) -> dict[str, Any]:
+        """What the central office decided about the stations ``relay`` vouched for.
+
+        A relay pulls this (``GET /api/v1/relay/stations``) to learn assignment changes and
+        revocations made here: its stations ask the relay, not this server, for their
+        assignment. Only the stations whose registration this relay made (``vouched_by``);
+        a kit another relay registered, or one enrolled here directly, is not listed.
+        """
+        if not relay.is_relay:
+            raise ServiceError(
+                403,
+                f"station {relay.id} is not a relay: only a relay added with "
+                "`ektp-server station add --relay` has stations to pull",
+                "not_a_relay",
+            )
+        c = db.stations.c
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(c.id, c.kecamatan, c.assigned_at, c.revoked_at)
+                .where(c.vouched_by == relay.id)
+                .order_by(c.id)
+            ).all()
+        return {
+            "relay_station_id": relay.id,
+            "server_id": self.server_id,
+            "stations": [
+                {
+                    "station_id": sid,
+                    "kecamatan": kecamatan,
+                    "assigned_at": iso(assigned_at),
+                    "revoked": revoked_at is not None,
+                    "revoked_at": iso(revoked_at),
+                }
+                for sid, kecamatan, assigned_at, revoked_at in rows
+            ],
+        }
+
     # --- request authentication -----------------------------------------------------------
 
     def authenticate(

@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import json
 import logging
+import random
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 
-from app.sync.engine import SyncEngine, SyncError
+from app import protocol
+from app.sync.engine import DrainResult, SyncEngine, SyncError
 from app.sync.provision import enroll
 from app.sync.worker import SyncWorker
 from server import db
-from server.core import InputError, ServerCore
+from server.core import InputError, ServerCore, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
 
 log = logging.getLogger(__name__)
@@ -105,9 +109,8 @@ class RelayOutbox:
                 station_id = conn.execute(
                     select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
                 ).scalar_one_or_none()
-            if station_id is not None and not self.core.get_station(station_id).revoked:
-                self.core.revoke(station_id)
-                log.warning("station %s revoked here: the upstream revoked it", station_id)
+            if station_id is not None:
+                revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
 
     def hold_station(self, station_id: str, reason: str) -> int:
         """Park every queued packet of a station the upstream refused to register."""
@@ -163,6 +166,18 @@ class RelayOutbox:
         return {str(s): int(n) for s, n in rows if s is not None}
 
 
+def revoke_here(core: ServerCore, station_id: str, how: str) -> bool:
+    """The upstream revoked ``station_id``: revoke it on this relay too (logged), so the kit's
+    uploads here are refused with "revoked" as they would be centrally. Its packets already
+    here are kept and still offered upstream, which decides. True when it was revoked now."""
+    st = core.find_station(station_id)
+    if st is None or st.revoked:
+        return False
+    core.revoke(station_id)
+    log.warning("station %s revoked here: the upstream revoked it (%s)", station_id, how)
+    return True
+
+
 def provision(core: ServerCore, upstream_url: str, code: str) -> dict[str, Any]:
     """Enroll this server at the upstream as a relay station; remembers the identity."""
     if not upstream_url.startswith(("http://", "https://")):
@@ -195,6 +210,237 @@ def provision(core: ServerCore, upstream_url: str, code: str) -> dict[str, Any]:
     }
 
 
+# server_meta keys of the station-state pull (shown by `relay status`).
+PULL_AT = "upstream_pull_at"  # epoch s of the last successful pull
+PULL_ERROR = "upstream_pull_error"  # why the last attempt failed; "" after a success
+PULL_ERROR_AT = "upstream_pull_error_at"
+PULL_UNLISTED = "upstream_pull_unlisted"  # JSON: registered from here, not ours upstream
+RELAY_STATIONS_PATH = protocol.API_PREFIX + "/relay/stations"
+DEFAULT_PULL_INTERVAL_S = 180.0
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What one pull changed here."""
+
+    assigned: list[tuple[str, str, str]]  # (station, kecamatan before, kecamatan now)
+    revoked: list[str]
+    # Registered upstream from here, but the upstream does not list them as this relay's
+    # (a kit another relay registered first, or one enrolled there directly): left untouched.
+    unlisted: list[str]
+    unknown: list[str]  # listed upstream as this relay's, not known here: nothing to do
+
+
+def _epoch(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
+    """Apply the upstream's answer to ``GET /relay/stations`` to this relay's station table.
+
+    The central office decides: a listed station whose kecamatan differs here takes the
+    upstream's (its next assignment pull from this relay gets it), and a station revoked
+    there is revoked here (``revoke_here``, as when a forwarded packet is refused). Nothing
+    else is changed: stations not listed are left as they are."""
+    entries = doc.get("stations") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        raise SyncError("server", "the upstream's station list is not readable (no 'stations')")
+    here = {st.id: st for st in core.list_stations()}
+    assigned: list[tuple[str, str, str]] = []
+    revoked: list[str] = []
+    unknown: list[str] = []
+    listed: set[str] = set()
+    for entry in entries:
+        sid = entry.get("station_id") if isinstance(entry, dict) else None
+        if not isinstance(sid, str):
+            log.warning("upstream station list: an entry without a station id: %r", entry)
+            continue
+        listed.add(sid)
+        st = here.get(sid)
+        if st is None:
+            unknown.append(sid)
+            continue
+        if entry.get("revoked") is True and revoke_here(core, sid, "pulled from the upstream"):
+            revoked.append(sid)
+        kecamatan = entry.get("kecamatan")
+        if not isinstance(kecamatan, str) or kecamatan == st.kecamatan:
+            continue
+        try:
+            check_kecamatan(kecamatan, "kecamatan")
+        except InputError as exc:
+            log.warning("upstream assignment of station %s not taken: %s", sid, exc)
+            continue
+        when = _epoch(entry.get("assigned_at")) or time.time()
+        with core.engine.begin() as conn:
+            conn.execute(
+                db.stations.update()
+                .where(db.stations.c.id == sid)
+                .values(kecamatan=kecamatan, assigned_at=when)
+            )
+        assigned.append((sid, st.kecamatan, kecamatan))
+        log.warning(
+            "station %s assigned to kecamatan %s by the upstream (was %s here)",
+            sid,
+            kecamatan,
+            st.kecamatan,
+        )
+    unlisted = sorted(
+        st.id
+        for st in here.values()
+        if st.row["upstream_registered_at"] is not None and st.id not in listed
+    )
+    if unlisted:
+        log.info(
+            "stations registered upstream from here that the upstream does not list as this "
+            "relay's (left as they are): %s",
+            ", ".join(unlisted),
+        )
+    return PullResult(assigned, revoked, unlisted, sorted(unknown))
+
+
+class RelayPuller:
+    """Pulls the central state of the stations this relay vouched for, and applies it.
+
+    At start, then every ``interval_s``, and soon after the forwarder talked to the upstream
+    (``nudge()``, at most once per ``nudge_gap_s``). An unreachable or refusing upstream is
+    logged and recorded (``relay status``) and retried with jittered backoff (at most
+    ``interval_s`` apart); the relay goes on serving its stations meanwhile.
+    """
+
+    def __init__(
+        self,
+        core: ServerCore,
+        engine: SyncEngine,
+        *,
+        interval_s: float = DEFAULT_PULL_INTERVAL_S,
+        retry_cap_s: float = 60.0,
+        nudge_gap_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        self.core = core
+        self.engine = engine
+        self.interval_s = interval_s
+        self.retry_cap_s = retry_cap_s
+        self.nudge_gap_s = min(interval_s, 30.0) if nudge_gap_s is None else nudge_gap_s
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.failures = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def pull_once(self) -> PullResult:
+        """One pull; raises SyncError when the upstream cannot be asked or refuses."""
+        doc = self.engine.signed_json("GET", RELAY_STATIONS_PATH)
+        if isinstance(doc, dict) and doc.get("relay_station_id") not in (
+            None,
+            self.engine.station_id,
+        ):
+            raise SyncError("server", "the upstream answered for another relay")
+        result = apply_upstream_state(self.core, doc)
+        self.core.meta_set(
+            {
+                PULL_AT: repr(time.time()),
+                PULL_ERROR: "",
+                PULL_UNLISTED: json.dumps(result.unlisted),
+            }
+        )
+        return result
+
+    def attempt(self) -> bool:
+        """One pull that never raises: a failure is logged and recorded; False then."""
+        try:
+            self.pull_once()
+        except Exception as exc:  # the thread must go on whatever the upstream or DB did
+            message = exc.message if isinstance(exc, SyncError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, SyncError):
+                log.warning("pulling station state from the upstream failed: %s", message)
+            else:
+                log.exception("pulling station state from the upstream failed")
+            try:
+                self.core.meta_set({PULL_ERROR: message, PULL_ERROR_AT: repr(time.time())})
+            except Exception:
+                log.exception("could not record the pull failure")
+            self.failures += 1
+            return False
+        self.failures = 0
+        return True
+
+    def _retry_wait(self) -> float:
+        ceiling = min(self.interval_s, self.retry_cap_s, 0.5 * 2 ** min(self.failures, 20))
+        return ceiling / 2 + self.rng.uniform(0.0, ceiling / 2)
+
+    def _run(self) -> None:
+        next_at = self.clock()  # on start
+        last = next_at - self.nudge_gap_s
+        while not self._stop.is_set():
+            if self.clock() >= next_at:
+                ok = self.attempt()
+                last = self.clock()
+                next_at = last + (self.interval_s if ok else self._retry_wait())
+            self._wake.wait(max(0.0, next_at - self.clock()))
+            if self._wake.is_set():
+                self._wake.clear()
+                next_at = min(next_at, last + self.nudge_gap_s)
+
+    def nudge(self) -> None:
+        """The forwarder just talked to the upstream: pull soon (rate-limited)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="ektp-relay-pull", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """End the loop and wait; True when the thread has ended. A pull in flight finishes
+        (bounded by the engine's timeouts)."""
+        self.request_stop()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        ended = not self._thread.is_alive()
+        if ended:
+            self._thread = None
+        return ended
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def pull_status(core: ServerCore) -> dict[str, Any]:
+    """The pull's state for `relay status`."""
+
+    def when(key: str) -> str | None:
+        value = core.meta_get(key)
+        return iso(float(value)) if value else None
+
+    error = core.meta_get(PULL_ERROR) or None
+    unlisted = json.loads(core.meta_get(PULL_UNLISTED) or "[]")
+    return {
+        "last_success_at": when(PULL_AT),
+        "error": error,
+        "error_at": when(PULL_ERROR_AT) if error else None,
+        "unlisted_stations": unlisted,
+    }
+
+
 class RelayForwarder:
     """Builds the engine + worker for relay mode and registers stations upstream first."""
 
@@ -206,6 +452,7 @@ class RelayForwarder:
         interval_s: float = 5.0,
         timeout: tuple[float, float] = (5.0, 30.0),
         cap_s: float = 60.0,
+        pull_interval_s: float = DEFAULT_PULL_INTERVAL_S,
     ) -> None:
         station_id = core.meta_get("upstream_station_id")
         stored_url = core.meta_get("upstream_url")
@@ -216,14 +463,25 @@ class RelayForwarder:
             )
         self.core = core
         self.outbox = RelayOutbox(core)
+        url = upstream_url or stored_url
+        key = load_or_create_relay_key(core.home)
         self.engine = SyncEngine(
             self.outbox,
-            server_url=upstream_url or stored_url,
+            server_url=url,
             station_id=station_id,
-            signing_key=load_or_create_relay_key(core.home),
+            signing_key=key,
             timeout=timeout,
             cap_s=cap_s,
             hold_reasons=HOLD_REASONS,
+        )
+        # Its own engine (and HTTP session): it runs on its own thread.
+        self.puller = RelayPuller(
+            core,
+            SyncEngine(
+                self.outbox, server_url=url, station_id=station_id, signing_key=key, timeout=timeout
+            ),
+            interval_s=pull_interval_s,
+            retry_cap_s=cap_s,
         )
         self.worker = SyncWorker(
             self.engine,
@@ -233,7 +491,13 @@ class RelayForwarder:
             min_wait_s=min(0.2, cap_s / 10),
             pending=self.outbox.pending,
             maintenance=[self.register_stations],
+            on_drain=self._drained,
         )
+
+    def _drained(self, result: DrainResult) -> None:
+        # The upstream answered for packets: a cheap moment to learn its station decisions.
+        if result.uploaded or result.held or result.rejected:
+            self.puller.nudge()
 
     def register_stations(self) -> int:
         """Vouch upstream for every enrolled station not registered there yet."""
@@ -280,10 +544,14 @@ class RelayForwarder:
 
     def start(self) -> None:
         self.worker.start()
+        self.puller.start()
 
     def wake(self) -> None:
         # A new station may have enrolled: registration runs before the next drain.
         self.worker.wake()
 
     def stop(self) -> bool:
-        return self.worker.stop()
+        self.worker.request_stop()
+        self.puller.request_stop()
+        forwarder_ended = self.worker.stop()
+        return self.puller.stop() and forwarder_ended
