@@ -15,9 +15,15 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.sync.engine import SyncEngine
-from server.core import ServerCore
+from server.core import ServerCore, Station
 from server.keys import load_or_create_relay_key
-from server.relay import RELAY_STATIONS_PATH, RelayOutbox, RelayPuller, apply_upstream_state
+from server.relay import (
+    RELAY_STATIONS_PATH,
+    RelayOutbox,
+    RelayPuller,
+    apply_upstream_state,
+    pull_status,
+)
 from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n, relay_status
 from tests.server.test_station_trust import vouch
@@ -57,9 +63,30 @@ def relay_stations(home: Path) -> dict[str, dict[str, Any]]:
     return {s["station_id"]: s for s in doc["stations"]}
 
 
-def central_packets(central: ServerProcess) -> dict[str, dict[str, Any]]:
-    doc = json.loads(server_cli(central, "packets", "--json").stdout)
-    return {p["uuid"]: p for p in doc["packets"]}
+class Look:
+    """Read a running server's database in-process while waiting (a CLI call per poll
+    costs a second); what matters is also checked once through the CLI."""
+
+    def __init__(self, home: Path, db_url: str | None = None) -> None:
+        self.core = ServerCore(home, db_url)
+
+    def station(self, station_id: str) -> Station:
+        return self.core.get_station(station_id)
+
+    def pull(self) -> dict[str, Any]:
+        return pull_status(self.core)
+
+    def forward(self) -> dict[str, int]:
+        return RelayOutbox(self.core).counts()
+
+    def held(self) -> dict[str, str]:
+        return {h["uuid"]: h["reason"] for h in RelayOutbox(self.core).held()}
+
+    def packets(self) -> dict[str, dict[str, Any]]:
+        return {p["uuid"]: p for p in self.core.list_packets()}
+
+    def close(self) -> None:
+        self.core.close()
 
 
 def test_central_assignment_reaches_the_kit_through_the_relay(
@@ -69,6 +96,7 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
     pull (from the relay) gets it, and what the kit records after that carries it."""
     central = ServerProcess(tmp_path / "central", db_url).start()
     relay = None
+    looks: list[Look] = []
     kit_home = tmp_path / "kit"
 
     def kit(*args: str, input: str | None = None) -> Any:
@@ -87,6 +115,8 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
     try:
         relay_home, _ = provision_relay(tmp_path, central)
         relay = start_relay(relay_home, central)
+        here, there = Look(relay_home), Look(central.home, db_url)
+        looks += [here, there]
         res = kit("provision", "--server", relay.url, "--code", add_station(relay, "Kit GK 1"))
         assert res.returncode == 0, res.stderr
         kit_id = res.stdout.strip().splitlines()[-1]
@@ -96,16 +126,17 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
 
         before = record(resident(BUDI_LAKI))
         assert kit("sync", "--once").returncode == 0
-        wait_for(lambda: before in central_packets(central), 60, "the first record upstream")
+        wait_for(lambda: before in there.packets(), 60, "the first record upstream")
 
         moved = server_cli(central, "station", "assign", kit_id, "--kecamatan", KRONJO)
         assert moved.returncode == 0, moved.stderr
         # No packet of the kit goes upstream meanwhile: the relay learns it by pulling.
         wait_for(
-            lambda: relay_stations(relay_home)[kit_id]["kecamatan"] == KRONJO,
+            lambda: here.station(kit_id).kecamatan == KRONJO,
             30,
             "the relay to take the central assignment",
         )
+        assert relay_stations(relay_home)[kit_id]["kecamatan"] == KRONJO
         assert relay_status(relay_home)["pull"]["last_success_at"] is not None
 
         res = kit("sync", "--once")  # pulls its assignment from the relay
@@ -113,106 +144,88 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
         assert json.loads(kit("status", "--json").stdout)["kecamatan"] == KRONJO
         after = record(resident(RATNA_PEREMPUAN))
         assert kit("sync", "--once").returncode == 0
-        wait_for(lambda: after in central_packets(central), 60, "the second record upstream")
-        got = central_packets(central)
+        wait_for(lambda: after in there.packets(), 60, "the second record upstream")
+        got = {
+            p["uuid"]: p
+            for p in json.loads(server_cli(central, "packets", "--json").stdout)["packets"]
+        }
         assert got[before]["kecamatan"] == GUNUNG_KALER
         assert got[after]["kecamatan"] == KRONJO
         assert {got[before]["station"], got[after]["station"]} == {kit_id}
     finally:
+        for look in looks:
+            look.close()
         if relay is not None:
             relay.stop()
         central.stop()
 
 
-def test_central_revocation_refuses_the_kit_at_the_relay_without_a_forwarded_packet(
+def test_central_revocation_reaches_the_relay_by_pulling_and_upstream_down_loses_nothing(
     tmp_path: Path, db_url: str | None
 ) -> None:
-    central = ServerProcess(tmp_path / "central", db_url).start()
-    relay = None
-    try:
-        relay_home, _ = provision_relay(tmp_path, central)
-        relay = start_relay(relay_home, central)
-        stolen = TestStation.enroll(relay, name="Kit dicuri")
-        other = TestStation.enroll(relay, name="Kit lain")
-        first = put_n(stolen, 1, "SEBELUM") | put_n(other, 1, "LAIN")
-        wait_for(lambda: first <= set(central_packets(central)), 60, "the first packets upstream")
-
-        revoked = server_cli(central, "station", "revoke", stolen.station_id)
-        assert revoked.returncode == 0, revoked.stderr
-        wait_for(
-            lambda: relay_stations(relay_home)[stolen.station_id]["revoked"],
-            30,
-            "the relay to revoke the kit",
-        )
-        resp = stolen.put(stolen.seal(nama="SESUDAH"))
-        assert resp.status_code == 403 and resp.json()["error"] == "revoked", resp.text
-        # Learned by the pull: nothing of the kit was forwarded (or refused) since.
-        assert relay_status(relay_home)["forward"] == {"uploaded": 2}
-        assert relay_status(relay_home)["held"] == []
-        assert other.put(other.seal()).status_code == 201  # the others go on
-        assert not relay_stations(relay_home)[other.station_id]["revoked"]
-    finally:
-        if relay is not None:
-            relay.stop()
-        central.stop()
-
-
-def test_upstream_down_relay_serves_and_pulls_again_nothing_lost(
-    tmp_path: Path, db_url: str | None
-) -> None:
-    """Upstream down: the relay keeps acknowledging, the last pull time stays, the failure is
-    shown. The kit is revoked centrally meanwhile; once the upstream is back the relay pulls
-    again and revokes it, and the packets it acknowledged before still go upstream, which
+    """A kit revoked centrally is refused by the relay (403 revoked) although none of its
+    packets was forwarded since. Upstream down: the relay keeps acknowledging, the last pull
+    time stays, the failure is shown. A kit revoked meanwhile is revoked here once the
+    upstream is back, and the packets the relay acknowledged before still go upstream, which
     decides (today: it refuses every packet of a revoked station; they stay held here)."""
     central = ServerProcess(tmp_path / "central", db_url).start()
     relay = None
+    looks: list[Look] = []
     try:
         relay_home, _ = provision_relay(tmp_path, central)
         relay = start_relay(relay_home, central)
+        here = Look(relay_home)
+        looks.append(here)
+        stolen = TestStation.enroll(relay, name="Kit dicuri")
         kit = TestStation.enroll(relay, name="Kit GK 2")
-        first = put_n(kit, 1, "AWAL")
-        wait_for(lambda: first <= set(central_packets(central)), 60, "the first packet upstream")
-        wait_for(lambda: relay_status(relay_home)["pull"]["last_success_at"], 30, "a pull")
+        first = put_n(stolen, 1, "SEBELUM") | put_n(kit, 1, "AWAL")
+        wait_for(lambda: here.forward() == {"uploaded": 2}, 60, "the first packets upstream")
+
+        revoked = server_cli(central, "station", "revoke", stolen.station_id)
+        assert revoked.returncode == 0, revoked.stderr
+        wait_for(lambda: here.station(stolen.station_id).revoked, 30, "the relay to revoke it")
+        resp = stolen.put(stolen.seal(nama="SESUDAH"))
+        assert resp.status_code == 403 and resp.json()["error"] == "revoked", resp.text
+        # Learned by the pull: nothing of the kit was forwarded (or refused) since.
+        doc = relay_status(relay_home)
+        assert doc["forward"] == {"uploaded": 2} and doc["held"] == [], doc
+        listed = relay_stations(relay_home)
+        assert listed[stolen.station_id]["revoked"] and not listed[kit.station_id]["revoked"]
 
         central.stop()
-        wait_for(lambda: relay_status(relay_home)["pull"]["error"], 30, "a failed pull recorded")
-        down = relay_status(relay_home)["pull"]
-        pulled_at = down["last_success_at"]
+        wait_for(lambda: here.pull()["error"], 30, "a failed pull recorded")
+        down = here.pull()
         acked = put_n(kit, 3, "SAAT PUTUS")  # the relay serves on
-        wait_for(
-            lambda: relay_status(relay_home)["pull"]["error_at"] != down["error_at"],
-            30,
-            "the relay to try again",
-        )
+        wait_for(lambda: here.pull()["error_at"] != down["error_at"], 30, "another try")
         doc = relay_status(relay_home)
-        assert doc["pull"]["last_success_at"] == pulled_at
+        assert doc["pull"]["last_success_at"] == down["last_success_at"]
         assert "unreachable" in doc["pull"]["error"], doc["pull"]
-        assert doc["forward"].get("pending") == 3, doc
+        assert doc["forward"] == {"uploaded": 2, "pending": 3}, doc
         assert requests.get(relay.url + "/api/v1/health", timeout=5).status_code == 200
 
         # The office revokes the kit while the relay cannot reach it; the upstream comes back.
         assert server_cli(central, "station", "revoke", kit.station_id).returncode == 0
         central.start()
         wait_for(
-            lambda: relay_status(relay_home)["pull"]["last_success_at"] != pulled_at,
+            lambda: here.pull()["last_success_at"] != down["last_success_at"],
             30,
             "a successful pull after the upstream came back",
         )
-        wait_for(lambda: relay_stations(relay_home)[kit.station_id]["revoked"], 30, "revoked")
+        wait_for(lambda: here.station(kit.station_id).revoked, 30, "the kit revoked here")
         refused = kit.put(kit.seal())
         assert refused.status_code == 403 and refused.json()["error"] == "revoked"
 
-        def held() -> dict[str, str]:
-            return {h["uuid"]: h["reason"] for h in relay_status(relay_home)["held"]}
-
-        wait_for(lambda: set(held()) == acked, 30, "the acknowledged packets offered upstream")
-        assert all(r.startswith("station_revoked") for r in held().values()), held()
+        wait_for(lambda: set(here.held()) == acked, 30, "the acknowledged packets offered upstream")
+        assert all(r.startswith("station_revoked") for r in here.held().values()), here.held()
         doc = relay_status(relay_home)
-        assert doc["pull"]["error"] is None and doc["forward"] == {"uploaded": 1, "held": 3}
+        assert doc["pull"]["error"] is None and doc["forward"] == {"uploaded": 2, "held": 3}
         pk = json.loads(run_server("--home", str(relay_home), "packets", "--json").stdout)
         assert {p["uuid"] for p in pk["packets"]} == first | acked  # kept on the relay
-        assert not acked & set(central_packets(central))
+        got = json.loads(server_cli(central, "packets", "--json").stdout)["packets"]
+        assert {p["uuid"] for p in got} == first
     finally:
+        for look in looks:
+            look.close()
         if relay is not None:
             relay.stop()
         central.stop()
@@ -320,18 +333,18 @@ def test_puller_applies_only_what_the_upstream_lists_and_stops_cleanly(tmp_path:
 
         # The loop: a pull at start, another when nudged; an unreachable upstream is
         # recorded and retried; stop() ends the thread at once.
-        status = relay_status(core.home)["pull"]
+        status = relay_status(core.home)["pull"]  # the CLI, once
         first = status["last_success_at"]
         assert first and status["error"] is None and status["unlisted_stations"] == [moved.id]
         time.sleep(0.01)
         puller.start()
-        wait_for(lambda: relay_status(core.home)["pull"]["last_success_at"] != first, 10, "pull")
-        second = relay_status(core.home)["pull"]["last_success_at"]
+        wait_for(lambda: pull_status(core)["last_success_at"] != first, 10, "pull")
+        second = pull_status(core)["last_success_at"]
         time.sleep(0.01)
         puller.nudge()
-        wait_for(lambda: relay_status(core.home)["pull"]["last_success_at"] != second, 10, "nudge")
+        wait_for(lambda: pull_status(core)["last_success_at"] != second, 10, "nudge")
         assert puller.stop() and not puller.running
-        last_ok = relay_status(core.home)["pull"]["last_success_at"]
+        last_ok = pull_status(core)["last_success_at"]
 
         puller.engine.server_url = f"http://127.0.0.1:{free_port()}"
         puller.start()
@@ -339,7 +352,7 @@ def test_puller_applies_only_what_the_upstream_lists_and_stops_cleanly(tmp_path:
         t0 = time.monotonic()
         assert puller.stop() and not puller.running
         assert time.monotonic() - t0 < 5
-        status = relay_status(core.home)["pull"]
+        status = pull_status(core)
         assert "unreachable" in status["error"] and status["error_at"]
         assert status["last_success_at"] == last_ok
     finally:
