@@ -213,7 +213,10 @@ class ServerCore:
             return conn.execute(select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
 
     def meta_set(self, values: Mapping[str, str]) -> None:
-        self._key_ids = None
+        if "upstream_sealing_key" in values:
+            # Only then: another thread may be reading the cache (a relay's pull records
+            # its state here while packets arrive).
+            self._key_ids = None
         with self.engine.begin() as conn:
             for k, v in values.items():
                 conn.execute(delete(db.meta).where(db.meta.c.key == k))

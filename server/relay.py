@@ -15,6 +15,11 @@ keeps the reason on its row (``upstream_error``), and a packet the upstream refu
 station (403 foreign_station / unknown_station / station_revoked) is parked
 (``fwd_status = held`` + reason) while the drain goes on. A held packet returns to the queue
 when its station's registration next succeeds, or with ``relay requeue``.
+
+The central office manages the relay's kits at the upstream (assignment, revocation); the kits
+ask the relay. ``RelayPuller`` pulls the upstream's state of the stations this relay vouched
+for (``GET /api/v1/relay/stations``) at start, periodically and after forwarding, and applies
+it here (``apply_upstream_state``); docs/server.md, "Station state from the upstream".
 """
 
 from __future__ import annotations
