@@ -201,6 +201,9 @@ def test_central_revocation_reaches_the_relay_by_pulling_and_upstream_down_loses
         assert doc["pull"]["last_success_at"] == down["last_success_at"]
         assert "unreachable" in doc["pull"]["error"], doc["pull"]
         assert doc["forward"] == {"uploaded": 2, "pending": 3}, doc
+        human = run_server("--home", str(relay_home), "relay", "status").stdout.splitlines()
+        assert f"last pull of the station state: {down['last_success_at']}" in human, human
+        assert any(line.startswith("last pull failed at ") for line in human), human
         assert requests.get(relay.url + "/api/v1/health", timeout=5).status_code == 200
 
         # The office revokes the kit while the relay cannot reach it; the upstream comes back.
