@@ -100,29 +100,38 @@ class SyncWorker:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        self.engine.resume()
         self._thread = threading.Thread(target=self._run, name="ektp-sync", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Ask the loop to end and wait; True when the thread has ended.
+        """End the loop and wait for it; True when the thread has ended.
 
-        An upload in flight finishes (bounded by the engine's timeouts) so no request is left
-        half-known; nothing new starts after stop().
+        Requests in flight are cut off (``request_stop``), so a stalled upload does not hold
+        the thread until its read timeout; nothing new starts after stop().
         """
         self.request_stop()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        ended = not self._thread.is_alive()
-        if ended:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return False  # still ending: the engine stays cut off until it has
             self._thread = None
             self._set_state(STOPPED)
-        return ended
+        # The loop has ended: the engine may serve its other callers again (`sync --once`).
+        self.engine.resume()
+        return True
 
     def request_stop(self) -> None:
-        """Ask the loop to end and return at once (``stop()`` also waits for it)."""
+        """End the loop and return at once (``stop()`` also waits for it).
+
+        The engine's requests in flight are cut off: an upload stalled on a dead network
+        ends now, not at its read timeout. Its packet is left unmarked and goes again on the
+        next start (the server answers 200 to the same bytes); receipts already in hand are
+        still recorded before the drain returns.
+        """
         self._stop.set()
         self._wake.set()
+        self.engine.abort()
 
     def wake(self) -> None:
         """Send now (called right after a seal, or by the "sync now" button)."""
@@ -238,6 +247,8 @@ class SyncWorker:
         if result.uploaded or result.rejected:
             with self._lock:
                 self._state = replace(self._state, last_success_at=self.clock())
+        if self._stop.is_set():
+            return  # stopped (maybe cut off mid-upload): neither online nor offline
         if result.error is None:
             self._failures = 0
             self._set_state(ONLINE, None)

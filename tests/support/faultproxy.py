@@ -86,6 +86,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self.requests: list[tuple[str, str]] = []  # (fault, request line), in order
         self._listener: socket.socket | None = None
         self._port = port
         self._threads: list[threading.Thread] = []
@@ -139,6 +140,15 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stopping.set()
+        # Wake the threads blocked reading an idle keep-alive connection (a close from
+        # another thread does not, on Linux): stop() then returns at once, not after 60 s.
+        with self._lock:
+            socks = list(self._socks)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.down()
         for t in self._threads:
             t.join(timeout=self.stall_s + 5)
@@ -191,6 +201,8 @@ class FaultProxy:
                 length = _content_length(head) or 0
                 fault = self._choose()
                 self.counts[fault] += 1
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                self.requests.append((fault, line))
                 if fault == "reset":
                     _recv_exact(client, cbuf, length // 2)
                     _rst(client)
