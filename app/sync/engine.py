@@ -341,8 +341,14 @@ class SyncEngine:
         should_stop: Callable[[], bool] | None = None,
         max_items: int | None = None,
         on_item: Callable[[Any, str], None] | None = None,
+        on_recorded: Callable[[], None] | None = None,
     ) -> DrainResult:
         """Send due packets oldest-first until none is due, a failure, or ``should_stop``.
+
+        ``on_item(item, outcome)`` follows each recorded outcome (uploaded, rejected, held,
+        retry); ``on_recorded()`` follows each store write of outcomes (a group of receipts is
+        one write), when the store agrees with every ``on_item`` so far: the moment to count
+        what is left (mid-group, the store is ahead of the ``on_item`` calls).
 
         ``force`` also sends packets whose backoff has not elapsed (the server just became
         reachable again, or a technician asked for a sync). With ``parallel`` > 1 that many
@@ -368,7 +374,7 @@ class SyncEngine:
                 seen.update(i.uuid for i in items)
                 # One packet (the usual case right after a seal): no thread hand-off.
                 use = pool if len(items) > 1 else None
-                if not self._drain_batch(items, use, result, should_stop, on_item):
+                if not self._drain_batch(items, use, result, should_stop, on_item, on_recorded):
                     return result
         finally:
             if pool is not None:
@@ -381,6 +387,7 @@ class SyncEngine:
         result: DrainResult,
         should_stop: Callable[[], bool] | None,
         on_item: Callable[[Any, str], None] | None,
+        on_recorded: Callable[[], None] | None = None,
     ) -> bool:
         """Send one batch; False when the drain must end (failure or stop)."""
         pending = iter(items)
@@ -388,6 +395,12 @@ class SyncEngine:
         stopping = False
         marks: list[tuple[Any, dict[str, Any]]] = []
         first_mark = 0.0
+
+        def recorded(item: Any, outcome: str) -> None:
+            if on_item:
+                on_item(item, outcome)
+            if on_recorded:
+                on_recorded()
 
         def submit_next() -> None:
             item = next(pending, None)
@@ -407,6 +420,8 @@ class SyncEngine:
                 result.receipts.append(receipt)
                 if on_item:
                     on_item(item, "uploaded")
+            if on_recorded:
+                on_recorded()
 
         try:
             for _ in range(self.parallel):
@@ -421,14 +436,12 @@ class SyncEngine:
                     flush()
                     self.outbox.mark_rejected(item.uuid, outcome.reason)
                     result.rejected += 1
-                    if on_item:
-                        on_item(item, "rejected")
+                    recorded(item, "rejected")
                 elif isinstance(outcome, Held):
                     flush()
                     self.outbox.mark_held(item.uuid, outcome.reason)  # type: ignore[attr-defined]
                     result.held += 1
-                    if on_item:
-                        on_item(item, "held")
+                    recorded(item, "held")
                 elif isinstance(outcome, SyncError):
                     flush()
                     wait = self.backoff(int(item.attempts))
@@ -439,8 +452,7 @@ class SyncEngine:
                     if result.error is None:
                         result.error = outcome
                     stopping = True
-                    if on_item:
-                        on_item(item, "retry")
+                    recorded(item, "retry")
                 else:
                     # Only a receipt that send() checked (sha256 and uuid match) gets here.
                     if not marks:

@@ -542,14 +542,18 @@ class StationServices:
         # (records left, uploaded in this drain); the light needs both in one value.
         current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
 
-        def emit(left: int) -> None:
+        def emit(left: int, rejected: int) -> None:
             state = current["state"]
             if state is None:
                 return  # no contact yet: nothing true to say
             if state == "sending":
+                # "Mengirim N dari M": M is what the worker sends, not the rejected records
+                # waiting for a technician (the queue screen shows those as "Ditolak").
                 sent = current["sent"]
-                on_state(SyncState("sending", current["since"], sent, sent + left))
+                to_send = max(0, left - rejected)
+                on_state(SyncState("sending", current["since"], sent, sent + to_send))
             else:
+                # Rejected records included: "all sent" must not show while they wait.
                 on_state(SyncState(state, current["since"], 0, left, current["error"]))
 
         def state_cb(s: Any) -> None:
@@ -562,11 +566,11 @@ class StationServices:
             current["error"] = s.error
             if s.state != "sending":
                 current["sent"] = 0
-            emit(s.records_left or 0)
+            emit(s.records_left or 0, s.rejected_left)
 
         def progress_cb(p: Any) -> None:
             current["sent"] = p.uploaded
-            emit(p.records_left)
+            emit(p.records_left, p.rejected_left)
 
         worker = station_sync.worker(
             interval_s=self.sync_interval_s,
