@@ -75,13 +75,15 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoRejected": "photo-rejected",
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
+        "IdentityChanged": "identity-changed",
         "ExportConflict": "export-failed",
         "ExportStopped": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
     code = table.get(name, "unexpected")
-    detail = str(exc) if code not in ("bad-credentials",) else ""
+    # The message says it all for these (and the core's English detail would only confuse).
+    detail = str(exc) if code not in ("bad-credentials", "identity-changed") else ""
     if code == "unexpected":
         log.exception("unexpected error", exc_info=exc)
     return ServiceError(code, detail)

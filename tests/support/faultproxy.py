@@ -10,6 +10,9 @@ injects one fault:
 - ``502`` / ``503``: answer that status without forwarding (503 carries Retry-After: 0).
 
 ``down()`` closes the listening socket (connection refused) until ``up()``. Only loopback.
+
+Forced only (not one of ``FAULTS``): ``hold`` reads the request and forwards it once the test
+calls ``release()`` (at most ``stall_s`` later): a test can act while a request is in flight.
 """
 
 from __future__ import annotations
@@ -95,6 +98,11 @@ class FaultProxy:
         self._stopping = threading.Event()
         self.forced: list[str] = []  # faults to apply to the next requests, in order
         self.retry_after = 0  # the Retry-After of injected 503s (seconds)
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        """Let the requests held by a forced ``hold`` (and later ones) go on to the server."""
+        self._released.set()
 
     @property
     def port(self) -> int:
@@ -212,6 +220,10 @@ class FaultProxy:
                     self._stopping.wait(self.stall_s)
                     client.close()
                     return
+                if fault == "hold":
+                    self._released.wait(self.stall_s)
+                    if self._stopping.is_set():
+                        return
                 if fault in ("502", "503"):
                     extra = (
                         f"Retry-After: {self.retry_after}\r\n".encode() if fault == "503" else b""
