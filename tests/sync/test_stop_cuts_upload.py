@@ -7,6 +7,9 @@ no backoff) and go on the next sync; the server answers 200 if it had them alrea
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -127,4 +130,93 @@ def test_abortable_session_cuts_a_stalled_request_and_resumes(tmp_path: Path) ->
         # ... until resume().
         session.resume()
         assert session.get(url, timeout=10).status_code == 200
+        session.close()
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
+    """The station's real server is https: the TLS socket is shut down the same way."""
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    got_request = threading.Event()
+    done = threading.Event()
+
+    def serve() -> None:  # answers nothing: a stalled upstream
+        conn, _ = listener.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            got_request.set()
+            done.wait(STALL_S)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    session = AbortableSession()
+    failure: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            # verify per request: REQUESTS_CA_BUNDLE in the environment beats session.verify
+            session.put(
+                f"https://127.0.0.1:{port}/x",
+                data=b"x" * 1000,
+                timeout=(5, STALL_S),
+                verify=str(cert_file),
+            )
+        except BaseException as exc:
+            failure.append(exc)
+
+    client = threading.Thread(target=call)
+    client.start()
+    try:
+        assert got_request.wait(10), failure
+        t0 = time.monotonic()
+        assert session.abort() == 1
+        client.join(5)
+        assert not client.is_alive() and time.monotonic() - t0 < 2.0
+        assert len(failure) == 1 and isinstance(failure[0], requests.ConnectionError)
+    finally:
+        done.set()
+        server.join(5)
+        listener.close()
         session.close()
