@@ -22,6 +22,10 @@ Outcomes of one PUT:
 - Any 4xx NOT in the server's shape came from something else in the path (a proxy's body
   limit, a captive portal): it says nothing about the packet, so it is a transient failure
   (retry with backoff, the drain stops, ``last_error`` names it).
+
+``abort()`` (from another thread: the worker's stop) cuts off the requests in flight; a packet
+whose upload was cut off is not marked at all (no failure, no backoff) and goes again on the
+next drain, where the idempotent server answers 200 if it had stored it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app import protocol
+from app.sync.abortable import AbortableSession
 
 REJECT_STATUSES = frozenset({400, 409, 410, 413, 415, 422})
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -182,7 +187,8 @@ class SyncEngine:
         self.server_url = server_url.rstrip("/")
         self.station_id = station_id
         self.signing_key = signing_key
-        self.session = session or requests.Session()
+        # Ours can be aborted (``abort()``); a caller's plain Session cannot.
+        self.session = session or AbortableSession()
         self.clock = clock
         self.rng = rng or random.Random()
         self.base_s = base_s
@@ -196,6 +202,24 @@ class SyncEngine:
         self.group_s = group_s
 
     # --- helpers --------------------------------------------------------------------------
+
+    @property
+    def aborted(self) -> bool:
+        return bool(getattr(self.session, "aborted", False))
+
+    def abort(self) -> bool:
+        """Cut off the requests in flight, from any thread, and start no new one until
+        ``resume()``. False when the session cannot be aborted (a caller's plain Session)."""
+        abort = getattr(self.session, "abort", None)
+        if abort is None:
+            return False
+        abort()
+        return True
+
+    def resume(self) -> None:
+        resume = getattr(self.session, "resume", None)
+        if resume is not None:
+            resume()
 
     def now_dt(self, offset_s: float = 0.0) -> datetime:
         return datetime.fromtimestamp(self.clock() + offset_s, UTC)
@@ -269,6 +293,8 @@ class SyncEngine:
             status = resp.status_code
             content = resp.content  # read it all here: a cut body raises now
         except requests.RequestException as exc:
+            if self.aborted:
+                raise Stopped(item.uuid) from exc
             raise SyncError("network", f"upload failed: {exc.__class__.__name__}") from exc
         if status in (200, 201):
             try:
@@ -302,10 +328,10 @@ class SyncEngine:
 
     # --- the queue ------------------------------------------------------------------------
 
-    def _attempt(self, item: Any) -> dict[str, Any] | Rejected | Held | SyncError:
+    def _attempt(self, item: Any) -> dict[str, Any] | Rejected | Held | SyncError | Stopped:
         try:
             return self.send(item)
-        except (Rejected, Held, SyncError) as exc:
+        except (Rejected, Held, SyncError, Stopped) as exc:
             return exc
 
     def drain(
@@ -315,8 +341,14 @@ class SyncEngine:
         should_stop: Callable[[], bool] | None = None,
         max_items: int | None = None,
         on_item: Callable[[Any, str], None] | None = None,
+        on_recorded: Callable[[], None] | None = None,
     ) -> DrainResult:
         """Send due packets oldest-first until none is due, a failure, or ``should_stop``.
+
+        ``on_item(item, outcome)`` follows each recorded outcome (uploaded, rejected, held,
+        retry); ``on_recorded()`` follows each store write of outcomes (a group of receipts is
+        one write), when the store agrees with every ``on_item`` so far: the moment to count
+        what is left (mid-group, the store is ahead of the ``on_item`` calls).
 
         ``force`` also sends packets whose backoff has not elapsed (the server just became
         reachable again, or a technician asked for a sync). With ``parallel`` > 1 that many
@@ -342,7 +374,7 @@ class SyncEngine:
                 seen.update(i.uuid for i in items)
                 # One packet (the usual case right after a seal): no thread hand-off.
                 use = pool if len(items) > 1 else None
-                if not self._drain_batch(items, use, result, should_stop, on_item):
+                if not self._drain_batch(items, use, result, should_stop, on_item, on_recorded):
                     return result
         finally:
             if pool is not None:
@@ -355,6 +387,7 @@ class SyncEngine:
         result: DrainResult,
         should_stop: Callable[[], bool] | None,
         on_item: Callable[[Any, str], None] | None,
+        on_recorded: Callable[[], None] | None = None,
     ) -> bool:
         """Send one batch; False when the drain must end (failure or stop)."""
         pending = iter(items)
@@ -362,6 +395,12 @@ class SyncEngine:
         stopping = False
         marks: list[tuple[Any, dict[str, Any]]] = []
         first_mark = 0.0
+
+        def recorded(item: Any, outcome: str) -> None:
+            if on_item:
+                on_item(item, outcome)
+            if on_recorded:
+                on_recorded()
 
         def submit_next() -> None:
             item = next(pending, None)
@@ -381,6 +420,8 @@ class SyncEngine:
                 result.receipts.append(receipt)
                 if on_item:
                     on_item(item, "uploaded")
+            if on_recorded:
+                on_recorded()
 
         try:
             for _ in range(self.parallel):
@@ -388,18 +429,19 @@ class SyncEngine:
             while inflight:
                 item, fut = inflight.popleft()
                 outcome = fut.result() if fut is not None else self._attempt(item)
-                if isinstance(outcome, Rejected):
+                if isinstance(outcome, Stopped):
+                    # Cut off by abort(): nothing is known of it, so nothing is marked.
+                    stopping = True
+                elif isinstance(outcome, Rejected):
                     flush()
                     self.outbox.mark_rejected(item.uuid, outcome.reason)
                     result.rejected += 1
-                    if on_item:
-                        on_item(item, "rejected")
+                    recorded(item, "rejected")
                 elif isinstance(outcome, Held):
                     flush()
                     self.outbox.mark_held(item.uuid, outcome.reason)  # type: ignore[attr-defined]
                     result.held += 1
-                    if on_item:
-                        on_item(item, "held")
+                    recorded(item, "held")
                 elif isinstance(outcome, SyncError):
                     flush()
                     wait = self.backoff(int(item.attempts))
@@ -410,8 +452,7 @@ class SyncEngine:
                     if result.error is None:
                         result.error = outcome
                     stopping = True
-                    if on_item:
-                        on_item(item, "retry")
+                    recorded(item, "retry")
                 else:
                     # Only a receipt that send() checked (sha256 and uuid match) gets here.
                     if not marks:
@@ -445,6 +486,10 @@ class Rejected(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class Stopped(Exception):
+    """The upload was cut off by ``abort()``: the packet is left as it was."""
 
 
 class Held(Exception):

@@ -91,6 +91,7 @@ class StationSync:
         force: bool = False,
         should_stop: Callable[[], bool] | None = None,
         on_item: Callable[[Any, str], None] | None = None,
+        on_recorded: Callable[[], None] | None = None,
         max_items: int | None = None,
     ) -> DrainResult:
         exposure: list[float] = []
@@ -102,7 +103,11 @@ class StationSync:
                 on_item(item, outcome)
 
         result = self.engine.drain(
-            force=force, should_stop=should_stop, on_item=item_done, max_items=max_items
+            force=force,
+            should_stop=should_stop,
+            on_item=item_done,
+            on_recorded=on_recorded,
+            max_items=max_items,
         )
         if result.uploaded or result.rejected or result.error is not None:
             self.state.update(
@@ -134,11 +139,13 @@ class StationSync:
     def backlog(self) -> BacklogState:
         return check_backlog_policy(self.store)
 
-    def pending(self) -> tuple[int, int]:
-        """(records, bytes) not yet at the server, rejected ones included: the light must
-        not say "all sent" while rejected records wait for a technician."""
+    def pending(self) -> tuple[int, int, int]:
+        """(records, bytes, rejected) not yet at the server, rejected ones included in the
+        records: the light must not say "all sent" while rejected records wait for a
+        technician; and the third figure keeps them out of "sending N of M" (the worker does
+        not send them)."""
         p = self.outbox.pending()
-        return p.count, p.bytes
+        return p.count, p.bytes, p.rejected
 
     # --- sync --once ------------------------------------------------------------------------
 

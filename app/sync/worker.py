@@ -36,13 +36,22 @@ class SyncState:
     records_left: int | None = None
     bytes_left: int | None = None
     last_success_at: float | None = None
+    rejected_left: int = 0  # of records_left: see Progress
 
 
 @dataclass(frozen=True)
 class Progress:
-    records_left: int
+    records_left: int  # not at the server yet
     bytes_left: int
     uploaded: int  # in this drain
+    # Of records_left: refused by the server, waiting for a technician's requeue. This worker
+    # does not send them, so "sending N of M" leaves them out (they are still pending).
+    rejected_left: int = 0
+
+    @property
+    def to_send(self) -> int:
+        """Records this worker is still going to send."""
+        return max(0, self.records_left - self.rejected_left)
 
 
 class SyncWorker:
@@ -55,7 +64,7 @@ class SyncWorker:
         offline_cap_s: float = 60.0,
         min_wait_s: float = 0.2,
         progress_interval_s: float = 0.25,
-        pending: Callable[[], tuple[int, int]] | None = None,
+        pending: Callable[[], tuple[int, ...]] | None = None,
         maintenance: list[Callable[[], Any]] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         on_state: Callable[[SyncState], None] | None = None,
@@ -70,6 +79,7 @@ class SyncWorker:
         self.offline_cap_s = offline_cap_s
         self.min_wait_s = min_wait_s
         self.progress_interval_s = progress_interval_s
+        # (records, bytes) not at the server, or (records, bytes, rejected of them).
         self.pending = pending
         self.maintenance = list(maintenance or [])
         self.on_progress = on_progress
@@ -100,29 +110,38 @@ class SyncWorker:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        self.engine.resume()
         self._thread = threading.Thread(target=self._run, name="ektp-sync", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """Ask the loop to end and wait; True when the thread has ended.
+        """End the loop and wait for it; True when the thread has ended.
 
-        An upload in flight finishes (bounded by the engine's timeouts) so no request is left
-        half-known; nothing new starts after stop().
+        Requests in flight are cut off (``request_stop``), so a stalled upload does not hold
+        the thread until its read timeout; nothing new starts after stop().
         """
         self.request_stop()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        ended = not self._thread.is_alive()
-        if ended:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return False  # still ending: the engine stays cut off until it has
             self._thread = None
             self._set_state(STOPPED)
-        return ended
+        # The loop has ended: the engine may serve its other callers again (`sync --once`).
+        self.engine.resume()
+        return True
 
     def request_stop(self) -> None:
-        """Ask the loop to end and return at once (``stop()`` also waits for it)."""
+        """End the loop and return at once (``stop()`` also waits for it).
+
+        The engine's requests in flight are cut off: an upload stalled on a dead network
+        ends now, not at its read timeout. Its packet is left unmarked and goes again on the
+        next start (the server answers 200 to the same bytes); receipts already in hand are
+        still recorded before the drain returns.
+        """
         self._stop.set()
         self._wake.set()
+        self.engine.abort()
 
     def wake(self) -> None:
         """Send now (called right after a seal, or by the "sync now" button)."""
@@ -155,11 +174,15 @@ class SyncWorker:
     def _report_progress(self, uploaded: int) -> None:
         if self.pending is None:
             return
-        count, size = self.pending()
+        figures = self.pending()
+        count, size = figures[0], figures[1]
+        rejected = figures[2] if len(figures) > 2 else 0
         with self._lock:
-            self._state = replace(self._state, records_left=count, bytes_left=size)
+            self._state = replace(
+                self._state, records_left=count, bytes_left=size, rejected_left=rejected
+            )
         if self.on_progress is not None:
-            self._call(self.on_progress, Progress(count, size, uploaded))
+            self._call(self.on_progress, Progress(count, size, uploaded, rejected))
 
     def _maybe_maintenance(self) -> None:
         now = self.clock()
@@ -218,26 +241,39 @@ class SyncWorker:
         self._first = False
         self._maybe_maintenance()
         uploaded_total = 0
-
+        # Fresh figures before sending: "sending" starts from what is really waiting now.
+        self._report_progress(0)
         last_report = 0.0
 
         def on_item(_item: Any, outcome: str) -> None:
-            nonlocal uploaded_total, last_report
+            nonlocal uploaded_total
             if outcome == "uploaded":
                 uploaded_total += 1
             if self.state.state != SENDING:
                 self._set_state(SENDING, None)
+
+        def on_recorded() -> None:
+            # Counted here, not in on_item: inside a group of receipts the store is already
+            # ahead of the uploaded count, and "sent + left" would dip below the total.
+            nonlocal last_report
             now = time.monotonic()
             if now - last_report >= self.progress_interval_s:  # a count query each time
                 last_report = now
                 self._report_progress(uploaded_total)
 
-        result = self.drain(force=was_offline, should_stop=self._stop.is_set, on_item=on_item)
+        result = self.drain(
+            force=was_offline,
+            should_stop=self._stop.is_set,
+            on_item=on_item,
+            on_recorded=on_recorded,
+        )
         if self.on_drain is not None:
             self._call(self.on_drain, result)
         if result.uploaded or result.rejected:
             with self._lock:
                 self._state = replace(self._state, last_success_at=self.clock())
+        if self._stop.is_set():
+            return  # stopped (maybe cut off mid-upload): neither online nor offline
         if result.error is None:
             self._failures = 0
             self._set_state(ONLINE, None)

@@ -448,6 +448,7 @@ class MainWindow(QMainWindow):
 
     # --- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.hide()  # gone at once for the operator; the loops and running work end after
         self.shutdown()
         super().closeEvent(event)
 

@@ -35,6 +35,13 @@ def _messages() -> dict[str, str]:
         "server-unreachable": tr("Server tidak dapat dihubungi. Rekaman tetap aman di antrian."),
         "bad-code": tr("Kode pendaftaran ditolak server."),
         "bad-url": tr("Alamat server tidak valid."),
+        # Set up by another program (`ektp-station provision` / `init`) while the code was
+        # being redeemed: what the server accepted was not stored (app.sync.provision.save).
+        "identity-changed": tr(
+            "Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi "
+            "pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi "
+            "dengan kode baru."
+        ),
         "invalid-biodata": tr("Biodata belum lengkap atau tidak valid."),
         "photo-rejected": tr("Foto belum memenuhi syarat."),
         "behind-refuse": tr(

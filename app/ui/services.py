@@ -123,6 +123,8 @@ class SyncState:
     state: str  # "online" | "sending" | "offline" | "error" | "idle" | "not-provisioned"
     since: datetime | None = None
     sent: int = 0
+    # sending: sent + still to send (rejected records left out: the worker does not send
+    # them); otherwise: records not at the server, rejected included (so not "all sent").
     total: int = 0
     error: str | None = None
 

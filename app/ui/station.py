@@ -75,13 +75,15 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoRejected": "photo-rejected",
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
+        "IdentityChanged": "identity-changed",
         "ExportConflict": "export-failed",
         "ExportStopped": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
     code = table.get(name, "unexpected")
-    detail = str(exc) if code not in ("bad-credentials",) else ""
+    # The message says it all for these (and the core's English detail would only confuse).
+    detail = str(exc) if code not in ("bad-credentials", "identity-changed") else ""
     if code == "unexpected":
         log.exception("unexpected error", exc_info=exc)
     return ServiceError(code, detail)
@@ -129,9 +131,11 @@ class _Stopper:
         self.loop.wake()
 
 
-# Closing the window: how long the UI thread waits for the sync worker to end. An upload in
-# flight (bounded by the engine's timeouts, up to ~35 s on a stalled link) is left to finish
-# on a background thread, which then closes the store.
+# Closing the window: how long the UI thread waits for the sync worker to end. Stopping cuts
+# off the upload in flight (the worker's request_stop aborts its connections), so the worker
+# normally ends in milliseconds; one that does not (a connect or DNS lookup in progress, the
+# store busy) is joined on a daemon thread, which closes the store after it: the process
+# never waits for it, and the store is never closed under a thread still using it.
 SYNC_STOP_UI_WAIT_S = 0.3
 SYNC_STOP_BACKGROUND_S = 90.0
 
@@ -145,7 +149,7 @@ class _SyncStopper(_Stopper):
 
     def stop(self) -> None:
         self.loops.discard(self)
-        self.loop.request_stop()  # nothing new starts from here on
+        self.loop.request_stop()  # nothing new starts; the upload in flight is cut off
         if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
             self.services._finish_stopping(self.loop)
 
@@ -540,14 +544,18 @@ class StationServices:
         # (records left, uploaded in this drain); the light needs both in one value.
         current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
 
-        def emit(left: int) -> None:
+        def emit(left: int, rejected: int) -> None:
             state = current["state"]
             if state is None:
                 return  # no contact yet: nothing true to say
             if state == "sending":
+                # "Mengirim N dari M": M is what the worker sends, not the rejected records
+                # waiting for a technician (the queue screen shows those as "Ditolak").
                 sent = current["sent"]
-                on_state(SyncState("sending", current["since"], sent, sent + left))
+                to_send = max(0, left - rejected)
+                on_state(SyncState("sending", current["since"], sent, sent + to_send))
             else:
+                # Rejected records included: "all sent" must not show while they wait.
                 on_state(SyncState(state, current["since"], 0, left, current["error"]))
 
         def state_cb(s: Any) -> None:
@@ -560,11 +568,11 @@ class StationServices:
             current["error"] = s.error
             if s.state != "sending":
                 current["sent"] = 0
-            emit(s.records_left or 0)
+            emit(s.records_left or 0, s.rejected_left)
 
         def progress_cb(p: Any) -> None:
             current["sent"] = p.uploaded
-            emit(p.records_left)
+            emit(p.records_left, p.rejected_left)
 
         worker = station_sync.worker(
             interval_s=self.sync_interval_s,
@@ -575,21 +583,27 @@ class StationServices:
         return self._loops.add(_SyncStopper(worker, self._loops, self))
 
     def _finish_stopping(self, worker: Any) -> None:
-        """Join a sync worker that is still in an upload off the caller's thread (not a
-        daemon: the process waits for the upload's outcome to be recorded)."""
+        """Join a sync worker that has not ended yet, off the caller's thread.
+
+        A daemon, like the worker itself: a process that is exiting must not wait for it
+        (that kept a closed station running for the rest of a stalled upload, up to its
+        read timeout). Nothing is lost if the process ends first: a record is marked only
+        in one store transaction after its receipt, SQLite rolls back a transaction cut off
+        by the process's end, and an unmarked record goes again on the next start."""
 
         def join() -> None:
             if not worker.stop(timeout=SYNC_STOP_BACKGROUND_S):
                 log.warning("the sync worker did not end within %s s", SYNC_STOP_BACKGROUND_S)
 
-        thread = threading.Thread(target=join, name="ektp-sync-stop")
+        thread = threading.Thread(target=join, name="ektp-sync-stop", daemon=True)
         thread.start()
         with self._store_lock:
             self._stopping.append(thread)
 
     def close(self) -> None:
         """Stop every loop and close the store; never waits long on the caller's thread (a
-        sync worker still in an upload ends in the background, and the store closes after)."""
+        sync worker that has not ended yet is joined in the background, and the store closes
+        after it: never under a thread that may be inside a transaction)."""
         if self._closed:
             return
         self._closed = True
@@ -605,7 +619,8 @@ class StationServices:
                 t.join()
             self._close_store()
 
-        threading.Thread(target=close_after, name="ektp-store-close").start()
+        # A daemon too: at the process's end the OS closes the database files.
+        threading.Thread(target=close_after, name="ektp-store-close", daemon=True).start()
 
     def _close_store(self) -> None:
         with self._store_lock:

@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="422" />
+            <location filename="app/ui/main_window.py" line="433" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="423" />
+            <location filename="app/ui/main_window.py" line="434" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="424" />
+            <location filename="app/ui/main_window.py" line="435" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="425" />
+            <location filename="app/ui/main_window.py" line="436" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="426" />
+            <location filename="app/ui/main_window.py" line="437" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="427" />
+            <location filename="app/ui/main_window.py" line="438" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="428" />
+            <location filename="app/ui/main_window.py" line="439" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="429" />
+            <location filename="app/ui/main_window.py" line="440" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="403" />
+            <location filename="app/ui/main_window.py" line="414" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="476" />
+            <location filename="app/ui/main_window.py" line="500" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="477" />
+            <location filename="app/ui/main_window.py" line="501" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="478" />
+            <location filename="app/ui/main_window.py" line="502" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="411" />
+            <location filename="app/ui/main_window.py" line="422" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="414" />
+            <location filename="app/ui/main_window.py" line="425" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="406" />
+            <location filename="app/ui/main_window.py" line="417" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -164,217 +164,222 @@
             <translation>The server address is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="38" />
+            <location filename="app/ui/messages.py" line="40" />
+            <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
+            <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="45" />
             <source>Biodata belum lengkap atau tidak valid.</source>
             <translation>The biodata is incomplete or not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="39" />
+            <location filename="app/ui/messages.py" line="46" />
             <source>Foto belum memenuhi syarat.</source>
             <translation>The photo does not meet the requirements yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="40" />
+            <location filename="app/ui/messages.py" line="47" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="43" />
+            <location filename="app/ui/messages.py" line="50" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="44" />
+            <location filename="app/ui/messages.py" line="51" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="45" />
+            <location filename="app/ui/messages.py" line="52" />
             <source>Kode kecamatan tidak dikenal.</source>
             <translation>Unknown kecamatan code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="53" />
             <source>Direktori cermin tidak dapat ditulis.</source>
             <translation>The mirror directory cannot be written.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="47" />
+            <location filename="app/ui/messages.py" line="54" />
             <source>Ekspor gagal.</source>
             <translation>Export failed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="48" />
+            <location filename="app/ui/messages.py" line="55" />
             <source>Terjadi kesalahan tak terduga.</source>
             <translation>An unexpected error occurred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="62" />
+            <location filename="app/ui/messages.py" line="69" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="63" />
+            <location filename="app/ui/messages.py" line="70" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="64" />
+            <location filename="app/ui/messages.py" line="71" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="65" />
+            <location filename="app/ui/messages.py" line="72" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="66" />
+            <location filename="app/ui/messages.py" line="73" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="67" />
+            <location filename="app/ui/messages.py" line="74" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="68" />
+            <location filename="app/ui/messages.py" line="75" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="69" />
+            <location filename="app/ui/messages.py" line="76" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="88" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="82" />
+            <location filename="app/ui/messages.py" line="89" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="83" />
+            <location filename="app/ui/messages.py" line="90" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="84" />
+            <location filename="app/ui/messages.py" line="91" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="85" />
+            <location filename="app/ui/messages.py" line="92" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="86" />
+            <location filename="app/ui/messages.py" line="93" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="87" />
+            <location filename="app/ui/messages.py" line="94" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="88" />
+            <location filename="app/ui/messages.py" line="95" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="89" />
+            <location filename="app/ui/messages.py" line="96" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="90" />
+            <location filename="app/ui/messages.py" line="97" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="91" />
+            <location filename="app/ui/messages.py" line="98" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="92" />
+            <location filename="app/ui/messages.py" line="99" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="93" />
+            <location filename="app/ui/messages.py" line="100" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="101" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="95" />
+            <location filename="app/ui/messages.py" line="102" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="96" />
+            <location filename="app/ui/messages.py" line="103" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="104" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="105" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="99" />
+            <location filename="app/ui/messages.py" line="106" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="100" />
+            <location filename="app/ui/messages.py" line="107" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="113" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="107" />
+            <location filename="app/ui/messages.py" line="114" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="108" />
+            <location filename="app/ui/messages.py" line="115" />
             <source>Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12.</source>
             <translation>Write the date as YYYY-MM-DD, for example 1990-08-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="109" />
+            <location filename="app/ui/messages.py" line="116" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="110" />
+            <location filename="app/ui/messages.py" line="117" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="111" />
+            <location filename="app/ui/messages.py" line="118" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
@@ -714,232 +719,232 @@
             <translation>Family card no. (K&amp;K)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="323" />
+            <location filename="app/ui/screens/recording.py" line="327" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="484" />
+            <location filename="app/ui/screens/recording.py" line="488" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="497" />
+            <location filename="app/ui/screens/recording.py" line="501" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="507" />
+            <location filename="app/ui/screens/recording.py" line="511" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="508" />
+            <location filename="app/ui/screens/recording.py" line="512" />
             <source>&amp;Ulangi</source>
             <translation>&amp;Retake</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="509" />
+            <location filename="app/ui/screens/recording.py" line="513" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="512" />
+            <location filename="app/ui/screens/recording.py" line="516" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="549" />
+            <location filename="app/ui/screens/recording.py" line="553" />
             <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
             <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="553" />
+            <location filename="app/ui/screens/recording.py" line="557" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="554" />
+            <location filename="app/ui/screens/recording.py" line="558" />
             <source>Urung&amp;kan</source>
             <translation>&amp;Undo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="555" />
+            <location filename="app/ui/screens/recording.py" line="559" />
             <source>U&amp;lang</source>
             <translation>&amp;Redo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="611" />
+            <location filename="app/ui/screens/recording.py" line="615" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="623" />
+            <location filename="app/ui/screens/recording.py" line="627" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="734" />
+            <location filename="app/ui/screens/recording.py" line="738" />
             <source>Rekaman disegel dan masuk antrian pengiriman.</source>
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="756" />
+            <location filename="app/ui/screens/recording.py" line="760" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="776" />
+            <location filename="app/ui/screens/recording.py" line="780" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="777" />
+            <location filename="app/ui/screens/recording.py" line="781" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="779" />
+            <location filename="app/ui/screens/recording.py" line="783" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1024" />
+            <location filename="app/ui/screens/recording.py" line="1028" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1025" />
+            <location filename="app/ui/screens/recording.py" line="1029" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1026" />
+            <location filename="app/ui/screens/recording.py" line="1030" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1027" />
+            <location filename="app/ui/screens/recording.py" line="1031" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1028" />
+            <location filename="app/ui/screens/recording.py" line="1032" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1038" />
+            <location filename="app/ui/screens/recording.py" line="1042" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1048" />
+            <location filename="app/ui/screens/recording.py" line="1052" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="951" />
+            <location filename="app/ui/screens/recording.py" line="955" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1049" />
+            <location filename="app/ui/screens/recording.py" line="1053" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1049" />
+            <location filename="app/ui/screens/recording.py" line="1053" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="278" />
+            <location filename="app/ui/screens/recording.py" line="282" />
             <source>Dari NIK: %1</source>
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="450" />
+            <location filename="app/ui/screens/recording.py" line="454" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="672" />
+            <location filename="app/ui/screens/recording.py" line="676" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="675" />
+            <location filename="app/ui/screens/recording.py" line="679" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1052" />
+            <location filename="app/ui/screens/recording.py" line="1056" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1052" />
+            <location filename="app/ui/screens/recording.py" line="1056" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="273" />
+            <location filename="app/ui/screens/recording.py" line="277" />
             <source>lahir %1</source>
             <translation>born %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="277" />
+            <location filename="app/ui/screens/recording.py" line="281" />
             <source>Kec. %1</source>
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="442" />
+            <location filename="app/ui/screens/recording.py" line="446" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="616" />
+            <location filename="app/ui/screens/recording.py" line="620" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="622" />
+            <location filename="app/ui/screens/recording.py" line="626" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="672" />
+            <location filename="app/ui/screens/recording.py" line="676" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1046" />
+            <location filename="app/ui/screens/recording.py" line="1050" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1057" />
+            <location filename="app/ui/screens/recording.py" line="1061" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1059" />
+            <location filename="app/ui/screens/recording.py" line="1063" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="746" />
+            <location filename="app/ui/screens/recording.py" line="750" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="930" />
+            <location filename="app/ui/screens/recording.py" line="934" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="934" />
+            <location filename="app/ui/screens/recording.py" line="938" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
@@ -1024,112 +1029,112 @@
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="419" />
+            <location filename="app/ui/screens/technician.py" line="426" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="471" />
+            <location filename="app/ui/screens/technician.py" line="478" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="472" />
+            <location filename="app/ui/screens/technician.py" line="479" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="473" />
+            <location filename="app/ui/screens/technician.py" line="480" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="474" />
+            <location filename="app/ui/screens/technician.py" line="481" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="475" />
+            <location filename="app/ui/screens/technician.py" line="482" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="476" />
+            <location filename="app/ui/screens/technician.py" line="483" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="477" />
+            <location filename="app/ui/screens/technician.py" line="484" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="479" />
+            <location filename="app/ui/screens/technician.py" line="486" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="480" />
+            <location filename="app/ui/screens/technician.py" line="487" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="481" />
+            <location filename="app/ui/screens/technician.py" line="488" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="484" />
+            <location filename="app/ui/screens/technician.py" line="491" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="485" />
+            <location filename="app/ui/screens/technician.py" line="492" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="486" />
+            <location filename="app/ui/screens/technician.py" line="493" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="487" />
+            <location filename="app/ui/screens/technician.py" line="494" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="488" />
+            <location filename="app/ui/screens/technician.py" line="495" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="489" />
+            <location filename="app/ui/screens/technician.py" line="496" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="490" />
+            <location filename="app/ui/screens/technician.py" line="497" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="491" />
+            <location filename="app/ui/screens/technician.py" line="498" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="492" />
+            <location filename="app/ui/screens/technician.py" line="499" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="493" />
+            <location filename="app/ui/screens/technician.py" line="500" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="494" />
+            <location filename="app/ui/screens/technician.py" line="501" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
@@ -1139,7 +1144,7 @@
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="483" />
+            <location filename="app/ui/screens/technician.py" line="490" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
@@ -1149,7 +1154,7 @@
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="457" />
+            <location filename="app/ui/screens/technician.py" line="464" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
@@ -1159,7 +1164,7 @@
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="432" />
+            <location filename="app/ui/screens/technician.py" line="439" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
@@ -1184,7 +1189,7 @@
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="432" />
+            <location filename="app/ui/screens/technician.py" line="439" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>

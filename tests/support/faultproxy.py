@@ -10,6 +10,9 @@ injects one fault:
 - ``502`` / ``503``: answer that status without forwarding (503 carries Retry-After: 0).
 
 ``down()`` closes the listening socket (connection refused) until ``up()``. Only loopback.
+
+Forced only (not one of ``FAULTS``): ``hold`` reads the request and forwards it once the test
+calls ``release()`` (at most ``stall_s`` later): a test can act while a request is in flight.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self._rng_lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        self.requests: list[tuple[str, str]] = []  # (fault, request line), in order
         self._listener: socket.socket | None = None
         self._port = port
         self._threads: list[threading.Thread] = []
@@ -94,6 +98,11 @@ class FaultProxy:
         self._stopping = threading.Event()
         self.forced: list[str] = []  # faults to apply to the next requests, in order
         self.retry_after = 0  # the Retry-After of injected 503s (seconds)
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        """Let the requests held by a forced ``hold`` (and later ones) go on to the server."""
+        self._released.set()
 
     @property
     def port(self) -> int:
@@ -139,6 +148,15 @@ class FaultProxy:
 
     def stop(self) -> None:
         self._stopping.set()
+        # Wake the threads blocked reading an idle keep-alive connection (a close from
+        # another thread does not, on Linux): stop() then returns at once, not after 60 s.
+        with self._lock:
+            socks = list(self._socks)
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.down()
         for t in self._threads:
             t.join(timeout=self.stall_s + 5)
@@ -191,6 +209,8 @@ class FaultProxy:
                 length = _content_length(head) or 0
                 fault = self._choose()
                 self.counts[fault] += 1
+                line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                self.requests.append((fault, line))
                 if fault == "reset":
                     _recv_exact(client, cbuf, length // 2)
                     _rst(client)
@@ -200,6 +220,10 @@ class FaultProxy:
                     self._stopping.wait(self.stall_s)
                     client.close()
                     return
+                if fault == "hold":
+                    self._released.wait(self.stall_s)
+                    if self._stopping.is_set():
+                        return
                 if fault in ("502", "503"):
                     extra = (
                         f"Retry-After: {self.retry_after}\r\n".encode() if fault == "503" else b""

@@ -411,9 +411,16 @@ class TechnicianScreen(QWidget):
 
     def _provision_failed(self, exc: BaseException) -> None:
         self.provision_button.setEnabled(True)
-        self.provision_status.setText(
-            error_text(getattr(exc, "code", "server-unreachable"), getattr(exc, "detail", ""))
-        )
+        code = getattr(exc, "code", "server-unreachable")
+        self.provision_status.setText(error_text(code, getattr(exc, "detail", "")))
+        if code == "identity-changed":
+            # Another program set the station up meanwhile: show (and start syncing) that.
+            self.tasks.run_db(self.services.station_info, self._station_reloaded)
+
+    def _station_reloaded(self, info: StationInfo) -> None:
+        self.station = info
+        self._show_registration()
+        self.station_changed.emit(info)
 
     def _browse_mirror(self) -> None:
         directory = QFileDialog.getExistingDirectory(self, tr("Pilih direktori cermin"))
