@@ -1,9 +1,12 @@
 """``provision --server URL --code CODE``: online set-up with a one-time code.
 
-On a fresh home: makes the Ed25519 key pair, registers its public key with the code, and
-stores the id, the server's sealing key and the kecamatan the server assigned. On a station
-set up offline with ``init``: registers its existing id and key, then points it at the server.
-Nothing is written unless the server accepted the code.
+On a fresh home: makes the Ed25519 key pair (stored in the home first, as the pending key),
+registers its public key with the code, and stores the id, the server's sealing key and the
+kecamatan the server assigned. On a station set up offline with ``init``: registers its
+existing id and key, then points it at the server. The identity is written only after the
+server accepted the code; if that write fails (disk full, database locked), running
+``provision`` again with the same code works: the same key is registered again, and the
+server answers a repeated redemption by the same key (docs/sync.md).
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import UsageError, home_of, open_home, print_json
-from app.store.db import DB_NAME
+from app.commands.context import UsageError, open_home, print_json
+from app.store.errors import StorageError
 from app.store.station import get_identity
 from app.sync import provision as provisioning
 from app.sync.provision import InvalidServerUrl, ProvisionError, check_server_url
@@ -34,21 +37,26 @@ def run(args: argparse.Namespace) -> int:
     code = args.code.strip()
     if not code:
         raise UsageError("code", "the one-time code is empty")
-    existing = None
-    if (home_of(args) / DB_NAME).exists():
-        with open_home(args) as store:
-            existing = get_identity(store)
-    try:
-        reg = provisioning.register(url, code, existing)
-    except ProvisionError as exc:
-        refused = "refused" in str(exc)
-        print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
-        return 2 if refused else 1
     with open_home(args, create=True) as store:
+        existing = get_identity(store)
+        key = provisioning.station_key(store, existing)
+        try:
+            reg = provisioning.register(url, code, existing, key)
+        except ProvisionError as exc:
+            refused = "refused" in str(exc)
+            print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
+            return 2 if refused else 1
         try:
             identity = provisioning.save(store, url, reg, "provision")
         except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
             print(f"ektp-station: error: station: {exc}", file=sys.stderr)
+            return 1
+        except StorageError as exc:
+            print(
+                f"ektp-station: error: storage ({exc.kind}): {exc.message}; "
+                f"{provisioning.NOT_SAVED_HINT}",
+                file=sys.stderr,
+            )
             return 1
     doc = {
         "station_id": identity.station_id,
