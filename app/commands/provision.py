@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from app.commands.context import UsageError, open_home, print_json
+from app.commands.context import UsageError, home_of, open_home, print_json
+from app.store.db import DB_NAME
 from app.store.errors import StorageError
 from app.store.station import get_identity
 from app.sync import provision as provisioning
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     code = args.code.strip()
     if not code:
         raise UsageError("code", "the one-time code is empty")
+    home = home_of(args)
+    home_existed, fresh = home.exists(), not (home / DB_NAME).exists()
     with open_home(args, create=True) as store:
         existing = get_identity(store)
         key = provisioning.station_key(store, existing)
@@ -45,19 +49,29 @@ def run(args: argparse.Namespace) -> int:
         except ProvisionError as exc:
             refused = "refused" in str(exc)
             print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
-            return 2 if refused else 1
-        try:
-            identity = provisioning.save(store, url, reg, "provision")
-        except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
-            print(f"ektp-station: error: station: {exc}", file=sys.stderr)
-            return 1
-        except StorageError as exc:
-            print(
-                f"ektp-station: error: storage ({exc.kind}): {exc.message}; "
-                f"{provisioning.NOT_SAVED_HINT}",
-                file=sys.stderr,
-            )
-            return 1
+            reg = None
+        if reg is not None:
+            try:
+                identity = provisioning.save(store, url, reg, "provision")
+            except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
+                print(f"ektp-station: error: station: {exc}", file=sys.stderr)
+                return 1
+            except StorageError as exc:
+                print(
+                    f"ektp-station: error: storage ({exc.kind}): {exc.message}; "
+                    f"{provisioning.NOT_SAVED_HINT}",
+                    file=sys.stderr,
+                )
+                return 1
+    if reg is None:
+        if not refused:
+            return 1  # the server could not be reached: the pending key is kept
+        if fresh:
+            # A refused code is bad input: nothing stays written. The key made in this run
+            # is bound nowhere (the server refused it). Not after a network failure: then
+            # the code may have been used with this key, which must be kept.
+            _discard(home, home_existed)
+        return 2
     doc = {
         "station_id": identity.station_id,
         "name": identity.name,
@@ -70,3 +84,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(identity.station_id)
     return 0
+
+
+def _discard(home: Path, home_existed: bool) -> None:
+    """Remove the database this run created in a fresh home (and the home, if it made it)."""
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
+        (home / name).unlink(missing_ok=True)
+    if not home_existed:
+        try:
+            home.rmdir()
+        except OSError:
+            pass  # something else is in it now: leave it

@@ -94,6 +94,11 @@ def test_every_reply_lost_then_a_second_run_works(server: ServerProcess, tmp_pat
         pending = pkt.key_id(pending_signing_key(store).public_key())
     (held,) = _stations(server).values()
     assert held["key_id"] == pending
+    # A mistyped code next is refused, and the kept key stays (the home was not fresh).
+    r = _provision(home, server.url, "AAAA-BBBB-CCCC-DDDD")
+    assert r.returncode == 2 and "not valid" in _one_line(r.stderr)
+    with open_store(home) as store:
+        assert pkt.key_id(pending_signing_key(store).public_key()) == pending
     # The technician runs it again (the network is back): the same code works.
     r = _provision(home, server.url, code)
     assert r.returncode == 0, r.stderr
