@@ -394,6 +394,12 @@ class ServerCore:
 
         ``station_id`` is given by a station that was set up offline (``init``): it keeps its
         id and key, and takes over the name and assignment of the station the code was made for.
+
+        Idempotent for the same key: a code already used is answered again, as the first time,
+        when the request is a retry of that redemption (the same public key, the same station
+        id if one is given, and the station still holds that key and is not revoked); any other
+        request for a used code is 401 ``code_used``. So a reply lost on the way (network drop,
+        proxy timeout) or a station that could not save it costs the technician nothing.
         """
         try:
             public = pkt.load_signing_public_key_b64(public_key_b64)
@@ -401,78 +407,131 @@ class ServerCore:
             raise ServiceError(400, "public_key: not a base64 Ed25519 public key") from exc
         if station_id is not None and not STATION_ID_RE.match(station_id):
             raise ServiceError(400, "station_id: malformed station id")
+        public_b64 = pkt.signing_public_key_b64(public)
+        kid = pkt.key_id(public)
         now = time.time()
+        codes = db.enrollment_codes.c
         with self.engine.begin() as conn:
-            code_row = (
-                conn.execute(
-                    select(db.enrollment_codes).where(
-                        db.enrollment_codes.c.code_sha256 == code_hash(code)
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            code_row = self._code_row(conn, code_hash(code))
             if code_row is None:
                 raise ServiceError(401, "enrollment code is not valid", "code_invalid")
-            if code_row["used_at"] is not None:
-                raise ServiceError(401, "enrollment code was already used", "code_used")
-            if code_row["expires_at"] < now:
-                raise ServiceError(401, "enrollment code has expired", "code_expired")
-            # Single use even under concurrent redemption: only one UPDATE matches.
-            used = conn.execute(
-                db.enrollment_codes.update()
-                .where(
-                    db.enrollment_codes.c.code_sha256 == code_row["code_sha256"],
-                    db.enrollment_codes.c.used_at.is_(None),
-                )
-                .values(used_at=now)
-            ).rowcount
-            if used != 1:
-                raise ServiceError(401, "enrollment code was already used", "code_used")
-            target = self.get_station(code_row["station_id"], conn)
-            if target.revoked:
-                raise ServiceError(403, "this station has been revoked", "revoked")
-            values = {
-                "public_key": pkt.signing_public_key_b64(public),
-                "key_id": pkt.key_id(public),
-                "enrolled_at": now,
-                "upstream_registered_at": None,
-            }
-            final_id = target.id
-            if station_id and station_id != target.id:
-                existing = self.find_station(station_id, conn)
-                if existing is not None:
-                    if existing.public_key and existing.public_key != values["public_key"]:
-                        raise ServiceError(
-                            409, f"station {station_id} is registered with another key"
-                        )
-                    if existing.revoked:
-                        raise ServiceError(403, "this station has been revoked", "revoked")
-                    conn.execute(
-                        db.stations.update()
-                        .where(db.stations.c.id == station_id)
-                        .values(name=target.name, kecamatan=target.kecamatan, **values)
-                    )
+            if code_row["used_at"] is None:
+                if code_row["expires_at"] < now:
+                    raise ServiceError(401, "enrollment code has expired", "code_expired")
+                # Single use even under concurrent redemption: only one UPDATE matches (on
+                # PostgreSQL a second one waits for the first transaction, then matches none).
+                used = conn.execute(
+                    db.enrollment_codes.update()
+                    .where(codes.code_sha256 == code_row["code_sha256"], codes.used_at.is_(None))
+                    .values(used_at=now, used_key_id=kid)
+                ).rowcount
+                if used == 1:
+                    st = self._redeem(conn, code_row, public_b64, kid, station_id, now)
                 else:
-                    conn.execute(
-                        db.stations.insert().values(
-                            id=station_id,
-                            name=target.name,
-                            kecamatan=target.kecamatan,
-                            created_at=target.row["created_at"],
-                            assigned_at=now,
-                            **values,
-                        )
-                    )
-                if not target.public_key:
-                    conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
-                final_id = station_id
+                    # Another redemption won meanwhile (committed): maybe this key's retry.
+                    code_row = self._code_row(conn, code_row["code_sha256"])
+                    assert code_row is not None
+                    st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
+            else:
+                st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
+        # After the commit: on SQLite a second connection would wait on our own lock.
+        return self._enrollment_reply(st)
+
+    @staticmethod
+    def _code_row(conn: Connection, sha256: str) -> RowMapping | None:
+        return (
+            conn.execute(
+                select(db.enrollment_codes).where(db.enrollment_codes.c.code_sha256 == sha256)
+            )
+            .mappings()
+            .first()
+        )
+
+    def _redeemed_by(
+        self,
+        conn: Connection,
+        code_row: RowMapping,
+        public_b64: str,
+        kid: str,
+        station_id: str | None,
+    ) -> Station:
+        """The station a used code was redeemed for, when this request repeats that
+        redemption; else 401 ``code_used`` (403 ``revoked`` when the station was revoked)."""
+        refused = ServiceError(401, "enrollment code was already used", "code_used")
+        # A code used before schema 3 has no used_by / used_key_id: the station it was made
+        # for, holding this key now, is the one it was redeemed for.
+        bound_id = code_row["used_by"] or code_row["station_id"]
+        if code_row["used_key_id"] is not None and code_row["used_key_id"] != kid:
+            raise refused
+        if station_id is not None and station_id != bound_id:
+            raise refused
+        st = self.find_station(bound_id, conn)
+        if st is None or st.public_key != public_b64:
+            # The station has another key since (re-provisioned): the retry is stale.
+            raise refused
+        if st.revoked:
+            raise ServiceError(403, "this station has been revoked", "revoked")
+        return st
+
+    def _redeem(
+        self,
+        conn: Connection,
+        code_row: RowMapping,
+        public_b64: str,
+        kid: str,
+        station_id: str | None,
+        now: float,
+    ) -> Station:
+        """Bind the key to the code's station (or to ``station_id``, see enroll); the code
+        is marked used by the caller, in the same transaction."""
+        target = self.get_station(code_row["station_id"], conn)
+        if target.revoked:
+            raise ServiceError(403, "this station has been revoked", "revoked")
+        values = {
+            "public_key": public_b64,
+            "key_id": kid,
+            "enrolled_at": now,
+            "upstream_registered_at": None,
+        }
+        final_id = target.id
+        if station_id and station_id != target.id:
+            existing = self.find_station(station_id, conn)
+            if existing is not None:
+                if existing.public_key and existing.public_key != public_b64:
+                    raise ServiceError(409, f"station {station_id} is registered with another key")
+                if existing.revoked:
+                    raise ServiceError(403, "this station has been revoked", "revoked")
+                conn.execute(
+                    db.stations.update()
+                    .where(db.stations.c.id == station_id)
+                    .values(name=target.name, kecamatan=target.kecamatan, **values)
+                )
             else:
                 conn.execute(
-                    db.stations.update().where(db.stations.c.id == target.id).values(**values)
+                    db.stations.insert().values(
+                        id=station_id,
+                        name=target.name,
+                        kecamatan=target.kecamatan,
+                        created_at=target.row["created_at"],
+                        assigned_at=now,
+                        **values,
+                    )
                 )
-            self._record_key(conn, final_id, str(values["public_key"]), str(values["key_id"]))
-            st = self.get_station(final_id, conn)
+            if not target.public_key:
+                conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
+            final_id = station_id
+        else:
+            conn.execute(db.stations.update().where(db.stations.c.id == target.id).values(**values))
+        self._record_key(conn, final_id, public_b64, kid)
+        conn.execute(
+            db.enrollment_codes.update()
+            .where(db.enrollment_codes.c.code_sha256 == code_row["code_sha256"])
+            .values(used_by=final_id)
+        )
+        return self.get_station(final_id, conn)
+
+    def _enrollment_reply(self, st: Station) -> dict[str, Any]:
+        """What a station needs after enrollment (the same for a repeated redemption)."""
         sealing = self.sealing_public_key()
         return {
             "station_id": st.id,

@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -96,6 +96,10 @@ enrollment_codes = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Column("used_at", Float, nullable=True),
+    # Schema 3: the station and key the code was redeemed for, so a retry of that redemption
+    # by the same key (its reply was lost) gets the same answer (ServerCore.enroll).
+    Column("used_by", String(64), nullable=True),
+    Column("used_key_id", String(32), nullable=True),
 )
 
 packets = Table(
@@ -165,7 +169,16 @@ def _migrate_2(conn: Connection) -> None:
         )
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _migrate_2}
+def _migrate_3(conn: Connection) -> None:
+    """Codes remember the station and key they were redeemed for (a retry is answered again).
+
+    Codes used before keep NULL: a retry of one is matched against the station the code was
+    made for (ServerCore.enroll)."""
+    conn.exec_driver_sql("ALTER TABLE enrollment_codes ADD COLUMN used_by VARCHAR(64)")
+    conn.exec_driver_sql("ALTER TABLE enrollment_codes ADD COLUMN used_key_id VARCHAR(32)")
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _migrate_2, 3: _migrate_3}
 
 
 class DatabaseURLError(ValueError):

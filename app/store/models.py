@@ -55,6 +55,19 @@ class Station(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PendingKey(Base):
+    """The key pair a station with no identity yet registers with a one-time code (row id
+    1). Kept until ``init_station`` stores the identity: a retry of ``provision`` (the reply
+    was lost, or the identity could not be stored) must register the same key."""
+
+    __tablename__ = "pending_key"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signing_key_pem: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Assignment(Base):
     """Kecamatan assignment history; the open row (``to_at`` null) is in force."""
 
@@ -142,6 +155,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Operator",
+    "PendingKey",
     "Record",
     "Setting",
     "Station",

@@ -15,7 +15,7 @@ from app.packet import load_sealing_public_key
 from app.store.audit import record_event
 from app.store.db import Store
 from app.store.errors import AlreadyInitialized, NotInitialized
-from app.store.models import Assignment, Station
+from app.store.models import Assignment, PendingKey, Station
 from app.store.timeutil import utcnow
 
 
@@ -118,6 +118,24 @@ def _assign(session: Session, kecamatan: str, set_by: str, reason: str) -> str |
     return previous
 
 
+def pending_signing_key(store: Store) -> Ed25519PrivateKey:
+    """The key pair a station with no identity yet registers (``provision``): made and stored
+    on the first call, the same one on every later call until ``init_station`` takes it.
+
+    Stored before the code is redeemed, so a retry after a lost reply or a failed save
+    registers the key the server already holds. Raises AlreadyInitialized when the station
+    has an identity (it registers its own key)."""
+    with store.write() as session:
+        if session.get(Station, 1) is not None:
+            raise AlreadyInitialized("this station is already initialized")
+        row = session.get(PendingKey, 1)
+        if row is not None:
+            return _load_signing_key(row.signing_key_pem)
+        key = Ed25519PrivateKey.generate()
+        session.add(PendingKey(id=1, signing_key_pem=_signing_key_pem(key), created_at=utcnow()))
+        return key
+
+
 def init_station(
     store: Store,
     *,
@@ -132,11 +150,22 @@ def init_station(
     """Create the station identity (once). Raises AlreadyInitialized on a second call and
     app.packet.PacketError when the server key file is not an X25519 public key."""
     load_sealing_public_key(server_key_pem)  # validate before writing anything
-    key = signing_key or Ed25519PrivateKey.generate()
     sid = station_id or f"st-{uuidlib.uuid4().hex[:12]}"
     with store.write() as session:
         if session.get(Station, 1) is not None:
             raise AlreadyInitialized("this station is already initialized")
+        # A key a `provision` registered (its identity could not be stored then) is the key
+        # the server may hold for this kit: taken rather than a new one, and in the same
+        # transaction as the identity, so the key is always in exactly one place.
+        pending = session.get(PendingKey, 1)
+        if signing_key is not None:
+            key = signing_key
+        elif pending is not None:
+            key = _load_signing_key(pending.signing_key_pem)
+        else:
+            key = Ed25519PrivateKey.generate()
+        if pending is not None:
+            session.delete(pending)
         session.add(
             Station(
                 id=1,

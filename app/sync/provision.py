@@ -1,13 +1,20 @@
 """Online provisioning: redeem a one-time code at the server with this station's public key.
 
 One implementation for ``ektp-station provision`` and the technician screen:
-``check_server_url`` (bad input), ``register`` (the network step: an existing identity keeps
-its key and station id, a fresh home gets a new key) and ``save`` (the local step, after the
-server accepted the code).
+``check_server_url`` (bad input), ``station_key`` (the key to register: the station's own, or
+for a fresh home a pending key stored in the home first), ``register`` (the network step) and
+``save`` (the local step, after the server accepted the code).
+
+Redeeming a code is idempotent at the server for the same key (docs/server.md): a repeated
+redemption by the key that used the code gets the same answer. So ``enroll`` retries a
+request whose reply was lost (connection reset, timeout, truncated reply, a proxy's 502/503/
+504), and a second ``provision`` with the same code works after a failure of either step, as
+long as the station registers the same key, which ``station_key`` guarantees.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -21,9 +28,19 @@ if TYPE_CHECKING:  # the relay (server/) imports enroll() and needs no station s
     from app.store.db import Store
     from app.store.station import StationIdentity
 
+# A lost reply is retried this many times in all, waiting BACKOFF_S, then twice that, ...
+ATTEMPTS = 3
+BACKOFF_S = 0.5
+# Answers of a proxy in front of the server (a gateway timeout may come after the commit).
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+
 
 class ProvisionError(Exception):
     """The server refused the code, or could not be reached. The message says which."""
+
+
+class _LostReply(Exception):
+    """No usable reply to one attempt: the request may or may not have reached the server."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,12 @@ def enroll(
     station_id: str | None = None,
     session: requests.Session | None = None,
     timeout: float = 15.0,
+    attempts: int = ATTEMPTS,
+    backoff_s: float = BACKOFF_S,
 ) -> Enrollment:
+    """Redeem ``code`` for ``public_key``. A request with no usable reply is sent again (up to
+    ``attempts`` in all): harmless, the server answers the same key's repeated redemption
+    again. A refusal is never retried."""
     body: dict[str, Any] = {
         "code": code,
         "public_key": packet.signing_public_key_b64(public_key),
@@ -52,15 +74,34 @@ def enroll(
         body["station_id"] = station_id
     url = server_url.rstrip("/") + protocol.API_PREFIX + "/stations/enroll"
     http = session or requests.Session()
+    last = ""
+    for attempt in range(max(1, attempts)):
+        if attempt:
+            time.sleep(backoff_s * 2 ** (attempt - 1))
+        try:
+            return _enroll_once(http, url, body, timeout)
+        except _LostReply as exc:
+            last = str(exc)
+    raise ProvisionError(
+        f"cannot reach the server at {server_url} ({last}, {max(1, attempts)} attempts); if the "
+        "code reached it, running provision again with the same code is safe"
+    )
+
+
+def _enroll_once(
+    http: requests.Session, url: str, body: dict[str, Any], timeout: float
+) -> Enrollment:
     try:
         resp = http.post(url, json=body, timeout=timeout)
-    except requests.RequestException as exc:
-        raise ProvisionError(
-            f"cannot reach the server at {server_url}: {exc.__class__.__name__}"
-        ) from exc
+    except requests.RequestException as exc:  # refused, reset, timeout, truncated body
+        raise _LostReply(exc.__class__.__name__) from exc
+    if resp.status_code in _GATEWAY_STATUSES:
+        raise _LostReply(f"HTTP {resp.status_code}")
     try:
         doc = resp.json()
     except ValueError:
+        if resp.status_code == 200:  # a success cut short on the way
+            raise _LostReply("unreadable reply") from None
         doc = {}
     if resp.status_code != 200:
         detail = doc.get("detail") if isinstance(doc, dict) else None
@@ -80,7 +121,7 @@ def enroll(
             server_key_pem=pem,
             server_key_id=str(doc["server_key_id"]),
         )
-    except (KeyError, packet.PacketError) as exc:
+    except (KeyError, TypeError, packet.PacketError) as exc:
         raise ProvisionError(f"server reply is malformed: {exc}") from exc
 
 
@@ -116,16 +157,28 @@ class Registration:
     existing: StationIdentity | None  # the identity the station had (kept: same id and key)
 
 
+def station_key(store: Store, existing: StationIdentity | None) -> Ed25519PrivateKey:
+    """The key this station registers: its own when it has an identity (a new key would leave
+    the server holding one the station does not have: every later upload refused), else the
+    pending key of the home, stored before the code is redeemed (see module docstring)."""
+    from app.store.station import pending_signing_key
+
+    return existing.signing_key if existing is not None else pending_signing_key(store)
+
+
 def register(
     server_url: str,
     code: str,
     existing: StationIdentity | None,
+    key: Ed25519PrivateKey,
     session: requests.Session | None = None,
 ) -> Registration:
-    """Redeem ``code``. A station that already has an identity registers ITS key and id (a
-    new key would leave the server holding one the station does not have: every later upload
-    refused); a fresh home makes its key pair now. Writes nothing locally."""
-    key = existing.signing_key if existing is not None else Ed25519PrivateKey.generate()
+    """Redeem ``code`` with ``key`` (from ``station_key``); a station that already has an
+    identity registers its id too. Writes nothing locally."""
+    if existing is not None and (
+        existing.signing_key.public_key().public_bytes_raw() != key.public_key().public_bytes_raw()
+    ):
+        raise ValueError("a station with an identity registers its own key")
     enrollment = enroll(
         server_url,
         code,
@@ -134,6 +187,13 @@ def register(
         session=session,
     )
     return Registration(key, enrollment, existing)
+
+
+# Said when the server accepted the code but the station could not store what it answered.
+NOT_SAVED_HINT = (
+    "the server accepted the code but this station could not store it; once that is fixed, "
+    "run provision again with the same code: it will work (the station kept its key)"
+)
 
 
 class IdentityChanged(Exception):

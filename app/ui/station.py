@@ -373,15 +373,25 @@ class StationServices:
             raise ServiceError("bad-url", str(exc)) from exc
         with mapped_errors():
             existing = self._identity()
+            # Stored before the code is redeemed: a second try registers the same key.
+            key = provisioning.station_key(self.store, existing)
         try:
-            reg = provisioning.register(url, code.strip(), existing)
+            reg = provisioning.register(url, code.strip(), existing, key)
         except provisioning.ProvisionError as exc:
             text = str(exc)
             raise ServiceError(
                 "bad-code" if "refused" in text else "server-unreachable", text
             ) from exc
-        with mapped_errors():
-            provisioning.save(self.store, url, reg, operator.username)
+        try:
+            with mapped_errors():
+                provisioning.save(self.store, url, reg, operator.username)
+        except ServiceError as exc:
+            if exc.code in ("disk-full", "store-failed"):
+                # The code is used now: say that the same code works again once fixed.
+                raise ServiceError(
+                    exc.code, f"{exc.detail}; {provisioning.NOT_SAVED_HINT}"
+                ) from exc
+            raise
         return self.station_info()
 
     def move_kit(

@@ -1,5 +1,6 @@
-"""A database made by the schema-1 server (before relays were marked and keys kept a history)
-opens with this server, is upgraded in place, and works: on SQLite and PostgreSQL."""
+"""A database made by the schema-1 server (before relays were marked, keys kept a history and
+codes remembered the key that used them) opens with this server, is upgraded in place, and
+works: on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
 from app import packet as pkt
-from app.sync.provision import enroll
+from app.sync.provision import ProvisionError, enroll
 from server import db
 from server.core import ServerCore
 from tests.support.cli import ROOT
@@ -129,7 +130,7 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
                 keys = conn.execute(select(func.count()).select_from(db.station_keys)).scalar()
         finally:
             core.close()
-        assert version == db.SCHEMA_VERSION == 2
+        assert version == db.SCHEMA_VERSION == 3
         assert keys == 3  # every enrolled station's key seeded into the history
         listed = json.loads(server_cli(srv, "station", "list", "--json").stdout)["stations"]
         by_id = {s["station_id"]: s for s in listed}
@@ -149,5 +150,10 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
         assert refused.status_code == 403 and refused.json()["error"] == "not_a_relay"
         packets = json.loads(server_cli(srv, "packets", "--json").stdout)
         assert packets["count"] == 2
+        # Schema 3: a code the old server marked used (no record of the key that used it)
+        # is answered again to the station now holding that key, and to no other key.
+        assert enroll(srv.url, kit_code, kit_key.public_key()) == k
+        with pytest.raises(ProvisionError, match="already used"):
+            enroll(srv.url, kit_code, Ed25519PrivateKey.generate().public_key(), attempts=1)
     finally:
         srv.stop()

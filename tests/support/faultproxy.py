@@ -9,7 +9,9 @@ injects one fault:
 - ``lost_reply``: forward it (the server commits), close without sending any reply.
 - ``502`` / ``503``: answer that status without forwarding (503 carries Retry-After: 0).
 
-``down()`` closes the listening socket (connection refused) until ``up()``. Only loopback.
+``down()`` closes the listening socket (connection refused) until ``up()``. ``on_forwarded``
+(if set) is called after the server answered a forwarded request, before the client gets
+anything: a test can change the client's machine at exactly that moment. Only loopback.
 
 Forced only (not one of ``FAULTS``): ``hold`` reads the request and forwards it once the test
 calls ``release()`` (at most ``stall_s`` later): a test can act while a request is in flight.
@@ -22,7 +24,7 @@ import socket
 import struct
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 FAULTS = ("reset", "stall", "truncate", "lost_reply", "502", "503")
 
@@ -98,6 +100,7 @@ class FaultProxy:
         self._stopping = threading.Event()
         self.forced: list[str] = []  # faults to apply to the next requests, in order
         self.retry_after = 0  # the Retry-After of injected 503s (seconds)
+        self.on_forwarded: Callable[[], None] | None = None
         self._released = threading.Event()
 
     def release(self) -> None:
@@ -248,6 +251,8 @@ class FaultProxy:
                 rhead = _recv_exact(upstream, ubuf, rend + 4)
                 rlen = _content_length(rhead)
                 rbody = _recv_exact(upstream, ubuf, rlen) if rlen is not None else b""
+                if self.on_forwarded is not None:
+                    self.on_forwarded()
                 if fault == "lost_reply":
                     _rst(client)
                     return

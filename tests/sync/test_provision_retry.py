@@ -1,0 +1,184 @@
+"""`ektp-station provision` when the server committed but the reply never arrived, or the
+station could not store the reply: the same code works again, with the same key. Real server
+processes (SQLite and PostgreSQL), the project's fault proxy, a real full disk (tmpfs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+
+from app import packet as pkt
+from app.store.db import open_store
+from app.store.models import PendingKey
+from app.store.station import get_identity, pending_signing_key
+from app.sync.provision import ProvisionError, enroll
+from server.keys import load_or_create_relay_key
+from tests.support.cli import run_server, run_station
+from tests.support.faultproxy import FaultProxy
+from tests.support.fs import fill, small_tmpfs
+from tests.support.server import ServerProcess
+from tests.support.server_fixtures import add_station, server_cli
+
+
+def _provision(home: Path, url: str, code: str) -> Any:
+    return run_station("--home", str(home), "provision", "--server", url, "--code", code, "--json")
+
+
+def _stations(srv: ServerProcess) -> dict[str, dict[str, Any]]:
+    res = server_cli(srv, "station", "list", "--json")
+    assert res.returncode == 0, res.stderr
+    return {s["station_id"]: s for s in json.loads(res.stdout)["stations"]}
+
+
+def _local_key_id(home: Path) -> tuple[str, str]:
+    with open_store(home) as store:
+        identity = get_identity(store)
+    assert identity is not None
+    return identity.station_id, pkt.key_id(identity.signing_key.public_key())
+
+
+def _one_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+def test_a_lost_reply_is_retried_inside_provision(server: ServerProcess, tmp_path: Path) -> None:
+    _retried_inside_provision(server, tmp_path, "lost_reply")
+
+
+@pytest.mark.parametrize("fault", ["truncate", "reset"])
+def test_a_cut_reply_or_a_reset_is_retried_too(tmp_path: Path, fault: str) -> None:
+    # The station's side of it: the server's database plays no part (SQLite only).
+    with ServerProcess(tmp_path / "server") as srv:
+        _retried_inside_provision(srv, tmp_path, fault)
+
+
+def _retried_inside_provision(server: ServerProcess, tmp_path: Path, fault: str) -> None:
+    code = add_station(server, name="Kit Kronjo", kecamatan="36.03.07")
+    home = tmp_path / "station"
+    with FaultProxy(server.port) as proxy:
+        proxy.forced = [fault]
+        r = _provision(home, proxy.url, code)
+        assert proxy.counts[fault] == 1 and proxy.counts["ok"] == 1
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    station_id, key_id = _local_key_id(home)
+    assert doc["station_id"] == station_id and doc["kecamatan"] == "36.03.07"
+    listed = _stations(server)
+    assert list(listed) == [station_id]
+    assert listed[station_id]["key_id"] == key_id and listed[station_id]["state"] == "enrolled"
+    # the used code is still refused to any other key
+    with pytest.raises(ProvisionError, match="already used"):
+        enroll(server.url, code, Ed25519PrivateKey.generate().public_key(), attempts=1)
+
+
+def test_every_reply_lost_then_a_second_run_works(server: ServerProcess, tmp_path: Path) -> None:
+    code = add_station(server, name="Kit Gunung Kaler")
+    home = tmp_path / "station"
+    with FaultProxy(server.port) as proxy:
+        proxy.forced = ["lost_reply", "truncate", "lost_reply"]  # every attempt of one run
+        r = _provision(home, proxy.url, code)
+        assert proxy.counts["ok"] == 0
+    assert r.returncode == 1
+    line = _one_line(r.stderr)
+    assert "server" in line and "same code" in line, line
+    # The server committed the first attempt: it holds the key the station kept, pending.
+    with open_store(home) as store:
+        assert get_identity(store) is None
+        pending = pkt.key_id(pending_signing_key(store).public_key())
+    (held,) = _stations(server).values()
+    assert held["key_id"] == pending
+    # A mistyped code next is refused, and the kept key stays (the home was not fresh).
+    r = _provision(home, server.url, "AAAA-BBBB-CCCC-DDDD")
+    assert r.returncode == 2 and "not valid" in _one_line(r.stderr)
+    with open_store(home) as store:
+        assert pkt.key_id(pending_signing_key(store).public_key()) == pending
+    # The technician runs it again (the network is back): the same code works.
+    r = _provision(home, server.url, code)
+    assert r.returncode == 0, r.stderr
+    station_id, key_id = _local_key_id(home)
+    assert key_id == pending and json.loads(r.stdout)["station_id"] == station_id
+    assert _stations(server)[station_id]["key_id"] == key_id
+    with open_store(home) as store, store.read() as session:
+        # the pending key became the identity's, in the same transaction
+        assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
+
+
+def test_disk_full_after_the_redemption_then_same_code_works(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """The reply arrives but the station cannot store it (its disk fills at that moment)."""
+    code = add_station(server, name="Kit disk penuh", kecamatan="36.03.07")
+    with small_tmpfs(tmp_path / "disk", "3m") as disk, FaultProxy(server.port) as proxy:
+        home = disk / "station"
+        fillers: list[Path] = []
+
+        def disk_fills() -> None:
+            if not fillers:
+                fillers.append(fill(disk))
+
+        proxy.on_forwarded = disk_fills  # after the server committed, before the reply
+        r = _provision(home, proxy.url, code)
+        assert fillers, "the redemption never reached the server"
+        assert r.returncode == 1, r.stdout
+        line = _one_line(r.stderr)
+        assert "storage (disk_full)" in line and "same code" in line, line
+        fillers[0].unlink()
+        with open_store(home) as store:
+            assert get_identity(store) is None
+            pending = pkt.key_id(pending_signing_key(store).public_key())
+        (held,) = _stations(server).values()
+        assert held["key_id"] == pending  # the code is used, by the key the station kept
+        r = _provision(home, server.url, code)  # space is back
+        assert r.returncode == 0, r.stderr
+        station_id, key_id = _local_key_id(home)
+    assert key_id == pending and station_id == held["station_id"]
+    assert json.loads(r.stdout)["kecamatan"] == "36.03.07"
+    assert _stations(server)[station_id]["key_id"] == key_id
+
+
+def test_relay_provision_survives_a_lost_reply(server: ServerProcess, tmp_path: Path) -> None:
+    code = add_station(server, name="Relay Kronjo", relay=True)
+    relay_home = tmp_path / "relay"
+    with FaultProxy(server.port) as proxy:
+        proxy.forced = ["lost_reply"]
+        r = run_server(
+            "--home", str(relay_home), "relay", "provision", "--upstream", proxy.url,
+            "--code", code,
+        )  # fmt: skip
+        assert proxy.counts["lost_reply"] == 1
+    assert r.returncode == 0, r.stderr
+    (relay,) = _stations(server).values()
+    assert relay["relay"] is True
+    assert relay["key_id"] == pkt.key_id(load_or_create_relay_key(relay_home).public_key())
+
+
+def test_pending_key_is_kept_in_the_home_until_the_identity_takes_it(tmp_path: Path) -> None:
+    import stat
+
+    from app.store.errors import AlreadyInitialized
+    from app.store.station import init_station
+    from tests.support.station import make_server_key
+
+    _, server_key = make_server_key(tmp_path / "srv")
+    home = tmp_path / "station"
+    with open_store(home) as store:
+        first = pending_signing_key(store)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    with open_store(home) as store:  # another run of provision: the same key
+        assert pending_signing_key(store).private_bytes_raw() == first.private_bytes_raw()
+        # set up offline instead (`init`): the kit keeps the key a server may already hold
+        identity = init_station(
+            store, server_key_pem=server_key.read_bytes(), kecamatan="36.03.32", name="Kit"
+        )
+        assert identity.signing_key.private_bytes_raw() == first.private_bytes_raw()
+        with pytest.raises(AlreadyInitialized):
+            pending_signing_key(store)
+        with store.read() as session:
+            assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
