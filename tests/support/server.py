@@ -44,6 +44,10 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+class _PortTaken(Exception):
+    pass
+
+
 class ServerProcess:
     def __init__(
         self,
@@ -58,6 +62,7 @@ class ServerProcess:
         self.home = Path(home)
         self.db_url = db_url
         self.upstream = upstream
+        self._own_port = port is None  # a free port picked here may be taken before use
         self.port = port or free_port()
         self.extra = list(extra or [])
         self.env = env
@@ -78,7 +83,18 @@ class ServerProcess:
         return a
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        # free_port() closes its probe socket, and another process's connection may take the
+        # port as its local one before the server binds it: pick another and try again.
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
+        log_start = self.log.stat().st_size if self.log.exists() else 0
         logf = open(self.log, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             self.args(),
@@ -92,7 +108,11 @@ class ServerProcess:
             wait_http(self.url + "/api/v1/health", timeout, self.proc)
         except Exception:
             self.stop()
-            raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}") from None
+            text = self.log.read_bytes().decode(errors="replace")
+            recent = self.log.read_bytes()[log_start:].decode(errors="replace")
+            if self._own_port and "already in use" in recent.lower():
+                raise _PortTaken() from None
+            raise RuntimeError(f"server did not start: {text[-2000:]}") from None
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
