@@ -17,10 +17,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from app import packet as pkt
 from tests.support.cli import ROOT, env_with_source
 
 
@@ -30,13 +34,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    accept: Callable[[requests.Response], bool] | None = None,
+) -> None:
+    """Until ``url`` answers 200 (and ``accept`` takes the answer); fails when ``proc`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            resp = requests.get(url, timeout=1)
+            if resp.status_code == 200 and (accept is None or accept(resp)):
                 return
         except requests.RequestException:
             pass
@@ -105,7 +116,7 @@ class ServerProcess:
         )
         logf.close()
         try:
-            wait_http(self.url + "/api/v1/health", timeout, self.proc)
+            wait_http(self.url + "/api/v1/health", timeout, self.proc, self._answers_for_home)
         except Exception:
             self.stop()
             text = self.log.read_bytes().decode(errors="replace")
@@ -114,6 +125,17 @@ class ServerProcess:
                 raise _PortTaken() from None
             raise RuntimeError(f"server did not start: {text[-2000:]}") from None
         return self
+
+    def _answers_for_home(self, health: requests.Response) -> bool:
+        """The server on our port is this one (its sealing key is the home's), not another
+        process's that got the same free port: ours then fails to bind and exits."""
+        try:
+            pem = (self.home / "sealing_key.pem").read_bytes()
+        except FileNotFoundError:
+            return False  # this server has not even made its key yet
+        key = serialization.load_pem_private_key(pem, password=None)
+        assert isinstance(key, X25519PrivateKey)
+        return bool(health.json().get("server_key_id") == pkt.key_id(key.public_key()))
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:
