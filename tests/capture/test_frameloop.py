@@ -220,6 +220,39 @@ def test_stop_from_inside_on_frame(astronaut_avi: Path) -> None:
         loop.stop()
 
 
+def test_stop_from_on_frame_while_start_is_still_starting_threads(
+    astronaut_avi: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine start() can be descheduled after starting the reader and the
+    deliverer: a stop() from on_frame then must not try to join the analyser before it is
+    started ("cannot join thread before it is started" ended the deliverer, seen under load)."""
+    start = threading.Thread.start
+
+    def late_analyser(self: threading.Thread) -> None:
+        if self.name == "frameloop-analyse":
+            time.sleep(0.5)
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", late_analyser)
+    stopped = threading.Event()
+    seen: list[int] = []
+    loop: FrameLoop
+
+    def on_frame(event: FrameEvent) -> None:
+        seen.append(event.number)
+        if len(seen) == 3:
+            assert loop.stop()
+            stopped.set()
+
+    loop = FrameLoop(VideoFileSource(astronaut_avi, loop=True), on_frame, detect_every=4)
+    loop.start()
+    try:
+        assert stopped.wait(20), loop.error
+        assert loop.error is None
+    finally:
+        assert loop.stop()
+
+
 def test_start_on_missing_source_raises(tmp_path: Path) -> None:
     loop = FrameLoop(VideoFileSource(tmp_path / "none.avi"), Collector())
     with pytest.raises(CameraError):
