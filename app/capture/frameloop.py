@@ -123,19 +123,23 @@ class FrameLoop:
         self._report: tuple[int, QualityReport] | None = None
         self._good_since: float | None = None
         self._threads: list[threading.Thread] = []
+        # start() holds it while it starts the threads: a stop() from a callback of the first
+        # ones (or from another thread) then waits until all are started before joining them.
+        self._starting = threading.Lock()
 
     # -- control -----------------------------------------------------------------
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("FrameLoop already started")
         self.source.open()
-        self._threads = [
-            threading.Thread(target=self._read_loop, name="frameloop-reader", daemon=True),
-            threading.Thread(target=self._deliver_loop, name="frameloop-deliver", daemon=True),
-            threading.Thread(target=self._analyse_loop, name="frameloop-analyse", daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
+        with self._starting:
+            self._threads = [
+                threading.Thread(target=self._read_loop, name="frameloop-reader", daemon=True),
+                threading.Thread(target=self._deliver_loop, name="frameloop-deliver", daemon=True),
+                threading.Thread(target=self._analyse_loop, name="frameloop-analyse", daemon=True),
+            ]
+            for t in self._threads:
+                t.start()
 
     def stop(self, timeout: float = 2.0) -> bool:
         """Stop all threads; True when they ended within ``timeout`` seconds."""
@@ -144,7 +148,9 @@ class FrameLoop:
         self._to_analyse.wake()
         deadline = time.monotonic() + timeout
         me = threading.current_thread()
-        others = [t for t in self._threads if t is not me]  # stop() from a callback
+        with self._starting:  # every thread started (joining one not started raises)
+            threads = list(self._threads)
+        others = [t for t in threads if t is not me]  # stop() from a callback
         for t in others:
             t.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in others)

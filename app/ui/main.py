@@ -42,6 +42,23 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setApplicationName("ektp-station")
     app.setApplicationDisplayName("Perekaman KTP-el")
+    # Ctrl+C in the terminal or a SIGTERM closes the window properly (loops stopped, the demo
+    # server stopped), also when it comes during start-up: installed before the demo server
+    # starts, so a signal between its "sign in as" line and the event loop no longer kills the
+    # process outright (the demo server outlived it). Python runs signal handlers only when
+    # it gets control: a timer gives it that once the event loop runs.
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    stop_asked: list[int] = []
+
+    def on_signal(*_: object) -> None:
+        stop_asked.append(1)
+        QTimer.singleShot(0, app.quit)  # at once in the event loop, or as soon as it starts
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, on_signal)
     demo_run = None
     if demo:
         from app.ui.demo import DemoRun
@@ -61,18 +78,12 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     if lang in ("en", "id"):
         language.set(lang)
     window.show()
-    # Ctrl+C in the terminal or a SIGTERM closes the window properly (loops stopped, the demo
-    # server stopped). Python runs signal handlers only when it gets control: a timer gives it.
-    import signal
-
-    from PySide6.QtCore import QTimer
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: app.quit())
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
     wakeup.start(200)
     try:
+        if stop_asked:  # asked during start-up: no need to start the event loop at all
+            return 0
         return int(app.exec())
     finally:
         window.shutdown()

@@ -29,7 +29,10 @@ pytestmark = pytest.mark.pcsc
 
 READER0 = "Virtual PCD 00 00"
 READER1 = "Virtual PCD 00 01"
-STOP_BOUND = 0.5
+# Seconds: what "promptly" means for stop(). SCardCancel ends the wait in a few ms; what it
+# must cut short is a 10 s (or a 30 s retry) wait, and stop() itself gives up after 3 s:
+# 2 s tells prompt from stuck with room for a loaded 2-core CI machine.
+STOP_BOUND = 2.0
 
 
 class Events:
@@ -44,7 +47,7 @@ class Events:
             self.items.append(event)
             self._cond.notify_all()
 
-    def wait(self, match: Callable[[ReaderEvent], bool], timeout: float = 5.0) -> ReaderEvent:
+    def wait(self, match: Callable[[ReaderEvent], bool], timeout: float = 20.0) -> ReaderEvent:
         deadline = time.monotonic() + timeout
         with self._cond:
             seen = 0

@@ -244,7 +244,7 @@ class RunningStation:
 
 @contextmanager
 def running_station(machine: Wine, standin: Path) -> Iterator[RunningStation]:
-    """Run the stand-in with ``hold-mutex`` until the block ends (60 s at most)."""
+    """Run the stand-in with ``hold-mutex`` until the block ends (300 s at most)."""
     flag_dir = machine.host(PureWindowsPath(r"C:\standin-mutex"))
     shutil.rmtree(flag_dir, ignore_errors=True)
     shutil.copy(standin, machine.prefix / "drive_c" / "standin-mutex-holder.exe")

@@ -112,6 +112,9 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
         try:
             wait_for(lambda: good <= central_uuids(), 60, "the other stations' packets")
             wait_for(lambda: set(held_of(status())) == clash_uuids, 30, "the clash held")
+            # A pass that vouched before the clash kit enrolled may hold its packets (the
+            # upstream's answer) before the next pass records the refused registration.
+            wait_for(lambda: len(status()["unregistered_stations"]) == 1, 30, "clash refused")
             doc = status()
             assert all("another relay" in r for r in held_of(doc).values()), doc
             [unreg] = doc["unregistered_stations"]
@@ -143,14 +146,21 @@ def test_refused_station_or_revoked_kit_holds_only_its_packets(
             wait_for(lambda: set(held_of(status())) == clash_uuids | stolen, 30, "stolen held")
             assert all("revoked" in held_of(status())[u] for u in stolen)
             assert not (stolen | clash_uuids) & central_uuids()
-            assert status()["forward"] == {"uploaded": 8, "held": 4}
-            # Once the upstream said so, the relay has revoked Kit 2 too: its next upload is
-            # refused here, as it would be centrally, and Kit 3 is untouched.
-            listed = json.loads(
-                run_server("--home", str(relay_home), "station", "list", "--json").stdout
-            )
-            by_id = {s["station_id"]: s for s in listed["stations"]}
-            assert by_id[kit2.station_id]["revoked"] and not by_id[kit3.station_id]["revoked"]
+            # The relay marks a packet uploaded only after the central server has it: wait for
+            # the marks of Kit 3's last packets rather than assert at once.
+            wait_for(lambda: status()["forward"] == {"uploaded": 8, "held": 4}, 30, "the marks")
+
+            # Once the upstream said so, the relay has revoked Kit 2 too (just after holding
+            # the packet, in its own transaction: waited for): its next upload is refused
+            # here, as it would be centrally, and Kit 3 is untouched.
+            def stations() -> dict[str, Any]:
+                listed = json.loads(
+                    run_server("--home", str(relay_home), "station", "list", "--json").stdout
+                )
+                return {s["station_id"]: s for s in listed["stations"]}
+
+            wait_for(lambda: stations()[kit2.station_id]["revoked"], 30, "Kit 2 revoked")
+            assert not stations()[kit3.station_id]["revoked"]
             refused = kit2.put(kit2.seal())
             assert refused.status_code == 403 and refused.json()["error"] == "revoked"
             assert kit3.put(kit3.seal()).status_code == 201

@@ -131,13 +131,13 @@ def test_two_processes_upgrading_at_once(tmp_path: Path) -> None:
     upgrade_to(engine, "0001")
     engine.dispose()
     go = tmp_path / "go"
-    # Each process imports everything, then waits for the same start signal, so the opens
-    # (and Alembic's upgrades) really overlap.
+    # Each process imports everything, says so, then waits for the same start signal, so the
+    # opens (and Alembic's upgrades) really overlap, however long the imports take.
     code = (
-        "import sys, time; from pathlib import Path; from app.store.db import open_store;"
+        "import os, sys, time; from pathlib import Path; from app.store.db import open_store;"
         "import app.store.migrate;"
-        "go = Path(sys.argv[2]);"
-        "[time.sleep(0.005) for _ in range(4000) if not go.exists()];"
+        "go = Path(sys.argv[2]); Path(f'{go}.ready-{os.getpid()}').touch();"
+        "[time.sleep(0.005) for _ in range(12000) if not go.exists()];"
         "open_store(Path(sys.argv[1])).close()"
     )
     procs = [
@@ -145,7 +145,10 @@ def test_two_processes_upgrading_at_once(tmp_path: Path) -> None:
                          env=env_with_source(), cwd=ROOT, stderr=subprocess.PIPE, text=True)
         for _ in range(3)
     ]  # fmt: skip
-    time.sleep(2.5)
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.ready-*"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(list(tmp_path.glob("go.ready-*"))) == 3, "the processes never got ready"
     go.touch()
     for p in procs:
         _, err = p.communicate(timeout=60)

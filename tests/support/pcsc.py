@@ -139,7 +139,7 @@ class VirtualCard:
     def inserted(self) -> bool:
         return self._sock is not None
 
-    def insert(self, timeout: float = 5.0) -> VirtualCard:
+    def insert(self, timeout: float = 20.0) -> VirtualCard:
         """Put the card on the reader (connect to vpcd)."""
         if self._sock is not None:
             raise RuntimeError("card already inserted")
@@ -259,7 +259,7 @@ class PcscDaemon:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, timeout: float = 10.0) -> None:
+    def start(self, timeout: float = 30.0) -> None:
         binary = require_binary("pcscd", "pcscd")
         if not VPCD_DRIVER.exists():
             missing("vsmartcard-vpcd", "apt-get install vsmartcard-vpcd")
@@ -353,7 +353,7 @@ class PcscDaemon:
         except FileNotFoundError:
             return ""
 
-    def wait_card(self, present: bool, reader: int = 0, timeout: float = 5.0) -> None:
+    def wait_card(self, present: bool, reader: int = 0, timeout: float = 20.0) -> None:
         """Block until pcscd reports the card in ``reader`` as present / absent."""
         from smartcard import scard
 

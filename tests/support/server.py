@@ -17,10 +17,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from app import packet as pkt
 from tests.support.cli import ROOT, env_with_source
 
 
@@ -30,18 +34,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str,
+    timeout: float = 30.0,
+    proc: subprocess.Popen[bytes] | None = None,
+    accept: Callable[[requests.Response], bool] | None = None,
+) -> None:
+    """Until ``url`` answers 200 (and ``accept`` takes the answer); fails when ``proc`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            resp = requests.get(url, timeout=1)
+            if resp.status_code == 200 and (accept is None or accept(resp)):
                 return
         except requests.RequestException:
             pass
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class _PortTaken(Exception):
+    pass
 
 
 class ServerProcess:
@@ -58,6 +73,7 @@ class ServerProcess:
         self.home = Path(home)
         self.db_url = db_url
         self.upstream = upstream
+        self._own_port = port is None  # a free port picked here may be taken before use
         self.port = port or free_port()
         self.extra = list(extra or [])
         self.env = env
@@ -78,7 +94,18 @@ class ServerProcess:
         return a
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        # free_port() closes its probe socket, and another process's connection may take the
+        # port as its local one before the server binds it: pick another and try again.
+        for _ in range(3):
+            try:
+                return self._start(timeout)
+            except _PortTaken:
+                self.port = free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
+        log_start = self.log.stat().st_size if self.log.exists() else 0
         logf = open(self.log, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             self.args(),
@@ -89,11 +116,26 @@ class ServerProcess:
         )
         logf.close()
         try:
-            wait_http(self.url + "/api/v1/health", timeout, self.proc)
+            wait_http(self.url + "/api/v1/health", timeout, self.proc, self._answers_for_home)
         except Exception:
             self.stop()
-            raise RuntimeError(f"server did not start: {self.log.read_text()[-2000:]}") from None
+            text = self.log.read_bytes().decode(errors="replace")
+            recent = self.log.read_bytes()[log_start:].decode(errors="replace")
+            if self._own_port and "already in use" in recent.lower():
+                raise _PortTaken() from None
+            raise RuntimeError(f"server did not start: {text[-2000:]}") from None
         return self
+
+    def _answers_for_home(self, health: requests.Response) -> bool:
+        """The server on our port is this one (its sealing key is the home's), not another
+        process's that got the same free port: ours then fails to bind and exits."""
+        try:
+            pem = (self.home / "sealing_key.pem").read_bytes()
+        except FileNotFoundError:
+            return False  # this server has not even made its key yet
+        key = serialization.load_pem_private_key(pem, password=None)
+        assert isinstance(key, X25519PrivateKey)
+        return bool(health.json().get("server_key_id") == pkt.key_id(key.public_key()))
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None:

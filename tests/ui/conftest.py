@@ -54,7 +54,7 @@ def show_active(qtbot, widget: QWidget) -> None:
     widget.show()
     qtbot.waitExposed(widget)
     widget.activateWindow()
-    qtbot.waitUntil(widget.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(widget.isActiveWindow, timeout=20000)
 
 
 # --- a real station home, a real server ------------------------------------------------

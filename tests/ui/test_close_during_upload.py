@@ -34,11 +34,13 @@ def test_close_window_during_a_stalled_upload(qtbot, tmp_path: Path, server) -> 
         assert len(worker_threads) == 1
         t0 = time.monotonic()
         window.close()
-        assert time.monotonic() - t0 < 1.5  # not the rest of the 30 s stall
+        # Not the rest of the 30 s stall (closing takes a fraction of a second; the room is for
+        # a loaded machine stopping the camera and reader loops).
+        assert time.monotonic() - t0 < 5.0
         # The stalled request was cut off: the worker ends now, then the store closes.
-        worker_threads[0].join(timeout=5)
+        worker_threads[0].join(timeout=10)
         assert not worker_threads[0].is_alive()
-        assert time.monotonic() - t0 < 5
+        assert time.monotonic() - t0 < 10.0
         closer = [t for t in threading.enumerate() if t.name == "ektp-store-close"]
         for t in closer:
             t.join(timeout=10)

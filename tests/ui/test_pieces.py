@@ -149,13 +149,13 @@ def test_task_results_always_arrive_later_on_the_ui_thread(qtbot):
         lambda: 42,
         lambda v: seen.append((v, threading.current_thread() is threading.main_thread())),
     )
-    future.result(5)  # finished before we return to the event loop...
+    future.result(20)  # finished before we return to the event loop...
     tasks.run_net(lambda: done.set())
     assert seen == []  # ...yet nothing was delivered inside the caller
-    qtbot.waitUntil(lambda: seen == [(42, True)], timeout=5000)
+    qtbot.waitUntil(lambda: seen == [(42, True)], timeout=20000)
     failures: list[BaseException] = []
     tasks.run_db(lambda: 1 / 0, on_error=failures.append)
-    qtbot.waitUntil(lambda: len(failures) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: len(failures) == 1, timeout=20000)
     assert isinstance(failures[0], ZeroDivisionError)
     tasks.shutdown()
 

@@ -85,7 +85,7 @@ def test_idle_lock_keeps_the_draft_for_the_same_operator_only(qtbot, offline_kit
     sign_in(qtbot, window, *OPERATOR)
     qtbot.keyClick(focused(), Qt.Key.Key_F3)
     qtbot.keyClicks(focused(), BUDI_LAKI["nik"])
-    with qtbot.waitSignal(window.locked, timeout=5000):
+    with qtbot.waitSignal(window.locked, timeout=20000):
         pass  # no input for 300 ms
     assert window.stack.currentWidget() is window.signin
     assert window.signin.username.text() == OPERATOR[0] and focused() is window.signin.password

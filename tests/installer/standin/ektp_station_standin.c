@@ -12,7 +12,9 @@
  *   hold-mutex DIR               creates the app's named mutex (MUTEX_NAME, from
  *                                app/single_instance.py via standin_config.h), writes
  *                                DIR\mutex-held, and holds it until DIR\mutex-release exists
- *                                (at most 60 s)
+ *                                (at most 300 s: the test releases it; the bound is only for
+ *                                a test that dies, and must outlast installers on a loaded
+ *                                machine)
  *
  * DIR defaults to %ProgramData%\APP_DIR_NAME, the app's default station home on Windows.
  */
@@ -88,7 +90,7 @@ static int hold_mutex(void) {
     path_in_home(release, L"mutex-release");
     FILE *f = _wfopen(held, L"w");
     if (f) fclose(f);
-    for (int i = 0; i < 600 && !file_exists(release); i++) Sleep(100);
+    for (int i = 0; i < 3000 && !file_exists(release); i++) Sleep(100);
     CloseHandle(mutex);
     return 0;
 }
