@@ -405,24 +405,27 @@ class RelayPuller:
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop.clear()
+        self.engine.resume()
         self._thread = threading.Thread(target=self._run, name="ektp-relay-pull", daemon=True)
         self._thread.start()
 
     def request_stop(self) -> None:
+        """End the loop and return at once; a pull in flight is cut off (a stalled upstream
+        does not hold the relay's shutdown until the read timeout)."""
         self._stop.set()
         self._wake.set()
+        self.engine.abort()
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """End the loop and wait; True when the thread has ended. A pull in flight finishes
-        (bounded by the engine's timeouts)."""
+        """End the loop and wait; True when the thread has ended."""
         self.request_stop()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        ended = not self._thread.is_alive()
-        if ended:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                return False  # still ending: the engine stays cut off until it has
             self._thread = None
-        return ended
+        self.engine.resume()
+        return True
 
     @property
     def running(self) -> bool:

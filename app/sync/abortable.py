@@ -62,13 +62,19 @@ class _Tracker:
 
 def _shutdown(conn: Any) -> bool:
     sock = getattr(conn, "sock", None)
-    if sock is None:
+    # TLS through an HTTPS proxy: urllib3 wraps the proxy's TLS socket in an SSLTransport,
+    # which is no socket; its ``socket`` attribute is the one underneath.
+    for _ in range(3):
+        if sock is None or isinstance(sock, socket.socket):
+            break
+        sock = getattr(sock, "socket", None)
+    if not isinstance(sock, socket.socket):
         return False
     try:
         # The plain socket's shutdown, also for a TLS socket (whose own shutdown() would
         # drop its SSL object under the thread that is reading from it).
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:  # already closed or never connected
+    except (OSError, ValueError):  # already closed or never connected
         return False
     return True
 

@@ -220,3 +220,84 @@ def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
         server.join(5)
         listener.close()
         session.close()
+
+
+def test_abort_cuts_a_stalled_https_request_through_an_https_proxy(tmp_path: Path) -> None:
+    """Through an HTTPS proxy, urllib3 wraps the tunnelled TLS in an SSLTransport (not a
+    socket): abort() reaches the socket underneath and cuts the request off all the same."""
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    target = socket.create_server(("127.0.0.1", 0))
+    proxy = socket.create_server(("127.0.0.1", 0))
+    got_request = threading.Event()
+    done = threading.Event()
+
+    def serve_target() -> None:  # a stalled upstream
+        conn, _ = target.accept()
+        with context.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(65536)
+            got_request.set()
+            done.wait(STALL_S)
+
+    def pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve_proxy() -> None:  # an HTTPS proxy: TLS to the client, CONNECT, then a tunnel
+        conn, _ = proxy.accept()
+        tls = context.wrap_socket(conn, server_side=True)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += tls.recv(4096)
+        assert head.startswith(b"CONNECT ")
+        upstream = socket.create_connection(target.getsockname()[:2])
+        tls.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        threading.Thread(target=pipe, args=(upstream, tls), daemon=True).start()
+        pipe(tls, upstream)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (serve_target, serve_proxy)]
+    for t in threads:
+        t.start()
+    session = AbortableSession()
+    proxy_url = f"https://127.0.0.1:{proxy.getsockname()[1]}"
+    session.proxies = {"https": proxy_url}
+    session.trust_env = False  # no proxy settings from this machine's environment
+    failure: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            session.put(
+                f"https://127.0.0.1:{target.getsockname()[1]}/x",
+                data=b"x" * 1000,
+                timeout=(5, STALL_S),
+                verify=str(cert_file),
+            )
+        except BaseException as exc:
+            failure.append(exc)
+
+    client = threading.Thread(target=call)
+    client.start()
+    try:
+        assert got_request.wait(10), failure
+        t0 = time.monotonic()
+        assert session.abort() == 1
+        client.join(5)
+        assert not client.is_alive() and time.monotonic() - t0 < 2.0
+        assert len(failure) == 1 and isinstance(failure[0], requests.ConnectionError)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(5)
+        target.close()
+        proxy.close()
+        session.close()
