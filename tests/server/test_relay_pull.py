@@ -28,6 +28,7 @@ from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n, relay_status
 from tests.server.test_station_trust import vouch
 from tests.support.cli import run_server, run_station
+from tests.support.faultproxy import FaultProxy
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess, free_port
 from tests.support.server_fixtures import TestStation, add_station, server_cli
@@ -358,6 +359,34 @@ def test_puller_applies_only_what_the_upstream_lists_and_stops_cleanly(tmp_path:
         status = pull_status(core)
         assert "unreachable" in status["error"] and status["error_at"]
         assert status["last_success_at"] == last_ok
+    finally:
+        if core is not None:
+            core.close()
+        central.stop()
+
+
+def test_stop_cuts_off_a_pull_stalled_upstream(tmp_path: Path) -> None:
+    """A relay shutting down while its pull hangs on a stalled upstream stops at once, not at
+    the read timeout; started again, it pulls."""
+    central = ServerProcess(tmp_path / "central").start()
+    core = None
+    try:
+        core, puller = _relay_core(tmp_path, central)
+        with FaultProxy(central.port, stall_s=30.0) as proxy:
+            puller.engine.server_url = proxy.url
+            puller.engine.timeout = (5.0, 30.0)
+            proxy.forced = ["stall"]
+            puller.start()
+            wait_for(lambda: proxy.counts["stall"] == 1, 20, "the pull to stall")
+            t0 = time.monotonic()
+            assert puller.stop(timeout=10) and not puller.running
+            assert time.monotonic() - t0 < 5  # not the 30 s read timeout
+            before = pull_status(core)["last_success_at"]
+            puller.start()  # the engine was resumed: the next pull goes through
+            wait_for(
+                lambda: pull_status(core)["last_success_at"] not in (None, before), 20, "a pull"
+            )
+            assert puller.stop()
     finally:
         if core is not None:
             core.close()
