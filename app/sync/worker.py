@@ -276,8 +276,9 @@ class SyncWorker:
             return  # stopped (maybe cut off mid-upload): neither online nor offline
         if result.error is None:
             self._failures = 0
-            self._set_state(ONLINE, None)
+            # The last figures first: whoever sees "online" has seen them.
             self._report_progress(uploaded_total)
+            self._set_state(ONLINE, None)
             self._sleep(self._idle_wait())
             return
         err = result.error

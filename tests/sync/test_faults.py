@@ -102,6 +102,12 @@ def test_thousand_records_through_random_faults(tmp_path: Path, db_url: str | No
                 wait_for(lambda: count() >= 2 * n // 3, 120, "two thirds")
                 proxy.fault_rate = 0.0  # faults stop: everything must drain
                 wait_for(lambda: Outbox(store).pending().count == 0, 120, "nothing pending")
+                # The pass reports its last figures after its marks are written: wait for them.
+                wait_for(
+                    lambda: bool(progress) and progress[-1].records_left == 0,
+                    30,
+                    "a progress report of nothing left",
+                )
             finally:
                 count.close()
                 assert worker.stop(timeout=10), "worker did not stop"
