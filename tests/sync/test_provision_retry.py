@@ -5,6 +5,9 @@ processes (SQLite and PostgreSQL), the project's fault proxy, a real full disk (
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ from app.store.models import PendingKey
 from app.store.station import get_identity, pending_signing_key
 from app.sync.provision import ProvisionError, enroll
 from server.keys import load_or_create_relay_key
-from tests.support.cli import run_server, run_station
+from tests.support.cli import env_with_source, run_server, run_station
 from tests.support.faultproxy import FaultProxy
 from tests.support.fs import fill, small_tmpfs
 from tests.support.server import ServerProcess
@@ -182,3 +185,71 @@ def test_pending_key_is_kept_in_the_home_until_the_identity_takes_it(tmp_path: P
             pending_signing_key(store)
         with store.read() as session:
             assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
+
+
+def test_a_500_after_the_commit_keeps_the_key_and_the_same_code_works(tmp_path: Path) -> None:
+    """A bare HTTP 500 (not the server's error shape) after the server committed is a lost
+    answer, not a refused code: retried, the pending key kept, and the same code works again
+    (before: 'code refused', and on a fresh home the key the server now holds was deleted).
+    The station's side only: SQLite."""
+    with ServerProcess(tmp_path / "server") as srv:
+        code = add_station(srv, name="Kit 500", kecamatan="36.03.07")
+        home = tmp_path / "station"
+        with FaultProxy(srv.port) as proxy:
+            proxy.forced = ["500_after"] * 3  # every attempt of one run
+            r = _provision(home, proxy.url, code)
+            assert proxy.counts["500_after"] == 3 and proxy.counts["ok"] == 0
+        assert r.returncode == 1, r.stderr
+        line = _one_line(r.stderr)
+        assert "server:" in line and "HTTP 500" in line, line
+        assert "running provision again with the same code is safe" in line, line
+        with open_store(home) as store:
+            assert get_identity(store) is None
+            pending = pkt.key_id(pending_signing_key(store).public_key())
+        (held,) = _stations(srv).values()
+        assert held["key_id"] == pending  # the server committed the first attempt
+        r = _provision(home, srv.url, code)
+        assert r.returncode == 0, r.stderr
+        station_id, key_id = _local_key_id(home)
+        assert key_id == pending and station_id == held["station_id"]
+        assert json.loads(r.stdout)["kecamatan"] == "36.03.07"
+
+
+def test_a_refused_code_on_a_fresh_home_keeps_no_key_and_spares_another_run(
+    tmp_path: Path,
+) -> None:
+    """A refused code on a fresh home forgets the pending key made for it, in one
+    transaction, and removes no file: a station set up meanwhile by another process (here
+    `init` while the refused request is held in flight) keeps its identity and its data
+    (before: station.db, -wal and -shm were unlinked after the refusal)."""
+    from tests.support.station import make_server_key
+
+    _, server_key = make_server_key(tmp_path / "srv")
+    with ServerProcess(tmp_path / "server") as srv:
+        home = tmp_path / "station"
+        with FaultProxy(srv.port, stall_s=120) as proxy:
+            proxy.forced = ["hold"]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "app", "--home", str(home), "provision",
+                 "--server", proxy.url, "--code", "AAAA-BBBB-CCCC-DDDD"],
+                env=env_with_source(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                deadline = time.monotonic() + 120
+                while not proxy.requests:  # the code is on its way: the home is opened
+                    assert proc.poll() is None, proc.communicate()
+                    assert time.monotonic() < deadline, "the request never reached the proxy"
+                    time.sleep(0.05)
+                r = run_station(
+                    "--home", str(home), "init", "--server-key", str(server_key),
+                    "--kecamatan", "36.03.32", "--name", "Kit offline",
+                )  # fmt: skip
+                assert r.returncode == 0, r.stderr
+            finally:
+                proxy.release()
+                out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2, err
+        assert "code:" in _one_line(err) and "not valid" in err, err
+    with open_store(home) as store:
+        identity = get_identity(store)
+        assert identity is not None and identity.name == "Kit offline"
