@@ -409,6 +409,10 @@ class ServerCore:
             raise ServiceError(400, "station_id: malformed station id")
         public_b64 = pkt.signing_public_key_b64(public)
         kid = pkt.key_id(public)
+        # Everything of the reply that reads the database is read BEFORE the redemption
+        # commits: no database access may fail after it (the station would be told an error
+        # for a code that is used now, by its key).
+        sealing = self.sealing_public_key()
         now = time.time()
         codes = db.enrollment_codes.c
         with self.engine.begin() as conn:
@@ -434,8 +438,7 @@ class ServerCore:
                     st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
             else:
                 st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
-        # After the commit: on SQLite a second connection would wait on our own lock.
-        return self._enrollment_reply(st)
+        return self._enrollment_reply(st, sealing)
 
     @staticmethod
     def _code_row(conn: Connection, sha256: str) -> RowMapping | None:
@@ -530,9 +533,9 @@ class ServerCore:
         )
         return self.get_station(final_id, conn)
 
-    def _enrollment_reply(self, st: Station) -> dict[str, Any]:
-        """What a station needs after enrollment (the same for a repeated redemption)."""
-        sealing = self.sealing_public_key()
+    def _enrollment_reply(self, st: Station, sealing: X25519PublicKey) -> dict[str, Any]:
+        """What a station needs after enrollment (the same for a repeated redemption); no
+        database access (see enroll)."""
         return {
             "station_id": st.id,
             "name": st.name,

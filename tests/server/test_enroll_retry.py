@@ -164,3 +164,34 @@ def test_concurrent_redemption_single_use_for_other_keys(server: ServerProcess) 
     out = _race(server, code, [same] * 6)
     assert all(status == 200 for status, _ in out), out
     assert len({json.dumps(doc, sort_keys=True) for _, doc in out}) == 1
+
+
+def test_no_database_access_after_the_redemption_commits(server: ServerProcess) -> None:
+    """Everything the reply needs is read before the redemption commits: a database failure
+    while answering leaves the code unused (before: the sealing key was read after the
+    commit; a failure there answered 500 for a code now used by that key). The failure here:
+    the meta table is renamed under the running server."""
+    from sqlalchemy import create_engine, text
+
+    code = add_station(server, name="Kit meta", kecamatan="36.03.07")
+    url = server.db_url or f"sqlite:///{server.home / 'server.db'}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE server_meta RENAME TO meta_away"))
+        key = Ed25519PrivateKey.generate()
+        failed = _post(server, code, key)
+        assert failed.status_code == 500, failed.text
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE meta_away RENAME TO server_meta"))
+        (listed,) = _stations(server).values()
+        assert listed["state"] != "enrolled" and listed["key_id"] is None, listed
+        # the code is still unused: another key (or this one) redeems it
+        other = Ed25519PrivateKey.generate()
+        ok = _post(server, code, other)
+        assert ok.status_code == 200, ok.text
+        assert _stations(server)[ok.json()["station_id"]]["key_id"] == pkt.key_id(
+            other.public_key()
+        )
+    finally:
+        engine.dispose()
