@@ -195,3 +195,36 @@ def test_no_database_access_after_the_redemption_commits(server: ServerProcess) 
         )
     finally:
         engine.dispose()
+
+
+def test_a_key_binds_one_station_a_second_code_is_key_in_use(server: ServerProcess) -> None:
+    """Code X redeemed with key K, then code Y with K (a lost answer followed by another
+    code, or two runs on one fresh home): 409 key_in_use naming X's station; Y stays unused
+    for another key, and X with K is answered again as the first time."""
+    x = add_station(server, name="Kit X", kecamatan="36.03.07")
+    y = add_station(server, name="Kit Y", kecamatan="36.03.32")
+    key = Ed25519PrivateKey.generate()
+    first = _post(server, x, key)
+    assert first.status_code == 200, first.text
+    x_id = first.json()["station_id"]
+
+    second = _post(server, y, key)
+    assert second.status_code == 409, second.text
+    assert second.json()["error"] == "key_in_use", second.text
+    assert x_id in second.json()["detail"] and "code used first" in second.json()["detail"]
+    listed = _stations(server)
+    enrolled = {sid for sid, s in listed.items() if s["key_id"] is not None}
+    assert enrolled == {x_id}  # Y was not bound
+
+    assert _post(server, x, key).json() == first.json()
+    other = Ed25519PrivateKey.generate()
+    later = _post(server, y, other)  # Y was not used: another kit takes it
+    assert later.status_code == 200, later.text
+    assert later.json()["station_id"] != x_id and later.json()["name"] == "Kit Y"
+    # A new code for X itself (re-provisioning the same kit with its key) is no conflict,
+    # nor is K on a revoked station.
+    code_x = server_cli(server, "station", "code", x_id).stdout.split()[-1]
+    assert _post(server, code_x, key).json()["station_id"] == x_id
+    assert server_cli(server, "station", "revoke", x_id).returncode == 0
+    z = add_station(server, name="Kit Z")
+    assert _post(server, z, key).status_code == 200

@@ -253,3 +253,47 @@ def test_a_refused_code_on_a_fresh_home_keeps_no_key_and_spares_another_run(
     with open_store(home) as store:
         identity = get_identity(store)
         assert identity is not None and identity.name == "Kit offline"
+
+
+def test_a_second_code_after_a_lost_answer_is_key_in_use_then_the_first_works(
+    tmp_path: Path,
+) -> None:
+    """Every answer to code X lost (the server bound the kit's pending key), then the
+    technician tries code Y: refused in one line naming X's station and saying to use the
+    first code; the key is kept, Y stays usable, and X works. The technician screen shows
+    its own message for it."""
+    from app.ui.messages import error_text
+    from app.ui.services import Operator, ServiceError
+    from app.ui.station import StationServices
+
+    with ServerProcess(tmp_path / "server") as srv:
+        x = add_station(srv, name="Kit X", kecamatan="36.03.07")
+        y = add_station(srv, name="Kit Y")
+        home = tmp_path / "station"
+        with FaultProxy(srv.port) as proxy:
+            proxy.forced = ["lost_reply"] * 3
+            r = _provision(home, proxy.url, x)
+        assert r.returncode == 1, r.stderr
+        (x_id,) = (sid for sid, s in _stations(srv).items() if s["key_id"] is not None)
+        r = _provision(home, srv.url, y)
+        assert r.returncode == 2, r.stderr
+        line = _one_line(r.stderr)
+        assert "code:" in line and "key_in_use" in line and x_id in line, line
+        assert "code used first" in line, line
+        services = StationServices(home)  # the technician screen's service, same home
+        try:
+            with pytest.raises(ServiceError) as caught:
+                services.provision(Operator("teknisi", "technician"), srv.url, y)
+            assert caught.value.code == "key-in-use" and x_id in caught.value.detail
+            assert "kode yang dipakai pertama kali" in error_text("key-in-use")
+        finally:
+            services.close()
+        with open_store(home) as store:
+            pending = pkt.key_id(pending_signing_key(store).public_key())
+        assert _stations(srv)[x_id]["key_id"] == pending  # kept
+        r = _provision(home, srv.url, x)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["station_id"] == x_id
+        # Y was never used: another kit takes it
+        other = enroll(srv.url, y, Ed25519PrivateKey.generate().public_key(), attempts=1)
+        assert other.station_id != x_id and other.name == "Kit Y"
