@@ -115,17 +115,23 @@ def test_retry_is_answered_after_the_code_expired(server: ServerProcess) -> None
 
 def _race(srv: ServerProcess, code: str, keys: list[Ed25519PrivateKey]) -> list[Any]:
     """Every key redeems ``code`` at once (one thread each); the responses, in key order."""
-    barrier = threading.Barrier(len(keys))
-    out: list[Any] = [None] * len(keys)
+    return _race_pairs(srv, [(code, key) for key in keys])
+
+
+def _race_pairs(srv: ServerProcess, pairs: list[tuple[str, Ed25519PrivateKey]]) -> list[Any]:
+    """Every (code, key) is redeemed at once (one thread each); the responses, in order."""
+    barrier = threading.Barrier(len(pairs))
+    out: list[Any] = [None] * len(pairs)
 
     def go(i: int) -> None:
-        body = {"code": code, "public_key": pkt.signing_public_key_b64(keys[i].public_key())}
+        code, key = pairs[i]
+        body = {"code": code, "public_key": pkt.signing_public_key_b64(key.public_key())}
         with requests.Session() as s:
             barrier.wait(timeout=30)
             r = s.post(srv.url + ENROLL, json=body, timeout=60)
             out[i] = (r.status_code, r.json())
 
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(keys))]
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(pairs))]
     for t in threads:
         t.start()
     for t in threads:
@@ -228,3 +234,16 @@ def test_a_key_binds_one_station_a_second_code_is_key_in_use(server: ServerProce
     assert server_cli(server, "station", "revoke", x_id).returncode == 0
     z = add_station(server, name="Kit Z")
     assert _post(server, z, key).status_code == 200
+
+
+def test_codes_redeemed_at_once_with_one_key_bind_one_station(server: ServerProcess) -> None:
+    """Four codes redeemed at the same moment with one key (two runs on one fresh home):
+    exactly one station gets the key, the others are key_in_use and stay unused."""
+    key = Ed25519PrivateKey.generate()
+    codes = [add_station(server, name=f"Kit {i}") for i in range(4)]
+    out = _race_pairs(server, [(code, key) for code in codes])
+    ok = [i for i, (status, _) in enumerate(out) if status == 200]
+    assert len(ok) == 1, out
+    assert all(doc["error"] == "key_in_use" for status, doc in out if status != 200), out
+    bound = [sid for sid, s in _stations(server).items() if s["key_id"] is not None]
+    assert bound == [out[ok[0]][1]["station_id"]]
