@@ -51,6 +51,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             reg = provisioning.register(url, code, existing, key)
         except CodeRefused as exc:
+            if exc.reason == "key_in_use" and existing is None and get_identity(store):
+                # Another process set this home up meanwhile, with its pending key.
+                print(
+                    "ektp-station: error: station: this station was set up meanwhile "
+                    f"(its key is the server's station now): {exc.detail}",
+                    file=sys.stderr,
+                )
+                return 1
             print(f"ektp-station: error: code: {exc}", file=sys.stderr)
             if fresh and existing is None and exc.reason != "key_in_use":
                 # The key made in this run is bound nowhere (the server refused it): forgotten,

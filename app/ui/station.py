@@ -378,7 +378,14 @@ class StationServices:
         try:
             reg = provisioning.register(url, code.strip(), existing, key)
         except provisioning.CodeRefused as exc:
-            if exc.reason == "key_in_use":  # the detail names the station and what to do
+            if exc.reason == "key_in_use":
+                if existing is None:
+                    with mapped_errors():
+                        now = self._identity()
+                    if now is not None:
+                        # Set up meanwhile by another process with this home's pending key.
+                        raise ServiceError("identity-changed") from exc
+                # The detail names the station that holds the key and what to do.
                 raise ServiceError("key-in-use", exc.detail) from exc
             raise ServiceError("bad-code", str(exc)) from exc
         except provisioning.ProvisionError as exc:  # no usable answer: the key is kept

@@ -297,3 +297,40 @@ def test_a_second_code_after_a_lost_answer_is_key_in_use_then_the_first_works(
         # Y was never used: another kit takes it
         other = enroll(srv.url, y, Ed25519PrivateKey.generate().public_key(), attempts=1)
         assert other.station_id != x_id and other.name == "Kit Y"
+
+
+def test_two_runs_on_one_fresh_home_with_two_codes_bind_one_station(tmp_path: Path) -> None:
+    """Two provision runs on one fresh home (one pending key), each with its own code: the
+    first to reach the server binds the key; the other is key_in_use, and since the home
+    has its identity by then it says the station was set up meanwhile (exit 1). One central
+    station holds the key; the other code stays unused."""
+    with ServerProcess(tmp_path / "server") as srv:
+        first, second = add_station(srv, name="Kit A"), add_station(srv, name="Kit B")
+        home = tmp_path / "station"
+        with FaultProxy(srv.port, stall_s=120) as proxy:
+            proxy.forced = ["hold"]
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "app", "--home", str(home), "provision",
+                 "--server", proxy.url, "--code", second],
+                env=env_with_source(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            try:
+                deadline = time.monotonic() + 120
+                while not proxy.requests:  # the pending key is stored, the code on its way
+                    assert proc.poll() is None, proc.communicate()
+                    assert time.monotonic() < deadline, "the request never reached the proxy"
+                    time.sleep(0.05)
+                r = _provision(home, srv.url, first)
+                assert r.returncode == 0, r.stderr
+            finally:
+                proxy.release()
+                _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        line = _one_line(err)
+        assert "station:" in line and "set up meanwhile" in line, line
+        station_id, key_id = _local_key_id(home)
+        assert station_id == json.loads(r.stdout)["station_id"]
+        bound = {sid: s["key_id"] for sid, s in _stations(srv).items() if s["key_id"]}
+        assert bound == {station_id: key_id}
+        other = enroll(srv.url, second, Ed25519PrivateKey.generate().public_key(), attempts=1)
+        assert other.name == "Kit B"
