@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
@@ -409,6 +409,10 @@ class ServerCore:
             raise ServiceError(400, "station_id: malformed station id")
         public_b64 = pkt.signing_public_key_b64(public)
         kid = pkt.key_id(public)
+        # Everything of the reply that reads the database is read BEFORE the redemption
+        # commits: no database access may fail after it (the station would be told an error
+        # for a code that is used now, by its key).
+        sealing = self.sealing_public_key()
         now = time.time()
         codes = db.enrollment_codes.c
         with self.engine.begin() as conn:
@@ -434,8 +438,7 @@ class ServerCore:
                     st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
             else:
                 st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
-        # After the commit: on SQLite a second connection would wait on our own lock.
-        return self._enrollment_reply(st)
+        return self._enrollment_reply(st, sealing)
 
     @staticmethod
     def _code_row(conn: Connection, sha256: str) -> RowMapping | None:
@@ -493,7 +496,8 @@ class ServerCore:
             "enrolled_at": now,
             "upstream_registered_at": None,
         }
-        final_id = target.id
+        final_id = station_id or target.id
+        self._refuse_key_in_use(conn, public_b64, final_id)
         if station_id and station_id != target.id:
             existing = self.find_station(station_id, conn)
             if existing is not None:
@@ -530,9 +534,39 @@ class ServerCore:
         )
         return self.get_station(final_id, conn)
 
-    def _enrollment_reply(self, st: Station) -> dict[str, Any]:
-        """What a station needs after enrollment (the same for a repeated redemption)."""
-        sealing = self.sealing_public_key()
+    @staticmethod
+    def _refuse_key_in_use(conn: Connection, public_b64: str, station_id: str) -> None:
+        """409 ``key_in_use`` when ``public_b64`` is the current key of a station other than
+        ``station_id`` that is not revoked: one station key binds one station. The case: a
+        kit whose answer was lost redeems a second code (or two runs on one fresh home each
+        redeem one); its first code works again for this key (idempotent, see enroll)."""
+        c = db.stations.c
+        if conn.dialect.name == "postgresql":
+            # Two codes redeemed at once with one key: the second check waits for the first
+            # transaction and then sees its station (SQLite: BEGIN IMMEDIATE serializes).
+            digest = hashlib.sha256(public_b64.encode()).digest()[:8]
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"),
+                {"k": int.from_bytes(digest, "big", signed=True)},
+            )
+        other = conn.execute(
+            select(c.id)
+            .where(c.public_key == public_b64, c.id != station_id, c.revoked_at.is_(None))
+            .order_by(c.id)
+            .limit(1)
+        ).scalar()
+        if other is not None:
+            raise ServiceError(
+                409,
+                f"this station's key is already registered as station {other}: run provision "
+                "again with the code used first (it is answered again for this key), or ask "
+                f"for a new code for station {other} (`ektp-server station code {other}`)",
+                "key_in_use",
+            )
+
+    def _enrollment_reply(self, st: Station, sealing: X25519PublicKey) -> dict[str, Any]:
+        """What a station needs after enrollment (the same for a repeated redemption); no
+        database access (see enroll)."""
         return {
             "station_id": st.id,
             "name": st.name,

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from app.commands.context import UsageError, home_of, open_home, print_json
 from app.store.db import DB_NAME
 from app.store.errors import StorageError
-from app.store.station import get_identity
+from app.store.station import discard_pending_key, get_identity
 from app.sync import provision as provisioning
-from app.sync.provision import InvalidServerUrl, ProvisionError, check_server_url
+from app.sync.provision import (
+    CodeRefused,
+    InvalidServerUrl,
+    ProvisionError,
+    check_server_url,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,38 +44,48 @@ def run(args: argparse.Namespace) -> int:
     if not code:
         raise UsageError("code", "the one-time code is empty")
     home = home_of(args)
-    home_existed, fresh = home.exists(), not (home / DB_NAME).exists()
+    fresh = not (home / DB_NAME).exists()
     with open_home(args, create=True) as store:
         existing = get_identity(store)
         key = provisioning.station_key(store, existing)
         try:
             reg = provisioning.register(url, code, existing, key)
-        except ProvisionError as exc:
-            refused = "refused" in str(exc)
-            print(f"ektp-station: error: {'code' if refused else 'server'}: {exc}", file=sys.stderr)
-            reg = None
-        if reg is not None:
-            try:
-                identity = provisioning.save(store, url, reg, "provision")
-            except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
-                print(f"ektp-station: error: station: {exc}", file=sys.stderr)
-                return 1
-            except StorageError as exc:
+        except CodeRefused as exc:
+            if exc.reason == "key_in_use" and existing is None and get_identity(store):
+                # Another process set this home up meanwhile, with its pending key.
                 print(
-                    f"ektp-station: error: storage ({exc.kind}): {exc.message}; "
-                    f"{provisioning.NOT_SAVED_HINT}",
+                    "ektp-station: error: station: this station was set up meanwhile "
+                    f"(its key is the server's station now): {exc.detail}",
                     file=sys.stderr,
                 )
                 return 1
-    if reg is None:
-        if not refused:
-            return 1  # the server could not be reached: the pending key is kept
-        if fresh:
-            # A refused code is bad input: nothing stays written. The key made in this run
-            # is bound nowhere (the server refused it). Not after a network failure: then
-            # the code may have been used with this key, which must be kept.
-            _discard(home, home_existed)
-        return 2
+            print(f"ektp-station: error: code: {exc}", file=sys.stderr)
+            if fresh and existing is None and exc.reason != "key_in_use":
+                # The key made in this run is bound nowhere (the server refused it): forgotten,
+                # in one transaction and only while no identity took it. The database stays:
+                # another process (a second provision, init, the GUI) may have opened it.
+                # Never after key_in_use (the key is bound to another station) nor after a
+                # failure to get an answer (the code may have been used with this key).
+                try:
+                    discard_pending_key(store, key)
+                except StorageError:
+                    pass  # the key stays pending: harmless, the next run registers it
+            return 2
+        except ProvisionError as exc:  # no usable answer: the pending key is kept
+            print(f"ektp-station: error: server: {exc}", file=sys.stderr)
+            return 1
+        try:
+            identity = provisioning.save(store, url, reg, "provision")
+        except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
+            print(f"ektp-station: error: station: {exc}", file=sys.stderr)
+            return 1
+        except StorageError as exc:
+            print(
+                f"ektp-station: error: storage ({exc.kind}): {exc.message}; "
+                f"{provisioning.NOT_SAVED_HINT}",
+                file=sys.stderr,
+            )
+            return 1
     doc = {
         "station_id": identity.station_id,
         "name": identity.name,
@@ -84,14 +98,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(identity.station_id)
     return 0
-
-
-def _discard(home: Path, home_existed: bool) -> None:
-    """Remove the database this run created in a fresh home (and the home, if it made it)."""
-    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm"):
-        (home / name).unlink(missing_ok=True)
-    if not home_existed:
-        try:
-            home.rmdir()
-        except OSError:
-            pass  # something else is in it now: leave it

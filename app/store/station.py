@@ -136,6 +136,21 @@ def pending_signing_key(store: Store) -> Ed25519PrivateKey:
         return key
 
 
+def discard_pending_key(store: Store, key: Ed25519PrivateKey) -> bool:
+    """Forget the pending key ``key`` (a refused code on a fresh home: bound nowhere), in one
+    write transaction, only while the station has no identity and the pending key is still
+    ``key``. Never removes the database: another process may have opened it meanwhile.
+    True when a key was removed."""
+    with store.write() as session:
+        if session.get(Station, 1) is not None:
+            return False
+        row = session.get(PendingKey, 1)
+        if row is None or row.signing_key_pem != _signing_key_pem(key):
+            return False
+        session.delete(row)
+        return True
+
+
 def init_station(
     store: Store,
     *,

@@ -7,9 +7,10 @@ for a fresh home a pending key stored in the home first), ``register`` (the netw
 
 Redeeming a code is idempotent at the server for the same key (docs/server.md): a repeated
 redemption by the key that used the code gets the same answer. So ``enroll`` retries a
-request whose reply was lost (connection reset, timeout, truncated reply, a proxy's 502/503/
-504), and a second ``provision`` with the same code works after a failure of either step, as
-long as the station registers the same key, which ``station_key`` guarantees.
+request whose reply was lost (connection reset, timeout, truncated reply, any 5xx or reply
+not in the server's error shape: ``CodeRefused`` is only the server's own 4xx refusal), and
+a second ``provision`` with the same code works after a failure of either step, as long as
+the station registers the same key, which ``station_key`` guarantees.
 """
 
 from __future__ import annotations
@@ -31,12 +32,22 @@ if TYPE_CHECKING:  # the relay (server/) imports enroll() and needs no station s
 # A lost reply is retried this many times in all, waiting BACKOFF_S, then twice that, ...
 ATTEMPTS = 3
 BACKOFF_S = 0.5
-# Answers of a proxy in front of the server (a gateway timeout may come after the commit).
-_GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
 class ProvisionError(Exception):
-    """The server refused the code, or could not be reached. The message says which."""
+    """The code could not be redeemed: ``CodeRefused`` when the server said no, else the
+    server gave no usable answer (the code may have been used with this key: keep it)."""
+
+
+class CodeRefused(ProvisionError):
+    """The server itself refused the code: a 4xx reply in its error shape
+    (``{"error": ..., "detail": ...}``), e.g. ``code_invalid``, ``code_used``, ``revoked``,
+    ``key_in_use``. ``reason`` is the server's error code."""
+
+    def __init__(self, message: str, reason: str, detail: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail
 
 
 class _LostReply(Exception):
@@ -83,8 +94,8 @@ def enroll(
         except _LostReply as exc:
             last = str(exc)
     raise ProvisionError(
-        f"cannot reach the server at {server_url} ({last}, {max(1, attempts)} attempts); if the "
-        "code reached it, running provision again with the same code is safe"
+        f"no usable answer from the server at {server_url} ({last}, {max(1, attempts)} "
+        "attempts); if the code reached it, running provision again with the same code is safe"
     )
 
 
@@ -95,19 +106,23 @@ def _enroll_once(
         resp = http.post(url, json=body, timeout=timeout)
     except requests.RequestException as exc:  # refused, reset, timeout, truncated body
         raise _LostReply(exc.__class__.__name__) from exc
-    if resp.status_code in _GATEWAY_STATUSES:
-        raise _LostReply(f"HTTP {resp.status_code}")
+    if resp.status_code != 200:
+        # Only the server's own refusal (a 4xx in its error shape) means "not redeemed".
+        # Anything else (a 5xx, a proxy's page, an unshaped 4xx) may come after the server
+        # committed the redemption: a lost reply, retried with the same key.
+        refusal = _refusal(resp)
+        if refusal is None:
+            raise _LostReply(f"HTTP {resp.status_code}")
+        reason, detail = refusal
+        raise CodeRefused(
+            f"server refused enrollment (HTTP {resp.status_code}, {reason}): {detail}",
+            reason,
+            detail,
+        )
     try:
         doc = resp.json()
-    except ValueError:
-        if resp.status_code == 200:  # a success cut short on the way
-            raise _LostReply("unreadable reply") from None
-        doc = {}
-    if resp.status_code != 200:
-        detail = doc.get("detail") if isinstance(doc, dict) else None
-        raise ProvisionError(
-            f"server refused enrollment (HTTP {resp.status_code}): {detail or resp.reason}"
-        )
+    except ValueError:  # a success cut short on the way
+        raise _LostReply("unreadable reply") from None
     try:
         pem = str(doc["server_key_pem"]).encode()
         key = packet.load_sealing_public_key(pem)
@@ -123,6 +138,22 @@ def _enroll_once(
         )
     except (KeyError, TypeError, packet.PacketError) as exc:
         raise ProvisionError(f"server reply is malformed: {exc}") from exc
+
+
+def _refusal(resp: requests.Response) -> tuple[str, str] | None:
+    """(error code, detail) when ``resp`` is the server's own refusal, else None."""
+    if not 400 <= resp.status_code < 500:
+        return None
+    try:
+        doc = resp.json()
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    reason, detail = doc.get("error"), doc.get("detail")
+    if not isinstance(reason, str) or not reason or not isinstance(detail, str):
+        return None
+    return reason, detail
 
 
 class InvalidServerUrl(ValueError):

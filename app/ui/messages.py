@@ -35,6 +35,12 @@ def _messages() -> dict[str, str]:
         "server-unreachable": tr("Server tidak dapat dihubungi. Rekaman tetap aman di antrian."),
         "bad-code": tr("Kode pendaftaran ditolak server."),
         "bad-url": tr("Alamat server tidak valid."),
+        # The station's key is already another station's at the server (a second code after
+        # a lost answer): the detail names that station; its first code works again.
+        "key-in-use": tr(
+            "Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan "
+            "pendaftaran lagi dengan kode yang dipakai pertama kali."
+        ),
         # Set up by another program (`ektp-station provision` / `init`) while the code was
         # being redeemed: what the server accepted was not stored (app.sync.provision.save).
         "identity-changed": tr(

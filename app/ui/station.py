@@ -377,11 +377,19 @@ class StationServices:
             key = provisioning.station_key(self.store, existing)
         try:
             reg = provisioning.register(url, code.strip(), existing, key)
-        except provisioning.ProvisionError as exc:
-            text = str(exc)
-            raise ServiceError(
-                "bad-code" if "refused" in text else "server-unreachable", text
-            ) from exc
+        except provisioning.CodeRefused as exc:
+            if exc.reason == "key_in_use":
+                if existing is None:
+                    with mapped_errors():
+                        now = self._identity()
+                    if now is not None:
+                        # Set up meanwhile by another process with this home's pending key.
+                        raise ServiceError("identity-changed") from exc
+                # The detail names the station that holds the key and what to do.
+                raise ServiceError("key-in-use", exc.detail) from exc
+            raise ServiceError("bad-code", str(exc)) from exc
+        except provisioning.ProvisionError as exc:  # no usable answer: the key is kept
+            raise ServiceError("server-unreachable", str(exc)) from exc
         try:
             with mapped_errors():
                 provisioning.save(self.store, url, reg, operator.username)

@@ -165,221 +165,226 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="40" />
+            <source>Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan pendaftaran lagi dengan kode yang dipakai pertama kali.</source>
+            <translation>This station's key is already registered at the server for another station. Run the registration again with the code used the first time.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="46" />
             <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
             <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="45" />
+            <location filename="app/ui/messages.py" line="51" />
             <source>Biodata belum lengkap atau tidak valid.</source>
             <translation>The biodata is incomplete or not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="52" />
             <source>Foto belum memenuhi syarat.</source>
             <translation>The photo does not meet the requirements yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="47" />
+            <location filename="app/ui/messages.py" line="53" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="50" />
+            <location filename="app/ui/messages.py" line="56" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="51" />
+            <location filename="app/ui/messages.py" line="57" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="52" />
+            <location filename="app/ui/messages.py" line="58" />
             <source>Kode kecamatan tidak dikenal.</source>
             <translation>Unknown kecamatan code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="53" />
+            <location filename="app/ui/messages.py" line="59" />
             <source>Direktori cermin tidak dapat ditulis.</source>
             <translation>The mirror directory cannot be written.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="54" />
+            <location filename="app/ui/messages.py" line="60" />
             <source>Ekspor gagal.</source>
             <translation>Export failed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="55" />
+            <location filename="app/ui/messages.py" line="61" />
             <source>Terjadi kesalahan tak terduga.</source>
             <translation>An unexpected error occurred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="69" />
+            <location filename="app/ui/messages.py" line="75" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="70" />
+            <location filename="app/ui/messages.py" line="76" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="71" />
+            <location filename="app/ui/messages.py" line="77" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="72" />
+            <location filename="app/ui/messages.py" line="78" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="73" />
+            <location filename="app/ui/messages.py" line="79" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="74" />
+            <location filename="app/ui/messages.py" line="80" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="75" />
+            <location filename="app/ui/messages.py" line="81" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="82" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="88" />
+            <location filename="app/ui/messages.py" line="94" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="89" />
+            <location filename="app/ui/messages.py" line="95" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="90" />
+            <location filename="app/ui/messages.py" line="96" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="91" />
+            <location filename="app/ui/messages.py" line="97" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="92" />
+            <location filename="app/ui/messages.py" line="98" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="93" />
+            <location filename="app/ui/messages.py" line="99" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="100" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="95" />
+            <location filename="app/ui/messages.py" line="101" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="96" />
+            <location filename="app/ui/messages.py" line="102" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="103" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="104" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="99" />
+            <location filename="app/ui/messages.py" line="105" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="100" />
+            <location filename="app/ui/messages.py" line="106" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="101" />
+            <location filename="app/ui/messages.py" line="107" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="102" />
+            <location filename="app/ui/messages.py" line="108" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="103" />
+            <location filename="app/ui/messages.py" line="109" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="104" />
+            <location filename="app/ui/messages.py" line="110" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="105" />
+            <location filename="app/ui/messages.py" line="111" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="112" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="107" />
+            <location filename="app/ui/messages.py" line="113" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="113" />
+            <location filename="app/ui/messages.py" line="119" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="114" />
+            <location filename="app/ui/messages.py" line="120" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="115" />
+            <location filename="app/ui/messages.py" line="121" />
             <source>Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12.</source>
             <translation>Write the date as YYYY-MM-DD, for example 1990-08-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="116" />
+            <location filename="app/ui/messages.py" line="122" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="117" />
+            <location filename="app/ui/messages.py" line="123" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="118" />
+            <location filename="app/ui/messages.py" line="124" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>

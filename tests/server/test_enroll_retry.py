@@ -115,17 +115,23 @@ def test_retry_is_answered_after_the_code_expired(server: ServerProcess) -> None
 
 def _race(srv: ServerProcess, code: str, keys: list[Ed25519PrivateKey]) -> list[Any]:
     """Every key redeems ``code`` at once (one thread each); the responses, in key order."""
-    barrier = threading.Barrier(len(keys))
-    out: list[Any] = [None] * len(keys)
+    return _race_pairs(srv, [(code, key) for key in keys])
+
+
+def _race_pairs(srv: ServerProcess, pairs: list[tuple[str, Ed25519PrivateKey]]) -> list[Any]:
+    """Every (code, key) is redeemed at once (one thread each); the responses, in order."""
+    barrier = threading.Barrier(len(pairs))
+    out: list[Any] = [None] * len(pairs)
 
     def go(i: int) -> None:
-        body = {"code": code, "public_key": pkt.signing_public_key_b64(keys[i].public_key())}
+        code, key = pairs[i]
+        body = {"code": code, "public_key": pkt.signing_public_key_b64(key.public_key())}
         with requests.Session() as s:
             barrier.wait(timeout=30)
             r = s.post(srv.url + ENROLL, json=body, timeout=60)
             out[i] = (r.status_code, r.json())
 
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(keys))]
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(pairs))]
     for t in threads:
         t.start()
     for t in threads:
@@ -164,3 +170,80 @@ def test_concurrent_redemption_single_use_for_other_keys(server: ServerProcess) 
     out = _race(server, code, [same] * 6)
     assert all(status == 200 for status, _ in out), out
     assert len({json.dumps(doc, sort_keys=True) for _, doc in out}) == 1
+
+
+def test_no_database_access_after_the_redemption_commits(server: ServerProcess) -> None:
+    """Everything the reply needs is read before the redemption commits: a database failure
+    while answering leaves the code unused (before: the sealing key was read after the
+    commit; a failure there answered 500 for a code now used by that key). The failure here:
+    the meta table is renamed under the running server."""
+    from sqlalchemy import create_engine, text
+
+    code = add_station(server, name="Kit meta", kecamatan="36.03.07")
+    url = server.db_url or f"sqlite:///{server.home / 'server.db'}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE server_meta RENAME TO meta_away"))
+        key = Ed25519PrivateKey.generate()
+        failed = _post(server, code, key)
+        assert failed.status_code == 500, failed.text
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE meta_away RENAME TO server_meta"))
+        (listed,) = _stations(server).values()
+        assert listed["state"] != "enrolled" and listed["key_id"] is None, listed
+        # the code is still unused: another key (or this one) redeems it
+        other = Ed25519PrivateKey.generate()
+        ok = _post(server, code, other)
+        assert ok.status_code == 200, ok.text
+        assert _stations(server)[ok.json()["station_id"]]["key_id"] == pkt.key_id(
+            other.public_key()
+        )
+    finally:
+        engine.dispose()
+
+
+def test_a_key_binds_one_station_a_second_code_is_key_in_use(server: ServerProcess) -> None:
+    """Code X redeemed with key K, then code Y with K (a lost answer followed by another
+    code, or two runs on one fresh home): 409 key_in_use naming X's station; Y stays unused
+    for another key, and X with K is answered again as the first time."""
+    x = add_station(server, name="Kit X", kecamatan="36.03.07")
+    y = add_station(server, name="Kit Y", kecamatan="36.03.32")
+    key = Ed25519PrivateKey.generate()
+    first = _post(server, x, key)
+    assert first.status_code == 200, first.text
+    x_id = first.json()["station_id"]
+
+    second = _post(server, y, key)
+    assert second.status_code == 409, second.text
+    assert second.json()["error"] == "key_in_use", second.text
+    assert x_id in second.json()["detail"] and "code used first" in second.json()["detail"]
+    listed = _stations(server)
+    enrolled = {sid for sid, s in listed.items() if s["key_id"] is not None}
+    assert enrolled == {x_id}  # Y was not bound
+
+    assert _post(server, x, key).json() == first.json()
+    other = Ed25519PrivateKey.generate()
+    later = _post(server, y, other)  # Y was not used: another kit takes it
+    assert later.status_code == 200, later.text
+    assert later.json()["station_id"] != x_id and later.json()["name"] == "Kit Y"
+    # A new code for X itself (re-provisioning the same kit with its key) is no conflict,
+    # nor is K on a revoked station.
+    code_x = server_cli(server, "station", "code", x_id).stdout.split()[-1]
+    assert _post(server, code_x, key).json()["station_id"] == x_id
+    assert server_cli(server, "station", "revoke", x_id).returncode == 0
+    z = add_station(server, name="Kit Z")
+    assert _post(server, z, key).status_code == 200
+
+
+def test_codes_redeemed_at_once_with_one_key_bind_one_station(server: ServerProcess) -> None:
+    """Four codes redeemed at the same moment with one key (two runs on one fresh home):
+    exactly one station gets the key, the others are key_in_use and stay unused."""
+    key = Ed25519PrivateKey.generate()
+    codes = [add_station(server, name=f"Kit {i}") for i in range(4)]
+    out = _race_pairs(server, [(code, key) for code in codes])
+    ok = [i for i, (status, _) in enumerate(out) if status == 200]
+    assert len(ok) == 1, out
+    assert all(doc["error"] == "key_in_use" for status, doc in out if status != 200), out
+    bound = [sid for sid, s in _stations(server).items() if s["key_id"] is not None]
+    assert bound == [out[ok[0]][1]["station_id"]]

@@ -15,6 +15,8 @@ anything: a test can change the client's machine at exactly that moment. Only lo
 
 Forced only (not one of ``FAULTS``): ``hold`` reads the request and forwards it once the test
 calls ``release()`` (at most ``stall_s`` later): a test can act while a request is in flight.
+``500_after``: forward it (the server commits), then answer the client a bare HTTP 500 (not in
+the server's error shape), as a server failing after its commit or a broken gateway would.
 """
 
 from __future__ import annotations
@@ -256,6 +258,13 @@ class FaultProxy:
                 if fault == "lost_reply":
                     _rst(client)
                     return
+                if fault == "500_after":
+                    msg = b"Internal Server Error"
+                    client.sendall(
+                        b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
+                        b"Content-Length: " + str(len(msg)).encode() + b"\r\n\r\n" + msg
+                    )
+                    continue
                 if fault == "truncate":
                     reply = rhead + rbody
                     client.sendall(reply[: max(1, len(rhead) + len(rbody) // 2)])

@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from app.store.db import open_store
+from app.store.models import PendingKey
+from app.store.station import get_identity
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess
@@ -104,4 +109,8 @@ def test_provision_bad_input_and_refused_code(tmp_path: Path) -> None:
             "--home", str(home), "provision", "--server", srv.url, "--code", "AAAA-BBBB-CCCC-DDDD"
         )
         assert res.returncode == 2 and "not valid" in res.stderr
-        assert not (home / "station.db").exists()
+    # The refused code's pending key is forgotten; the (empty) database stays, since another
+    # process may have opened it meanwhile (tests/sync/test_provision_retry.py).
+    with open_store(home) as store, store.read() as session:
+        assert get_identity(store) is None
+        assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
