@@ -24,6 +24,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app import packet, protocol
+from app.sync.engine import server_error
 
 if TYPE_CHECKING:  # the relay (server/) imports enroll() and needs no station store
     from app.store.db import Store
@@ -144,16 +145,7 @@ def _refusal(resp: requests.Response) -> tuple[str, str] | None:
     """(error code, detail) when ``resp`` is the server's own refusal, else None."""
     if not 400 <= resp.status_code < 500:
         return None
-    try:
-        doc = resp.json()
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    reason, detail = doc.get("error"), doc.get("detail")
-    if not isinstance(reason, str) or not reason or not isinstance(detail, str):
-        return None
-    return reason, detail
+    return server_error(resp)
 
 
 class InvalidServerUrl(ValueError):
