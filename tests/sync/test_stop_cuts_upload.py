@@ -172,6 +172,30 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+def _abort_a_stalled_put(
+    session: AbortableSession, url: str, cert_file: Path, got_request: threading.Event
+) -> None:
+    """PUT to ``url`` on another thread; once the server has the request (and stalls),
+    abort() cuts it off: the PUT fails at once with a ConnectionError."""
+    failure: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            # verify per request: REQUESTS_CA_BUNDLE in the environment beats session.verify
+            session.put(url, data=b"x" * 1000, timeout=(5, STALL_S), verify=str(cert_file))
+        except BaseException as exc:
+            failure.append(exc)
+
+    client = threading.Thread(target=call)
+    client.start()
+    assert got_request.wait(10), failure
+    t0 = time.monotonic()
+    assert session.abort() == 1
+    client.join(5)
+    assert not client.is_alive() and time.monotonic() - t0 < 2.0
+    assert len(failure) == 1 and isinstance(failure[0], requests.ConnectionError)
+
+
 def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
     """The station's real server is https: the TLS socket is shut down the same way."""
     cert_file, key_file = _self_signed(tmp_path)
@@ -192,29 +216,8 @@ def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
     server = threading.Thread(target=serve, daemon=True)
     server.start()
     session = AbortableSession()
-    failure: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            # verify per request: REQUESTS_CA_BUNDLE in the environment beats session.verify
-            session.put(
-                f"https://127.0.0.1:{port}/x",
-                data=b"x" * 1000,
-                timeout=(5, STALL_S),
-                verify=str(cert_file),
-            )
-        except BaseException as exc:
-            failure.append(exc)
-
-    client = threading.Thread(target=call)
-    client.start()
     try:
-        assert got_request.wait(10), failure
-        t0 = time.monotonic()
-        assert session.abort() == 1
-        client.join(5)
-        assert not client.is_alive() and time.monotonic() - t0 < 2.0
-        assert len(failure) == 1 and isinstance(failure[0], requests.ConnectionError)
+        _abort_a_stalled_put(session, f"https://127.0.0.1:{port}/x", cert_file, got_request)
     finally:
         done.set()
         server.join(5)
@@ -272,28 +275,9 @@ def test_abort_cuts_a_stalled_https_request_through_an_https_proxy(tmp_path: Pat
     proxy_url = f"https://127.0.0.1:{proxy.getsockname()[1]}"
     session.proxies = {"https": proxy_url}
     session.trust_env = False  # no proxy settings from this machine's environment
-    failure: list[BaseException] = []
-
-    def call() -> None:
-        try:
-            session.put(
-                f"https://127.0.0.1:{target.getsockname()[1]}/x",
-                data=b"x" * 1000,
-                timeout=(5, STALL_S),
-                verify=str(cert_file),
-            )
-        except BaseException as exc:
-            failure.append(exc)
-
-    client = threading.Thread(target=call)
-    client.start()
     try:
-        assert got_request.wait(10), failure
-        t0 = time.monotonic()
-        assert session.abort() == 1
-        client.join(5)
-        assert not client.is_alive() and time.monotonic() - t0 < 2.0
-        assert len(failure) == 1 and isinstance(failure[0], requests.ConnectionError)
+        url = f"https://127.0.0.1:{target.getsockname()[1]}/x"
+        _abort_a_stalled_put(session, url, cert_file, got_request)
     finally:
         done.set()
         for t in threads:
