@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -90,6 +91,9 @@ class Look:
         self.core.close()
 
 
+# The two end-to-end runs below use a SQLite central only (time): the central's side of the
+# pull on PostgreSQL is proved by test_relay_stations_endpoint.
+@pytest.mark.parametrize("db_url", [None], ids=["sqlite"])
 def test_central_assignment_reaches_the_kit_through_the_relay(
     tmp_path: Path, db_url: str | None
 ) -> None:
@@ -161,6 +165,7 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
         central.stop()
 
 
+@pytest.mark.parametrize("db_url", [None], ids=["sqlite"])
 def test_central_revocation_reaches_the_relay_by_pulling_and_upstream_down_loses_nothing(
     tmp_path: Path, db_url: str | None
 ) -> None:

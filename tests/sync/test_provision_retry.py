@@ -32,6 +32,11 @@ def _provision(home: Path, url: str, code: str) -> Any:
     return run_station("--home", str(home), "provision", "--server", url, "--code", code, "--json")
 
 
+# The station's side of provisioning: the server's answers on both databases are proved in
+# tests/server/test_enroll_retry.py, so these run against the SQLite server only (time).
+SQLITE_SERVER = pytest.mark.parametrize("db_url", [None], ids=["sqlite"])
+
+
 def _stations(srv: ServerProcess) -> dict[str, dict[str, Any]]:
     res = server_cli(srv, "station", "list", "--json")
     assert res.returncode == 0, res.stderr
@@ -51,6 +56,7 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
+@SQLITE_SERVER
 def test_a_lost_reply_is_retried_inside_provision(server: ServerProcess, tmp_path: Path) -> None:
     _retried_inside_provision(server, tmp_path, "lost_reply")
 
@@ -81,6 +87,7 @@ def _retried_inside_provision(server: ServerProcess, tmp_path: Path, fault: str)
         enroll(server.url, code, Ed25519PrivateKey.generate().public_key(), attempts=1)
 
 
+@SQLITE_SERVER
 def test_every_reply_lost_then_a_second_run_works(server: ServerProcess, tmp_path: Path) -> None:
     code = add_station(server, name="Kit Gunung Kaler")
     home = tmp_path / "station"
@@ -113,6 +120,7 @@ def test_every_reply_lost_then_a_second_run_works(server: ServerProcess, tmp_pat
         assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
 
 
+@SQLITE_SERVER
 def test_disk_full_after_the_redemption_then_same_code_works(
     server: ServerProcess, tmp_path: Path
 ) -> None:
@@ -146,6 +154,7 @@ def test_disk_full_after_the_redemption_then_same_code_works(
     assert _stations(server)[station_id]["key_id"] == key_id
 
 
+@SQLITE_SERVER
 def test_relay_provision_survives_a_lost_reply(server: ServerProcess, tmp_path: Path) -> None:
     code = add_station(server, name="Relay Kronjo", relay=True)
     relay_home = tmp_path / "relay"
