@@ -33,8 +33,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# One worker per core (pytest-xdist); a file's tests stay on one worker, so its module and
+# session fixtures (wine prefix, pcscd, PostgreSQL cluster) are made once per worker at most.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(PY) bench/run.py --out bench/results.json

@@ -69,6 +69,29 @@ def run_old(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_old_server(code: Path, base: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """The old code's ``serve`` on a free port; another port if that one was taken first (the
+    old server then exits: its port probe was closed before it bound)."""
+    for attempt in range(3):
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", *base, "serve", "--host", "127.0.0.1"]
+            + ["--port", str(port)],
+            env={**os.environ, "PYTHONPATH": str(code)},
+            cwd=code,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(url + "/api/v1/health", 30, proc)
+            return proc, url
+        except RuntimeError:  # exited before it answered
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None) -> None:
     code = old_code(tmp_path / "old")
     home = tmp_path / "central"
@@ -80,27 +103,8 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
         return res.stdout.strip().splitlines()[-1]
 
     relay_code, kit_code = old_add("Relay lama"), old_add("Kit lama")
-    port = free_port()
-    old = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server",
-            *base,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, "PYTHONPATH": str(code)},
-        cwd=code,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    old, url = start_old_server(code, base)
     try:
-        wait_http(url + "/api/v1/health", 30, old)
         relay_key, kit_key, vouched_key = (Ed25519PrivateKey.generate() for _ in range(3))
         r = enroll(url, relay_code, relay_key.public_key())
         k = enroll(url, kit_code, kit_key.public_key())

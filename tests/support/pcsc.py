@@ -17,7 +17,9 @@ Isolation. Each test process gets its own pcscd, so parallel test runs (and a sy
 do not collide:
 - the client socket: ``PCSCLITE_CSOCK_NAME`` points to a per-process path, set when this
   module is imported (libpcsclite reads it once, at the first PC/SC call: import this module
-  from ``tests/conftest.py`` before anything talks to PC/SC). pcscd 1.9 ignores that
+  from ``tests/conftest.py`` before anything talks to PC/SC). Child processes of a test inherit
+  it and talk to the test's pcscd; pytest-xdist workers inherit it too, from the controller,
+  and each takes a path of its own (``SOCKET_OWNER_ENV`` says which worker a path is for). pcscd 1.9 ignores that
   variable, so the fixture binds the socket itself and hands it over with systemd socket
   activation (``LISTEN_FDS``/``LISTEN_PID``);
 - the virtual reader's TCP ports: a private reader.conf.d (``pcscd -c DIR``) with a free port
@@ -49,6 +51,7 @@ from tests.support.components import missing, require_binary
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 SOCKET_ENV = "PCSCLITE_CSOCK_NAME"
+SOCKET_OWNER_ENV = "EKTP_TEST_PCSC_WORKER"  # the xdist worker the socket path belongs to
 
 # A contactless card as a PC/SC reader presents it (PC/SC part 3 ATR, valid TCK).
 DEFAULT_ATR = bytes.fromhex("3B8F8001804F0CA000000306030001000000006A")
@@ -61,11 +64,13 @@ SW_INS_NOT_SUPPORTED = b"\x6d\x00"
 def _isolate_socket() -> Path:
     """Point libpcsclite at this process's own pcscd socket (see the module docstring)."""
     existing = os.environ.get(SOCKET_ENV)
-    if existing:
-        return Path(existing)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if existing and os.environ.get(SOCKET_OWNER_ENV, "") == worker:
+        return Path(existing)  # a test's child process: the test's own pcscd
     base = Path(tempfile.gettempdir()) / f"ektp-pcsc-{os.getpid()}"  # made by PcscDaemon.start
     path = base / "pcscd.comm"
     os.environ[SOCKET_ENV] = str(path)
+    os.environ[SOCKET_OWNER_ENV] = worker
     atexit.register(_remove_dir, base)
     return path
 

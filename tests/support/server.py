@@ -195,23 +195,34 @@ class PostgresCluster:
             "UTF8",
             "--no-sync",
         )
-        opts = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=200 -c shared_buffers=128MB"
-        )
-        self._as_postgres(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            opts,
-            "-l",
-            str(self.dir / "pg.log"),
-            "-w",
-            "start",
-        )
-        self.started = True
-        return self
+        # The free port may be taken before PostgreSQL binds it: then another one, twice.
+        for attempt in range(3):
+            log = self.dir / f"pg-{attempt}.log"
+            opts = (
+                f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                "-c max_connections=200 -c shared_buffers=128MB"
+            )
+            try:
+                self._as_postgres(
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    opts,
+                    "-l",
+                    str(log),
+                    "-w",
+                    "start",
+                )
+            except subprocess.CalledProcessError:
+                text = log.read_text(errors="replace") if log.exists() else ""
+                if attempt == 2 or "already in use" not in text:
+                    raise
+                self.port = free_port()
+                continue
+            self.started = True
+            return self
+        raise AssertionError("unreachable")
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
