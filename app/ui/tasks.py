@@ -77,6 +77,13 @@ class TaskManager(QObject):
         on_done: Done | None,
         on_error: Failed | None,
     ) -> Future[Any]:
+        if self._closed:
+            # A queued signal (a sync state change, say) can still reach a screen after the
+            # window closed; its refresh is dropped, like the work shutdown() cancelled.
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            log.debug("dropped %r: the task manager is shut down", fn)
+            return dropped
         self.pending += 1
         future = pool.submit(fn)
 
