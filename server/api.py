@@ -322,7 +322,7 @@ def create_app(
         # A revoked station may still ask: it learns it is revoked and says so plainly.
         st = await authenticate(request, await _read_body(request, 0), allow_revoked=True)
         out: dict[str, Any] = st.as_json()
-        out["server_key_id"] = core.own_key_id
+        out["server_key_id"] = core.stations_key_id()  # what the station must seal to
         return out
 
     @api.post(f"{prefix}/stations/vouch")

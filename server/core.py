@@ -804,6 +804,11 @@ class ServerCore:
                 self._key_ids = {self.own_key_id}
         return self._key_ids
 
+    def stations_key_id(self) -> str:
+        """The key id this server's stations seal to: the upstream's on a relay, else its own."""
+        (key_id,) = self.accepted_key_ids()
+        return key_id
+
     def store_packet(
         self,
         uuid: str,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app import packet as pkt
 from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
@@ -148,6 +149,21 @@ def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
         return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]
     if doc.get("revoked"):
         return [Check("server", "fail", "this station has been revoked by the central office")]
+    identity = get_identity(store)
+    ours = pkt.key_id(identity.server_public_key) if identity is not None else None
+    theirs = doc.get("server_key_id")
+    if ours and theirs and ours != theirs:
+        # Every record sealed now would be refused (wrong_server_key) and stay rejected.
+        return [
+            Check(
+                "server",
+                "fail",
+                f"{sync.server_url} opens records sealed to key {theirs}, but this station "
+                f"seals to key {ours}: it would refuse them. Provision again with a new code "
+                f"(ektp-station provision --server {sync.server_url} --code CODE)",
+                {"url": sync.server_url, "station_key_id": ours, "server_key_id": theirs},
+            )
+        ]
     return [
         Check(
             "server",

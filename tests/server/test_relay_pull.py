@@ -147,6 +147,11 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
         res = kit("sync", "--once")  # pulls its assignment from the relay
         assert res.returncode == 0, res.stderr
         assert json.loads(kit("status", "--json").stdout)["kecamatan"] == KRONJO
+        # The relay tells its kit the central server's key (the one the kit seals to).
+        doctor = json.loads(kit("doctor", "--json").stdout)
+        server_check = [c for c in doctor["checks"] if c["name"] == "server"]
+        assert server_check[0]["status"] == "ok", server_check
+        assert f"kecamatan {KRONJO}" in server_check[0]["message"], server_check
         after = record(resident(RATNA_PEREMPUAN))
         assert kit("sync", "--once").returncode == 0
         wait_for(lambda: after in there.packets(), 60, "the second record upstream")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
+from app import packet as pkt
 from app.store.db import open_store
 from app.store.models import PendingKey
-from app.store.station import get_identity
+from app.store.station import get_identity, update_server
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess
@@ -93,6 +95,20 @@ def test_enroll_offline_then_sync_once_delivers_exactly_those(tmp_path: Path) ->
         doctor = json.loads(station("doctor", "--json").stdout)
         server_check = [c for c in doctor["checks"] if c["name"] == "server"]
         assert server_check and server_check[0]["status"] == "ok", server_check
+
+        # A station whose sealing key is not the server's (say, the central server was set up
+        # again): doctor says so before records are sealed to a key nobody can open.
+        store = open_store(home)
+        try:
+            other = X25519PrivateKey.generate().public_key()
+            update_server(store, srv.url, pkt.sealing_public_key_pem(other), station_id, "test")
+        finally:
+            store.close()
+        res = station("doctor", "--json")
+        server_check = [c for c in json.loads(res.stdout)["checks"] if c["name"] == "server"]
+        assert res.returncode != 0 and server_check[0]["status"] == "fail", server_check
+        assert pkt.key_id(other) in server_check[0]["message"], server_check
+        assert "Provision again" in server_check[0]["message"], server_check
     finally:
         srv.stop()
 
