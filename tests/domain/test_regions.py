@@ -195,9 +195,7 @@ def test_country_wide_search_on_prepared_keys_agrees_with_lokal(query: str, leve
     assert ours[:5] == theirs[:5]
 
 
-def test_a_search_during_the_warm_up_waits_for_its_name_keys_instead_of_building_them_again() -> (
-    None
-):
+def test_a_search_in_the_warm_up_waits_for_its_one_build_of_the_name_keys() -> None:
     # The warm-up and a search typed meanwhile run on two worker threads: one build of the
     # ~91,000 name keys (1-2 s of pure Python holding the GIL), not two side by side.
     regions._build_keys.cache_clear()
