@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
                 return 1
-            print(f"ektp-station: error: code: {exc}", file=sys.stderr)
+            field = "server" if isinstance(exc, provisioning.WrongAddress) else "code"
+            print(f"ektp-station: error: {field}: {exc}", file=sys.stderr)
             if fresh and existing is None and exc.reason != "key_in_use":
                 # The key made in this run is bound nowhere (the server refused it): forgotten,
                 # in one transaction and only while no identity took it. The database stays:

@@ -51,6 +51,12 @@ class CodeRefused(ProvisionError):
         self.detail = detail
 
 
+class WrongAddress(CodeRefused):
+    """The server answered, in its own error shape, that it has no enrollment at this address
+    (HTTP 404/405: the enrollment route itself never answers so): the URL has a path after
+    the port, say. Nothing was redeemed."""
+
+
 class _LostReply(Exception):
     """No usable reply to one attempt: the request may or may not have reached the server."""
 
@@ -115,6 +121,13 @@ def _enroll_once(
         if refusal is None:
             raise _LostReply(f"HTTP {resp.status_code}")
         reason, detail = refusal
+        if resp.status_code in (404, 405):
+            raise WrongAddress(
+                f"no e-KTP enrollment at this address (HTTP {resp.status_code}, {url}): give "
+                "the server's address without a path, e.g. http://10.0.0.5:8000",
+                reason,
+                detail,
+            )
         raise CodeRefused(
             f"server refused enrollment (HTTP {resp.status_code}, {reason}): {detail}",
             reason,

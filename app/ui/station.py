@@ -377,6 +377,8 @@ class StationServices:
             key = provisioning.station_key(self.store, existing)
         try:
             reg = provisioning.register(url, code.strip(), existing, key)
+        except provisioning.WrongAddress as exc:  # answered, but no enrollment there
+            raise ServiceError("bad-url", str(exc)) from exc
         except provisioning.CodeRefused as exc:
             if exc.reason == "key_in_use":
                 if existing is None:

@@ -130,3 +130,19 @@ def test_provision_bad_input_and_refused_code(tmp_path: Path) -> None:
     with open_store(home) as store, store.read() as session:
         assert get_identity(store) is None
         assert session.execute(select(func.count()).select_from(PendingKey)).scalar() == 0
+
+
+def test_provision_at_an_address_with_a_path_says_the_address_is_wrong(tmp_path: Path) -> None:
+    """A path after the port (or the API's own prefix) gets the server's 404: the technician is
+    told the address is wrong, not that the code was refused, and the code still works."""
+    home = tmp_path / "station"
+    with ServerProcess(tmp_path / "server") as srv:
+        code = add_station(srv)
+        for url in (srv.url + "/ektp", srv.url + "/api/v1"):
+            res = run_station("--home", str(home), "provision", "--server", url, "--code", code)
+            lines = res.stderr.strip().splitlines()
+            assert res.returncode == 2 and len(lines) == 1, res.stderr
+            assert lines[0].startswith("ektp-station: error: server: no e-KTP enrollment")
+            assert "without a path" in lines[0]
+        res = run_station("--home", str(home), "provision", "--server", srv.url, "--code", code)
+        assert res.returncode == 0, res.stderr

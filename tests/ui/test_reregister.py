@@ -20,8 +20,20 @@ def test_reregister_asks_then_keeps_identity(qtbot, online_kit: Kit) -> None:
     before = online_kit.services.station_info()
     assert before.station_id and before.server_url
     code = server_cli(online_kit.server, "station", "code", before.station_id).stdout.split()[-1]
-    tech.url.setText(before.server_url)
     tech.code.setText(code)
+
+    # An address with a path: the server's 404 says the address is wrong (not the code).
+    tech.url.setText(before.server_url + "/ektp")
+    tech.provision_button.click()
+    box = tech.confirm_box
+    assert box is not None and box.isVisible()
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(tech.provision_button.isEnabled, timeout=30000)
+    assert tech.provision_status.text().startswith("Alamat server tidak valid."), (
+        tech.provision_status.text()
+    )
+    assert "without a path" in tech.provision_status.text()
+    tech.url.setText(before.server_url)
 
     # "No": nothing is sent, the code stays unused.
     tech.provision_button.click()
