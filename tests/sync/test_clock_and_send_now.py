@@ -1,0 +1,40 @@
+"""Backed-off records and clock changes: a forced sync sends every sealed record, the "sync
+now" button forces, and the worker's maintenance survives a station clock moved back."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from app.store.db import open_store
+from app.store.outbox import Outbox
+from app.sync.station import StationSync
+from tests.support.faultproxy import FaultProxy
+from tests.support.server import ServerProcess
+from tests.sync.helpers import provisioned_home, seal_n
+from tests.sync.test_faults import server_packets
+
+DAY = 86400.0
+
+
+def test_sync_once_sends_a_record_backed_off_under_a_clock_that_was_ahead(
+    tmp_path: Path,
+) -> None:
+    """The station clock was days ahead while the server was unreachable, so the persisted
+    next attempt lies days in the future; once the clock is set right, `sync --once` (force)
+    must still send the record, not report it remaining with no error."""
+    with ServerProcess(tmp_path / "server") as srv, FaultProxy(srv.port) as proxy:
+        home = provisioned_home(tmp_path / "station", srv, url=proxy.url)
+        with open_store(home) as store:
+            sealed = seal_n(store, 1)
+            proxy.down()
+            ahead = StationSync(store, clock=lambda: time.time() + 3 * DAY)
+            failed = ahead.drain()
+            assert failed.error is not None and failed.error.kind == "network"
+            nxt = Outbox(store).next_attempt_at()
+            assert nxt is not None and nxt.timestamp() > time.time() + 2 * DAY
+            proxy.up()
+            once = StationSync(store).once()
+            assert (once.uploaded, once.remaining, once.error) == (1, 0, None)
+        assert set(server_packets(srv)) == set(sealed)
+
