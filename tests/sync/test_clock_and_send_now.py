@@ -9,10 +9,11 @@ from pathlib import Path
 from app.store.db import open_store
 from app.store.outbox import Outbox
 from app.sync.station import StationSync
+from app.sync.worker import ONLINE
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
 from tests.sync.helpers import provisioned_home, seal_n
-from tests.sync.test_faults import server_packets
+from tests.sync.test_faults import server_packets, wait_for
 
 DAY = 86400.0
 
@@ -36,5 +37,29 @@ def test_sync_once_sends_a_record_backed_off_under_a_clock_that_was_ahead(
             proxy.up()
             once = StationSync(store).once()
             assert (once.uploaded, once.remaining, once.error) == (1, 0, None)
+        assert set(server_packets(srv)) == set(sealed)
+
+
+def test_sync_now_sends_a_record_waiting_for_its_backoff(tmp_path: Path) -> None:
+    """The server refused with 503 Retry-After 300; it is back. The operator presses "Kirim
+    sekarang" (``sync_now``): the record goes now, not in five minutes."""
+    with ServerProcess(tmp_path / "server") as srv, FaultProxy(srv.port) as proxy:
+        home = provisioned_home(tmp_path / "station", srv, url=proxy.url)
+        with open_store(home) as store:
+            sealed = seal_n(store, 1)
+            sync = StationSync(store)
+            proxy.forced = ["503"]
+            proxy.retry_after = 300
+            assert sync.drain().error is not None
+            assert Outbox(store).counts()["sealed"] == 1
+            worker = sync.worker(interval_s=3600, maintenance_interval_s=3600)
+            worker.start()
+            try:
+                wait_for(lambda: worker.state.state == ONLINE, 30, "the worker online")
+                assert Outbox(store).counts()["sealed"] == 1  # a wake-up honours the backoff
+                worker.sync_now()
+                wait_for(lambda: Outbox(store).counts()["sealed"] == 0, 20, "the record sent")
+            finally:
+                assert worker.stop(timeout=10)
         assert set(server_packets(srv)) == set(sealed)
 
