@@ -192,7 +192,9 @@ class SyncWorker:
 
     def _maybe_maintenance(self) -> None:
         now = self.clock()
-        if now - self._last_maintenance < self.maintenance_interval_s:
+        # A negative gap: the station clock was set back. Run now, not when it catches up
+        # (purge, assignment pull and the falling-behind check would stop until then).
+        if 0.0 <= now - self._last_maintenance < self.maintenance_interval_s:
             return
         self._last_maintenance = now
         for task in self.maintenance:

@@ -3,13 +3,14 @@ now" button forces, and the worker's maintenance survives a station clock moved 
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
 from app.store.db import open_store
 from app.store.outbox import Outbox
 from app.sync.station import StationSync
-from app.sync.worker import ONLINE
+from app.sync.worker import ONLINE, SyncWorker
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
 from tests.sync.helpers import provisioned_home, seal_n
@@ -63,3 +64,38 @@ def test_sync_now_sends_a_record_waiting_for_its_backoff(tmp_path: Path) -> None
                 assert worker.stop(timeout=10)
         assert set(server_packets(srv)) == set(sealed)
 
+
+def test_maintenance_goes_on_after_the_station_clock_moved_back(tmp_path: Path) -> None:
+    """Purge, assignment pull and the falling-behind check run every maintenance interval;
+    a wall clock set back an hour must not stop them for that hour."""
+    with ServerProcess(tmp_path / "server") as srv:
+        home = provisioned_home(tmp_path / "station", srv)
+        with open_store(home) as store:
+            sync = StationSync(store)
+            offset = [0.0]
+            runs: list[float] = []
+            lock = threading.Lock()
+
+            def task() -> None:
+                with lock:
+                    runs.append(time.monotonic())
+
+            def count() -> int:
+                with lock:
+                    return len(runs)
+
+            worker = SyncWorker(
+                sync.engine,
+                interval_s=0.2,
+                maintenance_interval_s=1.0,
+                maintenance=[task],
+                clock=lambda: time.time() + offset[0],
+            )
+            worker.start()
+            try:
+                wait_for(lambda: count() >= 2, 30, "maintenance running")
+                offset[0] = -3600.0  # the station clock is set back an hour
+                before = count()
+                wait_for(lambda: count() >= before + 2, 30, "maintenance after the change")
+            finally:
+                assert worker.stop(timeout=10)
