@@ -22,6 +22,8 @@ from app.store.timeutil import iso, utcnow
 from app.sync.station import sync_summary
 
 NO_STATION = "none"  # `status --pending` for a home with no station database
+# Rejected records listed by `status` (uuid and reason), oldest first; the count is complete.
+REJECTED_LISTED = 100
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,11 +70,17 @@ def collect(store: Store) -> dict[str, Any]:
     if identity is None:
         warnings.append("station is not initialized: run `init` or `provision`")
     oldest = pending.oldest_sealed_at
+    rejected = outbox.rejected(REJECTED_LISTED) if pending.rejected else []
     return {
         "records": counts,
         "pending": pending.count,
         "pending_bytes": pending.bytes,
         "pending_rejected": pending.rejected,
+        # which records the server refused and why: the uuid is what `requeue` takes
+        "rejected_records": [
+            {"uuid": e.uuid, "sealed_at": iso(e.sealed_at), "reason": e.last_error}
+            for e in rejected
+        ],
         "oldest_pending_age_s": None
         if oldest is None
         else round((now - oldest).total_seconds(), 3),
@@ -104,6 +112,10 @@ def render(doc: dict[str, Any]) -> str:
             else ""
         ),
     ]
+    listed = doc.get("rejected_records") or []
+    lines += [f"rejected:  {e['uuid']} (sealed {e['sealed_at']}): {e['reason']}" for e in listed]
+    if doc.get("pending_rejected", 0) > len(listed):
+        lines.append(f"rejected:  ... and {doc['pending_rejected'] - len(listed)} more")
     sync = doc.get("sync") or {}
     if sync:
         lines.append(

@@ -351,6 +351,26 @@ class Outbox:
             ).all()
         return [QueueEntry(*r) for r in rows]
 
+    def rejected(self, limit: int = 100) -> list[QueueEntry]:
+        """The records the server refused, oldest first, with their reasons (``status``)."""
+        with self.store.read() as s:
+            rows = s.execute(
+                select(
+                    Record.uuid,
+                    Record.status,
+                    Record.sealed_at,
+                    Record.attempts,
+                    Record.last_error,
+                    Record.kecamatan,
+                    Record.operator,
+                    Record.size,
+                )
+                .where(Record.status == "rejected")
+                .order_by(Record.seq)
+                .limit(limit)
+            ).all()
+        return [QueueEntry(*r) for r in rows]
+
     def get_sha256(self, uuid: str) -> str | None:
         with self.store.read() as s:
             return s.execute(select(Record.sha256).where(Record.uuid == uuid)).scalar_one_or_none()

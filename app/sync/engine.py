@@ -50,6 +50,8 @@ from app.sync.abortable import AbortableSession
 REJECT_STATUSES = frozenset({400, 409, 410, 413, 415, 422})
 RETRY_STATUSES = frozenset({408, 425, 429})
 DEFAULT_TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+# What a forced drain passes as "now" to ``Outbox.due``: no persisted next attempt is later.
+FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class OutboxItem(Protocol):
@@ -357,14 +359,16 @@ class SyncEngine:
         from one thread only).
         """
         result = DrainResult()
-        horizon = self.cap_s * 4 + 86400 if force else 0.0
         seen: set[str] = set()
         pool = ThreadPoolExecutor(self.parallel) if self.parallel > 1 else None
         try:
             while True:
                 if should_stop is not None and should_stop():
                     return result
-                items = list(self.outbox.due(self.now_dt(horizon), self.batch))
+                # Forced: every sealed packet, however far off its persisted next attempt (one
+                # set under a station clock that was ahead can lie days in the future).
+                due_at = FOREVER if force else self.now_dt()
+                items = list(self.outbox.due(due_at, self.batch))
                 items = [i for i in items if i.uuid not in seen]
                 if max_items is not None:
                     done = result.uploaded + result.rejected + result.held

@@ -98,6 +98,7 @@ class SyncWorker:
         self._lock = threading.Lock()
         self._offline = True  # probe /health before draining
         self._first = True
+        self._force_next = False  # sync_now(): the next drain ignores the backoff
 
     # --- public API -----------------------------------------------------------------------
 
@@ -144,10 +145,15 @@ class SyncWorker:
         self.engine.abort()
 
     def wake(self) -> None:
-        """Send now (called right after a seal, or by the "sync now" button)."""
+        """Send what is due now (called right after a seal); records waiting for their
+        backoff keep waiting."""
         self._wake.set()
 
-    sync_now = wake
+    def sync_now(self) -> None:
+        """The "sync now" button: send every sealed record now, backoff or not (a forced
+        drain, as ``sync --once``)."""
+        self._force_next = True
+        self._wake.set()
 
     @property
     def running(self) -> bool:
@@ -186,7 +192,9 @@ class SyncWorker:
 
     def _maybe_maintenance(self) -> None:
         now = self.clock()
-        if now - self._last_maintenance < self.maintenance_interval_s:
+        # A negative gap: the station clock was set back. Run now, not when it catches up
+        # (purge, assignment pull and the falling-behind check would stop until then).
+        if 0.0 <= now - self._last_maintenance < self.maintenance_interval_s:
             return
         self._last_maintenance = now
         for task in self.maintenance:
@@ -239,6 +247,7 @@ class SyncWorker:
             return
         was_offline, self._offline = self._offline and not self._first, False
         self._first = False
+        forced, self._force_next = self._force_next, False
         self._maybe_maintenance()
         uploaded_total = 0
         # Fresh figures before sending: "sending" starts from what is really waiting now.
@@ -262,7 +271,7 @@ class SyncWorker:
                 self._report_progress(uploaded_total)
 
         result = self.drain(
-            force=was_offline,
+            force=was_offline or forced,
             should_stop=self._stop.is_set,
             on_item=on_item,
             on_recorded=on_recorded,

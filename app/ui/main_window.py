@@ -299,10 +299,11 @@ class MainWindow(QMainWindow):
 
     def send_now(self) -> None:
         if self.sync is not None:
-            self.sync.wake()
+            self.sync.sync_now()
 
     def _on_sealed(self, sealed: Sealed) -> None:
-        self.send_now()
+        if self.sync is not None:
+            self.sync.wake()
         self.refresh_status()
 
     def _camera_chosen(self, choice: str) -> None:

@@ -134,7 +134,9 @@ class Stoppable(Protocol):
 
 
 class SyncHandle(Stoppable, Protocol):
-    def wake(self) -> None: ...
+    def wake(self) -> None: ...  # send what is due (after a seal)
+
+    def sync_now(self) -> None: ...  # the "send now" button: backed-off records too
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,9 @@ class _SyncStopper(_Stopper):
         if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
             self.services._finish_stopping(self.loop)
 
+    def sync_now(self) -> None:
+        self.loop.sync_now()
+
 
 class StationServices:
     def __init__(

@@ -83,3 +83,33 @@ def _audit_count(home: Path) -> int:
         )
     finally:
         con.close()
+
+
+def test_status_names_each_rejected_record_and_its_reason(tmp_path: Path) -> None:
+    """The server refuses a packet for good (its own 413): `status` must show which record and
+    why, the UUID a technician passes to `requeue` and the reason to act on, not a count only."""
+    with ServerProcess(tmp_path / "server", extra=["--max-body", "2000"]) as srv:
+        home = provisioned_home(tmp_path / "station", srv)
+        with open_store(home) as store:
+            (big, _), *_ = seal_n(store, 1, size=6000).items()
+            (small, _), *_ = seal_n(store, 1, start=1).items()
+
+        r = run_station("--home", str(home), "sync", "--once", "--json", timeout=120)
+        doc = json.loads(r.stdout)
+        assert (doc["uploaded"], doc["rejected"]) == (1, 1), r.stdout + r.stderr
+        with open_store(home) as store:
+            (entry,) = [e for e in Outbox(store).recent() if e.uuid == big]
+            assert entry.status == "rejected" and entry.last_error and "413" in entry.last_error
+
+        r = run_station("--home", str(home), "status", "--json")
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(r.stdout)
+        (rej,) = doc["rejected_records"]
+        assert rej["uuid"] == big and rej["reason"] == entry.last_error
+        assert rej["sealed_at"]
+
+        r = run_station("--home", str(home), "status")
+        assert r.returncode == 0, r.stderr
+        (line,) = [x for x in r.stdout.splitlines() if big in x]
+        assert "413" in line
+        assert small not in r.stdout
