@@ -54,6 +54,22 @@ def test_put_is_idempotent_and_conflicts_on_other_bytes(server: ServerProcess) -
     assert listed[0]["sha256"] == receipt["sha256"]
 
 
+def test_a_conflict_records_nothing_not_even_the_nonce(server: ServerProcess) -> None:
+    """A 409 is a refusal like any other: nothing of the request is kept, so the very same
+    request sent again gets the same 409 (not 401 replay), on both databases and both PUT
+    paths (on PostgreSQL the one-statement path records the nonce with the insert)."""
+    st = TestStation.enroll(server)
+    p = st.seal()
+    assert st.put(p).status_code == 201
+    other = st.seal(uuid=p.uuid, nama="SOMEONE ELSE")
+    path = protocol.packet_path(p.uuid)
+    headers = protocol.sign_request("PUT", path, other.data, st.station_id, st.key)
+    for _ in range(2):
+        resp = st.session.put(server.url + path, data=other.data, headers=headers, timeout=10)
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["error"] == "conflict"
+
+
 def test_enrollment_code_single_use_and_expiry(server: ServerProcess) -> None:
     code = add_station(server, name="Kronjo 2", kecamatan="36.03.07")
     st = TestStation.enroll(server, code)
