@@ -153,6 +153,18 @@ NEW_PACKET_COLUMNS = (
 )
 
 
+def oversized_header_field(header: pkt.PacketHeader) -> str | None:
+    """A header field longer than its ``packets`` column (message), else None.
+
+    Refused before any write: PostgreSQL would refuse the INSERT (a 500, an import stopped
+    halfway) or, through the fast path's casts, cut the value short; SQLite would store it."""
+    for name in ("uuid", "station_id", "kecamatan", "sealed_at"):
+        limit = db.packets.c[name].type.length  # type: ignore[attr-defined]
+        if len(getattr(header, name)) > limit:
+            return f"packet header {name} is longer than {limit} characters"
+    return None
+
+
 def packet_row(
     uuid: str,
     data: bytes,
@@ -834,6 +846,9 @@ class ServerCore:
             raise ServiceError(400, f"not a valid packet: {exc}") from exc
         if header.uuid != uuid:
             raise ServiceError(400, "packet uuid does not match the URL")
+        oversized = oversized_header_field(header)
+        if oversized is not None:
+            raise ServiceError(400, oversized)
         if header.server_key_id not in self.accepted_key_ids():
             raise ServiceError(
                 400,

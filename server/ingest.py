@@ -44,6 +44,7 @@ from server.core import (
     PutResult,
     ServerCore,
     ServiceError,
+    oversized_header_field,
     packet_row,
 )
 
@@ -179,7 +180,11 @@ class PacketIngest:
             try:
                 signed = protocol.verify_request(method, path, headers, body, sender[1])
                 header = pkt.read_header(body)
-                if header.uuid != uuid or header.server_key_id not in self.core.accepted_key_ids():
+                if (
+                    header.uuid != uuid
+                    or header.server_key_id not in self.core.accepted_key_ids()
+                    or oversized_header_field(header) is not None
+                ):
                     return None
                 origin = sender
                 if header.station_id != sender_id:

@@ -8,8 +8,10 @@ import re
 import select
 import socket
 import time
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from uuid6 import uuid7
 
 from app import packet as pkt
 from app import protocol
@@ -68,6 +70,48 @@ def test_a_conflict_records_nothing_not_even_the_nonce(server: ServerProcess) ->
         resp = st.session.put(server.url + path, data=other.data, headers=headers, timeout=10)
         assert resp.status_code == 409, resp.text
         assert resp.json()["error"] == "conflict"
+
+
+def test_header_fields_longer_than_their_columns_are_refused(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A header field longer than its database column (kecamatan, sealed_at, station id) is
+    refused alike on both databases: 400 to a PUT, a rejected file to an import that goes on.
+    (PostgreSQL's one-statement PUT stored the value cut short, its general path answered
+    500, its import stopped at the file with a database error; SQLite stored it whole.)"""
+    st = TestStation.enroll(server)
+    long_kecamatan = TestStation(st.url, st.station_id, st.key, st.server_key, "3" * 40)
+    long_time = pkt.seal(
+        {"uuid": (u := str(uuid7())), "station_id": st.station_id},
+        [],
+        uuid=u,
+        station_id=st.station_id,
+        kecamatan=st.kecamatan,
+        server_public_key=st.server_key,
+        station_key=st.key,
+        sealed_at="2024-01-01T00:00:00." + "0" * 30 + "Z",
+    )
+    for packet, field in ((long_kecamatan.seal(), "kecamatan"), (long_time, "sealed_at")):
+        resp = st.put(packet)
+        assert resp.status_code == 400, resp.text
+        assert field in resp.json()["detail"]
+    assert _packets(server) == []
+
+    stranger = TestStation(
+        st.url, "x" * 80, Ed25519PrivateKey.generate(), st.server_key, st.kecamatan
+    )
+    good = [st.seal(), st.seal()]
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "a.ektp").write_bytes(good[0].data)
+    (export / "b.ektp").write_bytes(stranger.seal().data)
+    (export / "c.ektp").write_bytes(good[1].data)
+    res = server_cli(server, "import", str(export), "--json")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["imported"] == 2 and [r["file"] for r in doc["rejected"]] == ["b.ektp"]
+    assert "station_id" in doc["rejected"][0]["reason"]
+    assert sorted(x["uuid"] for x in _packets(server)) == sorted(x.uuid for x in good)
 
 
 def test_enrollment_code_single_use_and_expiry(server: ServerProcess) -> None:
