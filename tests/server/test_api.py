@@ -320,6 +320,10 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
                     p, sock = hold()
             assert busy.status_code == 503
             assert busy.headers["Retry-After"].isdigit()
+            # Only the health check itself passes the limit, not any path ending in /health.
+            assert st.session.get(srv.url + "/api/v1/health", timeout=10).status_code == 200
+            sneaky = st.signed("GET", protocol.API_PREFIX + "/packets/health")
+            assert sneaky.status_code == 503, sneaky.text
             sock.sendall(p.data)
             reply = sock.recv(4096)
             assert reply.startswith(b"HTTP/1.1 201")
