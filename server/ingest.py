@@ -44,8 +44,8 @@ from server.core import (
     PutResult,
     ServerCore,
     ServiceError,
-    oversized_header_field,
     packet_row,
+    unstorable_header_field,
 )
 
 # Station keys held per process; a key is one small object, so a large national fleet fits.
@@ -183,7 +183,7 @@ class PacketIngest:
                 if (
                     header.uuid != uuid
                     or header.server_key_id not in self.core.accepted_key_ids()
-                    or oversized_header_field(header) is not None
+                    or unstorable_header_field(header) is not None
                 ):
                     return None
                 origin = sender

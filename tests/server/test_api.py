@@ -75,10 +75,11 @@ def test_a_conflict_records_nothing_not_even_the_nonce(server: ServerProcess) ->
 def test_header_fields_longer_than_their_columns_are_refused(
     server: ServerProcess, tmp_path: Path
 ) -> None:
-    """A header field longer than its database column (kecamatan, sealed_at, station id) is
-    refused alike on both databases: 400 to a PUT, a rejected file to an import that goes on.
-    (PostgreSQL's one-statement PUT stored the value cut short, its general path answered
-    500, its import stopped at the file with a database error; SQLite stored it whole.)"""
+    """A header field longer than its database column (kecamatan, sealed_at, station id), or
+    holding a NUL, is refused alike on both databases: 400 to a PUT, a rejected file to an
+    import that goes on. (PostgreSQL's one-statement PUT stored a long value cut short, its
+    general path answered 500, its import stopped at the file with a database error; SQLite
+    stored the value whole.)"""
     st = TestStation.enroll(server)
     long_kecamatan = TestStation(st.url, st.station_id, st.key, st.server_key, "3" * 40)
     long_time = pkt.seal(
@@ -91,7 +92,12 @@ def test_header_fields_longer_than_their_columns_are_refused(
         station_key=st.key,
         sealed_at="2024-01-01T00:00:00." + "0" * 30 + "Z",
     )
-    for packet, field in ((long_kecamatan.seal(), "kecamatan"), (long_time, "sealed_at")):
+    nul = TestStation(st.url, st.station_id, st.key, st.server_key, "36.03\x0032")
+    for packet, field in (
+        (long_kecamatan.seal(), "kecamatan"),
+        (long_time, "sealed_at"),
+        (nul.seal(), "kecamatan holds a NUL"),
+    ):
         resp = st.put(packet)
         assert resp.status_code == 400, resp.text
         assert field in resp.json()["detail"]
@@ -106,11 +112,14 @@ def test_header_fields_longer_than_their_columns_are_refused(
     (export / "a.ektp").write_bytes(good[0].data)
     (export / "b.ektp").write_bytes(stranger.seal().data)
     (export / "c.ektp").write_bytes(good[1].data)
+    nul_id = TestStation(st.url, "kit\x00x", stranger.key, st.server_key, st.kecamatan)
+    (export / "d.ektp").write_bytes(nul_id.seal().data)
     res = server_cli(server, "import", str(export), "--json")
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["imported"] == 2 and [r["file"] for r in doc["rejected"]] == ["b.ektp"]
-    assert "station_id" in doc["rejected"][0]["reason"]
+    assert doc["imported"] == 2
+    assert [r["file"] for r in doc["rejected"]] == ["b.ektp", "d.ektp"]
+    assert all("station_id" in r["reason"] for r in doc["rejected"])
     assert sorted(x["uuid"] for x in _packets(server)) == sorted(x.uuid for x in good)
 
 
