@@ -30,6 +30,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_MAX_INFLIGHT = 64
+HEALTH_PATH = protocol.API_PREFIX + "/health"  # never refused: a balancer's health check
 
 
 class InflightLimit:
@@ -47,7 +48,7 @@ class InflightLimit:
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").endswith("/health"):
+        if scope["type"] != "http" or scope.get("path") == HEALTH_PATH:
             await self.app(scope, receive, send)
             return
         with self._lock:
@@ -293,7 +294,7 @@ def create_app(
             allow_revoked,
         )
 
-    @api.get(f"{prefix}/health")
+    @api.get(HEALTH_PATH)
     def health() -> dict[str, Any]:
         return {
             "status": "ok",

@@ -212,6 +212,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"DIR: not a directory: {args.dir}")
     if args.cmd == "serve" and not (0 < args.port < 65536):
         raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.cmd == "serve" and args.max_inflight < 1:
+        # 0 would answer every request but /health with 503, for ever.
+        raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
     if args.cmd == "serve" and not (

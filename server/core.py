@@ -153,6 +153,23 @@ NEW_PACKET_COLUMNS = (
 )
 
 
+def unstorable_header_field(header: pkt.PacketHeader) -> str | None:
+    """Why a header field cannot be stored as it is (too long for its ``packets`` column, or
+    holding a NUL character), else None.
+
+    Refused before any write: PostgreSQL would refuse the INSERT (a 500, an import stopped
+    halfway) or, through the fast path's casts, cut a long value short; SQLite would store
+    it."""
+    for name in ("uuid", "station_id", "kecamatan", "sealed_at"):
+        value = getattr(header, name)
+        limit = db.packets.c[name].type.length  # type: ignore[attr-defined]
+        if len(value) > limit:
+            return f"packet header {name} is longer than {limit} characters"
+        if "\x00" in value:
+            return f"packet header {name} holds a NUL character"
+    return None
+
+
 def packet_row(
     uuid: str,
     data: bytes,
@@ -834,6 +851,9 @@ class ServerCore:
             raise ServiceError(400, f"not a valid packet: {exc}") from exc
         if header.uuid != uuid:
             raise ServiceError(400, "packet uuid does not match the URL")
+        unstorable = unstorable_header_field(header)
+        if unstorable is not None:
+            raise ServiceError(400, unstorable)
         if header.server_key_id not in self.accepted_key_ids():
             raise ServiceError(
                 400,

@@ -18,7 +18,8 @@ the answers to bad requests are the general path's:
 3. The statement's three answers: station check failed -> forget the cached key, hand the
    request to the general path (nothing was written); nonce already used -> 401 replay;
    packet inserted -> 201 (the commit is done: autocommit, ``synchronous_commit`` as
-   configured); uuid already held -> read it back -> 200 same bytes / 409.
+   configured); uuid already held -> read it back -> 200 same bytes / 409 (its nonce is
+   deleted again: a refusal keeps nothing of the request, as on the general path).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from server.core import (
     ServerCore,
     ServiceError,
     packet_row,
+    unstorable_header_field,
 )
 
 # Station keys held per process; a key is one small object, so a large national fleet fits.
@@ -96,6 +98,7 @@ _KEY_SQL = (
 )
 _HELD_SQL = f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM {db.packets.name} WHERE uuid = %s"
 _NONCE_GC_SQL = f"DELETE FROM {db.nonces.name} WHERE seen_at < %s"
+_NONCE_FORGET_SQL = f"DELETE FROM {db.nonces.name} WHERE station_id = %s AND nonce = %s"
 
 
 def libpq_url(url: str) -> str:
@@ -177,7 +180,11 @@ class PacketIngest:
             try:
                 signed = protocol.verify_request(method, path, headers, body, sender[1])
                 header = pkt.read_header(body)
-                if header.uuid != uuid or header.server_key_id not in self.core.accepted_key_ids():
+                if (
+                    header.uuid != uuid
+                    or header.server_key_id not in self.core.accepted_key_ids()
+                    or unstorable_header_field(header) is not None
+                ):
                     return None
                 origin = sender
                 if header.station_id != sender_id:
@@ -225,6 +232,9 @@ class PacketIngest:
                 if held is None:  # pragma: no cover - packets are never deleted
                     raise ServiceError(409, f"packet {uuid} vanished while being stored")
                 row = dict(zip(RECEIPT_COLUMNS, held, strict=True))
-        if row["sha256"] != params["sha256"]:
-            raise ServiceError(409, f"packet {uuid} already exists with different bytes")
+                if row["sha256"] != params["sha256"]:
+                    # A refusal keeps nothing of the request, as on the general path (whose
+                    # transaction rolls back): the nonce the statement recorded goes again.
+                    await conn.execute(_NONCE_FORGET_SQL, (sender_id, signed.nonce))
+                    raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.core.receipt(row))

@@ -8,8 +8,10 @@ import re
 import select
 import socket
 import time
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from uuid6 import uuid7
 
 from app import packet as pkt
 from app import protocol
@@ -52,6 +54,73 @@ def test_put_is_idempotent_and_conflicts_on_other_bytes(server: ServerProcess) -
     listed = _packets(server)
     assert [x["uuid"] for x in listed] == [p.uuid]
     assert listed[0]["sha256"] == receipt["sha256"]
+
+
+def test_a_conflict_records_nothing_not_even_the_nonce(server: ServerProcess) -> None:
+    """A 409 is a refusal like any other: nothing of the request is kept, so the very same
+    request sent again gets the same 409 (not 401 replay), on both databases and both PUT
+    paths (on PostgreSQL the one-statement path records the nonce with the insert)."""
+    st = TestStation.enroll(server)
+    p = st.seal()
+    assert st.put(p).status_code == 201
+    other = st.seal(uuid=p.uuid, nama="SOMEONE ELSE")
+    path = protocol.packet_path(p.uuid)
+    headers = protocol.sign_request("PUT", path, other.data, st.station_id, st.key)
+    for _ in range(2):
+        resp = st.session.put(server.url + path, data=other.data, headers=headers, timeout=10)
+        assert resp.status_code == 409, resp.text
+        assert resp.json()["error"] == "conflict"
+
+
+def test_header_fields_longer_than_their_columns_are_refused(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """A header field longer than its database column (kecamatan, sealed_at, station id), or
+    holding a NUL, is refused alike on both databases: 400 to a PUT, a rejected file to an
+    import that goes on. (PostgreSQL's one-statement PUT stored a long value cut short, its
+    general path answered 500, its import stopped at the file with a database error; SQLite
+    stored the value whole.)"""
+    st = TestStation.enroll(server)
+    long_kecamatan = TestStation(st.url, st.station_id, st.key, st.server_key, "3" * 40)
+    long_time = pkt.seal(
+        {"uuid": (u := str(uuid7())), "station_id": st.station_id},
+        [],
+        uuid=u,
+        station_id=st.station_id,
+        kecamatan=st.kecamatan,
+        server_public_key=st.server_key,
+        station_key=st.key,
+        sealed_at="2024-01-01T00:00:00." + "0" * 30 + "Z",
+    )
+    nul = TestStation(st.url, st.station_id, st.key, st.server_key, "36.03\x0032")
+    for packet, field in (
+        (long_kecamatan.seal(), "kecamatan"),
+        (long_time, "sealed_at"),
+        (nul.seal(), "kecamatan holds a NUL"),
+    ):
+        resp = st.put(packet)
+        assert resp.status_code == 400, resp.text
+        assert field in resp.json()["detail"]
+    assert _packets(server) == []
+
+    stranger = TestStation(
+        st.url, "x" * 80, Ed25519PrivateKey.generate(), st.server_key, st.kecamatan
+    )
+    good = [st.seal(), st.seal()]
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "a.ektp").write_bytes(good[0].data)
+    (export / "b.ektp").write_bytes(stranger.seal().data)
+    (export / "c.ektp").write_bytes(good[1].data)
+    nul_id = TestStation(st.url, "kit\x00x", stranger.key, st.server_key, st.kecamatan)
+    (export / "d.ektp").write_bytes(nul_id.seal().data)
+    res = server_cli(server, "import", str(export), "--json")
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["imported"] == 2
+    assert [r["file"] for r in doc["rejected"]] == ["b.ektp", "d.ektp"]
+    assert all("station_id" in r["reason"] for r in doc["rejected"])
+    assert sorted(x["uuid"] for x in _packets(server)) == sorted(x.uuid for x in good)
 
 
 def test_enrollment_code_single_use_and_expiry(server: ServerProcess) -> None:
@@ -260,6 +329,10 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
                     p, sock = hold()
             assert busy.status_code == 503
             assert busy.headers["Retry-After"].isdigit()
+            # Only the health check itself passes the limit, not any path ending in /health.
+            assert st.session.get(srv.url + "/api/v1/health", timeout=10).status_code == 200
+            sneaky = st.signed("GET", protocol.API_PREFIX + "/packets/health")
+            assert sneaky.status_code == 503, sneaky.text
             sock.sendall(p.data)
             reply = sock.recv(4096)
             assert reply.startswith(b"HTTP/1.1 201")

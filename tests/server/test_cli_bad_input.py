@@ -93,6 +93,7 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
          "--expires-hours"),
         (["station", "code", "some-id", "--expires-hours", "-1"], "--expires-hours"),
         (["serve", "--max-body", "-5"], "--max-body"),
+        (["serve", "--max-inflight", "0"], "--max-inflight"),
     ],
 )  # fmt: skip
 def test_numbers_out_of_range(tmp_path: Path, args: list[str], field: str) -> None:
