@@ -656,6 +656,13 @@ class ReviewStep(QWidget):
     def first_widget(self) -> QWidget:
         return self.summary
 
+    def clear(self) -> None:
+        """Forget the resident shown here (biodata, photo, signature)."""
+        self.summary.clear()
+        self.photo.clear()
+        self.signature.clear()
+        self.error.setText("")
+
     def show_draft(
         self,
         values: dict[str, str],
@@ -730,6 +737,13 @@ class ReceiptStep(QWidget):
 
     def first_widget(self) -> QWidget:
         return self.new_button
+
+    def clear(self) -> None:
+        """The receipt names the resident: gone when the operator goes on or signs out."""
+        self.html = ""
+        self.sealed = None
+        self.view.clear()
+        self.status.setText("")
 
     def show_receipt(self, html_text: str, sealed: Sealed) -> None:
         self.html = html_text
@@ -873,6 +887,8 @@ class RecordingScreen(QWidget):
         self.signature.pad.clear()
         self.signature.pad._redo = []
         self.card.clear()
+        self.review.clear()
+        self.receipt.clear()
         self.reached = 0
         self.sealing = False
         self._show(self.BIODATA)
@@ -1009,6 +1025,7 @@ class RecordingScreen(QWidget):
         self.signature.pad.clear()
         self.signature.pad._redo = []
         self.card.clear()
+        self.review.clear()
         self.receipt.show_receipt(html_text, sealed)
         self.reached = self.RECEIPT
         self._show(self.RECEIPT)

@@ -1,0 +1,37 @@
+"""What the previous resident leaves behind: the draft, the review page and the receipt must
+not outlive the seal or the session, and late results must not land in the next draft."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from app.ui.screens.recording import RecordingScreen
+from tests.support.residents import BUDI_LAKI
+from tests.ui.conftest import OPERATOR, Kit
+from tests.ui.test_recording_flow import focused, record_one, sign_in
+from tests.ui.test_screens import open_window
+
+
+def test_the_review_page_forgets_the_resident_at_the_seal_and_the_receipt_at_sign_out(
+    qtbot, offline_kit: Kit
+):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    record_one(qtbot, window)
+    rec = window.recording
+    # "The draft leaves memory with the seal": the review page held all of it (NIK, address,
+    # photo, signature) until the next resident's review.
+    review = rec.review.summary.toPlainText()
+    assert BUDI_LAKI["nik"] not in review and BUDI_LAKI["alamat"] not in review
+    assert rec.review.photo.pixmap().isNull() and rec.review.signature.pixmap().isNull()
+    # The receipt stays for printing until the operator goes on; signing out ends that.
+    assert "BUDI SANTOSO WIRAHADI" in rec.receipt.view.toPlainText()
+    qtbot.keyClick(
+        focused(),
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.stack.currentWidget() is window.signin
+    assert "BUDI" not in rec.receipt.view.toPlainText() and "BUDI" not in rec.receipt.html
+    assert rec.receipt.sealed is None
+    assert rec.step() == RecordingScreen.BIODATA
