@@ -35,3 +35,45 @@ def test_the_review_page_forgets_the_resident_at_the_seal_and_the_receipt_at_sig
     assert "BUDI" not in rec.receipt.view.toPlainText() and "BUDI" not in rec.receipt.html
     assert rec.receipt.sealed is None
     assert rec.step() == RecordingScreen.BIODATA
+
+
+def _on_photo_step_with_a_good_face(qtbot, window) -> RecordingScreen:
+    rec = window.recording
+    rec.biodata.set_values(BUDI_LAKI)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.step() == RecordingScreen.PHOTO
+    qtbot.waitUntil(
+        lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
+        timeout=30000,
+    )
+    return rec
+
+
+def test_a_photo_taken_for_a_discarded_draft_does_not_land_in_the_next_one(qtbot, offline_kit: Kit):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = _on_photo_step_with_a_good_face(qtbot, window)
+    # Enter takes the photo (on a worker); before its answer the operator discards the draft
+    # with Esc twice (the keys arrive before the answer: no event loop turn between them).
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.photo.capturing
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    assert window.stack.currentWidget() is window.home
+    qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)  # the answer came
+    assert rec.photo.photo is None and not rec.has_draft()
+    # Same with a sign-out: the next operator must not be taken to the old resident's photo.
+    rec = _on_photo_step_with_a_good_face(qtbot, window)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.photo.capturing
+    qtbot.keyClick(
+        focused(),
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.stack.currentWidget() is window.signin
+    qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)  # the answer came
+    assert rec.photo.photo is None and rec.photo.still.pixmap().isNull()
+    sign_in(qtbot, window, *OPERATOR)
+    assert window.stack.currentWidget() is window.home

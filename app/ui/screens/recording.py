@@ -346,6 +346,7 @@ class PhotoStep(QWidget):
         self.last_frame: Any = None
         self.good_frames = 0
         self.capturing = False
+        self._draft = 0  # bumped by clear(): a capture's answer for an older draft is dropped
         self.frames_seen = 0
         self._error: str | None = None
         self._refused: tuple[tuple[str, str], ...] = ()
@@ -469,9 +470,17 @@ class PhotoStep(QWidget):
         self.capturing = True
         self.good_frames = 0
         frame = self.last_frame
-        self.tasks.run_net(
-            lambda: self.services.accept_frame(frame), self._captured, self._capture_failed
-        )
+        draft = self._draft
+
+        def captured(result: PhotoResult) -> None:
+            if draft == self._draft:
+                self._captured(result)
+
+        def failed(exc: BaseException) -> None:
+            if draft == self._draft:
+                self._capture_failed(exc)
+
+        self.tasks.run_net(lambda: self.services.accept_frame(frame), captured, failed)
 
     def _captured(self, result: PhotoResult) -> None:
         self.capturing = False
@@ -503,6 +512,9 @@ class PhotoStep(QWidget):
         self.capture_button.setFocus()
 
     def clear(self) -> None:
+        # A photo still being taken belongs to the draft being dropped: its answer is ignored.
+        self._draft += 1
+        self.capturing = False
         self.retake()
         self.last_frame = None
         self.preview.show_frame(None, None)
