@@ -3,7 +3,7 @@ not outlive the seal or the session, and late results must not land in the next 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from app.ui.screens.recording import RecordingScreen
 from tests.support.residents import BUDI_LAKI
@@ -77,3 +77,61 @@ def test_a_photo_taken_for_a_discarded_draft_does_not_land_in_the_next_one(qtbot
     assert rec.photo.photo is None and rec.photo.still.pixmap().isNull()
     sign_in(qtbot, window, *OPERATOR)
     assert window.stack.currentWidget() is window.home
+
+
+def _on_review_step(qtbot, window) -> RecordingScreen:
+    rec = _on_photo_step_with_a_good_face(qtbot, window)
+    with qtbot.waitSignal(rec.photo.accepted, timeout=30000):
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    pad = rec.signature.pad
+    assert focused() is pad
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(40, 80))
+    for x in range(50, 300, 25):
+        qtbot.mouseMove(pad, QPoint(x, 60 + (x % 50)))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(300, 80))
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)  # no card
+    assert rec.step() == RecordingScreen.REVIEW
+    return rec
+
+
+def test_escape_while_sealing_does_not_drop_the_record_nor_clear_the_next_resident(
+    qtbot, offline_kit: Kit
+):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = _on_review_step(qtbot, window)
+    # Enter seals (on the store's worker); Esc twice before the answer (Batal the same).
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.sealing
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    # The record is being sealed: it cannot be discarded any more, and the screen says so
+    # (it went to Beranda as if discarded, the record sealed and queued all the same, and
+    # the late answer then wiped whatever the operator had started typing for the next one).
+    assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.REVIEW
+    assert rec.message.text() == "Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."
+    with qtbot.waitSignal(rec.sealed, timeout=45000) as sealed:
+        pass
+    assert rec.step() == RecordingScreen.RECEIPT
+    assert sealed.args[0].number in rec.receipt.view.toPlainText()
+    assert "BUDI SANTOSO WIRAHADI" in rec.receipt.view.toPlainText()
+
+
+def test_a_seal_answered_after_sign_out_is_not_shown_to_the_next_session(qtbot, offline_kit: Kit):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = _on_review_step(qtbot, window)
+    with qtbot.waitSignal(rec.sealed, timeout=45000):
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+        assert rec.sealing
+        qtbot.keyClick(
+            focused(),
+            Qt.Key.Key_L,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+        assert window.stack.currentWidget() is window.signin
+    # Sealed (and queued), but the receipt of the signed-out session is not kept for the next.
+    assert "BUDI" not in rec.receipt.html and "BUDI" not in rec.receipt.view.toPlainText()
+    assert rec.step() == RecordingScreen.BIODATA and not rec.sealing

@@ -826,6 +826,7 @@ class RecordingScreen(QWidget):
         self.station_name = ""
         self.reached = 0
         self.sealing = False
+        self._draft = 0  # bumped by start_new(): a seal's answer for an older draft is not shown
         self._cancel_armed = 0.0
         self.biodata = BiodataStep(services, tasks)
         self.photo = PhotoStep(services, tasks)
@@ -901,6 +902,7 @@ class RecordingScreen(QWidget):
         self.card.clear()
         self.review.clear()
         self.receipt.clear()
+        self._draft += 1
         self.reached = 0
         self.sealing = False
         self._show(self.BIODATA)
@@ -977,6 +979,10 @@ class RecordingScreen(QWidget):
         if self.step() == self.RECEIPT:
             self.go_home.emit()
             return
+        if self.sealing:
+            # Too late: the record is being written and will be sent.
+            self.message.setText(tr("Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."))
+            return
         now = time.monotonic()
         if now - self._cancel_armed > 5:
             self._cancel_armed = now
@@ -1020,10 +1026,22 @@ class RecordingScreen(QWidget):
         photo = self.photo.photo
         signature = self.signature.pad.to_png()
         uid, atr = self.card.uid, self.card.atr
+        draft = self._draft
+
+        def sealed(result: Sealed) -> None:
+            if draft == self._draft:
+                self._sealed(result)
+            else:  # the session ended meanwhile (sign-out): sealed and queued, not shown
+                self.sealed.emit(result)
+
+        def failed(exc: BaseException) -> None:
+            if draft == self._draft:
+                self._seal_failed(exc)
+
         self.tasks.run_db(
             lambda: self.services.enroll(operator, biodata, photo, signature, uid, atr),
-            self._sealed,
-            self._seal_failed,
+            sealed,
+            failed,
         )
 
     def _sealed(self, sealed: Sealed) -> None:
