@@ -252,7 +252,10 @@ class TechnicianScreen(QWidget):
             )
 
     def left(self) -> None:
+        """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
+        supervisor's password typed but not used is forgotten, never approving a later move."""
         self.stop_camera_test()
+        self.supervisor_password.clear()
 
     def refresh_devices(self) -> None:
         def probe() -> tuple[list[tuple[str, str]], list[str]]:
