@@ -135,3 +135,34 @@ def test_a_seal_answered_after_sign_out_is_not_shown_to_the_next_session(qtbot, 
     # Sealed (and queued), but the receipt of the signed-out session is not kept for the next.
     assert "BUDI" not in rec.receipt.html and "BUDI" not in rec.receipt.view.toPlainText()
     assert rec.step() == RecordingScreen.BIODATA and not rec.sealing
+
+
+def test_a_signature_cleared_after_the_review_is_not_sealed_blank(qtbot, offline_kit: Kit):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = _on_review_step(qtbot, window)
+    # The resident signs again: back to the signature (Alt+3), Hapus (Alt+H), then the
+    # operator jumps straight back to the review (Alt+5) and presses Enter.
+    qtbot.keyClick(focused(), Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
+    assert rec.step() == RecordingScreen.SIGNATURE
+    qtbot.keyClick(focused(), Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(rec.signature.pad.is_empty, timeout=20000)  # a mnemonic's animated click
+    qtbot.keyClick(focused(), Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    assert rec.step() == RecordingScreen.REVIEW
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    # Not sealed with a blank signature: back on the pad, saying why.
+    assert not rec.sealing and rec.step() == RecordingScreen.SIGNATURE
+    assert rec.message.text() == "Tanda tangan masih kosong."
+    assert focused() is rec.signature.pad
+    # The photo retaken (Alt+2, Ulangi = Alt+U) and the review reached again: the old photo
+    # is not shown there, and Enter says the photo is missing (not "biodata").
+    qtbot.keyClick(focused(), Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClick(focused(), Qt.Key.Key_U, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: rec.photo.photo is None, timeout=20000)
+    qtbot.keyClick(focused(), Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)
+    assert rec.step() == RecordingScreen.REVIEW
+    assert rec.review.photo.pixmap().isNull()
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert not rec.sealing and rec.step() == RecordingScreen.PHOTO
+    assert rec.message.text() == "Ambil foto dulu."
+    assert offline_kit.services.queue_rows() == []

@@ -703,6 +703,8 @@ class ReviewStep(QWidget):
                     self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio
                 )
             )
+        else:
+            self.photo.clear()  # retaken since: the old photo is not the one to be sealed
         self.signature.setPixmap(
             QPixmap.fromImage(signature).scaled(
                 self.signature.size(), Qt.AspectRatioMode.KeepAspectRatio
@@ -1015,8 +1017,18 @@ class RecordingScreen(QWidget):
         )
 
     def seal(self) -> None:
+        # The review can be reached again (Alt+5) after a photo was retaken or the signature
+        # cleared: send the operator to what is missing rather than seal without it.
+        if self.photo.photo is None:
+            self._show(self.PHOTO)
+            self.message.setText(tr("Ambil foto dulu."))
+            return
+        if self.signature.pad.is_empty():
+            self._show(self.SIGNATURE)
+            self.message.setText(tr("Tanda tangan masih kosong."))
+            return
         checked = self.biodata.validate()
-        if self.operator is None or not checked.ok or self.photo.photo is None:
+        if self.operator is None or not checked.ok:
             self.message.setText(error_text("invalid-biodata"))
             return
         self.sealing = True
