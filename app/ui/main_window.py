@@ -314,6 +314,8 @@ class MainWindow(QMainWindow):
         previous = self.operator
         self.operator = operator
         self.recording.operator = operator
+        # An operator card left on the reader after sign-in is not the resident's.
+        self.recording.card.sign_in_card = self.signin.card_uid
         if previous is not None and previous.username != operator.username:
             self.recording.start_new()  # another operator never sees the draft
         self.act_technician.setEnabled(operator.is_technician)

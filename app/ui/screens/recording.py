@@ -579,6 +579,8 @@ class CardStep(QWidget):
         self.reader_present: bool | None = None
         self.read_error: str | None = None
         self.on_reader: CardEvent | None = None
+        # The card on the reader when the operator signed in (their own): never linked.
+        self.sign_in_card: str | None = None
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.status = QLabel()
@@ -607,16 +609,19 @@ class CardStep(QWidget):
             self.reader_present = True
             self.read_error = None
         self.on_reader = event if event.present and event.uid else None
-        if self.on_reader is not None and self.isVisible():
+        if self.on_reader is not None and self.isVisible() and self._linkable(event):
             self.uid, self.atr = event.uid, event.atr
         self.retranslate()
 
     def showEvent(self, event: QShowEvent) -> None:
         # A card already lying on the reader when the step opens is the one to link.
-        if self.uid is None and self.on_reader is not None:
+        if self.uid is None and self.on_reader is not None and self._linkable(self.on_reader):
             self.uid, self.atr = self.on_reader.uid, self.on_reader.atr
             self.retranslate()
         super().showEvent(event)
+
+    def _linkable(self, event: CardEvent) -> bool:
+        return event.uid != self.sign_in_card
 
     def clear(self) -> None:
         self.uid = self.atr = None
