@@ -35,3 +35,30 @@ def test_a_supervisor_password_typed_but_not_used_is_gone_after_sign_out(qtbot, 
     qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
     assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
     assert window.station is not None and window.station.kecamatan_code != "36.03.07"
+
+
+def test_no_camera_message_goes_once_a_camera_is_found(qtbot, tmp_path):
+    from app.ui.station import StationServices
+    from tests.support.station import make_station
+    from tests.ui.conftest import DEMO_CAMERA, add_operators
+
+    st = make_station(tmp_path, operator="op", password="rahasia-op-12345")
+    services = StationServices(st.home)  # no demo source, and this machine has no camera
+    add_operators(services)
+    try:
+        window = open_window(qtbot, Kit(services, st.home))
+        sign_in(qtbot, window, *TECHNICIAN)
+        qtbot.keyClick(focused(), Qt.Key.Key_F5)
+        tech = window.technician
+        qtbot.waitUntil(
+            lambda: "Kamera tidak ditemukan" in tech.camera_status.text(), timeout=30000
+        )
+        # The technician plugs a camera in (here: the source the station is given) and
+        # checks the devices again (Alt+P).
+        services._extra_cameras.extend(DEMO_CAMERA)
+        qtbot.keyClick(focused(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+        qtbot.waitUntil(lambda: tech.camera.count() == 1, timeout=30000)
+        assert "Kamera tidak ditemukan" not in tech.camera_status.text()
+    finally:
+        window.close()
+        services.close()

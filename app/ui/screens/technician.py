@@ -273,6 +273,8 @@ class TechnicianScreen(QWidget):
             self.camera.setCurrentIndex(max(0, self.camera.findData(current)))
         if not cameras:
             self.camera_status.setText(error_text("no-camera"))
+        elif self.camera_status.text() == error_text("no-camera"):
+            self.camera_status.setText("")  # plugged in since: the message is no longer true
         self.readers.setText(
             tr("Pembaca kartu: %1").replace("%1", ", ".join(readers))
             if readers
