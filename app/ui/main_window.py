@@ -325,6 +325,10 @@ class MainWindow(QMainWindow):
         self.status_timer.start()
         if self.recording.has_draft():
             self.show_recording()  # back to the draft after an idle lock
+        elif self.recording.receipt.sealed is not None:
+            # Back to the receipt not yet printed (another operator's was cleared above).
+            self._switch(self.recording)
+            self.recording._show(RecordingScreen.RECEIPT)
         else:
             self.show_home()
 

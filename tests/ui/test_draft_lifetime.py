@@ -166,3 +166,20 @@ def test_a_signature_cleared_after_the_review_is_not_sealed_blank(qtbot, offline
     assert not rec.sealing and rec.step() == RecordingScreen.PHOTO
     assert rec.message.text() == "Ambil foto dulu."
     assert offline_kit.services.queue_rows() == []
+
+
+def test_the_same_operator_gets_the_receipt_back_after_a_lock(qtbot, offline_kit: Kit):
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    record_one(qtbot, window)
+    rec = window.recording
+    # The resident waits for the printout; the station locks (Ctrl+L, or the idle timer).
+    qtbot.keyClick(focused(), Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.stack.currentWidget() is window.signin
+    with qtbot.waitSignal(window.signin.signed_in, timeout=30000):
+        qtbot.keyClicks(focused(), OPERATOR[1])
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    # Back on the receipt, still printable (it was reachable no more: F3 starts anew).
+    assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.RECEIPT
+    assert "BUDI SANTOSO WIRAHADI" in rec.receipt.view.toPlainText()
+    assert focused() is rec.receipt.new_button
