@@ -314,6 +314,8 @@ class MainWindow(QMainWindow):
         previous = self.operator
         self.operator = operator
         self.recording.operator = operator
+        # An operator card left on the reader after sign-in is not the resident's.
+        self.recording.card.sign_in_card = self.signin.card_uid
         if previous is not None and previous.username != operator.username:
             self.recording.start_new()  # another operator never sees the draft
         self.act_technician.setEnabled(operator.is_technician)
@@ -323,6 +325,10 @@ class MainWindow(QMainWindow):
         self.status_timer.start()
         if self.recording.has_draft():
             self.show_recording()  # back to the draft after an idle lock
+        elif self.recording.receipt.sealed is not None:
+            # Back to the receipt not yet printed (another operator's was cleared above).
+            self._switch(self.recording)
+            self.recording._show(RecordingScreen.RECEIPT)
         else:
             self.show_home()
 

@@ -4,77 +4,77 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="433" />
+            <location filename="app/ui/main_window.py" line="434" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="434" />
+            <location filename="app/ui/main_window.py" line="435" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="435" />
+            <location filename="app/ui/main_window.py" line="436" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="436" />
+            <location filename="app/ui/main_window.py" line="437" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="437" />
+            <location filename="app/ui/main_window.py" line="438" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="438" />
+            <location filename="app/ui/main_window.py" line="439" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="439" />
+            <location filename="app/ui/main_window.py" line="440" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="440" />
+            <location filename="app/ui/main_window.py" line="441" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="414" />
+            <location filename="app/ui/main_window.py" line="415" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="500" />
+            <location filename="app/ui/main_window.py" line="501" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="501" />
+            <location filename="app/ui/main_window.py" line="502" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="502" />
+            <location filename="app/ui/main_window.py" line="503" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="422" />
+            <location filename="app/ui/main_window.py" line="423" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="425" />
+            <location filename="app/ui/main_window.py" line="426" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="417" />
+            <location filename="app/ui/main_window.py" line="418" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -729,137 +729,142 @@
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="488" />
+            <location filename="app/ui/screens/recording.py" line="497" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="501" />
+            <location filename="app/ui/screens/recording.py" line="510" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="511" />
+            <location filename="app/ui/screens/recording.py" line="523" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="512" />
+            <location filename="app/ui/screens/recording.py" line="524" />
             <source>&amp;Ulangi</source>
             <translation>&amp;Retake</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="513" />
+            <location filename="app/ui/screens/recording.py" line="525" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="516" />
+            <location filename="app/ui/screens/recording.py" line="528" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="553" />
+            <location filename="app/ui/screens/recording.py" line="565" />
             <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
             <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="557" />
+            <location filename="app/ui/screens/recording.py" line="569" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="558" />
+            <location filename="app/ui/screens/recording.py" line="570" />
             <source>Urung&amp;kan</source>
             <translation>&amp;Undo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="559" />
+            <location filename="app/ui/screens/recording.py" line="571" />
             <source>U&amp;lang</source>
             <translation>&amp;Redo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="615" />
+            <location filename="app/ui/screens/recording.py" line="627" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="627" />
+            <location filename="app/ui/screens/recording.py" line="639" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="738" />
+            <location filename="app/ui/screens/recording.py" line="764" />
             <source>Rekaman disegel dan masuk antrian pengiriman.</source>
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="760" />
+            <location filename="app/ui/screens/recording.py" line="786" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="780" />
+            <location filename="app/ui/screens/recording.py" line="806" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="781" />
+            <location filename="app/ui/screens/recording.py" line="807" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="783" />
+            <location filename="app/ui/screens/recording.py" line="809" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1028" />
+            <location filename="app/ui/screens/recording.py" line="1075" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1029" />
+            <location filename="app/ui/screens/recording.py" line="1076" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1030" />
+            <location filename="app/ui/screens/recording.py" line="1077" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1031" />
+            <location filename="app/ui/screens/recording.py" line="1078" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1032" />
+            <location filename="app/ui/screens/recording.py" line="1079" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1042" />
+            <location filename="app/ui/screens/recording.py" line="1089" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1052" />
+            <location filename="app/ui/screens/recording.py" line="1099" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="955" />
+            <location filename="app/ui/screens/recording.py" line="984" />
+            <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
+            <translation>Sealing: this recording can no longer be cancelled.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="989" />
             <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
             <translation>Press Cancel once more to discard this recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1053" />
+            <location filename="app/ui/screens/recording.py" line="1100" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1053" />
+            <location filename="app/ui/screens/recording.py" line="1100" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -869,27 +874,27 @@
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="454" />
+            <location filename="app/ui/screens/recording.py" line="455" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="676" />
+            <location filename="app/ui/screens/recording.py" line="695" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="679" />
+            <location filename="app/ui/screens/recording.py" line="698" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1056" />
+            <location filename="app/ui/screens/recording.py" line="1103" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1056" />
+            <location filename="app/ui/screens/recording.py" line="1103" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
@@ -904,52 +909,52 @@
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="446" />
+            <location filename="app/ui/screens/recording.py" line="447" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="620" />
+            <location filename="app/ui/screens/recording.py" line="632" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="626" />
+            <location filename="app/ui/screens/recording.py" line="638" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="676" />
+            <location filename="app/ui/screens/recording.py" line="695" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1050" />
+            <location filename="app/ui/screens/recording.py" line="1097" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1061" />
+            <location filename="app/ui/screens/recording.py" line="1108" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1063" />
+            <location filename="app/ui/screens/recording.py" line="1110" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="750" />
+            <location filename="app/ui/screens/recording.py" line="776" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="934" />
+            <location filename="app/ui/screens/recording.py" line="964" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="938" />
+            <location filename="app/ui/screens/recording.py" line="968" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>

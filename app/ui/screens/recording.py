@@ -346,6 +346,7 @@ class PhotoStep(QWidget):
         self.last_frame: Any = None
         self.good_frames = 0
         self.capturing = False
+        self._draft = 0  # bumped by clear(): a capture's answer for an older draft is dropped
         self.frames_seen = 0
         self._error: str | None = None
         self._refused: tuple[tuple[str, str], ...] = ()
@@ -469,9 +470,17 @@ class PhotoStep(QWidget):
         self.capturing = True
         self.good_frames = 0
         frame = self.last_frame
-        self.tasks.run_net(
-            lambda: self.services.accept_frame(frame), self._captured, self._capture_failed
-        )
+        draft = self._draft
+
+        def captured(result: PhotoResult) -> None:
+            if draft == self._draft:
+                self._captured(result)
+
+        def failed(exc: BaseException) -> None:
+            if draft == self._draft:
+                self._capture_failed(exc)
+
+        self.tasks.run_net(lambda: self.services.accept_frame(frame), captured, failed)
 
     def _captured(self, result: PhotoResult) -> None:
         self.capturing = False
@@ -503,6 +512,9 @@ class PhotoStep(QWidget):
         self.capture_button.setFocus()
 
     def clear(self) -> None:
+        # A photo still being taken belongs to the draft being dropped: its answer is ignored.
+        self._draft += 1
+        self.capturing = False
         self.retake()
         self.last_frame = None
         self.preview.show_frame(None, None)
@@ -567,6 +579,8 @@ class CardStep(QWidget):
         self.reader_present: bool | None = None
         self.read_error: str | None = None
         self.on_reader: CardEvent | None = None
+        # The card on the reader when the operator signed in (their own): never linked.
+        self.sign_in_card: str | None = None
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.status = QLabel()
@@ -595,16 +609,19 @@ class CardStep(QWidget):
             self.reader_present = True
             self.read_error = None
         self.on_reader = event if event.present and event.uid else None
-        if self.on_reader is not None and self.isVisible():
+        if self.on_reader is not None and self.isVisible() and self._linkable(event):
             self.uid, self.atr = event.uid, event.atr
         self.retranslate()
 
     def showEvent(self, event: QShowEvent) -> None:
         # A card already lying on the reader when the step opens is the one to link.
-        if self.uid is None and self.on_reader is not None:
+        if self.uid is None and self.on_reader is not None and self._linkable(self.on_reader):
             self.uid, self.atr = self.on_reader.uid, self.on_reader.atr
             self.retranslate()
         super().showEvent(event)
+
+    def _linkable(self, event: CardEvent) -> bool:
+        return event.uid != self.sign_in_card
 
     def clear(self) -> None:
         self.uid = self.atr = None
@@ -656,6 +673,13 @@ class ReviewStep(QWidget):
     def first_widget(self) -> QWidget:
         return self.summary
 
+    def clear(self) -> None:
+        """Forget the resident shown here (biodata, photo, signature)."""
+        self.summary.clear()
+        self.photo.clear()
+        self.signature.clear()
+        self.error.setText("")
+
     def show_draft(
         self,
         values: dict[str, str],
@@ -684,6 +708,8 @@ class ReviewStep(QWidget):
                     self.photo.size(), Qt.AspectRatioMode.KeepAspectRatio
                 )
             )
+        else:
+            self.photo.clear()  # retaken since: the old photo is not the one to be sealed
         self.signature.setPixmap(
             QPixmap.fromImage(signature).scaled(
                 self.signature.size(), Qt.AspectRatioMode.KeepAspectRatio
@@ -730,6 +756,13 @@ class ReceiptStep(QWidget):
 
     def first_widget(self) -> QWidget:
         return self.new_button
+
+    def clear(self) -> None:
+        """The receipt names the resident: gone when the operator goes on or signs out."""
+        self.html = ""
+        self.sealed = None
+        self.view.clear()
+        self.status.setText("")
 
     def show_receipt(self, html_text: str, sealed: Sealed) -> None:
         self.html = html_text
@@ -800,6 +833,7 @@ class RecordingScreen(QWidget):
         self.station_name = ""
         self.reached = 0
         self.sealing = False
+        self._draft = 0  # bumped by start_new(): a seal's answer for an older draft is not shown
         self._cancel_armed = 0.0
         self.biodata = BiodataStep(services, tasks)
         self.photo = PhotoStep(services, tasks)
@@ -873,6 +907,9 @@ class RecordingScreen(QWidget):
         self.signature.pad.clear()
         self.signature.pad._redo = []
         self.card.clear()
+        self.review.clear()
+        self.receipt.clear()
+        self._draft += 1
         self.reached = 0
         self.sealing = False
         self._show(self.BIODATA)
@@ -949,6 +986,10 @@ class RecordingScreen(QWidget):
         if self.step() == self.RECEIPT:
             self.go_home.emit()
             return
+        if self.sealing:
+            # Too late: the record is being written and will be sent.
+            self.message.setText(tr("Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."))
+            return
         now = time.monotonic()
         if now - self._cancel_armed > 5:
             self._cancel_armed = now
@@ -981,8 +1022,18 @@ class RecordingScreen(QWidget):
         )
 
     def seal(self) -> None:
+        # The review can be reached again (Alt+5) after a photo was retaken or the signature
+        # cleared: send the operator to what is missing rather than seal without it.
+        if self.photo.photo is None:
+            self._show(self.PHOTO)
+            self.message.setText(tr("Ambil foto dulu."))
+            return
+        if self.signature.pad.is_empty():
+            self._show(self.SIGNATURE)
+            self.message.setText(tr("Tanda tangan masih kosong."))
+            return
         checked = self.biodata.validate()
-        if self.operator is None or not checked.ok or self.photo.photo is None:
+        if self.operator is None or not checked.ok:
             self.message.setText(error_text("invalid-biodata"))
             return
         self.sealing = True
@@ -992,10 +1043,22 @@ class RecordingScreen(QWidget):
         photo = self.photo.photo
         signature = self.signature.pad.to_png()
         uid, atr = self.card.uid, self.card.atr
+        draft = self._draft
+
+        def sealed(result: Sealed) -> None:
+            if draft == self._draft:
+                self._sealed(result)
+            else:  # the session ended meanwhile (sign-out): sealed and queued, not shown
+                self.sealed.emit(result)
+
+        def failed(exc: BaseException) -> None:
+            if draft == self._draft:
+                self._seal_failed(exc)
+
         self.tasks.run_db(
             lambda: self.services.enroll(operator, biodata, photo, signature, uid, atr),
-            self._sealed,
-            self._seal_failed,
+            sealed,
+            failed,
         )
 
     def _sealed(self, sealed: Sealed) -> None:
@@ -1009,6 +1072,7 @@ class RecordingScreen(QWidget):
         self.signature.pad.clear()
         self.signature.pad._redo = []
         self.card.clear()
+        self.review.clear()
         self.receipt.show_receipt(html_text, sealed)
         self.reached = self.RECEIPT
         self._show(self.RECEIPT)

@@ -252,7 +252,10 @@ class TechnicianScreen(QWidget):
             )
 
     def left(self) -> None:
+        """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
+        supervisor's password typed but not used is forgotten, never approving a later move."""
         self.stop_camera_test()
+        self.supervisor_password.clear()
 
     def refresh_devices(self) -> None:
         def probe() -> tuple[list[tuple[str, str]], list[str]]:
@@ -270,6 +273,8 @@ class TechnicianScreen(QWidget):
             self.camera.setCurrentIndex(max(0, self.camera.findData(current)))
         if not cameras:
             self.camera_status.setText(error_text("no-camera"))
+        elif self.camera_status.text() == error_text("no-camera"):
+            self.camera_status.setText("")  # plugged in since: the message is no longer true
         self.readers.setText(
             tr("Pembaca kartu: %1").replace("%1", ", ".join(readers))
             if readers
