@@ -101,6 +101,7 @@ def explain(exc: BaseException) -> tuple[int, str]:
     """Exit code and one line for an error escaping a subcommand."""
     from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
+    from app.store.export import ExportMediaError
     from app.store.mirror import MirrorError
     from app.store.operators import OperatorError, UnknownOperator
 
@@ -118,6 +119,10 @@ def explain(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, f"photo: {photo}"
     if isinstance(exc, MirrorError):
         return EXIT_FAULT, f"mirror: {exc.message}"
+    if isinstance(exc, ExportMediaError):
+        # The target drive, not the station's store: "storage (disk_full)" would send the
+        # technician to free space on the wrong disk.
+        return EXIT_FAULT, f"export: {exc.message}"
     if isinstance(exc, FallingBehind):
         return EXIT_FAULT, f"falling behind: {exc.message}"
     known = exc if isinstance(exc, StorageError) else classify(exc)

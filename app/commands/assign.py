@@ -9,9 +9,8 @@ assignment instead.
 from __future__ import annotations
 
 import argparse
-import sys
 
-from app.commands.context import UsageError, open_home
+from app.commands.context import UsageError, open_home, read_secret
 from app.commands.init import check_kecamatan
 from app.store.db import Store
 from app.store.operators import AuthenticationFailed, verify_password
@@ -48,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("reason", "must be 1-500 characters")
     if args.technician == args.supervisor:
         raise UsageError("supervisor", "the approval must come from another person")
-    tech_pw = sys.stdin.readline(1100).rstrip("\r\n")
-    sup_pw = sys.stdin.readline(1100).rstrip("\r\n")
+    tech_pw = read_secret(f"Password of technician {args.technician}: ", 1098)
+    sup_pw = read_secret(f"Password of supervisor {args.supervisor}: ", 1098)
     # A missing line is not a wrong password: say which one stdin lacks.
     if not tech_pw:
         raise UsageError(

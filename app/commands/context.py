@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -83,3 +84,12 @@ def issue_line(issue: object) -> str:
     field = str(getattr(issue, "field", ""))
     message = str(getattr(issue, "message", issue))
     return message if message.startswith(field) else f"{field}: {message}"
+
+
+def read_secret(prompt: str, max_len: int = 1024) -> str:
+    """One password line from stdin, without the line end. A script pipes it; at a
+    terminal it is asked for with ``prompt`` and not echoed (it would stay on the screen
+    and in the scrollback)."""
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline(max_len + 2).rstrip("\r\n")

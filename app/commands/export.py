@@ -25,6 +25,12 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.to)
     if target.exists() and not target.is_dir():
         raise UsageError("to", f"{target} is not a directory")
+    if not target.exists() and not target.absolute().parent.is_dir():
+        # The stick is not there (E:\ missing, /media/usb not mounted): bad input, nothing
+        # is created (export_packets makes only the last folder).
+        raise UsageError(
+            "to", f"{target.absolute().parent} does not exist (is the drive plugged in?)"
+        )
     with open_home(args) as store:
         try:
             result = export_packets(store, target)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from app.commands.context import UsageError, open_home, print_json
+from app.commands.context import UsageError, open_home, print_json, read_secret
 from app.store.models import ROLES
 from app.store.operators import OperatorError, add_operator, check_password, list_operators
 
@@ -25,9 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _read_password() -> str:
-    # First line of stdin (a script pipes it; a terminal user types it and presses Enter).
-    line = sys.stdin.readline(MAX_PASSWORD_LEN + 2)
-    return line.rstrip("\r\n")
+    # First line of stdin (a script pipes it; at a terminal it is typed, not echoed).
+    return read_secret("Password: ", MAX_PASSWORD_LEN)
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -16,18 +16,27 @@ from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, String, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from app.store.db import Store
 from app.store.models import AuditEvent
-from app.store.timeutil import iso, store_time, utcnow
+from app.store.timeutil import iso, parse_store_time, store_time, utcnow
 
 GENESIS = "0" * 64
 # Built once: the seal path is timed (bench_store), and building a statement per call costs
 # more than running it.
 _LAST_EVENT = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _INSERT_EVENT = insert(AuditEvent)
+_CHAIN_ROWS = select(
+    AuditEvent.id,
+    type_coerce(AuditEvent.at, String).label("at"),
+    AuditEvent.actor,
+    AuditEvent.kind,
+    AuditEvent.detail,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+).order_by(AuditEvent.id)
 
 
 def _canonical(obj: Any) -> bytes:
@@ -143,12 +152,18 @@ def verify_chain(store: Store) -> ChainReport:
     expected_id = 1
     count = 0
     with store.read() as session:
-        for ev in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
+        # The time as stored text: a row edited into a value that is not a store time (or
+        # a detail that is not JSON) is reported like any other edit, not raised mid-walk.
+        for ev in session.execute(_CHAIN_ROWS):
             if ev.id != expected_id:
                 return ChainReport(False, count, ev.id, f"event {expected_id} is missing")
             if ev.prev_hash != prev_hash:
                 return ChainReport(False, count, ev.id, "previous hash does not match")
-            want = event_hash(prev_hash, ev.id, ev.at, ev.actor, ev.kind, ev.detail)
+            try:
+                at = parse_store_time(ev.at)
+                want = event_hash(prev_hash, ev.id, at, ev.actor, ev.kind, ev.detail)
+            except (ValueError, TypeError):
+                return ChainReport(False, count, ev.id, "event was altered (unreadable values)")
             if ev.hash != want:
                 return ChainReport(False, count, ev.id, "event was altered")
             prev_hash = ev.hash

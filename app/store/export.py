@@ -8,6 +8,7 @@ bytes, and never overwrites a file of the same name with different bytes (Export
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from collections.abc import Callable
@@ -32,6 +33,38 @@ MARK_GROUP = 64
 
 class ExportConflict(Exception):
     """A file of the same name holds different bytes: never overwritten."""
+
+
+class ExportMediaError(Exception):
+    """The target media failed: full, not there, unplugged, read-only or failing. The
+    ``copied`` packets already there are complete and fsynced; an export again skips them."""
+
+    def __init__(self, message: str, copied: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.copied = copied
+
+
+_GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EIO)
+
+
+def _media_error(target: Path, exc: OSError, copied: int) -> ExportMediaError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        what = f"the drive holding {target} is full"
+    elif exc.errno in _GONE and not target.parent.is_dir():
+        what = (
+            f"{target.parent} does not exist (is the drive plugged in?)"
+            if copied == 0
+            else f"{target} is gone (was the drive unplugged?)"
+        )
+    elif exc.errno in _GONE:
+        what = f"{target} is gone or failing (was the drive unplugged?)"
+    else:
+        what = f"cannot write to {target}: {exc.strerror or exc}"
+    return ExportMediaError(
+        f"{what}; {copied} packet(s) were copied there completely (exporting again skips them)",
+        copied,
+    )
 
 
 class ExportStopped(Exception):
@@ -81,33 +114,41 @@ def export_packets(
 
     ``progress(done, total)`` is called once before the first packet and after each one
     (``total`` may grow if records are sealed meanwhile). ``should_stop()`` is asked after
-    each packet. Raises ExportConflict, ExportStopped, OSError (the target media) or
-    StorageError.
+    each packet. Raises ExportConflict, ExportStopped, ExportMediaError (the target media:
+    full, not there, unplugged) or StorageError (the station's own store).
     """
     # First the mirror: a packet a killed seal left there without a commit goes to
     # unconfirmed/ before anything leaves the station (see app/store/reconcile.py).
     reconcile_quietly(store, actor)
-    target.mkdir(parents=True, exist_ok=True)
-    clean_temp_files(target)
-    manifest_path = target / MANIFEST
-    entries = _read_manifest(manifest_path)
+    written = skipped = 0
+    try:
+        # Only the last component is made: a missing parent is a drive that is not there
+        # (making it would put the "export" on the station's own disk).
+        target.mkdir(exist_ok=True)
+        clean_temp_files(target)
+        manifest_path = target / MANIFEST
+        entries = _read_manifest(manifest_path)
+    except OSError as exc:
+        raise _media_error(target, exc, 0) from exc
     outbox = Outbox(store)
     total = sum(n for status, n in outbox.counts().items() if status != "purged")
     if progress is not None:
         progress(0, total)
-    written = skipped = 0
     unmarked: list[str] = []
     stopped = False
     for uuid, data in outbox.iter_packets():
         sha = hashlib.sha256(data).hexdigest()
         path = target / packet_name(uuid)
-        if path.exists():
-            if path.stat().st_size != len(data) or _sha256_file(path) != sha:
-                raise ExportConflict(f"{path} exists with different content; not overwritten")
-            skipped += 1
-        else:
-            write_atomic(target, packet_name(uuid), data)
-            written += 1
+        try:
+            if path.exists():
+                if path.stat().st_size != len(data) or _sha256_file(path) != sha:
+                    raise ExportConflict(f"{path} exists with different content; not overwritten")
+                skipped += 1
+            else:
+                write_atomic(target, packet_name(uuid), data)
+                written += 1
+        except OSError as exc:
+            raise _media_error(target, exc, written + skipped) from exc
         entries[uuid] = {"uuid": uuid, "sha256": sha, "size": len(data)}
         unmarked.append(uuid)
         if len(unmarked) >= MARK_GROUP:
@@ -120,7 +161,10 @@ def export_packets(
             stopped = True
             break
     doc = {"format": FORMAT, "packets": sorted(entries.values(), key=lambda e: e["uuid"])}
-    write_atomic(target, MANIFEST, json.dumps(doc, indent=1, sort_keys=True).encode())
+    try:
+        write_atomic(target, MANIFEST, json.dumps(doc, indent=1, sort_keys=True).encode())
+    except OSError as exc:
+        raise _media_error(target, exc, written + skipped) from exc
     outbox.mark_exported(unmarked)
     if written:
         record_event(store, actor, "records.exported", {"to": str(target), "written": written})
@@ -129,4 +173,11 @@ def export_packets(
     return Exported(str(target), written, skipped, len(entries))
 
 
-__all__ = ["MANIFEST", "ExportConflict", "ExportStopped", "Exported", "export_packets"]
+__all__ = [
+    "MANIFEST",
+    "ExportConflict",
+    "ExportMediaError",
+    "ExportStopped",
+    "Exported",
+    "export_packets",
+]

@@ -15,6 +15,9 @@ from app.store.db import Store
 from app.store.models import Setting
 
 MIRROR_POLICIES = ("required", "warn")
+# A hundred years is "keep": more puts the purge cut-off (now - retention) before year 1,
+# which Python's datetime cannot hold (OverflowError on every purge).
+MAX_RETENTION_DAYS = 36500
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ def _check(key: str, value: str | None) -> str | None:
         raise SettingError(key, "must be a finite number")
     if isinstance(parsed, int | float) and parsed < 0:
         raise SettingError(key, "must not be negative")
+    if key == "retention_days" and int(value) > MAX_RETENTION_DAYS:
+        raise SettingError(key, f"must be at most {MAX_RETENTION_DAYS} days")
     if key == "backlog_warn_fraction" and not 0 < float(value) <= 1:
         raise SettingError(key, "must be a fraction above 0 and at most 1 (e.g. 0.75)")
     return value

@@ -31,6 +31,11 @@ def store_time(dt: datetime) -> str:
     return utc.isoformat(timespec="microseconds")[:26] + "Z"
 
 
+def parse_store_time(text: str) -> datetime:
+    """A timestamp stored by ``UTCDateTime`` (ValueError when the text is not one)."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes stored as fixed-width ISO text, so text order is time order."""
 
@@ -47,4 +52,4 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return parse_store_time(value)

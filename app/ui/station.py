@@ -78,6 +78,7 @@ def _map(exc: Exception) -> ServiceError:
         "IdentityChanged": "identity-changed",
         "ExportConflict": "export-failed",
         "ExportStopped": "export-failed",
+        "ExportMediaError": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }

@@ -136,3 +136,17 @@ def test_moving_the_kit_needs_a_technician_and_a_supervisor(tmp_path: Path) -> N
     ).fetchone()
     con.close()
     assert "andi (approved by rina)" in detail and "36.03.32" in detail
+
+
+def test_doctor_reports_an_audit_detail_edited_into_non_json(tmp_path: Path) -> None:
+    st = make_station(tmp_path)
+    con = sqlite3.connect(st.home / "station.db")
+    con.execute("UPDATE audit_event SET detail = 'edited by hand' WHERE id = 1")
+    con.commit()
+    con.close()
+    r = st.cli("doctor", "--json")
+    assert r.returncode == 1, r.stderr
+    doc = json.loads(r.stdout)
+    audit = next(c for c in doc["checks"] if c["name"] == "audit")
+    assert audit["status"] == "fail" and "event 1" in audit["message"]
+    assert {"database", "disk", "mirror"} <= {c["name"] for c in doc["checks"]}

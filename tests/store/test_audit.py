@@ -66,3 +66,28 @@ def test_seal_path_events_hash_like_record_event(station: StationHome) -> None:
             record_event(store, actor, "test.session", {"i": i})  # the chain keeps linking
         report = verify_chain(store)
         assert report.ok and report.events >= 2 * len(actors)
+
+
+def test_chain_reports_rows_edited_into_unreadable_values(station: StationHome) -> None:
+    """An edit that leaves the detail not JSON, or the time not in the store's format, is
+    tampering like any other: reported at that event, not a crash of verify_chain (doctor
+    exited 70, "internal error", and showed none of its other checks)."""
+    edits = [
+        ("detail", "not json"),
+        ("detail", '{"i":'),
+        ("at", "2026-01-01 00:00:00"),
+        ("at", "yesterday"),
+    ]
+    with station.open() as store:
+        for i in range(4):
+            record_event(store, "tech", "test.event", {"i": i})
+        for column, value in edits:
+            con = _raw(station)
+            before = con.execute(f"SELECT {column} FROM audit_event WHERE id = 3").fetchone()[0]  # noqa: S608
+            con.execute(f"UPDATE audit_event SET {column} = ? WHERE id = 3", (value,))  # noqa: S608
+            report = verify_chain(store)
+            assert not report.ok and report.first_bad_id == 3, (column, value, report)
+            assert report.events == 2
+            con.execute(f"UPDATE audit_event SET {column} = ? WHERE id = 3", (before,))  # noqa: S608
+            con.close()
+            assert verify_chain(store).ok

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from app.store.db import open_store
-from app.store.settings import SettingError, load_settings, set_setting
+from app.store.outbox import Outbox
+from app.store.settings import MAX_RETENTION_DAYS, SettingError, load_settings, set_setting
+from app.store.timeutil import utcnow
 from tests.support.cli import run_station
 from tests.support.station import StationHome
 
@@ -23,6 +26,10 @@ from tests.support.station import StationHome
         ("backlog_warn_fraction", "2"),
         ("backlog_max_unsent", "1.5"),
         ("mirror_policy", "sometimes"),
+        # "keep for ever": the purge cut-off (now - retention) is before year 1, so every
+        # purge raised OverflowError: `sync --once` exited 70 and nothing was ever purged.
+        ("retention_days", "1000000"),
+        ("retention_days", "1000000000"),
     ],
 )
 def test_bad_values_are_refused_and_nothing_changes(tmp_path: Path, key: str, value: str) -> None:
@@ -40,6 +47,14 @@ def test_good_values_are_kept(tmp_path: Path) -> None:
         set_setting(store, "backlog_max_age_h", "0.5", actor="test")
         got = load_settings(store)
     assert (got.backlog_warn_fraction, got.backlog_max_age_h) == (1.0, 0.5)
+
+
+def test_the_longest_retention_still_purges(tmp_path: Path) -> None:
+    with open_store(tmp_path / "home") as store:
+        set_setting(store, "retention_days", str(MAX_RETENTION_DAYS), actor="test")
+        days = load_settings(store).retention_days
+        # What the sync worker's purge does with it (app/sync/station.py).
+        assert Outbox(store).purge(utcnow() - timedelta(days=days)) == 0
 
 
 def test_cli_refuses_nan_and_settings_json_stays_json(station: StationHome) -> None:
