@@ -171,6 +171,16 @@ def current_revision(engine: Engine) -> str | None:
         return None if row is None else str(row[0])
 
 
+def _newer(revision: str | None) -> bool:
+    """A revision past this program's head (the revisions are numbered 0001, 0002, ...)."""
+    return (
+        revision is not None
+        and revision.isdigit()
+        and len(revision) == len(SCHEMA_HEAD)
+        and revision > SCHEMA_HEAD
+    )
+
+
 def _owner_only(db_path: Path) -> None:
     """Create the database file with mode 0600 (SQLite gives -wal/-shm the same mode)."""
     if os.name == "posix" and not db_path.exists():
@@ -199,7 +209,17 @@ def open_store(
             raise StorageError("io", f"no station database under {home}")
         engine = make_engine(home / DB_NAME, busy_timeout_ms)
         try:
-            if upgrade and current_revision(engine) != SCHEMA_HEAD:
+            revision = current_revision(engine) if upgrade else SCHEMA_HEAD
+            if _newer(revision):
+                # A program older than the data (an older installer over a newer station):
+                # nothing is touched, and the technician is told what to install.
+                raise StorageError(
+                    "newer_schema",
+                    f"the station database under {home} is from a newer version of the program "
+                    f"(schema {revision}; this version knows up to {SCHEMA_HEAD}): install "
+                    "that version or a later one; nothing was changed",
+                )
+            if revision != SCHEMA_HEAD:
                 from app.store.migrate import upgrade_to
 
                 upgrade_to(engine, "head")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app.store.db import SCHEMA_HEAD, current_revision, make_engine, open_store
+from app.store.db import DB_NAME, SCHEMA_HEAD, current_revision, make_engine, open_store
+from app.store.errors import StorageError
 from app.store.migrate import downgrade_to, head_revision, upgrade_to
 from app.store.models import Base
+from tests.support.cli import run_station
 
 
 def _schema(db: Path) -> list[tuple[str, str]]:
@@ -169,3 +172,27 @@ def test_new_store_files_are_owner_only(tmp_path: Path) -> None:
             mode = stat.S_IMODE((tmp_path / "home" / name).stat().st_mode)
             assert mode & 0o077 == 0, (name, oct(mode))
     assert stat.S_IMODE((tmp_path / "home").stat().st_mode) & 0o077 == 0
+
+
+def test_a_database_from_a_newer_program_is_refused_plainly_and_left_alone(tmp_path: Path) -> None:
+    # An older installer over a newer station: the program must not touch the data, and the
+    # technician gets one line saying what to install (not an internal error).
+    home = tmp_path / "station"
+    open_store(home).close()
+    newer = f"{int(SCHEMA_HEAD) + 1:04d}"
+    con = sqlite3.connect(home / DB_NAME)
+    with con:
+        con.execute("UPDATE alembic_version SET version_num = ?", (newer,))
+    con.close()
+    before = _schema(home / DB_NAME)
+    with pytest.raises(StorageError) as caught:
+        open_store(home)
+    assert caught.value.kind == "newer_schema" and newer in caught.value.message
+    res = run_station("--home", str(home), "status")
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "newer version of the program" in lines[0], res.stderr
+    assert _schema(home / DB_NAME) == before
+    con = sqlite3.connect(home / DB_NAME)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(newer,)]
+    con.close()
