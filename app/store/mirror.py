@@ -110,13 +110,24 @@ def check_mirror(directory: Path | None) -> MirrorCheck:
     return MirrorCheck(True, f"mirror directory {directory} is writable", free)
 
 
+# What write_atomic leaves after a crash: ``.<name>.<pid>.tmp`` for a packet, the export's
+# manifest or the mirror's probe. Nothing else is ours (an export folder may hold the user's
+# own files).
+_OUR_TEMP = re.compile(
+    r"\.(?:[0-9a-fA-F-]{36}" + re.escape(PACKET_SUFFIX) + r"|manifest\.json|\.probe)"
+    r"\.\d+" + re.escape(TEMP_SUFFIX)
+)
+
+
 def clean_temp_files(directory: Path) -> int:
-    """Remove temp files a crash left behind (never complete packets)."""
+    """Remove the temp files of our own writes that a crash left behind (never complete
+    packets, never other files)."""
     removed = 0
     if directory.is_dir():
         for path in directory.glob(f".*{TEMP_SUFFIX}"):
-            path.unlink(missing_ok=True)
-            removed += 1
+            if _OUR_TEMP.fullmatch(path.name):
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 

@@ -124,3 +124,19 @@ def test_export_never_creates_the_folder_above_the_target(tmp_path: Path) -> Non
     with st.open() as store, pytest.raises(ExportMediaError):
         export_packets(store, missing / "ektp")
     assert not (tmp_path / "media").exists()
+
+
+def test_export_removes_only_its_own_leftover_temp_files(tmp_path: Path) -> None:
+    # A crash mid-export leaves `.<name>.<pid>.tmp`; the folder on the stick may also hold the
+    # technician's own dot-files ending in .tmp, which are not the export's to delete.
+    st, uuids = _station(tmp_path, 1)
+    out = tmp_path / "usb"
+    out.mkdir()
+    ours = [out / f".{packet_name(uuids[0])}.4242.tmp", out / f".{MANIFEST}.4242.tmp"]
+    theirs = [out / ".catatan.tmp", out / ".laporan.1.tmp", out / ".x.ektp.tmp"]
+    for path in ours + theirs:
+        path.write_bytes(b"half")
+    with st.open() as store:
+        assert export_packets(store, out).written == 1
+    assert [p.name for p in ours if p.exists()] == []
+    assert [p.name for p in theirs if p.exists()] == [p.name for p in theirs]
