@@ -61,3 +61,42 @@ def test_technician_requeues_rejected_records(qtbot, online_kit: Kit) -> None:
             ).scalars()
         ]
     assert actors == [TECHNICIAN[0], TECHNICIAN[0]]
+
+
+def test_a_failed_read_or_requeue_leaves_no_stale_message_or_dead_button(
+    qtbot, offline_kit: Kit, monkeypatch
+) -> None:
+    # The store cannot be read for a moment (another program holds it): the queue says so,
+    # and once a refresh reads again the message goes; a failed requeue leaves the button on.
+    from app.ui.messages import error_text
+    from app.ui.services import ServiceError
+
+    services = offline_kit.services
+    seal_n(services.store, 1)
+    (uuid,) = [r.uuid for r in services.queue_rows()]
+    Outbox(services.store).mark_rejected(uuid, "HTTP 422: kode_wilayah: unknown code")
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *TECHNICIAN)
+    qtbot.keyClick(focused(), Qt.Key.Key_F4)
+    queue = window.queue
+    qtbot.waitUntil(queue.requeue_button.isEnabled, timeout=30000)
+
+    def locked(*_args: object) -> None:
+        raise ServiceError("store-failed", "database is locked")
+
+    real_rows, real_requeue = services.queue_rows, services.requeue
+    monkeypatch.setattr(services, "queue_rows", locked)
+    queue.refresh()
+    qtbot.waitUntil(lambda: queue.status.text() == error_text("store-failed"), timeout=30000)
+    monkeypatch.setattr(services, "queue_rows", real_rows)
+    queue.refresh()
+    qtbot.waitUntil(lambda: queue.status.text() == "", timeout=30000)
+
+    monkeypatch.setattr(services, "requeue", locked)
+    qtbot.mouseClick(queue.requeue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "database is locked" in queue.status.text(), timeout=30000)
+    assert queue.requeue_button.isEnabled()
+    monkeypatch.setattr(services, "requeue", real_requeue)
+    qtbot.mouseClick(queue.requeue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "dikirim ulang" in queue.status.text(), timeout=30000)
+    assert Outbox(services.store).counts()["rejected"] == 0

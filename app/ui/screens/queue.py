@@ -60,6 +60,9 @@ class QueueModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
+    def has_rejected(self) -> bool:
+        return any(r.status == "rejected" for r in self.rows)
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
@@ -146,6 +149,7 @@ class QueueScreen(QWidget):
         self.progress.setObjectName("export_progress")
         self.progress.hide()
         self.status = QLabel()
+        self._refresh_error = ""  # shown by a failed refresh, cleared by the next good one
         self.status.setObjectName("queue_status")
         self.status.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -172,13 +176,16 @@ class QueueScreen(QWidget):
     def refresh(self) -> None:
         technician = self.operator is not None and self.operator.is_technician
         self.requeue_button.setVisible(technician)
-        self.tasks.run_db(
-            lambda: self.services.queue_rows(),
-            self.show_rows,
-            lambda e: self.status.setText(error_text(getattr(e, "code", "store-failed"))),
-        )
+        self.tasks.run_db(lambda: self.services.queue_rows(), self.show_rows, self._refresh_failed)
+
+    def _refresh_failed(self, exc: BaseException) -> None:
+        self._refresh_error = error_text(getattr(exc, "code", "store-failed"))
+        self.status.setText(self._refresh_error)
 
     def show_rows(self, rows: list[QueueRow]) -> None:
+        if self._refresh_error and self.status.text() == self._refresh_error:
+            self.status.setText("")  # the list reads again: its error is no longer true
+        self._refresh_error = ""
         self.model.set_rows(rows)
         counts: dict[str, int] = {}
         for r in rows:
@@ -206,12 +213,14 @@ class QueueScreen(QWidget):
         uuids: list[str] | None = chosen or None
         self.requeue_button.setEnabled(False)
         self.tasks.run_db(
-            lambda: self.services.requeue(operator, uuids),
-            self._requeued,
-            lambda e: self.status.setText(
-                error_text(getattr(e, "code", "store-failed"), getattr(e, "detail", ""))
-            ),
+            lambda: self.services.requeue(operator, uuids), self._requeued, self._requeue_failed
         )
+
+    def _requeue_failed(self, exc: BaseException) -> None:
+        self.status.setText(
+            error_text(getattr(exc, "code", "store-failed"), getattr(exc, "detail", ""))
+        )
+        self.requeue_button.setEnabled(self.model.has_rejected())  # the technician may retry
 
     def _requeued(self, count: int) -> None:
         self.status.setText(
