@@ -327,8 +327,9 @@ class TechnicianScreen(QWidget):
         self.camera_test.setText(tr("&Hentikan uji"))
 
     def _camera_error(self, code: str) -> None:
-        self.test_loop = None
+        self.test_loop = None  # the loop ended by itself (camera unplugged, driver error)
         self.camera_status.setText(error_text(code))
+        self.camera_test.setText(tr("&Uji kamera"))
 
     def stop_camera_test(self) -> None:
         loop, self.test_loop = self.test_loop, None
