@@ -121,3 +121,48 @@ def test_camera_unplugged_on_the_photo_step(qtbot, tmp_path: Path):
         window.close()
     finally:
         services.close()
+
+
+def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
+    qtbot, offline_kit: Kit, monkeypatch
+):
+    """The operator opens the photo step and, before the camera is up (DirectShow takes a
+    second or more), peeks at the biodata (Alt+1) and comes back (Alt+2)."""
+    from app.ui.services import ServiceError
+    from tests.support.residents import BUDI_LAKI
+    from tests.ui.conftest import OPERATOR
+
+    services = offline_kit.services
+    real_start = services.start_camera
+    opened: list[object] = []
+
+    def exclusive_start(choice, on_frame, on_error):  # type: ignore[no-untyped-def]
+        # Like a USB camera: busy while another loop holds it open.
+        if camera_threads():
+            raise ServiceError("no-camera", "the camera is in use")
+        loop = real_start(choice, on_frame, on_error)
+        opened.append(loop)
+        return loop
+
+    monkeypatch.setattr(services, "start_camera", exclusive_start)
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = window.recording
+    rec.biodata.set_values(BUDI_LAKI)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    alt = Qt.KeyboardModifier.AltModifier
+    # No event is processed between these keys: the camera's answer comes after all three.
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.keyClick(focused(), Qt.Key.Key_1, alt)
+    qtbot.keyClick(focused(), Qt.Key.Key_2, alt)
+    assert rec.step() == rec.PHOTO
+    photo = rec.photo
+    qtbot.waitUntil(lambda: photo.frames_seen > 0, timeout=30000)
+    qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)
+    assert len(opened) == 1
+    assert photo.loop is not None and photo._error is None
+    assert "Kamera" not in photo.reasons.text()
+    # Leaving the step releases the camera.
+    qtbot.keyClick(focused(), Qt.Key.Key_1, alt)
+    qtbot.waitUntil(lambda: camera_threads() == [], timeout=10000)
+    window.close()
