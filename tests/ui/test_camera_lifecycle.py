@@ -24,9 +24,7 @@ def camera_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "frameloop-reader" and t.is_alive()]
 
 
-def test_double_click_on_camera_test_opens_one_camera_and_stop_releases_it(
-    qtbot, offline_kit: Kit
-):
+def test_double_click_on_camera_test_opens_one_camera_and_stop_releases_it(qtbot, offline_kit: Kit):
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *TECHNICIAN)
     qtbot.keyClick(focused(), Qt.Key.Key_F5)
