@@ -147,7 +147,7 @@ def encode_within_budget(image: Frame, config: QualityConfig) -> tuple[bytes, in
                 hi = q - 1
         if best is not None:
             return best[0], w, h, best[1]
-        nw = int(w * 0.85)
+        nw = int(w * 0.85) // 3 * 3  # a multiple of 3: the height stays exactly 4/3 of it
         if nw < config.output_min_width:
             raise PhotoRejected(
                 [

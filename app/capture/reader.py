@@ -302,12 +302,13 @@ def read_card(
     reader: str,
     profiles: Sequence[ApduProfile] = DEFAULT_PROFILES,
     timeout: float = 3.0,
+    cancel: threading.Event | None = None,
 ) -> CardInfo:
     """ATR and UID (or what the matching profile reads) of the card on ``reader``.
 
     Gives up after ``timeout`` seconds with ``NO_ANSWER``: PC/SC has no per-APDU timeout and
     a mute card can hold a transmit for many seconds (vpcd: 15 s). The abandoned exchange ends
-    on its own in a daemon thread.
+    on its own in a daemon thread. Gives up as soon as ``cancel`` is set (a watcher stopping).
     """
     ctx, failure = _establish()
     if failure is not None:
@@ -329,9 +330,15 @@ def read_card(
 
     worker = threading.Thread(target=work, name="card-read", daemon=True)
     worker.start()
-    worker.join(timeout)
+    deadline = time.monotonic() + timeout
+    while worker.is_alive() and (left := deadline - time.monotonic()) > 0:
+        if cancel is not None and cancel.is_set():
+            break
+        worker.join(min(left, 0.05) if cancel is not None else left)
     if box:
         return box[0]
+    if cancel is not None and cancel.is_set():
+        return CardInfo(reader, CardStatus.ERROR, "The card read was cancelled.")
     return CardInfo(reader, CardStatus.NO_ANSWER, f"The card did not answer within {timeout:g} s.")
 
 
@@ -526,7 +533,10 @@ class CardWatcher:
             self.present[reader] = atr
             card = None
             if self.read_cards:
-                card = read_card(reader, self.profiles, self.read_timeout)
+                # stop() must not wait for a card that does not answer (up to read_timeout).
+                card = read_card(reader, self.profiles, self.read_timeout, cancel=self._stop)
+                if self._stop.is_set():
+                    return
             self.on_event(
                 ReaderEvent(
                     EventKind.INSERTED,

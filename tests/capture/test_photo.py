@@ -82,6 +82,22 @@ def test_tight_budget_shrinks_but_not_below_minimum() -> None:
     assert photo.width >= roomy.output_min_width
 
 
+@pytest.mark.parametrize("budget", [40_000, 12_000])
+def test_a_shrunk_photo_is_still_exactly_3_by_4(budget: int) -> None:
+    # A very noisy picture (a cheap camera at high gain): even quality 50 at 480x640 and at
+    # 408x544 is over budget, so the picture is shrunk to 346 px (40 KB) or 211 px (12 KB) wide,
+    # widths that are not a multiple of 3.
+    rng = np.random.default_rng(1)
+    big = cv2.resize(faces.astronaut(), (1536, 1536), interpolation=cv2.INTER_CUBIC)
+    noisy = np.clip(big + rng.normal(0, 100, big.shape), 0, 255).astype(np.uint8)
+    config = QualityConfig(jpeg_budget_bytes=budget)
+    photo = accept_photo(faces.encode(noisy, ".png"), config)
+    assert len(photo.jpeg) <= budget
+    assert photo.width < 408  # the shrinking path, not just a lower quality
+    assert decode(photo.jpeg).shape[:2] == (photo.height, photo.width)
+    assert photo.width * 4 == photo.height * 3, (photo.width, photo.height)
+
+
 @pytest.mark.parametrize("name", ["coffee", "chelsea", "rocket"])
 def test_non_faces_rejected_with_no_face(name: str) -> None:
     with pytest.raises(PhotoRejected) as e:

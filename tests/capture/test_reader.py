@@ -327,3 +327,30 @@ def test_scan_reports_readers_and_cards(pcscd: PcscDaemon) -> None:
     assert [(c["reader"], c["uid"], c["atr"]) for c in result["cards"]] == [
         (READER1, "CAFE0001", DEFAULT_ATR.hex().upper())
     ]
+
+
+def test_watcher_stops_promptly_while_a_mute_card_is_being_read(pcscd: PcscDaemon) -> None:
+    # A card that stops answering (half out of the field, a broken antenna) is on the reader
+    # when the station closes: the watcher is inside the card's read, waiting for an answer.
+    card = pcscd.card()
+    card.mute = True
+    events = Events()
+    watcher = CardWatcher(events, read_timeout=10.0)
+    watcher.start()
+    try:
+        events.wait(kind(EventKind.STATUS, status=ReaderStatus.OK))
+        card.insert()
+        deadline = time.monotonic() + 20
+        while not card.apdus:  # the watcher's read has sent GET UID
+            assert time.monotonic() < deadline, "the watcher never read the card"
+            time.sleep(0.01)
+    finally:
+        t0 = time.monotonic()
+        stopped = watcher.stop()
+        took = time.monotonic() - t0
+        # vpcd holds the mute exchange for 15 s: restart the stack for the next tests.
+        pcscd.stop()
+    assert stopped and took < STOP_BOUND, took
+    assert watcher.error is None
+    # No half-read card is reported after stop().
+    assert [e.kind for e in events.items] == [EventKind.STATUS]

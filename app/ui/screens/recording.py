@@ -339,6 +339,7 @@ class PhotoStep(QWidget):
         self.tasks = tasks
         self.camera_choice = ""
         self.loop: Stoppable | None = None
+        self._opening = False  # start() asked for the camera; its answer has not come yet
         self.bridge = CameraBridge(self)
         self.bridge.frame.connect(self._on_frame)
         self.bridge.error.connect(self._on_error)
@@ -391,19 +392,25 @@ class PhotoStep(QWidget):
 
     # --- camera lifecycle ------------------------------------------------------------------
     def start(self) -> None:
-        if self.loop is not None:
+        # Shown again while the camera is still opening: that camera will do. A second open
+        # fails on a camera already held ("no camera") and orphaned the first loop, running.
+        if self.loop is not None or self._opening:
             return
         self._error = None
+        self._opening = True
         choice = self.camera_choice
 
         def open_camera() -> Stoppable:
             return self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error)
 
-        self.tasks.run_device(
-            open_camera, self._started, lambda e: self._on_error(getattr(e, "code", "no-camera"))
-        )
+        self.tasks.run_device(open_camera, self._started, self._start_failed)
+
+    def _start_failed(self, exc: BaseException) -> None:
+        self._opening = False
+        self._on_error(getattr(exc, "code", "no-camera"))
 
     def _started(self, loop: Stoppable) -> None:
+        self._opening = False
         if not self._want_running or self.loop is not None:
             loop.stop()  # the operator left the step while the camera was opening
             return

@@ -45,6 +45,9 @@ class TechnicianScreen(QWidget):
         self.tasks = tasks
         self.operator: Operator | None = None
         self.test_loop: Stoppable | None = None
+        # A camera test being opened: a second click meanwhile (a double-click) must not open
+        # the camera again, which left the first loop running, holding the camera, unstopped.
+        self.test_opening = False
         self.bridge = CameraBridge(self)
         self.bridge.frame.connect(self._on_frame)
         self.test_frames = 0
@@ -299,16 +302,24 @@ class TechnicianScreen(QWidget):
         if self.test_loop is not None:
             self.stop_camera_test()
             return
+        if self.test_opening:
+            return
         choice = self.camera.currentData() or ""
         self.test_frames = 0
+        self.test_opening = True
         self.camera_status.setText(tr("Menyalakan kamera…"))
         self.tasks.run_device(
             lambda: self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error),
             self._test_started,
-            lambda e: self.camera_status.setText(error_text(getattr(e, "code", "no-camera"))),
+            self._test_failed,
         )
 
+    def _test_failed(self, exc: BaseException) -> None:
+        self.test_opening = False
+        self.camera_status.setText(error_text(getattr(exc, "code", "no-camera")))
+
     def _test_started(self, loop: Stoppable) -> None:
+        self.test_opening = False
         if not self.isVisible():
             loop.stop()
             return
@@ -316,8 +327,9 @@ class TechnicianScreen(QWidget):
         self.camera_test.setText(tr("&Hentikan uji"))
 
     def _camera_error(self, code: str) -> None:
-        self.test_loop = None
+        self.test_loop = None  # the loop ended by itself (camera unplugged, driver error)
         self.camera_status.setText(error_text(code))
+        self.camera_test.setText(tr("&Uji kamera"))
 
     def stop_camera_test(self) -> None:
         loop, self.test_loop = self.test_loop, None
