@@ -70,13 +70,20 @@ class RelayOutbox:
     def due(self, now: datetime, limit: int) -> list[RelayItem]:
         c = db.packets.c
         s = db.stations.c
-        # Not the packets of a station whose registration the upstream refused: they would be
-        # refused (or worse, rejected for good) there; they wait, held (register_stations).
-        refused = exists().where(s.id == c.station_id, s.upstream_error.is_not(None))
+        # Not the packets of a station enrolled here that is not registered upstream (yet, or
+        # again: a kit re-enrolled with a new key; or refused there): the upstream would
+        # refuse them, for good when it holds the station with an older key (400
+        # bad_signature). They wait for register_stations (held when it is refused).
+        unregistered = exists().where(
+            s.id == c.station_id, s.public_key.is_not(None), s.upstream_registered_at.is_(None)
+        )
         with self.core.engine.begin() as conn:
             rows = conn.execute(
                 select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at)
-                .where(and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp(), ~refused))
+                .where(
+                    and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp()),
+                    ~unregistered,
+                )
                 .order_by(c.received_at, c.uuid)
                 .limit(limit)
             ).all()
