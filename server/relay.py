@@ -116,13 +116,38 @@ class RelayOutbox:
         never arrive. Its packets already here stay held."""
         log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
         self._update(uuid, fwd_status="held", fwd_error=reason)
-        if reason.split(":", 1)[0] == "station_revoked":
-            with self.core.engine.begin() as conn:
-                station_id = conn.execute(
-                    select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
-                ).scalar_one_or_none()
-            if station_id is not None:
-                revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
+        word = reason.split(":", 1)[0]
+        if word not in ("station_revoked", "unknown_station"):
+            return
+        with self.core.engine.begin() as conn:
+            station_id = conn.execute(
+                select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
+            ).scalar_one_or_none()
+        if station_id is None:
+            return
+        if word == "station_revoked":
+            revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
+            return
+        # The upstream does not know a station registered from here (its database restored
+        # from an older backup): register it again (register_stations), which puts its held
+        # packets back in the queue; until then its packets wait (due). Only `relay requeue`
+        # would otherwise send them, to be refused the same way.
+        s = db.stations.c
+        with self.core.engine.begin() as conn:
+            again = conn.execute(
+                db.stations.update()
+                .where(
+                    s.id == station_id,
+                    s.public_key.is_not(None),
+                    s.upstream_registered_at.is_not(None),
+                )
+                .values(upstream_registered_at=None)
+            ).rowcount
+        if again:
+            log.warning(
+                "station %s: the upstream no longer knows it; registering it there again",
+                station_id,
+            )
 
     def hold_station(self, station_id: str, reason: str) -> int:
         """Park every queued packet of a station the upstream refused to register."""

@@ -7,6 +7,7 @@ Real parts: a central server (SQLite) and a relay (on SQLite and on PostgreSQL, 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,46 @@ def test_a_reenrolled_kit_is_registered_again_before_its_packets_go(
         proxy.stop()
         central.stop()
 
+
+def sqlite_backup(src: Path, dst: Path) -> None:
+    """An online SQLite backup (the WAL included), as an administrator makes one."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+def test_a_station_the_upstream_no_longer_knows_is_registered_again(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    """The central database is restored from a backup made before the relay registered a kit:
+    the upstream answers the kit's next packet 403 unknown_station. The relay registers the
+    kit again and forwards the packet, instead of holding it (and every later one) for ever:
+    `relay requeue` cannot help there, only a new registration can."""
+    central = ServerProcess(tmp_path / "central").start()
+    relay = Relay(tmp_path, central, db_url)
+    backup = tmp_path / "central-backup.db"
+    there: ServerCore | None = None
+    try:
+        sqlite_backup(central.home / "server.db", backup)  # the relay is known there
+        relay.start(central.url)
+        kit = TestStation.enroll(relay.proc, name="Kit GK 1")  # type: ignore[arg-type]
+        put_n(kit, 1, "SEBELUM")
+        wait_for(lambda: relay.forward() == {"uploaded": 1}, 60, "the first packet upstream")
+
+        central.stop()
+        sqlite_backup(backup, central.home / "server.db")  # restored: the kit unknown there
+        central.start()
+        later = put_n(kit, 2, "SESUDAH")
+        there = ServerCore(central.home)
+        wait_for(lambda: "pending" not in relay.forward(), 60, "the later packets settled")
+        status = json.loads(relay.cli("relay", "status", "--json").stdout)
+        assert status["forward"] == {"uploaded": 3}, status
+        assert later <= {p["uuid"] for p in there.list_packets()}
+        assert status["held"] == [] and status["unregistered_stations"] == [], status
+        assert there.get_station(kit.station_id).vouched_by == status["relay_station_id"]
+    finally:
+        if there is not None:
+            there.close()
+        relay.close()
+        central.stop()
