@@ -557,6 +557,12 @@ class RelayForwarder:
         done = 0
         for sid, name, kec, pub in rows:
             try:
+                # Its earlier keys first, oldest first: packets signed with one of them may
+                # still be queued here (the kit re-enrolled with a new key while the upstream
+                # was down), and the upstream accepts them only from a key it has held. It
+                # keeps each one replaced by the next, as when the kit re-enrolls.
+                for old in self._earlier_keys(sid, pub):
+                    self._vouch_earlier(sid, name, kec, old)
                 self.engine.signed_json(
                     "POST",
                     "/api/v1/stations/vouch",
@@ -575,6 +581,36 @@ class RelayForwarder:
             self.outbox.release_held(sid)
             done += 1
         return done
+
+    def _earlier_keys(self, station_id: str, current: str) -> list[str]:
+        k = db.station_keys.c
+        with self.core.engine.begin() as conn:
+            return list(
+                conn.execute(
+                    select(k.public_key)
+                    .where(
+                        k.station_id == station_id,
+                        k.public_key != current,
+                        k.replaced_at.is_not(None),
+                    )
+                    .order_by(k.added_at)
+                ).scalars()
+            )
+
+    def _vouch_earlier(self, station_id: str, name: str, kecamatan: str, public: str) -> None:
+        """Register an earlier key of the station; a refusal of it is logged, not fatal (the
+        current key's registration decides)."""
+        try:
+            self.engine.signed_json(
+                "POST",
+                "/api/v1/stations/vouch",
+                {"station_id": station_id, "name": name, "kecamatan": kecamatan,
+                 "public_key": public},
+            )  # fmt: skip
+        except SyncError as err:
+            if err.kind in ("network", "server"):
+                raise
+            log.warning("upstream refused an earlier key of station %s: %s", station_id, err)
 
     def _set_station(self, station_id: str, **values: Any) -> None:
         with self.core.engine.begin() as conn:

@@ -155,3 +155,38 @@ def test_a_station_the_upstream_no_longer_knows_is_registered_again(
             there.close()
         relay.close()
         central.stop()
+
+
+def test_a_kit_rekeyed_while_the_upstream_is_down_loses_nothing(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    """The upstream is down; a kit enrolled at the relay uploads, is reinstalled (re-enrolled
+    with a new key) and uploads again. When the upstream is back the relay registers the kit
+    with its earlier key too: the packets signed with it are accepted there (the upstream
+    would refuse them for good, 400 bad_signature, knowing only the new key)."""
+    central = ServerProcess(tmp_path / "central").start()
+    relay = Relay(tmp_path, central, db_url)
+    there: ServerCore | None = None
+    try:
+        central.stop()
+        relay.start(central.url)
+        kit = TestStation.enroll(relay.proc, name="Kit GK 1")  # type: ignore[arg-type]
+        before = put_n(kit, 2, "SEBELUM")
+        kit = relay.rekey(kit)
+        after = put_n(kit, 1, "SESUDAH")
+        central.start()
+        wait_for(lambda: "pending" not in relay.forward(), 60, "every packet settled")
+        status = json.loads(relay.cli("relay", "status", "--json").stdout)
+        packets = json.loads(relay.cli("packets", "--json").stdout)["packets"]
+        assert status["forward"] == {"uploaded": 3}, packets
+        there = ServerCore(central.home)
+        assert {p["uuid"] for p in there.list_packets()} == before | after
+        assert (
+            there.get_station(kit.station_id).public_key
+            == relay.core.get_station(kit.station_id).public_key
+        )
+    finally:
+        if there is not None:
+            there.close()
+        relay.close()
+        central.stop()
