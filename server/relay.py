@@ -70,13 +70,20 @@ class RelayOutbox:
     def due(self, now: datetime, limit: int) -> list[RelayItem]:
         c = db.packets.c
         s = db.stations.c
-        # Not the packets of a station whose registration the upstream refused: they would be
-        # refused (or worse, rejected for good) there; they wait, held (register_stations).
-        refused = exists().where(s.id == c.station_id, s.upstream_error.is_not(None))
+        # Not the packets of a station enrolled here that is not registered upstream (yet, or
+        # again: a kit re-enrolled with a new key; or refused there): the upstream would
+        # refuse them, for good when it holds the station with an older key (400
+        # bad_signature). They wait for register_stations (held when it is refused).
+        unregistered = exists().where(
+            s.id == c.station_id, s.public_key.is_not(None), s.upstream_registered_at.is_(None)
+        )
         with self.core.engine.begin() as conn:
             rows = conn.execute(
                 select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at)
-                .where(and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp(), ~refused))
+                .where(
+                    and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp()),
+                    ~unregistered,
+                )
                 .order_by(c.received_at, c.uuid)
                 .limit(limit)
             ).all()
@@ -109,13 +116,38 @@ class RelayOutbox:
         never arrive. Its packets already here stay held."""
         log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
         self._update(uuid, fwd_status="held", fwd_error=reason)
-        if reason.split(":", 1)[0] == "station_revoked":
-            with self.core.engine.begin() as conn:
-                station_id = conn.execute(
-                    select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
-                ).scalar_one_or_none()
-            if station_id is not None:
-                revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
+        word = reason.split(":", 1)[0]
+        if word not in ("station_revoked", "unknown_station"):
+            return
+        with self.core.engine.begin() as conn:
+            station_id = conn.execute(
+                select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
+            ).scalar_one_or_none()
+        if station_id is None:
+            return
+        if word == "station_revoked":
+            revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
+            return
+        # The upstream does not know a station registered from here (its database restored
+        # from an older backup): register it again (register_stations), which puts its held
+        # packets back in the queue; until then its packets wait (due). Only `relay requeue`
+        # would otherwise send them, to be refused the same way.
+        s = db.stations.c
+        with self.core.engine.begin() as conn:
+            again = conn.execute(
+                db.stations.update()
+                .where(
+                    s.id == station_id,
+                    s.public_key.is_not(None),
+                    s.upstream_registered_at.is_not(None),
+                )
+                .values(upstream_registered_at=None)
+            ).rowcount
+        if again:
+            log.warning(
+                "station %s: the upstream no longer knows it; registering it there again",
+                station_id,
+            )
 
     def hold_station(self, station_id: str, reason: str) -> int:
         """Park every queued packet of a station the upstream refused to register."""
@@ -525,6 +557,12 @@ class RelayForwarder:
         done = 0
         for sid, name, kec, pub in rows:
             try:
+                # Its earlier keys first, oldest first: packets signed with one of them may
+                # still be queued here (the kit re-enrolled with a new key while the upstream
+                # was down), and the upstream accepts them only from a key it has held. It
+                # keeps each one replaced by the next, as when the kit re-enrolls.
+                for old in self._earlier_keys(sid, pub):
+                    self._vouch_earlier(sid, name, kec, old)
                 self.engine.signed_json(
                     "POST",
                     "/api/v1/stations/vouch",
@@ -543,6 +581,36 @@ class RelayForwarder:
             self.outbox.release_held(sid)
             done += 1
         return done
+
+    def _earlier_keys(self, station_id: str, current: str) -> list[str]:
+        k = db.station_keys.c
+        with self.core.engine.begin() as conn:
+            return list(
+                conn.execute(
+                    select(k.public_key)
+                    .where(
+                        k.station_id == station_id,
+                        k.public_key != current,
+                        k.replaced_at.is_not(None),
+                    )
+                    .order_by(k.added_at)
+                ).scalars()
+            )
+
+    def _vouch_earlier(self, station_id: str, name: str, kecamatan: str, public: str) -> None:
+        """Register an earlier key of the station; a refusal of it is logged, not fatal (the
+        current key's registration decides)."""
+        try:
+            self.engine.signed_json(
+                "POST",
+                "/api/v1/stations/vouch",
+                {"station_id": station_id, "name": name, "kecamatan": kecamatan,
+                 "public_key": public},
+            )  # fmt: skip
+        except SyncError as err:
+            if err.kind in ("network", "server"):
+                raise
+            log.warning("upstream refused an earlier key of station %s: %s", station_id, err)
 
     def _set_station(self, station_id: str, **values: Any) -> None:
         with self.core.engine.begin() as conn:

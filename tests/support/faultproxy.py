@@ -101,6 +101,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.forced: list[str] = []  # faults to apply to the next requests, in order
+        # When set, ``forced`` applies only to requests whose request line contains it (e.g.
+        # "POST /api/v1/stations/vouch"); the others go by ``fault_rate``.
+        self.forced_on: str | None = None
         self.retry_after = 0  # the Retry-After of injected 503s (seconds)
         self.on_forwarded: Callable[[], None] | None = None
         self._released = threading.Event()
@@ -193,9 +196,9 @@ class FaultProxy:
             else:
                 self._socks.discard(s)
 
-    def _choose(self) -> str:
+    def _choose(self, line: str = "") -> str:
         with self._rng_lock:
-            if self.forced:
+            if self.forced and (self.forced_on is None or self.forced_on in line):
                 return self.forced.pop(0)
             if self.fault_rate and self.rng.random() < self.fault_rate:
                 return self.rng.choice(self.faults)
@@ -212,9 +215,9 @@ class FaultProxy:
                 end = _recv_until(client, cbuf, b"\r\n\r\n")
                 head = _recv_exact(client, cbuf, end + 4)
                 length = _content_length(head) or 0
-                fault = self._choose()
-                self.counts[fault] += 1
                 line = head.split(b"\r\n", 1)[0].decode("latin-1")
+                fault = self._choose(line)
+                self.counts[fault] += 1
                 self.requests.append((fault, line))
                 if fault == "reset":
                     _recv_exact(client, cbuf, length // 2)
