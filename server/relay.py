@@ -115,8 +115,13 @@ class RelayOutbox:
         would be at the central server, instead of getting receipts for records that can
         never arrive. Its packets already here stay held."""
         log.warning("packet %s held: the upstream refused it (%s)", uuid, reason)
+        # What follows from the refusal is written before the packet is parked: a kill -9 in
+        # between leaves the packet queued (sent again, refused again), never parked with
+        # nothing that would ever release it.
+        self._after_refusal(uuid, reason.split(":", 1)[0])
         self._update(uuid, fwd_status="held", fwd_error=reason)
-        word = reason.split(":", 1)[0]
+
+    def _after_refusal(self, uuid: str, word: str) -> None:
         if word not in ("station_revoked", "unknown_station"):
             return
         with self.core.engine.begin() as conn:
@@ -577,8 +582,11 @@ class RelayForwarder:
                 self.outbox.hold_station(sid, f"station not registered upstream: {err.message}")
                 log.warning("upstream refused station %s: %s", sid, err.message)
                 continue
-            self._set_station(sid, upstream_registered_at=time.time(), upstream_error=None)
+            # Released first: a kill -9 before the mark leaves its packets queued but not due
+            # (an unregistered station's wait, RelayOutbox.due) until the next registration,
+            # never held with the station marked registered (nothing would release them).
             self.outbox.release_held(sid)
+            self._set_station(sid, upstream_registered_at=time.time(), upstream_error=None)
             done += 1
         return done
 
