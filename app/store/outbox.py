@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Executable, Table, bindparam, case, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
@@ -86,6 +86,19 @@ class QueueEntry:
     kecamatan: str
     operator: str
     size: int
+
+
+# The columns of a QueueEntry, in its order (the queue screen, `status`).
+_QUEUE_ENTRY = select(
+    Record.uuid,
+    Record.status,
+    Record.sealed_at,
+    Record.attempts,
+    Record.last_error,
+    Record.kecamatan,
+    Record.operator,
+    Record.size,
+)
 
 
 class Outbox:
@@ -334,42 +347,17 @@ class Outbox:
             yield row.uuid, bytes(row.packet)
 
     def recent(self, limit: int = 50) -> list[QueueEntry]:
-        with self.store.read() as s:
-            rows = s.execute(
-                select(
-                    Record.uuid,
-                    Record.status,
-                    Record.sealed_at,
-                    Record.attempts,
-                    Record.last_error,
-                    Record.kecamatan,
-                    Record.operator,
-                    Record.size,
-                )
-                .order_by(Record.seq.desc())
-                .limit(limit)
-            ).all()
-        return [QueueEntry(*r) for r in rows]
+        return self._entries(_QUEUE_ENTRY.order_by(Record.seq.desc()).limit(limit))
 
     def rejected(self, limit: int = 100) -> list[QueueEntry]:
         """The records the server refused, oldest first, with their reasons (``status``)."""
+        return self._entries(
+            _QUEUE_ENTRY.where(Record.status == "rejected").order_by(Record.seq).limit(limit)
+        )
+
+    def _entries(self, query: Executable) -> list[QueueEntry]:
         with self.store.read() as s:
-            rows = s.execute(
-                select(
-                    Record.uuid,
-                    Record.status,
-                    Record.sealed_at,
-                    Record.attempts,
-                    Record.last_error,
-                    Record.kecamatan,
-                    Record.operator,
-                    Record.size,
-                )
-                .where(Record.status == "rejected")
-                .order_by(Record.seq)
-                .limit(limit)
-            ).all()
-        return [QueueEntry(*r) for r in rows]
+            return [QueueEntry(*r) for r in s.execute(query).all()]
 
     def get_sha256(self, uuid: str) -> str | None:
         with self.store.read() as s:
