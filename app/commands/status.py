@@ -120,7 +120,12 @@ def render(doc: dict[str, Any]) -> str:
     if sync:
         lines.append(
             f"sync:      last success {sync['last_success_at'] or 'never'}"
-            + (f", last error: {sync['last_error']}" if sync.get("last_error") else "")
+            # dated: an error older than the last success is history, not the state now
+            + (
+                f", last error at {sync.get('last_error_at')}: {sync['last_error']}"
+                if sync.get("last_error")
+                else ""
+            )
         )
         ew = sync["exposure_window"]
         if ew["samples"]:

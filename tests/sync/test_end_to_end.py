@@ -90,6 +90,10 @@ def test_enroll_offline_then_sync_once_delivers_exactly_those(tmp_path: Path) ->
         sync = status["sync"]
         assert sync["last_success_at"] and sync["exposure_window"]["samples"] == 3
         assert sync["backlog"]["records"] == 0
+        # The error of the offline try stays on record, dated: older than the success.
+        assert sync["last_error_at"] < sync["last_success_at"]
+        (line,) = [x for x in station("status").stdout.splitlines() if x.startswith("sync:")]
+        assert f"last error at {sync['last_error_at']}: server unreachable" in line, line
         res = station("sync", "--once")  # nothing left: still 0
         assert res.returncode == 0
         doctor = json.loads(station("doctor", "--json").stdout)
