@@ -27,6 +27,10 @@ OFFLINE = "offline"
 ERROR = "error"
 STOPPED = "stopped"
 
+# Longer than any backoff (capped at minutes) or Retry-After a server sends in practice: a
+# persisted retry time further ahead was set under a clock that was ahead (see _pass).
+IMPLAUSIBLE_WAIT_S = 86400.0
+
 
 @dataclass(frozen=True)
 class SyncState:
@@ -248,6 +252,7 @@ class SyncWorker:
         was_offline, self._offline = self._offline and not self._first, False
         self._first = False
         forced, self._force_next = self._force_next, False
+        forced = forced or self._retry_time_implausible()
         self._maybe_maintenance()
         uploaded_total = 0
         # Fresh figures before sending: "sending" starts from what is really waiting now.
@@ -301,6 +306,22 @@ class SyncWorker:
         if err.retry_after is not None:
             wait = max(wait, err.retry_after)
         self._sleep(wait)
+
+    def _retry_time_implausible(self) -> bool:
+        """A persisted next attempt further ahead than any backoff or Retry-After this
+        worker would set: it was set under a clock that was ahead and has since been put
+        right. Without a forced drain such a record would wait days with the server online."""
+        next_at = getattr(self.engine.outbox, "next_attempt_at", None)
+        if not callable(next_at):
+            return False
+        try:
+            when = next_at()
+        except Exception:  # a store hiccup: the drain itself will say so
+            return False
+        if when is None or when.timestamp() - self.clock() <= IMPLAUSIBLE_WAIT_S:
+            return False
+        log.warning("a retry time lies %s ahead: the station clock was moved back", when)
+        return True
 
     def _idle_wait(self) -> float:
         """Until the next periodic run, or sooner when a backed-off record falls due."""

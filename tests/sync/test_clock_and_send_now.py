@@ -99,3 +99,26 @@ def test_maintenance_goes_on_after_the_station_clock_moved_back(tmp_path: Path) 
                 wait_for(lambda: count() >= before + 2, 30, "maintenance after the change")
             finally:
                 assert worker.stop(timeout=10)
+
+
+def test_the_worker_sends_a_record_whose_retry_time_a_clock_ahead_put_days_away(
+    tmp_path: Path,
+) -> None:
+    """Same as above, but nobody runs `sync --once` or presses "send now": the station is
+    online and the worker itself must notice that a retry time days ahead cannot be one it
+    set, rather than leave the record for days."""
+    with ServerProcess(tmp_path / "server") as srv, FaultProxy(srv.port) as proxy:
+        home = provisioned_home(tmp_path / "station", srv, url=proxy.url)
+        with open_store(home) as store:
+            sealed = seal_n(store, 1)
+            proxy.down()
+            ahead = StationSync(store, clock=lambda: time.time() + 3 * DAY)
+            assert ahead.drain().error is not None
+            proxy.up()
+            worker = StationSync(store).worker(interval_s=3600, maintenance_interval_s=3600)
+            worker.start()
+            try:
+                wait_for(lambda: Outbox(store).counts()["sealed"] == 0, 30, "the record sent")
+            finally:
+                assert worker.stop(timeout=10)
+        assert set(server_packets(srv)) == set(sealed)
