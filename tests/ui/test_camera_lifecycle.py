@@ -164,3 +164,45 @@ def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
     qtbot.keyClick(focused(), Qt.Key.Key_1, alt)
     qtbot.waitUntil(lambda: camera_threads() == [], timeout=10000)
     window.close()
+
+
+def test_a_camera_that_stops_sending_frames_is_said_to_have_stopped(
+    qtbot, offline_kit: Kit, monkeypatch
+) -> None:
+    """A driver can hang inside a read and report nothing: the preview froze with no word.
+    After FROZEN_AFTER_S without a frame the step says the camera stopped sending; the
+    message goes when frames come again."""
+    from app.ui.messages import error_text
+    from app.ui.screens.recording import FROZEN_AFTER_S
+    from tests.support.residents import BUDI_LAKI
+    from tests.ui.conftest import OPERATOR
+
+    services = offline_kit.services
+    real_start = services.start_camera
+    hung = threading.Event()
+
+    def hanging_start(choice, on_frame, on_error):  # type: ignore[no-untyped-def]
+        # The real camera loop, whose frames stop reaching the step while `hung` is set.
+        def forward(*args):  # type: ignore[no-untyped-def]
+            if not hung.is_set():
+                on_frame(*args)
+
+        return real_start(choice, forward, on_error)
+
+    monkeypatch.setattr(services, "start_camera", hanging_start)
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = window.recording
+    rec.biodata.set_values(BUDI_LAKI)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    photo = rec.photo
+    qtbot.waitUntil(lambda: photo.frames_seen > 3, timeout=30000)
+    assert not photo.frozen
+    hung.set()
+    qtbot.waitUntil(lambda: photo.frozen, timeout=int((FROZEN_AFTER_S + 20) * 1000))
+    assert photo.reasons.text() == error_text("camera-failed")
+    hung.clear()
+    qtbot.waitUntil(lambda: not photo.frozen, timeout=30000)
+    assert photo.reasons.text() != error_text("camera-failed")
+    window.close()

@@ -71,6 +71,9 @@ CHOICE_FIELDS = (
 # The card's field order, from the domain (one list, not two).
 FIELD_ORDER = FIELDS
 AUTO_CAPTURE_GOOD_FRAMES = 5
+# A running camera that has sent no frame for this long is said to have stopped (a driver
+# can hang inside a read and report nothing); the message goes with its next frame.
+FROZEN_AFTER_S = 5.0
 NOTE_COLOURS = {"error": "#c5221f", "warning": "#b06000"}
 
 
@@ -351,6 +354,11 @@ class PhotoStep(QWidget):
         self.frames_seen = 0
         self._error: str | None = None
         self._refused: tuple[tuple[str, str], ...] = ()
+        self._last_frame_at = 0.0  # monotonic; 0 = no frame since the camera started
+        self.frozen = False  # the camera runs but sends nothing (see FROZEN_AFTER_S)
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(1000)
+        self._watchdog.timeout.connect(self._check_frames)
         self.preview = Preview()
         self.preview.setObjectName("preview")
         self.reasons = QLabel()
@@ -415,6 +423,15 @@ class PhotoStep(QWidget):
             loop.stop()  # the operator left the step while the camera was opening
             return
         self.loop = loop
+        self._last_frame_at = time.monotonic()
+        self._watchdog.start()
+
+    def _check_frames(self) -> None:
+        if self.loop is None or not self.isVisible() or self.photo is not None:
+            return
+        if time.monotonic() - self._last_frame_at > FROZEN_AFTER_S and not self.frozen:
+            self.frozen = True
+            self.reasons.setText(error_text("camera-failed"))
 
     @property
     def _want_running(self) -> bool:
@@ -422,6 +439,8 @@ class PhotoStep(QWidget):
         return isinstance(parent, QStackedWidget) and parent.currentWidget() is self
 
     def stop(self) -> None:
+        self._watchdog.stop()
+        self.frozen = False
         loop, self.loop = self.loop, None
         if loop is not None:
             self.tasks.run_device(loop.stop)  # joins the camera thread: not on the UI thread
@@ -433,6 +452,10 @@ class PhotoStep(QWidget):
     def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
         self.frames_seen += 1
         self.last_frame = frame
+        self._last_frame_at = time.monotonic()
+        if self.frozen:  # sending again: the next line of reasons replaces the message
+            self.frozen = False
+            self.reasons.setText("")
         if self.photo is not None:
             self.bridge.painted()
             return
@@ -465,6 +488,8 @@ class PhotoStep(QWidget):
 
     def _on_error(self, code: str) -> None:
         self._error = code if code in ("no-camera", "camera-failed") else "camera-failed"
+        self._watchdog.stop()
+        self.frozen = False
         self.loop = None
         self.preview.placeholder = error_text(self._error)
         self.preview.show_frame(None, None)
