@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -101,6 +102,8 @@ def settings_from_rows(rows: Iterable[tuple[str, str]]) -> Settings:
     for key, value in rows:
         if key in _TYPES:
             values[key] = _parse(key, value)
+    if "retention_days" in values:  # a value stored before the limit existed
+        values["retention_days"] = min(cast(int, values["retention_days"]), MAX_RETENTION_DAYS)
     return Settings(**values)  # type: ignore[arg-type]
 
 

