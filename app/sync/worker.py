@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from app.sync.engine import DrainResult, SyncEngine, SyncError
@@ -311,13 +312,7 @@ class SyncWorker:
         """A persisted next attempt further ahead than any backoff or Retry-After this
         worker would set: it was set under a clock that was ahead and has since been put
         right. Without a forced drain such a record would wait days with the server online."""
-        next_at = getattr(self.engine.outbox, "next_attempt_at", None)
-        if not callable(next_at):
-            return False
-        try:
-            when = next_at()
-        except Exception:  # a store hiccup: the drain itself will say so
-            return False
+        when = self._next_attempt_at()
         if when is None or when.timestamp() - self.clock() <= IMPLAUSIBLE_WAIT_S:
             return False
         log.warning("a retry time lies %s ahead: the station clock was moved back", when)
@@ -326,16 +321,22 @@ class SyncWorker:
     def _idle_wait(self) -> float:
         """Until the next periodic run, or sooner when a backed-off record falls due."""
         wait = self.interval_s
-        next_at = getattr(self.engine.outbox, "next_attempt_at", None)
-        if callable(next_at):
-            try:
-                when = next_at()
-            except Exception:  # a store hiccup must not stop the loop; retry on schedule
-                log.exception("next_attempt_at failed")
-                when = None
-            if when is not None:
-                wait = min(wait, max(self.min_wait_s, when.timestamp() - self.clock()))
+        when = self._next_attempt_at()
+        if when is not None:
+            wait = min(wait, max(self.min_wait_s, when.timestamp() - self.clock()))
         return wait
+
+    def _next_attempt_at(self) -> datetime | None:
+        """The earliest persisted retry time (None: none, or an outbox without one)."""
+        next_at = getattr(self.engine.outbox, "next_attempt_at", None)
+        if not callable(next_at):
+            return None
+        try:
+            when: datetime | None = next_at()
+        except Exception:  # a store hiccup must not stop the loop; retry on schedule
+            log.exception("next_attempt_at failed")
+            return None
+        return when
 
     def _offline_wait(self) -> float:
         # Full jitter with a floor so a dead server is not polled in a tight loop.
