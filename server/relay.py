@@ -568,11 +568,7 @@ class RelayForwarder:
                 # keeps each one replaced by the next, as when the kit re-enrolls.
                 for old in self._earlier_keys(sid, pub):
                     self._vouch_earlier(sid, name, kec, old)
-                self.engine.signed_json(
-                    "POST",
-                    "/api/v1/stations/vouch",
-                    {"station_id": sid, "name": name, "kecamatan": kec, "public_key": pub},
-                )
+                self._vouch(sid, name, kec, pub)
             except SyncError as err:
                 if err.kind in ("network", "server"):
                     raise  # the upstream is unreachable or unhappy: the worker retries later
@@ -605,16 +601,16 @@ class RelayForwarder:
                 ).scalars()
             )
 
+    def _vouch(self, station_id: str, name: str, kecamatan: str, public: str) -> None:
+        """Register the station with this key upstream (SyncError when that fails)."""
+        body = {"station_id": station_id, "name": name, "kecamatan": kecamatan}
+        self.engine.signed_json("POST", "/api/v1/stations/vouch", {**body, "public_key": public})
+
     def _vouch_earlier(self, station_id: str, name: str, kecamatan: str, public: str) -> None:
         """Register an earlier key of the station; a refusal of it is logged, not fatal (the
         current key's registration decides)."""
         try:
-            self.engine.signed_json(
-                "POST",
-                "/api/v1/stations/vouch",
-                {"station_id": station_id, "name": name, "kecamatan": kecamatan,
-                 "public_key": public},
-            )  # fmt: skip
+            self._vouch(station_id, name, kecamatan, public)
         except SyncError as err:
             if err.kind in ("network", "server"):
                 raise
