@@ -173,7 +173,6 @@ def test_a_camera_that_stops_sending_frames_is_said_to_have_stopped(
     After FROZEN_AFTER_S without a frame the step says the camera stopped sending; the
     message goes when frames come again."""
     from app.ui.messages import error_text
-    from app.ui.screens.recording import FROZEN_AFTER_S
     from tests.support.residents import BUDI_LAKI
     from tests.ui.conftest import OPERATOR
 
@@ -197,12 +196,12 @@ def test_a_camera_that_stops_sending_frames_is_said_to_have_stopped(
     qtbot.keyClick(focused(), Qt.Key.Key_F3)
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
     photo = rec.photo
+    stopped = error_text("camera-failed")
     qtbot.waitUntil(lambda: photo.frames_seen > 3, timeout=30000)
-    assert not photo.frozen
+    assert photo.reasons.text() != stopped
     hung.set()
-    qtbot.waitUntil(lambda: photo.frozen, timeout=int((FROZEN_AFTER_S + 20) * 1000))
-    assert photo.reasons.text() == error_text("camera-failed")
+    # The step's limit is 5 s (FROZEN_AFTER_S); the bound leaves room for a loaded machine.
+    qtbot.waitUntil(lambda: photo.reasons.text() == stopped, timeout=25000)
     hung.clear()
-    qtbot.waitUntil(lambda: not photo.frozen, timeout=30000)
-    assert photo.reasons.text() != error_text("camera-failed")
+    qtbot.waitUntil(lambda: photo.reasons.text() != stopped, timeout=30000)
     window.close()
