@@ -518,26 +518,29 @@ class ServerCore:
         if station_id and station_id != target.id:
             existing = self.find_station(station_id, conn)
             if existing is not None:
-                if existing.public_key and existing.public_key != public_b64:
-                    raise ServiceError(409, f"station {station_id} is registered with another key")
-                if existing.revoked:
-                    raise ServiceError(403, "this station has been revoked", "revoked")
-                conn.execute(
-                    db.stations.update()
-                    .where(db.stations.c.id == station_id)
-                    .values(name=target.name, kecamatan=target.kecamatan, **values)
+                # A code redeems only its own station: naming another station that this
+                # server holds (pending, enrolled, a relay) would bind the caller's key to it
+                # and hand it that station's rights (issue 18, item 3).
+                raise ServiceError(
+                    409,
+                    f"station {station_id} is not the station this code was made for: ask "
+                    f"the office for a code for station {station_id} "
+                    f"(`ektp-server station code {station_id}`)",
+                    "station_not_yours",
                 )
-            else:
-                conn.execute(
-                    db.stations.insert().values(
-                        id=station_id,
-                        name=target.name,
-                        kecamatan=target.kecamatan,
-                        created_at=target.row["created_at"],
-                        assigned_at=now,
-                        **values,
-                    )
+            # A kit set up offline (`init`) keeps its own new id; what it may do comes from
+            # the code's station (a relay's code makes a relay), never from the request.
+            conn.execute(
+                db.stations.insert().values(
+                    id=station_id,
+                    name=target.name,
+                    kecamatan=target.kecamatan,
+                    created_at=target.row["created_at"],
+                    assigned_at=now,
+                    is_relay=target.is_relay,
+                    **values,
                 )
+            )
             if not target.public_key:
                 conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
             final_id = station_id
