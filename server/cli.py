@@ -57,6 +57,30 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
+    s.add_argument(
+        "--body-timeout",
+        type=float,
+        default=20.0,
+        help="a request body that pauses this long (s) is refused with 408 (default 20)",
+    )
+    s.add_argument(
+        "--body-min-rate",
+        type=float,
+        default=4096.0,
+        help="bytes/s a body must average beyond --body-timeout (default 4096)",
+    )
+    s.add_argument(
+        "--uploads-per-station",
+        type=int,
+        default=4,
+        help="packet bodies one station may send at once (default 4)",
+    )
+    s.add_argument(
+        "--bodies-per-address",
+        type=int,
+        default=8,
+        help="other request bodies (enroll, vouch) one client address may send at once",
+    )
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
@@ -124,7 +148,7 @@ def _config(home: Path) -> dict[str, Any]:
 
 
 def _remember_db(home: Path, url: str) -> None:
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = home / CONFIG_FILE
     cfg = _config(home)
     cfg["db"] = url
@@ -202,8 +226,16 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if home.exists() and not home.is_dir():
         raise InputError(f"--home: {home} is not a directory")
     out = getattr(args, "out", None)
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise InputError(f"--out: {out} is not a directory")
+    if out is not None and Path(out).exists():
+        if not Path(out).is_dir():
+            raise InputError(f"--out: {out} is not a directory")
+        mode = Path(out).stat().st_mode & 0o777
+        if mode & 0o077:
+            # Decrypted personal data: never into a folder other users can read.
+            raise InputError(
+                f"--out: {out} can be read by other users (mode {mode:04o}): give a new "
+                "folder (it is made 0700) or `chmod 700` this one"
+            )
     if getattr(args, "kecamatan", None) is not None:
         check_kecamatan(args.kecamatan)
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
@@ -215,6 +247,16 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.max_inflight < 1:
         # 0 would answer every request but /health with 503, for ever.
         raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
+    if args.cmd == "serve":
+        for name in ("body_timeout", "body_min_rate"):
+            value = getattr(args, name)
+            if not (math.isfinite(value) and value > 0):
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be a positive number, got {value:g}")
+        for name in ("uploads_per_station", "bodies_per_address"):
+            if getattr(args, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be at least 1, got {getattr(args, name)}")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
     if args.cmd == "serve" and not (
@@ -302,15 +344,22 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
         opened = core.open_packet(args.uuid)
         if args.out:
             out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
+            out.mkdir(mode=0o700, parents=True, exist_ok=True)
             for att in opened.attachments.values():
-                safe = Path(att.name).name
-                (out / safe).write_bytes(att.data)
+                _write_private(out / Path(att.name).name, att.data)
         _print_json(opened.manifest)
         return 0
     if cmd == "relay":
         return _relay(args, core)
     raise UsageError(f"unknown command {cmd}")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A decrypted file, mode 0600 (also when it replaces an older one)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
 
 
 def _station(args: argparse.Namespace, core: ServerCore) -> int:
@@ -427,9 +476,23 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     core = ServerCore(home, url, max_body=args.max_body)
-    app = create_app(core, max_inflight=args.max_inflight, relay_mode=relay)
+    app = create_app(
+        core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
+
+
+def _body_limits(args: argparse.Namespace) -> Any:
+    from server.bodies import BodyLimits
+
+    return BodyLimits(
+        max_body=args.max_body,
+        idle_timeout_s=args.body_timeout,
+        min_rate=args.body_min_rate,
+        uploads_per_station=args.uploads_per_station,
+        bodies_per_address=args.bodies_per_address,
+    )
 
 
 def _die_with_parent() -> None:
@@ -518,6 +581,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
                 max_inflight=args.max_inflight,
                 relay_mode=relay_mode,
                 on_stored=forwarder.wake if forwarder else None,
+                limits=_body_limits(args),
             )
             if forwarder:
                 forwarder.start()

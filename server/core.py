@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import random
 import re
 import secrets
@@ -79,6 +80,24 @@ def check_kecamatan(value: str, field: str = "--kecamatan") -> str:
         # every record of the station a kecamatan that does not exist.
         raise InputError(f"{field}: {value} is not a known kecamatan")
     return value
+
+
+def private_home(home: Path) -> None:
+    """The server home, mode 0700: it holds the sealing key and, on SQLite, every packet."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        os.chmod(home, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (if absent) mode 0600, or tighten it: SQLite gives its -wal and -shm
+    files the database file's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def new_code() -> str:
@@ -210,7 +229,9 @@ class ServerCore:
 
     def __init__(self, home: Path, db_url: str | None = None, *, max_body: int | None = None):
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_home(self.home)
+        if db_url is None:
+            private_file(self.home / "server.db")
         self.db_url = db_url or f"sqlite:///{self.home / 'server.db'}"
         self.engine: Engine = db.make_engine(self.db_url)
         db.migrate(self.engine)
