@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -105,6 +106,11 @@ def _parser() -> argparse.ArgumentParser:
         help="revoke a station (its uploads are refused); a relay's stations are revoked with it",
     )
     r.add_argument("id")
+    r.add_argument(
+        "--since",
+        help="the time of the theft (ISO 8601, e.g. 2026-12-01T08:00:00+07:00): the packets "
+        "received after it are quarantined for the office to decide on",
+    )
     mr = ssub.add_parser(
         "mark-relay", help="make an existing station a relay (may vouch for its stations)"
     )
@@ -125,7 +131,24 @@ def _parser() -> argparse.ArgumentParser:
 
     op = sub.add_parser("open-packet", help="back office: decrypt a packet")
     op.add_argument("uuid")
+    op.add_argument("--station", help="the packet's station (when several hold this uuid)")
     op.add_argument("--out", help="write the attachments into this directory")
+
+    q = sub.add_parser("quarantine", help="packets held for the office's decision")
+    qsub = q.add_subparsers(dest="quarantine_cmd", parser_class=_Parser, required=True)
+    ql = qsub.add_parser("list", help="quarantined packets (--all: with the decided ones)")
+    ql.add_argument("--all", action="store_true")
+    ql.add_argument("--json", action="store_true")
+    for word in ("release", "reject"):
+        d = qsub.add_parser(
+            word,
+            help="count the packet after all"
+            if word == "release"
+            else "never count the packet (it stays stored, as evidence)",
+        )
+        d.add_argument("uuid")
+        d.add_argument("--station", required=True, help="the packet's station id")
+        d.add_argument("--by", required=True, help="who decides (kept with the decision)")
 
     rl = sub.add_parser("relay", help="kecamatan relay set-up")
     rsub = rl.add_subparsers(dest="relay_cmd", parser_class=_Parser, required=True)
@@ -238,6 +261,10 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
             )
     if getattr(args, "kecamatan", None) is not None:
         check_kecamatan(args.kecamatan)
+    if getattr(args, "since", None) is not None:
+        since = _since(args.since)
+        if since is not None and since > time.time():
+            raise InputError("--since: the time is in the future")
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
         raise InputError("--name: give the station a name (1-200 characters)")
     if args.cmd == "import" and not Path(args.dir).is_dir():
@@ -340,8 +367,10 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
             for r in result["rejected"]:
                 print(f"rejected {r['file']}: {r['reason']}", file=sys.stderr)
         return 1 if result["rejected"] else 0
+    if cmd == "quarantine":
+        return _quarantine(args, core)
     if cmd == "open-packet":
-        opened = core.open_packet(args.uuid)
+        opened = core.open_packet(args.uuid, args.station)
         if args.out:
             out = Path(args.out)
             out.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -352,6 +381,50 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "relay":
         return _relay(args, core)
     raise UsageError(f"unknown command {cmd}")
+
+
+def _since(value: str | None) -> float | None:
+    """``--since``: an ISO 8601 time; without a zone it is UTC."""
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(
+            f"--since: expected a time like 2026-12-01T08:00:00+07:00, got {value!r}"
+        ) from exc
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _quarantine(args: argparse.Namespace, core: ServerCore) -> int:
+    from server import quarantine
+
+    if args.quarantine_cmd == "list":
+        items = quarantine.listed(core.engine, None if args.all else quarantine.QUARANTINED)
+        if args.json:
+            _print_json({"count": len(items), "packets": items})
+        else:
+            for p in items:
+                print(
+                    f"{p['uuid']}  {p['station']}  {p['kecamatan']}  received {p['received_at']}"
+                    f"  {p['review']}: {p['review_reason']}"
+                    + (
+                        f" (by {p['reviewed_by']} at {p['reviewed_at']})"
+                        if p["reviewed_by"]
+                        else ""
+                    )
+                )
+            print(f"{len(items)} packet(s)")
+        return 0
+    decision = quarantine.RELEASED if args.quarantine_cmd == "release" else quarantine.REJECTED
+    try:
+        doc = quarantine.decide(core.engine, args.station, args.uuid, decision, args.by)
+    except quarantine.DecisionError as exc:
+        raise InputError(str(exc)) from exc
+    print(f"packet {doc['uuid']} of station {doc['station']} {decision} by {doc['reviewed_by']}")
+    return 0
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -387,10 +460,15 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
         return 0
     if sc == "revoke":
-        st, cascaded = core.revoke(args.id)
+        st, cascaded, held = core.revoke(args.id, _since(args.since))
         print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
         for sid in cascaded:
             print(f"station {sid} revoked with its relay")
+        if args.since is not None:
+            print(
+                f"{held} packet(s) received since {iso(_since(args.since))} quarantined: "
+                "`ektp-server quarantine list`"
+            )
         return 0
     if sc == "mark-relay":
         st = core.mark_relay(args.id)

@@ -29,15 +29,14 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
-from server import db
+from server import db, labels, quarantine
 from server.keys import load_or_create_sealing_key
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 STATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
+# Canonical form only (lower case): an upper-cased uuid was stored as a second packet.
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
 
 
@@ -308,6 +307,7 @@ class ServerCore:
                     is_relay=relay,
                 )
             )
+            labels.record_assignment(conn, station_id, kecamatan, now)
             conn.execute(
                 db.enrollment_codes.insert().values(
                     code_sha256=code_hash(code),
@@ -356,11 +356,15 @@ class ServerCore:
             rows = conn.execute(select(db.stations).order_by(db.stations.c.created_at)).mappings()
             return [Station.from_row(r) for r in rows]
 
-    def revoke(self, station_id: str) -> tuple[Station, list[str]]:
+    def revoke(self, station_id: str, since: float | None = None) -> tuple[Station, list[str], int]:
         """Revoke a station; revoking a relay also revokes every station it vouched for
         (its key may now be in a thief's hands, and it could have vouched for fakes).
-        Returns the station and the ids revoked with it."""
+        ``since`` (the time of the theft): the packets of these stations, or handed over by
+        them, received after it are quarantined (server/quarantine.py).
+        Returns the station, the ids revoked with it and how many packets were quarantined."""
         now = time.time()
+        if since is not None and since > now:
+            raise InputError("--since: the time is in the future")
         c = db.stations.c
         with self.engine.begin() as conn:
             st = self.get_station(station_id, conn)
@@ -380,7 +384,15 @@ class ServerCore:
                     conn.execute(
                         db.stations.update().where(c.id.in_(cascaded)).values(revoked_at=now)
                     )
-        return self.get_station(station_id), cascaded
+            held = 0
+            if since is not None:
+                held = quarantine.quarantine_received_since(
+                    conn,
+                    [station_id, *cascaded],
+                    since,
+                    f"station {station_id} revoked: its key presumed stolen since {iso(since)}",
+                )
+        return self.get_station(station_id), cascaded, held
 
     def mark_relay(self, station_id: str) -> Station:
         """Make an existing station a relay (one provisioned before relays were marked)."""
@@ -421,8 +433,9 @@ class ServerCore:
             conn.execute(
                 db.stations.update()
                 .where(db.stations.c.id == station_id)
-                .values(kecamatan=kecamatan, assigned_at=time.time())
+                .values(kecamatan=kecamatan, assigned_at=(now := time.time()))
             )
+            labels.record_assignment(conn, station_id, kecamatan, now)
         return self.get_station(station_id)
 
     def enroll(
@@ -562,6 +575,7 @@ class ServerCore:
                     **values,
                 )
             )
+            labels.record_assignment(conn, station_id, target.kecamatan, target.row["created_at"])
             if not target.public_key:
                 conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
             final_id = station_id
@@ -657,6 +671,9 @@ class ServerCore:
                     )
                 )
                 self._record_key(conn, station_id, public_b64, kid)
+                # The relay vouches for the kecamatan its kit sealed with, also before the
+                # registration reached this server (server/labels.py).
+                labels.record_assignment(conn, station_id, kecamatan, 0.0)
             elif existing.revoked:
                 raise ServiceError(
                     403, f"station {station_id} has been revoked here", "station_revoked"
@@ -666,8 +683,9 @@ class ServerCore:
                 # directly before). Nothing changes: any relay may forward an enrolled kit's
                 # packets. It stays with whoever registered it first; handing it over would
                 # let any relay (a public key is no secret) take a station and then, as its
-                # new owner, replace its key below.
-                pass
+                # new owner, replace its key below. The kecamatan it seals with at this relay
+                # is vouched for from now on (server/labels.py).
+                labels.record_assignment(conn, station_id, kecamatan, now)
             elif existing.vouched_by == relay.id:
                 # This relay's own station re-enrolled there with a fresh key (a reinstalled
                 # PC): the new key replaces the old one, which still verifies older packets.
@@ -885,6 +903,10 @@ class ServerCore:
                 f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
                 "wrong_server_key",
             )
+        try:
+            sealed = labels.check_plain(header, time.time())
+        except labels.LabelError as exc:
+            raise ServiceError(400, exc.message, exc.reason) from exc
         sha = hashlib.sha256(data).hexdigest()
         with self._tx(conn) as conn:
             # The usual case (a station uploads its own packet) needs no second lookup.
@@ -921,6 +943,12 @@ class ServerCore:
                 except pkt.PacketError as exc:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
+            held_for_review = None
+            if origin is not None and origin.public_key:
+                try:
+                    held_for_review = labels.check_station(conn, header, origin.id, sealed)
+                except labels.LabelError as exc:
+                    raise ServiceError(400, exc.message, exc.reason) from exc
             now = time.time()
             values = packet_row(
                 uuid,
@@ -932,18 +960,32 @@ class ServerCore:
                 relay_mode=relay_mode,
                 now=now,
             )
+            if held_for_review is not None:
+                values["review"] = quarantine.QUARANTINED
+                values["review_reason"] = held_for_review
             inserted = db.insert_ignore(conn, db.packets, values)
             row: Mapping[str, Any] = {k: values[k] for k in RECEIPT_COLUMNS}
             if not inserted:
-                row = (
-                    conn.execute(  # type: ignore[assignment]
-                        select(*(db.packets.c[k] for k in RECEIPT_COLUMNS)).where(
-                            db.packets.c.uuid == uuid
+                p = db.packets.c
+                held = dict(
+                    conn.execute(
+                        select(*(p[k] for k in RECEIPT_COLUMNS), p.verified).where(
+                            p.station_id == header.station_id, p.uuid == uuid
                         )
                     )
                     .mappings()
                     .one()
                 )
+                row = held
+                if held["sha256"] != sha and verified and not held["verified"]:
+                    # An unverified import (a file of a station unknown then: anyone can
+                    # make one) never blocks the record its station really signed.
+                    conn.execute(
+                        db.packets.update()
+                        .where(p.station_id == header.station_id, p.uuid == uuid)
+                        .values(**{k: v for k, v in values.items() if k not in ("uuid",)})
+                    )
+                    row, inserted = {k: values[k] for k in RECEIPT_COLUMNS}, True
         if row["sha256"] != sha:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.receipt(row))
@@ -981,23 +1023,33 @@ class ServerCore:
         return str(public_b64)
 
     def packet_status(self, uuid: str, asker: Station | None = None) -> dict[str, Any]:
+        """A packet's receipt for ``asker``: its own packet of that uuid, else one it handed
+        over or whose station it vouched for (a uuid is unique per station only)."""
         with self.engine.begin() as conn:
-            row = (
+            rows = (
                 conn.execute(
-                    select(db.packets.c.uuid, *self._list_columns()).where(
-                        db.packets.c.uuid == uuid
-                    )
+                    select(db.packets.c.uuid, *self._list_columns())
+                    .where(db.packets.c.uuid == uuid)
+                    .order_by(db.packets.c.received_at)
                 )
                 .mappings()
-                .first()
+                .all()
             )
-            if row is None:
+            found = None
+            for candidate in sorted(
+                rows, key=lambda r: asker is None or r["station_id"] != asker.id
+            ):
+                if asker is None or candidate["station_id"] == asker.id:
+                    found = candidate
+                    break
+                origin = self.find_station(candidate["station_id"], conn)
+                forwarded = candidate["received_from"] == asker.id and asker.is_relay
+                if forwarded or (origin is not None and origin.vouched_by == asker.id):
+                    found = candidate
+                    break
+            if found is None:
                 raise ServiceError(404, f"no packet {uuid}")
-            if asker is not None and row["station_id"] != asker.id:
-                origin = self.find_station(row["station_id"], conn)
-                forwarded = row["received_from"] == asker.id and asker.is_relay
-                if not forwarded and (origin is None or origin.vouched_by != asker.id):
-                    raise ServiceError(404, f"no packet {uuid}")
+            row = found
         out = self.receipt(row)
         out["forward"] = row["fwd_status"]
         return out
@@ -1016,13 +1068,17 @@ class ServerCore:
             c.verified,
             c.fwd_status,
             c.fwd_error,
+            c.review,
+            c.review_reason,
+            c.reviewed_by,
+            c.reviewed_at,
         ]
 
     def list_packets(self) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 select(db.packets.c.uuid, *self._list_columns()).order_by(
-                    db.packets.c.received_at, db.packets.c.uuid
+                    db.packets.c.received_at, db.packets.c.station_id, db.packets.c.uuid
                 )
             ).mappings()
             out = []
@@ -1030,6 +1086,8 @@ class ServerCore:
                 d = self.receipt(r)
                 d["received_from"] = r["received_from"]
                 d["verified"] = bool(r["verified"])
+                # quarantine state (server/quarantine.py); null when never quarantined
+                d.update(quarantine.review_fields(r))
                 if r["fwd_status"] is not None:
                     d["forward"] = r["fwd_status"]
                     if r["fwd_status"] in ("held", "rejected"):
@@ -1041,15 +1099,23 @@ class ServerCore:
         with self.engine.begin() as conn:
             return int(conn.execute(select(func.count()).select_from(db.packets)).scalar() or 0)
 
-    def packet_bytes(self, uuid: str) -> bytes:
+    def packet_bytes(self, uuid: str, station_id: str | None = None) -> bytes:
+        """One packet's bytes; ``station_id`` is needed only when several stations hold
+        packets with this uuid (it is unique per station)."""
+        c = db.packets.c
+        cond = [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
         with self.engine.begin() as conn:
-            data = conn.execute(select(db.packets.c.data).where(db.packets.c.uuid == uuid)).scalar()
-        if data is None:
-            raise InputError(f"UUID: no packet {uuid}")
-        return bytes(data)
+            rows = conn.execute(select(c.station_id, c.data).where(*cond)).all()
+        if not rows:
+            where = f" of station {station_id}" if station_id else ""
+            raise InputError(f"UUID: no packet {uuid}{where}")
+        if len(rows) > 1:
+            ids = ", ".join(sorted(r[0] for r in rows))
+            raise InputError(f"UUID: stations {ids} each hold a packet {uuid}: give --station")
+        return bytes(rows[0][1])
 
-    def open_packet(self, uuid: str) -> pkt.OpenedPacket:
-        data = self.packet_bytes(uuid)
+    def open_packet(self, uuid: str, station_id: str | None = None) -> pkt.OpenedPacket:
+        data = self.packet_bytes(uuid, station_id)
         header = pkt.read_header(data)
         st = self.find_station(header.station_id)
         public = pkt.load_signing_public_key_b64(st.public_key) if st and st.public_key else None

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,7 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -102,14 +103,17 @@ enrollment_codes = Table(
     Column("used_key_id", String(32), nullable=True),
 )
 
+# Schema 4: a packet is identified within its station ((station_id, uuid), the station the
+# header names): no station, and no import of an unknown station's file, can occupy another
+# station's record by taking its uuid first.
 packets = Table(
     "packets",
     metadata,
+    Column("station_id", String(64), primary_key=True),
     Column("uuid", String(64), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    Column("station_id", String(64), nullable=False, index=True),
     Column("kecamatan", String(32), nullable=False),
     Column("sealed_at", String(40), nullable=False),
     Column("received_at", Float, nullable=False, index=True),
@@ -123,6 +127,23 @@ packets = Table(
     Column("fwd_next_at", Float, nullable=True),
     Column("fwd_error", Text, nullable=True),
     Column("fwd_receipt", Text, nullable=True),
+    # Schema 4 (server/quarantine.py): NULL, or quarantined / released / rejected, why, and
+    # who decided when.
+    Column("review", String(16), nullable=True, index=True),
+    Column("review_reason", Text, nullable=True),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", Float, nullable=True),
+    Index("ix_packets_uuid", "uuid"),
+)
+
+# Schema 4: every kecamatan a station has been assigned, from when (server/labels.py): a
+# packet's kecamatan must be one its station had been assigned when it was sealed.
+station_assignments = Table(
+    "station_assignments",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("kecamatan", String(32), primary_key=True),
+    Column("since", Float, primary_key=True),
 )
 
 # Seen request nonces (replay protection). Rows older than twice the clock window are useless:
@@ -178,7 +199,63 @@ def _migrate_3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE enrollment_codes ADD COLUMN used_key_id VARCHAR(32)")
 
 
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _migrate_2, 3: _migrate_3}
+_PACKET_COLUMNS_3 = (
+    "uuid, sha256, size, data, station_id, kecamatan, sealed_at, received_at, received_from, "
+    "verified, fwd_status, fwd_attempts, fwd_next_at, fwd_error, fwd_receipt"
+)
+
+
+def _migrate_4(conn: Connection) -> None:
+    """Packets keyed by (station_id, uuid), their review (quarantine) columns, and the
+    station assignment history (station_assignments, made by create_all), seeded.
+
+    SQLite cannot change a primary key: the table is rebuilt (renamed, made anew, copied).
+    Seed of the history: a station's current kecamatan counts from its creation, and so does
+    every kecamatan its stored packets carry (what came before schema 4 is not known; the
+    packets already held were accepted with it): queued packets sealed under an earlier
+    assignment still go through after the upgrade."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE packets DROP CONSTRAINT packets_pkey")
+        conn.exec_driver_sql("ALTER TABLE packets ADD PRIMARY KEY (station_id, uuid)")
+        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_packets_station_id")
+        for ddl in (
+            "review VARCHAR(16)",
+            "review_reason TEXT",
+            "reviewed_by VARCHAR(200)",
+            "reviewed_at FLOAT",
+        ):
+            conn.exec_driver_sql(f"ALTER TABLE packets ADD COLUMN {ddl}")
+        for index in packets.indexes:
+            if index.name in ("ix_packets_review", "ix_packets_uuid"):
+                index.create(conn)
+    else:
+        conn.exec_driver_sql("ALTER TABLE packets RENAME TO packets_v3")
+        for name in ("ix_packets_station_id", "ix_packets_received_at", "ix_packets_fwd_status"):
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        packets.create(conn)
+        conn.exec_driver_sql(
+            f"INSERT INTO packets ({_PACKET_COLUMNS_3}) SELECT {_PACKET_COLUMNS_3} FROM packets_v3"
+        )
+        conn.exec_driver_sql("DROP TABLE packets_v3")
+    seen = set()
+    rows = conn.execute(select(stations.c.id, stations.c.kecamatan, stations.c.created_at)).all()
+    created = {sid: at for sid, _, at in rows}
+    held = conn.execute(select(packets.c.station_id, packets.c.kecamatan).distinct()).all()
+    for sid, kecamatan in [(sid, k) for sid, k, _ in rows] + list(held):
+        if sid in created and (sid, kecamatan) not in seen:
+            seen.add((sid, kecamatan))
+            conn.execute(
+                station_assignments.insert().values(
+                    station_id=sid, kecamatan=kecamatan, since=created[sid]
+                )
+            )
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _migrate_2,
+    3: _migrate_3,
+    4: _migrate_4,
+}
 
 
 class DatabaseURLError(ValueError):

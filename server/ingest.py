@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
-from server import db
+from server import db, labels
 from server.core import (
     NEW_PACKET_COLUMNS,
     RECEIPT_COLUMNS,
@@ -64,7 +64,7 @@ def _put_statement() -> str:
         "%(data)b" if name == "data" else f"CAST(%({name})s AS {cols[name].type.compile(pg)})"
         for name in NEW_PACKET_COLUMNS
     )
-    st, n = db.stations.name, db.nonces.name
+    st, n, a = db.stations.name, db.nonces.name, db.station_assignments.name
     return f"""
 WITH s AS (
     SELECT is_relay FROM {st}
@@ -73,6 +73,8 @@ WITH s AS (
     SELECT 1 FROM {st}
     WHERE id = %(station_id)s AND public_key = %(origin_key)s AND revoked_at IS NULL
       AND (id = %(sender)s OR (SELECT is_relay FROM s))
+      AND EXISTS (SELECT 1 FROM {a} WHERE station_id = %(station_id)s
+                  AND kecamatan = %(kecamatan)s AND since <= %(sealed_by)s)
 ), n AS (
     INSERT INTO {n} (station_id, nonce, seen_at)
     SELECT %(sender)s, %(nonce)s, %(received_at)s
@@ -83,7 +85,7 @@ WITH s AS (
     INSERT INTO {db.packets.name} ({", ".join(NEW_PACKET_COLUMNS)})
     SELECT {values}
     WHERE EXISTS (SELECT 1 FROM n)
-    ON CONFLICT (uuid) DO NOTHING
+    ON CONFLICT (station_id, uuid) DO NOTHING
     RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM s) AND EXISTS (SELECT 1 FROM o),
@@ -96,7 +98,10 @@ _KEY_SQL = (
     f"SELECT public_key FROM {db.stations.name} "
     "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL"
 )
-_HELD_SQL = f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM {db.packets.name} WHERE uuid = %s"
+_HELD_SQL = (
+    f"SELECT {', '.join(RECEIPT_COLUMNS)}, verified FROM {db.packets.name} "
+    "WHERE station_id = %s AND uuid = %s"
+)
 _NONCE_GC_SQL = f"DELETE FROM {db.nonces.name} WHERE seen_at < %s"
 _NONCE_FORGET_SQL = f"DELETE FROM {db.nonces.name} WHERE station_id = %s AND nonce = %s"
 
@@ -193,6 +198,9 @@ class PacketIngest:
                         return None
                     origin = origin_key
                 pkt.verify(body, origin[1])
+                sealed = labels.check_plain(header, time.time())
+            except labels.LabelError:
+                return None  # the general path gives the reason
             except (protocol.AuthError, pkt.PacketError):
                 # Maybe a key that changed since it was cached: the general path reads it.
                 self._forget(sender_id, header.station_id if header else None)
@@ -203,6 +211,8 @@ class PacketIngest:
                 "sender_key": sender[0],
                 "origin_key": origin[0],
                 "nonce": signed.nonce,
+                # the kecamatan must have been assigned by then (server/labels.py)
+                "sealed_by": sealed + labels.SKEW_S,
                 # verify_request checked that the body hashes to this digest
                 **packet_row(
                     uuid,
@@ -217,7 +227,8 @@ class PacketIngest:
             }
             current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
             if not current:
-                # A new key, a revocation or a vouching change: the general path reads it all.
+                # A new key, a revocation, a vouching change, or a kecamatan not in the
+                # station's assignment history: the general path reads it all.
                 self._forget(sender_id, header.station_id)
                 return None
             if not fresh:
@@ -228,10 +239,14 @@ class PacketIngest:
             if inserted:
                 row = {k: params[k] for k in RECEIPT_COLUMNS}
             else:
-                held = await (await conn.execute(_HELD_SQL, (uuid,))).fetchone()
+                held = await (await conn.execute(_HELD_SQL, (header.station_id, uuid))).fetchone()
                 if held is None:  # pragma: no cover - packets are never deleted
                     raise ServiceError(409, f"packet {uuid} vanished while being stored")
-                row = dict(zip(RECEIPT_COLUMNS, held, strict=True))
+                row = dict(zip((*RECEIPT_COLUMNS, "verified"), held, strict=True))
+                if row["sha256"] != params["sha256"] and not row["verified"]:
+                    # An unverified import: the general path replaces it (ServerCore).
+                    await conn.execute(_NONCE_FORGET_SQL, (sender_id, signed.nonce))
+                    return None
                 if row["sha256"] != params["sha256"]:
                     # A refusal keeps nothing of the request, as on the general path (whose
                     # transaction rolls back): the nonce the statement recorded goes again.

@@ -6,14 +6,17 @@ labels, and malformed bodies that must get the server's JSON error, not a plain-
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from uuid6 import uuid7
 
 from app import packet as pkt
 from app import protocol
+from app.sync.provision import enroll
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, add_station, server_cli
 
@@ -152,3 +155,183 @@ def test_server_home_database_and_decrypted_files_are_private(
     res = server_cli(server, "open-packet", p.uuid, "--out", str(shared))
     assert res.returncode == 2 and "--out" in res.stderr, res.stderr
     assert list(shared.iterdir()) == []
+
+
+def _seal(st: TestStation, **header: Any) -> pkt.SealedPacket:
+    """A packet of ``st`` with header fields of the test's choosing (kecamatan, sealed_at,
+    uuid, station_id)."""
+    u = header.pop("uuid", None) or str(uuid7())
+    station_id = header.pop("station_id", st.station_id)
+    return pkt.seal(
+        {"uuid": u, "station_id": station_id},
+        [pkt.Attachment("face.jpg", "image/jpeg", u.encode() * 8)],
+        uuid=u,
+        station_id=station_id,
+        kecamatan=header.pop("kecamatan", st.kecamatan),
+        server_public_key=st.server_key,
+        station_key=st.key,
+        **header,
+    )
+
+
+def _packets(srv: ServerProcess) -> list[dict[str, Any]]:
+    res = server_cli(srv, "packets", "--json")
+    assert res.returncode == 0, res.stderr
+    return list(json.loads(res.stdout)["packets"])
+
+
+def test_no_station_can_occupy_another_stations_record(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Item 4: a station uploaded its own packet under the uuid of another station's unsent
+    record, which then got 409 for ever; an upper-cased uuid was stored as a second packet;
+    an import of an unknown station's file took the uuid of that station's real record. A
+    packet is identified within its station now, and uuids are canonical."""
+    a, b = TestStation.enroll(server), TestStation.enroll(server, name="Kit B")
+    real = a.seal()
+    squat = b.seal(uuid=real.uuid)  # B's own packet, under A's uuid, uploaded first
+    assert b.put(squat).status_code == 201
+    first = a.put(real)
+    assert first.status_code == 201, first.text
+    assert first.json()["station"] == a.station_id
+    for st in (a, b):  # each station's status of that uuid is its own packet
+        status = st.signed("GET", protocol.packet_path(real.uuid))
+        assert status.status_code == 200 and status.json()["station"] == st.station_id
+    assert sorted(p["station"] for p in _packets(server)) == sorted([a.station_id, b.station_id])
+
+    upper = _seal(a, uuid=str(uuid7()).upper())
+    resp = a.put(upper)
+    assert resp.status_code == 400 and "uuid" in resp.json()["detail"], resp.text
+    lower = a.seal()
+    assert a.put(lower).status_code == 201
+    again = _seal(a, uuid=lower.uuid.upper())
+    assert a.put(again).status_code == 400
+    assert len(_packets(server)) == 3
+
+    # An import of a file made up for a station not enrolled yet (an offline kit's id)
+    # does not take its record: the kit's own signed packet replaces the unverified one.
+    export = tmp_path / "export"
+    export.mkdir()
+    liar = TestStation(
+        a.url, "offline-kit-3", Ed25519PrivateKey.generate(), a.server_key, a.kecamatan
+    )
+    forged = liar.seal(nama="PALSU")
+    (export / "x.ektp").write_bytes(forged.data)
+    res = server_cli(server, "import", str(export), "--json")
+    assert res.returncode == 0 and json.loads(res.stdout)["unverified"] == 1, res.stdout
+    key = Ed25519PrivateKey.generate()
+    e = enroll(server.url, add_station(server, name="Kit offline"), key.public_key(),
+               station_id="offline-kit-3")  # fmt: skip
+    kit = TestStation(server.url, e.station_id, key, a.server_key, e.kecamatan)
+    own = kit.seal(uuid=forged.uuid)
+    resp = kit.put(own)
+    assert resp.status_code == 201, resp.text
+    (held,) = [p for p in _packets(server) if p["station"] == "offline-kit-3"]
+    assert held["verified"] is True and held["sha256"] == resp.json()["sha256"]
+    assert kit.put(own).status_code == 200
+
+
+def _at(offset_s: float) -> str:
+    """An ISO 8601 sealing time ``offset_s`` from now (UTC, as stations write it)."""
+    when = datetime.now(UTC) + timedelta(seconds=offset_s)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _enrolled_days_ago(srv: ServerProcess, station_id: str, days: float) -> None:
+    """Move a station's creation, enrollment and first assignment ``days`` back in its
+    server's database (the test cannot wait for a reassignment days later)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(srv.db_url or f"sqlite:///{srv.home / 'server.db'}")
+    shift = {"s": days * 86_400, "id": station_id}
+    try:
+        with engine.begin() as conn:
+            for sql in (
+                "UPDATE stations SET created_at = created_at - :s, enrolled_at = enrolled_at "
+                "- :s, assigned_at = assigned_at - :s WHERE id = :id",
+                "UPDATE station_keys SET added_at = added_at - :s WHERE station_id = :id",
+                "UPDATE station_assignments SET since = since - :s WHERE station_id = :id",
+            ):
+                conn.execute(text(sql), shift)
+    finally:
+        engine.dispose()
+
+
+def test_labels_are_checked_not_believed(server: ServerProcess, tmp_path: Path) -> None:
+    """Item 5: any enrolled station (or a thief with its key) filed packets under any
+    kecamatan (99.99.99, <script>) and any sealed_at. Now: a kecamatan of the region list
+    that the station had been assigned when it sealed, a sealed_at not in the future; one
+    sealed before the station was enrolled here cannot be confirmed: stored, quarantined."""
+    st = TestStation.enroll(server)  # assigned 36.03.32
+    _enrolled_days_ago(server, st.station_id, 2)
+    refused = {
+        "bad_kecamatan": [_seal(st, kecamatan="99.99.99"), _seal(st, kecamatan="<script>")],
+        "kecamatan_not_assigned": [_seal(st, kecamatan="36.03.07")],
+        "sealed_in_future": [_seal(st, sealed_at=_at(86_400)), _seal(st, sealed_at=_at(900))],
+        "bad_sealed_at": [_seal(st, sealed_at="kemarin")],
+    }
+    for reason, packets in refused.items():
+        for p in packets:
+            resp = st.put(p)
+            assert resp.status_code == 400, resp.text
+            assert resp.json()["error"] == reason, resp.text
+    assert _packets(server) == []
+    assert st.put(_seal(st, sealed_at=_at(60))).status_code == 201  # within the clock skew
+
+    # Reassigned: the new kecamatan counts from then, the old one still (the station may
+    # not have pulled the new one yet); the new one never for a time before.
+    moved = server_cli(server, "station", "assign", st.station_id, "--kecamatan", "36.03.07")
+    assert moved.returncode == 0, moved.stderr
+    assert st.put(_seal(st, kecamatan="36.03.07")).status_code == 201
+    assert st.put(_seal(st, kecamatan="36.03.32")).status_code == 201
+    backdated = st.put(_seal(st, kecamatan="36.03.07", sealed_at=_at(-3600)))
+    assert backdated.status_code == 400, backdated.text
+    assert backdated.json()["error"] == "kecamatan_not_assigned"
+
+    # Sealed before the station was enrolled (or even added) here: an offline kit's record
+    # or a forgery; kept, quarantined, for the office.
+    early = [
+        _seal(st, kecamatan="36.03.08", sealed_at=_at(-3 * 86_400)),
+        _seal(st, kecamatan="36.03.32", sealed_at=_at(-3 * 86_400)),
+    ]
+    for p in early:
+        assert st.put(p).status_code == 201
+    by_uuid = {p["uuid"]: p for p in _packets(server)}
+    for p in early:
+        assert by_uuid[p.uuid]["review"] == "quarantined"
+        assert "before station" in by_uuid[p.uuid]["review_reason"]
+    assert sum(p["review"] is None for p in by_uuid.values()) == 3
+
+    # The same checks on import.
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "a.ektp").write_bytes(_seal(st, kecamatan="99.99.99").data)
+    (export / "b.ektp").write_bytes(_seal(st, kecamatan="36.03.09").data)
+    res = server_cli(server, "import", str(export), "--json")
+    doc = json.loads(res.stdout)
+    assert res.returncode == 1 and doc["imported"] == 0, res.stdout
+    assert ["99.99.99" in r["reason"] for r in doc["rejected"]] == [True, False]
+
+
+def test_labels_are_checked_on_the_relay_path(server: ServerProcess) -> None:
+    """Item 5, a relay's upload of its kit's packet: the kit's kecamatan is the one the
+    relay vouched for; another is refused at the central server."""
+    relay = TestStation.enroll(server, name="Relay", relay=True)
+    kit_key = Ed25519PrivateKey.generate()
+    body = {
+        "station_id": "kit-di-relay",
+        "name": "Kit di relay",
+        "kecamatan": "36.03.32",
+        "public_key": pkt.signing_public_key_b64(kit_key.public_key()),
+    }
+    vouched = relay.signed("POST", "/api/v1/stations/vouch", json.dumps(body).encode())
+    assert vouched.status_code == 200, vouched.text
+    kit = TestStation(server.url, "kit-di-relay", kit_key, relay.server_key, "36.03.32")
+    # sealed before the relay registered it here: the relay vouches for its kecamatan
+    ok = relay.put(_seal(kit, sealed_at=_at(-7200)))
+    assert ok.status_code == 201, ok.text
+    forged = relay.put(_seal(kit, kecamatan="36.03.07"))
+    assert forged.status_code == 400, forged.text
+    assert forged.json()["error"] == "kecamatan_not_assigned"
+    junk = relay.put(_seal(kit, kecamatan="99.99.99"))
+    assert junk.status_code == 400 and junk.json()["error"] == "bad_kecamatan"
