@@ -7,6 +7,7 @@ schema change adds a numbered step to ``_MIGRATIONS`` (no Alembic yet, see docs/
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -237,6 +238,9 @@ def _migrate_4(conn: Connection) -> None:
             f"INSERT INTO packets ({_PACKET_COLUMNS_3}) SELECT {_PACKET_COLUMNS_3} FROM packets_v3"
         )
         conn.exec_driver_sql("DROP TABLE packets_v3")
+    # Packets sealed before now under an assignment not seeded here are quarantined, not
+    # refused (server/labels.py).
+    conn.execute(meta.insert().values(key="assignment_history_since", value=repr(time.time())))
     seen = set()
     rows = conn.execute(select(stations.c.id, stations.c.kecamatan, stations.c.created_at)).all()
     created = {sid: at for sid, _, at in rows}

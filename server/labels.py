@@ -13,8 +13,10 @@ a relay's upload, `import`):
   has pulled the new one, so every earlier assignment counts, never a later one.
   Otherwise 400 ``kecamatan_not_assigned``, except for a packet sealed before the station's
   first enrollment here (a kit set up offline with ``init`` seals with the kecamatan its
-  technician chose): that one is stored but quarantined (``server.quarantine``) for the
-  office to decide, since it can be neither confirmed nor ruled out.
+  technician chose), or, on a database upgraded from schema 3, before the upgrade (its
+  stations' earlier assignments are not known): that one is stored but quarantined
+  (``server.quarantine``) for the office to decide, since it can be neither confirmed nor
+  ruled out.
 
 The history is written wherever a station's kecamatan is set: ``station add`` (from the
 station's creation), ``station assign``, a relay's registration of its station (the
@@ -37,6 +39,9 @@ from server import db
 
 # How far a station's clock may be ahead: the same window its signed requests are allowed.
 SKEW_S = protocol.MAX_CLOCK_SKEW_S
+# server_meta: when a database made before schema 4 began keeping assignment histories (the
+# earlier assignments of its stations are not known).
+HISTORY_SINCE_KEY = "assignment_history_since"
 _KECAMATAN_RE = re.compile(r"\d{2}\.\d{2}\.\d{2}")
 
 
@@ -116,6 +121,15 @@ def check_station(
             f"sealed at {header.sealed_at}, before station {station_id} was enrolled here, "
             f"with kecamatan {header.kecamatan}, which the office had not assigned it then: "
             "a kit set up offline, or a forgery"
+        )
+    kept_since = conn.execute(
+        select(db.meta.c.value).where(db.meta.c.key == HISTORY_SINCE_KEY)
+    ).scalar()
+    if kept_since is not None and sealed < float(kept_since):
+        return (
+            f"sealed at {header.sealed_at}, before this server kept assignment histories, "
+            f"with kecamatan {header.kecamatan}, which is not station {station_id}'s now: "
+            "an assignment from before, or a forgery"
         )
     raise LabelError(
         "kecamatan_not_assigned",
