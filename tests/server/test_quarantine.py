@@ -12,8 +12,6 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from server import db, quarantine
-from server.core import ServerCore
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, server_cli
 
@@ -73,6 +71,9 @@ def test_revoke_since_quarantines_what_the_thief_signed(server: ServerProcess) -
 
     # What the back office asks (server/processing/): never count the rejected or the
     # still-quarantined packets.
+    from server import db, quarantine
+    from server.core import ServerCore
+
     core = ServerCore(server.home, server.db_url)
     try:
         with core.engine.begin() as conn:
