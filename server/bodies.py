@@ -164,7 +164,10 @@ class BodyGate:
         try:
             await self._gate(scope, headers, receive, send)
         except ServiceError as exc:
-            extra = {"Retry-After": "2"} if exc.status == 503 else None
+            # Close the connection after the answer: the rest of a refused body is not read.
+            extra = {"Connection": "close"}
+            if exc.status == 503:
+                extra["Retry-After"] = "2"
             await send_json(send, exc.status, {"error": exc.reason, "detail": exc.message}, extra)
 
     async def _gate(
