@@ -10,7 +10,9 @@ the answers to bad requests are the general path's:
    assignment state.
 2. One statement (data-modifying CTEs) then does, atomically and with one commit:
    sender (and, for another station's packet, the packet's station) still has exactly that
-   key and is not revoked (and only a relay may hand over another station's packet) -> the
+   key and is not revoked (and only a relay may hand over another station's packet), and the
+   packet's kecamatan is in that station's assignment history by its sealing time
+   (server/labels.py; the checks that need no database are made before) -> the
    request nonce is recorded if new -> the packet is inserted if the nonce was new. A packet
    signed with a station's earlier key fails the check with the cached (current) key and is
    left to the general path, which knows the key history. So a revocation or a new
@@ -18,8 +20,9 @@ the answers to bad requests are the general path's:
 3. The statement's three answers: station check failed -> forget the cached key, hand the
    request to the general path (nothing was written); nonce already used -> 401 replay;
    packet inserted -> 201 (the commit is done: autocommit, ``synchronous_commit`` as
-   configured); uuid already held -> read it back -> 200 same bytes / 409 (its nonce is
-   deleted again: a refusal keeps nothing of the request, as on the general path).
+   configured); (station, uuid) already held -> read it back -> 200 same bytes / 409 (its
+   nonce is deleted again: a refusal keeps nothing of the request, as on the general path),
+   or, when the held one is an unverified import, the general path replaces it.
 """
 
 from __future__ import annotations
