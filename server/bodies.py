@@ -295,5 +295,5 @@ def parse_json_object(body: bytes, what: str = "body") -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise ServiceError(400, f"{what}: expected a JSON object", "invalid_json") from exc
     if not isinstance(doc, dict):
-        raise ServiceError(400, f"{what}: expected a JSON object", "invalid_json")
+        raise ServiceError(400, f"{what}: expected a JSON object")
     return doc

@@ -903,10 +903,6 @@ class ServerCore:
                 f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
                 "wrong_server_key",
             )
-        try:
-            sealed = labels.check_plain(header, time.time())
-        except labels.LabelError as exc:
-            raise ServiceError(400, exc.message, exc.reason) from exc
         sha = hashlib.sha256(data).hexdigest()
         with self._tx(conn) as conn:
             # The usual case (a station uploads its own packet) needs no second lookup.
@@ -943,12 +939,15 @@ class ServerCore:
                 except pkt.PacketError as exc:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
+            # The labels of a packet whose signature checked out (or of an unknown station's
+            # import): a forgery gets its signature's reason first (server/labels.py).
             held_for_review = None
-            if origin is not None and origin.public_key:
-                try:
+            try:
+                sealed = labels.check_plain(header, time.time())
+                if origin is not None and origin.public_key:
                     held_for_review = labels.check_station(conn, header, origin.id, sealed)
-                except labels.LabelError as exc:
-                    raise ServiceError(400, exc.message, exc.reason) from exc
+            except labels.LabelError as exc:
+                raise ServiceError(400, exc.message, exc.reason) from exc
             now = time.time()
             values = packet_row(
                 uuid,
