@@ -6,6 +6,7 @@ labels, and malformed bodies that must get the server's JSON error, not a plain-
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,41 @@ def test_labels_are_checked_on_the_relay_path(server: ServerProcess) -> None:
     assert forged.json()["error"] == "kecamatan_not_assigned"
     junk = relay.put(_seal(kit, kecamatan="99.99.99"))
     assert junk.status_code == 400 and junk.json()["error"] == "bad_kecamatan"
+
+
+def test_a_relay_keeps_and_forwards_each_stations_packet_of_one_uuid(
+    tmp_path: Path, db_url: str | None
+) -> None:
+    """Item 4 through a kecamatan relay: a kit that squats another kit's uuid at the relay
+    blocks nothing there, and the relay forwards both packets (its queue is keyed by
+    station and uuid too) to the central server."""
+    from tests.support.cli import run_server
+
+    central = ServerProcess(tmp_path / "central", db_url).start()
+    relay = None
+    try:
+        code = add_station(central, name="Relay", relay=True)
+        home = tmp_path / "relay"
+        res = run_server(
+            "--home", str(home), "relay", "provision", "--upstream", central.url, "--code", code
+        )
+        assert res.returncode == 0, res.stderr
+        relay = ServerProcess(home, upstream=central.url).start()
+        a, b = TestStation.enroll(relay), TestStation.enroll(relay, name="Kit B")
+        real = a.seal()
+        assert b.put(b.seal(uuid=real.uuid)).status_code == 201
+        resp = a.put(real)
+        assert resp.status_code == 201, resp.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            held = [(p["station"], p["uuid"]) for p in _packets(central)]
+            if len(held) == 2:
+                break
+            time.sleep(0.3)
+        assert sorted(held) == sorted([(a.station_id, real.uuid), (b.station_id, real.uuid)])
+        forward = {p["station"]: p["forward"] for p in _packets(relay)}
+        assert forward == {a.station_id: "uploaded", b.station_id: "uploaded"}
+    finally:
+        if relay is not None:
+            relay.stop()
+        central.stop()
