@@ -135,8 +135,8 @@ class _Slots:
         self.total -= 1
 
 
-class BodyTimeout(Exception):
-    pass
+_NO_BODY = object()  # a request without a body: nothing to wait for
+_GONE = object()  # the client went away before its body was complete
 
 
 class BodyGate:
@@ -162,17 +162,22 @@ class BodyGate:
         for k, v in scope["headers"]:
             headers.setdefault(k.decode("latin-1"), v.decode("latin-1"))
         try:
-            await self._gate(scope, headers, receive, send)
+            body = await self._body(scope, headers, receive)
         except ServiceError as exc:
             # Close the connection after the answer: the rest of a refused body is not read.
             extra = {"Connection": "close"}
             if exc.status == 503:
                 extra["Retry-After"] = "2"
             await send_json(send, exc.status, {"error": exc.reason, "detail": exc.message}, extra)
+            return
+        if body is _NO_BODY:
+            await self.app(scope, receive, send)
+        elif isinstance(body, bytes):
+            await self.app(scope, _replay(body, receive), send)
+        # else _GONE: nobody to answer
 
-    async def _gate(
-        self, scope: Scope, headers: Mapping[str, str], receive: Receive, send: Send
-    ) -> None:
+    async def _body(self, scope: Scope, headers: Mapping[str, str], receive: Receive) -> object:
+        """The complete body (bytes), ``_NO_BODY`` or ``_GONE``; ServiceError to refuse."""
         method, path = scope["method"], scope.get("path", "")
         declared = _declared_length(headers)
         chunked = "chunked" in headers.get("transfer-encoding", "").lower()
@@ -196,8 +201,7 @@ class BodyGate:
             who = f"station {station}"
         else:
             if not chunked and not declared:
-                await self.app(scope, receive, send)  # no body to wait for
-                return
+                return _NO_BODY
             if declared is not None and declared > lim.small_body:
                 raise ServiceError(413, f"body is larger than {lim.small_body} bytes")
             client = scope.get("client") or ("?", 0)
@@ -212,9 +216,7 @@ class BodyGate:
             body = await self._read(receive, declared, lim.max_body if is_put else lim.small_body)
         finally:
             slots.give(key)
-        if body is None:
-            return  # the client went away: nobody to answer
-        await self.app(scope, _replay(body, receive), send)
+        return _GONE if body is None else body
 
     async def _read(self, receive: Receive, declared: int | None, cap: int) -> bytes | None:
         lim = self.limits
