@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,38 +218,53 @@ class BodyGate:
         return _GONE if body is None else body
 
     async def _read(self, receive: Receive, declared: int | None, cap: int) -> bytes | None:
+        """The body, read under the deadline (one ``asyncio.timeout`` moved on with each
+        chunk: no task per chunk); None when the client went away."""
         lim = self.limits
-        start = time.monotonic()
-        deadline = start + lim.idle_timeout_s + (declared or cap) / lim.min_rate
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + lim.idle_timeout_s + (declared or cap) / lim.min_rate
         size = 0
-        spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed below
-            max_size=lim.spool_bytes, mode="w+b", dir=str(self.spool_dir), prefix="body-"
+        # A body that will fit stays in memory; a bigger one (or one of unknown length) goes
+        # to an unnamed file once it passes spool_bytes.
+        small = declared is not None and declared <= lim.spool_bytes
+        chunks: list[bytes] = []
+        spool = (
+            None
+            if small
+            else tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed below
+                max_size=lim.spool_bytes, mode="w+b", dir=str(self.spool_dir), prefix="body-"
+            )
         )
         try:
-            while True:
-                now = time.monotonic()
-                wait = min(lim.idle_timeout_s, deadline - now)
-                if wait <= 0:
-                    raise _timeout(lim, size, declared)
-                try:
-                    message = await asyncio.wait_for(receive(), wait)
-                except TimeoutError:
-                    raise _timeout(lim, size, declared) from None
-                if message["type"] == "http.disconnect":
-                    return None
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > cap or (declared is not None and size > declared):
-                    raise ServiceError(
-                        413, f"body is larger than {min(cap, declared or cap)} bytes"
-                    )
-                if chunk:
-                    spool.write(chunk)
-                if not message.get("more_body", False):
-                    spool.seek(0)
-                    return spool.read()
+            try:
+                async with asyncio.timeout(None) as timer:
+                    while True:
+                        timer.reschedule(min(loop.time() + lim.idle_timeout_s, deadline))
+                        message = await receive()
+                        if message["type"] == "http.disconnect":
+                            return None
+                        chunk = message.get("body", b"")
+                        size += len(chunk)
+                        if size > cap or (declared is not None and size > declared):
+                            raise ServiceError(
+                                413, f"body is larger than {min(cap, declared or cap)} bytes"
+                            )
+                        if chunk:
+                            if spool is None:
+                                chunks.append(chunk)
+                            else:
+                                spool.write(chunk)
+                        if not message.get("more_body", False):
+                            break
+            except TimeoutError:
+                raise _timeout(lim, size, declared) from None
+            if spool is None:
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            spool.seek(0)
+            return spool.read()
         finally:
-            spool.close()
+            if spool is not None:
+                spool.close()
 
 
 def _timeout(lim: BodyLimits, size: int, declared: int | None) -> ServiceError:
