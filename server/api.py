@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
-from server.core import ServerCore, ServiceError
+from server.answer_signing import AnswerSigning
+from server.core import CodeProof, ServerCore, ServiceError
 from server.ingest import PacketIngest
 
 Scope = MutableMapping[str, Any]
@@ -308,11 +309,17 @@ def create_app(
         body = await _read_body(request, 64 * 1024)
         try:
             doc = json.loads(body)
-            code = str(doc["code"])
             public_key = str(doc["public_key"])
             station_id = doc.get("station_id")
+            code: str | CodeProof
+            if "code_hint" in doc:  # the code itself never travels (app.protocol)
+                code = CodeProof(str(doc["code_hint"]), str(doc["proof"]), str(doc["nonce"]))
+            else:  # stations made before: the code in clear (deprecated)
+                code = str(doc["code"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ServiceError(400, "body: expected JSON with code and public_key") from exc
+            raise ServiceError(
+                400, "body: expected JSON with code_hint, proof, nonce and public_key"
+            ) from exc
         result = await run_in_threadpool(
             core.enroll, code, public_key, str(station_id) if station_id else None
         )
@@ -325,6 +332,18 @@ def create_app(
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
         return out
+
+    @api.post(protocol.SERVER_KEY_PATH)
+    async def server_key(request: Request) -> JSONResponse:
+        """A station provisioned before the server had a signing key learns it (signed
+        request; the answer's MAC is keyed by a secret sealed to the sealing key)."""
+        body = await _read_body(request, 64 * 1024)
+        st = await authenticate(request, body)
+        try:
+            challenge = str(json.loads(body)["challenge"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceError(400, "body: expected JSON with challenge") from exc
+        return JSONResponse(await run_in_threadpool(core.server_key_answer, st, challenge))
 
     @api.post(f"{prefix}/stations/vouch")
     async def vouch(request: Request) -> JSONResponse:
@@ -369,4 +388,4 @@ def create_app(
 
     api.openapi = openapi  # type: ignore[method-assign]
     put = PacketPut(api, core, ingest, relay_mode=relay_mode, on_stored=on_stored)
-    return InflightLimit(put, max_inflight)
+    return InflightLimit(AnswerSigning(put, core.signing_key), max_inflight)

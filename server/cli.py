@@ -60,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
-    ksub.add_parser("public", help="print the public key stations seal to (PEM)")
+    ksub.add_parser(
+        "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
+    )
+    ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -108,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     rp = rsub.add_parser("provision", help="enroll this server at its upstream")
     rp.add_argument("--upstream", required=True)
     rp.add_argument("--code", required=True)
+    rp.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an upstream outside the private LAN",
+    )
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
@@ -265,7 +273,12 @@ def _print_json(doc: Any) -> None:
 
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
-        sys.stdout.write(core.sealing_public_pem().decode())
+        signing = core.signing_key.public_key()
+        if args.keys_cmd == "fingerprint":
+            print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
+            print(f"signing {pkt.fingerprint(signing)}")
+            return 0
+        sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
         return 0
     if cmd == "station":
         return _station(args, core)
@@ -363,7 +376,9 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
 
     if args.relay_cmd == "provision":
         try:
-            result = provision(core, args.upstream, args.code)
+            result = provision(
+                core, args.upstream, args.code, allow_insecure_http=args.insecure_http
+            )
         except ProvisionError as exc:
             return _fail(str(exc), 1)
         print(

@@ -32,12 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://10.0.0.5:8000")
     p.add_argument("--code", required=True, help="one-time code from `ektp-server station add`")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an address outside the private LAN",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        url = check_server_url(args.server)
+        url = check_server_url(args.server, allow_insecure_http=args.insecure_http)
     except InvalidServerUrl as exc:
         raise UsageError("server", str(exc)) from exc
     code = args.code.strip()
