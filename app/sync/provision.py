@@ -199,6 +199,13 @@ class InvalidServerUrl(ValueError):
     """The server URL cannot be used (not http(s), no host, a malformed address or port)."""
 
 
+# Private LAN ranges (RFC 1918, IPv6 unique local). Not ipaddress's is_private: that also
+# counts documentation and other reserved ranges that are no LAN.
+_LAN = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
 def _local_host(host: str) -> bool:
     """Is ``host`` on this machine or a private LAN (loopback, RFC 1918, link-local, ULA)?
     A name counts when every address it resolves to does."""
@@ -213,7 +220,7 @@ def _local_host(host: str) -> bool:
             return False
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     return bool(addresses) and all(
-        a.is_loopback or a.is_private or a.is_link_local for a in addresses
+        a.is_loopback or a.is_link_local or any(a in net for net in _LAN) for a in addresses
     )
 
 
