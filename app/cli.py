@@ -76,6 +76,9 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

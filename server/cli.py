@@ -156,6 +156,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # a relay's https to its upstream checks the system's certificates
     try:
         args = _parser().parse_args(argv)
         if args.cmd is None:  # no subcommand: serve on the defaults

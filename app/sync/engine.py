@@ -199,6 +199,9 @@ class SyncEngine:
         self.server_verify_key = server_verify_key
         # Ours can be aborted (``abort()``); a caller's plain Session cannot.
         self.session = session or AbortableSession()
+        # TLS: True (the system's trust store) or a pinned certificate file (app.sync.tls);
+        # passed with each request, where no environment variable overrides it.
+        self.verify: str | bool = True
         self.clock = clock
         self.rng = rng or random.Random()
         self.base_s = base_s
@@ -258,6 +261,7 @@ class SyncEngine:
             data=body,
             headers=headers,
             timeout=timeout or self.timeout,
+            verify=self.verify,
         )
 
     def check_answer(self, path: str, resp: requests.Response, content: bytes) -> None:
@@ -313,6 +317,7 @@ class SyncEngine:
             resp = self.session.get(
                 self.server_url + protocol.API_PREFIX + "/health",
                 timeout=(self.timeout[0], min(self.timeout[1], 10.0)),
+                verify=self.verify,
             )
         except requests.RequestException:
             return False

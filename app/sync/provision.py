@@ -90,6 +90,7 @@ def enroll(
     timeout: float = 15.0,
     attempts: int = ATTEMPTS,
     backoff_s: float = BACKOFF_S,
+    verify: str | bool = True,
 ) -> Enrollment:
     """Redeem ``code`` for ``public_key``. A request with no usable reply is sent again (up to
     ``attempts`` in all): harmless, the server answers the same key's repeated redemption
@@ -117,7 +118,7 @@ def enroll(
         if attempt:
             time.sleep(backoff_s * 2 ** (attempt - 1))
         try:
-            return _enroll_once(http, url, body, timeout, mac_key)
+            return _enroll_once(http, url, body, timeout, mac_key, verify)
         except _LostReply as exc:
             last = str(exc)
     raise ProvisionError(
@@ -127,10 +128,16 @@ def enroll(
 
 
 def _enroll_once(
-    http: requests.Session, url: str, body: dict[str, Any], timeout: float, mac_key: bytes
+    http: requests.Session,
+    url: str,
+    body: dict[str, Any],
+    timeout: float,
+    mac_key: bytes,
+    verify: str | bool,
 ) -> Enrollment:
     try:
-        resp = http.post(url, json=body, timeout=timeout)
+        # verify per request: a Session's own is overridden by REQUESTS_CA_BUNDLE
+        resp = http.post(url, json=body, timeout=timeout, verify=verify)
     except requests.RequestException as exc:  # refused, reset, timeout, truncated body
         raise _LostReply(exc.__class__.__name__) from exc
     if resp.status_code != 200:
@@ -276,6 +283,7 @@ def register(
     existing: StationIdentity | None,
     key: Ed25519PrivateKey,
     session: requests.Session | None = None,
+    verify: str | bool = True,
 ) -> Registration:
     """Redeem ``code`` with ``key`` (from ``station_key``); a station that already has an
     identity registers its id too. Writes nothing locally."""
@@ -289,6 +297,7 @@ def register(
         key.public_key(),
         station_id=existing.station_id if existing is not None else None,
         session=session,
+        verify=verify,
     )
     return Registration(key, enrollment, existing)
 

@@ -27,6 +27,7 @@ from app.store.timeutil import utcnow
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
 from app.sync.serverkey import learn_server_key
 from app.sync.state import SyncStateFile
+from app.sync.tls import verify_for
 from app.sync.worker import Progress, SyncState, SyncWorker
 
 
@@ -79,6 +80,7 @@ class StationSync:
             timeout=timeout,
             server_verify_key=identity.server_verify_key,
         )
+        self.engine.verify = verify_for(store.home)  # a certificate the technician pinned
         self.state = SyncStateFile(store.home)
 
     @property

@@ -26,6 +26,7 @@ from tests.support.cli import run_station
 from tests.support.mitm import Mitm
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import add_station, server_cli
+from tests.support.tlsfront import TlsFront, self_signed
 from tests.sync.helpers import provisioned_home, seal_n
 
 
@@ -192,3 +193,32 @@ def test_plain_http_only_on_this_machine_or_a_private_lan() -> None:
     r = run_station("--home", "/nonexistent/x", "provision", "--server", "http://203.0.113.5",
                     "--code", "ABCD")  # fmt: skip
     assert r.returncode == 2 and "server" in r.stderr and "--insecure-http" in r.stderr
+
+
+def test_https_with_a_pinned_certificate(tmp_path: Path) -> None:
+    """A server behind https with a certificate of its own: pinned at provisioning, it is
+    the one certificate the station trusts for every later request; another is refused."""
+    cert, key = self_signed(tmp_path / "tls")
+    other, _ = self_signed(tmp_path / "other", "someone-else")
+    with ServerProcess(tmp_path / "server") as srv, TlsFront(srv.port, cert, key) as front:
+        home = tmp_path / "station"
+        code = add_station(srv)
+        base = ("--home", str(home), "provision", "--server", front.url, "--code", code)
+        r = run_station(*base, "--ca-file", str(tmp_path))  # a folder: bad input
+        assert r.returncode == 2 and "ca-file" in r.stderr, r.stderr
+        r = run_station(*base)  # not in the system's store: refused, nothing stored
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "SSL" in r.stderr, r.stderr
+        r = run_station(*base, "--ca-file", str(other))  # the wrong certificate
+        assert r.returncode == 1 and "SSL" in r.stderr, r.stderr
+        r = run_station(*base, "--ca-file", str(cert))
+        assert r.returncode == 0, r.stderr
+        assert (home / "server-ca.pem").read_bytes() == cert.read_bytes()
+        with open_store(home) as store:
+            from app.store.operators import add_operator
+
+            add_operator(store, "siti", "operator", "rahasia-siti-123", actor="test")
+            seal_n(store, 2)
+        r = run_station("--home", str(home), "sync", "--once")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert _server_packets(srv) == 2
