@@ -116,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow plain http:// to an upstream outside the private LAN",
     )
+    rp.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust only this certificate (PEM) for the upstream's https",
+    )
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
@@ -380,7 +385,11 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     if args.relay_cmd == "provision":
         try:
             result = provision(
-                core, args.upstream, args.code, allow_insecure_http=args.insecure_http
+                core,
+                args.upstream,
+                args.code,
+                allow_insecure_http=args.insecure_http,
+                ca_file=Path(args.ca_file) if args.ca_file else None,
             )
         except ProvisionError as exc:
             return _fail(str(exc), 1)

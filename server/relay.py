@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -39,6 +40,7 @@ from sqlalchemy import and_, exists, func, select
 
 from app import packet as pkt
 from app import protocol
+from app.sync import tls
 from app.sync.engine import DrainResult, SyncEngine, SyncError
 from app.sync.provision import InvalidServerUrl, check_server_url, enroll
 from app.sync.serverkey import learn_server_key
@@ -227,6 +229,7 @@ def revoke_here(core: ServerCore, station_id: str, how: str) -> bool:
 # on a relay provisioned before the upstream signed its answers: learned once, through the
 # upstream's sealing key (app.sync.serverkey).
 UPSTREAM_SIGNING_KEY = "upstream_signing_key"
+UPSTREAM_CA_FILE = "upstream-ca.pem"  # `relay provision --ca-file`: the upstream's certificate
 
 
 def upstream_verify_key(core: ServerCore) -> Ed25519PublicKey | None:
@@ -235,9 +238,21 @@ def upstream_verify_key(core: ServerCore) -> Ed25519PublicKey | None:
 
 
 def provision(
-    core: ServerCore, upstream_url: str, code: str, *, allow_insecure_http: bool = False
+    core: ServerCore,
+    upstream_url: str,
+    code: str,
+    *,
+    allow_insecure_http: bool = False,
+    ca_file: Path | None = None,
 ) -> dict[str, Any]:
-    """Enroll this server at the upstream as a relay station; remembers the identity."""
+    """Enroll this server at the upstream as a relay station; remembers the identity.
+    ``ca_file``: the one certificate to trust for the upstream's https (kept in the home)."""
+    ca: bytes | None = None
+    if ca_file is not None:
+        try:
+            ca = tls.check_certificate_file(ca_file.read_bytes())
+        except (OSError, tls.BadCertificateFile) as exc:
+            raise InputError(f"--ca-file: {ca_file}: {exc}") from exc
     try:
         upstream_url = check_server_url(upstream_url, allow_insecure_http=allow_insecure_http)
     except InvalidServerUrl as exc:
@@ -253,7 +268,15 @@ def provision(
                 "sealed to its own key; a relay must start from a fresh, empty --home"
             )
     key = load_or_create_relay_key(core.home)
-    result = enroll(upstream_url, code, key.public_key(), station_id=known)
+    result = enroll(
+        upstream_url,
+        code,
+        key.public_key(),
+        station_id=known,
+        verify=str(ca_file) if ca is not None else True,
+    )
+    if ca is not None:
+        tls.pin_certificate(core.home, ca, UPSTREAM_CA_FILE)
     core.meta_set(
         {
             "upstream_url": upstream_url.rstrip("/"),
@@ -545,6 +568,7 @@ class RelayForwarder:
             hold_reasons=HOLD_REASONS,
             server_verify_key=verify,
         )
+        self.engine.verify = tls.verify_for(core.home, UPSTREAM_CA_FILE)
         # Its own engine (and HTTP session): it runs on its own thread.
         self.puller = RelayPuller(
             core,
@@ -560,6 +584,7 @@ class RelayForwarder:
             retry_cap_s=cap_s,
             before_pull=self.ensure_upstream_key,
         )
+        self.puller.engine.verify = self.engine.verify
         self.worker = SyncWorker(
             self.engine,
             interval_s=interval_s,

@@ -127,7 +127,7 @@ class Mitm:
         keep = {
             k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "retry-after")
         }
-        if self.mode == "pass":
+        if self.mode != "swap_keys":  # the forging modes let everything else through
             keep.update({k: v for k, v in resp.headers.items() if k.lower().startswith("x-ektp")})
             return resp.status_code, keep, out
         out = self._swap(out)

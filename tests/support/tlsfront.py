@@ -83,11 +83,17 @@ class TlsFront:
 
     def _serve(self, raw: socket.socket) -> None:
         try:
+            raw.settimeout(30)
             client = self.context.wrap_socket(raw, server_side=True)
+            client.settimeout(None)
         except (ssl.SSLError, OSError):  # a client that does not trust us hangs up
             raw.close()
             return
-        upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:  # the server behind has stopped
+            client.close()
+            return
 
         def pipe(src: socket.socket, dst: socket.socket) -> None:
             try:
