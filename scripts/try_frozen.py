@@ -73,7 +73,8 @@ class Frozen:
     dist: Path
     work: Path
     out: Path
-    timings: dict[str, float] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. DISPLAY of a test's Xvfb
+    figures: dict[str, float] = field(default_factory=dict)
 
     def exe(self, name: str = "ektp-station") -> Path:
         return self.dist / f"{name}{EXE}"
@@ -85,6 +86,7 @@ class Frozen:
             for k, v in os.environ.items()
             if k not in ("PYTHONPATH", "PYTHONHOME", "EKTP_STATION_HOME", "EKTP_SERVER_HOME")
         }
+        env.update(self.extra_env)
         env.update(extra or {})
         return env
 
@@ -150,6 +152,54 @@ def _photo(path: Path) -> Path:
 
 
 # --- the steps ----------------------------------------------------------------------------
+
+# The one-folder build's size budget in MiB. Windows is what the installer ships. The Linux
+# freeze (the tests') carries what the Windows one gets from the system or does without: ICU
+# (37 MiB), OpenCV's OpenBLAS (37 MiB) and its FFmpeg in 15 libraries, CUPS with GnuTLS and
+# Kerberos for printing (docs/installer.md).
+SIZE_BUDGET_MIB = {"win32": 250, "linux": 380}
+# Found at the same place relative to the code as in the source tree (paths in _internal/).
+NEEDED = [
+    "resources/translations/ektp_en.qm",
+    "resources/demo/face.avi",
+    "cv2/data/haarcascade_frontalface_default.xml",
+    "app/store/migrations/env.py",
+    "app/store/migrations/versions",
+    "app/domain/pekerjaan_v1.json",
+    "lokal/data",
+]
+# Left out: the server's PostgreSQL and fast-loop extras, test and type-check tools, Pillow,
+# Qt's own translations, the OpenCV cascades the station never loads.
+LEFT_OUT = [
+    "psycopg",
+    "psycopg_binary",
+    "psycopg_pool",
+    "uvloop",
+    "hypothesis",
+    "mypy",
+    "PIL",
+    "PySide6/Qt/translations",
+    "cv2/data/haarcascade_eye.xml",
+]
+
+
+def bundle_mib(dist: Path) -> float:
+    """The one-folder build's size: every file, symbolic links as links."""
+    total = sum(p.lstat().st_size for p in dist.rglob("*") if p.is_symlink() or p.is_file())
+    return total / 2**20
+
+
+def step_bundle(fz: Frozen) -> None:
+    """What the station needs is in the build, what it never uses is not, within budget."""
+    inner = fz.dist / "_internal"
+    missing = [p for p in NEEDED if not (inner / p).exists()]
+    _check(not missing, f"missing from {inner}: {missing}")
+    present = [p for p in LEFT_OUT if (inner / p).exists()]
+    _check(not present, f"should have been left out of {inner}: {present}")
+    size = bundle_mib(fz.dist)
+    fz.figures["bundle_mib"] = round(size, 1)
+    budget = SIZE_BUDGET_MIB["win32" if WINDOWS else "linux"]
+    _check(size <= budget, f"the build is {size:.0f} MiB, over its {budget} MiB budget")
 
 
 def step_version(fz: Frozen) -> None:
@@ -246,7 +296,7 @@ def step_provision_and_sync(fz: Frozen) -> None:
 def step_demo(fz: Frozen) -> None:
     """``ektp-station-gui demo``: its server starts, the sign-in window shows, SIGTERM (or the
     window's close button on Windows) closes it and its server with exit code 0."""
-    fz.timings["demo_sign_in_s"] = demo_until_sign_in(
+    fz.figures["demo_sign_in_s"] = gui_until_sign_in(
         [str(fz.exe("ektp-station-gui")), "--home", str(fz.home("demo")), "demo"],
         fz.env({"EKTP_LANG": "id"}),
         fz.work,
@@ -257,7 +307,7 @@ def step_demo(fz: Frozen) -> None:
 
 def step_demo_english(fz: Frozen) -> None:
     """The demo again (its home is reused) in English: the translations are found."""
-    demo_until_sign_in(
+    gui_until_sign_in(
         [str(fz.exe("ektp-station-gui")), "--home", str(fz.home("demo")), "demo"],
         fz.env({"EKTP_LANG": "en"}),
         fz.work,
@@ -267,6 +317,7 @@ def step_demo_english(fz: Frozen) -> None:
 
 
 STEPS: list[Callable[[Frozen], None]] = [
+    step_bundle,
     step_version,
     step_offline_station,
     step_provision_and_sync,
@@ -351,22 +402,22 @@ class SourceServer:
 # --- the GUI: find its window, screenshot it, close it ------------------------------------
 
 
-def _x11_window(title: str) -> str | None:
+def _x11_window(title: str, env: dict[str, str]) -> str | None:
     """The id of a viewable top-level X window whose name starts with ``title`` (Qt may add
     the application's name after it)."""
     tree = subprocess.run(
-        ["xwininfo", "-root", "-tree"], capture_output=True, text=True, timeout=10
+        ["xwininfo", "-root", "-tree"], capture_output=True, text=True, timeout=10, env=env
     ).stdout
     for wid in re.findall(r'^\s*(0x[0-9a-f]+) "' + re.escape(title), tree, re.M):
         info = subprocess.run(
-            ["xwininfo", "-id", wid], capture_output=True, text=True, timeout=10
+            ["xwininfo", "-id", wid], capture_output=True, text=True, timeout=10, env=env
         ).stdout
         if "Map State: IsViewable" in info:
             return wid
     return None
 
 
-def _windows_window(title: str) -> int | None:
+def _windows_window(title: str, env: dict[str, str]) -> int | None:
     """The handle of a visible top-level window whose title starts with ``title``."""
     import ctypes
     from ctypes import wintypes
@@ -386,7 +437,7 @@ def _windows_window(title: str) -> int | None:
     return found[0] if found else None
 
 
-def _screenshot(wid: str, path: Path, timeout: float = 20) -> None:
+def _screenshot(wid: str, path: Path, env: dict[str, str], timeout: float = 20) -> None:
     """The window as the X server shows it (imagemagick's ``import``), once it is painted
     (not one colour)."""
     import cv2
@@ -394,7 +445,7 @@ def _screenshot(wid: str, path: Path, timeout: float = 20) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     while True:
-        subprocess.run(["import", "-window", wid, str(path)], check=True, timeout=30)
+        subprocess.run(["import", "-window", wid, str(path)], check=True, timeout=30, env=env)
         image = cv2.imread(str(path))
         _check(image is not None, f"screenshot {path} is unreadable")
         h, w = image.shape[:2]
@@ -405,7 +456,45 @@ def _screenshot(wid: str, path: Path, timeout: float = 20) -> None:
         time.sleep(0.2)
 
 
-def demo_until_sign_in(
+def _display_free(number: int) -> bool:
+    """No X server of this machine uses display ``number``: neither its lock file nor its
+    abstract socket (shared across /tmp namespaces: a client tries it first, so a display
+    whose abstract name is another's leads clients to that other server)."""
+    if Path(f"/tmp/.X{number}-lock").exists():  # noqa: S108 - the X servers' own lock
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(f"\0/tmp/.X11-unix/X{number}")
+        except OSError:
+            return False
+    return True
+
+
+def start_xvfb(xvfb: str = "Xvfb") -> tuple[subprocess.Popen[bytes], str]:
+    """An X server (1280x900) on a display no other X server uses; returns it and its
+    ``DISPLAY``. The caller terminates it."""
+    for number in range(200, 600):
+        if not _display_free(number):
+            continue
+        read, write = os.pipe()
+        proc = subprocess.Popen(
+            [xvfb, f":{number}", "-displayfd", str(write), "-screen", "0", "1280x900x24"]
+            + ["-nolisten", "tcp"],
+            pass_fds=(write,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write)
+        with os.fdopen(read) as f:
+            ready = f.readline().strip()  # written once it listens; empty if it exited
+        if ready == str(number):
+            return proc, f":{number}"
+        proc.kill()
+        proc.wait(10)
+    raise SmokeFailure("no free X display between :200 and :599")
+
+
+def gui_until_sign_in(
     cmd: list[str],
     env: dict[str, str],
     cwd: Path,
@@ -414,9 +503,9 @@ def demo_until_sign_in(
     screenshot: Path | None,
     timeout: float = 120,
 ) -> float:
-    """Start the GUI demo ``cmd``, wait until its window ``title`` is viewable (the sign-in
-    screen: the demo never signs anyone in), optionally screenshot it, close it and check it
-    ended with 0 and stopped its server. Returns the seconds from start to the window."""
+    """Start the GUI ``cmd``, wait until its window ``title`` is viewable (the sign-in screen:
+    nobody is signed in at start), optionally screenshot it, close it and check it ended with
+    0 and, for the demo, stopped its server. Returns the seconds from start to the window."""
     import requests
 
     t0 = time.monotonic()
@@ -426,7 +515,7 @@ def demo_until_sign_in(
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
     reader.start()
     try:
-        find: Callable[[str], object] = _windows_window if WINDOWS else _x11_window
+        find: Callable[[str, dict[str, str]], object] = _windows_window if WINDOWS else _x11_window
         deadline = t0 + timeout
         wid = None
         while wid is None:
@@ -437,12 +526,12 @@ def demo_until_sign_in(
                     + "".join(lines)[-4000:]
                 )
             _check(time.monotonic() < deadline, f"no window {title!r} within {timeout} s")
-            wid = find(title)
+            wid = find(title, env)
             if wid is None:
                 time.sleep(0.1)
         elapsed = time.monotonic() - t0
         if screenshot is not None and not WINDOWS:
-            _screenshot(str(wid), screenshot)
+            _screenshot(str(wid), screenshot, env)
         if WINDOWS:
             import ctypes
 
@@ -471,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("dist", type=Path, help="the one-folder build (holds ektp-station)")
     p.add_argument("--out", type=Path, help="where screenshots go (default: a temp dir)")
-    p.add_argument("--json", type=Path, help="write the timings here")
+    p.add_argument("--json", type=Path, help="write the figures here")
     args = p.parse_args(argv)
     if not Frozen(args.dist, Path(), Path()).exe().is_file():
         print(f"dist: no ektp-station{EXE} in {args.dist}", file=sys.stderr)
@@ -487,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"ok  {step.__name__}  ({time.monotonic() - t0:.1f} s)", flush=True)
         if args.json:
-            args.json.write_text(json.dumps(fz.timings, indent=2) + "\n", encoding="utf-8")
+            args.json.write_text(json.dumps(fz.figures, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
