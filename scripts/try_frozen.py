@@ -168,17 +168,17 @@ NEEDED = [
     "app/domain/pekerjaan_v1.json",
     "lokal/data",
 ]
-# Left out: the server's PostgreSQL and fast-loop extras, test and type-check tools, Pillow,
-# Qt's own translations, the OpenCV cascades the station never loads.
+# Left out (globs in _internal/): the server's PostgreSQL and fast-loop extras, test and
+# type-check tools, Pillow, Qt's own translations, the cascades the station never loads.
 LEFT_OUT = [
-    "psycopg",
-    "psycopg_binary",
+    "psycopg*",
     "psycopg_pool",
     "uvloop",
     "hypothesis",
     "mypy",
     "PIL",
-    "PySide6/Qt/translations",
+    "PySide6/**/qt_*.qm",
+    "PySide6/**/*wayland*",
     "cv2/data/haarcascade_eye.xml",
 ]
 
@@ -194,7 +194,7 @@ def step_bundle(fz: Frozen) -> None:
     inner = fz.dist / "_internal"
     missing = [p for p in NEEDED if not (inner / p).exists()]
     _check(not missing, f"missing from {inner}: {missing}")
-    present = [p for p in LEFT_OUT if (inner / p).exists()]
+    present = [p for p in LEFT_OUT if next(inner.glob(p), None) is not None]
     _check(not present, f"should have been left out of {inner}: {present}")
     size = bundle_mib(fz.dist)
     fz.figures["bundle_mib"] = round(size, 1)

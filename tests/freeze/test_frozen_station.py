@@ -90,10 +90,13 @@ def frozen(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
 
 @pytest.mark.parametrize("step", try_frozen.STEPS, ids=lambda step: step.__name__)
 def test_frozen_station_as_a_technician_would(frozen: Any, step: Any) -> None:
+    failure = None
     try:
         step(frozen)
     except try_frozen.SmokeFailure as exc:
-        pytest.fail(f"{step.__name__}: {exc}", pytrace=False)
+        failure = f"{step.__name__}: {exc}"
+    if failure is not None:
+        pytest.fail(failure, pytrace=False)
     if step is try_frozen.step_demo:
         assert (frozen.out / "frozen-demo-sign-in.png").stat().st_size > 10_000
 
