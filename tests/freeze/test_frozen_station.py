@@ -27,9 +27,6 @@ from tests.support.components import missing, require_binary
 SPEC = ROOT / "packaging" / "ektp-station.spec"
 SCRIPT = ROOT / "scripts" / "try_frozen.py"
 
-# The freeze is part of the first test that asks for it.
-pytestmark = [pytest.mark.xvfb, pytest.mark.timeout(900)]
-
 
 def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("try_frozen", SCRIPT)
@@ -88,6 +85,9 @@ def frozen(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
         proc.wait(10)
 
 
+@pytest.mark.xvfb
+@pytest.mark.slow  # a freeze (about a minute and a half) and the smoke list: `make test` runs it
+@pytest.mark.timeout(900)  # the first step's time includes the freeze
 @pytest.mark.parametrize("step", try_frozen.STEPS, ids=lambda step: step.__name__)
 def test_frozen_station_as_a_technician_would(frozen: Any, step: Any) -> None:
     failure = None
