@@ -534,8 +534,11 @@ def gui_until_sign_in(
             _screenshot(str(wid), screenshot, env)
         if WINDOWS:
             import ctypes
+            from ctypes import wintypes
 
-            ctypes.windll.user32.PostMessageW(wid, 0x0010, 0, 0)  # type: ignore[attr-defined]  # WM_CLOSE
+            post = ctypes.windll.user32.PostMessageW  # type: ignore[attr-defined]
+            post.argtypes = [wintypes.HWND, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM]
+            post(wid, 0x0010, 0, 0)  # WM_CLOSE: what the window's close button sends
         else:
             proc.send_signal(signal.SIGTERM)
         code = proc.wait(60)
