@@ -14,6 +14,7 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
+from app import __version__
 from app.commands import (
     assign,
     demo,
@@ -59,6 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--home",
         metavar="DIR",
