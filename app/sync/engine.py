@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -275,10 +276,13 @@ class SyncEngine:
             )
         nonce = str(resp.request.headers.get(protocol.H_NONCE, "")) if resp.request else ""
         method = str(resp.request.method) if resp.request else ""
+        # The path as the server saw it: with a server URL that has a path of its own (a
+        # wrong one, say), that prefix is part of it.
+        seen = urlsplit(str(resp.request.url)).path if resp.request else path
         try:
             protocol.verify_response(
                 method,
-                path,
+                unquote(seen) or path,
                 nonce,
                 resp.status_code,
                 resp.headers,

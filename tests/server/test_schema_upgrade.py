@@ -10,8 +10,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
@@ -92,6 +95,21 @@ def start_old_server(code: Path, base: list[str]) -> tuple[subprocess.Popen[byte
     raise AssertionError("unreachable")
 
 
+def legacy_enroll(url: str, code: str, key: Ed25519PrivateKey) -> Any:
+    """Redeem a code as a station of the old release did (the code in clear): the old server
+    knows no other way."""
+    resp = requests.post(
+        url + "/api/v1/stations/enroll",
+        json={"code": code, "public_key": pkt.signing_public_key_b64(key.public_key())},
+        timeout=15,
+    )
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    return SimpleNamespace(
+        station_id=doc["station_id"], server_key_pem=str(doc["server_key_pem"]).encode()
+    )
+
+
 def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None) -> None:
     code = old_code(tmp_path / "old")
     home = tmp_path / "central"
@@ -106,8 +124,8 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
     old, url = start_old_server(code, base)
     try:
         relay_key, kit_key, vouched_key = (Ed25519PrivateKey.generate() for _ in range(3))
-        r = enroll(url, relay_code, relay_key.public_key())
-        k = enroll(url, kit_code, kit_key.public_key())
+        r = legacy_enroll(url, relay_code, relay_key)
+        k = legacy_enroll(url, kit_code, kit_key)
         sealing = pkt.load_sealing_public_key(r.server_key_pem)
         relay = TestStation(url, r.station_id, relay_key, sealing, "36.03.32")
         kit = TestStation(url, k.station_id, kit_key, sealing, "36.03.32")
@@ -156,7 +174,8 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
         assert packets["count"] == 2
         # Schema 3: a code the old server marked used (no record of the key that used it)
         # is answered again to the station now holding that key, and to no other key.
-        assert enroll(srv.url, kit_code, kit_key.public_key()) == k
+        again = enroll(srv.url, kit_code, kit_key.public_key())
+        assert (again.station_id, again.server_key_pem) == (k.station_id, k.server_key_pem)
         with pytest.raises(ProvisionError, match="already used"):
             enroll(srv.url, kit_code, Ed25519PrivateKey.generate().public_key(), attempts=1)
     finally:
