@@ -19,6 +19,7 @@ from app import packet as pkt
 from app.paths import server_home
 from server import db
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
+from server.schema import NewerSchemaError
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
+    except NewerSchemaError as exc:
+        return _fail(str(exc), 1)
     except pkt.PacketError as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
