@@ -124,8 +124,18 @@ def test_previous_release_database_is_upgraded_and_works(
         assert '"count": 2' in listed.stdout
         stations = server_cli(srv, "station", "list", "--json")
         assert kit.station_id in stations.stdout
+        # The packets held before the upgrade were queued for the back office with the new.
+        done = server_cli(srv, "process", "--once", "--json")
+        assert done.returncode == 0, done.stderr
+        assert '"queued": 0' in done.stdout
+        fates = server_cli(srv, "records", "--json")
+        assert '"count": 2' in fates.stdout
     finally:
         srv.stop()
+    # The release before Alembic refuses the upgraded database instead of running on it.
+    refused = run_old(code, *base, "station", "list")
+    assert refused.returncode != 0
+    assert "database schema 1000 is newer than this server (3)" in refused.stderr
 
 
 def test_database_from_a_newer_release_is_refused(tmp_path: Path, db_url: str | None) -> None:
