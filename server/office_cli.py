@@ -76,13 +76,7 @@ def validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "coverage" and args.wilayah:
         coverage.wilayah(args.wilayah)
     if args.cmd == "recap":
-        coverage.parse_day(args.date)
-        if args.kecamatan:
-            region = coverage.wilayah(args.kecamatan, "--kecamatan")
-            if region.level != 3:
-                raise coverage.CoverageInputError(
-                    f"--kecamatan: {args.kecamatan} is not a kecamatan code like 36.03.32"
-                )
+        coverage.parse_day(args.date)  # --kecamatan: checked with every command's
     if args.cmd == "records":
         if args.since:
             coverage.parse_since(args.since)
@@ -124,8 +118,7 @@ def run(args: argparse.Namespace, core: Any) -> int:
                 print(_coverage_line(fig))
         return 0
     if args.cmd == "recap":
-        kec = coverage.wilayah(args.kecamatan).code if args.kecamatan else None
-        doc = coverage.recap(engine, coverage.parse_day(args.date), kec)
+        doc = coverage.recap(engine, coverage.parse_day(args.date), args.kecamatan)
         if args.csv:
             sys.stdout.write(coverage.recap_csv(doc))
         elif args.json:

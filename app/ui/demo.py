@@ -85,7 +85,7 @@ class DemoRun:
         say(f"starting a local ektp-server on {url} (data in {root})")
         logf = open(root / "server.log", "ab")  # noqa: SIM115 - the child owns it
         proc = subprocess.Popen(
-            _server_cmd(server_home, "serve", "--host", "127.0.0.1", "--port", str(port)),
+            _server_cmd(server_home, "serve", "--process", "--port", str(port)),  # host: 127.0.0.1
             stdout=logf,
             stderr=subprocess.STDOUT,
             env=_env(),
