@@ -33,35 +33,55 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], add: dict[str,
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=sets))
 
 
-def count(
-    conn: Connection,
-    *,
-    day: str,
-    kecamatan: str,
-    desa: str | None,
-    station_id: str,
-    operator: str | None,
-    fate: str,
-    now: float,
-) -> None:
-    """One received packet with its fate; a processed one is a resident recorded in its desa."""
-    figures = {"received": 1, "processed": 0, "duplicate": 0, "rerecord": 0, "rejected": 0}
-    figures[fate] += 1
-    key = {
-        "day": day,
-        "kecamatan": kecamatan,
-        "desa": desa or "",
-        "station_id": station_id,
-        "operator": operator or "",
-    }
-    _upsert(conn, daily_counts, {**key, **figures}, figures)
-    if fate == "processed" and desa:
-        row = {
-            "desa": desa,
-            "kecamatan": desa[:8],
-            "kabupaten": desa[:5],
-            "provinsi": desa[:2],
-            "terekam": 1,
-            "updated_at": now,
-        }
-        _upsert(conn, desa_counts, row, {"terekam": 1})
+_FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
+
+
+class Tally:
+    """The counts of the fates written in one transaction, added up, then written in one go
+    in key order (``flush``): two processors' transactions then lock counter rows in the same
+    order and cannot deadlock on them."""
+
+    def __init__(self) -> None:
+        self.daily: dict[tuple[str, str, str, str, str], dict[str, int]] = {}
+        self.desa: dict[str, int] = {}
+
+    def add(
+        self,
+        *,
+        day: str,
+        kecamatan: str,
+        desa: str | None,
+        station_id: str,
+        operator: str | None,
+        fate: str,
+    ) -> None:
+        """One received packet with its fate; a processed one is a resident of its desa."""
+        key = (day, kecamatan, desa or "", station_id, operator or "")
+        figures = self.daily.setdefault(key, dict.fromkeys(_FIGURES, 0))
+        figures["received"] += 1
+        figures[fate] += 1
+        if fate == "processed" and desa:
+            self.desa[desa] = self.desa.get(desa, 0) + 1
+
+    def flush(self, conn: Connection, now: float) -> None:
+        for (day, kecamatan, desa, station_id, operator), figures in sorted(self.daily.items()):
+            key = {
+                "day": day,
+                "kecamatan": kecamatan,
+                "desa": desa,
+                "station_id": station_id,
+                "operator": operator,
+            }
+            _upsert(conn, daily_counts, {**key, **figures}, figures)
+        for desa, n in sorted(self.desa.items()):
+            row = {
+                "desa": desa,
+                "kecamatan": desa[:8],
+                "kabupaten": desa[:5],
+                "provinsi": desa[:2],
+                "terekam": n,
+                "updated_at": now,
+            }
+            _upsert(conn, desa_counts, row, {"terekam": n})
+        self.daily.clear()
+        self.desa.clear()

@@ -15,6 +15,7 @@ import time
 import uuid as uuidlib
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -24,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import packet as pkt
 from server import db
-from server.processing import checks, fates
+from server.processing import checks, counters, fates
 from server.processing import queue as work
 from server.processing.checks import PROCESSING_FAILED, WrongSealingKey
 
@@ -50,6 +51,14 @@ def station_key(conn: Connection, station_id: str, key_id: str) -> Ed25519Public
         return pkt.load_signing_public_key_b64(found)
     except pkt.PacketError:
         return None
+
+
+@dataclass(frozen=True)
+class _Packet:
+    data: bytes
+    received_at: float
+    header: pkt.PacketHeader | None
+    station_key: Ed25519PublicKey | None
 
 
 class Processor:
@@ -80,56 +89,98 @@ class Processor:
     # --- one batch --------------------------------------------------------------------------
 
     def step(self) -> int:
-        """Take one batch and process it; returns how many rows were taken."""
+        """Take one batch, check every packet, write their fates in one transaction; returns
+        how many rows were taken."""
         with self.engine.begin() as conn:
             items = work.claim(conn, self.owner, self.batch, self.lease_s, time.time())
-        for n, item in enumerate(items):
-            if self._stop.is_set():
-                self._give_back(items[n:])
-                break
-            try:
-                self._one(item)
-            except WrongSealingKey:
-                self._give_back(items[n:])
-                raise
-            except DBAPIError as exc:
-                # Deadlock, lost connection...: the lease runs out and the row is taken again.
-                log.warning("packet %s: database error, retried later: %s", item.uuid, exc.orig)
+        if not items:
+            return 0
+        try:
+            judged = [self._judge(item, packet) for item, packet in self._read(items)]
+        except WrongSealingKey:
+            self._give_back(items)
+            raise
+        if self._stop.is_set():
+            self._give_back(items)
+            return len(items)
+        # NIK order (arrival order within one NIK): concurrent batches lock NIK holders in the
+        # same order. Who holds a NIK is the first of its packets to be written.
+        judged.sort(key=lambda j: (j.verdict.nik or "", j.received_at, j.item.uuid))
+        try:
+            self._write(judged)
+        except DBAPIError as exc:
+            # A deadlock or a lost connection: one transaction per packet, so one bad row
+            # cannot hold the rest back; what fails again waits for its lease to run out.
+            log.warning("batch of %d: %s; writing one by one", len(judged), exc.orig)
+            for one in judged:
+                try:
+                    self._write([one])
+                except DBAPIError as again:
+                    log.warning("packet %s: retried later: %s", one.item.uuid, again.orig)
         return len(items)
+
+    def _read(self, items: list[work.Item]) -> list[tuple[work.Item, _Packet | None]]:
+        p = db.packets.c
+        with self.engine.connect() as conn:
+            rows = {
+                (r.station_id, r.uuid): r
+                for r in conn.execute(
+                    select(p.station_id, p.uuid, p.data, p.received_at).where(
+                        p.uuid.in_([i.uuid for i in items])
+                    )
+                )
+            }
+            out: list[tuple[work.Item, _Packet | None]] = []
+            keys: dict[tuple[str, str], Ed25519PublicKey | None] = {}
+            for item in items:
+                row = rows.get((item.station_id, item.uuid))
+                if row is None:  # cannot happen while the row is queued (same transaction)
+                    out.append((item, None))
+                    continue
+                data = bytes(row.data)
+                try:
+                    header: pkt.PacketHeader | None = pkt.read_header(data)
+                except pkt.PacketError:
+                    header = None
+                key = None
+                if header is not None:
+                    wanted = (item.station_id, header.station_key_id)
+                    if wanted not in keys:
+                        keys[wanted] = station_key(conn, *wanted)
+                    key = keys[wanted]
+                out.append((item, _Packet(data, float(row.received_at), header, key)))
+            conn.rollback()
+        return out
+
+    def _judge(self, item: work.Item, packet: _Packet | None) -> fates.Judged:
+        if packet is None:
+            header = pkt.PacketHeader(item.uuid, item.station_id, "", "", "", "")
+            return fates.Judged(item, header, 0.0, checks.rejected(checks.MALFORMED, "missing"))
+        found = packet.header
+        header = found or pkt.PacketHeader(item.uuid, item.station_id, "", "", "", "")
+        if found is None or found.station_id != item.station_id or found.uuid != item.uuid:
+            verdict = checks.rejected(checks.MALFORMED, "header")
+        elif item.attempts > MAX_ATTEMPTS:
+            verdict = checks.rejected(PROCESSING_FAILED, f"attempts:{item.attempts - 1}")
+        else:
+            verdict = checks.check(
+                packet.data, header, packet.station_key, self.sealing_key, self.key_id
+            )
+        return fates.Judged(item, header, packet.received_at, verdict)
+
+    def _write(self, judged: list[fates.Judged]) -> None:
+        tally = counters.Tally()
+        with self.engine.begin() as conn:
+            now = time.time()
+            written = fates.apply_batch(conn, judged, self.owner, now, tally)
+            tally.flush(conn, now)
+        for w in written:
+            self.counts[w.fate] += 1
 
     def _give_back(self, items: list[work.Item]) -> None:
         with self.engine.begin() as conn:
             for item in items:
                 work.release(conn, self.owner, item)
-
-    def _one(self, item: work.Item) -> None:
-        p = db.packets.c
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(p.data, p.received_at).where(
-                    p.uuid == item.uuid, p.station_id == item.station_id
-                )
-            ).first()
-            if row is None:  # cannot happen while the row is queued (same transaction)
-                return
-            data, received_at = bytes(row[0]), float(row[1])
-            try:
-                header = pkt.read_header(data)
-            except pkt.PacketError:
-                header = None
-            key = station_key(conn, item.station_id, header.station_key_id) if header else None
-            conn.rollback()
-        if header is None or header.station_id != item.station_id or header.uuid != item.uuid:
-            verdict = checks.rejected(checks.MALFORMED, "header")
-            header = header or pkt.PacketHeader(item.uuid, item.station_id, "", "", "", "")
-        elif item.attempts > MAX_ATTEMPTS:
-            verdict = checks.rejected(PROCESSING_FAILED, f"attempts:{item.attempts - 1}")
-        else:
-            verdict = checks.check(data, header, key, self.sealing_key, self.key_id)
-        with self.engine.begin() as conn:
-            written = fates.apply(conn, item, header, received_at, verdict, self.owner, time.time())
-        if written is not None:
-            self.counts[written.fate] += 1
 
     # --- draining and the thread --------------------------------------------------------------
 

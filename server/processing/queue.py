@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true, update
+from sqlalchemy import ColumnElement, exists, or_, select, true, tuple_, update
 from sqlalchemy.engine import Connection
 
 from server import db
@@ -55,15 +55,19 @@ def claim(conn: Connection, owner: str, limit: int, lease_s: float, now: float) 
         .limit(limit)
         .with_for_update(skip_locked=True, of=queue)
     ).all()
-    items = []
-    for station_id, uuid, attempts in rows:
-        conn.execute(
-            update(queue)
-            .where(and_(q.station_id == station_id, q.uuid == uuid))
-            .values(lease_owner=owner, lease_until=now + lease_s, attempts=attempts + 1)
-        )
-        items.append(Item(station_id, uuid, attempts + 1))
-    return items
+    if not rows:
+        return []
+    taken = conn.execute(
+        update(queue)
+        .where(tuple_(q.station_id, q.uuid).in_([(r[0], r[1]) for r in rows]))
+        .values(lease_owner=owner, lease_until=now + lease_s, attempts=q.attempts + 1)
+        .returning(q.station_id, q.uuid, q.attempts)
+    ).all()
+    order = {(r[0], r[1]): n for n, r in enumerate(rows)}
+    return sorted(
+        (Item(sid, uuid, int(attempts)) for sid, uuid, attempts in taken),
+        key=lambda i: order[(i.station_id, i.uuid)],
+    )
 
 
 def release(conn: Connection, owner: str, item: Item) -> None:

@@ -101,18 +101,22 @@ def test_a_processor_killed_mid_batch_leaves_nothing_counted_twice(
     uuids = _upload(pg_server, serials + serials[:50])
     t = Tables(pg_server.home, pg_server.db_url)
     try:
-        victim = _processor(pg_server, "--batch", "40", "--lease", "3")
-        deadline = time.monotonic() + 120
-        done = 0
-        while time.monotonic() < deadline:
-            done = len(t.fates())
-            if done >= 10:
+        # Kill a processor while it holds a batch it has not written (between its claim and
+        # its commit); if the kill lands between two batches, another processor is started
+        # and killed in turn.
+        held = done = 0
+        for _attempt in range(5):
+            victim = _processor(pg_server, "--batch", "40", "--lease", "3")
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and victim.poll() is None:
+                if t.leased() > 0 and len(t.fates()) > 0:
+                    break
+                time.sleep(0.005)
+            os.kill(victim.pid, signal.SIGKILL)
+            victim.wait(10)
+            done, held = len(t.fates()), t.leased()
+            if held > 0:
                 break
-            time.sleep(0.01)
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait(10)
-        done = len(t.fates())
-        held = t.leased()
         assert 0 < done < len(uuids)
         assert held > 0  # it died holding a batch it had not finished
         # The lease runs out; the next processor takes the batch again.
