@@ -20,7 +20,7 @@ COMMANDS = ("process", "targets", "coverage", "recap", "records")
 def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     pr = sub.add_parser("process", help="back office: open, check and count received packets")
     pr.add_argument("--once", action="store_true", help="process what is queued, then exit")
-    pr.add_argument("--batch", type=int, default=32, help="packets taken at a time (default 32)")
+    pr.add_argument("--batch", type=int, default=64, help="packets taken at a time (default 64)")
     pr.add_argument(
         "--lease", type=float, default=120.0, help="seconds a taken batch is held (default 120)"
     )

@@ -67,7 +67,7 @@ class Processor:
         engine: Engine,
         sealing_key: X25519PrivateKey,
         *,
-        batch: int = 32,
+        batch: int = 64,
         lease_s: float = 120.0,
         poll_s: float = 0.5,
         owner: str | None = None,
@@ -82,6 +82,7 @@ class Processor:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuidlib.uuid4().hex[:8]}"
         self.on_error = on_error
         self.counts: Counter[str] = Counter()
+        self._keys: dict[tuple[str, str], Ed25519PublicKey | None] = {}
         self.error: str | None = None  # why the thread stopped, if it did on its own
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,7 +132,7 @@ class Processor:
                 )
             }
             out: list[tuple[work.Item, _Packet | None]] = []
-            keys: dict[tuple[str, str], Ed25519PublicKey | None] = {}
+            keys = self._keys
             for item in items:
                 row = rows.get((item.station_id, item.uuid))
                 if row is None:  # cannot happen while the row is queued (same transaction)
@@ -145,7 +146,7 @@ class Processor:
                 key = None
                 if header is not None:
                     wanted = (item.station_id, header.station_key_id)
-                    if wanted not in keys:
+                    if keys.get(wanted) is None:  # a key id names one key for good
                         keys[wanted] = station_key(conn, *wanted)
                     key = keys[wanted]
                 out.append((item, _Packet(data, float(row.received_at), header, key)))
@@ -171,6 +172,11 @@ class Processor:
     def _write(self, judged: list[fates.Judged]) -> None:
         tally = counters.Tally()
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Safe not to wait for the WAL flush: the fates, their counts and the queue
+                # rows' removal are one transaction, so a PostgreSQL crash that loses the last
+                # commits puts those packets back in the queue, and they are processed again.
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             now = time.time()
             written = fates.apply_batch(conn, judged, self.owner, now, tally)
             tally.flush(conn, now)
