@@ -17,8 +17,10 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db
+from server import db, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
+from server.coverage import CoverageInputError
+from server.schema import NewerSchemaError
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -57,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
+    s.add_argument(
+        "--process", action="store_true", help="also run a back-office processor (one machine)"
+    )
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
@@ -125,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
+    office_cli.add_parsers(sub, _Parser)
     return p
 
 
@@ -179,13 +185,17 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, home, url)
         core = ServerCore(home, url)
         try:
+            if cmd in office_cli.COMMANDS:
+                return office_cli.run(args, core)
             return _admin(cmd, args, core)
         finally:
             core.close()
-    except (InputError, db.DatabaseURLError, UsageError) as exc:
+    except (InputError, db.DatabaseURLError, UsageError, CoverageInputError) as exc:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
+    except NewerSchemaError as exc:
+        return _fail(str(exc), 1)
     except pkt.PacketError as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
@@ -248,6 +258,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
+    if args.cmd == "serve" and args.process and upstream:
+        raise InputError("--process: a relay forwards its packets upstream, it does not process")
+    office_cli.validate(args, home)
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -510,6 +523,28 @@ def _serve_processes(
     sock.close()
 
 
+class _Background:
+    """The relay forwarder and/or the processor, started and stopped together."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = [p for p in parts if p is not None]
+        self.wake = getattr(self.parts[0], "wake", lambda: None)
+
+    def start(self) -> None:
+        for p in self.parts:
+            p.start()
+
+    def stop(self) -> None:
+        for p in self.parts:
+            p.stop()
+
+
+def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
+    from server.processing.processor import Processor
+
+    return _Background(forwarder, Processor(core.engine, core.sealing_key))
+
+
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     import uvicorn
 
@@ -522,7 +557,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
     core = ServerCore(home, url, max_body=args.max_body)
-    forwarder = None
+    forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder
 
@@ -538,6 +573,10 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             pull_interval_s=args.upstream_pull_interval,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    if args.process:
+        if relay_mode:
+            raise InputError("--process: this server is a relay; the central server processes")
+        forwarder = _with_processor(core, forwarder)
     try:
         if args.workers == 1:
             app = create_app(

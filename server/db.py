@@ -1,8 +1,9 @@
 """The server's database: schema, engine set-up for SQLite and PostgreSQL, schema version.
 
 SQLAlchemy Core tables (no ORM: every request is one short transaction of a few statements).
-The schema is created at start with ``create_all`` and stamped in ``schema_version``; a later
-schema change adds a numbered step to ``_MIGRATIONS`` (no Alembic yet, see docs/server.md).
+The tables below are the schema in force; it is created and upgraded by Alembic
+(server/schema.py, server/migrations). ``schema_version`` and ``_MIGRATIONS`` are the
+hand-kept steps from before Alembic: they bring an old database to schema 3, the baseline.
 """
 
 from __future__ import annotations
@@ -240,24 +241,8 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> boo
     return conn.execute(stmt.returning(pk)).first() is not None
 
 
-def migrate(engine: Engine) -> int:
-    """Create or upgrade the schema; returns the version now in force."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several server processes may start at once against one database.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-        metadata.create_all(conn)
-        row = conn.execute(select(schema_version.c.version)).first()
-        if row is None:
-            conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
-            return SCHEMA_VERSION
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"database schema {version} is newer than this server ({SCHEMA_VERSION})"
-            )
-        while version < SCHEMA_VERSION:
-            version += 1
-            _MIGRATIONS[version](conn)
-            conn.execute(schema_version.update().values(version=version))
-        return version
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the schema (Alembic, server.schema); returns the revision in force."""
+    from server.schema import upgrade
+
+    return upgrade(engine)

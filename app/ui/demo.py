@@ -93,8 +93,16 @@ class DemoRun:
             else (lambda m: None)
         )
         say(f"starting a local ektp-server on {url} (data in {root})")
+        # --process: the back office opens each record, so the demo shows it "processed".
         proc = start_server(
-            server_home, root / "server.log", "serve", "--host", "127.0.0.1", "--port", str(port)
+            server_home,
+            root / "server.log",
+            "serve",
+            "--process",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         )
         try:
             _wait_health(url, proc, timeout)
