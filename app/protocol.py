@@ -123,6 +123,22 @@ def verify_request(
     max_skew_s: int = MAX_CLOCK_SKEW_S,
 ) -> SignedRequest:
     """Check a request's signature, digest and clock. Replay (nonce reuse) is the caller's."""
+    return verify_headers(method, path, headers, public_key, now, max_skew_s, body=body)
+
+
+def verify_headers(
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    public_key: Ed25519PublicKey,
+    now: float | None = None,
+    max_skew_s: int = MAX_CLOCK_SKEW_S,
+    *,
+    body: bytes | None = None,
+) -> SignedRequest:
+    """Check a request's signature and clock from its headers alone (the signature covers the
+    DECLARED body digest), so a server can refuse a forged or stale request before it reads
+    the body; with ``body``, also that the body matches that digest."""
     values = {n: _get(headers, n) for n in (H_STATION, H_TIMESTAMP, H_NONCE, H_DIGEST, H_SIGNATURE)}
     missing = [n for n, v in values.items() if not v]
     if missing:
@@ -137,7 +153,9 @@ def verify_request(
         raise AuthError("signature", "malformed timestamp or signature header") from exc
     if not (8 <= len(nonce) <= 64):
         raise AuthError("signature", "malformed nonce")
-    if hashlib.sha256(body).hexdigest() != digest:
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise AuthError("digest", f"malformed {H_DIGEST} header")
+    if body is not None and hashlib.sha256(body).hexdigest() != digest:
         raise AuthError("digest", "body does not match its SHA-256 header")
     try:
         public_key.verify(sig, _message(method, path, digest, timestamp, nonce, station))

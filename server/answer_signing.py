@@ -29,6 +29,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _NONCE = protocol.H_NONCE.lower().encode()
 
 
+def signs(status: int) -> bool:
+    """Is an answer with this status signed? Not the ones given before or without the
+    request's authentication (401; 408, 413 and 429 of the body gate, which refuses on the
+    declared length or the pace before the signature is checked) nor 5xx: a man in the
+    middle could provoke those for the station's own nonce (a changed body, a huge declared
+    length) and must not get a signed refusal to show the station. A station takes an
+    unsigned answer as a transient failure and sends again."""
+    return status < 500 and status not in (401, 408, 413, 429)
+
+
 class AnswerSigning:
     def __init__(self, app: ASGIApp, key: Ed25519PrivateKey) -> None:
         self.app = app
@@ -60,8 +70,11 @@ class AnswerSigning:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            signed = protocol.sign_response(
-                method, path, request_nonce, int(start["status"]), body, self.key
+            status = int(start["status"])
+            signed = (
+                protocol.sign_response(method, path, request_nonce, status, body, self.key)
+                if signs(status)
+                else {}
             )
             headers = [
                 (k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length",)

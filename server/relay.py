@@ -48,6 +48,7 @@ from app.sync.worker import SyncWorker
 from server import db
 from server.core import InputError, ServerCore, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
+from server.labels import record_assignment
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,11 @@ class RelayOutbox:
 
     def __init__(self, core: ServerCore) -> None:
         self.core = core
+        # A uuid is unique per station only (schema 4): the engine names a packet by its
+        # uuid, so each uuid handed out is mapped to its station for the mark_* calls, and
+        # a batch holds one packet per uuid (another station's packet with the same uuid
+        # goes in a later drain).
+        self._station_of: dict[str, str] = {}
 
     def due(self, now: datetime, limit: int) -> list[RelayItem]:
         c = db.packets.c
@@ -84,19 +90,31 @@ class RelayOutbox:
         )
         with self.core.engine.begin() as conn:
             rows = conn.execute(
-                select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at)
+                select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at, c.station_id)
                 .where(
                     and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp()),
                     ~unregistered,
                 )
-                .order_by(c.received_at, c.uuid)
+                .order_by(c.received_at, c.station_id, c.uuid)
                 .limit(limit)
             ).all()
-        return [RelayItem(r[0], bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+        if len(self._station_of) > 100_000:
+            self._station_of.clear()
+        items: dict[str, RelayItem] = {}
+        for r in rows:
+            if r[0] not in items:
+                items[r[0]] = RelayItem(r[0], bytes(r[1]), r[2], r[3], r[4], r[5])
+                self._station_of[r[0]] = r[6]
+        return list(items.values())
+
+    def _where(self, uuid: str) -> list[Any]:
+        station_id = self._station_of.get(uuid)
+        c = db.packets.c
+        return [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
 
     def _update(self, uuid: str, **values: Any) -> None:
         with self.core.engine.begin() as conn:
-            conn.execute(db.packets.update().where(db.packets.c.uuid == uuid).values(**values))
+            conn.execute(db.packets.update().where(*self._where(uuid)).values(**values))
 
     def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> None:
         self._update(uuid, fwd_status="uploaded", fwd_receipt=json.dumps(receipt), fwd_error=None)
@@ -131,7 +149,7 @@ class RelayOutbox:
             return
         with self.core.engine.begin() as conn:
             station_id = conn.execute(
-                select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
+                select(db.packets.c.station_id).where(*self._where(uuid)).limit(1)
             ).scalar_one_or_none()
         if station_id is None:
             return
@@ -367,6 +385,9 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
                 .where(db.stations.c.id == sid)
                 .values(kecamatan=kecamatan, assigned_at=when)
             )
+            # The kit's packets sealed with it from then on are checked against it
+            # (server/labels.py).
+            record_assignment(conn, sid, kecamatan, when)
         assigned.append((sid, st.kecamatan, kecamatan))
         log.warning(
             "station %s assigned to kecamatan %s by the upstream (was %s here)",
