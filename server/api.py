@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
+from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
-from server.core import ServerCore, ServiceError
+from server.core import CodeProof, ServerCore, ServiceError
 from server.errors import JsonErrors, error_reply
 from server.ingest import PacketIngest
 
@@ -323,13 +324,28 @@ def create_app(
     @api.post(f"{prefix}/stations/enroll")
     async def enroll(request: Request) -> JSONResponse:
         body = await _read_body(request, 64 * 1024)
-        doc = parse_json_object(body, "body: expected JSON with code and public_key;")
-        code, public_key = doc.get("code"), doc.get("public_key")
+        doc = parse_json_object(
+            body, "body: expected JSON with code_hint, proof, nonce and public_key;"
+        )
+        public_key = doc.get("public_key")
         station_id = doc.get("station_id")
-        if not isinstance(code, str) or not isinstance(public_key, str):
-            raise ServiceError(400, "body: expected JSON with code and public_key (strings)")
+        if not isinstance(public_key, str):
+            raise ServiceError(400, "public_key: expected a string")
         if station_id is not None and not isinstance(station_id, str):
             raise ServiceError(400, "station_id: expected a string")
+        code: str | CodeProof
+        if "code_hint" in doc:  # the code itself never travels (app.protocol)
+            hint, proof, nonce = doc.get("code_hint"), doc.get("proof"), doc.get("nonce")
+            if not all(isinstance(v, str) for v in (hint, proof, nonce)):
+                raise ServiceError(400, "code_hint, proof, nonce: expected strings")
+            code = CodeProof(str(hint), str(proof), str(nonce))
+        else:  # stations of earlier releases: the code in clear (deprecated)
+            clear = doc.get("code")
+            if not isinstance(clear, str):
+                raise ServiceError(
+                    400, "body: expected JSON with code_hint, proof, nonce and public_key"
+                )
+            code = clear
         result = await run_in_threadpool(
             core.enroll, code, public_key, str(station_id) if station_id else None
         )
@@ -342,6 +358,17 @@ def create_app(
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
         return out
+
+    @api.post(protocol.SERVER_KEY_PATH)
+    async def server_key(request: Request) -> JSONResponse:
+        """A station provisioned before the server had a signing key learns it (signed
+        request; the answer's MAC is keyed by a secret sealed to the sealing key)."""
+        body = await _read_body(request, 64 * 1024)
+        st = await authenticate(request, body)
+        challenge = parse_json_object(body, "body: expected JSON with challenge;").get("challenge")
+        if not isinstance(challenge, str):
+            raise ServiceError(400, "challenge: expected a string")
+        return JSONResponse(await run_in_threadpool(core.server_key_answer, st, challenge))
 
     @api.post(f"{prefix}/stations/vouch")
     async def vouch(request: Request) -> JSONResponse:
@@ -384,4 +411,8 @@ def create_app(
     api.openapi = openapi  # type: ignore[method-assign]
     put = PacketPut(api, core, ingest, relay_mode=relay_mode, on_stored=on_stored)
     limits = limits or BodyLimits(max_body=core.max_body)
-    return JsonErrors(BodyGate(InflightLimit(put, max_inflight), core, limits))
+    # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
+    # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
+    return JsonErrors(
+        AnswerSigning(BodyGate(InflightLimit(put, max_inflight), core, limits), core.signing_key)
+    )

@@ -18,8 +18,10 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db
+from server import db, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
+from server.coverage import CoverageInputError
+from server.schema import NewerSchemaError
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -59,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
     s.add_argument(
+        "--process", action="store_true", help="also run a back-office processor (one machine)"
+    )
+    s.add_argument(
         "--body-timeout",
         type=float,
         default=20.0,
@@ -85,7 +90,10 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
-    ksub.add_parser("public", help="print the public key stations seal to (PEM)")
+    ksub.add_parser(
+        "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
+    )
+    ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -155,10 +163,21 @@ def _parser() -> argparse.ArgumentParser:
     rp = rsub.add_parser("provision", help="enroll this server at its upstream")
     rp.add_argument("--upstream", required=True)
     rp.add_argument("--code", required=True)
+    rp.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an upstream outside the private LAN",
+    )
+    rp.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust only this certificate (PEM) for the upstream's https",
+    )
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
+    office_cli.add_parsers(sub, _Parser)
     return p
 
 
@@ -195,6 +214,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # a relay's https to its upstream checks the system's certificates
     try:
         args = _parser().parse_args(argv)
         if args.cmd is None:  # no subcommand: serve on the defaults
@@ -210,13 +232,17 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, home, url)
         core = ServerCore(home, url)
         try:
+            if cmd in office_cli.COMMANDS:
+                return office_cli.run(args, core)
             return _admin(cmd, args, core)
         finally:
             core.close()
-    except (InputError, db.DatabaseURLError, UsageError) as exc:
+    except (InputError, db.DatabaseURLError, UsageError, CoverageInputError) as exc:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
+    except NewerSchemaError as exc:
+        return _fail(str(exc), 1)
     except pkt.PacketError as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
@@ -301,6 +327,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
+    if args.cmd == "serve" and args.process and upstream:
+        raise InputError("--process: a relay forwards its packets upstream, it does not process")
+    office_cli.validate(args, home)
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -334,7 +363,12 @@ def _print_json(doc: Any) -> None:
 
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
-        sys.stdout.write(core.sealing_public_pem().decode())
+        signing = core.signing_key.public_key()
+        if args.keys_cmd == "fingerprint":
+            print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
+            print(f"signing {pkt.fingerprint(signing)}")
+            return 0
+        sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
         return 0
     if cmd == "station":
         return _station(args, core)
@@ -490,7 +524,13 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
 
     if args.relay_cmd == "provision":
         try:
-            result = provision(core, args.upstream, args.code)
+            result = provision(
+                core,
+                args.upstream,
+                args.code,
+                allow_insecure_http=args.insecure_http,
+                ca_file=Path(args.ca_file) if args.ca_file else None,
+            )
         except ProvisionError as exc:
             return _fail(str(exc), 1)
         print(
@@ -624,6 +664,28 @@ def _serve_processes(
     sock.close()
 
 
+class _Background:
+    """The relay forwarder and/or the processor, started and stopped together."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = [p for p in parts if p is not None]
+        self.wake = getattr(self.parts[0], "wake", lambda: None)
+
+    def start(self) -> None:
+        for p in self.parts:
+            p.start()
+
+    def stop(self) -> None:
+        for p in self.parts:
+            p.stop()
+
+
+def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
+    from server.processing.processor import Processor
+
+    return _Background(forwarder, Processor(core.engine, core.sealing_key))
+
+
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     import uvicorn
 
@@ -636,7 +698,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
     core = ServerCore(home, url, max_body=args.max_body)
-    forwarder = None
+    forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder
 
@@ -652,6 +714,10 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             pull_interval_s=args.upstream_pull_interval,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    if args.process:
+        if relay_mode:
+            raise InputError("--process: this server is a relay; the central server processes")
+        forwarder = _with_processor(core, forwarder)
     try:
         if args.workers == 1:
             app = create_app(

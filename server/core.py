@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from app import packet as pkt
 from app import protocol
 from server import db, labels, quarantine
-from server.keys import load_or_create_sealing_key
+from server.keys import load_or_create_sealing_key, load_or_create_signing_key
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -105,8 +105,17 @@ def new_code() -> str:
 
 
 def code_hash(code: str) -> str:
-    normal = re.sub(r"[\s-]", "", code).upper()
-    return hashlib.sha256(normal.encode()).hexdigest()
+    return protocol.code_digest(code)
+
+
+@dataclass(frozen=True)
+class CodeProof:
+    """A redemption that does not carry the code (app.protocol): the hint finds the code's
+    row, the proof shows the station knows the code, the nonce keys the reply's MAC."""
+
+    hint: str
+    proof: str
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,10 @@ class ServerCore:
         db.migrate(self.engine)
         self.sealing_key = load_or_create_sealing_key(self.home)
         self.own_key_id = pkt.key_id(self.sealing_key.public_key())
+        # Signs every answer to a station (server.answer_signing) and the enrollment reply.
+        self.signing_key = load_or_create_signing_key(self.home)
+        self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
+        self.signing_key_id = pkt.key_id(self.signing_key.public_key())
         self.max_body = max_body or pkt.MAX_PACKET_BYTES
         self._key_ids: set[str] | None = None
         self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
@@ -439,7 +452,7 @@ class ServerCore:
         return self.get_station(station_id)
 
     def enroll(
-        self, code: str, public_key_b64: str, station_id: str | None = None
+        self, code: str | CodeProof, public_key_b64: str, station_id: str | None = None
     ) -> dict[str, Any]:
         """Redeem a one-time code: bind the station's public key; returns what it needs.
 
@@ -451,6 +464,9 @@ class ServerCore:
         id if one is given, and the station still holds that key and is not revoked); any other
         request for a used code is 401 ``code_used``. So a reply lost on the way (network drop,
         proxy timeout) or a station that could not save it costs the technician nothing.
+
+        ``code`` is a ``CodeProof`` from current stations (the code never travels; the reply
+        carries a MAC under the code's key), or the code itself from stations made before.
         """
         try:
             public = pkt.load_signing_public_key_b64(public_key_b64)
@@ -467,7 +483,10 @@ class ServerCore:
         now = time.time()
         codes = db.enrollment_codes.c
         with self.engine.begin() as conn:
-            code_row = self._code_row(conn, code_hash(code))
+            if isinstance(code, CodeProof):
+                code_row = self._proven_code_row(conn, code, public_b64, station_id)
+            else:
+                code_row = self._code_row(conn, code_hash(code))
             if code_row is None:
                 raise ServiceError(401, "enrollment code is not valid", "code_invalid")
             if code_row["used_at"] is None:
@@ -489,7 +508,38 @@ class ServerCore:
                     st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
             else:
                 st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
-        return self._enrollment_reply(st, sealing)
+        reply = self._enrollment_reply(st, sealing)
+        if isinstance(code, CodeProof):
+            key = protocol.code_key(code_row["code_sha256"])
+            reply["mac"] = protocol.enroll_reply_mac(key, code.nonce, public_b64, reply)
+        return reply
+
+    @staticmethod
+    def _proven_code_row(
+        conn: Connection, proof: CodeProof, public_b64: str, station_id: str | None
+    ) -> RowMapping | None:
+        """The code row the hint names and the proof was made with; None when no code fits
+        (a proof made without the code fits none)."""
+        hint = proof.hint.lower()
+        if len(hint) != protocol.CODE_HINT_LEN or any(c not in "0123456789abcdef" for c in hint):
+            raise ServiceError(400, "code_hint: expected 12 hex digits", "bad_request")
+        if not (8 <= len(proof.nonce) <= 128):
+            raise ServiceError(400, "nonce: expected 8 to 128 characters", "bad_request")
+        c = db.enrollment_codes.c
+        # A range on the primary key: an index seek on SQLite and PostgreSQL alike.
+        rows = (
+            conn.execute(
+                select(db.enrollment_codes).where(c.code_sha256 >= hint, c.code_sha256 < hint + "g")
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            key = protocol.code_key(row["code_sha256"])
+            expected = protocol.enroll_proof(key, public_b64, station_id, proof.nonce)
+            if protocol.mac_equal(expected, proof.proof):
+                return row
+        return None
 
     @staticmethod
     def _code_row(conn: Connection, sha256: str) -> RowMapping | None:
@@ -629,6 +679,31 @@ class ServerCore:
             "server_id": self.server_id,
             "server_key_pem": pkt.sealing_public_key_pem(sealing).decode(),
             "server_key_id": pkt.key_id(sealing),
+            # The key that signs every answer to the station from now on.
+            "server_signing_key": self.signing_public_b64,
+            "server_signing_key_id": self.signing_key_id,
+        }
+
+    def server_key_answer(self, station: Station, challenge: str) -> dict[str, Any]:
+        """Answer a station that learns this server's signing key (app.protocol): it sealed a
+        secret to our sealing key; the MAC under it vouches for the key."""
+        if self.meta_get("upstream_sealing_key"):
+            # A relay's stations seal to the upstream's key: the relay cannot open it.
+            raise ServiceError(
+                409,
+                "this relay cannot answer a key challenge sealed to the central server's key: "
+                "provision the station again with a new code from this relay",
+                "provision_again",
+            )
+        try:
+            secret = protocol.open_key_challenge(self.sealing_key, station.id, challenge)
+        except protocol.AuthError as exc:
+            raise ServiceError(400, str(exc), "bad_challenge") from exc
+        return {
+            "station_id": station.id,
+            "server_signing_key": self.signing_public_b64,
+            "server_signing_key_id": self.signing_key_id,
+            "mac": protocol.key_answer_mac(secret, station.id, self.signing_public_b64),
         }
 
     def register_vouched(self, relay: Station, body: Mapping[str, Any]) -> dict[str, Any]:

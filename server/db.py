@@ -1,13 +1,13 @@
 """The server's database: schema, engine set-up for SQLite and PostgreSQL, schema version.
 
 SQLAlchemy Core tables (no ORM: every request is one short transaction of a few statements).
-The schema is created at start with ``create_all`` and stamped in ``schema_version``; a later
-schema change adds a numbered step to ``_MIGRATIONS`` (no Alembic yet, see docs/server.md).
+The tables below are the schema in force; it is created and upgraded by Alembic
+(server/schema.py, server/migrations). ``schema_version`` and ``_MIGRATIONS`` are the
+hand-kept steps from before Alembic: they bring an old database to schema 3, the baseline.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,7 +32,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
-SCHEMA_VERSION = 4
+# The last hand-kept step: Alembic's baseline revision 0003 (server.schema).
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -104,7 +105,7 @@ enrollment_codes = Table(
     Column("used_key_id", String(32), nullable=True),
 )
 
-# Schema 4: a packet is identified within its station ((station_id, uuid), the station the
+# Revision 0005: a packet is identified within its station ((station_id, uuid), the station the
 # header names): no station, and no import of an unknown station's file, can occupy another
 # station's record by taking its uuid first.
 packets = Table(
@@ -128,7 +129,7 @@ packets = Table(
     Column("fwd_next_at", Float, nullable=True),
     Column("fwd_error", Text, nullable=True),
     Column("fwd_receipt", Text, nullable=True),
-    # Schema 4 (server/quarantine.py): NULL, or quarantined / released / rejected, why, and
+    # Revision 0005 (server/quarantine.py): NULL, or quarantined / released / rejected, why, and
     # who decided when.
     Column("review", String(16), nullable=True, index=True),
     Column("review_reason", Text, nullable=True),
@@ -137,7 +138,7 @@ packets = Table(
     Index("ix_packets_uuid", "uuid"),
 )
 
-# Schema 4: every kecamatan a station has been assigned, from when (server/labels.py): a
+# Revision 0005: every kecamatan a station has been assigned, from when (server/labels.py): a
 # packet's kecamatan must be one its station had been assigned when it was sealed.
 station_assignments = Table(
     "station_assignments",
@@ -200,66 +201,7 @@ def _migrate_3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE enrollment_codes ADD COLUMN used_key_id VARCHAR(32)")
 
 
-_PACKET_COLUMNS_3 = (
-    "uuid, sha256, size, data, station_id, kecamatan, sealed_at, received_at, received_from, "
-    "verified, fwd_status, fwd_attempts, fwd_next_at, fwd_error, fwd_receipt"
-)
-
-
-def _migrate_4(conn: Connection) -> None:
-    """Packets keyed by (station_id, uuid), their review (quarantine) columns, and the
-    station assignment history (station_assignments, made by create_all), seeded.
-
-    SQLite cannot change a primary key: the table is rebuilt (renamed, made anew, copied).
-    Seed of the history: a station's current kecamatan counts from its creation, and so does
-    every kecamatan its stored packets carry (what came before schema 4 is not known; the
-    packets already held were accepted with it): queued packets sealed under an earlier
-    assignment still go through after the upgrade."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("ALTER TABLE packets DROP CONSTRAINT packets_pkey")
-        conn.exec_driver_sql("ALTER TABLE packets ADD PRIMARY KEY (station_id, uuid)")
-        conn.exec_driver_sql("DROP INDEX IF EXISTS ix_packets_station_id")
-        for ddl in (
-            "review VARCHAR(16)",
-            "review_reason TEXT",
-            "reviewed_by VARCHAR(200)",
-            "reviewed_at FLOAT",
-        ):
-            conn.exec_driver_sql(f"ALTER TABLE packets ADD COLUMN {ddl}")
-        for index in packets.indexes:
-            if index.name in ("ix_packets_review", "ix_packets_uuid"):
-                index.create(conn)
-    else:
-        conn.exec_driver_sql("ALTER TABLE packets RENAME TO packets_v3")
-        for name in ("ix_packets_station_id", "ix_packets_received_at", "ix_packets_fwd_status"):
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
-        packets.create(conn)
-        conn.exec_driver_sql(
-            f"INSERT INTO packets ({_PACKET_COLUMNS_3}) SELECT {_PACKET_COLUMNS_3} FROM packets_v3"
-        )
-        conn.exec_driver_sql("DROP TABLE packets_v3")
-    # Packets sealed before now under an assignment not seeded here are quarantined, not
-    # refused (server/labels.py).
-    conn.execute(meta.insert().values(key="assignment_history_since", value=repr(time.time())))
-    seen = set()
-    rows = conn.execute(select(stations.c.id, stations.c.kecamatan, stations.c.created_at)).all()
-    created = {sid: at for sid, _, at in rows}
-    held = conn.execute(select(packets.c.station_id, packets.c.kecamatan).distinct()).all()
-    for sid, kecamatan in [(sid, k) for sid, k, _ in rows] + list(held):
-        if sid in created and (sid, kecamatan) not in seen:
-            seen.add((sid, kecamatan))
-            conn.execute(
-                station_assignments.insert().values(
-                    station_id=sid, kecamatan=kecamatan, since=created[sid]
-                )
-            )
-
-
-_MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _migrate_2,
-    3: _migrate_3,
-    4: _migrate_4,
-}
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _migrate_2, 3: _migrate_3}
 
 
 class DatabaseURLError(ValueError):
@@ -321,24 +263,8 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> boo
     return conn.execute(stmt.returning(pk)).first() is not None
 
 
-def migrate(engine: Engine) -> int:
-    """Create or upgrade the schema; returns the version now in force."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several server processes may start at once against one database.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-        metadata.create_all(conn)
-        row = conn.execute(select(schema_version.c.version)).first()
-        if row is None:
-            conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
-            return SCHEMA_VERSION
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"database schema {version} is newer than this server ({SCHEMA_VERSION})"
-            )
-        while version < SCHEMA_VERSION:
-            version += 1
-            _MIGRATIONS[version](conn)
-            conn.execute(schema_version.update().values(version=version))
-        return version
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the schema (Alembic, server.schema); returns the revision in force."""
+    from server.schema import upgrade
+
+    return upgrade(engine)

@@ -10,8 +10,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
@@ -94,6 +97,21 @@ def start_old_server(code: Path, base: list[str]) -> tuple[subprocess.Popen[byte
     raise AssertionError("unreachable")
 
 
+def legacy_enroll(url: str, code: str, key: Ed25519PrivateKey) -> Any:
+    """Redeem a code as a station of the old release did (the code in clear): the old server
+    knows no other way."""
+    resp = requests.post(
+        url + "/api/v1/stations/enroll",
+        json={"code": code, "public_key": pkt.signing_public_key_b64(key.public_key())},
+        timeout=15,
+    )
+    assert resp.status_code == 200, resp.text
+    doc = resp.json()
+    return SimpleNamespace(
+        station_id=doc["station_id"], server_key_pem=str(doc["server_key_pem"]).encode()
+    )
+
+
 def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None) -> None:
     code = old_code(tmp_path / "old")
     home = tmp_path / "central"
@@ -108,8 +126,8 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
     old, url = start_old_server(code, base)
     try:
         relay_key, kit_key, vouched_key = (Ed25519PrivateKey.generate() for _ in range(3))
-        r = enroll(url, relay_code, relay_key.public_key())
-        k = enroll(url, kit_code, kit_key.public_key())
+        r = legacy_enroll(url, relay_code, relay_key)
+        k = legacy_enroll(url, kit_code, kit_key)
         sealing = pkt.load_sealing_public_key(r.server_key_pem)
         relay = TestStation(url, r.station_id, relay_key, sealing, "36.03.32")
         kit = TestStation(url, k.station_id, kit_key, sealing, "36.03.32")
@@ -136,7 +154,9 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
                 keys = conn.execute(select(func.count()).select_from(db.station_keys)).scalar()
         finally:
             core.close()
-        assert version == db.SCHEMA_VERSION == 4
+        # Schema 3 reached by the old steps, then Alembic; the hand-kept version now locks
+        # servers from before Alembic out (revision 0004).
+        assert version == 1000
         assert keys == 3  # every enrolled station's key seeded into the history
         listed = json.loads(server_cli(srv, "station", "list", "--json").stdout)["stations"]
         by_id = {s["station_id"]: s for s in listed}
@@ -158,14 +178,15 @@ def test_schema_1_database_upgrades_and_works(tmp_path: Path, db_url: str | None
         assert packets["count"] == 2
         # Schema 3: a code the old server marked used (no record of the key that used it)
         # is answered again to the station now holding that key, and to no other key.
-        assert enroll(srv.url, kit_code, kit_key.public_key()) == k
+        again = enroll(srv.url, kit_code, kit_key.public_key())
+        assert (again.station_id, again.server_key_pem) == (k.station_id, k.server_key_pem)
         with pytest.raises(ProvisionError, match="already used"):
             enroll(srv.url, kit_code, Ed25519PrivateKey.generate().public_key(), attempts=1)
     finally:
         srv.stop()
 
 
-def test_schema_3_database_upgrades_to_4(tmp_path: Path, db_url: str | None) -> None:
+def test_schema_3_database_upgrades_to_revision_0005(tmp_path: Path, db_url: str | None) -> None:
     """Schema 4 (issue 18): packets keyed by (station, uuid), their review columns, the
     station assignment history. A schema-3 database keeps every packet, each still answered
     as a duplicate; a record sealed before the upgrade under an earlier assignment still goes
@@ -185,9 +206,9 @@ def test_schema_3_database_upgrades_to_4(tmp_path: Path, db_url: str | None) -> 
         keys = [Ed25519PrivateKey.generate() for _ in codes]
         kits = []
         for c, key in zip(codes, keys, strict=True):
-            e = enroll(url, c, key.public_key())
+            e = legacy_enroll(url, c, key)
             sealing = pkt.load_sealing_public_key(e.server_key_pem)
-            kits.append(TestStation(url, e.station_id, key, sealing, e.kecamatan))
+            kits.append(TestStation(url, e.station_id, key, sealing, "36.03.32"))
         a, b = kits
         held = [a.seal(nama="A SEBELUM"), b.seal(nama="B SEBELUM")]
         for st, p in zip(kits, held, strict=True):
@@ -216,7 +237,7 @@ def test_schema_3_database_upgrades_to_4(tmp_path: Path, db_url: str | None) -> 
                 ).all()
         finally:
             core.close()
-        assert version == db.SCHEMA_VERSION == 4
+        assert version == 1000  # Alembic's since revision 0004; schema 4 is revision 0005
         assert sorted(history) == sorted(
             [(a.station_id, "36.03.08"), (a.station_id, "36.03.32"), (b.station_id, "36.03.32")]
         )
