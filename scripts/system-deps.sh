@@ -16,7 +16,9 @@ if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.
 fi
 # The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL;
 # mingw-w64 builds the installer tests' stand-in ektp-station.exe.
-test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick)
+# poppler-utils: pdftotext reads the receipt PDF back as a reader would (tests/ui).
+test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick
+           poppler-utils)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${test_pkgs[@]}"); fi

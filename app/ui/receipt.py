@@ -7,8 +7,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QSizeF
-from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF
+from PySide6.QtGui import (
+    QFont,
+    QGuiApplication,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextDocument,
+)
 from PySide6.QtPrintSupport import QPrinter
 
 from app.ui.i18n import tr
@@ -39,8 +47,8 @@ def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
         (tr("ID rekaman"), sealed.uuid),
     ]
     body = "".join(
-        f"<tr><td style='padding:4px 12px 4px 0'>{html.escape(k)}</td>"
-        f"<td style='padding:4px 0'><b>{html.escape(v)}</b></td></tr>"
+        f"<tr><td style='padding:3pt 9pt 3pt 0'>{html.escape(k)}</td>"
+        f"<td style='padding:3pt 0'><b>{html.escape(v)}</b></td></tr>"
         for k, v in rows
     )
     return (
@@ -52,10 +60,22 @@ def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
     )
 
 
+RECEIPT_FONT_PT = 11
+
+
 def _document(text: str) -> QTextDocument:
     doc = QTextDocument()
+    font = QFont(doc.defaultFont())
+    font.setPointSizeF(RECEIPT_FONT_PT)  # the same on paper whatever the desktop's font is
+    doc.setDefaultFont(font)
     doc.setHtml(text)
     return doc
+
+
+def _layout_dpi() -> float:
+    """The dpi QTextDocument lays out at without a paint device (Qt's default: the screen's)."""
+    screen = QGuiApplication.primaryScreen()
+    return screen.logicalDotsPerInchY() if screen is not None else 96.0
 
 
 def receipt_pdf(text: str) -> bytes:
@@ -69,10 +89,16 @@ def receipt_pdf(text: str) -> bytes:
     writer.setTitle("Bukti perekaman")
     writer.setCreator("ektp-station")
     doc = _document(text)
-    layout = writer.pageLayout()
-    rect = layout.paintRectPixels(writer.resolution())
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    doc.print_(writer)
+    # The document lays text out in screen pixels (the screen's dpi); the writer draws in its
+    # own (1200 dpi) pixels. Scale one onto the other: fitting the page size alone printed
+    # every point 12.5 times too small (text ~1 pt high in a corner of the page).
+    scale = writer.resolution() / _layout_dpi()
+    rect = writer.pageLayout().paintRectPixels(writer.resolution())
+    doc.setTextWidth(rect.width() / scale)
+    painter = QPainter(writer)  # (0, 0) is the corner of the paint rect, inside the margins
+    painter.scale(scale, scale)
+    doc.drawContents(painter, QRectF(0, 0, rect.width() / scale, rect.height() / scale))
+    painter.end()
     del writer  # finishes the PDF into the buffer
     buffer.close()
     return bytes(data.data())

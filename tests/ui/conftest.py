@@ -133,3 +133,58 @@ def unprovisioned_kit(tmp_path: Path) -> Iterator[Kit]:
     add_operators(services)
     yield Kit(services, services.home)
     services.close()
+
+
+# --- reading a PDF as a reader would ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfWord:
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    page_width: float
+    page_height: float
+
+    @property
+    def height(self) -> float:
+        return self.y_max - self.y_min
+
+    @property
+    def on_page(self) -> bool:
+        return (
+            0 <= self.x_min < self.x_max <= self.page_width
+            and 0 <= self.y_min < self.y_max <= self.page_height
+        )
+
+
+def pdf_words(path: Path) -> list[PdfWord]:
+    """Every word of a PDF with its box in points, from poppler's ``pdftotext -bbox``."""
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    from tests.support.components import require_binary
+
+    pdftotext = require_binary("pdftotext", "poppler-utils")
+    out = subprocess.run(
+        [pdftotext, "-bbox", str(path), "-"], capture_output=True, check=True, timeout=30
+    ).stdout
+    root = ET.fromstring(out)
+    words = []
+    for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
+        width, height = float(page.get("width", 0)), float(page.get("height", 0))
+        for word in page.iter("{http://www.w3.org/1999/xhtml}word"):
+            words.append(
+                PdfWord(
+                    word.text or "",
+                    float(word.get("xMin", 0)),
+                    float(word.get("yMin", 0)),
+                    float(word.get("xMax", 0)),
+                    float(word.get("yMax", 0)),
+                    width,
+                    height,
+                )
+            )
+    return words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.main_window import MainWindow
@@ -17,6 +18,7 @@ from tests.ui.conftest import (
     SUPERVISOR,
     TECHNICIAN,
     Kit,
+    pdf_words,
     show_active,
 )
 from tests.ui.test_recording_flow import focused, record_one, sign_in
@@ -264,16 +266,30 @@ def test_photo_without_a_face_is_refused_with_the_reason(qtbot, tmp_path: Path):
     services.close()
 
 
-def test_receipt_saved_as_pdf(qtbot, offline_kit: Kit, tmp_path: Path):
+def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, tmp_path: Path):
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *OPERATOR)
     record_one(qtbot, window)
     receipt = window.recording.receipt
+    sealed = receipt.sealed
+    assert sealed is not None
     target = tmp_path / "bukti.pdf"
     receipt.save_pdf(target)  # what the save dialog returns
     qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
-    pdf = target.read_bytes()
-    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+    # Read as a person would: the name, the receipt number and the date are on the page,
+    # at a size one can read (it used to be ~1 pt high in a corner of the A5 page).
+    words = pdf_words(target)
+    page = (words[0].page_width, words[0].page_height)
+    assert page == pytest.approx((420, 595), abs=1)  # A5 portrait, in points
+    wanted = [
+        *"BUDI SANTOSO WIRAHADI".split(),
+        sealed.number,
+        sealed.sealed_at.astimezone().strftime("%d-%m-%Y"),
+    ]
+    for text in wanted:
+        found = [w for w in words if w.text == text]
+        assert found, (text, [w.text for w in words])
+        assert all(w.on_page and w.height >= 8 for w in found), (text, found)
 
 
 def test_falling_behind_warns_then_refuses_new_recordings(qtbot, offline_kit: Kit):
