@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -30,6 +32,7 @@ from app.ui.prefs import save_prefs
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
+from app.ui.screens.reprint import ReprintDialog
 from app.ui.screens.signin import SignInScreen
 from app.ui.screens.technician import TechnicianScreen
 from app.ui.services import (
@@ -44,6 +47,7 @@ from app.ui.services import (
     SyncState,
 )
 from app.ui.tasks import TaskManager
+from app.ui.widgets import confirm
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,9 @@ class MainWindow(QMainWindow):
         self.sync_state: SyncState | None = None
         self.sync: SyncHandle | None = None
         self.card_watcher: Stoppable | None = None
+        self.reprint_dialog: ReprintDialog | None = None
+        self._question: QMessageBox | None = None  # "drop the draft?" on sign-out or close
+        self._close_confirmed = False
         self._closed = False
         self.setStyleSheet(STYLE)
 
@@ -168,6 +175,8 @@ class MainWindow(QMainWindow):
         self.home.send_now.connect(self.send_now)
         self.home.open_queue.connect(self.show_queue)
         self.queue.send_now.connect(self.send_now)
+        self.home.reprint.connect(self.reprint)
+        self.queue.reprint.connect(self.reprint)
         self.recording.sealed.connect(self._on_sealed)
         self.recording.go_home.connect(self.show_home)
         self.technician.station_changed.connect(self._station_changed)
@@ -304,7 +313,29 @@ class MainWindow(QMainWindow):
     def _on_sealed(self, sealed: Sealed) -> None:
         if self.sync is not None:
             self.sync.wake()
+        self._show_reprint()
         self.refresh_status()
+
+    def _show_reprint(self) -> None:
+        can = self.recording.last_receipt is not None
+        self.home.reprint_button.setEnabled(can)
+        self.queue.reprint_button.setEnabled(can)
+
+    def reprint(self) -> None:
+        """The last receipt of this session again (kept in memory only)."""
+        last = self.recording.last_receipt
+        if self.operator is None or last is None:
+            return
+        self._close_reprint()
+        self.reprint_dialog = ReprintDialog(self.tasks, *last, parent=self)
+        self.reprint_dialog.open()
+
+    def _close_reprint(self) -> None:
+        if self.reprint_dialog is not None:
+            self.reprint_dialog.receipt.clear()
+            self.reprint_dialog.close()
+            self.reprint_dialog.deleteLater()
+            self.reprint_dialog = None
 
     def _camera_chosen(self, choice: str) -> None:
         self.recording.photo.camera_choice = choice
@@ -318,6 +349,8 @@ class MainWindow(QMainWindow):
         self.recording.card.sign_in_card = self.signin.card_uid
         if previous is not None and previous.username != operator.username:
             self.recording.start_new()  # another operator never sees the draft
+            self.recording.forget_receipt()  # nor the last receipt
+            self._show_reprint()
         self.act_technician.setEnabled(operator.is_technician)
         self._set_nav_enabled(True)
         self._show_header()
@@ -350,6 +383,7 @@ class MainWindow(QMainWindow):
             return
         self.idle_timer.stop()
         self._set_nav_enabled(False)
+        self._close_reprint()
         self.recording.photo.stop()
         self.technician.left()
         self._switch(self.signin)
@@ -357,7 +391,37 @@ class MainWindow(QMainWindow):
         self.locked.emit()
 
     def sign_out(self) -> None:
+        """Keluar: a draft with data is dropped only once the operator said so."""
+        if self.operator is None:
+            return
+        if self.recording.loses_draft():
+            name = self.recording.resident_name()
+            self._ask(
+                tr("Keluar dan buang rekaman %1?").replace("%1", name)
+                if name
+                else tr("Keluar dan buang rekaman yang sedang dibuat?"),
+                tr("&Buang dan keluar"),
+                tr("&Jangan keluar"),
+                self._sign_out_now,
+            )
+            return
+        self._sign_out_now()
+
+    def _ask(self, text: str, yes: str, no: str, on_yes: Callable[[], object]) -> None:
+        if self._question is not None:
+            return  # already asked
+
+        def closed(_result: int) -> None:
+            self._question = None
+
+        self._question = confirm(self, text, yes, no, on_yes)
+        self._question.finished.connect(closed)
+
+    def _sign_out_now(self) -> None:
+        self._close_reprint()
         self.recording.start_new()
+        self.recording.forget_receipt()
+        self._show_reprint()
         self.recording.photo.stop()
         self.operator = None
         self.recording.operator = None
@@ -455,9 +519,29 @@ class MainWindow(QMainWindow):
 
     # --- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed and not self._close_confirmed and self.recording.loses_draft():
+            event.ignore()
+            # The resident's name only to the signed-in operator, not on the lock screen.
+            name = self.recording.resident_name() if self._signed_in_now() else ""
+            self._ask(
+                tr("Tutup aplikasi dan buang rekaman %1?").replace("%1", name)
+                if name
+                else tr("Tutup aplikasi dan buang rekaman yang belum selesai?"),
+                tr("&Buang dan tutup"),
+                tr("&Jangan tutup"),
+                self._close_now,
+            )
+            return
         self.hide()  # gone at once for the operator; the loops and running work end after
         self.shutdown()
         super().closeEvent(event)
+
+    def _signed_in_now(self) -> bool:
+        return self.operator is not None and self.stack.currentWidget() is not self.signin
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.close()
 
     def shutdown(self) -> None:
         """Stop every loop and wait for running work; safe to call twice."""

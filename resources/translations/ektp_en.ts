@@ -4,77 +4,117 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="434" />
+            <location filename="app/ui/main_window.py" line="504" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="435" />
+            <location filename="app/ui/main_window.py" line="505" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="436" />
+            <location filename="app/ui/main_window.py" line="506" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="437" />
+            <location filename="app/ui/main_window.py" line="507" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="438" />
+            <location filename="app/ui/main_window.py" line="508" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="439" />
+            <location filename="app/ui/main_window.py" line="509" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="440" />
+            <location filename="app/ui/main_window.py" line="510" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="441" />
+            <location filename="app/ui/main_window.py" line="511" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="415" />
+            <location filename="app/ui/main_window.py" line="403" />
+            <source>&amp;Buang dan keluar</source>
+            <translation>&amp;Discard and sign out</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="404" />
+            <source>&amp;Jangan keluar</source>
+            <translation>&amp;Stay signed in</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="485" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="501" />
+            <location filename="app/ui/main_window.py" line="530" />
+            <source>&amp;Buang dan tutup</source>
+            <translation>&amp;Discard and close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="531" />
+            <source>&amp;Jangan tutup</source>
+            <translation>&amp;Keep it open</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="591" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="502" />
+            <location filename="app/ui/main_window.py" line="592" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="503" />
+            <location filename="app/ui/main_window.py" line="593" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="423" />
+            <location filename="app/ui/main_window.py" line="402" />
+            <source>Keluar dan buang rekaman yang sedang dibuat?</source>
+            <translation>Sign out and discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="493" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="426" />
+            <location filename="app/ui/main_window.py" line="529" />
+            <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
+            <translation>Close the application and discard the unfinished recording?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="400" />
+            <source>Keluar dan buang rekaman %1?</source>
+            <translation>Sign out and discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="527" />
+            <source>Tutup aplikasi dan buang rekaman %1?</source>
+            <translation>Close the application and discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="496" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="418" />
+            <location filename="app/ui/main_window.py" line="488" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -389,47 +429,47 @@
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="28" />
+            <location filename="app/ui/receipt.py" line="36" />
             <source>Nomor rekaman</source>
             <translation>Record number</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="29" />
+            <location filename="app/ui/receipt.py" line="37" />
             <source>Nama</source>
             <translation>Name</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="30" />
+            <location filename="app/ui/receipt.py" line="38" />
             <source>Waktu</source>
             <translation>Time</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="32" />
+            <location filename="app/ui/receipt.py" line="40" />
             <source>Kecamatan</source>
             <translation>Kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="37" />
+            <location filename="app/ui/receipt.py" line="45" />
             <source>Stasiun</source>
             <translation>Station</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="38" />
+            <location filename="app/ui/receipt.py" line="46" />
             <source>Operator</source>
             <translation>Operator</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="39" />
+            <location filename="app/ui/receipt.py" line="47" />
             <source>ID rekaman</source>
             <translation>Record ID</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="48" />
+            <location filename="app/ui/receipt.py" line="56" />
             <source>BUKTI PEREKAMAN KTP-EL</source>
             <translation>E-KTP RECORDING RECEIPT</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="50" />
+            <location filename="app/ui/receipt.py" line="58" />
             <source>Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.</source>
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
@@ -464,57 +504,62 @@
             <translation>Online</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="216" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="211" />
+            <location filename="app/ui/screens/home.py" line="217" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="212" />
+            <location filename="app/ui/screens/home.py" line="218" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="213" />
+            <location filename="app/ui/screens/home.py" line="219" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="214" />
+            <location filename="app/ui/screens/home.py" line="220" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="215" />
+            <location filename="app/ui/screens/home.py" line="221" />
             <source>Cermin:</source>
             <translation>Mirror:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="216" />
+            <location filename="app/ui/screens/home.py" line="222" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="217" />
+            <location filename="app/ui/screens/home.py" line="223" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="218" />
+            <location filename="app/ui/screens/home.py" line="224" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="167" />
+            <location filename="app/ui/screens/home.py" line="225" />
+            <source>&amp;Cetak ulang bukti</source>
+            <translation>&amp;Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="173" />
             <source>Tidak ada direktori cermin</source>
             <translation>No mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="210" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
@@ -529,12 +574,12 @@
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="165" />
+            <location filename="app/ui/screens/home.py" line="171" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="176" />
+            <location filename="app/ui/screens/home.py" line="182" />
             <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
             <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
         </message>
@@ -544,52 +589,52 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="184" />
+            <location filename="app/ui/screens/home.py" line="190" />
             <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
             <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="169" />
+            <location filename="app/ui/screens/home.py" line="175" />
             <source>Cermin siap: %1</source>
             <translation>Mirror ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="172" />
+            <location filename="app/ui/screens/home.py" line="178" />
             <source>Cermin TIDAK dapat ditulis: %1</source>
             <translation>Mirror CANNOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="199" />
+            <location filename="app/ui/screens/home.py" line="205" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="224" />
+            <location filename="app/ui/screens/queue.py" line="245" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="232" />
+            <location filename="app/ui/screens/queue.py" line="253" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="255" />
+            <location filename="app/ui/screens/queue.py" line="276" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="257" />
+            <location filename="app/ui/screens/queue.py" line="278" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="258" />
+            <location filename="app/ui/screens/queue.py" line="279" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="259" />
+            <location filename="app/ui/screens/queue.py" line="280" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -614,112 +659,117 @@
             <translation>refused by server</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="76" />
+            <location filename="app/ui/screens/queue.py" line="79" />
             <source>Waktu segel</source>
             <translation>Sealed at</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="77" />
+            <location filename="app/ui/screens/queue.py" line="80" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="78" />
+            <location filename="app/ui/screens/queue.py" line="81" />
             <source>Percobaan</source>
             <translation>Attempts</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="79" />
+            <location filename="app/ui/screens/queue.py" line="82" />
             <source>Galat terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="218" />
+            <location filename="app/ui/screens/queue.py" line="239" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="247" />
+            <location filename="app/ui/screens/queue.py" line="268" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="187" />
+            <location filename="app/ui/screens/queue.py" line="206" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="79" />
+            <location filename="app/ui/screens/recording.py" line="1062" />
+            <source>Buang rekaman yang sedang dibuat?</source>
+            <translation>Discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="82" />
             <source>N&amp;IK</source>
             <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="80" />
+            <location filename="app/ui/screens/recording.py" line="83" />
             <source>&amp;Nama</source>
             <translation>Na&amp;me</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="81" />
+            <location filename="app/ui/screens/recording.py" line="84" />
             <source>&amp;Tempat lahir</source>
             <translation>&amp;Place of birth</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="82" />
+            <location filename="app/ui/screens/recording.py" line="85" />
             <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
             <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="83" />
+            <location filename="app/ui/screens/recording.py" line="86" />
             <source>&amp;Jenis kelamin</source>
             <translation>&amp;Sex</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="84" />
+            <location filename="app/ui/screens/recording.py" line="87" />
             <source>&amp;Golongan darah</source>
             <translation>Blood &amp;group</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="85" />
+            <location filename="app/ui/screens/recording.py" line="88" />
             <source>Alam&amp;at</source>
             <translation>&amp;Address</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="86" />
+            <location filename="app/ui/screens/recording.py" line="89" />
             <source>&amp;RT</source>
             <translation>&amp;RT</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="87" />
+            <location filename="app/ui/screens/recording.py" line="90" />
             <source>R&amp;W</source>
             <translation>R&amp;W</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="88" />
+            <location filename="app/ui/screens/recording.py" line="91" />
             <source>Kel&amp;urahan/desa</source>
             <translation>&amp;Village/kelurahan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="89" />
+            <location filename="app/ui/screens/recording.py" line="92" />
             <source>Aga&amp;ma</source>
             <translation>Re&amp;ligion</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="90" />
+            <location filename="app/ui/screens/recording.py" line="93" />
             <source>&amp;Status perkawinan</source>
             <translation>Marital stat&amp;us</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="91" />
+            <location filename="app/ui/screens/recording.py" line="94" />
             <source>&amp;Pekerjaan</source>
             <translation>&amp;Occupation</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="92" />
+            <location filename="app/ui/screens/recording.py" line="95" />
             <source>K&amp;ewarganegaraan</source>
             <translation>Na&amp;tionality</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
+            <location filename="app/ui/screens/recording.py" line="96" />
             <source>N&amp;o. KK</source>
             <translation>Family card no. (K&amp;K)</translation>
         </message>
@@ -729,142 +779,157 @@
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="497" />
+            <location filename="app/ui/screens/recording.py" line="526" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="510" />
+            <location filename="app/ui/screens/recording.py" line="539" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="523" />
+            <location filename="app/ui/screens/recording.py" line="552" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="524" />
+            <location filename="app/ui/screens/recording.py" line="553" />
             <source>&amp;Ulangi</source>
             <translation>&amp;Retake</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="525" />
+            <location filename="app/ui/screens/recording.py" line="554" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="528" />
+            <location filename="app/ui/screens/recording.py" line="557" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="565" />
+            <location filename="app/ui/screens/recording.py" line="594" />
             <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
             <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="569" />
+            <location filename="app/ui/screens/recording.py" line="598" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="570" />
+            <location filename="app/ui/screens/recording.py" line="599" />
             <source>Urung&amp;kan</source>
             <translation>&amp;Undo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="571" />
+            <location filename="app/ui/screens/recording.py" line="600" />
             <source>U&amp;lang</source>
             <translation>&amp;Redo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="627" />
+            <location filename="app/ui/screens/recording.py" line="661" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="639" />
+            <location filename="app/ui/screens/recording.py" line="673" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="764" />
-            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
-            <translation>The recording is sealed and queued for sending.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="786" />
+            <location filename="app/ui/screens/recording.py" line="827" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="806" />
+            <location filename="app/ui/screens/recording.py" line="847" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="807" />
+            <location filename="app/ui/screens/recording.py" line="848" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="809" />
+            <location filename="app/ui/screens/recording.py" line="850" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1075" />
+            <location filename="app/ui/screens/recording.py" line="1046" />
+            <source>&amp;Buang</source>
+            <translation>&amp;Discard</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1047" />
+            <source>&amp;Jangan buang</source>
+            <translation>&amp;Keep it</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1162" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1076" />
+            <location filename="app/ui/screens/recording.py" line="1163" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1077" />
+            <location filename="app/ui/screens/recording.py" line="1164" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1078" />
+            <location filename="app/ui/screens/recording.py" line="1165" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1079" />
+            <location filename="app/ui/screens/recording.py" line="1166" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1089" />
+            <location filename="app/ui/screens/recording.py" line="1176" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1099" />
+            <location filename="app/ui/screens/recording.py" line="1186" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="984" />
+            <location filename="app/ui/screens/recording.py" line="804" />
+            <source>Tekan F3 untuk perekaman berikutnya.</source>
+            <translation>Press F3 for the next recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1036" />
             <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
             <translation>Sealing: this recording can no longer be cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="989" />
-            <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
-            <translation>Press Cancel once more to discard this recording.</translation>
+            <location filename="app/ui/screens/recording.py" line="1098" />
+            <source>Ambil foto dulu.</source>
+            <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1100" />
+            <location filename="app/ui/screens/recording.py" line="1102" />
+            <source>Tanda tangan masih kosong.</source>
+            <translation>The signature is still empty.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1187" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1100" />
+            <location filename="app/ui/screens/recording.py" line="1187" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -874,27 +939,37 @@
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="455" />
+            <location filename="app/ui/screens/recording.py" line="482" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="695" />
+            <location filename="app/ui/screens/recording.py" line="729" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="698" />
+            <location filename="app/ui/screens/recording.py" line="732" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1103" />
+            <location filename="app/ui/screens/recording.py" line="802" />
+            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
+            <translation>The recording is sealed and queued for sending.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1061" />
+            <source>Buang rekaman %1?</source>
+            <translation>Discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1190" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1103" />
+            <location filename="app/ui/screens/recording.py" line="1190" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
@@ -909,54 +984,49 @@
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="447" />
+            <location filename="app/ui/screens/recording.py" line="474" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="632" />
+            <location filename="app/ui/screens/recording.py" line="666" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="638" />
+            <location filename="app/ui/screens/recording.py" line="672" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="695" />
+            <location filename="app/ui/screens/recording.py" line="729" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1097" />
+            <location filename="app/ui/screens/recording.py" line="1184" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1108" />
+            <location filename="app/ui/screens/recording.py" line="1195" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1110" />
+            <location filename="app/ui/screens/recording.py" line="1197" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="776" />
+            <location filename="app/ui/screens/recording.py" line="817" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="964" />
-            <source>Ambil foto dulu.</source>
-            <translation>Take the photo first.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="968" />
-            <source>Tanda tangan masih kosong.</source>
-            <translation>The signature is still empty.</translation>
+            <location filename="app/ui/screens/reprint.py" line="25" />
+            <source>Cetak ulang bukti</source>
+            <translation>Reprint receipt</translation>
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="213" />
@@ -1019,204 +1089,209 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="311" />
+            <location filename="app/ui/screens/technician.py" line="327" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="322" />
+            <location filename="app/ui/screens/technician.py" line="332" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="364" />
+            <location filename="app/ui/screens/technician.py" line="381" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="393" />
+            <location filename="app/ui/screens/technician.py" line="410" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="426" />
+            <location filename="app/ui/screens/technician.py" line="443" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="478" />
+            <location filename="app/ui/screens/technician.py" line="495" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="479" />
+            <location filename="app/ui/screens/technician.py" line="496" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="480" />
+            <location filename="app/ui/screens/technician.py" line="497" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="481" />
+            <location filename="app/ui/screens/technician.py" line="498" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="482" />
+            <location filename="app/ui/screens/technician.py" line="499" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="483" />
+            <location filename="app/ui/screens/technician.py" line="500" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="484" />
+            <location filename="app/ui/screens/technician.py" line="501" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="486" />
+            <location filename="app/ui/screens/technician.py" line="503" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="487" />
+            <location filename="app/ui/screens/technician.py" line="504" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="488" />
+            <location filename="app/ui/screens/technician.py" line="505" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="491" />
+            <location filename="app/ui/screens/technician.py" line="508" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="492" />
+            <location filename="app/ui/screens/technician.py" line="509" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="493" />
+            <location filename="app/ui/screens/technician.py" line="510" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="494" />
+            <location filename="app/ui/screens/technician.py" line="511" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="495" />
+            <location filename="app/ui/screens/technician.py" line="512" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="496" />
+            <location filename="app/ui/screens/technician.py" line="513" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="497" />
+            <location filename="app/ui/screens/technician.py" line="514" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="498" />
+            <location filename="app/ui/screens/technician.py" line="515" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="499" />
+            <location filename="app/ui/screens/technician.py" line="516" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="500" />
+            <location filename="app/ui/screens/technician.py" line="517" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="501" />
+            <location filename="app/ui/screens/technician.py" line="518" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="240" />
+            <location filename="app/ui/screens/technician.py" line="243" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="490" />
+            <location filename="app/ui/screens/technician.py" line="507" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="382" />
+            <location filename="app/ui/screens/technician.py" line="399" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="464" />
+            <location filename="app/ui/screens/technician.py" line="481" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="274" />
+            <location filename="app/ui/screens/technician.py" line="282" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
+            <location filename="app/ui/screens/technician.py" line="456" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="249" />
+            <location filename="app/ui/screens/technician.py" line="252" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="290" />
+            <location filename="app/ui/screens/technician.py" line="298" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="406" />
+            <location filename="app/ui/screens/technician.py" line="423" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="331" />
+            <location filename="app/ui/screens/technician.py" line="348" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
+            <location filename="app/ui/screens/technician.py" line="456" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="243" />
+            <location filename="app/ui/screens/technician.py" line="246" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="366" />
+            <location filename="app/ui/screens/technician.py" line="383" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="282" />
+            <location filename="app/ui/screens/technician.py" line="290" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
+        </message>
+        <message>
+            <location filename="app/ui/widgets.py" line="44" />
+            <source>Konfirmasi</source>
+            <translation>Please confirm</translation>
         </message>
     </context>
 </TS>

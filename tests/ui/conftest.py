@@ -44,6 +44,10 @@ def _windows_live_until_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
     monkeypatch.setattr(MainWindow, "__init__", init)
     yield
+    for window in windows:
+        # A test may end with a draft open: the window would ask before closing.
+        window._close_confirmed = True
+        window.close()
     windows.clear()
 
 

@@ -84,6 +84,7 @@ class HomeScreen(QWidget):
     new_recording = Signal()
     send_now = Signal()
     open_queue = Signal()
+    reprint = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +120,9 @@ class HomeScreen(QWidget):
         self.send_button = QPushButton()
         self.send_button.setObjectName("send_now")
         self.queue_button = QPushButton()
+        self.reprint_button = QPushButton()
+        self.reprint_button.setObjectName("reprint_receipt")
+        self.reprint_button.setEnabled(False)  # until a receipt of this session exists
 
         tiles = QHBoxLayout()
         for label, value in (
@@ -143,6 +147,7 @@ class HomeScreen(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.queue_button)
+        buttons.addWidget(self.reprint_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -156,6 +161,7 @@ class HomeScreen(QWidget):
         self.new_button.clicked.connect(self.new_recording)
         self.send_button.clicked.connect(self.send_now)
         self.queue_button.clicked.connect(self.open_queue)
+        self.reprint_button.clicked.connect(self.reprint)
         self.retranslate()
 
     def show_status(self, status: HomeStatus) -> None:
@@ -216,6 +222,7 @@ class HomeScreen(QWidget):
         self.new_button.setText(tr("Perekaman &baru"))
         self.send_button.setText(tr("&Kirim sekarang"))
         self.queue_button.setText(tr("Lihat &antrian"))
+        self.reprint_button.setText(tr("&Cetak ulang bukti"))
         self.light.show_state(self.light.state)
         if self.status is not None:
             self.show_status(self.status)

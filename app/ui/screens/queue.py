@@ -113,6 +113,7 @@ class QueueModel(QAbstractTableModel):
 
 class QueueScreen(QWidget):
     send_now = Signal()
+    reprint = Signal()
 
     def __init__(self, services: Services, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(parent)
@@ -143,7 +144,16 @@ class QueueScreen(QWidget):
         self.requeue_button = QPushButton()
         self.requeue_button.setObjectName("requeue")
         self.requeue_button.hide()
-        for b in (self.send_button, self.refresh_button, self.export_button, self.requeue_button):
+        self.reprint_button = QPushButton()
+        self.reprint_button.setObjectName("reprint_receipt")
+        self.reprint_button.setEnabled(False)  # until a receipt of this session exists
+        for b in (
+            self.send_button,
+            self.refresh_button,
+            self.export_button,
+            self.requeue_button,
+            self.reprint_button,
+        ):
             b.setAutoDefault(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("export_progress")
@@ -157,6 +167,7 @@ class QueueScreen(QWidget):
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.requeue_button)
+        buttons.addWidget(self.reprint_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -169,6 +180,7 @@ class QueueScreen(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.ask_export)
         self.requeue_button.clicked.connect(self.requeue)
+        self.reprint_button.clicked.connect(self.reprint)
         self._progress_bridge = _Progress()
         self._progress_bridge.step.connect(self._on_progress)
         self.retranslate()
@@ -266,6 +278,7 @@ class QueueScreen(QWidget):
         self.refresh_button.setText(tr("&Segarkan"))
         self.export_button.setText(tr("&Ekspor ke folder…"))
         self.requeue_button.setText(tr("Kirim &ulang yang ditolak"))
+        self.reprint_button.setText(tr("&Cetak ulang bukti"))
         self.model.retranslate()
         if self.model.rows:
             self.show_rows(self.model.rows)

@@ -24,13 +24,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -57,7 +57,7 @@ from app.ui.services import (
 )
 from app.ui.signature_pad import SignaturePad
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview, RegionPicker
+from app.ui.widgets import ChoiceBox, Preview, RegionPicker, confirm
 
 TEXT_FIELDS = ("nik", "nama", "tempat_lahir", "tanggal_lahir", "alamat", "rt", "rw", "no_kk")
 CHOICE_FIELDS = (
@@ -107,7 +107,7 @@ class BiodataStep(QWidget):
         self.services = services
         self.kabupaten: str | None = None
         self.edits: dict[str, QLineEdit] = {}
-        self.combos: dict[str, QComboBox] = {}
+        self.combos: dict[str, ChoiceBox] = {}
         self.labels: dict[str, QLabel] = {}
         self.notes: dict[str, QLabel] = {}
         self.touched: set[str] = set()
@@ -136,7 +136,7 @@ class BiodataStep(QWidget):
             elif name == "kode_wilayah":
                 widget = self.region
             else:
-                combo = QComboBox()
+                combo = ChoiceBox()
                 combo.setObjectName(name)
                 combo.addItem("")
                 combo.addItems(choices.get(name, []))
@@ -228,10 +228,7 @@ class BiodataStep(QWidget):
                 edit.clear()
             for combo in self.combos.values():
                 combo.setCurrentIndex(0)
-                # Forget the type-ahead: a letter typed within the keyboard input interval
-                # (400 ms) of the last one is appended to the old search ("O" + "O" finds
-                # nothing) and the combo stays empty.
-                combo.view().keyboardSearch("")
+                combo.reset_typing()  # the next resident's first letter starts afresh
             self.region.pick(None)
         finally:
             for w, was in zip(widgets, blocked, strict=True):
@@ -787,7 +784,8 @@ class ReceiptStep(QWidget):
         self.retranslate()
 
     def first_widget(self) -> QWidget:
-        return self.new_button
+        # The receipt itself, not a button: an Enter typed after "Simpan" must not leave it.
+        return self.view
 
     def clear(self) -> None:
         """The receipt names the resident: gone when the operator goes on or signs out."""
@@ -800,7 +798,11 @@ class ReceiptStep(QWidget):
         self.html = html_text
         self.sealed = sealed
         self.view.setHtml(html_text)
-        self.status.setText(tr("Rekaman disegel dan masuk antrian pengiriman."))
+        self.status.setText(
+            tr("Rekaman disegel dan masuk antrian pengiriman.")
+            + " "
+            + tr("Tekan F3 untuk perekaman berikutnya.")
+        )
 
     def save_pdf(self, path: Path) -> None:
         """Render in memory on the UI thread (no I/O), write the file in the background."""
@@ -866,7 +868,10 @@ class RecordingScreen(QWidget):
         self.reached = 0
         self.sealing = False
         self._draft = 0  # bumped by start_new(): a seal's answer for an older draft is not shown
-        self._cancel_armed = 0.0
+        self._confirm: QMessageBox | None = None  # the open "discard?" question
+        # The last receipt of the session (html, sealed), for "Cetak ulang bukti": memory
+        # only, forgotten at sign-out.
+        self.last_receipt: tuple[str, Sealed] | None = None
         self.biodata = BiodataStep(services, tasks)
         self.photo = PhotoStep(services, tasks)
         self.signature = SignatureStep()
@@ -946,6 +951,15 @@ class RecordingScreen(QWidget):
         self.sealing = False
         self._show(self.BIODATA)
 
+    def forget_receipt(self) -> None:
+        """Sign-out or another operator: the last receipt names a resident, it goes."""
+        self.last_receipt = None
+        self.receipt.clear()
+
+    def loses_draft(self) -> bool:
+        """A draft with data that leaving now would drop (one being sealed is not lost)."""
+        return self.has_draft() and not self.sealing
+
     def has_draft(self) -> bool:
         return self.step() != self.RECEIPT and (
             bool(self.biodata.touched)
@@ -1010,8 +1024,7 @@ class RecordingScreen(QWidget):
             self.seal()
             return
         elif step == self.RECEIPT:
-            self.start_new()
-            return
+            return  # the receipt stays until the operator leaves it on purpose (F3, buttons)
         self._show(step + 1)
 
     def cancel(self) -> None:
@@ -1022,12 +1035,36 @@ class RecordingScreen(QWidget):
             # Too late: the record is being written and will be sent.
             self.message.setText(tr("Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."))
             return
-        now = time.monotonic()
-        if now - self._cancel_armed > 5:
-            self._cancel_armed = now
-            self.message.setText(tr("Tekan Batal sekali lagi untuk membuang rekaman ini."))
+        if not self.loses_draft():
+            self.discard()
             return
-        self._cancel_armed = 0.0
+        if self._confirm is not None:
+            return  # already asked
+        self._confirm = confirm(
+            self,
+            self.discard_question(),
+            tr("&Buang"),
+            tr("&Jangan buang"),
+            self.discard,
+        )
+        self._confirm.finished.connect(self._confirm_closed)
+
+    def _confirm_closed(self, _result: int) -> None:
+        self._confirm = None
+
+    def resident_name(self) -> str:
+        return self.biodata.edits["nama"].text().strip()
+
+    def discard_question(self) -> str:
+        name = self.resident_name()
+        if name:
+            return tr("Buang rekaman %1?").replace("%1", name)
+        return tr("Buang rekaman yang sedang dibuat?")
+
+    def discard(self) -> None:
+        """Drop the draft and go to Beranda (after the operator said so)."""
+        if self.sealing:
+            return
         self.photo.stop()
         self.start_new()
         self.go_home.emit()
@@ -1106,6 +1143,7 @@ class RecordingScreen(QWidget):
         self.card.clear()
         self.review.clear()
         self.receipt.show_receipt(html_text, sealed)
+        self.last_receipt = (html_text, sealed)
         self.reached = self.RECEIPT
         self._show(self.RECEIPT)
         self.sealed.emit(sealed)
