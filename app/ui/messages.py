@@ -118,7 +118,7 @@ def _field_formats() -> dict[str, str]:
     return {
         "nik": tr("NIK harus 16 angka."),
         "no_kk": tr("No. KK harus 16 angka."),
-        "tanggal_lahir": tr("Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12."),
+        "tanggal_lahir": tr("Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990."),
         "rt": tr("RT berupa angka 001 sampai 999."),
         "rw": tr("RW berupa angka 001 sampai 999."),
         "kode_wilayah": tr("Pilih kelurahan/desa dari hasil pencarian."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFocusEvent,
@@ -57,6 +57,13 @@ def confirm(
     box.finished.connect(finished)
     box.open()
     return box
+
+
+class SingleClicks(QObject):
+    """Event filter for buttons: the second click of a double click is dropped."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        return event.type() == QEvent.Type.MouseButtonDblClick
 
 
 class ChoiceBox(QComboBox):
@@ -353,6 +360,7 @@ class RegionPicker(QWidget):
             Qt.Key.Key_Down,
             Qt.Key.Key_Return,
             Qt.Key.Key_Enter,
+            Qt.Key.Key_Tab,  # takes the only match (below)
         )
 
     def close_list(self) -> None:
@@ -404,6 +412,10 @@ class RegionPicker(QWidget):
                 if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.results.currentItem():
                     self._pick_item(self.results.currentItem())
                     return True
+                if key == Qt.Key.Key_Tab and self.results.count() == 1:
+                    # Tab out of the field with one match takes it, then moves on.
+                    self._pick_item(self.results.item(0))
+                    return False
             if obj is self.results:
                 if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.results.currentItem():
                     self._pick_item(self.results.currentItem())

@@ -410,8 +410,8 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="121" />
-            <source>Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12.</source>
-            <translation>Write the date as YYYY-MM-DD, for example 1990-08-12.</translation>
+            <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
+            <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
             <location filename="app/ui/messages.py" line="122" />
@@ -694,332 +694,337 @@
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1062" />
+            <location filename="app/ui/screens/recording.py" line="1108" />
             <source>Buang rekaman yang sedang dibuat?</source>
             <translation>Discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="82" />
+            <location filename="app/ui/screens/recording.py" line="87" />
             <source>N&amp;IK</source>
             <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="83" />
+            <location filename="app/ui/screens/recording.py" line="88" />
             <source>&amp;Nama</source>
             <translation>Na&amp;me</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="84" />
+            <location filename="app/ui/screens/recording.py" line="89" />
             <source>&amp;Tempat lahir</source>
             <translation>&amp;Place of birth</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="85" />
-            <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
-            <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
+            <location filename="app/ui/screens/recording.py" line="90" />
+            <source>Tanggal la&amp;hir (HH-BB-TTTT)</source>
+            <translation>Date of &amp;birth (DD-MM-YYYY)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="86" />
+            <location filename="app/ui/screens/recording.py" line="91" />
             <source>&amp;Jenis kelamin</source>
             <translation>&amp;Sex</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="87" />
+            <location filename="app/ui/screens/recording.py" line="92" />
             <source>&amp;Golongan darah</source>
             <translation>Blood &amp;group</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="88" />
+            <location filename="app/ui/screens/recording.py" line="93" />
             <source>Alam&amp;at</source>
             <translation>&amp;Address</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="89" />
+            <location filename="app/ui/screens/recording.py" line="94" />
             <source>&amp;RT</source>
             <translation>&amp;RT</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="90" />
+            <location filename="app/ui/screens/recording.py" line="95" />
             <source>R&amp;W</source>
             <translation>R&amp;W</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="91" />
+            <location filename="app/ui/screens/recording.py" line="96" />
             <source>Kel&amp;urahan/desa</source>
             <translation>&amp;Village/kelurahan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="92" />
+            <location filename="app/ui/screens/recording.py" line="97" />
             <source>Aga&amp;ma</source>
             <translation>Re&amp;ligion</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
+            <location filename="app/ui/screens/recording.py" line="98" />
             <source>&amp;Status perkawinan</source>
             <translation>Marital stat&amp;us</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="94" />
+            <location filename="app/ui/screens/recording.py" line="99" />
             <source>&amp;Pekerjaan</source>
             <translation>&amp;Occupation</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="95" />
+            <location filename="app/ui/screens/recording.py" line="100" />
             <source>K&amp;ewarganegaraan</source>
             <translation>Na&amp;tionality</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="96" />
+            <location filename="app/ui/screens/recording.py" line="101" />
             <source>N&amp;o. KK</source>
             <translation>Family card no. (K&amp;K)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="327" />
+            <location filename="app/ui/screens/recording.py" line="352" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="526" />
+            <location filename="app/ui/screens/recording.py" line="551" />
             <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
             <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="539" />
+            <location filename="app/ui/screens/recording.py" line="564" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="552" />
+            <location filename="app/ui/screens/recording.py" line="577" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="553" />
+            <location filename="app/ui/screens/recording.py" line="578" />
             <source>&amp;Ulangi</source>
             <translation>&amp;Retake</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="554" />
+            <location filename="app/ui/screens/recording.py" line="579" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="557" />
+            <location filename="app/ui/screens/recording.py" line="582" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="594" />
+            <location filename="app/ui/screens/recording.py" line="619" />
             <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
             <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="598" />
+            <location filename="app/ui/screens/recording.py" line="623" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="599" />
+            <location filename="app/ui/screens/recording.py" line="624" />
             <source>Urung&amp;kan</source>
             <translation>&amp;Undo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="600" />
+            <location filename="app/ui/screens/recording.py" line="625" />
             <source>U&amp;lang</source>
             <translation>&amp;Redo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="661" />
+            <location filename="app/ui/screens/recording.py" line="686" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="673" />
+            <location filename="app/ui/screens/recording.py" line="698" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="827" />
+            <location filename="app/ui/screens/recording.py" line="868" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="847" />
+            <location filename="app/ui/screens/recording.py" line="888" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="848" />
+            <location filename="app/ui/screens/recording.py" line="889" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="850" />
+            <location filename="app/ui/screens/recording.py" line="891" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1046" />
+            <location filename="app/ui/screens/recording.py" line="1092" />
             <source>&amp;Buang</source>
             <translation>&amp;Discard</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1047" />
+            <location filename="app/ui/screens/recording.py" line="1093" />
             <source>&amp;Jangan buang</source>
             <translation>&amp;Keep it</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1162" />
+            <location filename="app/ui/screens/recording.py" line="1212" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1163" />
+            <location filename="app/ui/screens/recording.py" line="1213" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1164" />
+            <location filename="app/ui/screens/recording.py" line="1214" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1165" />
+            <location filename="app/ui/screens/recording.py" line="1215" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1166" />
+            <location filename="app/ui/screens/recording.py" line="1216" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1176" />
+            <location filename="app/ui/screens/recording.py" line="1226" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1186" />
+            <location filename="app/ui/screens/recording.py" line="1236" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="804" />
+            <location filename="app/ui/screens/recording.py" line="845" />
             <source>Tekan F3 untuk perekaman berikutnya.</source>
             <translation>Press F3 for the next recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1036" />
+            <location filename="app/ui/screens/recording.py" line="1082" />
             <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
             <translation>Sealing: this recording can no longer be cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1098" />
+            <location filename="app/ui/screens/recording.py" line="1148" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1102" />
+            <location filename="app/ui/screens/recording.py" line="1152" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1187" />
+            <location filename="app/ui/screens/recording.py" line="1237" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1187" />
+            <location filename="app/ui/screens/recording.py" line="1237" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="282" />
+            <location filename="app/ui/screens/recording.py" line="304" />
             <source>Dari NIK: %1</source>
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="482" />
+            <location filename="app/ui/screens/recording.py" line="507" />
             <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
             <translation>Face is good. Press Enter or Space to take the photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="729" />
+            <location filename="app/ui/screens/recording.py" line="758" />
             <source>Kartu</source>
             <translation>Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="732" />
+            <location filename="app/ui/screens/recording.py" line="772" />
             <source>Periksa sekali lagi sebelum disegel</source>
             <translation>Check once more before sealing</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="802" />
+            <location filename="app/ui/screens/recording.py" line="843" />
             <source>Rekaman disegel dan masuk antrian pengiriman.</source>
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1061" />
+            <location filename="app/ui/screens/recording.py" line="1107" />
             <source>Buang rekaman %1?</source>
             <translation>Discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1190" />
+            <location filename="app/ui/screens/recording.py" line="1240" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1190" />
+            <location filename="app/ui/screens/recording.py" line="1240" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="277" />
+            <location filename="app/ui/screens/recording.py" line="299" />
             <source>lahir %1</source>
             <translation>born %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="281" />
+            <location filename="app/ui/screens/recording.py" line="303" />
             <source>Kec. %1</source>
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="474" />
+            <location filename="app/ui/screens/recording.py" line="499" />
             <source>Foto ditolak: %1</source>
             <translation>Photo refused: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="666" />
+            <location filename="app/ui/screens/recording.py" line="691" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="672" />
+            <location filename="app/ui/screens/recording.py" line="697" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="729" />
+            <location filename="app/ui/screens/recording.py" line="758" />
             <source>tidak dikaitkan</source>
             <translation>not linked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1184" />
+            <location filename="app/ui/screens/recording.py" line="769" />
+            <source>Perhatian sebelum disimpan:</source>
+            <translation>Check before saving:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1234" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1195" />
+            <location filename="app/ui/screens/recording.py" line="1245" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1197" />
+            <location filename="app/ui/screens/recording.py" line="1247" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="817" />
+            <location filename="app/ui/screens/recording.py" line="858" />
             <source>PDF disimpan: %1</source>
             <translation>PDF saved: %1</translation>
         </message>

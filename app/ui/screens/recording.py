@@ -7,6 +7,8 @@ cancel, on sealing and when another operator signs in.
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.biodata import FIELDS
 from app.ui.bridge import CameraBridge
+from app.ui.dates import to_display, to_iso
 from app.ui.i18n import tr
 from app.ui.messages import error_text, issue_text, quality_text
 from app.ui.receipt import receipt_html, receipt_pdf
@@ -57,7 +60,7 @@ from app.ui.services import (
 )
 from app.ui.signature_pad import SignaturePad
 from app.ui.tasks import TaskManager
-from app.ui.widgets import ChoiceBox, Preview, RegionPicker, confirm
+from app.ui.widgets import ChoiceBox, Preview, RegionPicker, SingleClicks, confirm
 
 TEXT_FIELDS = ("nik", "nama", "tempat_lahir", "tanggal_lahir", "alamat", "rt", "rw", "no_kk")
 CHOICE_FIELDS = (
@@ -75,6 +78,8 @@ AUTO_CAPTURE_GOOD_FRAMES = 5
 # can hang inside a read and report nothing); the message goes with its next frame.
 FROZEN_AFTER_S = 5.0
 NOTE_COLOURS = {"error": "#c5221f", "warning": "#b06000"}
+NUMBER_FIELDS = ("nik", "no_kk")
+NUMBER_SEPARATORS = re.compile(r"[\s.\-/]")
 
 
 def field_label(name: str) -> str:
@@ -82,7 +87,7 @@ def field_label(name: str) -> str:
         "nik": tr("N&IK"),
         "nama": tr("&Nama"),
         "tempat_lahir": tr("&Tempat lahir"),
-        "tanggal_lahir": tr("Tanggal la&hir (TTTT-BB-HH)"),
+        "tanggal_lahir": tr("Tanggal la&hir (HH-BB-TTTT)"),
         "jenis_kelamin": tr("&Jenis kelamin"),
         "golongan_darah": tr("&Golongan darah"),
         "alamat": tr("Alam&at"),
@@ -129,6 +134,8 @@ class BiodataStep(QWidget):
             if name in TEXT_FIELDS:
                 edit = QLineEdit()
                 edit.setObjectName(name)
+                if name in NUMBER_FIELDS:  # before _changed: it reads the cleaned text
+                    edit.textEdited.connect(lambda _t, e=edit: self._digits_only(e))
                 edit.textEdited.connect(lambda _t, n=name: self._changed(n))
                 edit.editingFinished.connect(lambda n=name: self._left(n))
                 self.edits[name] = edit
@@ -158,11 +165,13 @@ class BiodataStep(QWidget):
             if name == "nik":
                 column.addWidget(self.nik_hint)
             form.addRow(label, column)
-        self.edits["nik"].setMaxLength(16)
-        self.edits["no_kk"].setMaxLength(16)
+        # NIK and No. KK: room for the separators of a pasted number ("3603 3212 0890 0007"),
+        # taken out as typed, then cut at 16 (a maxLength of 16 cut the digits instead).
+        self.edits["nik"].setMaxLength(40)
+        self.edits["no_kk"].setMaxLength(40)
         self.edits["rt"].setMaxLength(3)
         self.edits["rw"].setMaxLength(3)
-        self.edits["tanggal_lahir"].setPlaceholderText("1990-08-12")
+        self.edits["tanggal_lahir"].setPlaceholderText("12-08-1990")
         self.edits["nama"].textEdited.connect(lambda _t: self._upper(self.edits["nama"]))
 
         inner = QWidget()
@@ -180,6 +189,16 @@ class BiodataStep(QWidget):
         self.retranslate()
 
     @staticmethod
+    def _digits_only(edit: QLineEdit) -> None:
+        text = edit.text()
+        clean = NUMBER_SEPARATORS.sub("", text)[:16]
+        if clean != text:
+            pos = edit.cursorPosition()
+            removed = len(NUMBER_SEPARATORS.findall(text[:pos]))
+            edit.setText(clean)
+            edit.setCursorPosition(min(pos - removed, len(clean)))
+
+    @staticmethod
     def _upper(edit: QLineEdit) -> None:
         text = edit.text()
         if text != text.upper():
@@ -195,6 +214,7 @@ class BiodataStep(QWidget):
 
     def values(self) -> dict[str, str]:
         data = {name: edit.text().strip() for name, edit in self.edits.items()}
+        data["tanggal_lahir"] = to_iso(data["tanggal_lahir"])  # typed HH-BB-TTTT, sealed ISO
         data.update({name: combo.currentText() for name, combo in self.combos.items()})
         data["kode_wilayah"] = self.region.region.code if self.region.region else ""
         if not data.get("no_kk"):
@@ -204,7 +224,9 @@ class BiodataStep(QWidget):
     def set_values(self, data: dict[str, Any]) -> None:
         """Fill the form (used when resuming and by tests); marks the fields touched."""
         for name, value in data.items():
-            if name in self.edits:
+            if name == "tanggal_lahir":
+                self.edits[name].setText(to_display(str(value)))
+            elif name in self.edits:
                 self.edits[name].setText(str(value))
             elif name in self.combos:
                 self.combos[name].setCurrentText(str(value))
@@ -268,13 +290,13 @@ class BiodataStep(QWidget):
         birth = hints.get("tanggal_lahir")
         sex = hints.get("jenis_kelamin")
         if birth and not self.edits["tanggal_lahir"].text():
-            self.edits["tanggal_lahir"].setText(birth)
+            self.edits["tanggal_lahir"].setText(to_display(birth))
             self.touched.add("tanggal_lahir")
         if sex and not self.combos["jenis_kelamin"].currentText():
             self.combos["jenis_kelamin"].setCurrentText(sex)
         parts = []
         if birth:
-            parts.append(tr("lahir %1").replace("%1", birth))
+            parts.append(tr("lahir %1").replace("%1", to_display(birth)))
         if sex:
             parts.append(sex)
         if hints.get("kecamatan"):
@@ -285,19 +307,22 @@ class BiodataStep(QWidget):
         checked = self.services.validate(self.values())
         self.checked = checked
         shown = set(FIELD_ORDER) if self.show_all else self.touched
-        by_field: dict[str, tuple[str, str]] = {}
-        for issue in checked.warnings:
-            by_field[issue.field] = ("warning", issue_text(issue.field, issue.code, issue.message))
-        for issue in checked.errors:
-            by_field[issue.field] = ("error", issue_text(issue.field, issue.code, issue.message))
+        # Every issue of a field, errors first: a NIK can disagree with both the birth date
+        # and the sex (only the last one used to show).
+        by_field: dict[str, list[tuple[str, str]]] = {}
+        for kind, issues in (("error", checked.errors), ("warning", checked.warnings)):
+            for issue in issues:
+                by_field.setdefault(issue.field, []).append(
+                    (kind, issue_text(issue.field, issue.code, issue.message))
+                )
         for name, note in self.notes.items():
             found = by_field.get(name)
-            if found is None or name not in shown:
+            if not found or name not in shown:
                 if note.isVisible():
                     note.hide()
                 continue
-            kind, message = found
-            text = ("⚠ " if kind == "warning" else "✖ ") + message
+            kind = found[0][0]
+            text = "\n".join(("⚠ " if k == "warning" else "✖ ") + m for k, m in found)
             if note.text() != text or note.property("kind") != kind:
                 # A palette, not a style sheet: re-polishing a label per keystroke is slow.
                 palette = note.palette()
@@ -716,20 +741,36 @@ class ReviewStep(QWidget):
         photo: PhotoResult | None,
         signature: QImage,
         card_uid: str | None,
+        warnings: tuple[tuple[str, str], ...] = (),  # (field, text)
     ) -> None:
         rows = []
         for name in FIELD_ORDER:
             value = values.get(name, "")
             if name == "kode_wilayah":
                 value = f"{region} ({value})" if region else value
+            elif name == "tanggal_lahir":
+                value = to_display(value)
             rows.append(
-                f"<tr><td>{field_label(name).replace('&', '')}</td><td><b>{value}</b></td></tr>"
+                f"<tr><td>{html.escape(field_label(name).replace('&', ''))}</td>"
+                f"<td><b>{html.escape(value)}</b></td></tr>"
             )
         rows.append(
             f"<tr><td>{tr('Kartu')}</td><td><b>{card_uid or tr('tidak dikaitkan')}</b></td></tr>"
         )
+        # Every warning, named by its field: the last look before the record is sealed.
+        notes = ""
+        if warnings:
+            items = "".join(
+                f"<li>{html.escape(field_label(f).replace('&', ''))}: {html.escape(t)}</li>"
+                for f, t in warnings
+            )
+            notes = (
+                f"<p style='color:{NOTE_COLOURS['warning']}'><b>"
+                f"{html.escape(tr('Perhatian sebelum disimpan:'))}</b></p><ul>{items}</ul>"
+            )
         self.summary.setHtml(
-            f"<h3>{tr('Periksa sekali lagi sebelum disegel')}</h3><table cellpadding='3'>{''.join(rows)}</table>"
+            f"<h3>{tr('Periksa sekali lagi sebelum disegel')}</h3>{notes}"
+            f"<table cellpadding='3'>{''.join(rows)}</table>"
         )
         if photo is not None and photo.jpeg:
             self.photo.setPixmap(
@@ -915,6 +956,11 @@ class RecordingScreen(QWidget):
         QWidget.setTabOrder(self.stack, self.next_button)
         QWidget.setTabOrder(self.next_button, self.back_button)
         QWidget.setTabOrder(self.back_button, self.cancel_button)
+        # A double click on a step button is one click: the second used to land on the next
+        # step's button in the same place ("Ambil & lanjut": a photo nobody looked at).
+        self._single_clicks = SingleClicks(self)
+        for b in (self.back_button, self.next_button):
+            b.installEventFilter(self._single_clicks)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         self.cancel_button.clicked.connect(self.cancel)
@@ -1088,6 +1134,10 @@ class RecordingScreen(QWidget):
             self.photo.photo,
             self.signature.pad.to_image(),
             self.card.uid,
+            tuple(
+                (i.field, issue_text(i.field, i.code, i.message))
+                for i in self.biodata.validate().warnings
+            ),
         )
 
     def seal(self) -> None:
