@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.bridge import CardBridge, SyncBridge
 from app.ui.i18n import Language, tr
-from app.ui.messages import error_text
+from app.ui.messages import error_text, sync_error_text
 from app.ui.prefs import save_prefs
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
 STATUS_REFRESH_MS = 5000
+SEND_SETTLE_MS = 3000
+SEND_GIVE_UP_MS = 45_000  # beyond the sync engine's read timeout
 UI_SWITCH_INTERVAL_S = 0.0005
 
 STYLE = """
@@ -186,7 +188,7 @@ class MainWindow(QMainWindow):
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(idle_lock_ms)
-        self.idle_timer.timeout.connect(self.lock)
+        self.idle_timer.timeout.connect(self.lock_idle)
         self._activity = _ActivityFilter(self.idle_timer)
         app = QApplication.instance()
         if app is not None:
@@ -194,6 +196,17 @@ class MainWindow(QMainWindow):
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self.refresh_status)
+        self._send_asked = False
+        self._send_seen_sending = False
+        # Nothing waiting: the worker may say nothing new; one that never answers is given up.
+        self._send_settle = QTimer(self)
+        self._send_settle.setSingleShot(True)
+        self._send_settle.setInterval(SEND_SETTLE_MS)
+        self._send_settle.timeout.connect(lambda: self._send_result(self.sync_state))
+        self._send_give_up = QTimer(self)
+        self._send_give_up.setSingleShot(True)
+        self._send_give_up.setInterval(SEND_GIVE_UP_MS)
+        self._send_give_up.timeout.connect(lambda: self._send_result(self.sync_state, True))
 
         self.resize(1100, 760)
         self.retranslate()
@@ -299,6 +312,8 @@ class MainWindow(QMainWindow):
     def _on_sync_state(self, state: SyncState) -> None:
         previous = self.sync_state
         self.sync_state = state
+        if self._send_asked:
+            self._send_result(state)
         self.light.show_state(state)
         self.home.show_sync(state)
         if previous is None or previous.state != state.state or previous.sent != state.sent:
@@ -307,8 +322,64 @@ class MainWindow(QMainWindow):
                 self.queue.refresh()
 
     def send_now(self) -> None:
-        if self.sync is not None:
-            self.sync.sync_now()
+        """Kirim sekarang: "Mengirim…" at once, then the result (sent, nothing waiting, the
+        server not answering), on Beranda and Antrian."""
+        if self.sync is None:
+            state = self.sync_state.state if self.sync_state is not None else ""
+            self._send_note(
+                tr("Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.")
+                if state == "no-server"
+                else error_text("not-provisioned")
+                if state == "not-provisioned"
+                else tr("Pengiriman belum berjalan. Coba lagi sebentar lagi.")
+            )
+            return
+        self._send_asked = True
+        self._send_note(tr("Mengirim…"))
+        self._send_seen_sending = False
+        self.sync.sync_now()
+        self._send_settle.start()
+        self._send_give_up.start()
+
+    def _send_note(self, text: str) -> None:
+        self.home.send_note.setText(text)
+        self.queue.send_note.setText(text)
+
+    def _send_result(self, state: SyncState | None, waited: bool = False) -> None:
+        """What came of "Kirim sekarang". "online" with records waiting is no answer yet: the
+        pass reports it before its first upload, and says "sending" only after one was
+        answered (a server that does not answer keeps it there until the read timeout)."""
+        if not self._send_asked or state is None:
+            return
+        if state.state == "sending":
+            self._send_seen_sending = True
+            self._send_note(
+                tr("Mengirim %1 dari %2…")
+                .replace("%1", str(state.sent))
+                .replace("%2", str(state.total))
+            )
+            return
+        if state.state in ("online", "idle"):
+            if state.total == 0:
+                text = tr("Semua rekaman sudah terkirim.")
+            elif self._send_seen_sending:
+                text = tr(
+                    "%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian."
+                ).replace("%1", str(state.total))
+            elif waited:
+                text = tr(
+                    "Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis."
+                )
+            else:
+                return  # under way: "Mengirim…" stays
+        else:
+            text = sync_error_text(state.error) or tr(
+                "Server tidak menjawab. Rekaman dikirim lagi otomatis."
+            )
+        self._send_note(text)
+        self._send_asked = False
+        self._send_seen_sending = False
+        self._send_give_up.stop()
 
     def _on_sealed(self, sealed: Sealed) -> None:
         if self.sync is not None:
@@ -373,12 +444,26 @@ class MainWindow(QMainWindow):
             enabled and self.operator is not None and self.operator.is_technician
         )
 
+    def _forget_messages(self) -> None:
+        """Lines about something that happened (an export, a registration, a refused step):
+        gone at sign-out and on a language switch (they were in the old language)."""
+        self.queue.forget_messages()
+        self.technician.forget_messages()
+        self.home.send_note.setText("")
+        self._send_asked = False
+        self._send_settle.stop()
+        self._send_give_up.stop()
+        self.recording.message.setText("")
+
     def _show_signed_out(self) -> None:
         self._set_nav_enabled(False)
         self._switch(self.signin)
         self.signin.reset(None)
 
-    def lock(self) -> None:
+    def lock_idle(self) -> None:
+        self.lock(idle=True)
+
+    def lock(self, idle: bool = False) -> None:
         if self.operator is None or self.stack.currentWidget() is self.signin:
             return
         self.idle_timer.stop()
@@ -387,7 +472,7 @@ class MainWindow(QMainWindow):
         self.recording.photo.stop()
         self.technician.left()
         self._switch(self.signin)
-        self.signin.reset(self.operator)
+        self.signin.reset(self.operator, idle=idle)
         self.locked.emit()
 
     def sign_out(self) -> None:
@@ -419,6 +504,7 @@ class MainWindow(QMainWindow):
 
     def _sign_out_now(self) -> None:
         self._close_reprint()
+        self._forget_messages()  # the next operator starts with a clean screen
         self.recording.start_new()
         self.recording.forget_receipt()
         self._show_reprint()
@@ -441,6 +527,7 @@ class MainWindow(QMainWindow):
         if self.operator is None:
             return
         self._switch(self.home)
+        self.home.show_draft(self.recording.resident_name() if self.recording.has_draft() else None)
         self.home.new_button.setFocus()
         self.refresh_status()
 
@@ -456,7 +543,15 @@ class MainWindow(QMainWindow):
         if self.recording.step() == RecordingScreen.RECEIPT:
             self.recording.start_new()
         else:
+            resuming = self.recording.has_draft()
             self.recording._show(self.recording.step())
+            if resuming:  # F3 does not start afresh: say whose draft this is
+                name = self.recording.resident_name()
+                self.recording.message.setText(
+                    tr("Melanjutkan rekaman %1 yang belum selesai.").replace("%1", name)
+                    if name
+                    else tr("Melanjutkan rekaman yang belum selesai.")
+                )
 
     def show_queue(self) -> None:
         if self.operator is None:
@@ -474,6 +569,7 @@ class MainWindow(QMainWindow):
 
     # --- language --------------------------------------------------------------------------
     def set_language(self, code: str, remember: bool = True) -> None:
+        self._forget_messages()
         self.language.set(code)  # Qt sends LanguageChange to every widget
         if remember:
             home = self.services.home

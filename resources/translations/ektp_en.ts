@@ -4,119 +4,174 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="504" />
+            <location filename="app/ui/main_window.py" line="338" />
+            <source>Mengirim…</source>
+            <translation>Sending…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="601" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="505" />
+            <location filename="app/ui/main_window.py" line="602" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="506" />
+            <location filename="app/ui/main_window.py" line="603" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="507" />
+            <location filename="app/ui/main_window.py" line="604" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="508" />
+            <location filename="app/ui/main_window.py" line="605" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="509" />
+            <location filename="app/ui/main_window.py" line="606" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="510" />
+            <location filename="app/ui/main_window.py" line="607" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="511" />
+            <location filename="app/ui/main_window.py" line="608" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="403" />
+            <location filename="app/ui/main_window.py" line="365" />
+            <source>Semua rekaman sudah terkirim.</source>
+            <translation>All records have been sent.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="377" />
+            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
+            <translation>The server does not answer. The records will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="489" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="404" />
+            <location filename="app/ui/main_window.py" line="490" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="485" />
+            <location filename="app/ui/main_window.py" line="582" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="530" />
+            <location filename="app/ui/main_window.py" line="627" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="531" />
+            <location filename="app/ui/main_window.py" line="628" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="591" />
+            <location filename="app/ui/main_window.py" line="688" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="592" />
+            <location filename="app/ui/main_window.py" line="689" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="593" />
+            <location filename="app/ui/main_window.py" line="690" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="402" />
+            <location filename="app/ui/main_window.py" line="330" />
+            <source>Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.</source>
+            <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="488" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="493" />
+            <location filename="app/ui/main_window.py" line="590" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="529" />
+            <location filename="app/ui/main_window.py" line="626" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="400" />
+            <location filename="app/ui/main_window.py" line="334" />
+            <source>Pengiriman belum berjalan. Coba lagi sebentar lagi.</source>
+            <translation>Sending has not started yet. Try again in a moment.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="371" />
+            <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
+            <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="554" />
+            <source>Melanjutkan rekaman yang belum selesai.</source>
+            <translation>Resuming the unfinished recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="367" />
+            <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
+            <translation>%1 records not sent: see the Last error column in the Queue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="486" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="527" />
+            <location filename="app/ui/main_window.py" line="624" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="496" />
+            <location filename="app/ui/main_window.py" line="358" />
+            <source>Mengirim %1 dari %2…</source>
+            <translation>Sending %1 of %2…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="552" />
+            <source>Melanjutkan rekaman %1 yang belum selesai.</source>
+            <translation>Resuming the unfinished recording of %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="593" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="488" />
+            <location filename="app/ui/main_window.py" line="585" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="134" />
+            <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
+            <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
         <message>
             <location filename="app/ui/messages.py" line="15" />
@@ -165,268 +220,308 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="28" />
-            <source>Kamera berhenti mengirim gambar.</source>
-            <translation>The camera stopped sending pictures.</translation>
+            <source>Kamera berhenti mengirim gambar. Periksa kabel kamera; bila tetap gelap, tutup lalu buka lagi langkah Foto.</source>
+            <translation>The camera stopped sending pictures. Check the camera cable; if it stays dark, leave the Photo step and open it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="29" />
+            <location filename="app/ui/messages.py" line="32" />
             <source>Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu.</source>
             <translation>No card reader found. Check the card reader cable.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="30" />
-            <source>Pembaca kartu tidak dapat dibaca.</source>
-            <translation>The card reader cannot be read.</translation>
+            <location filename="app/ui/messages.py" line="33" />
+            <source>Kartu tidak dapat dibaca. Angkat kartu, lalu tempelkan lagi.</source>
+            <translation>The card cannot be read. Lift the card, then place it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="31" />
+            <location filename="app/ui/messages.py" line="34" />
             <source>Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk.</source>
             <translation>Disk full: the recording cannot be saved. Export the queue, then free some disk space.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="34" />
-            <source>Basis data stasiun tidak dapat ditulis.</source>
-            <translation>The station database cannot be written.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/messages.py" line="35" />
-            <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian.</source>
-            <translation>The server cannot be reached. Recordings stay safe in the queue.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/messages.py" line="36" />
-            <source>Kode pendaftaran ditolak server.</source>
-            <translation>The server refused the registration code.</translation>
-        </message>
-        <message>
             <location filename="app/ui/messages.py" line="37" />
-            <source>Alamat server tidak valid.</source>
-            <translation>The server address is not valid.</translation>
+            <source>Data stasiun tidak dapat ditulis. Coba lagi sebentar lagi; bila berulang, hubungi teknisi.</source>
+            <translation>The station data cannot be written. Try again in a moment; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="40" />
+            <location filename="app/ui/messages.py" line="41" />
+            <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian; periksa jaringan.</source>
+            <translation>The server cannot be reached. The records are safe in the queue; check the network.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="44" />
+            <source>Kode pendaftaran ditolak server. Minta kode baru ke kantor pusat.</source>
+            <translation>The server refused the registration code. Ask the central office for a new code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="45" />
+            <source>Alamat server tidak valid. Tulis seperti https://server.contoh.go.id</source>
+            <translation>The server address is not valid. Write it like https://server.contoh.go.id</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="46" />
+            <source>Isi kode pendaftaran dari kantor pusat.</source>
+            <translation>Enter the registration code from the central office.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="49" />
             <source>Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan pendaftaran lagi dengan kode yang dipakai pertama kali.</source>
             <translation>This station's key is already registered at the server for another station. Run the registration again with the code used the first time.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="55" />
             <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
             <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="51" />
-            <source>Biodata belum lengkap atau tidak valid.</source>
-            <translation>The biodata is incomplete or not valid.</translation>
+            <location filename="app/ui/messages.py" line="60" />
+            <source>Biodata belum lengkap atau tidak valid: perbaiki isian yang bertanda merah.</source>
+            <translation>The personal data is incomplete or invalid: correct the fields marked in red.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="52" />
-            <source>Foto belum memenuhi syarat.</source>
-            <translation>The photo does not meet the requirements yet.</translation>
+            <location filename="app/ui/messages.py" line="63" />
+            <source>Foto belum memenuhi syarat. Ambil foto lagi.</source>
+            <translation>The photo does not meet the requirements. Take it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="53" />
+            <location filename="app/ui/messages.py" line="64" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="56" />
+            <location filename="app/ui/messages.py" line="67" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="57" />
+            <location filename="app/ui/messages.py" line="68" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="58" />
-            <source>Kode kecamatan tidak dikenal.</source>
-            <translation>Unknown kecamatan code.</translation>
+            <location filename="app/ui/messages.py" line="69" />
+            <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
+            <translation>Unknown district. Type the district name or code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="59" />
-            <source>Direktori cermin tidak dapat ditulis.</source>
-            <translation>The mirror directory cannot be written.</translation>
+            <location filename="app/ui/messages.py" line="70" />
+            <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
+            <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="60" />
-            <source>Ekspor gagal.</source>
-            <translation>Export failed.</translation>
+            <location filename="app/ui/messages.py" line="74" />
+            <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
+            <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="61" />
-            <source>Terjadi kesalahan tak terduga.</source>
-            <translation>An unexpected error occurred.</translation>
+            <location filename="app/ui/messages.py" line="78" />
+            <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
+            <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="75" />
+            <location filename="app/ui/messages.py" line="81" />
+            <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
+            <translation>The export was stopped. Run it again to finish it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="82" />
+            <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
+            <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="86" />
+            <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
+            <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="116" />
+            <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
+            <translation>Refused by the server. A technician can check it and send it again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="119" />
+            <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
+            <translation>The server refuses this station. Call the technician to check the station registration.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="130" />
+            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
+            <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="140" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="141" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="77" />
+            <location filename="app/ui/messages.py" line="142" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="78" />
+            <location filename="app/ui/messages.py" line="143" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="79" />
+            <location filename="app/ui/messages.py" line="144" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="80" />
+            <location filename="app/ui/messages.py" line="145" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="146" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="82" />
+            <location filename="app/ui/messages.py" line="147" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="159" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="95" />
+            <location filename="app/ui/messages.py" line="160" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="96" />
+            <location filename="app/ui/messages.py" line="161" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="162" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="163" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="99" />
+            <location filename="app/ui/messages.py" line="164" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="100" />
+            <location filename="app/ui/messages.py" line="165" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="101" />
+            <location filename="app/ui/messages.py" line="166" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="102" />
+            <location filename="app/ui/messages.py" line="167" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="103" />
+            <location filename="app/ui/messages.py" line="168" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="104" />
+            <location filename="app/ui/messages.py" line="169" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="105" />
+            <location filename="app/ui/messages.py" line="170" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="171" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="107" />
+            <location filename="app/ui/messages.py" line="172" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="108" />
+            <location filename="app/ui/messages.py" line="173" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="109" />
+            <location filename="app/ui/messages.py" line="174" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="110" />
+            <location filename="app/ui/messages.py" line="175" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="111" />
+            <location filename="app/ui/messages.py" line="176" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="112" />
+            <location filename="app/ui/messages.py" line="177" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="113" />
+            <location filename="app/ui/messages.py" line="178" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="119" />
+            <location filename="app/ui/messages.py" line="184" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="120" />
+            <location filename="app/ui/messages.py" line="185" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="121" />
+            <location filename="app/ui/messages.py" line="186" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="122" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="123" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="124" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="107" />
+            <source>Detail teknis: %1</source>
+            <translation>Technical detail: %1</translation>
         </message>
         <message>
             <location filename="app/ui/receipt.py" line="36" />
@@ -474,167 +569,187 @@
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="32" />
+            <location filename="app/ui/screens/home.py" line="33" />
             <source>Sinkronisasi belum berjalan</source>
             <translation>Sync not running yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="43" />
+            <location filename="app/ui/screens/home.py" line="48" />
             <source>Luring</source>
             <translation>Offline</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="49" />
+            <location filename="app/ui/screens/home.py" line="54" />
             <source>Sinkronisasi terhenti</source>
             <translation>Sync stopped</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="51" />
+            <location filename="app/ui/screens/home.py" line="56" />
             <source>Tanpa server: kirim antrian lewat ekspor</source>
             <translation>No server: send the queue by export</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="34" />
+            <location filename="app/ui/screens/home.py" line="36" />
             <source>Daring: semua rekaman terkirim</source>
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="34" />
-            <source>Daring</source>
-            <translation>Online</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/home.py" line="216" />
+            <location filename="app/ui/screens/home.py" line="248" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="217" />
+            <location filename="app/ui/screens/home.py" line="249" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="218" />
+            <location filename="app/ui/screens/home.py" line="250" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="219" />
+            <location filename="app/ui/screens/home.py" line="251" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="220" />
+            <location filename="app/ui/screens/home.py" line="252" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="221" />
+            <location filename="app/ui/screens/home.py" line="253" />
             <source>Cermin:</source>
             <translation>Mirror:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="222" />
-            <source>Perekaman &amp;baru</source>
-            <translation>&amp;New recording</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/home.py" line="223" />
+            <location filename="app/ui/screens/home.py" line="254" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="224" />
+            <location filename="app/ui/screens/home.py" line="256" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="225" />
+            <location filename="app/ui/screens/home.py" line="257" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="173" />
+            <location filename="app/ui/screens/home.py" line="39" />
+            <source>Daring: %1 rekaman menunggu dikirim</source>
+            <translation>Online: %1 records waiting to be sent</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="190" />
             <source>Tidak ada direktori cermin</source>
             <translation>No mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="227" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="42" />
+            <location filename="app/ui/screens/home.py" line="233" />
+            <source>Tekan F3 untuk mulai merekam.</source>
+            <translation>Press F3 to start a recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="242" />
+            <source>Perekaman &amp;baru</source>
+            <translation>&amp;New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="242" />
+            <source>Lanjutkan &amp;rekaman</source>
+            <translation>&amp;Resume recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="47" />
             <source>Luring sejak %1</source>
             <translation>Offline since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="48" />
+            <location filename="app/ui/screens/home.py" line="53" />
             <source>Sinkronisasi terhenti sejak %1</source>
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="171" />
+            <location filename="app/ui/screens/home.py" line="188" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="182" />
+            <location filename="app/ui/screens/home.py" line="199" />
             <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
             <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="37" />
+            <location filename="app/ui/screens/home.py" line="240" />
+            <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
+            <translation>A recording is unfinished. Press F3 to resume it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="42" />
             <source>Mengirim %1 dari %2</source>
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="190" />
+            <location filename="app/ui/screens/home.py" line="207" />
             <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
             <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="175" />
+            <location filename="app/ui/screens/home.py" line="192" />
             <source>Cermin siap: %1</source>
             <translation>Mirror ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="178" />
+            <location filename="app/ui/screens/home.py" line="195" />
             <source>Cermin TIDAK dapat ditulis: %1</source>
             <translation>Mirror CANNOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="205" />
+            <location filename="app/ui/screens/home.py" line="236" />
+            <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
+            <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="222" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="245" />
+            <location filename="app/ui/screens/queue.py" line="248" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="253" />
+            <location filename="app/ui/screens/queue.py" line="256" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="276" />
+            <location filename="app/ui/screens/queue.py" line="288" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="278" />
+            <location filename="app/ui/screens/queue.py" line="290" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="279" />
+            <location filename="app/ui/screens/queue.py" line="291" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="280" />
+            <location filename="app/ui/screens/queue.py" line="292" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -675,26 +790,26 @@
         </message>
         <message>
             <location filename="app/ui/screens/queue.py" line="82" />
-            <source>Galat terakhir</source>
+            <source>Kesalahan terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="239" />
+            <location filename="app/ui/screens/queue.py" line="242" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="268" />
+            <location filename="app/ui/screens/queue.py" line="271" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="206" />
+            <location filename="app/ui/screens/queue.py" line="209" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1108" />
+            <location filename="app/ui/screens/recording.py" line="1125" />
             <source>Buang rekaman yang sedang dibuat?</source>
             <translation>Discard the recording in progress?</translation>
         </message>
@@ -839,67 +954,67 @@
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="868" />
+            <location filename="app/ui/screens/recording.py" line="872" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="888" />
+            <location filename="app/ui/screens/recording.py" line="892" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="889" />
+            <location filename="app/ui/screens/recording.py" line="893" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="891" />
+            <location filename="app/ui/screens/recording.py" line="895" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1092" />
+            <location filename="app/ui/screens/recording.py" line="1109" />
             <source>&amp;Buang</source>
             <translation>&amp;Discard</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1093" />
+            <location filename="app/ui/screens/recording.py" line="1110" />
             <source>&amp;Jangan buang</source>
             <translation>&amp;Keep it</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1212" />
+            <location filename="app/ui/screens/recording.py" line="1229" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1213" />
+            <location filename="app/ui/screens/recording.py" line="1230" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1214" />
+            <location filename="app/ui/screens/recording.py" line="1231" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1215" />
+            <location filename="app/ui/screens/recording.py" line="1232" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1216" />
+            <location filename="app/ui/screens/recording.py" line="1233" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1226" />
+            <location filename="app/ui/screens/recording.py" line="1243" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1236" />
+            <location filename="app/ui/screens/recording.py" line="1253" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
@@ -909,27 +1024,27 @@
             <translation>Press F3 for the next recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1082" />
+            <location filename="app/ui/screens/recording.py" line="1099" />
             <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
             <translation>Sealing: this recording can no longer be cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1148" />
+            <location filename="app/ui/screens/recording.py" line="1165" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1152" />
+            <location filename="app/ui/screens/recording.py" line="1169" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1237" />
+            <location filename="app/ui/screens/recording.py" line="1254" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1237" />
+            <location filename="app/ui/screens/recording.py" line="1254" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -959,17 +1074,17 @@
             <translation>The recording is sealed and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1107" />
+            <location filename="app/ui/screens/recording.py" line="1124" />
             <source>Buang rekaman %1?</source>
             <translation>Discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1240" />
+            <location filename="app/ui/screens/recording.py" line="1257" />
             <source>Segel &amp;&amp; &amp;simpan</source>
             <translation>Seal &amp;&amp; &amp;save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1240" />
+            <location filename="app/ui/screens/recording.py" line="1257" />
             <source>Menyegel…</source>
             <translation>Sealing…</translation>
         </message>
@@ -1009,17 +1124,17 @@
             <translation>Check before saving:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1234" />
+            <location filename="app/ui/screens/recording.py" line="1251" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1245" />
+            <location filename="app/ui/screens/recording.py" line="1262" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1247" />
+            <location filename="app/ui/screens/recording.py" line="1264" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
@@ -1034,192 +1149,197 @@
             <translation>Reprint receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="213" />
+            <location filename="app/ui/screens/signin.py" line="216" />
             <source>Masuk</source>
             <translation>Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="220" />
+            <location filename="app/ui/screens/signin.py" line="225" />
             <source>&amp;Nama pengguna</source>
             <translation>&amp;Username</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="221" />
+            <location filename="app/ui/screens/signin.py" line="226" />
             <source>&amp;Kata sandi</source>
             <translation>&amp;Password</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="222" />
+            <location filename="app/ui/screens/signin.py" line="227" />
             <source>&amp;Masuk</source>
             <translation>&amp;Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="223" />
+            <location filename="app/ui/screens/signin.py" line="228" />
             <source>P&amp;IN</source>
             <translation>P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="224" />
+            <location filename="app/ui/screens/signin.py" line="229" />
             <source>Masuk dengan &amp;kartu</source>
             <translation>Sign in with &amp;card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="147" />
+            <location filename="app/ui/screens/signin.py" line="150" />
             <source>Atau tempelkan kartu operator pada pembaca, lalu ketik PIN.</source>
             <translation>Or place the operator card on the reader, then type the PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="216" />
+            <location filename="app/ui/screens/signin.py" line="219" />
             <source>Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.</source>
             <translation>The screen was locked after a period of inactivity. Sign in again to continue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="219" />
+            <location filename="app/ui/screens/signin.py" line="222" />
+            <source>Layar dikunci. Masuk lagi untuk melanjutkan.</source>
+            <translation>The screen is locked. Sign in again to continue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="224" />
             <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
             <translation>e-KTP recording station. Sign in with an operator account.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="234" />
+            <location filename="app/ui/screens/signin.py" line="239" />
             <source>Belum ada akun di stasiun ini. Teknisi membuatnya dengan: ektp-station operator add --username NAMA --role technician</source>
             <translation>No accounts on this station yet. A technician creates one with: ektp-station operator add --username NAME --role technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="143" />
+            <location filename="app/ui/screens/signin.py" line="146" />
             <source>Kartu operator terbaca: %1</source>
             <translation>Operator card read: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="228" />
+            <location filename="app/ui/screens/signin.py" line="233" />
             <source>Mode demo: masuk sebagai %1 dengan kata sandi %2</source>
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="327" />
+            <location filename="app/ui/screens/technician.py" line="337" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="332" />
+            <location filename="app/ui/screens/technician.py" line="342" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="381" />
+            <location filename="app/ui/screens/technician.py" line="395" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="410" />
+            <location filename="app/ui/screens/technician.py" line="424" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="443" />
+            <location filename="app/ui/screens/technician.py" line="457" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="495" />
+            <location filename="app/ui/screens/technician.py" line="509" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="496" />
+            <location filename="app/ui/screens/technician.py" line="510" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="497" />
+            <location filename="app/ui/screens/technician.py" line="511" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="498" />
+            <location filename="app/ui/screens/technician.py" line="512" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="499" />
+            <location filename="app/ui/screens/technician.py" line="513" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="500" />
+            <location filename="app/ui/screens/technician.py" line="514" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="501" />
+            <location filename="app/ui/screens/technician.py" line="515" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="503" />
+            <location filename="app/ui/screens/technician.py" line="517" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="504" />
+            <location filename="app/ui/screens/technician.py" line="518" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="505" />
+            <location filename="app/ui/screens/technician.py" line="519" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="508" />
+            <location filename="app/ui/screens/technician.py" line="522" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="509" />
+            <location filename="app/ui/screens/technician.py" line="523" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="510" />
+            <location filename="app/ui/screens/technician.py" line="524" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="511" />
+            <location filename="app/ui/screens/technician.py" line="525" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="512" />
+            <location filename="app/ui/screens/technician.py" line="526" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="513" />
+            <location filename="app/ui/screens/technician.py" line="527" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="514" />
+            <location filename="app/ui/screens/technician.py" line="528" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="515" />
+            <location filename="app/ui/screens/technician.py" line="529" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="516" />
+            <location filename="app/ui/screens/technician.py" line="530" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="517" />
+            <location filename="app/ui/screens/technician.py" line="531" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="518" />
+            <location filename="app/ui/screens/technician.py" line="532" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
@@ -1229,27 +1349,27 @@
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="507" />
+            <location filename="app/ui/screens/technician.py" line="521" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="399" />
+            <location filename="app/ui/screens/technician.py" line="413" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="481" />
+            <location filename="app/ui/screens/technician.py" line="495" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="282" />
+            <location filename="app/ui/screens/technician.py" line="292" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="456" />
+            <location filename="app/ui/screens/technician.py" line="470" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
@@ -1259,22 +1379,22 @@
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="298" />
+            <location filename="app/ui/screens/technician.py" line="308" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="423" />
+            <location filename="app/ui/screens/technician.py" line="437" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="348" />
+            <location filename="app/ui/screens/technician.py" line="358" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="456" />
+            <location filename="app/ui/screens/technician.py" line="470" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
@@ -1284,12 +1404,12 @@
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="383" />
+            <location filename="app/ui/screens/technician.py" line="397" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="290" />
+            <location filename="app/ui/screens/technician.py" line="300" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

@@ -32,7 +32,7 @@ def test_reregister_asks_then_keeps_identity(qtbot, online_kit: Kit) -> None:
     assert tech.provision_status.text().startswith("Alamat server tidak valid."), (
         tech.provision_status.text()
     )
-    assert "without a path" in tech.provision_status.text()
+    assert "without a path" in tech.provision_status.toolTip()  # the detail, for the technician
     tech.url.setText(before.server_url)
 
     # "No": nothing is sent, the code stays unused.

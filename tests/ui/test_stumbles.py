@@ -111,3 +111,125 @@ def test_tab_out_of_the_desa_field_takes_the_only_match(qtbot, offline_kit: Kit)
     qtbot.waitUntil(lambda: region.results.count() > 1, timeout=30000)
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     assert region.region is None
+
+
+def test_operators_read_errors_in_their_language_with_what_to_do(qapp):
+    from datetime import UTC, datetime
+
+    from app.ui.i18n import Language
+    from app.ui.messages import error_text
+    from app.ui.screens.queue import QueueModel
+    from app.ui.services import QueueRow
+
+    model = QueueModel()
+    now = datetime.now(UTC)
+    model.set_rows(
+        [
+            QueueRow(
+                "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a6",
+                now,
+                "sealed",
+                3,
+                "upload failed: ReadTimeout",
+            ),
+            QueueRow(
+                "0192f3a4-5b6c-7d8e-9fa0-b1c2d3e4f5a7", now, "rejected", 1, "HTTP 422: bad packet"
+            ),
+        ]
+    )
+    shown = model.data(model.index(0, 4))
+    assert shown.startswith("Server tidak menjawab.") and "ReadTimeout" not in shown
+    assert "periksa jaringan" in shown
+    assert model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole).endswith("ReadTimeout")
+    assert model.data(model.index(1, 4)).startswith("Ditolak server.")
+    # The core's English detail does not reach the sentence.
+    assert error_text("export-failed", "[Errno 28] No space left on device") == error_text(
+        "export-failed"
+    )
+    language = Language()
+    language.set("en")
+    try:
+        assert model.data(model.index(0, 4)).startswith("The server does not answer.")
+    finally:
+        language.set("id")
+
+
+def test_kirim_sekarang_says_what_it_does_and_what_came_of_it(qtbot, online_kit: Kit):
+    from app.ui.services import SyncState
+
+    window = open_window(qtbot, online_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    qtbot.waitUntil(lambda: window.sync is not None, timeout=30000)
+    home = window.home
+    home.send_button.click()
+    assert home.send_note.text() == "Mengirim…"
+    qtbot.waitUntil(lambda: home.send_note.text() == "Semua rekaman sudah terkirim.", timeout=30000)
+    # A server that stops answering: the result says so, in words, with what happens next.
+    home.send_button.click()
+    assert home.send_note.text() == "Mengirim…"
+    window._on_sync_state(SyncState("offline", error="upload failed: ReadTimeout", total=2))
+    assert home.send_note.text().startswith("Server tidak menjawab.")
+    # The light does not say "Daring" alone while records wait.
+    window._on_sync_state(SyncState("online", total=2))
+    assert "2 rekaman menunggu" in window.light.text()
+
+
+def test_old_messages_go_with_their_cause_and_at_sign_out(qtbot, offline_kit: Kit, tmp_path):
+    from PySide6.QtCore import QPoint
+
+    from tests.ui.test_recording_flow import record_one
+
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    rec = window.recording
+    record_one(qtbot, window)
+    # An export message on Antrian is not shown to the next operator.
+    qtbot.keyClick(focused(), Qt.Key.Key_F4)
+    window.queue.export_to(tmp_path / "usb")
+    qtbot.waitUntil(lambda: window.queue.status.text() == "1 paket diekspor.", timeout=30000)
+    # The empty-signature refusal goes once the resident signed.
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    rec.biodata.set_values(BUDI_LAKI)
+    rec.reached = RecordingScreen.SIGNATURE
+    rec.go_to(RecordingScreen.SIGNATURE)
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    assert rec.message.text() == "Tanda tangan masih kosong."
+    pad = rec.signature.pad
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(40, 80))
+    qtbot.mouseMove(pad, QPoint(120, 60))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(200, 80))
+    assert rec.message.text() == ""
+    # F3 on Beranda with a draft open says it is there, and F3 says it resumes it.
+    qtbot.keyClick(focused(), Qt.Key.Key_F2)
+    assert "BUDI SANTOSO WIRAHADI" in window.home.draft_note.text()
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    assert rec.message.text() == "Melanjutkan rekaman BUDI SANTOSO WIRAHADI yang belum selesai."
+    # Kunci (Ctrl+L) does not say "no activity".
+    qtbot.keyClick(focused(), Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.signin.subtitle.text() == "Layar dikunci. Masuk lagi untuk melanjutkan."
+    with qtbot.waitSignal(window.signin.signed_in, timeout=30000):
+        qtbot.keyClicks(focused(), OPERATOR[1])
+        qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    from tests.ui.test_losing_work import SIGN_OUT, answer
+
+    answer(qtbot, window, yes=True)
+    assert window.home.draft_note.text() == "Tekan F3 untuk mulai merekam."
+    qtbot.keyClick(focused(), *SIGN_OUT)
+    assert window.queue.status.text() == ""
+    sign_in(qtbot, window, *OPERATOR)
+    qtbot.keyClick(focused(), Qt.Key.Key_F4)
+    assert window.queue.status.text() == ""
+
+
+def test_registering_with_an_empty_code_says_the_code_is_missing(qtbot, unprovisioned_kit: Kit):
+    from tests.ui.conftest import TECHNICIAN
+
+    window = open_window(qtbot, unprovisioned_kit)
+    sign_in(qtbot, window, *TECHNICIAN)
+    qtbot.keyClick(focused(), Qt.Key.Key_F5)
+    tech = window.technician
+    tech.url.setText("https://server.contoh.go.id")
+    tech.provision_button.click()
+    assert tech.provision_status.text() == "Isi kode pendaftaran dari kantor pusat."
+    assert focused() is tech.code

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.i18n import tr
+from app.ui.messages import error_detail, sync_error_text
 from app.ui.services import HomeStatus, StationInfo, SyncState
 
 LIGHT_COLOURS = {
@@ -31,7 +32,11 @@ def sync_text(state: SyncState | None) -> str:
     if state is None:
         return tr("Sinkronisasi belum berjalan")
     if state.state in ("online", "idle"):
-        return tr("Daring: semua rekaman terkirim") if state.total == 0 else tr("Daring")
+        if state.total == 0:
+            return tr("Daring: semua rekaman terkirim")
+        # Not "all is well": the worker says "sending" only once the first record is
+        # answered, and a server that does not answer keeps it "online" until the timeout.
+        return tr("Daring: %1 rekaman menunggu dikirim").replace("%1", str(state.total))
     if state.state == "sending":
         return (
             tr("Mengirim %1 dari %2").replace("%1", str(state.sent)).replace("%2", str(state.total))
@@ -77,7 +82,9 @@ class SyncLight(QLabel):
         self.setText(
             f'<span style="color:{colour}; font-size:18px">&#9679;</span> {sync_text(state)}'
         )
-        self.setToolTip(state.error or "" if state else "")
+        # The worker's error is English, for the log: the sentence first, the detail after.
+        error = state.error if state is not None else None
+        self.setToolTip(sync_error_text(error) + "\n" + error_detail(error) if error else "")
 
 
 class HomeScreen(QWidget):
@@ -91,6 +98,7 @@ class HomeScreen(QWidget):
         self.setObjectName("home")
         self.status: HomeStatus | None = None
         self.station: StationInfo | None = None
+        self._draft: str | None = None
         self.title = QLabel()
         self.title.setObjectName("title")
         self.today_value = QLabel("-")
@@ -115,6 +123,13 @@ class HomeScreen(QWidget):
         self.warning.setObjectName("warning")
         self.warning.setWordWrap(True)
         self.warning.hide()
+        # "Kirim sekarang": "Mengirim…", then what came of it (the main window writes it).
+        self.send_note = QLabel()
+        self.send_note.setObjectName("send_note")
+        self.send_note.setWordWrap(True)
+        self.draft_note = QLabel()
+        self.draft_note.setObjectName("draft_note")
+        self.draft_note.setWordWrap(True)
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_recording")
         self.send_button = QPushButton()
@@ -154,7 +169,9 @@ class HomeScreen(QWidget):
         layout.addWidget(self.warning)
         layout.addLayout(tiles)
         layout.addWidget(self.light)
+        layout.addWidget(self.send_note)
         layout.addLayout(grid)
+        layout.addWidget(self.draft_note)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
@@ -209,6 +226,21 @@ class HomeScreen(QWidget):
         else:
             self.station_value.setText(tr("Belum didaftarkan ke server"))
 
+    def show_draft(self, name: str | None) -> None:
+        """``name``: the resident of the open draft ("" unnamed yet), None: no draft."""
+        self._draft = name
+        if name is None:
+            self.draft_note.setText(tr("Tekan F3 untuk mulai merekam."))
+        elif name:
+            self.draft_note.setText(
+                tr("Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.").replace("%1", name)
+            )
+        else:
+            self.draft_note.setText(
+                tr("Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.")
+            )
+        self.new_button.setText(tr("Perekaman &baru") if name is None else tr("Lanjutkan &rekaman"))
+
     def show_sync(self, state: SyncState) -> None:
         self.light.show_state(state)
 
@@ -219,8 +251,8 @@ class HomeScreen(QWidget):
         self.station_label.setText(tr("Stasiun:"))
         self.disk_label.setText(tr("Disk:"))
         self.mirror_label.setText(tr("Cermin:"))
-        self.new_button.setText(tr("Perekaman &baru"))
         self.send_button.setText(tr("&Kirim sekarang"))
+        self.show_draft(self._draft)
         self.queue_button.setText(tr("Lihat &antrian"))
         self.reprint_button.setText(tr("&Cetak ulang bukti"))
         self.light.show_state(self.light.state)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.i18n import tr
-from app.ui.messages import error_text
+from app.ui.messages import error_detail, error_text, sync_error_text
 from app.ui.receipt import record_number
 from app.ui.services import Operator, QueueRow, Services
 from app.ui.tasks import TaskManager
@@ -79,7 +79,7 @@ class QueueModel(QAbstractTableModel):
             tr("Waktu segel"),
             tr("Status"),
             tr("Percobaan"),
-            tr("Galat terakhir"),
+            tr("Kesalahan terakhir"),
         ][section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -96,9 +96,12 @@ class QueueModel(QAbstractTableModel):
                 return status_text(row.status)
             if col == 3:
                 return str(row.attempts)
-            return row.last_error or ""
+            # The worker's error is English, for the log: the operator reads what happens.
+            return sync_error_text(row.last_error, rejected=row.status == "rejected")
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return row.uuid
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
+            return error_detail(row.last_error or "")
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
@@ -159,6 +162,10 @@ class QueueScreen(QWidget):
         self.progress.setObjectName("export_progress")
         self.progress.hide()
         self.status = QLabel()
+        # "Kirim sekarang": "Mengirim…", then its result (written by the main window).
+        self.send_note = QLabel()
+        self.send_note.setObjectName("send_note")
+        self.send_note.setWordWrap(True)
         self._refresh_error = ""  # shown by a failed refresh, cleared by the next good one
         self.status.setObjectName("queue_status")
         self.status.setWordWrap(True)
@@ -175,6 +182,7 @@ class QueueScreen(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.send_note)
         layout.addLayout(buttons)
         self.send_button.clicked.connect(self.send_now)
         self.refresh_button.clicked.connect(self.refresh)
@@ -229,9 +237,8 @@ class QueueScreen(QWidget):
         )
 
     def _requeue_failed(self, exc: BaseException) -> None:
-        self.status.setText(
-            error_text(getattr(exc, "code", "store-failed"), getattr(exc, "detail", ""))
-        )
+        self.status.setText(error_text(getattr(exc, "code", "store-failed")))
+        self.status.setToolTip(error_detail(getattr(exc, "detail", "")))
         self.requeue_button.setEnabled(self.model.has_rejected())  # the technician may retry
 
     def _requeued(self, count: int) -> None:
@@ -270,7 +277,17 @@ class QueueScreen(QWidget):
     def _export_failed(self, exc: BaseException) -> None:
         self.export_button.setEnabled(True)
         self.progress.hide()
-        self.status.setText(error_text("export-failed", getattr(exc, "detail", "") or str(exc)))
+        self.status.setText(error_text(getattr(exc, "code", "export-failed")))
+        self.status.setToolTip(error_detail(getattr(exc, "detail", "") or str(exc)))
+
+    def forget_messages(self) -> None:
+        """The export's or re-send's line and its progress: not for the next operator."""
+        self.status.setText("")
+        self.status.setToolTip("")
+        self.send_note.setText("")
+        self._refresh_error = ""
+        if self.export_button.isEnabled():  # an export still running keeps its bar
+            self.progress.hide()
 
     def retranslate(self) -> None:
         self.title.setText(tr("Antrian pengiriman"))

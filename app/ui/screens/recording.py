@@ -45,7 +45,7 @@ from app.domain.biodata import FIELDS
 from app.ui.bridge import CameraBridge
 from app.ui.dates import to_display, to_iso
 from app.ui.i18n import tr
-from app.ui.messages import error_text, issue_text, quality_text
+from app.ui.messages import error_detail, error_text, issue_text, quality_text
 from app.ui.receipt import receipt_html, receipt_pdf
 from app.ui.services import (
     CardEvent,
@@ -856,8 +856,12 @@ class ReceiptStep(QWidget):
         self.tasks.run_db(
             write,
             lambda p: self.status.setText(tr("PDF disimpan: %1").replace("%1", str(p))),
-            lambda e: self.status.setText(error_text("export-failed", str(e))),
+            self._pdf_failed,
         )
+
+    def _pdf_failed(self, exc: BaseException) -> None:
+        self.status.setText(error_text("pdf-failed"))
+        self.status.setToolTip(error_detail(str(exc)))
 
     def ask_pdf(self) -> None:
         number = self.sealed.number if self.sealed else "bukti"
@@ -965,6 +969,15 @@ class RecordingScreen(QWidget):
         self.next_button.clicked.connect(self.next)
         self.cancel_button.clicked.connect(self.cancel)
         self.photo.accepted.connect(lambda: self.next_button.setFocus())
+        # A step's refusal goes with its cause: the signature drawn, the photo taken.
+        self.signature.pad.changed.connect(
+            lambda: (
+                self._clear_message(tr("Tanda tangan masih kosong."))
+                if not self.signature.pad.is_empty()
+                else None
+            )
+        )
+        self.photo.accepted.connect(lambda: self._clear_message(tr("Ambil foto dulu.")))
         self.receipt.new_recording.connect(self.start_new)
         self.receipt.go_home.connect(self.go_home)
         for i in range(5):
@@ -1072,6 +1085,10 @@ class RecordingScreen(QWidget):
         elif step == self.RECEIPT:
             return  # the receipt stays until the operator leaves it on purpose (F3, buttons)
         self._show(step + 1)
+
+    def _clear_message(self, text: str) -> None:
+        if self.message.text() == text:
+            self.message.setText("")
 
     def cancel(self) -> None:
         if self.step() == self.RECEIPT:

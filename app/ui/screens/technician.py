@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.sync.provision import InvalidServerUrl, check_server_url
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import LANGUAGES, tr
-from app.ui.messages import error_text, quality_text
+from app.ui.messages import error_detail, error_text, quality_text
 from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
 from app.ui.tasks import TaskManager
 from app.ui.widgets import Preview
@@ -254,6 +254,17 @@ class TechnicianScreen(QWidget):
                 )
             )
 
+    def forget_messages(self) -> None:
+        """The lines of the last session (registration, camera test, mirror, move)."""
+        for label in (
+            self.provision_status,
+            self.camera_status,
+            self.mirror_status,
+            self.move_status,
+        ):
+            label.setText("")
+            label.setToolTip("")
+
     def left(self) -> None:
         """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
         supervisor's password typed but not used is forgotten, never approving a later move."""
@@ -360,6 +371,10 @@ class TechnicianScreen(QWidget):
         url, code = self.url.text().strip(), self.code.text().strip()
         if operator is None:
             return
+        if not code:
+            self.provision_status.setText(error_text("code-empty"))
+            self.code.setFocus()
+            return
         try:
             url = check_server_url(url)
         except InvalidServerUrl:
@@ -429,7 +444,9 @@ class TechnicianScreen(QWidget):
     def _provision_failed(self, exc: BaseException) -> None:
         self.provision_button.setEnabled(True)
         code = getattr(exc, "code", "server-unreachable")
-        self.provision_status.setText(error_text(code, getattr(exc, "detail", "")))
+        detail = getattr(exc, "detail", "")
+        self.provision_status.setText(error_text(code, detail))
+        self.provision_status.setToolTip(error_detail(detail))
         if code == "identity-changed":
             # Another program set the station up meanwhile: show (and start syncing) that.
             self.tasks.run_db(self.services.station_info, self._station_reloaded)
