@@ -79,7 +79,7 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     window = MainWindow(services, language)
     if lang in ("en", "id"):
         language.set(lang)
-    window.show()
+    window.showMaximized()  # every screen is laid out for 1024×768 and up
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
     wakeup.start(200)

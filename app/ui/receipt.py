@@ -30,12 +30,30 @@ def record_number(uuid: str) -> str:
     return f"{tail[0:4]}-{tail[4:8]}-{tail[8:12]}"
 
 
+def mask_nik(nik: str) -> str:
+    """The NIK as printed on the receipt: region and serial kept, birth date hidden
+    (``3603 32•• •••• 0001``), so a lost receipt does not give the whole number away."""
+    digits = "".join(c for c in nik if c.isdigit())
+    if len(digits) != 16:
+        return ""
+    return f"{digits[0:4]} {digits[4:6]}•• •••• {digits[12:16]}"
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code of ``text`` as a PNG data URI (the counter scans the record id)."""
+    import segno
+
+    return str(segno.make(text, error="m", micro=False).png_data_uri(scale=4, border=2))
+
+
 def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
+    # The record's own seal time (from the store), not when the receipt is drawn.
     when = sealed.sealed_at.astimezone().strftime("%d-%m-%Y %H:%M")
     rows = [
-        (tr("Nomor rekaman"), sealed.number),
+        (tr("Nomor bukti"), sealed.number),
         (tr("Nama"), sealed.nama),
-        (tr("Waktu"), when),
+        (tr("NIK"), mask_nik(sealed.nik)),
+        (tr("Waktu perekaman"), when),
         (
             tr("Kecamatan"),
             f"{sealed.kecamatan_name} ({sealed.kecamatan_code})"
@@ -47,14 +65,15 @@ def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
         (tr("ID rekaman"), sealed.uuid),
     ]
     body = "".join(
-        f"<tr><td style='padding:3pt 9pt 3pt 0'>{html.escape(k)}</td>"
-        f"<td style='padding:3pt 0'><b>{html.escape(v)}</b></td></tr>"
+        f"<tr><td>{html.escape(k)}</td><td width='12'></td><td><b>{html.escape(v)}</b></td></tr>"
         for k, v in rows
+        if v
     )
     return (
         "<html><body style='font-family:sans-serif'>"
         f"<h2>{html.escape(tr('BUKTI PEREKAMAN KTP-EL'))}</h2>"
-        f"<table>{body}</table>"
+        f"<table cellspacing='0' cellpadding='2'>{body}</table>"
+        f"<p><img src='{qr_data_uri(sealed.uuid)}' width='110' height='110'></p>"
         f"<p>{html.escape(tr('Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.'))}</p>"
         "</body></html>"
     )

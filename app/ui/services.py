@@ -116,6 +116,7 @@ class Sealed:
     nama: str
     kecamatan_code: str
     kecamatan_name: str
+    nik: str = ""  # printed masked on the receipt (receipt.mask_nik)
 
 
 @dataclass(frozen=True)

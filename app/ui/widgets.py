@@ -232,6 +232,8 @@ class RegionPicker(QWidget):
         self.results = QListWidget()
         self.results.setObjectName("wilayah_results")
         self.results.setMaximumHeight(110)
+        # In the scrolled form, many error lines must not squeeze the list to a few pixels.
+        self.results.setMinimumHeight(90)
         self.results.hide()
         self.current = QLabel()
         self.current.setObjectName("wilayah_current")

@@ -9,92 +9,92 @@
             <translation>Sending…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="601" />
+            <location filename="app/ui/main_window.py" line="600" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="602" />
+            <location filename="app/ui/main_window.py" line="601" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="603" />
+            <location filename="app/ui/main_window.py" line="602" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="604" />
+            <location filename="app/ui/main_window.py" line="603" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="605" />
+            <location filename="app/ui/main_window.py" line="604" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="606" />
+            <location filename="app/ui/main_window.py" line="605" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="607" />
+            <location filename="app/ui/main_window.py" line="606" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="608" />
+            <location filename="app/ui/main_window.py" line="607" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="365" />
+            <location filename="app/ui/main_window.py" line="364" />
             <source>Semua rekaman sudah terkirim.</source>
             <translation>All records have been sent.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="377" />
+            <location filename="app/ui/main_window.py" line="376" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
             <translation>The server does not answer. The records will be sent again automatically.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="489" />
+            <location filename="app/ui/main_window.py" line="488" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="490" />
+            <location filename="app/ui/main_window.py" line="489" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="582" />
+            <location filename="app/ui/main_window.py" line="581" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="627" />
+            <location filename="app/ui/main_window.py" line="626" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="628" />
+            <location filename="app/ui/main_window.py" line="627" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="688" />
+            <location filename="app/ui/main_window.py" line="687" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="689" />
+            <location filename="app/ui/main_window.py" line="688" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="690" />
+            <location filename="app/ui/main_window.py" line="689" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
@@ -104,17 +104,17 @@
             <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="488" />
+            <location filename="app/ui/main_window.py" line="487" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="590" />
+            <location filename="app/ui/main_window.py" line="589" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="626" />
+            <location filename="app/ui/main_window.py" line="625" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
@@ -124,47 +124,47 @@
             <translation>Sending has not started yet. Try again in a moment.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="371" />
+            <location filename="app/ui/main_window.py" line="370" />
             <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
             <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="554" />
+            <location filename="app/ui/main_window.py" line="553" />
             <source>Melanjutkan rekaman yang belum selesai.</source>
             <translation>Resuming the unfinished recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="367" />
+            <location filename="app/ui/main_window.py" line="366" />
             <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
             <translation>%1 records not sent: see the Last error column in the Queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="486" />
+            <location filename="app/ui/main_window.py" line="485" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="624" />
+            <location filename="app/ui/main_window.py" line="623" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="358" />
+            <location filename="app/ui/main_window.py" line="357" />
             <source>Mengirim %1 dari %2…</source>
             <translation>Sending %1 of %2…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="552" />
+            <location filename="app/ui/main_window.py" line="551" />
             <source>Melanjutkan rekaman %1 yang belum selesai.</source>
             <translation>Resuming the unfinished recording of %1.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="593" />
+            <location filename="app/ui/main_window.py" line="592" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="585" />
+            <location filename="app/ui/main_window.py" line="584" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -524,47 +524,52 @@
             <translation>Technical detail: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="36" />
-            <source>Nomor rekaman</source>
-            <translation>Record number</translation>
+            <location filename="app/ui/receipt.py" line="53" />
+            <source>Nomor bukti</source>
+            <translation>Receipt number</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="37" />
+            <location filename="app/ui/receipt.py" line="54" />
             <source>Nama</source>
             <translation>Name</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="38" />
-            <source>Waktu</source>
-            <translation>Time</translation>
+            <location filename="app/ui/receipt.py" line="55" />
+            <source>NIK</source>
+            <translation>NIK</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="40" />
+            <location filename="app/ui/receipt.py" line="56" />
+            <source>Waktu perekaman</source>
+            <translation>Recorded at</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="58" />
             <source>Kecamatan</source>
             <translation>Kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="45" />
+            <location filename="app/ui/receipt.py" line="63" />
             <source>Stasiun</source>
             <translation>Station</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="46" />
+            <location filename="app/ui/receipt.py" line="64" />
             <source>Operator</source>
             <translation>Operator</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="47" />
+            <location filename="app/ui/receipt.py" line="65" />
             <source>ID rekaman</source>
             <translation>Record ID</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="56" />
+            <location filename="app/ui/receipt.py" line="74" />
             <source>BUKTI PEREKAMAN KTP-EL</source>
             <translation>E-KTP RECORDING RECEIPT</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="58" />
+            <location filename="app/ui/receipt.py" line="77" />
             <source>Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.</source>
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
@@ -724,32 +729,32 @@
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="248" />
+            <location filename="app/ui/screens/queue.py" line="252" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="256" />
+            <location filename="app/ui/screens/queue.py" line="260" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="288" />
+            <location filename="app/ui/screens/queue.py" line="293" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="290" />
+            <location filename="app/ui/screens/queue.py" line="295" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="291" />
+            <location filename="app/ui/screens/queue.py" line="296" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="292" />
+            <location filename="app/ui/screens/queue.py" line="297" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -774,6 +779,11 @@
             <translation>refused by server</translation>
         </message>
         <message>
+            <location filename="app/ui/screens/queue.py" line="78" />
+            <source>Nomor rekaman</source>
+            <translation>Record number</translation>
+        </message>
+        <message>
             <location filename="app/ui/screens/queue.py" line="79" />
             <source>Waktu segel</source>
             <translation>Sealed at</translation>
@@ -794,17 +804,17 @@
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="242" />
+            <location filename="app/ui/screens/queue.py" line="246" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="271" />
+            <location filename="app/ui/screens/queue.py" line="275" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="209" />
+            <location filename="app/ui/screens/queue.py" line="214" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
@@ -1214,202 +1224,227 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="337" />
+            <location filename="app/ui/screens/technician.py" line="156" />
+            <source>nama atau kode, misalnya Kronjo</source>
+            <translation>name or code, e.g. Kronjo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="342" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="342" />
+            <location filename="app/ui/screens/technician.py" line="347" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="395" />
+            <location filename="app/ui/screens/technician.py" line="400" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="424" />
+            <location filename="app/ui/screens/technician.py" line="429" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="457" />
+            <location filename="app/ui/screens/technician.py" line="464" />
             <source>Pilih direktori cermin</source>
             <translation>Choose the mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="509" />
+            <location filename="app/ui/screens/technician.py" line="526" />
+            <source>&amp;Pindahkan</source>
+            <translation>&amp;Move</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="561" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="510" />
+            <location filename="app/ui/screens/technician.py" line="562" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="511" />
+            <location filename="app/ui/screens/technician.py" line="563" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="512" />
+            <location filename="app/ui/screens/technician.py" line="564" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="513" />
+            <location filename="app/ui/screens/technician.py" line="565" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="514" />
+            <location filename="app/ui/screens/technician.py" line="566" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="515" />
+            <location filename="app/ui/screens/technician.py" line="567" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="517" />
+            <location filename="app/ui/screens/technician.py" line="569" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="518" />
+            <location filename="app/ui/screens/technician.py" line="570" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="519" />
+            <location filename="app/ui/screens/technician.py" line="571" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="522" />
+            <location filename="app/ui/screens/technician.py" line="574" />
             <source>Direktori cermin</source>
             <translation>Mirror directory</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="523" />
+            <location filename="app/ui/screens/technician.py" line="575" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="524" />
+            <location filename="app/ui/screens/technician.py" line="576" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="525" />
+            <location filename="app/ui/screens/technician.py" line="577" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="526" />
+            <location filename="app/ui/screens/technician.py" line="578" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="527" />
+            <location filename="app/ui/screens/technician.py" line="579" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="528" />
+            <location filename="app/ui/screens/technician.py" line="580" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="529" />
+            <location filename="app/ui/screens/technician.py" line="581" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="530" />
+            <location filename="app/ui/screens/technician.py" line="582" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="531" />
+            <location filename="app/ui/screens/technician.py" line="583" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="532" />
+            <location filename="app/ui/screens/technician.py" line="584" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="243" />
+            <location filename="app/ui/screens/technician.py" line="251" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="521" />
+            <location filename="app/ui/screens/technician.py" line="573" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="413" />
+            <location filename="app/ui/screens/technician.py" line="418" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="495" />
+            <location filename="app/ui/screens/technician.py" line="547" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="292" />
+            <location filename="app/ui/screens/technician.py" line="246" />
+            <source>ID stasiun: %1</source>
+            <translation>Station ID: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="297" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="470" />
+            <location filename="app/ui/screens/technician.py" line="477" />
             <source>Cermin dimatikan</source>
             <translation>Mirror turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="252" />
+            <location filename="app/ui/screens/technician.py" line="508" />
+            <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
+            <translation>More than one district matches; type its code: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="258" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="308" />
+            <location filename="app/ui/screens/technician.py" line="313" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="437" />
+            <location filename="app/ui/screens/technician.py" line="442" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="358" />
+            <location filename="app/ui/screens/technician.py" line="523" />
+            <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
+            <translation>Move the kit from district %1 to district %2?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="363" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="470" />
+            <location filename="app/ui/screens/technician.py" line="477" />
             <source>Cermin diatur: %1</source>
             <translation>Mirror set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="246" />
+            <location filename="app/ui/screens/technician.py" line="254" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="397" />
+            <location filename="app/ui/screens/technician.py" line="402" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="300" />
+            <location filename="app/ui/screens/technician.py" line="305" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

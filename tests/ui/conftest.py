@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.ui.services import Operator
 from app.ui.station import DEMO_VIDEO, StationServices
@@ -49,6 +49,27 @@ def _windows_live_until_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
         window._close_confirmed = True
         window.close()
     windows.clear()
+
+
+def question(window: QWidget) -> QMessageBox | None:
+    """The confirmation the window shows, if any (window-modal, not blocking the test)."""
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    return boxes[0] if boxes else None
+
+
+def answer(qtbot, window: QWidget, yes: bool) -> str:
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=10000)
+    box = question(window)
+    assert box is not None
+    text = box.text()
+    role = QMessageBox.ButtonRole.YesRole if yes else QMessageBox.ButtonRole.NoRole
+    button = next(b for b in box.buttons() if box.buttonRole(b) == role)
+    button.click()
+    qtbot.waitUntil(lambda: question(window) is None, timeout=10000)
+    if window.isVisible():  # offscreen, the window does not get the focus back by itself
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=10000)
+    return text
 
 
 def show_active(qtbot, widget: QWidget) -> None:

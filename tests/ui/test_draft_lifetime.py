@@ -7,8 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.ui.screens.recording import RecordingScreen
 from tests.support.residents import BUDI_LAKI
-from tests.ui.conftest import OPERATOR, Kit
-from tests.ui.test_losing_work import answer
+from tests.ui.conftest import OPERATOR, Kit, answer
 from tests.ui.test_recording_flow import focused, record_one, sign_in
 from tests.ui.test_screens import open_window
 

@@ -5,37 +5,15 @@ test_screens.py::test_receipt_saved_as_pdf_is_readable)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
-from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
 from tests.support.residents import BUDI_LAKI
-from tests.ui.conftest import OPERATOR, Kit
+from tests.ui.conftest import OPERATOR, Kit, answer, question
 from tests.ui.test_recording_flow import focused, record_one, sign_in
 from tests.ui.test_screens import open_window
 
 SIGN_OUT = (Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-
-
-def question(window: MainWindow) -> QMessageBox | None:
-    """The confirmation the window shows, if any (window-modal, not blocking the test)."""
-    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
-    return boxes[0] if boxes else None
-
-
-def answer(qtbot, window: MainWindow, yes: bool) -> str:
-    qtbot.waitUntil(lambda: question(window) is not None, timeout=10000)
-    box = question(window)
-    assert box is not None
-    text = box.text()
-    role = QMessageBox.ButtonRole.YesRole if yes else QMessageBox.ButtonRole.NoRole
-    button = next(b for b in box.buttons() if box.buttonRole(b) == role)
-    button.click()
-    qtbot.waitUntil(lambda: question(window) is None, timeout=10000)
-    if window.isVisible():  # offscreen, the window does not get the focus back by itself
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=10000)
-    return text
 
 
 def test_an_extra_enter_keeps_the_receipt_and_it_can_be_printed_again(qtbot, offline_kit: Kit):

@@ -211,7 +211,8 @@ def test_old_messages_go_with_their_cause_and_at_sign_out(qtbot, offline_kit: Ki
         qtbot.keyClicks(focused(), OPERATOR[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
     qtbot.keyClick(focused(), Qt.Key.Key_Escape)
-    from tests.ui.test_losing_work import SIGN_OUT, answer
+    from tests.ui.conftest import answer
+    from tests.ui.test_losing_work import SIGN_OUT
 
     answer(qtbot, window, yes=True)
     assert window.home.draft_note.text() == "Tekan F3 untuk mulai merekam."
@@ -233,3 +234,43 @@ def test_registering_with_an_empty_code_says_the_code_is_missing(qtbot, unprovis
     tech.provision_button.click()
     assert tech.provision_status.text() == "Isi kode pendaftaran dari kantor pusat."
     assert focused() is tech.code
+
+
+def test_teknisi_names_the_station_and_every_screen_fits_1024x700(qtbot, online_kit: Kit):
+    from PySide6.QtCore import QPoint, QRect
+
+    from tests.ui.conftest import TECHNICIAN
+
+    window = open_window(qtbot, online_kit)
+    sign_in(qtbot, window, *TECHNICIAN)
+    # 1024×768 with a taskbar, or 1366×768 less its taskbar: about 700 px usable.
+    window.resize(1024, 700)
+    qtbot.keyClick(focused(), Qt.Key.Key_F5)
+    info = window.station
+    assert info is not None and info.name and info.station_id
+    registration = window.technician.registration.text()
+    assert info.name in registration and info.station_id not in registration
+    assert info.station_id in window.technician.registration.toolTip()
+
+    def inside(widget) -> bool:
+        top_left = widget.mapTo(window, QPoint(0, 0))
+        return QRect(QPoint(0, 0), window.size()).contains(QRect(top_left, widget.size()))
+
+    assert window.minimumSizeHint().width() <= 1024
+    assert window.minimumSizeHint().height() <= 700
+    rec = window.recording
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    rec.biodata.show_all = True
+    rec.biodata.validate()  # every field's error line shown
+    region = rec.biodata.region
+    region.edit.setFocus()
+    qtbot.keyClicks(focused(), "Kresek")
+    qtbot.waitUntil(region.results.isVisible, timeout=30000)
+    qtbot.wait(50)
+    assert region.results.height() >= 90  # not squeezed by the error lines
+    rec.reached = RecordingScreen.REVIEW
+    for step in range(RecordingScreen.REVIEW + 1):
+        rec.go_to(step)
+        qtbot.wait(20)
+        for button in (rec.next_button, rec.back_button, rec.cancel_button):
+            assert button.isVisible() and inside(button), (step, button.objectName())

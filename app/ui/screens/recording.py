@@ -1263,6 +1263,7 @@ class RecordingScreen(QWidget):
         else:
             self.next_button.setText(tr("&Lanjut"))
         self.back_button.setEnabled(0 < current < self.RECEIPT and not self.sealing)
+        self.back_button.setVisible(current != self.RECEIPT)
         self.next_button.setEnabled(not self.sealing)
         self.next_button.setVisible(current != self.RECEIPT)
 

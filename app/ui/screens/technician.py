@@ -3,6 +3,7 @@ language, and moving the kit to another kecamatan (supervisor approval, audited)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from app.ui.i18n import LANGUAGES, tr
 from app.ui.messages import error_detail, error_text, quality_text
 from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview
+from app.ui.widgets import Preview, confirm
 
 
 class TechnicianScreen(QWidget):
@@ -152,7 +153,7 @@ class TechnicianScreen(QWidget):
         self.move_box = QGroupBox()
         self.kecamatan = QLineEdit()
         self.kecamatan.setObjectName("move_kecamatan")
-        self.kecamatan.setPlaceholderText("36.03.07")
+        self.kecamatan.setPlaceholderText(tr("nama atau kode, misalnya Kronjo"))
         self.supervisor = QLineEdit()
         self.supervisor.setObjectName("supervisor")
         self.supervisor_password = QLineEdit()
@@ -239,19 +240,22 @@ class TechnicianScreen(QWidget):
 
     def _show_registration(self) -> None:
         info = self.station
+        # The station's name; its id (a UUID) only in the tooltip, for the central office.
+        name = (info.name or info.station_id or "") if info is not None else ""
+        self.registration.setToolTip(
+            tr("ID stasiun: %1").replace("%1", info.station_id)
+            if info is not None and info.station_id
+            else ""
+        )
         if info is None or not info.provisioned:
             self.registration.setText(tr("Stasiun ini belum terdaftar di server."))
         elif info.server_url:
             self.registration.setText(
-                tr("Terdaftar sebagai %1 di %2")
-                .replace("%1", info.station_id or "")
-                .replace("%2", info.server_url)
+                tr("Terdaftar sebagai %1 di %2").replace("%1", name).replace("%2", info.server_url)
             )
         else:
             self.registration.setText(
-                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace(
-                    "%1", info.station_id or ""
-                )
+                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace("%1", name)
             )
 
     def forget_messages(self) -> None:
@@ -436,7 +440,7 @@ class TechnicianScreen(QWidget):
         self.code.clear()
         self.provision_status.setText(
             tr("Stasiun terdaftar: %1, kecamatan %2")
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.kecamatan_name or info.kecamatan_code or "")
         )
         self.station_changed.emit(info)
@@ -478,15 +482,60 @@ class TechnicianScreen(QWidget):
         )
 
     def move_kit(self) -> None:
+        """Find the kecamatan typed (a name or a code; off the UI thread), then ask, naming
+        both kecamatan, before the move."""
         operator = self.operator
-        kec = self.kecamatan.text().strip()
-        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
-        if operator is None or not kec:
+        typed = self.kecamatan.text().strip()
+        if operator is None or not typed:
             self.move_status.setText(error_text("bad-kecamatan"))
             return
         self.move_button.setEnabled(False)
+        kabupaten = self.station.kabupaten_code if self.station is not None else None
+        self.tasks.run_net(
+            lambda: find_kecamatan(self.services, typed, kabupaten),
+            self._kecamatan_found,
+            self._move_failed,
+        )
+
+    def _kecamatan_found(self, found: list[tuple[str, str]]) -> None:
+        self.move_button.setEnabled(True)
+        if not found:
+            self.move_status.setText(error_text("bad-kecamatan"))
+            self.kecamatan.setFocus()
+            return
+        if len(found) > 1:
+            self.move_status.setText(
+                tr("Lebih dari satu kecamatan cocok; ketik kodenya: %1").replace(
+                    "%1", "; ".join(f"{name} ({code})" for code, name in found)
+                )
+            )
+            self.kecamatan.setFocus()
+            return
+        code, name = found[0]
+        info = self.station
+        here = (
+            f"{info.kecamatan_name or '-'} ({info.kecamatan_code})"
+            if info is not None and info.kecamatan_code
+            else "-"
+        )
+        self.move_box_question = confirm(
+            self,
+            tr("Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?")
+            .replace("%1", here)
+            .replace("%2", f"{name} ({code})"),
+            tr("&Pindahkan"),
+            tr("&Batal"),
+            lambda: self._move_to(code),
+        )
+
+    def _move_to(self, code: str) -> None:
+        operator = self.operator
+        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
+        if operator is None:
+            return
+        self.move_button.setEnabled(False)
         self.tasks.run_db(
-            lambda: self.services.move_kit(operator, kec, sup, pw),
+            lambda: self.services.move_kit(operator, code, sup, pw),
             self._moved,
             self._move_failed,
         )
@@ -539,3 +588,23 @@ class TechnicianScreen(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+
+def find_kecamatan(services: Services, typed: str, kabupaten: str | None) -> list[tuple[str, str]]:
+    """(code, "Kecamatan, Kabupaten, Provinsi") of the kecamatan a technician typed: a code
+    (36.03.07), or a name (the station's kabupaten first, then anywhere)."""
+    if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", typed):
+        name = services.region_name(typed)
+        return [(typed, name)] if name else []
+    wanted = typed.casefold()
+    exact: dict[str, str] = {}
+    starting: dict[str, str] = {}
+    for region in services.search_regions(typed, kabupaten):
+        parts = region.path.split(", ")
+        if len(parts) < 2:
+            continue
+        kecamatan = parts[1].casefold()
+        into = exact if kecamatan == wanted else starting if kecamatan.startswith(wanted) else None
+        if into is not None:
+            into.setdefault(region.code[:8], ", ".join(parts[1:]))
+    return list((exact or starting).items())
