@@ -71,7 +71,7 @@ def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
     )
     return (
         "<html><body style='font-family:sans-serif'>"
-        f"<h2>{html.escape(tr('BUKTI PEREKAMAN KTP-EL'))}</h2>"
+        f"<h2>{html.escape(tr('BUKTI PEREKAMAN KTP-el'))}</h2>"
         f"<table cellspacing='0' cellpadding='2'>{body}</table>"
         f"<p><img src='{qr_data_uri(sealed.uuid)}' width='110' height='110'></p>"
         f"<p>{html.escape(tr('Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.'))}</p>"

@@ -565,8 +565,8 @@
         </message>
         <message>
             <location filename="app/ui/receipt.py" line="74" />
-            <source>BUKTI PEREKAMAN KTP-EL</source>
-            <translation>E-KTP RECORDING RECEIPT</translation>
+            <source>BUKTI PEREKAMAN KTP-el</source>
+            <translation>KTP-el RECORDING RECEIPT</translation>
         </message>
         <message>
             <location filename="app/ui/receipt.py" line="77" />
@@ -599,47 +599,47 @@
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="248" />
+            <location filename="app/ui/screens/home.py" line="252" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="249" />
+            <location filename="app/ui/screens/home.py" line="253" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="250" />
+            <location filename="app/ui/screens/home.py" line="254" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="251" />
+            <location filename="app/ui/screens/home.py" line="255" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="252" />
+            <location filename="app/ui/screens/home.py" line="256" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="253" />
-            <source>Cermin:</source>
-            <translation>Mirror:</translation>
+            <location filename="app/ui/screens/home.py" line="257" />
+            <source>Salinan cadangan:</source>
+            <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="254" />
+            <location filename="app/ui/screens/home.py" line="258" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="260" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="257" />
+            <location filename="app/ui/screens/home.py" line="261" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
         </message>
@@ -650,26 +650,26 @@
         </message>
         <message>
             <location filename="app/ui/screens/home.py" line="190" />
-            <source>Tidak ada direktori cermin</source>
-            <translation>No mirror directory</translation>
+            <source>Tidak ada salinan cadangan (flashdisk)</source>
+            <translation>No backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="227" />
+            <location filename="app/ui/screens/home.py" line="231" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="233" />
+            <location filename="app/ui/screens/home.py" line="237" />
             <source>Tekan F3 untuk mulai merekam.</source>
             <translation>Press F3 to start a recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="242" />
+            <location filename="app/ui/screens/home.py" line="246" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="242" />
+            <location filename="app/ui/screens/home.py" line="246" />
             <source>Lanjutkan &amp;rekaman</source>
             <translation>&amp;Resume recording</translation>
         </message>
@@ -689,12 +689,12 @@
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="199" />
-            <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
-            <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
+            <location filename="app/ui/screens/home.py" line="201" />
+            <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
+            <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="240" />
+            <location filename="app/ui/screens/home.py" line="244" />
             <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>A recording is unfinished. Press F3 to resume it.</translation>
         </message>
@@ -704,27 +704,27 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="207" />
-            <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
-            <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
+            <location filename="app/ui/screens/home.py" line="210" />
+            <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
+            <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="192" />
-            <source>Cermin siap: %1</source>
-            <translation>Mirror ready: %1</translation>
+            <location filename="app/ui/screens/home.py" line="193" />
+            <source>Salinan cadangan siap: %1</source>
+            <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="195" />
-            <source>Cermin TIDAK dapat ditulis: %1</source>
-            <translation>Mirror CANNOT be written: %1</translation>
+            <location filename="app/ui/screens/home.py" line="197" />
+            <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
+            <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="236" />
+            <location filename="app/ui/screens/home.py" line="240" />
             <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="222" />
+            <location filename="app/ui/screens/home.py" line="226" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
@@ -785,8 +785,8 @@
         </message>
         <message>
             <location filename="app/ui/screens/queue.py" line="79" />
-            <source>Waktu segel</source>
-            <translation>Sealed at</translation>
+            <source>Waktu disimpan</source>
+            <translation>Saved at</translation>
         </message>
         <message>
             <location filename="app/ui/screens/queue.py" line="80" />
@@ -819,7 +819,7 @@
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1125" />
+            <location filename="app/ui/screens/recording.py" line="1130" />
             <source>Buang rekaman yang sedang dibuat?</source>
             <translation>Discard the recording in progress?</translation>
         </message>
@@ -905,8 +905,8 @@
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="551" />
-            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
-            <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
+            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto.</source>
+            <translation>Photo accepted. Press Enter to go on, or Retake photo.</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="564" />
@@ -920,8 +920,8 @@
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="578" />
-            <source>&amp;Ulangi</source>
-            <translation>&amp;Retake</translation>
+            <source>&amp;Ulangi foto</source>
+            <translation>&amp;Retake photo</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="579" />
@@ -935,8 +935,8 @@
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="619" />
-            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
-            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
+            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir.</source>
+            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes the last stroke.</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="623" />
@@ -945,13 +945,13 @@
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="624" />
-            <source>Urung&amp;kan</source>
-            <translation>&amp;Undo</translation>
+            <source>Urung&amp;kan coretan</source>
+            <translation>Und&amp;o stroke</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="625" />
-            <source>U&amp;lang</source>
-            <translation>&amp;Redo</translation>
+            <source>Kembalikan &amp;coretan</source>
+            <translation>Bring &amp;stroke back</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="686" />
@@ -984,47 +984,47 @@
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1109" />
+            <location filename="app/ui/screens/recording.py" line="1114" />
             <source>&amp;Buang</source>
             <translation>&amp;Discard</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1110" />
+            <location filename="app/ui/screens/recording.py" line="1115" />
             <source>&amp;Jangan buang</source>
             <translation>&amp;Keep it</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1229" />
+            <location filename="app/ui/screens/recording.py" line="1234" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1230" />
+            <location filename="app/ui/screens/recording.py" line="1235" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1231" />
+            <location filename="app/ui/screens/recording.py" line="1236" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1232" />
+            <location filename="app/ui/screens/recording.py" line="1237" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1233" />
+            <location filename="app/ui/screens/recording.py" line="1238" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1243" />
+            <location filename="app/ui/screens/recording.py" line="1248" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1253" />
+            <location filename="app/ui/screens/recording.py" line="1258" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
@@ -1034,27 +1034,27 @@
             <translation>Press F3 for the next recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1099" />
-            <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
-            <translation>Sealing: this recording can no longer be cancelled.</translation>
+            <location filename="app/ui/screens/recording.py" line="1103" />
+            <source>Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.</source>
+            <translation>Saving permanently: this recording can no longer be cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1165" />
+            <location filename="app/ui/screens/recording.py" line="1170" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1169" />
+            <location filename="app/ui/screens/recording.py" line="1174" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1254" />
+            <location filename="app/ui/screens/recording.py" line="1259" />
             <source>&amp;Batal</source>
             <translation>&amp;Cancel</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1254" />
+            <location filename="app/ui/screens/recording.py" line="1259" />
             <source>&amp;Tutup</source>
             <translation>&amp;Close</translation>
         </message>
@@ -1075,28 +1075,28 @@
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="772" />
-            <source>Periksa sekali lagi sebelum disegel</source>
-            <translation>Check once more before sealing</translation>
+            <source>Periksa sekali lagi sebelum disimpan permanen</source>
+            <translation>Check once more before it is saved permanently</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="843" />
-            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
-            <translation>The recording is sealed and queued for sending.</translation>
+            <source>Rekaman tersimpan permanen dan masuk antrian pengiriman.</source>
+            <translation>The recording is saved permanently and queued for sending.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1124" />
+            <location filename="app/ui/screens/recording.py" line="1129" />
             <source>Buang rekaman %1?</source>
             <translation>Discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1257" />
-            <source>Segel &amp;&amp; &amp;simpan</source>
-            <translation>Seal &amp;&amp; &amp;save</translation>
+            <location filename="app/ui/screens/recording.py" line="1262" />
+            <source>&amp;Simpan permanen</source>
+            <translation>&amp;Save permanently</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1257" />
-            <source>Menyegel…</source>
-            <translation>Sealing…</translation>
+            <location filename="app/ui/screens/recording.py" line="1262" />
+            <source>Menyimpan…</source>
+            <translation>Saving…</translation>
         </message>
         <message>
             <location filename="app/ui/screens/recording.py" line="299" />
@@ -1134,17 +1134,17 @@
             <translation>Check before saving:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1251" />
+            <location filename="app/ui/screens/recording.py" line="1256" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1262" />
+            <location filename="app/ui/screens/recording.py" line="1267" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1264" />
+            <location filename="app/ui/screens/recording.py" line="1269" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
@@ -1205,8 +1205,8 @@
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="224" />
-            <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
-            <translation>e-KTP recording station. Sign in with an operator account.</translation>
+            <source>Stasiun perekaman KTP-el. Masuk dengan akun operator.</source>
+            <translation>KTP-el recording station. Sign in with an operator account.</translation>
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="239" />
@@ -1249,117 +1249,117 @@
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="464" />
-            <source>Pilih direktori cermin</source>
-            <translation>Choose the mirror directory</translation>
+            <location filename="app/ui/screens/technician.py" line="465" />
+            <source>Pilih folder salinan cadangan (flashdisk)</source>
+            <translation>Choose the backup copy folder (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="526" />
+            <location filename="app/ui/screens/technician.py" line="530" />
             <source>&amp;Pindahkan</source>
             <translation>&amp;Move</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="561" />
+            <location filename="app/ui/screens/technician.py" line="565" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="562" />
+            <location filename="app/ui/screens/technician.py" line="566" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="563" />
+            <location filename="app/ui/screens/technician.py" line="567" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="564" />
+            <location filename="app/ui/screens/technician.py" line="568" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="565" />
+            <location filename="app/ui/screens/technician.py" line="569" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="566" />
+            <location filename="app/ui/screens/technician.py" line="570" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="567" />
+            <location filename="app/ui/screens/technician.py" line="571" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="569" />
+            <location filename="app/ui/screens/technician.py" line="573" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="570" />
+            <location filename="app/ui/screens/technician.py" line="574" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="571" />
+            <location filename="app/ui/screens/technician.py" line="575" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="574" />
-            <source>Direktori cermin</source>
-            <translation>Mirror directory</translation>
+            <location filename="app/ui/screens/technician.py" line="578" />
+            <source>Salinan cadangan (flashdisk)</source>
+            <translation>Backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="575" />
+            <location filename="app/ui/screens/technician.py" line="579" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="576" />
+            <location filename="app/ui/screens/technician.py" line="580" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="577" />
+            <location filename="app/ui/screens/technician.py" line="581" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="578" />
+            <location filename="app/ui/screens/technician.py" line="582" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="579" />
+            <location filename="app/ui/screens/technician.py" line="583" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="580" />
+            <location filename="app/ui/screens/technician.py" line="584" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="581" />
+            <location filename="app/ui/screens/technician.py" line="585" />
             <source>Kode k&amp;ecamatan baru</source>
             <translation>New &amp;kecamatan code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="582" />
+            <location filename="app/ui/screens/technician.py" line="586" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="583" />
+            <location filename="app/ui/screens/technician.py" line="587" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="584" />
+            <location filename="app/ui/screens/technician.py" line="588" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
@@ -1369,7 +1369,7 @@
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="573" />
+            <location filename="app/ui/screens/technician.py" line="577" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
@@ -1379,7 +1379,7 @@
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="547" />
+            <location filename="app/ui/screens/technician.py" line="551" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
@@ -1394,12 +1394,12 @@
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="477" />
-            <source>Cermin dimatikan</source>
-            <translation>Mirror turned off</translation>
+            <location filename="app/ui/screens/technician.py" line="481" />
+            <source>Salinan cadangan dimatikan</source>
+            <translation>Backup copy turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="508" />
+            <location filename="app/ui/screens/technician.py" line="512" />
             <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
             <translation>More than one district matches; type its code: %1</translation>
         </message>
@@ -1419,7 +1419,7 @@
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="523" />
+            <location filename="app/ui/screens/technician.py" line="527" />
             <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
             <translation>Move the kit from district %1 to district %2?</translation>
         </message>
@@ -1429,9 +1429,9 @@
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="477" />
-            <source>Cermin diatur: %1</source>
-            <translation>Mirror set: %1</translation>
+            <location filename="app/ui/screens/technician.py" line="479" />
+            <source>Salinan cadangan diatur: %1</source>
+            <translation>Backup copy set: %1</translation>
         </message>
         <message>
             <location filename="app/ui/screens/technician.py" line="254" />

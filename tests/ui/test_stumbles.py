@@ -40,8 +40,15 @@ def test_a_double_click_on_lanjut_does_not_take_the_photo(qtbot, offline_kit: Ki
     assert rec.step() == RecordingScreen.PHOTO
     assert not rec.photo.capturing and rec.photo.photo is None
     qtbot.wait(QGuiApplication.styleHints().mouseDoubleClickInterval() + 50)
+    assert rec.next_button.text() == "Ambil && &lanjut"
     qtbot.mouseClick(rec.next_button, Qt.MouseButton.LeftButton)  # a click on purpose
     assert rec.photo.capturing or rec.photo.photo is not None
+    # The button says what it does now: "Lanjut" once the photo is taken, and back on retake.
+    qtbot.waitUntil(lambda: rec.photo.photo is not None, timeout=30000)
+    assert rec.next_button.text() == "&Lanjut"
+    rec.photo.retake_button.click()
+    assert rec.next_button.text() == "Ambil && &lanjut"
+    assert rec.photo.retake_button.text() == "&Ulangi foto"
 
 
 def test_nik_with_separators_and_dates_as_on_the_kk(qtbot, offline_kit: Kit):

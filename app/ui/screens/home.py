@@ -187,17 +187,20 @@ class HomeScreen(QWidget):
         self.pending_value.setText(str(status.pending))
         self.disk_value.setText(tr("%1 bebas").replace("%1", human_bytes(status.disk_free_bytes)))
         if not status.mirror_dir:
-            self.mirror_value.setText(tr("Tidak ada direktori cermin"))
+            self.mirror_value.setText(tr("Tidak ada salinan cadangan (flashdisk)"))
         elif status.mirror_ok:
-            self.mirror_value.setText(tr("Cermin siap: %1").replace("%1", status.mirror_dir))
+            self.mirror_value.setText(
+                tr("Salinan cadangan siap: %1").replace("%1", status.mirror_dir)
+            )
         else:
             self.mirror_value.setText(
-                tr("Cermin TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
+                tr("Salinan cadangan TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
             )
         if status.behind == "refuse":
             self.warning.setText(
                 tr(
-                    "Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor."
+                    "Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian "
+                    "terkirim atau diekspor ke flashdisk."
                 )
                 + (f" ({status.behind_reason})" if status.behind_reason else "")
             )
@@ -205,7 +208,8 @@ class HomeScreen(QWidget):
         elif status.behind == "warn":
             self.warning.setText(
                 tr(
-                    "Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian."
+                    "Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan "
+                    "atau ekspor antrian ke flashdisk."
                 )
                 + (f" ({status.behind_reason})" if status.behind_reason else "")
             )
@@ -250,7 +254,7 @@ class HomeScreen(QWidget):
         self.pending_label.setText(tr("menunggu dikirim"))
         self.station_label.setText(tr("Stasiun:"))
         self.disk_label.setText(tr("Disk:"))
-        self.mirror_label.setText(tr("Cermin:"))
+        self.mirror_label.setText(tr("Salinan cadangan:"))
         self.send_button.setText(tr("&Kirim sekarang"))
         self.show_draft(self._draft)
         self.queue_button.setText(tr("Lihat &antrian"))

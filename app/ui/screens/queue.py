@@ -76,7 +76,7 @@ class QueueModel(QAbstractTableModel):
             return None
         return [
             tr("Nomor rekaman"),
-            tr("Waktu segel"),
+            tr("Waktu disimpan"),
             tr("Status"),
             tr("Percobaan"),
             tr("Kesalahan terakhir"),

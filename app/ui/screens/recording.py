@@ -548,7 +548,7 @@ class PhotoStep(QWidget):
         self.still.setPixmap(
             QPixmap.fromImage(image).scaled(self.still.size(), Qt.AspectRatioMode.KeepAspectRatio)
         )
-        self.reasons.setText(tr("Foto diterima. Tekan Enter untuk lanjut, atau Ulangi."))
+        self.reasons.setText(tr("Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto."))
         self.accepted.emit()
 
     def _capture_failed(self, exc: BaseException) -> None:
@@ -575,7 +575,7 @@ class PhotoStep(QWidget):
 
     def retranslate(self) -> None:
         self.capture_button.setText(tr("&Ambil foto"))
-        self.retake_button.setText(tr("&Ulangi"))
+        self.retake_button.setText(tr("&Ulangi foto"))
         self.auto.setText(tr("Ambil &otomatis"))
         self.still.setText(tr("belum ada foto") if self.photo is None else "")
         self.preview.placeholder = (
@@ -617,12 +617,12 @@ class SignatureStep(QWidget):
     def retranslate(self) -> None:
         self.info.setText(
             tr(
-                "Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan."
+                "Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir."
             )
         )
         self.clear_button.setText(tr("&Hapus"))
-        self.undo_button.setText(tr("Urung&kan"))
-        self.redo_button.setText(tr("U&lang"))
+        self.undo_button.setText(tr("Urung&kan coretan"))
+        self.redo_button.setText(tr("Kembalikan &coretan"))
 
 
 class CardStep(QWidget):
@@ -769,7 +769,7 @@ class ReviewStep(QWidget):
                 f"{html.escape(tr('Perhatian sebelum disimpan:'))}</b></p><ul>{items}</ul>"
             )
         self.summary.setHtml(
-            f"<h3>{tr('Periksa sekali lagi sebelum disegel')}</h3>{notes}"
+            f"<h3>{tr('Periksa sekali lagi sebelum disimpan permanen')}</h3>{notes}"
             f"<table cellpadding='3'>{''.join(rows)}</table>"
         )
         if photo is not None and photo.jpeg:
@@ -840,7 +840,7 @@ class ReceiptStep(QWidget):
         self.sealed = sealed
         self.view.setHtml(html_text)
         self.status.setText(
-            tr("Rekaman disegel dan masuk antrian pengiriman.")
+            tr("Rekaman tersimpan permanen dan masuk antrian pengiriman.")
             + " "
             + tr("Tekan F3 untuk perekaman berikutnya.")
         )
@@ -978,6 +978,9 @@ class RecordingScreen(QWidget):
             )
         )
         self.photo.accepted.connect(lambda: self._clear_message(tr("Ambil foto dulu.")))
+        # "Ambil & lanjut" becomes "Lanjut" once the photo is taken, and back on Ulangi foto.
+        self.photo.accepted.connect(self._update_nav)
+        self.photo.retake_button.clicked.connect(self._update_nav)
         self.receipt.new_recording.connect(self.start_new)
         self.receipt.go_home.connect(self.go_home)
         for i in range(5):
@@ -1096,7 +1099,9 @@ class RecordingScreen(QWidget):
             return
         if self.sealing:
             # Too late: the record is being written and will be sent.
-            self.message.setText(tr("Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."))
+            self.message.setText(
+                tr("Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.")
+            )
             return
         if not self.loses_draft():
             self.discard()
@@ -1254,7 +1259,7 @@ class RecordingScreen(QWidget):
         self.cancel_button.setText(tr("&Batal") if current != self.RECEIPT else tr("&Tutup"))
         if current == self.REVIEW:
             self.next_button.setText(
-                tr("Segel && &simpan") if not self.sealing else tr("Menyegel…")
+                tr("&Simpan permanen") if not self.sealing else tr("Menyimpan…")
             )
         elif current == self.RECEIPT:
             self.next_button.setText(tr("Perekaman baru"))

@@ -221,7 +221,7 @@ class SignInScreen(QWidget):
         elif self.locked_for is not None:
             self.subtitle.setText(tr("Layar dikunci. Masuk lagi untuk melanjutkan."))
         else:
-            self.subtitle.setText(tr("Stasiun perekaman e-KTP. Masuk dengan akun operator."))
+            self.subtitle.setText(tr("Stasiun perekaman KTP-el. Masuk dengan akun operator."))
         self.username_label.setText(tr("&Nama pengguna"))
         self.password_label.setText(tr("&Kata sandi"))
         self.submit.setText(tr("&Masuk"))

@@ -461,7 +461,9 @@ class TechnicianScreen(QWidget):
         self.station_changed.emit(info)
 
     def _browse_mirror(self) -> None:
-        directory = QFileDialog.getExistingDirectory(self, tr("Pilih direktori cermin"))
+        directory = QFileDialog.getExistingDirectory(
+            self, tr("Pilih folder salinan cadangan (flashdisk)")
+        )
         if directory:
             self.mirror.setText(directory)
 
@@ -474,7 +476,9 @@ class TechnicianScreen(QWidget):
         self.tasks.run_db(
             lambda: self.services.set_mirror(operator, target),
             lambda _r: self.mirror_status.setText(
-                tr("Cermin diatur: %1").replace("%1", text) if text else tr("Cermin dimatikan")
+                tr("Salinan cadangan diatur: %1").replace("%1", text)
+                if text
+                else tr("Salinan cadangan dimatikan")
             ),
             lambda e: self.mirror_status.setText(
                 error_text(getattr(e, "code", "mirror-failed"), getattr(e, "detail", ""))
@@ -571,7 +575,7 @@ class TechnicianScreen(QWidget):
         self.reader_refresh.setText(tr("&Periksa perangkat"))
         if not self.last_card.text():
             self.last_card.setText(tr("Tempelkan kartu untuk menguji pembaca."))
-        self.mirror_box.setTitle(tr("Direktori cermin"))
+        self.mirror_box.setTitle(tr("Salinan cadangan (flashdisk)"))
         self.mirror_label.setText(tr("&Folder"))
         self.mirror_browse.setText(tr("Pilih…"))
         self.mirror_apply.setText(tr("&Terapkan"))
