@@ -113,7 +113,9 @@ def test_escape_while_sealing_does_not_drop_the_record_nor_clear_the_next_reside
     # (it went to Beranda as if discarded, the record sealed and queued all the same, and
     # the late answer then wiped whatever the operator had started typing for the next one).
     assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.REVIEW
-    assert rec.message.text() == "Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi."
+    assert (
+        rec.message.text() == "Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi."
+    )
     with qtbot.waitSignal(rec.sealed, timeout=45000) as sealed:
         pass
     assert rec.step() == RecordingScreen.RECEIPT
