@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--home", help="demo home (default: a temp dir, removed after)")
     p.add_argument(
-        "--height", type=int, default=0, help="usable height (a taskbar below): default the screen's"
+        "--height",
+        type=int,
+        default=0,
+        help="usable height (a taskbar below): default the screen's",
     )
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY"):

@@ -281,3 +281,24 @@ def test_teknisi_names_the_station_and_every_screen_fits_1024x700(qtbot, online_
         qtbot.wait(20)
         for button in (rec.next_button, rec.back_button, rec.cancel_button):
             assert button.isVisible() and inside(button), (step, button.objectName())
+
+
+def test_qt_own_dialogs_speak_the_ui_language(qapp):
+    from PySide6.QtWidgets import QLineEdit, QMessageBox
+
+    from app.ui.i18n import Language
+
+    language = Language()  # Bahasa Indonesia: the project's qtbase_id (Qt ships none)
+    box = QMessageBox()
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    assert box.button(QMessageBox.StandardButton.Yes).text() == "&Ya"
+    assert box.button(QMessageBox.StandardButton.No).text() == "&Tidak"
+    edit = QLineEdit()
+    menu = edit.createStandardContextMenu()
+    texts = [a.text().split("\t")[0] for a in menu.actions() if a.text()]
+    assert "&Salin" in texts and "&Tempel" in texts and "Pilih semua" in texts
+    language.set("en")
+    box = QMessageBox()
+    box.setStandardButtons(QMessageBox.StandardButton.Yes)
+    assert box.button(QMessageBox.StandardButton.Yes).text() == "&Yes"
+    language.set("id")
