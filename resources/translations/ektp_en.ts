@@ -1224,227 +1224,227 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="156" />
+            <location filename="app/ui/screens/technician.py" line="159" />
             <source>nama atau kode, misalnya Kronjo</source>
             <translation>name or code, e.g. Kronjo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="342" />
+            <location filename="app/ui/screens/technician.py" line="345" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="347" />
+            <location filename="app/ui/screens/technician.py" line="350" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="400" />
+            <location filename="app/ui/screens/technician.py" line="403" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="429" />
+            <location filename="app/ui/screens/technician.py" line="432" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="465" />
+            <location filename="app/ui/screens/technician.py" line="468" />
             <source>Pilih folder salinan cadangan (flashdisk)</source>
             <translation>Choose the backup copy folder (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="530" />
+            <location filename="app/ui/screens/technician.py" line="533" />
             <source>&amp;Pindahkan</source>
             <translation>&amp;Move</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="565" />
+            <location filename="app/ui/screens/technician.py" line="568" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="566" />
+            <location filename="app/ui/screens/technician.py" line="569" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="567" />
+            <location filename="app/ui/screens/technician.py" line="570" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="568" />
+            <location filename="app/ui/screens/technician.py" line="571" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="569" />
+            <location filename="app/ui/screens/technician.py" line="572" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="570" />
+            <location filename="app/ui/screens/technician.py" line="573" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="571" />
+            <location filename="app/ui/screens/technician.py" line="574" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="573" />
+            <location filename="app/ui/screens/technician.py" line="576" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="574" />
+            <location filename="app/ui/screens/technician.py" line="577" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="575" />
+            <location filename="app/ui/screens/technician.py" line="578" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="578" />
+            <location filename="app/ui/screens/technician.py" line="581" />
             <source>Salinan cadangan (flashdisk)</source>
             <translation>Backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="579" />
+            <location filename="app/ui/screens/technician.py" line="582" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="580" />
+            <location filename="app/ui/screens/technician.py" line="583" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="581" />
+            <location filename="app/ui/screens/technician.py" line="584" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="582" />
+            <location filename="app/ui/screens/technician.py" line="585" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="583" />
+            <location filename="app/ui/screens/technician.py" line="586" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="584" />
+            <location filename="app/ui/screens/technician.py" line="587" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="585" />
-            <source>Kode k&amp;ecamatan baru</source>
-            <translation>New &amp;kecamatan code</translation>
+            <location filename="app/ui/screens/technician.py" line="588" />
+            <source>K&amp;ecamatan baru</source>
+            <translation>N&amp;ew district</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="586" />
+            <location filename="app/ui/screens/technician.py" line="589" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="587" />
+            <location filename="app/ui/screens/technician.py" line="590" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="588" />
+            <location filename="app/ui/screens/technician.py" line="591" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="251" />
+            <location filename="app/ui/screens/technician.py" line="254" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="577" />
+            <location filename="app/ui/screens/technician.py" line="580" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="418" />
+            <location filename="app/ui/screens/technician.py" line="421" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="551" />
+            <location filename="app/ui/screens/technician.py" line="554" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="246" />
+            <location filename="app/ui/screens/technician.py" line="249" />
             <source>ID stasiun: %1</source>
             <translation>Station ID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="297" />
+            <location filename="app/ui/screens/technician.py" line="300" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="481" />
+            <location filename="app/ui/screens/technician.py" line="484" />
             <source>Salinan cadangan dimatikan</source>
             <translation>Backup copy turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="512" />
+            <location filename="app/ui/screens/technician.py" line="515" />
             <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
             <translation>More than one district matches; type its code: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="258" />
+            <location filename="app/ui/screens/technician.py" line="261" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="313" />
+            <location filename="app/ui/screens/technician.py" line="316" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="442" />
+            <location filename="app/ui/screens/technician.py" line="445" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="527" />
+            <location filename="app/ui/screens/technician.py" line="530" />
             <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
             <translation>Move the kit from district %1 to district %2?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="363" />
+            <location filename="app/ui/screens/technician.py" line="366" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="479" />
+            <location filename="app/ui/screens/technician.py" line="482" />
             <source>Salinan cadangan diatur: %1</source>
             <translation>Backup copy set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="254" />
+            <location filename="app/ui/screens/technician.py" line="257" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="402" />
+            <location filename="app/ui/screens/technician.py" line="405" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="305" />
+            <location filename="app/ui/screens/technician.py" line="308" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>
