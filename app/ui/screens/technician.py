@@ -406,7 +406,7 @@ class TechnicianScreen(QWidget):
                 "Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan "
                 "kode ini? ID dan kunci stasiun tetap sama."
             )
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.server_url or "")
             .replace("%3", url)
         )
