@@ -46,7 +46,9 @@ def qr_data_uri(text: str) -> str:
     return str(segno.make(text, error="m", micro=False).png_data_uri(scale=4, border=2))
 
 
-def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
+def receipt_html(sealed: Sealed, operator: str, station: str, qr: str | None = None) -> str:
+    """``qr``: the record id's QR code as from ``qr_data_uri`` (made off the UI thread);
+    made here if not given."""
     # The record's own seal time (from the store), not when the receipt is drawn.
     when = sealed.sealed_at.astimezone().strftime("%d-%m-%Y %H:%M")
     rows = [
@@ -73,7 +75,7 @@ def receipt_html(sealed: Sealed, operator: str, station: str) -> str:
         "<html><body style='font-family:sans-serif'>"
         f"<h2>{html.escape(tr('BUKTI PEREKAMAN KTP-el'))}</h2>"
         f"<table cellspacing='0' cellpadding='2'>{body}</table>"
-        f"<p><img src='{qr_data_uri(sealed.uuid)}' width='110' height='110'></p>"
+        f"<p><img src='{qr or qr_data_uri(sealed.uuid)}' width='110' height='110'></p>"
         f"<p>{html.escape(tr('Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.'))}</p>"
         "</body></html>"
     )
