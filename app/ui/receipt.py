@@ -54,7 +54,7 @@ def receipt_html(sealed: Sealed, operator: str, station: str, qr: str | None = N
     rows = [
         (tr("Nomor bukti"), sealed.number),
         (tr("Nama"), sealed.nama),
-        (tr("NIK"), mask_nik(sealed.nik)),
+        (tr("NIK"), sealed.nik_masked),
         (tr("Waktu perekaman"), when),
         (
             tr("Kecamatan"),

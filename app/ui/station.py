@@ -297,6 +297,7 @@ class StationServices:
     ) -> Sealed:
         from app.enrollment import EnrollmentRequest, enroll
         from app.store.outbox import Outbox
+        from app.ui.receipt import mask_nik
 
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
         accepted: Any = photo.report if photo.report is not None else photo.jpeg
@@ -326,7 +327,7 @@ class StationServices:
             uuid=result.uuid,
             number=_record_number(result.uuid),
             sealed_at=sealed_at,
-            nik=str(data.get("nik", "")),
+            nik_masked=mask_nik(str(data.get("nik", ""))),
             nama=data.get("nama", ""),
             kecamatan_code=kec_code,
             kecamatan_name=kec.name if kec else "",

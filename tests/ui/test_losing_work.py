@@ -27,6 +27,9 @@ def test_an_extra_enter_keeps_the_receipt_and_it_can_be_printed_again(qtbot, off
     assert rec.step() == RecordingScreen.RECEIPT
     assert "BUDI SANTOSO WIRAHADI" in rec.receipt.view.toPlainText()
     number = rec.receipt.sealed.number if rec.receipt.sealed else ""
+    # What is kept for printing again holds the NIK masked only.
+    assert rec.last_receipt is not None and BUDI_LAKI["nik"] not in repr(rec.last_receipt)
+    assert "3603 32•• •••• 0007" in rec.last_receipt[0]
     # The operator goes on to the next resident on purpose (F3): the receipt of the last one
     # can still be printed again from Beranda and from Antrian.
     qtbot.keyClick(focused(), Qt.Key.Key_F3)
