@@ -46,8 +46,11 @@ def _windows_live_until_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     yield
     for window in windows:
         # A test may end with a draft open: the window would ask before closing.
-        window._close_confirmed = True
-        window.close()
+        try:
+            window._close_confirmed = True
+            window.close()
+        except RuntimeError:  # already deleted by pytest-qt (deleteLater ran)
+            pass
     windows.clear()
 
 
