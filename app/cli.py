@@ -14,6 +14,7 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
+from app import __version__
 from app.commands import (
     assign,
     demo,
@@ -59,6 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--home",
         metavar="DIR",
@@ -76,6 +78,9 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -12,13 +12,16 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db
+from server import db, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
+from server.coverage import CoverageInputError
+from server.schema import NewerSchemaError
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -57,10 +60,40 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
+    s.add_argument(
+        "--process", action="store_true", help="also run a back-office processor (one machine)"
+    )
+    s.add_argument(
+        "--body-timeout",
+        type=float,
+        default=20.0,
+        help="a request body that pauses this long (s) is refused with 408 (default 20)",
+    )
+    s.add_argument(
+        "--body-min-rate",
+        type=float,
+        default=4096.0,
+        help="bytes/s a body must average beyond --body-timeout (default 4096)",
+    )
+    s.add_argument(
+        "--uploads-per-station",
+        type=int,
+        default=4,
+        help="packet bodies one station may send at once (default 4)",
+    )
+    s.add_argument(
+        "--bodies-per-address",
+        type=int,
+        default=8,
+        help="other request bodies (enroll, vouch) one client address may send at once",
+    )
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
-    ksub.add_parser("public", help="print the public key stations seal to (PEM)")
+    ksub.add_parser(
+        "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
+    )
+    ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -81,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         help="revoke a station (its uploads are refused); a relay's stations are revoked with it",
     )
     r.add_argument("id")
+    r.add_argument(
+        "--since",
+        help="the time of the theft (ISO 8601, e.g. 2026-12-01T08:00:00+07:00): the packets "
+        "received after it are quarantined for the office to decide on",
+    )
     mr = ssub.add_parser(
         "mark-relay", help="make an existing station a relay (may vouch for its stations)"
     )
@@ -101,17 +139,45 @@ def _parser() -> argparse.ArgumentParser:
 
     op = sub.add_parser("open-packet", help="back office: decrypt a packet")
     op.add_argument("uuid")
+    op.add_argument("--station", help="the packet's station (when several hold this uuid)")
     op.add_argument("--out", help="write the attachments into this directory")
+
+    q = sub.add_parser("quarantine", help="packets held for the office's decision")
+    qsub = q.add_subparsers(dest="quarantine_cmd", parser_class=_Parser, required=True)
+    ql = qsub.add_parser("list", help="quarantined packets (--all: with the decided ones)")
+    ql.add_argument("--all", action="store_true")
+    ql.add_argument("--json", action="store_true")
+    for word in ("release", "reject"):
+        d = qsub.add_parser(
+            word,
+            help="count the packet after all"
+            if word == "release"
+            else "never count the packet (it stays stored, as evidence)",
+        )
+        d.add_argument("uuid")
+        d.add_argument("--station", required=True, help="the packet's station id")
+        d.add_argument("--by", required=True, help="who decides (kept with the decision)")
 
     rl = sub.add_parser("relay", help="kecamatan relay set-up")
     rsub = rl.add_subparsers(dest="relay_cmd", parser_class=_Parser, required=True)
     rp = rsub.add_parser("provision", help="enroll this server at its upstream")
     rp.add_argument("--upstream", required=True)
     rp.add_argument("--code", required=True)
+    rp.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an upstream outside the private LAN",
+    )
+    rp.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust only this certificate (PEM) for the upstream's https",
+    )
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
+    office_cli.add_parsers(sub, _Parser)
     return p
 
 
@@ -124,7 +190,7 @@ def _config(home: Path) -> dict[str, Any]:
 
 
 def _remember_db(home: Path, url: str) -> None:
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = home / CONFIG_FILE
     cfg = _config(home)
     cfg["db"] = url
@@ -148,6 +214,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # a relay's https to its upstream checks the system's certificates
     try:
         args = _parser().parse_args(argv)
         if args.cmd is None:  # no subcommand: serve on the defaults
@@ -163,13 +232,17 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, home, url)
         core = ServerCore(home, url)
         try:
+            if cmd in office_cli.COMMANDS:
+                return office_cli.run(args, core)
             return _admin(cmd, args, core)
         finally:
             core.close()
-    except (InputError, db.DatabaseURLError, UsageError) as exc:
+    except (InputError, db.DatabaseURLError, UsageError, CoverageInputError) as exc:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
+    except NewerSchemaError as exc:
+        return _fail(str(exc), 1)
     except pkt.PacketError as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
@@ -202,10 +275,22 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if home.exists() and not home.is_dir():
         raise InputError(f"--home: {home} is not a directory")
     out = getattr(args, "out", None)
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise InputError(f"--out: {out} is not a directory")
+    if out is not None and Path(out).exists():
+        if not Path(out).is_dir():
+            raise InputError(f"--out: {out} is not a directory")
+        mode = Path(out).stat().st_mode & 0o777
+        if mode & 0o077:
+            # Decrypted personal data: never into a folder other users can read.
+            raise InputError(
+                f"--out: {out} can be read by other users (mode {mode:04o}): give a new "
+                "folder (it is made 0700) or `chmod 700` this one"
+            )
     if getattr(args, "kecamatan", None) is not None:
         check_kecamatan(args.kecamatan)
+    if getattr(args, "since", None) is not None:
+        since = _since(args.since)
+        if since is not None and since > time.time():
+            raise InputError("--since: the time is in the future")
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
         raise InputError("--name: give the station a name (1-200 characters)")
     if args.cmd == "import" and not Path(args.dir).is_dir():
@@ -215,6 +300,16 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.max_inflight < 1:
         # 0 would answer every request but /health with 503, for ever.
         raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
+    if args.cmd == "serve":
+        for name in ("body_timeout", "body_min_rate"):
+            value = getattr(args, name)
+            if not (math.isfinite(value) and value > 0):
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be a positive number, got {value:g}")
+        for name in ("uploads_per_station", "bodies_per_address"):
+            if getattr(args, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be at least 1, got {getattr(args, name)}")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
     if args.cmd == "serve" and not (
@@ -232,6 +327,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     upstream = getattr(args, "upstream", None)
     if upstream is not None and not upstream.startswith(("http://", "https://")):
         raise InputError(f"--upstream: expected an http(s) URL, got {upstream!r}")
+    if args.cmd == "serve" and args.process and upstream:
+        raise InputError("--process: a relay forwards its packets upstream, it does not process")
+    office_cli.validate(args, home)
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -265,7 +363,12 @@ def _print_json(doc: Any) -> None:
 
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
-        sys.stdout.write(core.sealing_public_pem().decode())
+        signing = core.signing_key.public_key()
+        if args.keys_cmd == "fingerprint":
+            print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
+            print(f"signing {pkt.fingerprint(signing)}")
+            return 0
+        sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
         return 0
     if cmd == "station":
         return _station(args, core)
@@ -298,19 +401,72 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
             for r in result["rejected"]:
                 print(f"rejected {r['file']}: {r['reason']}", file=sys.stderr)
         return 1 if result["rejected"] else 0
+    if cmd == "quarantine":
+        return _quarantine(args, core)
     if cmd == "open-packet":
-        opened = core.open_packet(args.uuid)
+        opened = core.open_packet(args.uuid, args.station)
         if args.out:
             out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
+            out.mkdir(mode=0o700, parents=True, exist_ok=True)
             for att in opened.attachments.values():
-                safe = Path(att.name).name
-                (out / safe).write_bytes(att.data)
+                _write_private(out / Path(att.name).name, att.data)
         _print_json(opened.manifest)
         return 0
     if cmd == "relay":
         return _relay(args, core)
     raise UsageError(f"unknown command {cmd}")
+
+
+def _since(value: str | None) -> float | None:
+    """``--since``: an ISO 8601 time; without a zone it is UTC."""
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(
+            f"--since: expected a time like 2026-12-01T08:00:00+07:00, got {value!r}"
+        ) from exc
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _quarantine(args: argparse.Namespace, core: ServerCore) -> int:
+    from server import quarantine
+
+    if args.quarantine_cmd == "list":
+        items = quarantine.listed(core.engine, None if args.all else quarantine.QUARANTINED)
+        if args.json:
+            _print_json({"count": len(items), "packets": items})
+        else:
+            for p in items:
+                print(
+                    f"{p['uuid']}  {p['station']}  {p['kecamatan']}  received {p['received_at']}"
+                    f"  {p['review']}: {p['review_reason']}"
+                    + (
+                        f" (by {p['reviewed_by']} at {p['reviewed_at']})"
+                        if p["reviewed_by"]
+                        else ""
+                    )
+                )
+            print(f"{len(items)} packet(s)")
+        return 0
+    decision = quarantine.RELEASED if args.quarantine_cmd == "release" else quarantine.REJECTED
+    try:
+        doc = quarantine.decide(core.engine, args.station, args.uuid, decision, args.by)
+    except quarantine.DecisionError as exc:
+        raise InputError(str(exc)) from exc
+    print(f"packet {doc['uuid']} of station {doc['station']} {decision} by {doc['reviewed_by']}")
+    return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A decrypted file, mode 0600 (also when it replaces an older one)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
 
 
 def _station(args: argparse.Namespace, core: ServerCore) -> int:
@@ -338,10 +494,15 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
         return 0
     if sc == "revoke":
-        st, cascaded = core.revoke(args.id)
+        st, cascaded, held = core.revoke(args.id, _since(args.since))
         print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
         for sid in cascaded:
             print(f"station {sid} revoked with its relay")
+        if args.since is not None:
+            print(
+                f"{held} packet(s) received since {iso(_since(args.since))} quarantined: "
+                "`ektp-server quarantine list`"
+            )
         return 0
     if sc == "mark-relay":
         st = core.mark_relay(args.id)
@@ -363,7 +524,13 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
 
     if args.relay_cmd == "provision":
         try:
-            result = provision(core, args.upstream, args.code)
+            result = provision(
+                core,
+                args.upstream,
+                args.code,
+                allow_insecure_http=args.insecure_http,
+                ca_file=Path(args.ca_file) if args.ca_file else None,
+            )
         except ProvisionError as exc:
             return _fail(str(exc), 1)
         print(
@@ -427,9 +594,23 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     core = ServerCore(home, url, max_body=args.max_body)
-    app = create_app(core, max_inflight=args.max_inflight, relay_mode=relay)
+    app = create_app(
+        core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
+
+
+def _body_limits(args: argparse.Namespace) -> Any:
+    from server.bodies import BodyLimits
+
+    return BodyLimits(
+        max_body=args.max_body,
+        idle_timeout_s=args.body_timeout,
+        min_rate=args.body_min_rate,
+        uploads_per_station=args.uploads_per_station,
+        bodies_per_address=args.bodies_per_address,
+    )
 
 
 def _die_with_parent() -> None:
@@ -483,6 +664,28 @@ def _serve_processes(
     sock.close()
 
 
+class _Background:
+    """The relay forwarder and/or the processor, started and stopped together."""
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts = [p for p in parts if p is not None]
+        self.wake = getattr(self.parts[0], "wake", lambda: None)
+
+    def start(self) -> None:
+        for p in self.parts:
+            p.start()
+
+    def stop(self) -> None:
+        for p in self.parts:
+            p.stop()
+
+
+def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
+    from server.processing.processor import Processor
+
+    return _Background(forwarder, Processor(core.engine, core.sealing_key))
+
+
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     import uvicorn
 
@@ -495,7 +698,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
     core = ServerCore(home, url, max_body=args.max_body)
-    forwarder = None
+    forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder
 
@@ -511,6 +714,10 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             pull_interval_s=args.upstream_pull_interval,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    if args.process:
+        if relay_mode:
+            raise InputError("--process: this server is a relay; the central server processes")
+        forwarder = _with_processor(core, forwarder)
     try:
         if args.workers == 1:
             app = create_app(
@@ -518,6 +725,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
                 max_inflight=args.max_inflight,
                 relay_mode=relay_mode,
                 on_stored=forwarder.wake if forwarder else None,
+                limits=_body_limits(args),
             )
             if forwarder:
                 forwarder.start()

@@ -1,8 +1,9 @@
 """The server's database: schema, engine set-up for SQLite and PostgreSQL, schema version.
 
 SQLAlchemy Core tables (no ORM: every request is one short transaction of a few statements).
-The schema is created at start with ``create_all`` and stamped in ``schema_version``; a later
-schema change adds a numbered step to ``_MIGRATIONS`` (no Alembic yet, see docs/server.md).
+The tables below are the schema in force; it is created and upgraded by Alembic
+(server/schema.py, server/migrations). ``schema_version`` and ``_MIGRATIONS`` are the
+hand-kept steps from before Alembic: they bring an old database to schema 3, the baseline.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
+# The last hand-kept step: Alembic's baseline revision 0003 (server.schema).
 SCHEMA_VERSION = 3
 
 metadata = MetaData()
@@ -102,14 +105,17 @@ enrollment_codes = Table(
     Column("used_key_id", String(32), nullable=True),
 )
 
+# Revision 0005: a packet is identified within its station ((station_id, uuid), the station the
+# header names): no station, and no import of an unknown station's file, can occupy another
+# station's record by taking its uuid first.
 packets = Table(
     "packets",
     metadata,
+    Column("station_id", String(64), primary_key=True),
     Column("uuid", String(64), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    Column("station_id", String(64), nullable=False, index=True),
     Column("kecamatan", String(32), nullable=False),
     Column("sealed_at", String(40), nullable=False),
     Column("received_at", Float, nullable=False, index=True),
@@ -123,6 +129,23 @@ packets = Table(
     Column("fwd_next_at", Float, nullable=True),
     Column("fwd_error", Text, nullable=True),
     Column("fwd_receipt", Text, nullable=True),
+    # Revision 0005 (server/quarantine.py): NULL, or quarantined / released / rejected, why, and
+    # who decided when.
+    Column("review", String(16), nullable=True, index=True),
+    Column("review_reason", Text, nullable=True),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", Float, nullable=True),
+    Index("ix_packets_uuid", "uuid"),
+)
+
+# Revision 0005: every kecamatan a station has been assigned, from when (server/labels.py): a
+# packet's kecamatan must be one its station had been assigned when it was sealed.
+station_assignments = Table(
+    "station_assignments",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("kecamatan", String(32), primary_key=True),
+    Column("since", Float, primary_key=True),
 )
 
 # Seen request nonces (replay protection). Rows older than twice the clock window are useless:
@@ -240,24 +263,8 @@ def insert_ignore(conn: Connection, table: Table, values: dict[str, Any]) -> boo
     return conn.execute(stmt.returning(pk)).first() is not None
 
 
-def migrate(engine: Engine) -> int:
-    """Create or upgrade the schema; returns the version now in force."""
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several server processes may start at once against one database.
-            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-        metadata.create_all(conn)
-        row = conn.execute(select(schema_version.c.version)).first()
-        if row is None:
-            conn.execute(schema_version.insert().values(id=1, version=SCHEMA_VERSION))
-            return SCHEMA_VERSION
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                f"database schema {version} is newer than this server ({SCHEMA_VERSION})"
-            )
-        while version < SCHEMA_VERSION:
-            version += 1
-            _MIGRATIONS[version](conn)
-            conn.execute(schema_version.update().values(version=version))
-        return version
+def migrate(engine: Engine) -> str:
+    """Create or upgrade the schema (Alembic, server.schema); returns the revision in force."""
+    from server.schema import upgrade
+
+    return upgrade(engine)

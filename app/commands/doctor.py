@@ -144,6 +144,12 @@ def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
     if not sync.engine.probe():
         return [Check("server", "fail", f"server unreachable at {sync.server_url}")]
     try:
+        if sync.engine.server_verify_key is None:
+            # Provisioned before the server signed its answers: learn its key (in memory
+            # only, doctor writes nothing) before trusting what it says.
+            from app.sync.serverkey import learn_server_key
+
+            learn_server_key(sync.engine, sync.identity.server_public_key)
         doc = sync.engine.signed_json("GET", "/api/v1/station")
     except SyncError as exc:
         return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 
 from app.commands.context import UsageError, home_of, open_home, read_file
-from app.packet import PacketError, load_sealing_public_key
+from app.packet import (
+    PacketError,
+    fingerprint,
+    load_sealing_public_key,
+    load_server_key_file,
+    load_signing_public_key_b64,
+)
 from app.store.db import DB_NAME
 from app.store.errors import AlreadyInitialized
 from app.store.station import get_identity, init_station
@@ -19,6 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kecamatan", required=True, metavar="KODE", help="e.g. 36.03.32")
     p.add_argument("--name", help="station name (default: the host name)")
     p.add_argument("--server-url", metavar="URL", help="server to sync to (optional)")
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an address outside the private LAN",
+    )
     p.set_defaults(func=run)
 
 
@@ -36,9 +48,10 @@ def check_kecamatan(code: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    pem = read_file(args.server_key, "server-key", 64 * 1024)
+    data = read_file(args.server_key, "server-key", 64 * 1024)
     try:
-        load_sealing_public_key(pem)
+        keys = load_server_key_file(data)
+        pem = keys.sealing_pem
     except PacketError as exc:
         raise UsageError("server-key", f"{args.server_key}: {exc}") from exc
     kecamatan = check_kecamatan(args.kecamatan)
@@ -49,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     server_url = None
     if args.server_url is not None:
         try:
-            server_url = check_server_url(args.server_url)
+            server_url = check_server_url(args.server_url, allow_insecure_http=args.insecure_http)
         except InvalidServerUrl as exc:
             raise UsageError("server-url", str(exc)) from exc
     if (home_of(args) / DB_NAME).exists():
@@ -64,6 +77,23 @@ def run(args: argparse.Namespace) -> int:
             name=name,
             server_url=server_url,
             set_by="init",
+            server_signing_key=keys.signing_b64,
+        )
+    # The technician compares these with `ektp-server keys fingerprint` on the server: a key
+    # file swapped on the way would seal every record to someone else.
+    sealing = fingerprint(load_sealing_public_key(pem))
+    if keys.signing_b64 is None:
+        print(
+            f"server sealing key: {sealing}; the file has no signing key (written by an older "
+            "server): the station learns it at its first sync, vouched for by the sealing key",
+            file=sys.stderr,
+        )
+    else:
+        signing = fingerprint(load_signing_public_key_b64(keys.signing_b64))
+        print(
+            f"server keys: sealing {sealing}, signing {signing}; compare them with "
+            "`ektp-server keys fingerprint` on the server",
+            file=sys.stderr,
         )
     print(identity.station_id)
     return 0

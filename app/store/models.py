@@ -53,6 +53,9 @@ class Station(Base):
     # The station's own Ed25519 key (PKCS#8 PEM). It only signs; it cannot open packets.
     signing_key_pem: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Schema 0005: the server's Ed25519 public key (base64, raw) that signs its answers;
+    # NULL on a station provisioned before, until it has learned it (app.sync.serverkey).
+    server_signing_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class PendingKey(Base):

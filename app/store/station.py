@@ -6,12 +6,12 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.packet import load_sealing_public_key
+from app.packet import load_sealing_public_key, load_signing_public_key_b64
 from app.store.audit import record_event
 from app.store.db import Store
 from app.store.errors import AlreadyInitialized, NotInitialized
@@ -27,6 +27,8 @@ class StationIdentity:
     server_url: str | None
     server_public_key: X25519PublicKey
     signing_key: Ed25519PrivateKey
+    # The key that signs the server's answers; None until learned (provisioned before it).
+    server_verify_key: Ed25519PublicKey | None = None
 
 
 def _signing_key_pem(key: Ed25519PrivateKey) -> bytes:
@@ -90,6 +92,11 @@ def identity_from(session: Session) -> StationIdentity | None:
         server_url=station.server_url,
         server_public_key=server_public_key,
         signing_key=signing_key,
+        server_verify_key=(
+            None
+            if not station.server_signing_key
+            else load_signing_public_key_b64(station.server_signing_key)
+        ),
     )
 
 
@@ -161,10 +168,13 @@ def init_station(
     server_url: str | None = None,
     signing_key: Ed25519PrivateKey | None = None,
     set_by: str = "init",
+    server_signing_key: str | None = None,
 ) -> StationIdentity:
     """Create the station identity (once). Raises AlreadyInitialized on a second call and
     app.packet.PacketError when the server key file is not an X25519 public key."""
     load_sealing_public_key(server_key_pem)  # validate before writing anything
+    if server_signing_key is not None:
+        load_signing_public_key_b64(server_signing_key)
     sid = station_id or f"st-{uuidlib.uuid4().hex[:12]}"
     with store.write() as session:
         if session.get(Station, 1) is not None:
@@ -190,6 +200,7 @@ def init_station(
                 server_key_pem=server_key_pem,
                 signing_key_pem=_signing_key_pem(key),
                 created_at=utcnow(),
+                server_signing_key=server_signing_key,
             )
         )
         _assign(session, kecamatan, set_by, "initial assignment")
@@ -224,9 +235,13 @@ def update_server(
     server_key_pem: bytes,
     station_id: str,
     actor: str = "provision",
+    server_signing_key: str | None = None,
 ) -> None:
-    """Point the station at a (new) server: URL, sealing key and the id it gave us."""
+    """Point the station at a (new) server: URL, sealing key, the key that signs its
+    answers and the id it gave us."""
     load_sealing_public_key(server_key_pem)
+    if server_signing_key is not None:
+        load_signing_public_key_b64(server_signing_key)
     with store.write() as session:
         station = session.get(Station, 1)
         if station is None:
@@ -234,6 +249,8 @@ def update_server(
         station.server_url = server_url
         station.server_key_pem = server_key_pem
         station.station_id = station_id
+        if server_signing_key is not None:  # None: keep the one known
+            station.server_signing_key = server_signing_key
         record_event(
             session,
             actor,
@@ -245,3 +262,17 @@ def update_server(
 def assignment_history(store: Store) -> list[Assignment]:
     with store.read() as session:
         return list(session.execute(select(Assignment).order_by(Assignment.id)).scalars())
+
+
+def set_server_signing_key(store: Store, key_b64: str, actor: str) -> None:
+    """Store the server's signing key learned after provisioning (app.sync.serverkey);
+    audited with the key id."""
+    from app.packet import key_id
+
+    public = load_signing_public_key_b64(key_b64)
+    with store.write() as session:
+        station = session.get(Station, 1)
+        if station is None:
+            raise NotInitialized()
+        station.server_signing_key = key_b64
+        record_event(session, actor, "station.server_signing_key", {"key_id": key_id(public)})

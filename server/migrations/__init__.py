@@ -1,0 +1,1 @@
+"""The server's Alembic migrations (run by server.schema, no alembic.ini)."""
