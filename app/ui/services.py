@@ -116,6 +116,8 @@ class Sealed:
     nama: str
     kecamatan_code: str
     kecamatan_name: str
+    # Only masked (receipt.mask_nik): the last receipt stays in memory until sign-out.
+    nik_masked: str = ""
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,8 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
         "IdentityChanged": "identity-changed",
-        "ExportConflict": "export-failed",
-        "ExportStopped": "export-failed",
+        "ExportConflict": "export-conflict",
+        "ExportStopped": "export-stopped",
         "ExportMediaError": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
@@ -296,6 +296,8 @@ class StationServices:
         card_atr: str | None,
     ) -> Sealed:
         from app.enrollment import EnrollmentRequest, enroll
+        from app.store.outbox import Outbox
+        from app.ui.receipt import mask_nik
 
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
         accepted: Any = photo.report if photo.report is not None else photo.jpeg
@@ -314,12 +316,18 @@ class StationServices:
                 ),
             )
             ident = self._identity()
+            # The record's own seal time for the receipt (the newest row: writes are serial).
+            sealed_at = next(
+                (e.sealed_at for e in Outbox(self.store).recent(5) if e.uuid == result.uuid),
+                datetime.now(UTC),
+            )
         kec_code = ident.kecamatan if ident else ""
         kec = regions.get(kec_code) if kec_code else None
         return Sealed(
             uuid=result.uuid,
             number=_record_number(result.uuid),
-            sealed_at=datetime.now(UTC),
+            sealed_at=sealed_at,
+            nik_masked=mask_nik(str(data.get("nik", ""))),
             nama=data.get("nama", ""),
             kecamatan_code=kec_code,
             kecamatan_name=kec.name if kec else "",

@@ -40,7 +40,7 @@ def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> N
         victim.write_bytes(b"not ours")
         with pytest.raises(ServiceError) as err:
             services.export(tmp_path / "ui", lambda d, t: None)
-        assert err.value.code == "export-failed"
+        assert err.value.code == "export-conflict"  # "choose another folder", in words
         assert victim.read_bytes() == b"not ours"
     finally:
         services.close()

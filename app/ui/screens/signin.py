@@ -29,6 +29,7 @@ class SignInScreen(QWidget):
         self.tasks = tasks
         self.card_uid: str | None = None
         self.locked_for: Operator | None = None
+        self.locked_idle = False  # locked by the idle timer (not Ctrl+L / Kunci)
         self.no_accounts = False
 
         self.title = QLabel()
@@ -110,9 +111,11 @@ class SignInScreen(QWidget):
         self._update_card()
 
     # --- state -----------------------------------------------------------------------------
-    def reset(self, locked_for: Operator | None = None) -> None:
-        """Show the empty form; ``locked_for`` = idle lock of this operator's session."""
+    def reset(self, locked_for: Operator | None = None, idle: bool = False) -> None:
+        """Show the empty form; ``locked_for`` = this operator's session is locked (``idle``:
+        by the idle timer, else by Ctrl+L / Kunci)."""
         self.locked_for = locked_for
+        self.locked_idle = idle
         self.password.clear()
         self.pin.clear()
         self._set_error(None)
@@ -211,12 +214,14 @@ class SignInScreen(QWidget):
     # --- language --------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.title.setText(tr("Masuk"))
-        if self.locked_for is not None:
+        if self.locked_for is not None and self.locked_idle:
             self.subtitle.setText(
                 tr("Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.")
             )
+        elif self.locked_for is not None:
+            self.subtitle.setText(tr("Layar dikunci. Masuk lagi untuk melanjutkan."))
         else:
-            self.subtitle.setText(tr("Stasiun perekaman e-KTP. Masuk dengan akun operator."))
+            self.subtitle.setText(tr("Stasiun perekaman KTP-el. Masuk dengan akun operator."))
         self.username_label.setText(tr("&Nama pengguna"))
         self.password_label.setText(tr("&Kata sandi"))
         self.submit.setText(tr("&Masuk"))

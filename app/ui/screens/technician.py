@@ -3,6 +3,7 @@ language, and moving the kit to another kecamatan (supervisor approval, audited)
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,10 @@ from PySide6.QtWidgets import (
 from app.sync.provision import InvalidServerUrl, check_server_url
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import LANGUAGES, tr
-from app.ui.messages import error_text, quality_text
+from app.ui.messages import error_detail, error_text, quality_text
 from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview
+from app.ui.widgets import Preview, confirm
 
 
 class TechnicianScreen(QWidget):
@@ -99,12 +100,15 @@ class TechnicianScreen(QWidget):
         self.camera_status.setObjectName("camera_status")
         self.bridge.error.connect(self._camera_error)
         self.camera_status.setWordWrap(True)
+        # The source's name on a line of its own: beside the buttons it was cut at 1024 px.
+        self.camera.currentTextChanged.connect(self.camera.setToolTip)
         row = QHBoxLayout()
-        row.addWidget(self.camera, 1)
+        row.addStretch(1)
         row.addWidget(self.camera_test)
         row.addWidget(self.camera_use)
         f = QFormLayout(self.camera_box)
-        f.addRow(self.camera_label, row)
+        f.addRow(self.camera_label, self.camera)
+        f.addRow(row)
         f.addRow(self.preview)
         f.addRow(self.camera_status)
         # reader
@@ -152,7 +156,7 @@ class TechnicianScreen(QWidget):
         self.move_box = QGroupBox()
         self.kecamatan = QLineEdit()
         self.kecamatan.setObjectName("move_kecamatan")
-        self.kecamatan.setPlaceholderText("36.03.07")
+        self.kecamatan.setPlaceholderText(tr("nama atau kode, misalnya Kronjo"))
         self.supervisor = QLineEdit()
         self.supervisor.setObjectName("supervisor")
         self.supervisor_password = QLineEdit()
@@ -239,20 +243,34 @@ class TechnicianScreen(QWidget):
 
     def _show_registration(self) -> None:
         info = self.station
+        # The station's name; its id (a UUID) only in the tooltip, for the central office.
+        name = (info.name or info.station_id or "") if info is not None else ""
+        self.registration.setToolTip(
+            tr("ID stasiun: %1").replace("%1", info.station_id)
+            if info is not None and info.station_id
+            else ""
+        )
         if info is None or not info.provisioned:
             self.registration.setText(tr("Stasiun ini belum terdaftar di server."))
         elif info.server_url:
             self.registration.setText(
-                tr("Terdaftar sebagai %1 di %2")
-                .replace("%1", info.station_id or "")
-                .replace("%2", info.server_url)
+                tr("Terdaftar sebagai %1 di %2").replace("%1", name).replace("%2", info.server_url)
             )
         else:
             self.registration.setText(
-                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace(
-                    "%1", info.station_id or ""
-                )
+                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace("%1", name)
             )
+
+    def forget_messages(self) -> None:
+        """The lines of the last session (registration, camera test, mirror, move)."""
+        for label in (
+            self.provision_status,
+            self.camera_status,
+            self.mirror_status,
+            self.move_status,
+        ):
+            label.setText("")
+            label.setToolTip("")
 
     def left(self) -> None:
         """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
@@ -360,6 +378,10 @@ class TechnicianScreen(QWidget):
         url, code = self.url.text().strip(), self.code.text().strip()
         if operator is None:
             return
+        if not code:
+            self.provision_status.setText(error_text("code-empty"))
+            self.code.setFocus()
+            return
         try:
             url = check_server_url(url)
         except InvalidServerUrl:
@@ -384,7 +406,7 @@ class TechnicianScreen(QWidget):
                 "Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan "
                 "kode ini? ID dan kunci stasiun tetap sama."
             )
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.server_url or "")
             .replace("%3", url)
         )
@@ -421,7 +443,7 @@ class TechnicianScreen(QWidget):
         self.code.clear()
         self.provision_status.setText(
             tr("Stasiun terdaftar: %1, kecamatan %2")
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.kecamatan_name or info.kecamatan_code or "")
         )
         self.station_changed.emit(info)
@@ -429,7 +451,9 @@ class TechnicianScreen(QWidget):
     def _provision_failed(self, exc: BaseException) -> None:
         self.provision_button.setEnabled(True)
         code = getattr(exc, "code", "server-unreachable")
-        self.provision_status.setText(error_text(code, getattr(exc, "detail", "")))
+        detail = getattr(exc, "detail", "")
+        self.provision_status.setText(error_text(code, detail))
+        self.provision_status.setToolTip(error_detail(detail))
         if code == "identity-changed":
             # Another program set the station up meanwhile: show (and start syncing) that.
             self.tasks.run_db(self.services.station_info, self._station_reloaded)
@@ -440,7 +464,9 @@ class TechnicianScreen(QWidget):
         self.station_changed.emit(info)
 
     def _browse_mirror(self) -> None:
-        directory = QFileDialog.getExistingDirectory(self, tr("Pilih direktori cermin"))
+        directory = QFileDialog.getExistingDirectory(
+            self, tr("Pilih folder salinan cadangan (flashdisk)")
+        )
         if directory:
             self.mirror.setText(directory)
 
@@ -453,7 +479,9 @@ class TechnicianScreen(QWidget):
         self.tasks.run_db(
             lambda: self.services.set_mirror(operator, target),
             lambda _r: self.mirror_status.setText(
-                tr("Cermin diatur: %1").replace("%1", text) if text else tr("Cermin dimatikan")
+                tr("Salinan cadangan diatur: %1").replace("%1", text)
+                if text
+                else tr("Salinan cadangan dimatikan")
             ),
             lambda e: self.mirror_status.setText(
                 error_text(getattr(e, "code", "mirror-failed"), getattr(e, "detail", ""))
@@ -461,15 +489,60 @@ class TechnicianScreen(QWidget):
         )
 
     def move_kit(self) -> None:
+        """Find the kecamatan typed (a name or a code; off the UI thread), then ask, naming
+        both kecamatan, before the move."""
         operator = self.operator
-        kec = self.kecamatan.text().strip()
-        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
-        if operator is None or not kec:
+        typed = self.kecamatan.text().strip()
+        if operator is None or not typed:
             self.move_status.setText(error_text("bad-kecamatan"))
             return
         self.move_button.setEnabled(False)
+        kabupaten = self.station.kabupaten_code if self.station is not None else None
+        self.tasks.run_net(
+            lambda: find_kecamatan(self.services, typed, kabupaten),
+            self._kecamatan_found,
+            self._move_failed,
+        )
+
+    def _kecamatan_found(self, found: list[tuple[str, str]]) -> None:
+        self.move_button.setEnabled(True)
+        if not found:
+            self.move_status.setText(error_text("bad-kecamatan"))
+            self.kecamatan.setFocus()
+            return
+        if len(found) > 1:
+            self.move_status.setText(
+                tr("Lebih dari satu kecamatan cocok; ketik kodenya: %1").replace(
+                    "%1", "; ".join(f"{name} ({code})" for code, name in found)
+                )
+            )
+            self.kecamatan.setFocus()
+            return
+        code, name = found[0]
+        info = self.station
+        here = (
+            f"{info.kecamatan_name or '-'} ({info.kecamatan_code})"
+            if info is not None and info.kecamatan_code
+            else "-"
+        )
+        self.move_box_question = confirm(
+            self,
+            tr("Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?")
+            .replace("%1", here)
+            .replace("%2", f"{name} ({code})"),
+            tr("&Pindahkan"),
+            tr("&Batal"),
+            lambda: self._move_to(code),
+        )
+
+    def _move_to(self, code: str) -> None:
+        operator = self.operator
+        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
+        if operator is None:
+            return
+        self.move_button.setEnabled(False)
         self.tasks.run_db(
-            lambda: self.services.move_kit(operator, kec, sup, pw),
+            lambda: self.services.move_kit(operator, code, sup, pw),
             self._moved,
             self._move_failed,
         )
@@ -505,14 +578,14 @@ class TechnicianScreen(QWidget):
         self.reader_refresh.setText(tr("&Periksa perangkat"))
         if not self.last_card.text():
             self.last_card.setText(tr("Tempelkan kartu untuk menguji pembaca."))
-        self.mirror_box.setTitle(tr("Direktori cermin"))
+        self.mirror_box.setTitle(tr("Salinan cadangan (flashdisk)"))
         self.mirror_label.setText(tr("&Folder"))
         self.mirror_browse.setText(tr("Pilih…"))
         self.mirror_apply.setText(tr("&Terapkan"))
         self.language_box.setTitle(tr("Bahasa"))
         self.language_label.setText(tr("&Bahasa antarmuka"))
         self.move_box.setTitle(tr("Pindah kecamatan"))
-        self.kecamatan_label.setText(tr("Kode k&ecamatan baru"))
+        self.kecamatan_label.setText(tr("K&ecamatan baru"))
         self.supervisor_label.setText(tr("&Supervisor"))
         self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
         self.move_button.setText(tr("Pi&ndahkan kit"))
@@ -522,3 +595,23 @@ class TechnicianScreen(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+
+def find_kecamatan(services: Services, typed: str, kabupaten: str | None) -> list[tuple[str, str]]:
+    """(code, "Kecamatan, Kabupaten, Provinsi") of the kecamatan a technician typed: a code
+    (36.03.07), or a name (the station's kabupaten first, then anywhere)."""
+    if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", typed):
+        name = services.region_name(typed)
+        return [(typed, name)] if name else []
+    wanted = typed.casefold()
+    exact: dict[str, str] = {}
+    starting: dict[str, str] = {}
+    for region in services.search_regions(typed, kabupaten):
+        parts = region.path.split(", ")
+        if len(parts) < 2:
+            continue
+        kecamatan = parts[1].casefold()
+        into = exact if kecamatan == wanted else starting if kecamatan.startswith(wanted) else None
+        if into is not None:
+            into.setdefault(region.code[:8], ", ".join(parts[1:]))
+    return list((exact or starting).items())
