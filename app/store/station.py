@@ -229,6 +229,29 @@ def set_assignment(store: Store, kecamatan: str, set_by: str, reason: str) -> No
         )
 
 
+def move_kit(
+    store: Store,
+    kecamatan: str,
+    *,
+    moved_by: str,
+    approver: str,
+    approver_password: str,
+    reason: str,
+) -> None:
+    """Move the kit offline: ``moved_by`` (a technician or supervisor, signed in or checked
+    by the caller) with the approval of *another* supervisor, whose password is checked
+    here, so no caller can let a person approve their own move."""
+    from app.store.operators import OperatorError, authorize
+
+    if approver == moved_by:
+        raise OperatorError("supervisor", "the approval must come from another supervisor")
+    try:
+        authorize(store, approver, approver_password, roles=("supervisor",))
+    except OperatorError as exc:
+        raise OperatorError("supervisor", exc.message) from exc
+    set_assignment(store, kecamatan, f"{moved_by} (approved by {approver})", reason)
+
+
 def update_server(
     store: Store,
     server_url: str | None,

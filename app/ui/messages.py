@@ -66,6 +66,13 @@ def _messages() -> dict[str, str]:
         ),
         "not-allowed": tr("Peran Anda tidak mengizinkan tindakan ini."),
         "supervisor-required": tr("Persetujuan supervisor tidak sah."),
+        "approver-is-mover": tr(
+            "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+        ),
+        "account-locked": tr(
+            "Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor "
+            "atau teknisi membukanya."
+        ),
         "bad-kecamatan": tr("Kecamatan tidak dikenal. Ketik nama atau kode kecamatan."),
         "mirror-failed": tr(
             "Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, "

@@ -66,6 +66,7 @@ def _map(exc: Exception) -> ServiceError:
     if name == "StorageError":
         return ServiceError("disk-full" if kind == "disk_full" else "store-failed", str(exc))
     table = {
+        "AccountLocked": "account-locked",
         "AuthenticationFailed": "bad-credentials",
         "UnknownOperator": "bad-credentials",
         "NotInitialized": "not-provisioned",
@@ -84,7 +85,9 @@ def _map(exc: Exception) -> ServiceError:
     }
     code = table.get(name, "unexpected")
     # The message says it all for these (and the core's English detail would only confuse).
-    detail = str(exc) if code not in ("bad-credentials", "identity-changed") else ""
+    detail = (
+        str(exc) if code not in ("bad-credentials", "account-locked", "identity-changed") else ""
+    )
     if code == "unexpected":
         log.exception("unexpected error", exc_info=exc)
     return ServiceError(code, detail)
@@ -419,8 +422,8 @@ class StationServices:
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo:
-        from app.store.operators import verify_password
-        from app.store.station import set_assignment
+        from app.store import station as store_station
+        from app.store.operators import OperatorError
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
@@ -428,20 +431,24 @@ class StationServices:
         region = regions.get(code) if code else None
         if region is None or region.level != 3:
             raise ServiceError("bad-kecamatan", kecamatan)
+        if supervisor.strip() == operator.username:
+            raise ServiceError("approver-is-mover")
         try:
             with mapped_errors():
-                approver = verify_password(self.store, supervisor, supervisor_password)
+                # The store checks the approver (another supervisor, right password).
+                store_station.move_kit(
+                    self.store,
+                    region.code,
+                    moved_by=operator.username,
+                    approver=supervisor.strip(),
+                    approver_password=supervisor_password,
+                    reason=f"moved by {operator.username}, approved by supervisor "
+                    f"{supervisor.strip()}",
+                )
         except ServiceError as exc:
-            raise ServiceError("supervisor-required") from exc
-        if approver.role != "supervisor":
-            raise ServiceError("supervisor-required")
-        with mapped_errors():
-            set_assignment(
-                self.store,
-                region.code,
-                set_by=operator.username,
-                reason=f"moved by {operator.username}, approved by supervisor {approver.username}",
-            )
+            if isinstance(exc.__cause__, OperatorError):
+                raise ServiceError("supervisor-required") from exc
+            raise
         return self.station_info()
 
     # --- domain ----------------------------------------------------------------------------
