@@ -69,6 +69,10 @@ def _messages() -> dict[str, str]:
         "approver-is-mover": tr(
             "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
         ),
+        "card-in-use": tr("Kartu ini sudah dikaitkan dengan akun lain."),
+        "bad-pin-format": tr("PIN harus 4 sampai 8 angka."),
+        "pin-mismatch": tr("Kedua PIN tidak sama. Ketik ulang."),
+        "no-card-on-reader": tr("Tempelkan kartu petugas pada pembaca dulu."),
         "account-locked": tr(
             "Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor "
             "atau teknisi membukanya."

@@ -186,6 +186,7 @@ class Services(Protocol):
     ) -> Sealed: ...
     def export(
         self,
+        operator: Operator,
         directory: Path,
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
@@ -196,6 +197,11 @@ class Services(Protocol):
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo: ...
+    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool]]: ...
+    def bind_operator_card(
+        self, operator: Operator, username: str, card_uid: str, pin: str
+    ) -> None: ...
+    def unbind_operator_card(self, operator: Operator, username: str) -> bool: ...
 
     # domain (pure, fast: fine on the UI thread)
     def validate(self, fields: dict[str, str]) -> Checked: ...

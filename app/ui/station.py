@@ -338,18 +338,24 @@ class StationServices:
 
     def export(
         self,
+        operator: Operator,
         directory: Path,
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
     ) -> int:
         """Copy every packet that still has its payload to ``directory`` (the CLI's export:
         ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's export worker, not the one that seals)."""
+        the caller's thread (the UI's export worker, not the one that seals). Audited under
+        the signed-in person's name: the copies leave the station with them."""
         from app.store.export import export_packets
 
         with mapped_errors():
             return export_packets(
-                self.store, directory, actor="ui", progress=progress, should_stop=should_stop
+                self.store,
+                directory,
+                actor=operator.username,
+                progress=progress,
+                should_stop=should_stop,
             ).packets
 
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
@@ -450,6 +456,43 @@ class StationServices:
                 raise ServiceError("supervisor-required") from exc
             raise
         return self.station_info()
+
+    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool]]:
+        """Technician: (username, role, has a card) of the active accounts."""
+        from app.store.operators import list_operators
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return [
+                (o.username, o.role, o.has_card) for o in list_operators(self.store) if o.active
+            ]
+
+    def bind_operator_card(
+        self, operator: Operator, username: str, card_uid: str, pin: str
+    ) -> None:
+        """Technician: the card on the reader becomes ``username``'s, with this PIN (audited
+        under the technician's name)."""
+        from app.store.operators import OperatorError, bind_card
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        try:
+            bind_card(self.store, username, card_uid, pin, actor=operator.username)
+        except OperatorError as exc:
+            raise ServiceError(
+                "card-in-use" if exc.field == "card_uid" else "bad-pin-format", exc.message
+            ) from exc
+        except Exception as exc:
+            raise _map(exc) from exc
+
+    def unbind_operator_card(self, operator: Operator, username: str) -> bool:
+        from app.store.operators import unbind_card
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return unbind_card(self.store, username, actor=operator.username)
 
     # --- domain ----------------------------------------------------------------------------
     def validate(self, fields: dict[str, str]) -> Checked:

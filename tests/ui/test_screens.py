@@ -202,7 +202,9 @@ def test_move_kit_needs_a_supervisor(qtbot, offline_kit: Kit):
     # Asked first, naming both kecamatan.
     assert "ke Kecamatan Kronjo, Kabupaten Tangerang" in answer(qtbot, window, yes=True)
     qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
-    assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
+    assert tech.move_status.text() == (
+        "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+    )
     tech.supervisor.clear()
     tech.supervisor.setFocus()
     qtbot.keyClicks(focused(), SUPERVISOR[0])
