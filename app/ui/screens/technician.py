@@ -4,7 +4,6 @@ staff cards ("Kaitkan kartu": the card on the reader, the PIN twice; audited).""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -728,10 +727,13 @@ class TechnicianScreen(QWidget):
 
 def find_kecamatan(services: Services, typed: str, kabupaten: str | None) -> list[tuple[str, str]]:
     """(code, "Kecamatan, Kabupaten, Provinsi") of the kecamatan a technician typed: a code
-    (36.03.07), or a name (the station's kabupaten first, then anywhere)."""
-    if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", typed):
-        name = services.region_name(typed)
-        return [(typed, name)] if name else []
+    (36.03.07 or 360307), or a name (the station's kabupaten first, then anywhere)."""
+    from app.domain import regions
+
+    dotted = regions.normalize_code(typed)
+    if dotted is not None and dotted.count(".") == 2:
+        name = services.region_name(dotted)
+        return [(dotted, name)] if name else []
     wanted = typed.casefold()
     exact: dict[str, str] = {}
     starting: dict[str, str] = {}
