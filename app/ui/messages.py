@@ -69,6 +69,10 @@ def _messages() -> dict[str, str]:
         "approver-is-mover": tr(
             "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
         ),
+        "clock-implausible": tr(
+            "Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari "
+            "tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel."
+        ),
         "card-in-use": tr("Kartu ini sudah dikaitkan dengan akun lain."),
         "bad-pin-format": tr("PIN harus 4 sampai 8 angka."),
         "pin-mismatch": tr("Kedua PIN tidak sama. Ketik ulang."),

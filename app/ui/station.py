@@ -78,6 +78,7 @@ def _map(exc: Exception) -> ServiceError:
         "ProvisionError": "server-unreachable",
         "IdentityChanged": "identity-changed",
         "ExportConflict": "export-conflict",
+        "ClockImplausible": "clock-implausible",
         "ExportStopped": "export-stopped",
         "ExportMediaError": "export-failed",
         "InvalidInput": "unexpected",

@@ -169,7 +169,7 @@
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="145" />
+            <location filename="app/ui/messages.py" line="149" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
@@ -305,251 +305,256 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="72" />
+            <source>Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel.</source>
+            <translation>The computer's clock cannot be right (earlier than the last recording or than the program's date). Set the date and time first; nothing was sealed.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="76" />
             <source>Kartu ini sudah dikaitkan dengan akun lain.</source>
             <translation>This card is already linked to another account.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="73" />
+            <location filename="app/ui/messages.py" line="77" />
             <source>PIN harus 4 sampai 8 angka.</source>
             <translation>The PIN must be 4 to 8 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="74" />
+            <location filename="app/ui/messages.py" line="78" />
             <source>Kedua PIN tidak sama. Ketik ulang.</source>
             <translation>The two PINs differ. Type them again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="75" />
+            <location filename="app/ui/messages.py" line="79" />
             <source>Tempelkan kartu petugas pada pembaca dulu.</source>
             <translation>Place the staff card on the reader first.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="80" />
             <source>Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor atau teknisi membukanya.</source>
             <translation>The account is locked after too many failed sign-ins. Ask a supervisor or technician to unlock it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="80" />
+            <location filename="app/ui/messages.py" line="84" />
             <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
             <translation>Unknown district. Type the district name or code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="85" />
             <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
             <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="85" />
+            <location filename="app/ui/messages.py" line="89" />
             <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="89" />
+            <location filename="app/ui/messages.py" line="93" />
             <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
             <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="92" />
+            <location filename="app/ui/messages.py" line="96" />
             <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
             <translation>The export was stopped. Run it again to finish it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="93" />
+            <location filename="app/ui/messages.py" line="97" />
             <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="101" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="127" />
+            <location filename="app/ui/messages.py" line="131" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="130" />
+            <location filename="app/ui/messages.py" line="134" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="141" />
+            <location filename="app/ui/messages.py" line="145" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="151" />
+            <location filename="app/ui/messages.py" line="155" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="152" />
+            <location filename="app/ui/messages.py" line="156" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="153" />
+            <location filename="app/ui/messages.py" line="157" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="154" />
+            <location filename="app/ui/messages.py" line="158" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="155" />
+            <location filename="app/ui/messages.py" line="159" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="156" />
+            <location filename="app/ui/messages.py" line="160" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="157" />
+            <location filename="app/ui/messages.py" line="161" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="158" />
+            <location filename="app/ui/messages.py" line="162" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="170" />
+            <location filename="app/ui/messages.py" line="174" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="171" />
+            <location filename="app/ui/messages.py" line="175" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="172" />
+            <location filename="app/ui/messages.py" line="176" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="173" />
+            <location filename="app/ui/messages.py" line="177" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="174" />
+            <location filename="app/ui/messages.py" line="178" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="175" />
+            <location filename="app/ui/messages.py" line="179" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="176" />
+            <location filename="app/ui/messages.py" line="180" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="177" />
+            <location filename="app/ui/messages.py" line="181" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="178" />
+            <location filename="app/ui/messages.py" line="182" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="179" />
+            <location filename="app/ui/messages.py" line="183" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="180" />
+            <location filename="app/ui/messages.py" line="184" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="181" />
+            <location filename="app/ui/messages.py" line="185" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="182" />
+            <location filename="app/ui/messages.py" line="186" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="183" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="184" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="185" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="186" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="193" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="195" />
+            <location filename="app/ui/messages.py" line="199" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="196" />
+            <location filename="app/ui/messages.py" line="200" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="197" />
+            <location filename="app/ui/messages.py" line="201" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="198" />
+            <location filename="app/ui/messages.py" line="202" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="199" />
+            <location filename="app/ui/messages.py" line="203" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="200" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="118" />
+            <location filename="app/ui/messages.py" line="122" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>
@@ -1254,277 +1259,277 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="160" />
+            <location filename="app/ui/screens/technician.py" line="159" />
             <source>nama atau kode, misalnya Kronjo</source>
             <translation>name or code, e.g. Kronjo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="392" />
+            <location filename="app/ui/screens/technician.py" line="391" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="397" />
+            <location filename="app/ui/screens/technician.py" line="396" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="450" />
+            <location filename="app/ui/screens/technician.py" line="449" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="479" />
+            <location filename="app/ui/screens/technician.py" line="478" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="515" />
+            <location filename="app/ui/screens/technician.py" line="514" />
             <source>Pilih folder salinan cadangan (flashdisk)</source>
             <translation>Choose the backup copy folder (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="580" />
+            <location filename="app/ui/screens/technician.py" line="579" />
             <source>&amp;Pindahkan</source>
             <translation>&amp;Move</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="691" />
+            <location filename="app/ui/screens/technician.py" line="690" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="692" />
+            <location filename="app/ui/screens/technician.py" line="691" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="693" />
+            <location filename="app/ui/screens/technician.py" line="692" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="694" />
+            <location filename="app/ui/screens/technician.py" line="693" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="695" />
+            <location filename="app/ui/screens/technician.py" line="694" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="696" />
+            <location filename="app/ui/screens/technician.py" line="695" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="697" />
+            <location filename="app/ui/screens/technician.py" line="696" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="699" />
+            <location filename="app/ui/screens/technician.py" line="698" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="700" />
+            <location filename="app/ui/screens/technician.py" line="699" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="701" />
+            <location filename="app/ui/screens/technician.py" line="700" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="704" />
+            <location filename="app/ui/screens/technician.py" line="703" />
             <source>Salinan cadangan (flashdisk)</source>
             <translation>Backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="705" />
+            <location filename="app/ui/screens/technician.py" line="704" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="706" />
+            <location filename="app/ui/screens/technician.py" line="705" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="707" />
+            <location filename="app/ui/screens/technician.py" line="706" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="708" />
+            <location filename="app/ui/screens/technician.py" line="707" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="709" />
+            <location filename="app/ui/screens/technician.py" line="708" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="710" />
+            <location filename="app/ui/screens/technician.py" line="709" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="711" />
+            <location filename="app/ui/screens/technician.py" line="710" />
             <source>K&amp;ecamatan baru</source>
             <translation>N&amp;ew district</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="712" />
+            <location filename="app/ui/screens/technician.py" line="711" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="713" />
+            <location filename="app/ui/screens/technician.py" line="712" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="714" />
+            <location filename="app/ui/screens/technician.py" line="713" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="715" />
+            <location filename="app/ui/screens/technician.py" line="714" />
             <source>Kartu petugas</source>
             <translation>Staff cards</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="716" />
+            <location filename="app/ui/screens/technician.py" line="715" />
             <source>A&amp;kun</source>
             <translation>A&amp;ccount</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="717" />
+            <location filename="app/ui/screens/technician.py" line="716" />
             <source>P&amp;IN baru</source>
             <translation>New P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="718" />
+            <location filename="app/ui/screens/technician.py" line="717" />
             <source>Ulangi PI&amp;N</source>
             <translation>Repeat PI&amp;N</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="719" />
+            <location filename="app/ui/screens/technician.py" line="718" />
             <source>Kaitkan kar&amp;tu</source>
             <translation>Link car&amp;d</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="720" />
+            <location filename="app/ui/screens/technician.py" line="719" />
             <source>&amp;Lepas kartu</source>
             <translation>&amp;Unlink card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="297" />
+            <location filename="app/ui/screens/technician.py" line="296" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="703" />
+            <location filename="app/ui/screens/technician.py" line="702" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="468" />
+            <location filename="app/ui/screens/technician.py" line="467" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="601" />
+            <location filename="app/ui/screens/technician.py" line="600" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="292" />
+            <location filename="app/ui/screens/technician.py" line="291" />
             <source>ID stasiun: %1</source>
             <translation>Station ID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="346" />
+            <location filename="app/ui/screens/technician.py" line="345" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="531" />
+            <location filename="app/ui/screens/technician.py" line="530" />
             <source>Salinan cadangan dimatikan</source>
             <translation>Backup copy turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="562" />
+            <location filename="app/ui/screens/technician.py" line="561" />
             <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
             <translation>More than one district matches; type its code: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="629" />
+            <location filename="app/ui/screens/technician.py" line="628" />
             <source>sudah berkartu</source>
             <translation>has a card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="304" />
+            <location filename="app/ui/screens/technician.py" line="303" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="363" />
+            <location filename="app/ui/screens/technician.py" line="362" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="492" />
+            <location filename="app/ui/screens/technician.py" line="491" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="577" />
+            <location filename="app/ui/screens/technician.py" line="576" />
             <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
             <translation>Move the kit from district %1 to district %2?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="413" />
+            <location filename="app/ui/screens/technician.py" line="412" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="529" />
+            <location filename="app/ui/screens/technician.py" line="528" />
             <source>Salinan cadangan diatur: %1</source>
             <translation>Backup copy set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="668" />
+            <location filename="app/ui/screens/technician.py" line="667" />
             <source>Kartu %1 dilepas</source>
             <translation>Card of %1 unlinked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="670" />
+            <location filename="app/ui/screens/technician.py" line="669" />
             <source>%1 tidak punya kartu</source>
             <translation>%1 has no card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="300" />
+            <location filename="app/ui/screens/technician.py" line="299" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="452" />
+            <location filename="app/ui/screens/technician.py" line="451" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="655" />
+            <location filename="app/ui/screens/technician.py" line="654" />
             <source>Kartu %1 dikaitkan ke %2</source>
             <translation>Card %1 linked to %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="355" />
+            <location filename="app/ui/screens/technician.py" line="354" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>
