@@ -11,7 +11,13 @@ from pathlib import Path
 
 from app.commands.context import UsageError, open_home, print_json
 from app.commands.operator import allowed_by
-from app.store.settings import SettingError, Settings, load_settings, set_setting
+from app.store.settings import (
+    SUPERVISOR_ONLY,
+    SettingError,
+    Settings,
+    load_settings,
+    set_setting,
+)
 
 KEYS = [f.name for f in fields(Settings)]
 
@@ -52,7 +58,8 @@ def run_set(args: argparse.Namespace) -> int:
         args.value = str(mirror)
     with open_home(args) as store:
         try:
-            set_setting(store, args.key, args.value, actor=allowed_by(store, args))
+            roles = ("supervisor",) if args.key in SUPERVISOR_ONLY else None
+            set_setting(store, args.key, args.value, actor=allowed_by(store, args, roles))
         except SettingError as exc:
             raise UsageError(exc.key, str(exc).split(": ", 1)[-1]) from exc
     print(f"{args.key} = {args.value}")

@@ -69,6 +69,10 @@ def _messages() -> dict[str, str]:
         "approver-is-mover": tr(
             "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
         ),
+        "pdf-on-station": tr(
+            "Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini "
+            "(kecuali supervisor mengizinkannya)."
+        ),
         "clock-implausible": tr(
             "Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari "
             "tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel."

@@ -26,6 +26,9 @@ class StationInfo:
     server_url: str | None
     mirror_dir: str | None = None
     operators: int = 1  # accounts in the store; 0 = nobody can sign in yet
+    # A supervisor allowed receipt PDFs on the station's own disk (setting
+    # receipt_pdf_on_station); otherwise they go to removable media only.
+    pdf_on_station: bool = False
 
     @property
     def provisioned(self) -> bool:

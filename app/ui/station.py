@@ -208,10 +208,12 @@ class StationServices:
 
         with mapped_errors():
             ident = self._identity()
-            mirror = load_settings(self.store).mirror_dir
+            settings = load_settings(self.store)
+            mirror = settings.mirror_dir
+            pdf_here = settings.receipt_pdf_on_station == "yes"
             operators = sum(1 for op in list_operators(self.store) if op.active)
         if ident is None:
-            return StationInfo(None, "", None, "", None, None, mirror, operators)
+            return StationInfo(None, "", None, "", None, None, mirror, operators, pdf_here)
         kec = regions.get(ident.kecamatan)
         return StationInfo(
             station_id=ident.station_id,
@@ -222,6 +224,7 @@ class StationServices:
             server_url=ident.server_url,
             mirror_dir=mirror,
             operators=operators,
+            pdf_on_station=pdf_here,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:

@@ -143,3 +143,46 @@ def test_a_supervisor_cannot_approve_their_own_move(qtbot, offline_kit: Kit):
     )
     assert window.station is not None and window.station.kecamatan_code != "36.03.07"
     window.close()
+
+
+def test_receipt_pdf_refused_on_the_station_disk_unless_a_supervisor_allows(
+    qtbot, offline_kit: Kit, tmp_path, stick
+):
+    from tests.support.cli import run_station
+    from tests.ui.test_recording_flow import record_one
+
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *OPERATOR)
+    record_one(qtbot, window)
+    receipt = window.recording.receipt
+    here = tmp_path / "bukti.pdf"  # the disk that holds the station's data
+    receipt.save_pdf(here)
+    assert receipt.status.text() == (
+        "Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini "
+        "(kecuali supervisor mengizinkannya)."
+    )
+    qtbot.wait(200)
+    assert not here.exists()
+    # On a stick it is written.
+    receipt.save_pdf(stick / "bukti.pdf")
+    qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
+    assert (stick / "bukti.pdf").read_bytes().startswith(b"%PDF")
+    # Only a supervisor allows the station's own disk; a technician cannot.
+    home = str(offline_kit.home)
+    r = run_station(
+        "--home", home, "settings", "set", "receipt_pdf_on_station", "yes", "--by",
+        TECHNICIAN[0], input=TECHNICIAN[1] + "\n",
+    )  # fmt: skip
+    assert r.returncode == 2 and "by:" in r.stderr
+    r = run_station(
+        "--home", home, "settings", "set", "receipt_pdf_on_station", "yes", "--by",
+        SUPERVISOR[0], input=SUPERVISOR[1] + "\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    with qtbot.waitSignal(window.station_loaded, timeout=30000, raising=False):
+        window.load_station()
+    qtbot.waitUntil(lambda: receipt.pdf_on_station, timeout=30000)
+    receipt.save_pdf(here)
+    qtbot.waitUntil(lambda: receipt.status.text() == f"PDF disimpan: {here}", timeout=30000)
+    assert here.read_bytes().startswith(b"%PDF")
+    window.close()

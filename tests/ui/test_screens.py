@@ -276,14 +276,14 @@ def test_photo_without_a_face_is_refused_with_the_reason(qtbot, tmp_path: Path):
     services.close()
 
 
-def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, tmp_path: Path):
+def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, stick: Path):
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *OPERATOR)
     record_one(qtbot, window)
     receipt = window.recording.receipt
     sealed = receipt.sealed
     assert sealed is not None
-    target = tmp_path / "bukti.pdf"
+    target = stick / "bukti.pdf"
     receipt.save_pdf(target)  # what the save dialog returns
     qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
     # Read as a person would: the name, the receipt number and the date are on the page,
