@@ -461,16 +461,27 @@ class StationServices:
             raise
         return self.station_info()
 
-    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool]]:
-        """Technician: (username, role, has a card) of the active accounts."""
+    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool, bool]]:
+        """Technician: (username, role, has a card, locked) of the active accounts."""
         from app.store.operators import list_operators
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
         with mapped_errors():
             return [
-                (o.username, o.role, o.has_card) for o in list_operators(self.store) if o.active
+                (o.username, o.role, o.has_card, o.locked)
+                for o in list_operators(self.store)
+                if o.active
             ]
+
+    def unlock_operator(self, operator: Operator, username: str) -> None:
+        """Technician or supervisor: lift a lock after failed sign-ins (audited)."""
+        from app.store.operators import unlock
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            unlock(self.store, username, actor=operator.username)
 
     def bind_operator_card(
         self, operator: Operator, username: str, card_uid: str, pin: str

@@ -1269,272 +1269,287 @@
             <translation>name or code, e.g. Kronjo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="391" />
+            <location filename="app/ui/screens/technician.py" line="396" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="396" />
+            <location filename="app/ui/screens/technician.py" line="401" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="449" />
+            <location filename="app/ui/screens/technician.py" line="454" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="478" />
+            <location filename="app/ui/screens/technician.py" line="483" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="514" />
+            <location filename="app/ui/screens/technician.py" line="519" />
             <source>Pilih folder salinan cadangan (flashdisk)</source>
             <translation>Choose the backup copy folder (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="579" />
+            <location filename="app/ui/screens/technician.py" line="584" />
             <source>&amp;Pindahkan</source>
             <translation>&amp;Move</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="690" />
+            <location filename="app/ui/screens/technician.py" line="710" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="691" />
+            <location filename="app/ui/screens/technician.py" line="711" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="692" />
+            <location filename="app/ui/screens/technician.py" line="712" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="693" />
+            <location filename="app/ui/screens/technician.py" line="713" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="694" />
+            <location filename="app/ui/screens/technician.py" line="714" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="695" />
+            <location filename="app/ui/screens/technician.py" line="715" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="696" />
+            <location filename="app/ui/screens/technician.py" line="716" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="698" />
+            <location filename="app/ui/screens/technician.py" line="718" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="699" />
+            <location filename="app/ui/screens/technician.py" line="719" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="700" />
+            <location filename="app/ui/screens/technician.py" line="720" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="703" />
+            <location filename="app/ui/screens/technician.py" line="723" />
             <source>Salinan cadangan (flashdisk)</source>
             <translation>Backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="704" />
+            <location filename="app/ui/screens/technician.py" line="724" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="705" />
+            <location filename="app/ui/screens/technician.py" line="725" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="706" />
+            <location filename="app/ui/screens/technician.py" line="726" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="707" />
+            <location filename="app/ui/screens/technician.py" line="727" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="708" />
+            <location filename="app/ui/screens/technician.py" line="728" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="709" />
+            <location filename="app/ui/screens/technician.py" line="729" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="710" />
+            <location filename="app/ui/screens/technician.py" line="730" />
             <source>K&amp;ecamatan baru</source>
             <translation>N&amp;ew district</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="711" />
+            <location filename="app/ui/screens/technician.py" line="731" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="712" />
+            <location filename="app/ui/screens/technician.py" line="732" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="713" />
+            <location filename="app/ui/screens/technician.py" line="733" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="714" />
+            <location filename="app/ui/screens/technician.py" line="734" />
             <source>Kartu petugas</source>
             <translation>Staff cards</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="715" />
+            <location filename="app/ui/screens/technician.py" line="735" />
             <source>A&amp;kun</source>
             <translation>A&amp;ccount</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="716" />
+            <location filename="app/ui/screens/technician.py" line="736" />
             <source>P&amp;IN baru</source>
             <translation>New P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="717" />
+            <location filename="app/ui/screens/technician.py" line="737" />
             <source>Ulangi PI&amp;N</source>
             <translation>Repeat PI&amp;N</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="718" />
+            <location filename="app/ui/screens/technician.py" line="738" />
             <source>Kaitkan kar&amp;tu</source>
             <translation>Link car&amp;d</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="719" />
+            <location filename="app/ui/screens/technician.py" line="739" />
             <source>&amp;Lepas kartu</source>
             <translation>&amp;Unlink card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="296" />
+            <location filename="app/ui/screens/technician.py" line="740" />
+            <source>B&amp;uka kunci akun</source>
+            <translation>Unl&amp;ock account</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="301" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="702" />
+            <location filename="app/ui/screens/technician.py" line="722" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="467" />
+            <location filename="app/ui/screens/technician.py" line="472" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="600" />
+            <location filename="app/ui/screens/technician.py" line="605" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="291" />
+            <location filename="app/ui/screens/technician.py" line="634" />
+            <source>terkunci</source>
+            <translation>locked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="296" />
             <source>ID stasiun: %1</source>
             <translation>Station ID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="345" />
+            <location filename="app/ui/screens/technician.py" line="350" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="530" />
+            <location filename="app/ui/screens/technician.py" line="535" />
             <source>Salinan cadangan dimatikan</source>
             <translation>Backup copy turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="561" />
+            <location filename="app/ui/screens/technician.py" line="566" />
             <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
             <translation>More than one district matches; type its code: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="628" />
+            <location filename="app/ui/screens/technician.py" line="633" />
             <source>sudah berkartu</source>
             <translation>has a card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="303" />
+            <location filename="app/ui/screens/technician.py" line="308" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="362" />
+            <location filename="app/ui/screens/technician.py" line="367" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="491" />
+            <location filename="app/ui/screens/technician.py" line="496" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="576" />
+            <location filename="app/ui/screens/technician.py" line="581" />
             <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
             <translation>Move the kit from district %1 to district %2?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="412" />
+            <location filename="app/ui/screens/technician.py" line="688" />
+            <source>Akun %1 dibuka kembali</source>
+            <translation>Account %1 unlocked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="417" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="528" />
+            <location filename="app/ui/screens/technician.py" line="533" />
             <source>Salinan cadangan diatur: %1</source>
             <translation>Backup copy set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="667" />
+            <location filename="app/ui/screens/technician.py" line="673" />
             <source>Kartu %1 dilepas</source>
             <translation>Card of %1 unlinked</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="669" />
+            <location filename="app/ui/screens/technician.py" line="675" />
             <source>%1 tidak punya kartu</source>
             <translation>%1 has no card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="299" />
+            <location filename="app/ui/screens/technician.py" line="304" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="451" />
+            <location filename="app/ui/screens/technician.py" line="456" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="654" />
+            <location filename="app/ui/screens/technician.py" line="660" />
             <source>Kartu %1 dikaitkan ke %2</source>
             <translation>Card %1 linked to %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="354" />
+            <location filename="app/ui/screens/technician.py" line="359" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
         </message>

@@ -186,3 +186,26 @@ def test_receipt_pdf_refused_on_the_station_disk_unless_a_supervisor_allows(
     qtbot.waitUntil(lambda: receipt.status.text() == f"PDF disimpan: {here}", timeout=30000)
     assert here.read_bytes().startswith(b"%PDF")
     window.close()
+
+
+def test_teknisi_unlocks_a_locked_account(qtbot, offline_kit: Kit):
+    from app.store.operators import AuthenticationFailed, verify_password
+
+    store = offline_kit.services.store
+    for _ in range(LOCK_AFTER):
+        with pytest.raises(AuthenticationFailed):
+            verify_password(store, OPERATOR[0], "salah-sekali-1")
+    window = open_window(qtbot, offline_kit)
+    sign_in(qtbot, window, *TECHNICIAN)
+    qtbot.keyClick(focused(), Qt.Key.Key_F5)
+    tech = window.technician
+    qtbot.waitUntil(lambda: tech.card_user.findData(OPERATOR[0]) >= 0, timeout=30000)
+    index = tech.card_user.findData(OPERATOR[0])
+    assert tech.card_user.itemText(index).endswith("terkunci")
+    tech.card_user.setCurrentIndex(index)
+    tech.card_unlock.click()
+    qtbot.waitUntil(lambda: "dibuka kembali" in tech.card_status.text(), timeout=30000)
+    info = get_operator(store, OPERATOR[0])
+    assert info is not None and not info.locked
+    assert verify_password(store, OPERATOR[0], OPERATOR[1]).username == OPERATOR[0]
+    window.close()

@@ -196,6 +196,8 @@ class TechnicianScreen(QWidget):
         self.card_bind.setObjectName("card_bind")
         self.card_unbind = QPushButton()
         self.card_unbind.setObjectName("card_unbind")
+        self.card_unlock = QPushButton()
+        self.card_unlock.setObjectName("account_unlock")
         self.card_status = QLabel()
         self.card_status.setObjectName("card_status")
         self.card_status.setWordWrap(True)
@@ -215,6 +217,7 @@ class TechnicianScreen(QWidget):
         card_buttons = QHBoxLayout()
         card_buttons.addWidget(self.card_bind)
         card_buttons.addWidget(self.card_unbind)
+        card_buttons.addWidget(self.card_unlock)
         f.addRow("", card_buttons)
         f.addRow(self.card_status)
 
@@ -228,6 +231,7 @@ class TechnicianScreen(QWidget):
             self.move_button,
             self.card_bind,
             self.card_unbind,
+            self.card_unlock,
         ):
             b.setAutoDefault(True)
         inner = QWidget()
@@ -266,6 +270,7 @@ class TechnicianScreen(QWidget):
         self.card_bind.clicked.connect(self.bind_card)
         self.card_pin2.returnPressed.connect(self.bind_card)
         self.card_unbind.clicked.connect(self.unbind_card)
+        self.card_unlock.clicked.connect(self.unlock_account)
         self.retranslate()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -621,11 +626,12 @@ class TechnicianScreen(QWidget):
             lambda e: self.card_status.setText(error_text(getattr(e, "code", "unexpected"))),
         )
 
-    def _show_accounts(self, accounts: list[tuple[str, str, bool]]) -> None:
+    def _show_accounts(self, accounts: list[tuple[str, str, bool, bool]]) -> None:
         current = self.card_user.currentData()
         self.card_user.clear()
-        for username, role, has_card in accounts:
+        for username, role, has_card, locked in accounts:
             label = f"{username} ({role})" + (" — " + tr("sudah berkartu") if has_card else "")
+            label += (" — " + tr("terkunci")) if locked else ""
             self.card_user.addItem(label, username)
         if current:
             self.card_user.setCurrentIndex(max(0, self.card_user.findData(current)))
@@ -671,9 +677,22 @@ class TechnicianScreen(QWidget):
             self._card_failed,
         )
 
+    def unlock_account(self) -> None:
+        """Lift the lock of the chosen account (too many failed sign-ins); audited."""
+        operator, username = self.operator, self.card_user.currentData()
+        if operator is None or not username:
+            return
+        self.card_unlock.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.unlock_operator(operator, username),
+            lambda _r: self._card_done(tr("Akun %1 dibuka kembali").replace("%1", username)),
+            self._card_failed,
+        )
+
     def _card_done(self, text: str) -> None:
         self.card_bind.setEnabled(True)
         self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
         self.card_pin.clear()
         self.card_pin2.clear()
         self.card_status.setText(text)
@@ -682,6 +701,7 @@ class TechnicianScreen(QWidget):
     def _card_failed(self, exc: BaseException) -> None:
         self.card_bind.setEnabled(True)
         self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
         self.card_pin.clear()
         self.card_pin2.clear()
         self.card_status.setText(error_text(getattr(exc, "code", "unexpected")))
@@ -717,6 +737,7 @@ class TechnicianScreen(QWidget):
         self.card_pin2_label.setText(tr("Ulangi PI&N"))
         self.card_bind.setText(tr("Kaitkan kar&tu"))
         self.card_unbind.setText(tr("&Lepas kartu"))
+        self.card_unlock.setText(tr("B&uka kunci akun"))
         self._show_registration()
 
     def changeEvent(self, event: QEvent) -> None:
