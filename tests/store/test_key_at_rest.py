@@ -54,7 +54,7 @@ def test_a_copied_database_cannot_sign(station: StationHome, tmp_path: Path) -> 
     shutil.copy2(other.home / KEY_FILE, thief / KEY_FILE)
     with open_store(thief) as store, pytest.raises(KeyMaterialMissing, match="not the key file"):
         get_identity(store)
-    # The command line says so in one line, and seals nothing.
+    # The command line says so in one line, and seals nothing; doctor names it.
     (thief / KEY_FILE).unlink()
     bio = tmp_path / "bio.json"
     bio.write_text(json.dumps(BUDI_LAKI))
@@ -70,6 +70,11 @@ def test_a_copied_database_cannot_sign(station: StationHome, tmp_path: Path) -> 
     con = sqlite3.connect(thief / "station.db")
     assert con.execute("SELECT count(*) FROM record").fetchone()[0] == 0
     con.close()
+    r = thief_home.cli("doctor", "--json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    checks = {c["name"]: c for c in json.loads(r.stdout)["checks"]}
+    assert checks["station"]["status"] == "fail"
+    assert "station key:" in checks["station"]["message"]
     # With the station's own file back, it signs again.
     shutil.copy2(station.home / KEY_FILE, thief / KEY_FILE)
     with open_store(thief) as store:
