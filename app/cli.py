@@ -105,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 def explain(exc: BaseException) -> tuple[int, str]:
     """Exit code and one line for an error escaping a subcommand."""
     from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.store.clock import ClockImplausible
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
     from app.store.export import ExportMediaError
+    from app.store.keystore import KeyMaterialMissing
     from app.store.mirror import MirrorError
     from app.store.operators import OperatorError, UnknownOperator
 
@@ -124,6 +126,10 @@ def explain(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, f"photo: {photo}"
     if isinstance(exc, MirrorError):
         return EXIT_FAULT, f"mirror: {exc.message}"
+    if isinstance(exc, ClockImplausible):
+        return EXIT_FAULT, f"clock: {exc.message}"
+    if isinstance(exc, KeyMaterialMissing):
+        return EXIT_FAULT, f"station key: {exc}"
     if isinstance(exc, ExportMediaError):
         # The target drive, not the station's store: "storage (disk_full)" would send the
         # technician to free space on the wrong disk.

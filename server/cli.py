@@ -286,7 +286,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
                 "folder (it is made 0700) or `chmod 700` this one"
             )
     if getattr(args, "kecamatan", None) is not None:
-        check_kecamatan(args.kecamatan)
+        args.kecamatan = check_kecamatan(args.kecamatan)
     if getattr(args, "since", None) is not None:
         since = _since(args.since)
         if since is not None and since > time.time():

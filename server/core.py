@@ -69,16 +69,16 @@ def iso(ts: float | None) -> str | None:
 
 
 def check_kecamatan(value: str, field: str = "--kecamatan") -> str:
-    if not KECAMATAN_RE.match(value or ""):
-        raise InputError(f"{field}: expected a kecamatan code like 36.03.32, got {value!r}")
+    """The dotted kecamatan code, written dotted or not (the station's parser:
+    app.domain.regions.parse_code), or InputError naming ``field``."""
     from app.domain import regions  # lazy: the region table loads on first use
 
-    region = regions.get(value)
-    if region is None or region.level != 3:
-        # The station's `init` refuses an unknown code too: assigning one here would hand
-        # every record of the station a kecamatan that does not exist.
-        raise InputError(f"{field}: {value} is not a known kecamatan")
-    return value
+    try:
+        # An unknown code is refused (as the station's `init` does): assigning one would
+        # hand every record of the station a kecamatan that does not exist.
+        return regions.parse_code(value, 3)
+    except regions.BadRegionCode as exc:
+        raise InputError(f"{field}: {exc}") from exc
 
 
 def private_home(home: Path) -> None:
@@ -303,7 +303,7 @@ class ServerCore:
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InputError("--name: give the station a name (1-200 characters)")
-        check_kecamatan(kecamatan)
+        kecamatan = check_kecamatan(kecamatan)
         if ttl_s <= 0:
             raise InputError("--expires-hours: must be positive")
         now = time.time()
@@ -440,7 +440,7 @@ class ServerCore:
             )
 
     def assign(self, station_id: str, kecamatan: str) -> Station:
-        check_kecamatan(kecamatan)
+        kecamatan = check_kecamatan(kecamatan)
         with self.engine.begin() as conn:
             self.get_station(station_id, conn)
             conn.execute(

@@ -19,6 +19,7 @@ from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
 from app.store.errors import StoreError, classify
+from app.store.keystore import KeyMaterialMissing
 from app.store.mirror import check_mirror
 from app.store.reconcile import reconcile_mirror
 from app.store.settings import load_settings
@@ -68,7 +69,11 @@ def check_database(store: Store | None, args: argparse.Namespace) -> list[Check]
             else f"audit chain broken at event {chain.first_bad_id}: {chain.problem}",
         )
     )
-    identity = get_identity(store)
+    try:
+        identity = get_identity(store)
+    except KeyMaterialMissing as exc:  # a copied database: say so, as the station check
+        out.append(Check("station", "fail", f"station key: {exc}"))
+        return out
     out.append(
         Check("station", "ok", f"station {identity.station_id}, kecamatan {identity.kecamatan}")
         if identity
@@ -203,6 +208,10 @@ def run(args: argparse.Namespace) -> int:
         for fn in CHECKS:
             try:
                 checks.extend(fn(store, args))
+            except KeyMaterialMissing as exc:  # a copied database: every check that signs
+                checks.append(
+                    Check(fn.__name__.removeprefix("check_"), "fail", f"station key: {exc}")
+                )
             except Exception as exc:
                 known = classify(exc)
                 if known is None:

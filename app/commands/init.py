@@ -35,16 +35,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check_kecamatan(code: str) -> str:
-    """The dotted level-3 code, or UsageError("kecamatan")."""
+    """The dotted level-3 code (written dotted or not), or UsageError("kecamatan")."""
     from app.domain import regions
 
-    dotted = regions.normalize_code(code)
-    if dotted is None or dotted.count(".") != 2:
-        raise UsageError("kecamatan", f"{code!r} is not a kecamatan code (like 36.03.32)")
-    region = regions.get(dotted)
-    if region is None or region.level != 3:
-        raise UsageError("kecamatan", f"{dotted} is not a known kecamatan")
-    return str(dotted)
+    try:
+        return regions.parse_code(code, 3)
+    except regions.BadRegionCode as exc:
+        raise UsageError("kecamatan", str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:

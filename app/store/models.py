@@ -98,6 +98,10 @@ class Operator(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Schema 0006: failed sign-ins in a row (card or password); locked from ``locked_at``
+    # until a supervisor or technician unlocks the account.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Record(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.packet import load_sealing_public_key, load_signing_public_key_b64
+from app.store import keystore
 from app.store.audit import record_event
 from app.store.db import Store
 from app.store.errors import AlreadyInitialized, NotInitialized
@@ -31,6 +33,13 @@ class StationIdentity:
     server_verify_key: Ed25519PublicKey | None = None
 
 
+def _home(session: Session) -> Path:
+    """The station home of the database this session works on (the key file is there)."""
+    database = session.get_bind().engine.url.database
+    assert database is not None
+    return Path(database).parent
+
+
 def _signing_key_pem(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
@@ -39,7 +48,16 @@ def _signing_key_pem(key: Ed25519PrivateKey) -> bytes:
     )
 
 
-def _load_signing_key(pem: bytes) -> Ed25519PrivateKey:
+def _stored_key(session: Session, key: Ed25519PrivateKey) -> bytes:
+    """The signing key as the database keeps it: wrapped (app.store.keystore)."""
+    return keystore.wrap(_home(session), _signing_key_pem(key))
+
+
+def _load_signing_key(session: Session, stored: bytes) -> Ed25519PrivateKey:
+    return _parse_signing_key(keystore.unwrap(_home(session), stored))
+
+
+def _parse_signing_key(pem: bytes) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("stored station key is not Ed25519")
@@ -55,12 +73,16 @@ _KEYS_MAX = 4
 
 
 def _load_keys(
-    server_key_pem: bytes, signing_key_pem: bytes
+    session: Session, server_key_pem: bytes, signing_key_pem: bytes
 ) -> tuple[X25519PublicKey, Ed25519PrivateKey]:
-    cache_key = server_key_pem + b"\0" + signing_key_pem
+    # Keyed by the home too: the same wrapped bytes unwrap only with that home's key file.
+    cache_key = str(_home(session)).encode() + b"\0" + server_key_pem + b"\0" + signing_key_pem
     keys = _KEYS.get(cache_key)
     if keys is None:
-        keys = (load_sealing_public_key(server_key_pem), _load_signing_key(signing_key_pem))
+        keys = (
+            load_sealing_public_key(server_key_pem),
+            _load_signing_key(session, signing_key_pem),
+        )
         if len(_KEYS) >= _KEYS_MAX:
             _KEYS.clear()
         _KEYS[cache_key] = keys
@@ -84,7 +106,9 @@ def identity_from(session: Session) -> StationIdentity | None:
     kecamatan = current_kecamatan(session)
     if kecamatan is None:
         return None
-    server_public_key, signing_key = _load_keys(station.server_key_pem, station.signing_key_pem)
+    server_public_key, signing_key = _load_keys(
+        session, station.server_key_pem, station.signing_key_pem
+    )
     return StationIdentity(
         station_id=station.station_id,
         name=station.name,
@@ -137,9 +161,11 @@ def pending_signing_key(store: Store) -> Ed25519PrivateKey:
             raise AlreadyInitialized("this station is already initialized")
         row = session.get(PendingKey, 1)
         if row is not None:
-            return _load_signing_key(row.signing_key_pem)
+            return _load_signing_key(session, row.signing_key_pem)
         key = Ed25519PrivateKey.generate()
-        session.add(PendingKey(id=1, signing_key_pem=_signing_key_pem(key), created_at=utcnow()))
+        session.add(
+            PendingKey(id=1, signing_key_pem=_stored_key(session, key), created_at=utcnow())
+        )
         return key
 
 
@@ -152,7 +178,9 @@ def discard_pending_key(store: Store, key: Ed25519PrivateKey) -> bool:
         if session.get(Station, 1) is not None:
             return False
         row = session.get(PendingKey, 1)
-        if row is None or row.signing_key_pem != _signing_key_pem(key):
+        if row is None or _signing_key_pem(
+            _load_signing_key(session, row.signing_key_pem)
+        ) != _signing_key_pem(key):
             return False
         session.delete(row)
         return True
@@ -186,7 +214,7 @@ def init_station(
         if signing_key is not None:
             key = signing_key
         elif pending is not None:
-            key = _load_signing_key(pending.signing_key_pem)
+            key = _load_signing_key(session, pending.signing_key_pem)
         else:
             key = Ed25519PrivateKey.generate()
         if pending is not None:
@@ -198,7 +226,7 @@ def init_station(
                 name=name,
                 server_url=server_url,
                 server_key_pem=server_key_pem,
-                signing_key_pem=_signing_key_pem(key),
+                signing_key_pem=_stored_key(session, key),
                 created_at=utcnow(),
                 server_signing_key=server_signing_key,
             )
@@ -227,6 +255,29 @@ def set_assignment(store: Store, kecamatan: str, set_by: str, reason: str) -> No
             "station.assigned",
             {"from": previous, "to": kecamatan, "reason": reason},
         )
+
+
+def move_kit(
+    store: Store,
+    kecamatan: str,
+    *,
+    moved_by: str,
+    approver: str,
+    approver_password: str,
+    reason: str,
+) -> None:
+    """Move the kit offline: ``moved_by`` (a technician or supervisor, signed in or checked
+    by the caller) with the approval of *another* supervisor, whose password is checked
+    here, so no caller can let a person approve their own move."""
+    from app.store.operators import OperatorError, authorize
+
+    if approver == moved_by:
+        raise OperatorError("supervisor", "the approval must come from another supervisor")
+    try:
+        authorize(store, approver, approver_password, roles=("supervisor",))
+    except OperatorError as exc:
+        raise OperatorError("supervisor", exc.message) from exc
+    set_assignment(store, kecamatan, f"{moved_by} (approved by {approver})", reason)
 
 
 def update_server(

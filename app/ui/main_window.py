@@ -234,6 +234,8 @@ class MainWindow(QMainWindow):
         self.home.show_station(info)
         self.signin.show_accounts(info.operators)
         self.recording.station_name = info.name or info.station_id or ""
+        self.recording.receipt.station_home = self.services.home
+        self.recording.receipt.pdf_on_station = info.pdf_on_station
         self.recording.biodata.kabupaten = info.kabupaten_code
         self._show_header()
         if info.provisioned and (first or not was_provisioned) and self.sync is None:

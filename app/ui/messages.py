@@ -66,6 +66,25 @@ def _messages() -> dict[str, str]:
         ),
         "not-allowed": tr("Peran Anda tidak mengizinkan tindakan ini."),
         "supervisor-required": tr("Persetujuan supervisor tidak sah."),
+        "approver-is-mover": tr(
+            "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+        ),
+        "pdf-on-station": tr(
+            "Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini "
+            "(kecuali supervisor mengizinkannya)."
+        ),
+        "clock-implausible": tr(
+            "Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari "
+            "tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel."
+        ),
+        "card-in-use": tr("Kartu ini sudah dikaitkan dengan akun lain."),
+        "bad-pin-format": tr("PIN harus 4 sampai 8 angka."),
+        "pin-mismatch": tr("Kedua PIN tidak sama. Ketik ulang."),
+        "no-card-on-reader": tr("Tempelkan kartu petugas pada pembaca dulu."),
+        "account-locked": tr(
+            "Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor "
+            "atau teknisi membukanya."
+        ),
         "bad-kecamatan": tr("Kecamatan tidak dikenal. Ketik nama atau kode kecamatan."),
         "mirror-failed": tr(
             "Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, "

@@ -163,6 +163,16 @@ def unprovisioned_kit(tmp_path: Path) -> Iterator[Kit]:
     services.close()
 
 
+@pytest.fixture
+def stick(tmp_path: Path) -> Iterator[Path]:
+    """Removable media as the station sees it: a filesystem of its own (a small tmpfs),
+    not the disk that holds the station's data."""
+    from tests.support.fs import small_tmpfs
+
+    with small_tmpfs(tmp_path / "stick", "16m") as path:
+        yield path
+
+
 # --- reading a PDF as a reader would ------------------------------------------------------
 
 

@@ -202,7 +202,9 @@ def test_move_kit_needs_a_supervisor(qtbot, offline_kit: Kit):
     # Asked first, naming both kecamatan.
     assert "ke Kecamatan Kronjo, Kabupaten Tangerang" in answer(qtbot, window, yes=True)
     qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
-    assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
+    assert tech.move_status.text() == (
+        "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+    )
     tech.supervisor.clear()
     tech.supervisor.setFocus()
     qtbot.keyClicks(focused(), SUPERVISOR[0])
@@ -274,14 +276,14 @@ def test_photo_without_a_face_is_refused_with_the_reason(qtbot, tmp_path: Path):
     services.close()
 
 
-def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, tmp_path: Path):
+def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, stick: Path):
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *OPERATOR)
     record_one(qtbot, window)
     receipt = window.recording.receipt
     sealed = receipt.sealed
     assert sealed is not None
-    target = tmp_path / "bukti.pdf"
+    target = stick / "bukti.pdf"
     receipt.save_pdf(target)  # what the save dialog returns
     qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
     # Read as a person would: the name, the receipt number and the date are on the page,

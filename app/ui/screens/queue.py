@@ -254,13 +254,18 @@ class QueueScreen(QWidget):
             self.export_to(Path(directory))
 
     def export_to(self, directory: Path) -> None:
+        operator = self.operator
+        if operator is None:
+            return
         self.export_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.show()
         self.status.setText(tr("Mengekspor…"))
         bridge = self._progress_bridge
         self.tasks.run_export(
-            lambda: self.services.export(directory, bridge.step.emit, self.tasks.closing.is_set),
+            lambda: self.services.export(
+                operator, directory, bridge.step.emit, self.tasks.closing.is_set
+            ),
             self._exported,
             self._export_failed,
         )

@@ -797,6 +797,10 @@ class ReceiptStep(QWidget):
         self.tasks = tasks
         self.html = ""
         self.sealed: Sealed | None = None
+        # Set by the main window from the station: where its data lies, and whether a
+        # supervisor allowed receipt PDFs there.
+        self.station_home: Path | None = None
+        self.pdf_on_station = False
         self.view = QTextBrowser()
         self.view.setObjectName("receipt")
         self.status = QLabel()
@@ -846,7 +850,19 @@ class ReceiptStep(QWidget):
         )
 
     def save_pdf(self, path: Path) -> None:
-        """Render in memory on the UI thread (no I/O), write the file in the background."""
+        """Render in memory on the UI thread (no I/O), write the file in the background.
+        Refused on the station's own disk (the PDF names the resident) unless a supervisor
+        allowed it (setting receipt_pdf_on_station)."""
+        from app.media import on_station_disk
+
+        if (
+            self.station_home is not None
+            and not self.pdf_on_station
+            and on_station_disk(path, self.station_home)
+        ):
+            self.status.setText(error_text("pdf-on-station"))
+            self.status.setToolTip(str(path))
+            return
         data = receipt_pdf(self.html)
 
         def write() -> Path:
@@ -864,7 +880,12 @@ class ReceiptStep(QWidget):
         self.status.setToolTip(error_detail(str(exc)))
 
     def ask_pdf(self) -> None:
+        from app.media import removable_dirs
+
         number = self.sealed.number if self.sealed else "bukti"
+        # Starts on a stick when one is plugged in.
+        sticks = removable_dirs()
+        start = sticks[0] / f"bukti-{number}.pdf" if sticks else Path(f"bukti-{number}.pdf")
         path, _ = QFileDialog.getSaveFileName(
             self,
             # The receipt names the resident: it belongs on the resident's paper or a stick,
@@ -872,7 +893,7 @@ class ReceiptStep(QWidget):
             tr(
                 "Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)"
             ),
-            f"bukti-{number}.pdf",
+            str(start),
             "PDF (*.pdf)",
         )
         if path:

@@ -28,6 +28,7 @@ class SignInScreen(QWidget):
         self.services = services
         self.tasks = tasks
         self.card_uid: str | None = None
+        self._via_card = False  # the try under way is the card's (PIN), not the password's
         self.locked_for: Operator | None = None
         self.locked_idle = False  # locked by the idle timer (not Ctrl+L / Kunci)
         self.no_accounts = False
@@ -191,6 +192,7 @@ class SignInScreen(QWidget):
             self.pin.setFocus()
             return
         self._busy(True)
+        self._via_card = True
         self.tasks.run_db(lambda: self.services.sign_in_card(uid, pin), self._done, self._failed)
 
     def _done(self, operator: Operator) -> None:
@@ -209,7 +211,9 @@ class SignInScreen(QWidget):
         self._set_error(code, getattr(exc, "detail", ""))
         self.password.clear()
         self.pin.clear()
-        (self.pin if self.card_uid and self.pin.hasFocus() else self.password).setFocus()
+        # Back to the field just used (it lost the focus while disabled for the try).
+        via_card, self._via_card = self._via_card, False
+        (self.pin if self.card_uid and via_card else self.password).setFocus()
 
     # --- language --------------------------------------------------------------------------
     def retranslate(self) -> None:

@@ -1,9 +1,9 @@
 """Teknisi (role-gated): provisioning, camera and reader with a live test, mirror directory,
-language, and moving the kit to another kecamatan (supervisor approval, audited)."""
+language, moving the kit to another kecamatan (another supervisor's approval, audited), and
+staff cards ("Kaitkan kartu": the card on the reader, the PIN twice; audited)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +181,45 @@ class TechnicianScreen(QWidget):
         f.addRow(self.supervisor_password_label, self.supervisor_password)
         f.addRow("", self.move_button)
         f.addRow(self.move_status)
+        # staff cards: the card on the reader becomes an account's, with a PIN typed twice
+        self.card_box = QGroupBox()
+        self.card_user = QComboBox()
+        self.card_user.setObjectName("card_user")
+        self.card_pin = QLineEdit()
+        self.card_pin.setObjectName("card_pin")
+        self.card_pin2 = QLineEdit()
+        self.card_pin2.setObjectName("card_pin2")
+        for pin in (self.card_pin, self.card_pin2):
+            pin.setEchoMode(QLineEdit.EchoMode.Password)
+            pin.setMaxLength(8)
+        self.card_bind = QPushButton()
+        self.card_bind.setObjectName("card_bind")
+        self.card_unbind = QPushButton()
+        self.card_unbind.setObjectName("card_unbind")
+        self.card_unlock = QPushButton()
+        self.card_unlock.setObjectName("account_unlock")
+        self.card_status = QLabel()
+        self.card_status.setObjectName("card_status")
+        self.card_status.setWordWrap(True)
+        self.card_user_label, self.card_pin_label, self.card_pin2_label = (
+            QLabel(),
+            QLabel(),
+            QLabel(),
+        )
+        self.card_user_label.setBuddy(self.card_user)
+        self.card_pin_label.setBuddy(self.card_pin)
+        self.card_pin2_label.setBuddy(self.card_pin2)
+        self.reader_card_uid: str | None = None  # the card on the reader now
+        f = QFormLayout(self.card_box)
+        f.addRow(self.card_user_label, self.card_user)
+        f.addRow(self.card_pin_label, self.card_pin)
+        f.addRow(self.card_pin2_label, self.card_pin2)
+        card_buttons = QHBoxLayout()
+        card_buttons.addWidget(self.card_bind)
+        card_buttons.addWidget(self.card_unbind)
+        card_buttons.addWidget(self.card_unlock)
+        f.addRow("", card_buttons)
+        f.addRow(self.card_status)
 
         for b in (
             self.provision_button,
@@ -190,6 +229,9 @@ class TechnicianScreen(QWidget):
             self.mirror_browse,
             self.mirror_apply,
             self.move_button,
+            self.card_bind,
+            self.card_unbind,
+            self.card_unlock,
         ):
             b.setAutoDefault(True)
         inner = QWidget()
@@ -199,7 +241,7 @@ class TechnicianScreen(QWidget):
         for box in (self.provision_box, self.move_box, self.mirror_box, self.language_box):
             left.addWidget(box)
         left.addStretch(1)
-        for box in (self.camera_box, self.reader_box):
+        for box in (self.camera_box, self.reader_box, self.card_box):
             right.addWidget(box)
         right.addStretch(1)
         columns.addLayout(left, 1)
@@ -225,6 +267,10 @@ class TechnicianScreen(QWidget):
         )
         self.move_button.clicked.connect(self.move_kit)
         self.supervisor_password.returnPressed.connect(self.move_kit)
+        self.card_bind.clicked.connect(self.bind_card)
+        self.card_pin2.returnPressed.connect(self.bind_card)
+        self.card_unbind.clicked.connect(self.unbind_card)
+        self.card_unlock.clicked.connect(self.unlock_account)
         self.retranslate()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -239,6 +285,7 @@ class TechnicianScreen(QWidget):
                 self.mirror.setText(info.mirror_dir)
         self.language.setCurrentIndex(max(0, self.language.findData(language)))
         self.refresh_devices()
+        self.refresh_accounts()
         self.url.setFocus()
 
     def _show_registration(self) -> None:
@@ -268,6 +315,7 @@ class TechnicianScreen(QWidget):
             self.camera_status,
             self.mirror_status,
             self.move_status,
+            self.card_status,
         ):
             label.setText("")
             label.setToolTip("")
@@ -277,6 +325,8 @@ class TechnicianScreen(QWidget):
         supervisor's password typed but not used is forgotten, never approving a later move."""
         self.stop_camera_test()
         self.supervisor_password.clear()
+        self.card_pin.clear()
+        self.card_pin2.clear()
 
     def refresh_devices(self) -> None:
         def probe() -> tuple[list[tuple[str, str]], list[str]]:
@@ -303,6 +353,7 @@ class TechnicianScreen(QWidget):
         )
 
     def on_card(self, event: CardEvent) -> None:
+        self.reader_card_uid = event.uid if event.present and event.uid else None
         if event.present and event.uid:
             self.last_card.setText(
                 tr("Kartu terbaca di %1: UID %2 ATR %3")
@@ -564,6 +615,97 @@ class TechnicianScreen(QWidget):
             error_text(getattr(exc, "code", "unexpected"), getattr(exc, "detail", ""))
         )
 
+    # --- staff cards -----------------------------------------------------------------------
+    def refresh_accounts(self) -> None:
+        operator = self.operator
+        if operator is None:
+            return
+        self.tasks.run_db(
+            lambda: self.services.operator_names(operator),
+            self._show_accounts,
+            lambda e: self.card_status.setText(error_text(getattr(e, "code", "unexpected"))),
+        )
+
+    def _show_accounts(self, accounts: list[tuple[str, str, bool, bool]]) -> None:
+        current = self.card_user.currentData()
+        self.card_user.clear()
+        for username, role, has_card, locked in accounts:
+            label = f"{username} ({role})" + (" — " + tr("sudah berkartu") if has_card else "")
+            label += (" — " + tr("terkunci")) if locked else ""
+            self.card_user.addItem(label, username)
+        if current:
+            self.card_user.setCurrentIndex(max(0, self.card_user.findData(current)))
+
+    def bind_card(self) -> None:
+        """The card on the reader now becomes the chosen account's, with the PIN typed twice
+        (checked here first, then by the store)."""
+        operator, username = self.operator, self.card_user.currentData()
+        pin, again = self.card_pin.text(), self.card_pin2.text()
+        uid = self.reader_card_uid
+        if operator is None or not username:
+            return
+        if uid is None:
+            self.card_status.setText(error_text("no-card-on-reader"))
+            return
+        if pin != again:
+            self.card_pin.clear()
+            self.card_pin2.clear()
+            self.card_status.setText(error_text("pin-mismatch"))
+            self.card_pin.setFocus()
+            return
+        self.card_bind.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.bind_operator_card(operator, username, uid, pin),
+            lambda _r: self._card_done(
+                tr("Kartu %1 dikaitkan ke %2").replace("%1", uid).replace("%2", username)
+            ),
+            self._card_failed,
+        )
+
+    def unbind_card(self) -> None:
+        operator, username = self.operator, self.card_user.currentData()
+        if operator is None or not username:
+            return
+        self.card_unbind.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.unbind_operator_card(operator, username),
+            lambda had: self._card_done(
+                tr("Kartu %1 dilepas").replace("%1", username)
+                if had
+                else tr("%1 tidak punya kartu").replace("%1", username)
+            ),
+            self._card_failed,
+        )
+
+    def unlock_account(self) -> None:
+        """Lift the lock of the chosen account (too many failed sign-ins); audited."""
+        operator, username = self.operator, self.card_user.currentData()
+        if operator is None or not username:
+            return
+        self.card_unlock.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.unlock_operator(operator, username),
+            lambda _r: self._card_done(tr("Akun %1 dibuka kembali").replace("%1", username)),
+            self._card_failed,
+        )
+
+    def _card_done(self, text: str) -> None:
+        self.card_bind.setEnabled(True)
+        self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
+        self.card_pin.clear()
+        self.card_pin2.clear()
+        self.card_status.setText(text)
+        self.refresh_accounts()
+
+    def _card_failed(self, exc: BaseException) -> None:
+        self.card_bind.setEnabled(True)
+        self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
+        self.card_pin.clear()
+        self.card_pin2.clear()
+        self.card_status.setText(error_text(getattr(exc, "code", "unexpected")))
+
     def retranslate(self) -> None:
         self.title.setText(tr("Teknisi"))
         self.provision_box.setTitle(tr("Pendaftaran stasiun"))
@@ -589,6 +731,13 @@ class TechnicianScreen(QWidget):
         self.supervisor_label.setText(tr("&Supervisor"))
         self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
         self.move_button.setText(tr("Pi&ndahkan kit"))
+        self.card_box.setTitle(tr("Kartu petugas"))
+        self.card_user_label.setText(tr("A&kun"))
+        self.card_pin_label.setText(tr("P&IN baru"))
+        self.card_pin2_label.setText(tr("Ulangi PI&N"))
+        self.card_bind.setText(tr("Kaitkan kar&tu"))
+        self.card_unbind.setText(tr("&Lepas kartu"))
+        self.card_unlock.setText(tr("B&uka kunci akun"))
         self._show_registration()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -599,10 +748,13 @@ class TechnicianScreen(QWidget):
 
 def find_kecamatan(services: Services, typed: str, kabupaten: str | None) -> list[tuple[str, str]]:
     """(code, "Kecamatan, Kabupaten, Provinsi") of the kecamatan a technician typed: a code
-    (36.03.07), or a name (the station's kabupaten first, then anywhere)."""
-    if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}", typed):
-        name = services.region_name(typed)
-        return [(typed, name)] if name else []
+    (36.03.07 or 360307), or a name (the station's kabupaten first, then anywhere)."""
+    from app.domain import regions
+
+    dotted = regions.normalize_code(typed)
+    if dotted is not None and dotted.count(".") == 2:
+        name = services.region_name(dotted)
+        return [(dotted, name)] if name else []
     wanted = typed.casefold()
     exact: dict[str, str] = {}
     starting: dict[str, str] = {}
