@@ -316,6 +316,7 @@ def mac_equal(a: str, b: str) -> bool:
 _KEY_CHALLENGE_INFO = b"EKTP-SIGNKEY-CHALLENGE-1\n"
 _KEY_ANSWER_DOMAIN = b"EKTP-SIGNKEY-ANSWER-1"
 SERVER_KEY_PATH = API_PREFIX + "/station/server-key"
+RELAY_KEY_PATH = API_PREFIX + "/relay/server-key"  # a relay passes a station's challenge on
 
 
 def key_challenge(sealing_key: X25519PublicKey, station_id: str) -> tuple[bytes, str]:

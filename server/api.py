@@ -368,7 +368,29 @@ def create_app(
         challenge = parse_json_object(body, "body: expected JSON with challenge;").get("challenge")
         if not isinstance(challenge, str):
             raise ServiceError(400, "challenge: expected a string")
-        return JSONResponse(await run_in_threadpool(core.server_key_answer, st, challenge))
+        if core.meta_get("upstream_sealing_key"):
+            # A relay's stations seal to the central key: the centre opens the challenge and
+            # vouches for this relay's key (server.relay.forward_key_challenge).
+            from server.relay import forward_key_challenge
+
+            answer = await run_in_threadpool(forward_key_challenge, core, st, challenge)
+        else:
+            answer = await run_in_threadpool(core.server_key_answer, st, challenge)
+        return JSONResponse(answer)
+
+    @api.post(protocol.RELAY_KEY_PATH)
+    async def relay_key(request: Request) -> JSONResponse:
+        """A relay passes on the key challenge of one of its stations (signed by the relay):
+        the answer vouches for the relay's key, the one it registered here with."""
+        body = await _read_body(request, 64 * 1024)
+        relay = await authenticate(request, body)
+        doc = parse_json_object(body, "body: expected JSON with station_id and challenge;")
+        station_id, challenge = doc.get("station_id"), doc.get("challenge")
+        if not isinstance(station_id, str) or not isinstance(challenge, str):
+            raise ServiceError(400, "station_id, challenge: expected strings")
+        return JSONResponse(
+            await run_in_threadpool(core.relay_key_answer, relay, station_id, challenge)
+        )
 
     @api.post(f"{prefix}/stations/vouch")
     async def vouch(request: Request) -> JSONResponse:

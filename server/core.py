@@ -687,14 +687,6 @@ class ServerCore:
     def server_key_answer(self, station: Station, challenge: str) -> dict[str, Any]:
         """Answer a station that learns this server's signing key (app.protocol): it sealed a
         secret to our sealing key; the MAC under it vouches for the key."""
-        if self.meta_get("upstream_sealing_key"):
-            # A relay's stations seal to the upstream's key: the relay cannot open it.
-            raise ServiceError(
-                409,
-                "this relay cannot answer a key challenge sealed to the central server's key: "
-                "provision the station again with a new code from this relay",
-                "provision_again",
-            )
         try:
             secret = protocol.open_key_challenge(self.sealing_key, station.id, challenge)
         except protocol.AuthError as exc:
@@ -704,6 +696,36 @@ class ServerCore:
             "server_signing_key": self.signing_public_b64,
             "server_signing_key_id": self.signing_key_id,
             "mac": protocol.key_answer_mac(secret, station.id, self.signing_public_b64),
+        }
+
+    def relay_key_answer(self, relay: Station, station_id: str, challenge: str) -> dict[str, Any]:
+        """A relay's station learns the relay's signing key, vouched for by this (central)
+        server: the station sealed a secret to our sealing key, the relay passed it on. Only
+        for a station this relay registered (vouched for), and the key vouched for is the one
+        the relay is registered with here (the key it signs its answers with)."""
+        if not relay.is_relay:
+            raise ServiceError(
+                403, f"station {relay.id} is not a relay: it has no stations", "not_a_relay"
+            )
+        st = self.find_station(station_id)
+        if st is None or st.vouched_by != relay.id:
+            raise ServiceError(
+                403,
+                f"station {station_id} is not registered here by relay {relay.id}",
+                "not_your_station",
+            )
+        if st.revoked:
+            raise ServiceError(403, f"station {station_id} has been revoked", "station_revoked")
+        assert relay.public_key is not None  # authenticated: it has a key
+        try:
+            secret = protocol.open_key_challenge(self.sealing_key, station_id, challenge)
+        except protocol.AuthError as exc:
+            raise ServiceError(400, str(exc), "bad_challenge") from exc
+        return {
+            "station_id": station_id,
+            "server_signing_key": relay.public_key,
+            "server_signing_key_id": relay.key_id,
+            "mac": protocol.key_answer_mac(secret, station_id, relay.public_key),
         }
 
     def register_vouched(self, relay: Station, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from app.sync.provision import InvalidServerUrl, check_server_url, enroll
 from app.sync.serverkey import learn_server_key
 from app.sync.worker import SyncWorker
 from server import db
-from server.core import InputError, ServerCore, check_kecamatan, iso
+from server.core import InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
 from server.labels import record_assignment
 
@@ -253,6 +253,45 @@ UPSTREAM_CA_FILE = "upstream-ca.pem"  # `relay provision --ca-file`: the upstrea
 def upstream_verify_key(core: ServerCore) -> Ed25519PublicKey | None:
     value = core.meta_get(UPSTREAM_SIGNING_KEY)
     return pkt.load_signing_public_key_b64(value) if value else None
+
+
+def forward_key_challenge(core: ServerCore, station: Any, challenge: str) -> dict[str, Any]:
+    """A station enrolled here, provisioned before servers signed their answers, learns this
+    relay's signing key: its challenge is sealed to the central key, so the centre opens it
+    and vouches for the key this relay is registered with there (its signing key). The
+    centre's answer is checked like every answer from it, then handed to the station."""
+    station_id = core.meta_get("upstream_station_id")
+    url = core.meta_get("upstream_url")
+    if not station_id or not url:
+        raise ServiceError(503, "this relay is not provisioned at its upstream yet")
+    engine = SyncEngine(
+        RelayOutbox(core),
+        server_url=url,
+        station_id=station_id,
+        signing_key=load_or_create_relay_key(core.home),
+        timeout=(5.0, 15.0),
+        server_verify_key=upstream_verify_key(core),
+    )
+    engine.verify = tls.verify_for(core.home, UPSTREAM_CA_FILE)
+    if engine.server_verify_key is None:
+        try:
+            sealing = pkt.load_sealing_public_key(
+                str(core.meta_get("upstream_sealing_key")).encode()
+            )
+            core.meta_set({UPSTREAM_SIGNING_KEY: learn_server_key(engine, sealing)})
+        except SyncError as err:
+            raise ServiceError(503, f"the upstream cannot be asked now: {err.message}") from err
+    try:
+        doc = engine.signed_json(
+            "POST", protocol.RELAY_KEY_PATH, {"station_id": station.id, "challenge": challenge}
+        )
+    except SyncError as err:
+        if err.kind in ("network", "server"):
+            raise ServiceError(503, f"the upstream cannot be asked now: {err.message}") from err
+        raise ServiceError(409, f"the upstream refused: {err.message}", "upstream_refused") from err
+    if not isinstance(doc, dict):
+        raise ServiceError(503, "the upstream's answer is malformed")
+    return dict(doc)
 
 
 def provision(

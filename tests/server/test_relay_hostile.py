@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app import packet as pkt
 from app.store.db import open_store
+from app.store.station import get_identity
 from tests.support.cli import run_server, run_station
 from tests.support.mitm import Mitm
 from tests.support.server import ServerProcess
@@ -98,4 +100,32 @@ def test_relay_upstream_over_https_with_a_pinned_certificate(tmp_path: Path) -> 
             with open_store(kit) as store:
                 seal_n(store, 1)
             assert run_station("--home", str(kit), "sync", "--once").returncode == 0
+            assert _wait(lambda: _central_packets(central) == 1, 60), _relay_status(home)
+
+
+def test_a_kit_provisioned_before_learns_its_relays_key_vouched_for_by_the_centre(
+    tmp_path: Path,
+) -> None:
+    """The upgrade path behind a relay: the kit seals its challenge to the central key (the
+    one it seals to); the relay passes it on, the centre vouches for the relay's key."""
+    with ServerProcess(tmp_path / "central") as central:
+        code = add_station(central, name="Relay", kecamatan=GUNUNG_KALER, relay=True)
+        home = tmp_path / "relay"
+        r = run_server("--home", str(home), "relay", "provision", "--upstream", central.url,
+                       "--code", code)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        with _relay(home, central.url) as relay:
+            kit = provisioned_home(tmp_path / "kit", relay, learned_key=False)
+            with open_store(kit) as store:
+                seal_n(store, 1)
+            # The relay registers the kit upstream first (the centre vouches only for its
+            # relay's own stations); until then the kit's attempts are refused and retried.
+            assert _wait(
+                lambda: run_station("--home", str(kit), "sync", "--once").returncode == 0, 60
+            )
+            with open_store(kit) as store:
+                identity = get_identity(store)
+            assert identity is not None and identity.server_verify_key is not None
+            fp = run_server("--home", str(home), "keys", "fingerprint")
+            assert pkt.fingerprint(identity.server_verify_key) in fp.stdout  # the relay's key
             assert _wait(lambda: _central_packets(central) == 1, 60), _relay_status(home)
