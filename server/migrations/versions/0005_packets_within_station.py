@@ -9,7 +9,8 @@ Seed of the history: a station's current kecamatan counts from its creation, and
 kecamatan its stored packets carry (what came before is not known; the packets already held
 were accepted with it): queued packets sealed under an earlier assignment still go through.
 Packets sealed before now under an assignment not seeded here are quarantined, not refused
-(server/labels.py, meta ``assignment_history_since``).
+(server/labels.py, meta ``assignment_history_since``, set only when the database already
+holds stations: a new one knows every assignment it will make).
 
 Revision ID: 0005
 Revises: 0004
@@ -100,12 +101,15 @@ def upgrade() -> None:
         sa.Column("kecamatan", sa.String(32), primary_key=True),
         sa.Column("since", sa.Float(), primary_key=True),
     )
-    op.execute(
-        sa.text(
-            "INSERT INTO server_meta (key, value) VALUES ('assignment_history_since', :v)"
-        ).bindparams(v=repr(time.time()))
-    )
     rows = conn.execute(sa.text("SELECT id, kecamatan, created_at FROM stations")).all()
+    if rows:
+        # Only a database with stations has assignments from before that it does not know
+        # (a new database knows every assignment it will ever make).
+        op.execute(
+            sa.text(
+                "INSERT INTO server_meta (key, value) VALUES ('assignment_history_since', :v)"
+            ).bindparams(v=repr(time.time()))
+        )
     created = {sid: at for sid, _, at in rows}
     held = conn.execute(sa.text("SELECT DISTINCT station_id, kecamatan FROM packets")).all()
     seen: set[tuple[str, str]] = set()
