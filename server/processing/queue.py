@@ -57,6 +57,12 @@ def claim(conn: Connection, owner: str, limit: int, lease_s: float, now: float) 
     ).all()
     if not rows:
         return []
+    retried = [r for r in rows if r[2] > 0]
+    if retried:
+        # Taken before and never finished: its processor died on the batch. Alone, so a
+        # packet that kills processors reaches MAX_ATTEMPTS by itself, not with its batch.
+        # The other rows' locks end with this transaction; the next claim takes them.
+        rows = retried[:1]
     taken = conn.execute(
         update(queue)
         .where(tuple_(q.station_id, q.uuid).in_([(r[0], r[1]) for r in rows]))

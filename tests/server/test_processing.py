@@ -194,3 +194,34 @@ def test_serve_process_processes_what_arrives(tmp_path: Path, db_url: str | None
         assert [(r["uuid"], r["fate"]) for r in recs] == [(uuid, "processed")]
     finally:
         srv.stop()
+
+
+def test_a_packet_its_processors_died_on_is_rejected_alone(server: ServerProcess) -> None:
+    """Five processors died holding this packet (its queue row says 5 attempts, lease run
+    out); its batch neighbours were taken once and not finished either."""
+    from sqlalchemy import update
+
+    from server.processing.tables import queue
+
+    kit = TestStation.enroll(server)
+    poisoned = _put(kit, seal_record(kit, person(1)))
+    neighbour = _put(kit, seal_record(kit, person(2)))
+    fresh = _put(kit, seal_record(kit, person(3)))
+    t = Tables(server.home, server.db_url)
+    try:
+        with t.engine.begin() as conn:
+            for uuid, attempts in ((poisoned, 5), (neighbour, 1)):
+                conn.execute(
+                    update(queue)
+                    .where(queue.c.uuid == uuid)
+                    .values(attempts=attempts, lease_owner="dead:1:x", lease_until=1.0)
+                )
+    finally:
+        t.close()
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    recs = {
+        r["uuid"]: r
+        for r in office_json(server.home, server.db_url, "records", "--json")["records"]
+    }
+    assert (recs[poisoned]["fate"], recs[poisoned]["reason"]) == ("rejected", "processing_failed")
+    assert recs[neighbour]["fate"] == "processed" and recs[fresh]["fate"] == "processed"
