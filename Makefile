@@ -6,18 +6,18 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench installer system-deps-run system-deps-test clean
+.PHONY: run test lint typecheck pytest bench freeze installer system-deps-run system-deps-test clean
 
 run: system-deps-run $(STAMP)
 	$(VENV)/bin/ektp-station demo
 
 test: system-deps-test $(STAMP) lint typecheck pytest
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (python3 is $$(python3 -V 2>&1)); install it, e.g. apt-get install python3.11, and put it first on PATH" >&2; exit 2; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test,freeze]'
 	touch $(STAMP)
 
 system-deps-run:
@@ -41,6 +41,10 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py --out bench/results.json
+
+# The one-folder build the installer wraps (tests/freeze/ makes its own and tries it).
+freeze: $(STAMP)
+	$(PY) -m PyInstaller --noconfirm --distpath build/dist --workpath build/work packaging/ektp-station.spec
 
 installer:
 	@test -n "$(PAYLOAD)" || { echo 'usage: make installer PAYLOAD=dir/of/one-folder/build' >&2; exit 2; }

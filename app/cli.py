@@ -14,6 +14,7 @@ import traceback
 from types import ModuleType
 from typing import NoReturn
 
+from app import __version__
 from app.commands import (
     assign,
     demo,
@@ -59,6 +60,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--home",
         metavar="DIR",
@@ -76,6 +78,9 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
@@ -100,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
 def explain(exc: BaseException) -> tuple[int, str]:
     """Exit code and one line for an error escaping a subcommand."""
     from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.store.clock import ClockImplausible
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
     from app.store.export import ExportMediaError
+    from app.store.keystore import KeyMaterialMissing
     from app.store.mirror import MirrorError
     from app.store.operators import OperatorError, UnknownOperator
 
@@ -119,6 +126,10 @@ def explain(exc: BaseException) -> tuple[int, str]:
         return EXIT_USAGE, f"photo: {photo}"
     if isinstance(exc, MirrorError):
         return EXIT_FAULT, f"mirror: {exc.message}"
+    if isinstance(exc, ClockImplausible):
+        return EXIT_FAULT, f"clock: {exc.message}"
+    if isinstance(exc, KeyMaterialMissing):
+        return EXIT_FAULT, f"station key: {exc}"
     if isinstance(exc, ExportMediaError):
         # The target drive, not the station's store: "storage (disk_full)" would send the
         # technician to free space on the wrong disk.

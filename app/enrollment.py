@@ -23,13 +23,14 @@ import uuid6
 from app import packet
 from app.store.audit import record_event_raw
 from app.store.backlog import FallingBehind, check_backlog_policy
+from app.store.clock import ClockImplausible, check_seal_time
 from app.store.db import Store
 from app.store.errors import NotInitialized, StorageError
 from app.store.mirror import MirrorError, mirror_packet, remove_packet
 from app.store.operators import OperatorError, UnknownOperator, normalize_card_uid, require_active
 from app.store.settings import settings_from_rows
 from app.store.station import StationIdentity, identity_from
-from app.store.timeutil import iso, store_time, utcnow
+from app.store.timeutil import iso, parse_store_time, store_time, utcnow
 
 if TYPE_CHECKING:
     from app.capture.photo import AcceptedPhoto
@@ -47,11 +48,14 @@ _INSERT_RECORD_SQL = (
 )
 # The settings rows and the operator's ``active`` flag (the row whose key is NULL; no row:
 # no such operator) in one statement: one round trip into SQLite instead of two.
+# The newest seal by seq (the rowid: no scan), to check the clock against.
+_LAST_SEAL_SQL = "SELECT sealed_at FROM record ORDER BY seq DESC LIMIT 1"
 _SEAL_CHECKS_SQL = (
     "SELECT key, value FROM setting UNION ALL SELECT NULL, active FROM operator WHERE username = ?"
 )
 
 __all__ = [
+    "ClockImplausible",
     "EnrollResult",
     "EnrollmentRequest",
     "FallingBehind",
@@ -106,6 +110,7 @@ class EnrollResult:
     warnings: list[Any] = field(default_factory=list)  # FieldIssue(field, code, message)
     flags: list[str] = field(default_factory=list)
     mirror_warning: str | None = None
+    clock_warning: str | None = None  # the clock far ahead of the last seal (app.store.clock)
 
 
 def _issue_dict(issue: Any) -> dict[str, str]:
@@ -179,11 +184,14 @@ def seal_record(
     manifest: dict[str, Any],
     attachments: list[packet.Attachment],
     record_uuid: str | None = None,
+    clock_warnings: list[str] | None = None,
 ) -> tuple[str, str, str | None]:
     """Seal and store one packet in ONE transaction: record + audit event + mirror copy.
 
     The mirror copy is written and fsynced before the commit; if the commit fails it is
-    deleted again. Returns (uuid, sha256, mirror_warning).
+    deleted again. Returns (uuid, sha256, mirror_warning). Raises ClockImplausible when the
+    clock is before the build date or the last seal; a warning for a clock far ahead of the
+    last seal is appended to ``clock_warnings``.
     """
     rec_uuid = record_uuid or str(uuid6.uuid7())
     sealed_at = utcnow()
@@ -221,6 +229,14 @@ def seal_record(
         # statement overhead per seal (bench_store). Settings and the operator are read
         # inside the transaction, so a change committed just before is always seen.
         with store.write_raw() as cur:
+            last = cur.execute(_LAST_SEAL_SQL).fetchone()
+            clock_warning = check_seal_time(
+                sealed_at, None if last is None else parse_store_time(last[0])
+            )
+            if clock_warning is not None:
+                record_event_raw(cur, operator, "clock.jumped", {"warning": clock_warning})
+                if clock_warnings is not None:
+                    clock_warnings.append(clock_warning)
             rows = cur.execute(_SEAL_CHECKS_SQL, (operator,)).fetchall()
             settings = settings_from_rows(r for r in rows if r[0] is not None)
             mirror_dir = settings.mirror_path
@@ -321,9 +337,22 @@ def enroll(
         )
     if before_seal is not None:
         before_seal()
+    clock_warnings: list[str] = []
     rec_uuid, sha, mirror_warning = seal_record(
-        store, identity, operator=request.operator, manifest=manifest, attachments=attachments
+        store,
+        identity,
+        operator=request.operator,
+        manifest=manifest,
+        attachments=attachments,
+        clock_warnings=clock_warnings,
     )
     if on_sealed is not None:
         on_sealed(rec_uuid)
-    return EnrollResult(rec_uuid, sha, warnings, flags, mirror_warning)
+    return EnrollResult(
+        rec_uuid,
+        sha,
+        warnings,
+        flags,
+        mirror_warning,
+        clock_warnings[0] if clock_warnings else None,
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -177,6 +178,49 @@ def load_sealing_public_key(pem: bytes) -> X25519PublicKey:
     return key
 
 
+@dataclass(frozen=True)
+class ServerKeyFile:
+    """The server's public key file (``ektp-server keys public``): the sealing key, then
+    the key that signs the server's answers (absent in files written before it existed)."""
+
+    sealing_pem: bytes
+    signing_b64: str | None
+
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----\s*", re.S)
+
+
+def server_key_file(sealing: X25519PublicKey, signing: Ed25519PublicKey) -> bytes:
+    return sealing_public_key_pem(sealing) + signing.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def load_server_key_file(data: bytes) -> ServerKeyFile:
+    """Parse a server key file; PacketError when it holds no X25519 sealing key first, or a
+    second key that is not Ed25519."""
+    blocks = _PEM_BLOCK.findall(data)
+    if not blocks:
+        raise PacketError("not a PEM public key file")
+    sealing = load_sealing_public_key(blocks[0])
+    signing_b64 = None
+    if len(blocks) > 1:
+        try:
+            key = serialization.load_pem_public_key(blocks[1])
+        except ValueError as exc:
+            raise PacketError("the second key in the file is not a PEM public key") from exc
+        if not isinstance(key, Ed25519PublicKey) or len(blocks) > 2:
+            raise PacketError("the key file holds keys other than the server's two")
+        signing_b64 = signing_public_key_b64(key)
+    return ServerKeyFile(sealing_public_key_pem(sealing), signing_b64)
+
+
+def fingerprint(public_key: X25519PublicKey | Ed25519PublicKey) -> str:
+    """``key_id`` in groups of four, to read aloud and compare with the server's."""
+    kid = key_id(public_key)
+    return " ".join(kid[i : i + 4] for i in range(0, len(kid), 4))
+
+
 def signing_public_key_b64(public_key: Ed25519PublicKey) -> str:
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode()
@@ -187,6 +231,15 @@ def load_signing_public_key_b64(text: str) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
     except ValueError as exc:
         raise PacketError("not a base64 Ed25519 public key") from exc
+
+
+def hpke_seal(plaintext: bytes, public_key: X25519PublicKey, info: bytes) -> bytes:
+    """HPKE single-shot seal with the packets' suite (also the key challenge, app.protocol)."""
+    return _SUITE.encrypt(plaintext, public_key, info=info)
+
+
+def hpke_open(ciphertext: bytes, private_key: X25519PrivateKey, info: bytes) -> bytes:
+    return _SUITE.decrypt(ciphertext, private_key, info=info)
 
 
 # --- sealing ----------------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import secrets
 import time
 from collections.abc import Mapping
@@ -20,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 API_PREFIX = "/api/v1"
 PACKET_CONTENT_TYPE = "application/vnd.ektp.packet"
@@ -120,6 +123,22 @@ def verify_request(
     max_skew_s: int = MAX_CLOCK_SKEW_S,
 ) -> SignedRequest:
     """Check a request's signature, digest and clock. Replay (nonce reuse) is the caller's."""
+    return verify_headers(method, path, headers, public_key, now, max_skew_s, body=body)
+
+
+def verify_headers(
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    public_key: Ed25519PublicKey,
+    now: float | None = None,
+    max_skew_s: int = MAX_CLOCK_SKEW_S,
+    *,
+    body: bytes | None = None,
+) -> SignedRequest:
+    """Check a request's signature and clock from its headers alone (the signature covers the
+    DECLARED body digest), so a server can refuse a forged or stale request before it reads
+    the body; with ``body``, also that the body matches that digest."""
     values = {n: _get(headers, n) for n in (H_STATION, H_TIMESTAMP, H_NONCE, H_DIGEST, H_SIGNATURE)}
     missing = [n for n, v in values.items() if not v]
     if missing:
@@ -134,7 +153,9 @@ def verify_request(
         raise AuthError("signature", "malformed timestamp or signature header") from exc
     if not (8 <= len(nonce) <= 64):
         raise AuthError("signature", "malformed nonce")
-    if hashlib.sha256(body).hexdigest() != digest:
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise AuthError("digest", f"malformed {H_DIGEST} header")
+    if body is not None and hashlib.sha256(body).hexdigest() != digest:
         raise AuthError("digest", "body does not match its SHA-256 header")
     try:
         public_key.verify(sig, _message(method, path, digest, timestamp, nonce, station))
@@ -148,3 +169,181 @@ def verify_request(
             f"station clock is off by {int(skew)} s (more than {max_skew_s} s): set the date and time",
         )
     return SignedRequest(station, timestamp, nonce, digest)
+
+
+# --- the server's side: signed answers --------------------------------------------------------
+#
+# Every answer to a signed station request is signed by the server's Ed25519 key over the
+# request's method, path and nonce, the status and the SHA-256 of the answer's body. A proxy
+# in the path (plain http, or a TLS-terminating one) can neither forge a receipt nor replay an
+# old one (the nonce is the station's, fresh per request), nor turn an upload into a refusal.
+
+H_SERVER_SIGNATURE = "X-EKTP-Server-Signature"
+H_SERVER_KEY = "X-EKTP-Server-Key"  # key id of the key that signed (for the reader's message)
+_RESPONSE_DOMAIN = b"EKTP-RESP-1"
+
+
+def _response_message(
+    method: str, path: str, request_nonce: str, status: int, body_digest: str
+) -> bytes:
+    return b"\n".join(
+        [
+            _RESPONSE_DOMAIN,
+            method.upper().encode(),
+            path.encode(),
+            request_nonce.encode(),
+            str(int(status)).encode(),
+            body_digest.encode(),
+        ]
+    )
+
+
+def sign_response(
+    method: str, path: str, request_nonce: str, status: int, body: bytes, key: Ed25519PrivateKey
+) -> dict[str, str]:
+    """Headers that authenticate the server's answer to one signed request."""
+    digest = hashlib.sha256(body).hexdigest()
+    sig = key.sign(_response_message(method, path, request_nonce, status, digest))
+    return {
+        H_SERVER_SIGNATURE: base64.b64encode(sig).decode(),
+        H_SERVER_KEY: _key_id(key.public_key()),
+    }
+
+
+def _key_id(public_key: Ed25519PublicKey) -> str:
+    from app.packet import key_id  # app.packet imports nothing of this module; keep it so
+
+    return key_id(public_key)
+
+
+def verify_response(
+    method: str,
+    path: str,
+    request_nonce: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    public_key: Ed25519PublicKey,
+) -> None:
+    """Raise AuthError(``server_signature``) unless the answer was signed by ``public_key``."""
+    value = _get(headers, H_SERVER_SIGNATURE)
+    if not value:
+        raise AuthError(
+            "server_signature",
+            "the answer is not signed by the server (something in the path answered instead)",
+        )
+    try:
+        sig = base64.b64decode(value, validate=True)
+        digest = hashlib.sha256(body).hexdigest()
+        public_key.verify(sig, _response_message(method, path, request_nonce, status, digest))
+    except (ValueError, InvalidSignature) as exc:
+        raise AuthError(
+            "server_signature",
+            "the answer's signature is not the server's (something in the path changed it)",
+        ) from exc
+
+
+# --- provisioning without sending the code ------------------------------------------------------
+#
+# The one-time code never travels. The station sends a hint (the first 12 hex digits of
+# SHA-256 of the normalized code, which is what the server stores: it finds the row by it) and
+# proves knowledge of the code with an HMAC over its public key, station id and a fresh nonce,
+# keyed by SHA-256 of the code. The server answers with its keys and an HMAC under the same
+# key over its whole answer and the station's nonce: a proxy without the code can neither
+# redeem it for its own key nor swap the keys in the answer.
+
+CODE_HINT_LEN = 12
+_CODE_KEY_DOMAIN = b"EKTP-CODE-KEY-1"
+_ENROLL_REQ_DOMAIN = b"EKTP-ENROLL-REQ-1"
+_ENROLL_REPLY_DOMAIN = b"EKTP-ENROLL-REPLY-1"
+
+
+def normalize_code(code: str) -> str:
+    """A code as typed (spaces, dashes, lower case) in its one canonical form."""
+    return "".join(c for c in code if not c.isspace() and c != "-").upper()
+
+
+def code_digest(code: str) -> str:
+    """Hex SHA-256 of the normalized code: what the server stores (never the code)."""
+    return hashlib.sha256(normalize_code(code).encode()).hexdigest()
+
+
+def code_hint(code: str) -> str:
+    """What the station sends so the server finds the code's row."""
+    return code_digest(code)[:CODE_HINT_LEN]
+
+
+def code_key(digest_hex: str) -> bytes:
+    """The proofs' key, from ``code_digest`` (the station has the code, the server the
+    digest); the hint does not reveal it."""
+    return hmac.new(bytes.fromhex(digest_hex), _CODE_KEY_DOMAIN, hashlib.sha256).digest()
+
+
+def _canonical(doc: Mapping[str, object]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def enroll_proof(key: bytes, public_key_b64: str, station_id: str | None, nonce: str) -> str:
+    """The station's proof that it knows the code, bound to the key it registers."""
+    msg = b"\n".join(
+        [_ENROLL_REQ_DOMAIN, public_key_b64.encode(), (station_id or "").encode(), nonce.encode()]
+    )
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def enroll_reply_mac(
+    key: bytes, nonce: str, public_key_b64: str, reply: Mapping[str, object]
+) -> str:
+    """The server's MAC over its answer (every field but ``mac`` itself)."""
+    fields = {k: v for k, v in reply.items() if k != "mac"}
+    msg = b"\n".join(
+        [_ENROLL_REPLY_DOMAIN, nonce.encode(), public_key_b64.encode(), _canonical(fields)]
+    )
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def mac_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+# --- learning the server's signing key later (stations provisioned before it existed) ----------
+#
+# Such a station trusts one server key already: the sealing key it seals every packet to. It
+# sends a fresh secret sealed (HPKE) to that key; only the holder of the sealing private key
+# can open it, and it answers with its signing key and an HMAC under the secret. A proxy can
+# neither read the secret nor vouch for a key of its own.
+
+_KEY_CHALLENGE_INFO = b"EKTP-SIGNKEY-CHALLENGE-1\n"
+_KEY_ANSWER_DOMAIN = b"EKTP-SIGNKEY-ANSWER-1"
+SERVER_KEY_PATH = API_PREFIX + "/station/server-key"
+
+
+def key_challenge(sealing_key: X25519PublicKey, station_id: str) -> tuple[bytes, str]:
+    """(secret, challenge): the challenge is the secret sealed to ``sealing_key``."""
+    from app.packet import hpke_seal
+
+    secret = secrets.token_bytes(32)
+    sealed = hpke_seal(secret, sealing_key, _KEY_CHALLENGE_INFO + station_id.encode())
+    return secret, base64.b64encode(sealed).decode()
+
+
+def open_key_challenge(sealing_key: X25519PrivateKey, station_id: str, challenge: str) -> bytes:
+    """The secret in a challenge; AuthError(``challenge``) when it cannot be opened."""
+    from app.packet import hpke_open
+
+    try:
+        secret = hpke_open(
+            base64.b64decode(challenge, validate=True),
+            sealing_key,
+            _KEY_CHALLENGE_INFO + station_id.encode(),
+        )
+    except Exception as exc:  # cryptography raises InvalidTag / ValueError
+        raise AuthError("challenge", "the challenge was not sealed to this server's key") from exc
+    if len(secret) != 32:
+        raise AuthError("challenge", "the challenge holds no 32-byte secret")
+    return secret
+
+
+def key_answer_mac(secret: bytes, station_id: str, signing_key_b64: str) -> str:
+    msg = b"\n".join([_KEY_ANSWER_DOMAIN, station_id.encode(), signing_key_b64.encode()])
+    return hmac.new(secret, msg, hashlib.sha256).hexdigest()

@@ -40,6 +40,22 @@ from bench.figures import Figure, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 TICK_MS = 5
+# The bench resident's own data as typed (NIK, name, place, address, RT, RW, desa query,
+# choices): what no form could spare the operator.
+RESIDENT_CHARS = len(
+    "3603321208900007"
+    "BUDI SANTOSO"
+    "TANGERANG"
+    "O"
+    "JL. RAYA KRESEK NO. 17"
+    "003"
+    "005"
+    "Gunung Kaler"
+    "ISLAM"
+    "KAWIN"
+    "PETANI/PEKEBUN"
+    "WNI"
+)
 
 _BARE = """
 import time; t0 = time.perf_counter()
@@ -375,12 +391,20 @@ def _recording_stalls(quick: bool) -> list[Figure]:
                 QTimer.singleShot(ms, loop.quit)
                 loop.exec()
 
-            def wait(cond, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-                deadline = time.monotonic() + timeout
+            # What one recording costs the operator: keys pressed, and the seconds spent
+            # waiting for the app (region results, photo check, seal) — not for the camera to
+            # see a good face, which is the resident's part (issue 14).
+            flow = {"keys": 0, "waited": 0.0, "typing": 0.0, "counting": False}
+
+            def wait(cond, timeout: float = 30.0, app_wait: bool = True) -> None:  # type: ignore[no-untyped-def]
+                t0 = time.monotonic()
+                deadline = t0 + timeout
                 while not cond():
                     if time.monotonic() > deadline:
                         raise TimeoutError("bench flow stuck")
                     pump(2)
+                if flow["counting"] and app_wait:
+                    flow["waited"] += time.monotonic() - t0
 
             def keys(text: str) -> None:
                 # One key at a time with a short pause, as a fast typist: the event loop runs
@@ -388,10 +412,16 @@ def _recording_stalls(quick: bool) -> list[Figure]:
                 for ch in text:
                     QTest.keyClicks(QApplication.focusWidget(), ch)
                     pump(15)
+                if flow["counting"]:
+                    flow["keys"] += len(text)
+                    flow["typing"] += len(text) * 0.015
 
             def key(k, mod=Qt.KeyboardModifier.NoModifier) -> None:  # type: ignore[no-untyped-def]
                 QTest.keyClick(QApplication.focusWidget(), k, mod)
                 pump(15)  # as keys(): no operator presses two keys in the same ms
+                if flow["counting"]:
+                    flow["keys"] += 1
+                    flow["typing"] += 0.015
 
             window.activateWindow()
             # Start-up: first show, the station loaded from the store, the domain warm-up on
@@ -418,6 +448,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
             key(Qt.Key.Key_Return)
             wait(lambda: window.stack.currentWidget() is window.home)
             rec = window.recording
+            flow["counting"] = True
             for _ in range(recordings):
                 meter.phase = "to-biodata"
                 key(Qt.Key.Key_F3)
@@ -449,7 +480,10 @@ def _recording_stalls(quick: bool) -> list[Figure]:
                 key(Qt.Key.Key_Return)
                 meter.phase = "photo"
                 wait(
-                    lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good
+                    lambda: (
+                        rec.photo.preview.quality is not None and rec.photo.preview.quality.good
+                    ),
+                    app_wait=False,  # the resident posing, not the app
                 )
                 key(Qt.Key.Key_Return)
                 wait(lambda: rec.photo.photo is not None)
@@ -469,6 +503,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
                 key(Qt.Key.Key_Return)
                 wait(lambda: rec.step() == rec.RECEIPT)
                 meter.phase = "receipt"
+            flow["counting"] = False
             meter.phase = "sync-wait"
             key(Qt.Key.Key_F4)
 
@@ -482,6 +517,8 @@ def _recording_stalls(quick: bool) -> list[Figure]:
 
             wait(all_sent, timeout=60)
             busy = meter.stop()
+            flow_keys, flow_waited = float(flow["keys"]), float(flow["waited"])
+            flow_typing = float(flow["typing"])
             worst_phase = meter.worst_phase()
             load = os.getloadavg()[0]
             print(f"UI stalls (load {load:.1f}):", file=sys.stderr)
@@ -538,6 +575,25 @@ def _recording_stalls(quick: bool) -> list[Figure]:
             "its p99",
         ),
         Figure("ui", "load average (1 min) at the end of the stall run", "", load),
+        # One recording as the operator does it (issue 14): keys pressed (plus one signature)
+        # beside the characters of the resident's data itself; the seconds the app made the
+        # operator wait beside the seconds of typing (15 ms a key, a fast typist).
+        Figure(
+            "ui",
+            "keys pressed for one recording (F3 to the receipt, plus one signature)",
+            "keys",
+            flow_keys / recordings,
+            float(RESIDENT_CHARS),
+            "characters of the resident's data",
+        ),
+        Figure(
+            "ui",
+            "seconds the app makes the operator wait in one recording",
+            "s",
+            flow_waited / recordings,
+            flow_typing / recordings,
+            "seconds of typing (15 ms a key)",
+        ),
     ]
 
 

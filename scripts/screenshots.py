@@ -1,7 +1,10 @@
 """Start the real app (demo mode: local server, demo camera) in a real window and save a
 screenshot of each screen to docs/screenshots/. Needs an X display, e.g.:
 
-    xvfb-run -a -s "-screen 0 1280x900x24" python scripts/screenshots.py
+    xvfb-run -a -s "-screen 0 1024x768x24" python scripts/screenshots.py
+
+The window opens maximised, as the app does: at 1024×768 every screen must fit with its step
+buttons visible (`--height 700` leaves room for a taskbar, as on a 1366×768 laptop).
 
 The app is driven from the keyboard as an operator would; each screenshot is taken from the
 X server (QScreen.grabWindow), i.e. what a person would see.
@@ -50,16 +53,22 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--home", help="demo home (default: a temp dir, removed after)")
+    p.add_argument(
+        "--height",
+        type=int,
+        default=0,
+        help="usable height (a taskbar below): default the screen's",
+    )
     args = p.parse_args(argv)
     if not os.environ.get("DISPLAY"):
         print("screenshots.py needs an X display: run it under xvfb-run -a", file=sys.stderr)
         return 2
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     with tempfile.TemporaryDirectory(prefix="ektp-shots-") as tmp:
-        return run(Path(args.out), Path(args.home) if args.home else Path(tmp))
+        return run(Path(args.out), Path(args.home) if args.home else Path(tmp), args.height)
 
 
-def run(out: Path, home: Path) -> int:
+def run(out: Path, home: Path, height: int = 0) -> int:
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWidget
@@ -71,8 +80,12 @@ def run(out: Path, home: Path) -> int:
     app = QApplication([sys.argv[0]])
     demo = DemoRun.start(home)
     window = MainWindow(demo.services)
-    window.resize(1180, 800)
-    window.show()
+    # Maximised, as the app opens; Xvfb has no window manager to do it, so the geometry too.
+    area = app.primaryScreen().availableGeometry()
+    if height:
+        area.setHeight(min(area.height(), height))
+    window.setGeometry(area)
+    window.showMaximized()
 
     def wait(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout

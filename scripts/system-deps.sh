@@ -15,8 +15,11 @@ if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.
   run_pkgs+=(python3-dev)
 fi
 # The real parts the tests drive: virtual card reader, X server, NSIS + wine, PostgreSQL;
-# mingw-w64 builds the installer tests' stand-in ektp-station.exe.
-test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick)
+# mingw-w64 builds the installer tests' stand-in ektp-station.exe; binutils (objdump, readelf,
+# strip) is what PyInstaller freezes with, x11-utils (xwininfo) finds the frozen GUI's window.
+# poppler-utils: pdftotext reads the receipt PDF back as a reader would (tests/ui).
+test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick
+           binutils x11-utils poppler-utils)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -20,7 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
-from server.core import ServerCore, ServiceError
+from server.answer_signing import AnswerSigning
+from server.bodies import BodyGate, BodyLimits, parse_json_object
+from server.core import CodeProof, ServerCore, ServiceError
+from server.errors import JsonErrors, error_reply
 from server.ingest import PacketIngest
 
 Scope = MutableMapping[str, Any]
@@ -37,7 +40,9 @@ class InflightLimit:
     """ASGI middleware: at most ``limit`` requests in progress, the rest get 503 at once.
 
     Refusing early keeps latency bounded under a burst (stations back off and retry) instead
-    of queueing uploads until they time out on the client.
+    of queueing uploads until they time out on the client. It sits behind
+    ``server.bodies.BodyGate``: a request enters it with its body complete, so a slow or
+    unfinished body never holds one of these slots.
     """
 
     def __init__(self, app: ASGIApp, limit: int, retry_after_s: int = 2) -> None:
@@ -100,9 +105,14 @@ PUT_PACKET_OPENAPI: dict[str, Any] = {
         "400": {"description": "malformed packet, uuid mismatch, wrong server key, bad signature"},
         "401": {"description": "unsigned, unknown station, bad signature, clock, replay"},
         "403": {"description": "revoked, or another station's packet"},
+        "408": {"description": "body too slow (see docs/server.md, request bodies)"},
         "409": {"description": "uuid holds different bytes"},
+        "411": {"description": "no Content-Length"},
         "413": {"description": "body above --max-body"},
-        "503": {"description": "overloaded; retry after Retry-After"},
+        "503": {
+            "description": "overloaded, too many unfinished uploads of this station, "
+            "or the database failed; retry after Retry-After"
+        },
     },
 }
 
@@ -241,6 +251,7 @@ def create_app(
     max_inflight: int = DEFAULT_MAX_INFLIGHT,
     relay_mode: bool = False,
     on_stored: Callable[[], None] | None = None,
+    limits: BodyLimits | None = None,
 ) -> Any:
     ingest = (
         PacketIngest(core, relay_mode=relay_mode)
@@ -280,6 +291,13 @@ def create_app(
         response.headers.update(exc.headers or {})
         return response
 
+    # Anything else (a database failure, a bug): still the one shape; a database failure
+    # is 503 with Retry-After, so the station keeps its record and retries (server.errors).
+    @api.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        status, doc, headers = error_reply(exc)
+        return JSONResponse(doc, status_code=status, headers=headers)
+
     @api.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(ServiceError(422, f"request is malformed: {exc.errors()}", "invalid"))
@@ -306,13 +324,28 @@ def create_app(
     @api.post(f"{prefix}/stations/enroll")
     async def enroll(request: Request) -> JSONResponse:
         body = await _read_body(request, 64 * 1024)
-        try:
-            doc = json.loads(body)
-            code = str(doc["code"])
-            public_key = str(doc["public_key"])
-            station_id = doc.get("station_id")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ServiceError(400, "body: expected JSON with code and public_key") from exc
+        doc = parse_json_object(
+            body, "body: expected JSON with code_hint, proof, nonce and public_key;"
+        )
+        public_key = doc.get("public_key")
+        station_id = doc.get("station_id")
+        if not isinstance(public_key, str):
+            raise ServiceError(400, "public_key: expected a string")
+        if station_id is not None and not isinstance(station_id, str):
+            raise ServiceError(400, "station_id: expected a string")
+        code: str | CodeProof
+        if "code_hint" in doc:  # the code itself never travels (app.protocol)
+            hint, proof, nonce = doc.get("code_hint"), doc.get("proof"), doc.get("nonce")
+            if not all(isinstance(v, str) for v in (hint, proof, nonce)):
+                raise ServiceError(400, "code_hint, proof, nonce: expected strings")
+            code = CodeProof(str(hint), str(proof), str(nonce))
+        else:  # stations of earlier releases: the code in clear (deprecated)
+            clear = doc.get("code")
+            if not isinstance(clear, str):
+                raise ServiceError(
+                    400, "body: expected JSON with code_hint, proof, nonce and public_key"
+                )
+            code = clear
         result = await run_in_threadpool(
             core.enroll, code, public_key, str(station_id) if station_id else None
         )
@@ -326,14 +359,22 @@ def create_app(
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
         return out
 
+    @api.post(protocol.SERVER_KEY_PATH)
+    async def server_key(request: Request) -> JSONResponse:
+        """A station provisioned before the server had a signing key learns it (signed
+        request; the answer's MAC is keyed by a secret sealed to the sealing key)."""
+        body = await _read_body(request, 64 * 1024)
+        st = await authenticate(request, body)
+        challenge = parse_json_object(body, "body: expected JSON with challenge;").get("challenge")
+        if not isinstance(challenge, str):
+            raise ServiceError(400, "challenge: expected a string")
+        return JSONResponse(await run_in_threadpool(core.server_key_answer, st, challenge))
+
     @api.post(f"{prefix}/stations/vouch")
     async def vouch(request: Request) -> JSONResponse:
         body = await _read_body(request, 64 * 1024)
         relay = await authenticate(request, body)
-        try:
-            doc = json.loads(body)
-        except ValueError as exc:
-            raise ServiceError(400, "body: expected JSON") from exc
+        doc = parse_json_object(body)
         result = await run_in_threadpool(core.register_vouched, relay, doc)
         return JSONResponse(result)
 
@@ -369,4 +410,9 @@ def create_app(
 
     api.openapi = openapi  # type: ignore[method-assign]
     put = PacketPut(api, core, ingest, relay_mode=relay_mode, on_stored=on_stored)
-    return InflightLimit(put, max_inflight)
+    limits = limits or BodyLimits(max_body=core.max_body)
+    # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
+    # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
+    return JsonErrors(
+        AnswerSigning(BodyGate(InflightLimit(put, max_inflight), core, limits), core.signing_key)
+    )

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -62,10 +63,37 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--process", action="store_true", help="also run a back-office processor (one machine)"
     )
+    s.add_argument(
+        "--body-timeout",
+        type=float,
+        default=20.0,
+        help="a request body that pauses this long (s) is refused with 408 (default 20)",
+    )
+    s.add_argument(
+        "--body-min-rate",
+        type=float,
+        default=4096.0,
+        help="bytes/s a body must average beyond --body-timeout (default 4096)",
+    )
+    s.add_argument(
+        "--uploads-per-station",
+        type=int,
+        default=4,
+        help="packet bodies one station may send at once (default 4)",
+    )
+    s.add_argument(
+        "--bodies-per-address",
+        type=int,
+        default=8,
+        help="other request bodies (enroll, vouch) one client address may send at once",
+    )
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
-    ksub.add_parser("public", help="print the public key stations seal to (PEM)")
+    ksub.add_parser(
+        "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
+    )
+    ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -86,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
         help="revoke a station (its uploads are refused); a relay's stations are revoked with it",
     )
     r.add_argument("id")
+    r.add_argument(
+        "--since",
+        help="the time of the theft (ISO 8601, e.g. 2026-12-01T08:00:00+07:00): the packets "
+        "received after it are quarantined for the office to decide on",
+    )
     mr = ssub.add_parser(
         "mark-relay", help="make an existing station a relay (may vouch for its stations)"
     )
@@ -106,13 +139,40 @@ def _parser() -> argparse.ArgumentParser:
 
     op = sub.add_parser("open-packet", help="back office: decrypt a packet")
     op.add_argument("uuid")
+    op.add_argument("--station", help="the packet's station (when several hold this uuid)")
     op.add_argument("--out", help="write the attachments into this directory")
+
+    q = sub.add_parser("quarantine", help="packets held for the office's decision")
+    qsub = q.add_subparsers(dest="quarantine_cmd", parser_class=_Parser, required=True)
+    ql = qsub.add_parser("list", help="quarantined packets (--all: with the decided ones)")
+    ql.add_argument("--all", action="store_true")
+    ql.add_argument("--json", action="store_true")
+    for word in ("release", "reject"):
+        d = qsub.add_parser(
+            word,
+            help="count the packet after all"
+            if word == "release"
+            else "never count the packet (it stays stored, as evidence)",
+        )
+        d.add_argument("uuid")
+        d.add_argument("--station", required=True, help="the packet's station id")
+        d.add_argument("--by", required=True, help="who decides (kept with the decision)")
 
     rl = sub.add_parser("relay", help="kecamatan relay set-up")
     rsub = rl.add_subparsers(dest="relay_cmd", parser_class=_Parser, required=True)
     rp = rsub.add_parser("provision", help="enroll this server at its upstream")
     rp.add_argument("--upstream", required=True)
     rp.add_argument("--code", required=True)
+    rp.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an upstream outside the private LAN",
+    )
+    rp.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust only this certificate (PEM) for the upstream's https",
+    )
     rs = rsub.add_parser("status", help="forwarding state")
     rs.add_argument("--json", action="store_true")
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
@@ -130,7 +190,7 @@ def _config(home: Path) -> dict[str, Any]:
 
 
 def _remember_db(home: Path, url: str) -> None:
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = home / CONFIG_FILE
     cfg = _config(home)
     cfg["db"] = url
@@ -154,6 +214,9 @@ def _fail(message: str, code: int = 2) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from app.sync.tls import use_system_trust_store
+
+    use_system_trust_store()  # a relay's https to its upstream checks the system's certificates
     try:
         args = _parser().parse_args(argv)
         if args.cmd is None:  # no subcommand: serve on the defaults
@@ -212,10 +275,22 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if home.exists() and not home.is_dir():
         raise InputError(f"--home: {home} is not a directory")
     out = getattr(args, "out", None)
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise InputError(f"--out: {out} is not a directory")
+    if out is not None and Path(out).exists():
+        if not Path(out).is_dir():
+            raise InputError(f"--out: {out} is not a directory")
+        mode = Path(out).stat().st_mode & 0o777
+        if mode & 0o077:
+            # Decrypted personal data: never into a folder other users can read.
+            raise InputError(
+                f"--out: {out} can be read by other users (mode {mode:04o}): give a new "
+                "folder (it is made 0700) or `chmod 700` this one"
+            )
     if getattr(args, "kecamatan", None) is not None:
-        check_kecamatan(args.kecamatan)
+        args.kecamatan = check_kecamatan(args.kecamatan)
+    if getattr(args, "since", None) is not None:
+        since = _since(args.since)
+        if since is not None and since > time.time():
+            raise InputError("--since: the time is in the future")
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
         raise InputError("--name: give the station a name (1-200 characters)")
     if args.cmd == "import" and not Path(args.dir).is_dir():
@@ -225,6 +300,16 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.max_inflight < 1:
         # 0 would answer every request but /health with 503, for ever.
         raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
+    if args.cmd == "serve":
+        for name in ("body_timeout", "body_min_rate"):
+            value = getattr(args, name)
+            if not (math.isfinite(value) and value > 0):
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be a positive number, got {value:g}")
+        for name in ("uploads_per_station", "bodies_per_address"):
+            if getattr(args, name) < 1:
+                flag = "--" + name.replace("_", "-")
+                raise InputError(f"{flag}: must be at least 1, got {getattr(args, name)}")
     if args.cmd == "serve" and args.max_body <= 0:
         raise InputError(f"--max-body: must be a positive number of bytes, got {args.max_body}")
     if args.cmd == "serve" and not (
@@ -278,7 +363,12 @@ def _print_json(doc: Any) -> None:
 
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
-        sys.stdout.write(core.sealing_public_pem().decode())
+        signing = core.signing_key.public_key()
+        if args.keys_cmd == "fingerprint":
+            print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
+            print(f"signing {pkt.fingerprint(signing)}")
+            return 0
+        sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
         return 0
     if cmd == "station":
         return _station(args, core)
@@ -311,19 +401,72 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
             for r in result["rejected"]:
                 print(f"rejected {r['file']}: {r['reason']}", file=sys.stderr)
         return 1 if result["rejected"] else 0
+    if cmd == "quarantine":
+        return _quarantine(args, core)
     if cmd == "open-packet":
-        opened = core.open_packet(args.uuid)
+        opened = core.open_packet(args.uuid, args.station)
         if args.out:
             out = Path(args.out)
-            out.mkdir(parents=True, exist_ok=True)
+            out.mkdir(mode=0o700, parents=True, exist_ok=True)
             for att in opened.attachments.values():
-                safe = Path(att.name).name
-                (out / safe).write_bytes(att.data)
+                _write_private(out / Path(att.name).name, att.data)
         _print_json(opened.manifest)
         return 0
     if cmd == "relay":
         return _relay(args, core)
     raise UsageError(f"unknown command {cmd}")
+
+
+def _since(value: str | None) -> float | None:
+    """``--since``: an ISO 8601 time; without a zone it is UTC."""
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InputError(
+            f"--since: expected a time like 2026-12-01T08:00:00+07:00, got {value!r}"
+        ) from exc
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+def _quarantine(args: argparse.Namespace, core: ServerCore) -> int:
+    from server import quarantine
+
+    if args.quarantine_cmd == "list":
+        items = quarantine.listed(core.engine, None if args.all else quarantine.QUARANTINED)
+        if args.json:
+            _print_json({"count": len(items), "packets": items})
+        else:
+            for p in items:
+                print(
+                    f"{p['uuid']}  {p['station']}  {p['kecamatan']}  received {p['received_at']}"
+                    f"  {p['review']}: {p['review_reason']}"
+                    + (
+                        f" (by {p['reviewed_by']} at {p['reviewed_at']})"
+                        if p["reviewed_by"]
+                        else ""
+                    )
+                )
+            print(f"{len(items)} packet(s)")
+        return 0
+    decision = quarantine.RELEASED if args.quarantine_cmd == "release" else quarantine.REJECTED
+    try:
+        doc = quarantine.decide(core.engine, args.station, args.uuid, decision, args.by)
+    except quarantine.DecisionError as exc:
+        raise InputError(str(exc)) from exc
+    print(f"packet {doc['uuid']} of station {doc['station']} {decision} by {doc['reviewed_by']}")
+    return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A decrypted file, mode 0600 (also when it replaces an older one)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
+        f.write(data)
 
 
 def _station(args: argparse.Namespace, core: ServerCore) -> int:
@@ -351,10 +494,15 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
         return 0
     if sc == "revoke":
-        st, cascaded = core.revoke(args.id)
+        st, cascaded, held = core.revoke(args.id, _since(args.since))
         print(f"station {st.id} revoked at {iso(st.row['revoked_at'])}")
         for sid in cascaded:
             print(f"station {sid} revoked with its relay")
+        if args.since is not None:
+            print(
+                f"{held} packet(s) received since {iso(_since(args.since))} quarantined: "
+                "`ektp-server quarantine list`"
+            )
         return 0
     if sc == "mark-relay":
         st = core.mark_relay(args.id)
@@ -376,7 +524,13 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
 
     if args.relay_cmd == "provision":
         try:
-            result = provision(core, args.upstream, args.code)
+            result = provision(
+                core,
+                args.upstream,
+                args.code,
+                allow_insecure_http=args.insecure_http,
+                ca_file=Path(args.ca_file) if args.ca_file else None,
+            )
         except ProvisionError as exc:
             return _fail(str(exc), 1)
         print(
@@ -440,9 +594,23 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     core = ServerCore(home, url, max_body=args.max_body)
-    app = create_app(core, max_inflight=args.max_inflight, relay_mode=relay)
+    app = create_app(
+        core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
+
+
+def _body_limits(args: argparse.Namespace) -> Any:
+    from server.bodies import BodyLimits
+
+    return BodyLimits(
+        max_body=args.max_body,
+        idle_timeout_s=args.body_timeout,
+        min_rate=args.body_min_rate,
+        uploads_per_station=args.uploads_per_station,
+        bodies_per_address=args.bodies_per_address,
+    )
 
 
 def _die_with_parent() -> None:
@@ -557,6 +725,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
                 max_inflight=args.max_inflight,
                 relay_mode=relay_mode,
                 on_stored=forwarder.wake if forwarder else None,
+                limits=_body_limits(args),
             )
             if forwarder:
                 forwarder.start()

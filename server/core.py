@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import random
 import re
 import secrets
@@ -28,15 +29,14 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
-from server import db
-from server.keys import load_or_create_sealing_key
+from server import db, labels, quarantine
+from server.keys import load_or_create_sealing_key, load_or_create_signing_key
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
 STATION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
+# Canonical form only (lower case): an upper-cased uuid was stored as a second packet.
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over a phone
 
 
@@ -69,16 +69,34 @@ def iso(ts: float | None) -> str | None:
 
 
 def check_kecamatan(value: str, field: str = "--kecamatan") -> str:
-    if not KECAMATAN_RE.match(value or ""):
-        raise InputError(f"{field}: expected a kecamatan code like 36.03.32, got {value!r}")
+    """The dotted kecamatan code, written dotted or not (the station's parser:
+    app.domain.regions.parse_code), or InputError naming ``field``."""
     from app.domain import regions  # lazy: the region table loads on first use
 
-    region = regions.get(value)
-    if region is None or region.level != 3:
-        # The station's `init` refuses an unknown code too: assigning one here would hand
-        # every record of the station a kecamatan that does not exist.
-        raise InputError(f"{field}: {value} is not a known kecamatan")
-    return value
+    try:
+        # An unknown code is refused (as the station's `init` does): assigning one would
+        # hand every record of the station a kecamatan that does not exist.
+        return regions.parse_code(value, 3)
+    except regions.BadRegionCode as exc:
+        raise InputError(f"{field}: {exc}") from exc
+
+
+def private_home(home: Path) -> None:
+    """The server home, mode 0700: it holds the sealing key and, on SQLite, every packet."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        os.chmod(home, 0o700)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (if absent) mode 0600, or tighten it: SQLite gives its -wal and -shm
+    files the database file's mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def new_code() -> str:
@@ -87,8 +105,17 @@ def new_code() -> str:
 
 
 def code_hash(code: str) -> str:
-    normal = re.sub(r"[\s-]", "", code).upper()
-    return hashlib.sha256(normal.encode()).hexdigest()
+    return protocol.code_digest(code)
+
+
+@dataclass(frozen=True)
+class CodeProof:
+    """A redemption that does not carry the code (app.protocol): the hint finds the code's
+    row, the proof shows the station knows the code, the nonce keys the reply's MAC."""
+
+    hint: str
+    proof: str
+    nonce: str
 
 
 @dataclass(frozen=True)
@@ -210,12 +237,18 @@ class ServerCore:
 
     def __init__(self, home: Path, db_url: str | None = None, *, max_body: int | None = None):
         self.home = Path(home)
-        self.home.mkdir(parents=True, exist_ok=True)
+        private_home(self.home)
+        if db_url is None:
+            private_file(self.home / "server.db")
         self.db_url = db_url or f"sqlite:///{self.home / 'server.db'}"
         self.engine: Engine = db.make_engine(self.db_url)
         db.migrate(self.engine)
         self.sealing_key = load_or_create_sealing_key(self.home)
         self.own_key_id = pkt.key_id(self.sealing_key.public_key())
+        # Signs every answer to a station (server.answer_signing) and the enrollment reply.
+        self.signing_key = load_or_create_signing_key(self.home)
+        self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
+        self.signing_key_id = pkt.key_id(self.signing_key.public_key())
         self.max_body = max_body or pkt.MAX_PACKET_BYTES
         self._key_ids: set[str] | None = None
         self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
@@ -270,7 +303,7 @@ class ServerCore:
         name = (name or "").strip()
         if not name or len(name) > 200:
             raise InputError("--name: give the station a name (1-200 characters)")
-        check_kecamatan(kecamatan)
+        kecamatan = check_kecamatan(kecamatan)
         if ttl_s <= 0:
             raise InputError("--expires-hours: must be positive")
         now = time.time()
@@ -287,6 +320,7 @@ class ServerCore:
                     is_relay=relay,
                 )
             )
+            labels.record_assignment(conn, station_id, kecamatan, now)
             conn.execute(
                 db.enrollment_codes.insert().values(
                     code_sha256=code_hash(code),
@@ -335,11 +369,15 @@ class ServerCore:
             rows = conn.execute(select(db.stations).order_by(db.stations.c.created_at)).mappings()
             return [Station.from_row(r) for r in rows]
 
-    def revoke(self, station_id: str) -> tuple[Station, list[str]]:
+    def revoke(self, station_id: str, since: float | None = None) -> tuple[Station, list[str], int]:
         """Revoke a station; revoking a relay also revokes every station it vouched for
         (its key may now be in a thief's hands, and it could have vouched for fakes).
-        Returns the station and the ids revoked with it."""
+        ``since`` (the time of the theft): the packets of these stations, or handed over by
+        them, received after it are quarantined (server/quarantine.py).
+        Returns the station, the ids revoked with it and how many packets were quarantined."""
         now = time.time()
+        if since is not None and since > now:
+            raise InputError("--since: the time is in the future")
         c = db.stations.c
         with self.engine.begin() as conn:
             st = self.get_station(station_id, conn)
@@ -359,7 +397,15 @@ class ServerCore:
                     conn.execute(
                         db.stations.update().where(c.id.in_(cascaded)).values(revoked_at=now)
                     )
-        return self.get_station(station_id), cascaded
+            held = 0
+            if since is not None:
+                held = quarantine.quarantine_received_since(
+                    conn,
+                    [station_id, *cascaded],
+                    since,
+                    f"station {station_id} revoked: its key presumed stolen since {iso(since)}",
+                )
+        return self.get_station(station_id), cascaded, held
 
     def mark_relay(self, station_id: str) -> Station:
         """Make an existing station a relay (one provisioned before relays were marked)."""
@@ -394,18 +440,19 @@ class ServerCore:
             )
 
     def assign(self, station_id: str, kecamatan: str) -> Station:
-        check_kecamatan(kecamatan)
+        kecamatan = check_kecamatan(kecamatan)
         with self.engine.begin() as conn:
             self.get_station(station_id, conn)
             conn.execute(
                 db.stations.update()
                 .where(db.stations.c.id == station_id)
-                .values(kecamatan=kecamatan, assigned_at=time.time())
+                .values(kecamatan=kecamatan, assigned_at=(now := time.time()))
             )
+            labels.record_assignment(conn, station_id, kecamatan, now)
         return self.get_station(station_id)
 
     def enroll(
-        self, code: str, public_key_b64: str, station_id: str | None = None
+        self, code: str | CodeProof, public_key_b64: str, station_id: str | None = None
     ) -> dict[str, Any]:
         """Redeem a one-time code: bind the station's public key; returns what it needs.
 
@@ -417,6 +464,9 @@ class ServerCore:
         id if one is given, and the station still holds that key and is not revoked); any other
         request for a used code is 401 ``code_used``. So a reply lost on the way (network drop,
         proxy timeout) or a station that could not save it costs the technician nothing.
+
+        ``code`` is a ``CodeProof`` from current stations (the code never travels; the reply
+        carries a MAC under the code's key), or the code itself from stations made before.
         """
         try:
             public = pkt.load_signing_public_key_b64(public_key_b64)
@@ -433,7 +483,10 @@ class ServerCore:
         now = time.time()
         codes = db.enrollment_codes.c
         with self.engine.begin() as conn:
-            code_row = self._code_row(conn, code_hash(code))
+            if isinstance(code, CodeProof):
+                code_row = self._proven_code_row(conn, code, public_b64, station_id)
+            else:
+                code_row = self._code_row(conn, code_hash(code))
             if code_row is None:
                 raise ServiceError(401, "enrollment code is not valid", "code_invalid")
             if code_row["used_at"] is None:
@@ -455,7 +508,38 @@ class ServerCore:
                     st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
             else:
                 st = self._redeemed_by(conn, code_row, public_b64, kid, station_id)
-        return self._enrollment_reply(st, sealing)
+        reply = self._enrollment_reply(st, sealing)
+        if isinstance(code, CodeProof):
+            key = protocol.code_key(code_row["code_sha256"])
+            reply["mac"] = protocol.enroll_reply_mac(key, code.nonce, public_b64, reply)
+        return reply
+
+    @staticmethod
+    def _proven_code_row(
+        conn: Connection, proof: CodeProof, public_b64: str, station_id: str | None
+    ) -> RowMapping | None:
+        """The code row the hint names and the proof was made with; None when no code fits
+        (a proof made without the code fits none)."""
+        hint = proof.hint.lower()
+        if len(hint) != protocol.CODE_HINT_LEN or any(c not in "0123456789abcdef" for c in hint):
+            raise ServiceError(400, "code_hint: expected 12 hex digits", "bad_request")
+        if not (8 <= len(proof.nonce) <= 128):
+            raise ServiceError(400, "nonce: expected 8 to 128 characters", "bad_request")
+        c = db.enrollment_codes.c
+        # A range on the primary key: an index seek on SQLite and PostgreSQL alike.
+        rows = (
+            conn.execute(
+                select(db.enrollment_codes).where(c.code_sha256 >= hint, c.code_sha256 < hint + "g")
+            )
+            .mappings()
+            .all()
+        )
+        for row in rows:
+            key = protocol.code_key(row["code_sha256"])
+            expected = protocol.enroll_proof(key, public_b64, station_id, proof.nonce)
+            if protocol.mac_equal(expected, proof.proof):
+                return row
+        return None
 
     @staticmethod
     def _code_row(conn: Connection, sha256: str) -> RowMapping | None:
@@ -518,26 +602,30 @@ class ServerCore:
         if station_id and station_id != target.id:
             existing = self.find_station(station_id, conn)
             if existing is not None:
-                if existing.public_key and existing.public_key != public_b64:
-                    raise ServiceError(409, f"station {station_id} is registered with another key")
-                if existing.revoked:
-                    raise ServiceError(403, "this station has been revoked", "revoked")
-                conn.execute(
-                    db.stations.update()
-                    .where(db.stations.c.id == station_id)
-                    .values(name=target.name, kecamatan=target.kecamatan, **values)
+                # A code redeems only its own station: naming another station that this
+                # server holds (pending, enrolled, a relay) would bind the caller's key to it
+                # and hand it that station's rights (issue 18, item 3).
+                raise ServiceError(
+                    409,
+                    f"station {station_id} is not the station this code was made for: ask "
+                    f"the office for a code for station {station_id} "
+                    f"(`ektp-server station code {station_id}`)",
+                    "station_not_yours",
                 )
-            else:
-                conn.execute(
-                    db.stations.insert().values(
-                        id=station_id,
-                        name=target.name,
-                        kecamatan=target.kecamatan,
-                        created_at=target.row["created_at"],
-                        assigned_at=now,
-                        **values,
-                    )
+            # A kit set up offline (`init`) keeps its own new id; what it may do comes from
+            # the code's station (a relay's code makes a relay), never from the request.
+            conn.execute(
+                db.stations.insert().values(
+                    id=station_id,
+                    name=target.name,
+                    kecamatan=target.kecamatan,
+                    created_at=target.row["created_at"],
+                    assigned_at=now,
+                    is_relay=target.is_relay,
+                    **values,
                 )
+            )
+            labels.record_assignment(conn, station_id, target.kecamatan, target.row["created_at"])
             if not target.public_key:
                 conn.execute(delete(db.stations).where(db.stations.c.id == target.id))
             final_id = station_id
@@ -591,6 +679,31 @@ class ServerCore:
             "server_id": self.server_id,
             "server_key_pem": pkt.sealing_public_key_pem(sealing).decode(),
             "server_key_id": pkt.key_id(sealing),
+            # The key that signs every answer to the station from now on.
+            "server_signing_key": self.signing_public_b64,
+            "server_signing_key_id": self.signing_key_id,
+        }
+
+    def server_key_answer(self, station: Station, challenge: str) -> dict[str, Any]:
+        """Answer a station that learns this server's signing key (app.protocol): it sealed a
+        secret to our sealing key; the MAC under it vouches for the key."""
+        if self.meta_get("upstream_sealing_key"):
+            # A relay's stations seal to the upstream's key: the relay cannot open it.
+            raise ServiceError(
+                409,
+                "this relay cannot answer a key challenge sealed to the central server's key: "
+                "provision the station again with a new code from this relay",
+                "provision_again",
+            )
+        try:
+            secret = protocol.open_key_challenge(self.sealing_key, station.id, challenge)
+        except protocol.AuthError as exc:
+            raise ServiceError(400, str(exc), "bad_challenge") from exc
+        return {
+            "station_id": station.id,
+            "server_signing_key": self.signing_public_b64,
+            "server_signing_key_id": self.signing_key_id,
+            "mac": protocol.key_answer_mac(secret, station.id, self.signing_public_b64),
         }
 
     def register_vouched(self, relay: Station, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -633,6 +746,9 @@ class ServerCore:
                     )
                 )
                 self._record_key(conn, station_id, public_b64, kid)
+                # The relay vouches for the kecamatan its kit sealed with, also before the
+                # registration reached this server (server/labels.py).
+                labels.record_assignment(conn, station_id, kecamatan, 0.0)
             elif existing.revoked:
                 raise ServiceError(
                     403, f"station {station_id} has been revoked here", "station_revoked"
@@ -642,8 +758,9 @@ class ServerCore:
                 # directly before). Nothing changes: any relay may forward an enrolled kit's
                 # packets. It stays with whoever registered it first; handing it over would
                 # let any relay (a public key is no secret) take a station and then, as its
-                # new owner, replace its key below.
-                pass
+                # new owner, replace its key below. The kecamatan it seals with at this relay
+                # is vouched for from now on (server/labels.py).
+                labels.record_assignment(conn, station_id, kecamatan, now)
             elif existing.vouched_by == relay.id:
                 # This relay's own station re-enrolled there with a fresh key (a reinstalled
                 # PC): the new key replaces the old one, which still verifies older packets.
@@ -897,6 +1014,15 @@ class ServerCore:
                 except pkt.PacketError as exc:
                     raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
                 verified = True
+            # The labels of a packet whose signature checked out (or of an unknown station's
+            # import): a forgery gets its signature's reason first (server/labels.py).
+            held_for_review = None
+            try:
+                sealed = labels.check_plain(header, time.time())
+                if origin is not None and origin.public_key:
+                    held_for_review = labels.check_station(conn, header, origin.id, sealed)
+            except labels.LabelError as exc:
+                raise ServiceError(400, exc.message, exc.reason) from exc
             now = time.time()
             values = packet_row(
                 uuid,
@@ -908,18 +1034,32 @@ class ServerCore:
                 relay_mode=relay_mode,
                 now=now,
             )
+            if held_for_review is not None:
+                values["review"] = quarantine.QUARANTINED
+                values["review_reason"] = held_for_review
             inserted = db.insert_ignore(conn, db.packets, values)
             row: Mapping[str, Any] = {k: values[k] for k in RECEIPT_COLUMNS}
             if not inserted:
-                row = (
-                    conn.execute(  # type: ignore[assignment]
-                        select(*(db.packets.c[k] for k in RECEIPT_COLUMNS)).where(
-                            db.packets.c.uuid == uuid
+                p = db.packets.c
+                held = dict(
+                    conn.execute(
+                        select(*(p[k] for k in RECEIPT_COLUMNS), p.verified).where(
+                            p.station_id == header.station_id, p.uuid == uuid
                         )
                     )
                     .mappings()
                     .one()
                 )
+                row = held
+                if held["sha256"] != sha and verified and not held["verified"]:
+                    # An unverified import (a file of a station unknown then: anyone can
+                    # make one) never blocks the record its station really signed.
+                    conn.execute(
+                        db.packets.update()
+                        .where(p.station_id == header.station_id, p.uuid == uuid)
+                        .values(**{k: v for k, v in values.items() if k not in ("uuid",)})
+                    )
+                    row, inserted = {k: values[k] for k in RECEIPT_COLUMNS}, True
         if row["sha256"] != sha:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.receipt(row))
@@ -957,23 +1097,33 @@ class ServerCore:
         return str(public_b64)
 
     def packet_status(self, uuid: str, asker: Station | None = None) -> dict[str, Any]:
+        """A packet's receipt for ``asker``: its own packet of that uuid, else one it handed
+        over or whose station it vouched for (a uuid is unique per station only)."""
         with self.engine.begin() as conn:
-            row = (
+            rows = (
                 conn.execute(
-                    select(db.packets.c.uuid, *self._list_columns()).where(
-                        db.packets.c.uuid == uuid
-                    )
+                    select(db.packets.c.uuid, *self._list_columns())
+                    .where(db.packets.c.uuid == uuid)
+                    .order_by(db.packets.c.received_at)
                 )
                 .mappings()
-                .first()
+                .all()
             )
-            if row is None:
+            found = None
+            for candidate in sorted(
+                rows, key=lambda r: asker is None or r["station_id"] != asker.id
+            ):
+                if asker is None or candidate["station_id"] == asker.id:
+                    found = candidate
+                    break
+                origin = self.find_station(candidate["station_id"], conn)
+                forwarded = candidate["received_from"] == asker.id and asker.is_relay
+                if forwarded or (origin is not None and origin.vouched_by == asker.id):
+                    found = candidate
+                    break
+            if found is None:
                 raise ServiceError(404, f"no packet {uuid}")
-            if asker is not None and row["station_id"] != asker.id:
-                origin = self.find_station(row["station_id"], conn)
-                forwarded = row["received_from"] == asker.id and asker.is_relay
-                if not forwarded and (origin is None or origin.vouched_by != asker.id):
-                    raise ServiceError(404, f"no packet {uuid}")
+            row = found
         out = self.receipt(row)
         out["forward"] = row["fwd_status"]
         return out
@@ -992,13 +1142,17 @@ class ServerCore:
             c.verified,
             c.fwd_status,
             c.fwd_error,
+            c.review,
+            c.review_reason,
+            c.reviewed_by,
+            c.reviewed_at,
         ]
 
     def list_packets(self) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:
             rows = conn.execute(
                 select(db.packets.c.uuid, *self._list_columns()).order_by(
-                    db.packets.c.received_at, db.packets.c.uuid
+                    db.packets.c.received_at, db.packets.c.station_id, db.packets.c.uuid
                 )
             ).mappings()
             out = []
@@ -1006,6 +1160,8 @@ class ServerCore:
                 d = self.receipt(r)
                 d["received_from"] = r["received_from"]
                 d["verified"] = bool(r["verified"])
+                # quarantine state (server/quarantine.py); null when never quarantined
+                d.update(quarantine.review_fields(r))
                 if r["fwd_status"] is not None:
                     d["forward"] = r["fwd_status"]
                     if r["fwd_status"] in ("held", "rejected"):
@@ -1017,15 +1173,23 @@ class ServerCore:
         with self.engine.begin() as conn:
             return int(conn.execute(select(func.count()).select_from(db.packets)).scalar() or 0)
 
-    def packet_bytes(self, uuid: str) -> bytes:
+    def packet_bytes(self, uuid: str, station_id: str | None = None) -> bytes:
+        """One packet's bytes; ``station_id`` is needed only when several stations hold
+        packets with this uuid (it is unique per station)."""
+        c = db.packets.c
+        cond = [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
         with self.engine.begin() as conn:
-            data = conn.execute(select(db.packets.c.data).where(db.packets.c.uuid == uuid)).scalar()
-        if data is None:
-            raise InputError(f"UUID: no packet {uuid}")
-        return bytes(data)
+            rows = conn.execute(select(c.station_id, c.data).where(*cond)).all()
+        if not rows:
+            where = f" of station {station_id}" if station_id else ""
+            raise InputError(f"UUID: no packet {uuid}{where}")
+        if len(rows) > 1:
+            ids = ", ".join(sorted(r[0] for r in rows))
+            raise InputError(f"UUID: stations {ids} each hold a packet {uuid}: give --station")
+        return bytes(rows[0][1])
 
-    def open_packet(self, uuid: str) -> pkt.OpenedPacket:
-        data = self.packet_bytes(uuid)
+    def open_packet(self, uuid: str, station_id: str | None = None) -> pkt.OpenedPacket:
+        data = self.packet_bytes(uuid, station_id)
         header = pkt.read_header(data)
         st = self.find_station(header.station_id)
         public = pkt.load_signing_public_key_b64(st.public_key) if st and st.public_key else None

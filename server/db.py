@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -31,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
+# The last hand-kept step: Alembic's baseline revision 0003 (server.schema).
 SCHEMA_VERSION = 3
 
 metadata = MetaData()
@@ -103,14 +105,17 @@ enrollment_codes = Table(
     Column("used_key_id", String(32), nullable=True),
 )
 
+# Revision 0005: a packet is identified within its station ((station_id, uuid), the station the
+# header names): no station, and no import of an unknown station's file, can occupy another
+# station's record by taking its uuid first.
 packets = Table(
     "packets",
     metadata,
+    Column("station_id", String(64), primary_key=True),
     Column("uuid", String(64), primary_key=True),
     Column("sha256", String(64), nullable=False),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    Column("station_id", String(64), nullable=False, index=True),
     Column("kecamatan", String(32), nullable=False),
     Column("sealed_at", String(40), nullable=False),
     Column("received_at", Float, nullable=False, index=True),
@@ -124,6 +129,23 @@ packets = Table(
     Column("fwd_next_at", Float, nullable=True),
     Column("fwd_error", Text, nullable=True),
     Column("fwd_receipt", Text, nullable=True),
+    # Revision 0005 (server/quarantine.py): NULL, or quarantined / released / rejected, why, and
+    # who decided when.
+    Column("review", String(16), nullable=True, index=True),
+    Column("review_reason", Text, nullable=True),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", Float, nullable=True),
+    Index("ix_packets_uuid", "uuid"),
+)
+
+# Revision 0005: every kecamatan a station has been assigned, from when (server/labels.py): a
+# packet's kecamatan must be one its station had been assigned when it was sealed.
+station_assignments = Table(
+    "station_assignments",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    Column("kecamatan", String(32), primary_key=True),
+    Column("since", Float, primary_key=True),
 )
 
 # Seen request nonces (replay protection). Rows older than twice the clock window are useless:

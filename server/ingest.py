@@ -10,7 +10,9 @@ the answers to bad requests are the general path's:
    assignment state.
 2. One statement (data-modifying CTEs) then does, atomically and with one commit:
    sender (and, for another station's packet, the packet's station) still has exactly that
-   key and is not revoked (and only a relay may hand over another station's packet) -> the
+   key and is not revoked (and only a relay may hand over another station's packet), and the
+   packet's kecamatan is in that station's assignment history by its sealing time
+   (server/labels.py; the checks that need no database are made before) -> the
    request nonce is recorded if new -> the packet is inserted if the nonce was new. A packet
    signed with a station's earlier key fails the check with the cached (current) key and is
    left to the general path, which knows the key history. So a revocation or a new
@@ -18,8 +20,9 @@ the answers to bad requests are the general path's:
 3. The statement's three answers: station check failed -> forget the cached key, hand the
    request to the general path (nothing was written); nonce already used -> 401 replay;
    packet inserted -> 201 (the commit is done: autocommit, ``synchronous_commit`` as
-   configured); uuid already held -> read it back -> 200 same bytes / 409 (its nonce is
-   deleted again: a refusal keeps nothing of the request, as on the general path).
+   configured); (station, uuid) already held -> read it back -> 200 same bytes / 409 (its
+   nonce is deleted again: a refusal keeps nothing of the request, as on the general path),
+   or, when the held one is an unverified import, the general path replaces it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
-from server import db
+from server import db, labels
 from server.core import (
     NEW_PACKET_COLUMNS,
     RECEIPT_COLUMNS,
@@ -64,7 +67,7 @@ def _put_statement() -> str:
         "%(data)b" if name == "data" else f"CAST(%({name})s AS {cols[name].type.compile(pg)})"
         for name in NEW_PACKET_COLUMNS
     )
-    st, n = db.stations.name, db.nonces.name
+    st, n, a = db.stations.name, db.nonces.name, db.station_assignments.name
     return f"""
 WITH s AS (
     SELECT is_relay FROM {st}
@@ -73,6 +76,8 @@ WITH s AS (
     SELECT 1 FROM {st}
     WHERE id = %(station_id)s AND public_key = %(origin_key)s AND revoked_at IS NULL
       AND (id = %(sender)s OR (SELECT is_relay FROM s))
+      AND EXISTS (SELECT 1 FROM {a} WHERE station_id = %(station_id)s
+                  AND kecamatan = %(kecamatan)s AND since <= %(sealed_by)s)
 ), n AS (
     INSERT INTO {n} (station_id, nonce, seen_at)
     SELECT %(sender)s, %(nonce)s, %(received_at)s
@@ -83,7 +88,7 @@ WITH s AS (
     INSERT INTO {db.packets.name} ({", ".join(NEW_PACKET_COLUMNS)})
     SELECT {values}
     WHERE EXISTS (SELECT 1 FROM n)
-    ON CONFLICT (uuid) DO NOTHING
+    ON CONFLICT (station_id, uuid) DO NOTHING
     RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM s) AND EXISTS (SELECT 1 FROM o),
@@ -96,7 +101,10 @@ _KEY_SQL = (
     f"SELECT public_key FROM {db.stations.name} "
     "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL"
 )
-_HELD_SQL = f"SELECT {', '.join(RECEIPT_COLUMNS)} FROM {db.packets.name} WHERE uuid = %s"
+_HELD_SQL = (
+    f"SELECT {', '.join(RECEIPT_COLUMNS)}, verified FROM {db.packets.name} "
+    "WHERE station_id = %s AND uuid = %s"
+)
 _NONCE_GC_SQL = f"DELETE FROM {db.nonces.name} WHERE seen_at < %s"
 _NONCE_FORGET_SQL = f"DELETE FROM {db.nonces.name} WHERE station_id = %s AND nonce = %s"
 
@@ -193,6 +201,9 @@ class PacketIngest:
                         return None
                     origin = origin_key
                 pkt.verify(body, origin[1])
+                sealed = labels.check_plain(header, time.time())
+            except labels.LabelError:
+                return None  # the general path gives the reason
             except (protocol.AuthError, pkt.PacketError):
                 # Maybe a key that changed since it was cached: the general path reads it.
                 self._forget(sender_id, header.station_id if header else None)
@@ -203,6 +214,8 @@ class PacketIngest:
                 "sender_key": sender[0],
                 "origin_key": origin[0],
                 "nonce": signed.nonce,
+                # the kecamatan must have been assigned by then (server/labels.py)
+                "sealed_by": sealed + labels.SKEW_S,
                 # verify_request checked that the body hashes to this digest
                 **packet_row(
                     uuid,
@@ -217,7 +230,8 @@ class PacketIngest:
             }
             current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
             if not current:
-                # A new key, a revocation or a vouching change: the general path reads it all.
+                # A new key, a revocation, a vouching change, or a kecamatan not in the
+                # station's assignment history: the general path reads it all.
                 self._forget(sender_id, header.station_id)
                 return None
             if not fresh:
@@ -228,10 +242,14 @@ class PacketIngest:
             if inserted:
                 row = {k: params[k] for k in RECEIPT_COLUMNS}
             else:
-                held = await (await conn.execute(_HELD_SQL, (uuid,))).fetchone()
+                held = await (await conn.execute(_HELD_SQL, (header.station_id, uuid))).fetchone()
                 if held is None:  # pragma: no cover - packets are never deleted
                     raise ServiceError(409, f"packet {uuid} vanished while being stored")
-                row = dict(zip(RECEIPT_COLUMNS, held, strict=True))
+                row = dict(zip((*RECEIPT_COLUMNS, "verified"), held, strict=True))
+                if row["sha256"] != params["sha256"] and not row["verified"]:
+                    # An unverified import: the general path replaces it (ServerCore).
+                    await conn.execute(_NONCE_FORGET_SQL, (sender_id, signed.nonce))
+                    return None
                 if row["sha256"] != params["sha256"]:
                     # A refusal keeps nothing of the request, as on the general path (whose
                     # transaction rolls back): the nonce the statement recorded goes again.

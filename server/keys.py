@@ -1,4 +1,4 @@
-"""Key files in the server home: the sealing key pair and, for a relay, its signing key.
+"""Key files in the server home: the sealing key pair and the server's signing key.
 
 The private keys never leave the home and are written with mode 0600 before any byte of key
 material goes into them.
@@ -17,6 +17,8 @@ from app.packet import sealing_public_key_pem
 
 SEALING_PRIVATE = "sealing_key.pem"
 SEALING_PUBLIC = "sealing_key.pub.pem"
+SERVER_SIGNING = "signing_key.pem"
+# Relays set up before the server had a signing key of its own: that key is the signing key.
 RELAY_SIGNING = "relay_signing_key.pem"
 
 
@@ -62,14 +64,26 @@ def load_or_create_sealing_key(home: Path) -> X25519PrivateKey:
     return loaded
 
 
-def load_or_create_relay_key(home: Path) -> Ed25519PrivateKey:
-    """The Ed25519 key this server signs with when it uploads to an upstream as a relay."""
-    path = home / RELAY_SIGNING
+def load_or_create_signing_key(home: Path) -> Ed25519PrivateKey:
+    """The server's Ed25519 key: it signs every answer to a station (receipts, the station's
+    state) and, on a relay, the relay's own requests upstream. One key per home; created
+    (0600) on first use. A relay home made before this key existed keeps its relay key."""
+    legacy = home / RELAY_SIGNING
+    path = legacy if legacy.exists() else home / SERVER_SIGNING
     if not path.exists():
         key = Ed25519PrivateKey.generate()
         _write_private(path, _private_pem(key))
         return key
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except ValueError as exc:
+        raise KeyFileError(f"{path} is not a PEM private key") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
         raise KeyFileError(f"{path} does not hold an Ed25519 key")
     return loaded
+
+
+def load_or_create_relay_key(home: Path) -> Ed25519PrivateKey:
+    """The key this server signs with when it uploads to an upstream as a relay: its
+    signing key (the upstream can then vouch for it to the relay's stations)."""
+    return load_or_create_signing_key(home)

@@ -32,17 +32,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, exists, func, select
 
+from app import packet as pkt
 from app import protocol
+from app.sync import tls
 from app.sync.engine import DrainResult, SyncEngine, SyncError
-from app.sync.provision import enroll
+from app.sync.provision import InvalidServerUrl, check_server_url, enroll
+from app.sync.serverkey import learn_server_key
 from app.sync.worker import SyncWorker
 from server import db
 from server.core import InputError, ServerCore, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
+from server.labels import record_assignment
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +72,11 @@ class RelayOutbox:
 
     def __init__(self, core: ServerCore) -> None:
         self.core = core
+        # A uuid is unique per station only (schema 4): the engine names a packet by its
+        # uuid, so each uuid handed out is mapped to its station for the mark_* calls, and
+        # a batch holds one packet per uuid (another station's packet with the same uuid
+        # goes in a later drain).
+        self._station_of: dict[str, str] = {}
 
     def due(self, now: datetime, limit: int) -> list[RelayItem]:
         c = db.packets.c
@@ -79,19 +90,31 @@ class RelayOutbox:
         )
         with self.core.engine.begin() as conn:
             rows = conn.execute(
-                select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at)
+                select(c.uuid, c.data, c.sha256, c.size, c.fwd_attempts, c.sealed_at, c.station_id)
                 .where(
                     and_(c.fwd_status == "pending", c.fwd_next_at <= now.timestamp()),
                     ~unregistered,
                 )
-                .order_by(c.received_at, c.uuid)
+                .order_by(c.received_at, c.station_id, c.uuid)
                 .limit(limit)
             ).all()
-        return [RelayItem(r[0], bytes(r[1]), r[2], r[3], r[4], r[5]) for r in rows]
+        if len(self._station_of) > 100_000:
+            self._station_of.clear()
+        items: dict[str, RelayItem] = {}
+        for r in rows:
+            if r[0] not in items:
+                items[r[0]] = RelayItem(r[0], bytes(r[1]), r[2], r[3], r[4], r[5])
+                self._station_of[r[0]] = r[6]
+        return list(items.values())
+
+    def _where(self, uuid: str) -> list[Any]:
+        station_id = self._station_of.get(uuid)
+        c = db.packets.c
+        return [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
 
     def _update(self, uuid: str, **values: Any) -> None:
         with self.core.engine.begin() as conn:
-            conn.execute(db.packets.update().where(db.packets.c.uuid == uuid).values(**values))
+            conn.execute(db.packets.update().where(*self._where(uuid)).values(**values))
 
     def mark_uploaded(self, uuid: str, receipt: dict[str, Any]) -> None:
         self._update(uuid, fwd_status="uploaded", fwd_receipt=json.dumps(receipt), fwd_error=None)
@@ -126,7 +149,7 @@ class RelayOutbox:
             return
         with self.core.engine.begin() as conn:
             station_id = conn.execute(
-                select(db.packets.c.station_id).where(db.packets.c.uuid == uuid)
+                select(db.packets.c.station_id).where(*self._where(uuid)).limit(1)
             ).scalar_one_or_none()
         if station_id is None:
             return
@@ -220,10 +243,38 @@ def revoke_here(core: ServerCore, station_id: str, how: str) -> bool:
     return True
 
 
-def provision(core: ServerCore, upstream_url: str, code: str) -> dict[str, Any]:
-    """Enroll this server at the upstream as a relay station; remembers the identity."""
-    if not upstream_url.startswith(("http://", "https://")):
-        raise InputError(f"--upstream: expected an http(s) URL, got {upstream_url!r}")
+# server_meta: the upstream's signing key (base64); its answers are checked with it. Missing
+# on a relay provisioned before the upstream signed its answers: learned once, through the
+# upstream's sealing key (app.sync.serverkey).
+UPSTREAM_SIGNING_KEY = "upstream_signing_key"
+UPSTREAM_CA_FILE = "upstream-ca.pem"  # `relay provision --ca-file`: the upstream's certificate
+
+
+def upstream_verify_key(core: ServerCore) -> Ed25519PublicKey | None:
+    value = core.meta_get(UPSTREAM_SIGNING_KEY)
+    return pkt.load_signing_public_key_b64(value) if value else None
+
+
+def provision(
+    core: ServerCore,
+    upstream_url: str,
+    code: str,
+    *,
+    allow_insecure_http: bool = False,
+    ca_file: Path | None = None,
+) -> dict[str, Any]:
+    """Enroll this server at the upstream as a relay station; remembers the identity.
+    ``ca_file``: the one certificate to trust for the upstream's https (kept in the home)."""
+    ca: bytes | None = None
+    if ca_file is not None:
+        try:
+            ca = tls.check_certificate_file(ca_file.read_bytes())
+        except (OSError, tls.BadCertificateFile) as exc:
+            raise InputError(f"--ca-file: {ca_file}: {exc}") from exc
+    try:
+        upstream_url = check_server_url(upstream_url, allow_insecure_http=allow_insecure_http)
+    except InvalidServerUrl as exc:
+        raise InputError(f"--upstream: {exc}") from exc
     known = core.meta_get("upstream_station_id")
     if known is None:
         # Stations enrolled here before, and their packets, were sealed to THIS server's key,
@@ -235,12 +286,21 @@ def provision(core: ServerCore, upstream_url: str, code: str) -> dict[str, Any]:
                 "sealed to its own key; a relay must start from a fresh, empty --home"
             )
     key = load_or_create_relay_key(core.home)
-    result = enroll(upstream_url, code, key.public_key(), station_id=known)
+    result = enroll(
+        upstream_url,
+        code,
+        key.public_key(),
+        station_id=known,
+        verify=str(ca_file) if ca is not None else True,
+    )
+    if ca is not None:
+        tls.pin_certificate(core.home, ca, UPSTREAM_CA_FILE)
     core.meta_set(
         {
             "upstream_url": upstream_url.rstrip("/"),
             "upstream_station_id": result.station_id,
             "upstream_sealing_key": result.server_key_pem.decode(),
+            UPSTREAM_SIGNING_KEY: result.server_signing_key,
             "upstream_server_id": result.server_id,
         }
     )
@@ -325,6 +385,9 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
                 .where(db.stations.c.id == sid)
                 .values(kecamatan=kecamatan, assigned_at=when)
             )
+            # The kit's packets sealed with it from then on are checked against it
+            # (server/labels.py).
+            record_assignment(conn, sid, kecamatan, when)
         assigned.append((sid, st.kecamatan, kecamatan))
         log.warning(
             "station %s assigned to kecamatan %s by the upstream (was %s here)",
@@ -365,11 +428,13 @@ class RelayPuller:
         nudge_gap_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        before_pull: Callable[[], None] | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.core = core
         self.engine = engine
+        self.before_pull = before_pull  # e.g. learn the upstream's signing key first
         self.interval_s = interval_s
         self.retry_cap_s = retry_cap_s
         self.nudge_gap_s = min(interval_s, 30.0) if nudge_gap_s is None else nudge_gap_s
@@ -382,6 +447,8 @@ class RelayPuller:
 
     def pull_once(self) -> PullResult:
         """One pull; raises SyncError when the upstream cannot be asked or refuses."""
+        if self.before_pull is not None:
+            self.before_pull()
         doc = self.engine.signed_json("GET", RELAY_STATIONS_PATH)
         if isinstance(doc, dict) and doc.get("relay_station_id") not in (
             None,
@@ -510,6 +577,8 @@ class RelayForwarder:
         self.outbox = RelayOutbox(core)
         url = upstream_url or stored_url
         key = load_or_create_relay_key(core.home)
+        verify = upstream_verify_key(core)
+        self._key_lock = threading.Lock()
         self.engine = SyncEngine(
             self.outbox,
             server_url=url,
@@ -518,16 +587,25 @@ class RelayForwarder:
             timeout=timeout,
             cap_s=cap_s,
             hold_reasons=HOLD_REASONS,
+            server_verify_key=verify,
         )
+        self.engine.verify = tls.verify_for(core.home, UPSTREAM_CA_FILE)
         # Its own engine (and HTTP session): it runs on its own thread.
         self.puller = RelayPuller(
             core,
             SyncEngine(
-                self.outbox, server_url=url, station_id=station_id, signing_key=key, timeout=timeout
+                self.outbox,
+                server_url=url,
+                station_id=station_id,
+                signing_key=key,
+                timeout=timeout,
+                server_verify_key=verify,
             ),
             interval_s=pull_interval_s,
             retry_cap_s=cap_s,
+            before_pull=self.ensure_upstream_key,
         )
+        self.puller.engine.verify = self.engine.verify
         self.worker = SyncWorker(
             self.engine,
             interval_s=interval_s,
@@ -535,9 +613,32 @@ class RelayForwarder:
             offline_cap_s=cap_s,
             min_wait_s=min(0.2, cap_s / 10),
             pending=self.outbox.pending,
-            maintenance=[self.register_stations],
+            maintenance=[self.ensure_upstream_key, self.register_stations],
             on_drain=self._drained,
+            drain=self._drain,
         )
+
+    def ensure_upstream_key(self) -> None:
+        """Learn the upstream's signing key once when this relay was provisioned before it
+        signed its answers; SyncError while it cannot (nothing is forwarded meanwhile)."""
+        if self.engine.server_verify_key is not None:
+            return
+        with self._key_lock:
+            if self.engine.server_verify_key is not None:
+                return
+            sealing = pkt.load_sealing_public_key(
+                str(self.core.meta_get("upstream_sealing_key")).encode()
+            )
+            key_b64 = learn_server_key(self.engine, sealing)
+            self.core.meta_set({UPSTREAM_SIGNING_KEY: key_b64})
+            self.puller.engine.server_verify_key = self.engine.server_verify_key
+
+    def _drain(self, **kwargs: Any) -> DrainResult:
+        try:
+            self.ensure_upstream_key()
+        except SyncError as err:
+            return DrainResult(error=err)
+        return self.engine.drain(**kwargs)
 
     def _drained(self, result: DrainResult) -> None:
         # The upstream answered for packets: a cheap moment to learn its station decisions.

@@ -92,8 +92,18 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+
+
 def decode_image(data: bytes, config: QualityConfig | None = None) -> Frame:
-    """Decode any image OpenCV reads (JPEG, PNG, BMP, WebP, TIFF...) to BGR, within limits."""
+    """Decode a JPEG or PNG photo to BGR, within limits.
+
+    Only those two, recognized by their first bytes (never by a file name): OpenCV decodes
+    some other formats (Radiance .hdr, some TIFF) through a temporary file, which would put
+    a resident's photo in clear on the disk. The image size is read from the header and
+    checked before any pixel is decoded.
+    """
     config = config or QualityConfig()
     if not data:
         raise PhotoUnreadable("The file is empty.")
@@ -101,8 +111,12 @@ def decode_image(data: bytes, config: QualityConfig | None = None) -> Frame:
         raise PhotoUnreadable(
             f"The file is too large ({len(data):,} bytes; limit {config.max_input_bytes:,})."
         )
+    if not (data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)):
+        raise PhotoUnreadable("The file is not a JPEG or PNG photo (only those are accepted).")
     size = declared_size(data)
-    if size is not None and size[0] * size[1] > config.max_input_pixels:
+    if size is None:
+        raise PhotoUnreadable("The image size cannot be read from the file's header.")
+    if size[0] * size[1] > config.max_input_pixels:
         raise PhotoUnreadable(
             f"The image is too large ({size[0]}x{size[1]} pixels; "
             f"limit {config.max_input_pixels:,} pixels)."

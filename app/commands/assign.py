@@ -13,8 +13,8 @@ import argparse
 from app.commands.context import UsageError, open_home, read_secret
 from app.commands.init import check_kecamatan
 from app.store.db import Store
-from app.store.operators import AuthenticationFailed, verify_password
-from app.store.station import require_identity, set_assignment
+from app.store.operators import AuthenticationFailed, OperatorError, verify_password
+from app.store.station import move_kit, require_identity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,14 +61,18 @@ def run(args: argparse.Namespace) -> int:
     with open_home(args) as store:
         before = require_identity(store).kecamatan
         _check(store, args.technician, tech_pw, "technician")
-        _check(store, args.supervisor, sup_pw, "supervisor")
         if kecamatan == before:
             raise UsageError("kecamatan", f"the kit is already assigned to {kecamatan}")
-        set_assignment(
-            store,
-            kecamatan,
-            f"{args.technician} (approved by {args.supervisor})",
-            reason,
-        )
+        try:  # the store checks the approver: another supervisor, with their password
+            move_kit(
+                store,
+                kecamatan,
+                moved_by=args.technician,
+                approver=args.supervisor,
+                approver_password=sup_pw,
+                reason=reason,
+            )
+        except OperatorError as exc:
+            raise UsageError(exc.field, exc.message) from exc
     print(f"kecamatan {before} -> {kecamatan}")
     return 0

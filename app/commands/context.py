@@ -60,14 +60,102 @@ def read_file(path: str, field: str, max_bytes: int) -> bytes:
         raise UsageError(field, f"{path} is a directory") from exc
 
 
+MAX_JSON_DEPTH = 20
+MAX_NUMBER_DIGITS = 30
+
+
+class _Refused(Exception):
+    """Raised inside the JSON parser's hooks; becomes a UsageError naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class _TooLong:
+    """A number with too many digits, kept as a marker until its key is known."""
+
+
+def _number(text: str) -> object:
+    digits = sum(ch.isdigit() for ch in text)
+    return _TooLong() if digits > MAX_NUMBER_DIGITS else None
+
+
+def _float(text: str) -> object:
+    value = _number(text) or float(text)
+    return _TooLong() if value in (float("inf"), float("-inf")) else value
+
+
+def _holds_too_long(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_holds_too_long(v) for v in value)
+    return isinstance(value, _TooLong)
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(key, "appears more than once (which one is meant?)")
+        if _holds_too_long(value):
+            raise _Refused(key, f"holds a number of more than {MAX_NUMBER_DIGITS} digits")
+        out[key] = value
+    return out
+
+
+def _depth(text: str) -> int:
+    """How deep arrays and objects nest (outside strings), without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _constant(name: str) -> Any:
+    raise _Refused("value", f"{name} is not a number JSON allows")
+
+
 def read_json_object(path: str, field: str, max_bytes: int = 64 * 1024) -> dict[str, Any]:
+    """A JSON object from a file, strictly: a key twice, a number of more than 30 digits,
+    NaN/Infinity, or nesting deeper than 20 are refused naming the key (or ``field``)."""
     raw = read_file(path, field, max_bytes)
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(field, f"{path} is not UTF-8 text") from exc
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise UsageError(field, f"{path} nests more than {MAX_JSON_DEPTH} levels deep")
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_int=lambda t: _number(t) or int(t),
+            parse_float=_float,
+            parse_constant=_constant,
+        )
+    except _Refused as exc:
+        raise UsageError(exc.field, exc.message) from exc
     except json.JSONDecodeError as exc:
         raise UsageError(field, f"{path} is not valid JSON (line {exc.lineno})") from exc
+    except (ValueError, RecursionError) as exc:  # the parser's own limits, should ours miss
+        raise UsageError(field, f"{path} cannot be read as JSON ({exc})") from exc
+    if _holds_too_long(data):
+        raise UsageError(field, f"holds a number of more than {MAX_NUMBER_DIGITS} digits")
     if not isinstance(data, dict):
         raise UsageError(field, f"{path} must hold a JSON object")
     return data

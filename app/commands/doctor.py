@@ -19,6 +19,7 @@ from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
 from app.store.errors import StoreError, classify
+from app.store.keystore import KeyMaterialMissing
 from app.store.mirror import check_mirror
 from app.store.reconcile import reconcile_mirror
 from app.store.settings import load_settings
@@ -68,7 +69,11 @@ def check_database(store: Store | None, args: argparse.Namespace) -> list[Check]
             else f"audit chain broken at event {chain.first_bad_id}: {chain.problem}",
         )
     )
-    identity = get_identity(store)
+    try:
+        identity = get_identity(store)
+    except KeyMaterialMissing as exc:  # a copied database: say so, as the station check
+        out.append(Check("station", "fail", f"station key: {exc}"))
+        return out
     out.append(
         Check("station", "ok", f"station {identity.station_id}, kecamatan {identity.kecamatan}")
         if identity
@@ -144,6 +149,12 @@ def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
     if not sync.engine.probe():
         return [Check("server", "fail", f"server unreachable at {sync.server_url}")]
     try:
+        if sync.engine.server_verify_key is None:
+            # Provisioned before the server signed its answers: learn its key (in memory
+            # only, doctor writes nothing) before trusting what it says.
+            from app.sync.serverkey import learn_server_key
+
+            learn_server_key(sync.engine, sync.identity.server_public_key)
         doc = sync.engine.signed_json("GET", "/api/v1/station")
     except SyncError as exc:
         return [Check("server", "fail", f"{sync.server_url}: {exc.message}")]
@@ -197,6 +208,10 @@ def run(args: argparse.Namespace) -> int:
         for fn in CHECKS:
             try:
                 checks.extend(fn(store, args))
+            except KeyMaterialMissing as exc:  # a copied database: every check that signs
+                checks.append(
+                    Check(fn.__name__.removeprefix("check_"), "fail", f"station key: {exc}")
+                )
             except Exception as exc:
                 known = classify(exc)
                 if known is None:

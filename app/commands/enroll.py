@@ -70,4 +70,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"flag: {flag}", file=sys.stderr)
     if result.mirror_warning:
         print(f"warning: mirror: {result.mirror_warning}", file=sys.stderr)
+    if result.clock_warning:
+        print(f"warning: clock: {result.clock_warning}", file=sys.stderr)
     return 0

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sys
 
 from app.commands.context import UsageError, home_of, open_home, read_file
-from app.packet import PacketError, load_sealing_public_key
+from app.packet import (
+    PacketError,
+    fingerprint,
+    load_sealing_public_key,
+    load_server_key_file,
+    load_signing_public_key_b64,
+)
 from app.store.db import DB_NAME
 from app.store.errors import AlreadyInitialized
 from app.store.station import get_identity, init_station
@@ -19,26 +26,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kecamatan", required=True, metavar="KODE", help="e.g. 36.03.32")
     p.add_argument("--name", help="station name (default: the host name)")
     p.add_argument("--server-url", metavar="URL", help="server to sync to (optional)")
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an address outside the private LAN",
+    )
     p.set_defaults(func=run)
 
 
 def check_kecamatan(code: str) -> str:
-    """The dotted level-3 code, or UsageError("kecamatan")."""
+    """The dotted level-3 code (written dotted or not), or UsageError("kecamatan")."""
     from app.domain import regions
 
-    dotted = regions.normalize_code(code)
-    if dotted is None or dotted.count(".") != 2:
-        raise UsageError("kecamatan", f"{code!r} is not a kecamatan code (like 36.03.32)")
-    region = regions.get(dotted)
-    if region is None or region.level != 3:
-        raise UsageError("kecamatan", f"{dotted} is not a known kecamatan")
-    return str(dotted)
+    try:
+        return regions.parse_code(code, 3)
+    except regions.BadRegionCode as exc:
+        raise UsageError("kecamatan", str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
-    pem = read_file(args.server_key, "server-key", 64 * 1024)
+    data = read_file(args.server_key, "server-key", 64 * 1024)
     try:
-        load_sealing_public_key(pem)
+        keys = load_server_key_file(data)
+        pem = keys.sealing_pem
     except PacketError as exc:
         raise UsageError("server-key", f"{args.server_key}: {exc}") from exc
     kecamatan = check_kecamatan(args.kecamatan)
@@ -49,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     server_url = None
     if args.server_url is not None:
         try:
-            server_url = check_server_url(args.server_url)
+            server_url = check_server_url(args.server_url, allow_insecure_http=args.insecure_http)
         except InvalidServerUrl as exc:
             raise UsageError("server-url", str(exc)) from exc
     if (home_of(args) / DB_NAME).exists():
@@ -64,6 +74,23 @@ def run(args: argparse.Namespace) -> int:
             name=name,
             server_url=server_url,
             set_by="init",
+            server_signing_key=keys.signing_b64,
+        )
+    # The technician compares these with `ektp-server keys fingerprint` on the server: a key
+    # file swapped on the way would seal every record to someone else.
+    sealing = fingerprint(load_sealing_public_key(pem))
+    if keys.signing_b64 is None:
+        print(
+            f"server sealing key: {sealing}; the file has no signing key (written by an older "
+            "server): the station learns it at its first sync, vouched for by the sealing key",
+            file=sys.stderr,
+        )
+    else:
+        signing = fingerprint(load_signing_public_key_b64(keys.signing_b64))
+        print(
+            f"server keys: sealing {sealing}, signing {signing}; compare them with "
+            "`ektp-server keys fingerprint` on the server",
+            file=sys.stderr,
         )
     print(identity.station_id)
     return 0

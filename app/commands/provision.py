@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import UsageError, home_of, open_home, print_json
+from app.commands.context import UsageError, home_of, open_home, print_json, read_file
 from app.store.db import DB_NAME
 from app.store.errors import StorageError
 from app.store.station import discard_pending_key, get_identity
@@ -25,6 +25,7 @@ from app.sync.provision import (
     ProvisionError,
     check_server_url,
 )
+from app.sync.tls import BadCertificateFile, check_certificate_file, pin_certificate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,24 +33,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--server", required=True, metavar="URL", help="e.g. http://10.0.0.5:8000")
     p.add_argument("--code", required=True, help="one-time code from `ektp-server station add`")
     p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--ca-file",
+        metavar="FILE",
+        help="trust only this certificate (PEM) for the server's https, e.g. a relay's own",
+    )
+    p.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow plain http:// to an address outside the private LAN",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        url = check_server_url(args.server)
+        url = check_server_url(args.server, allow_insecure_http=args.insecure_http)
     except InvalidServerUrl as exc:
         raise UsageError("server", str(exc)) from exc
     code = args.code.strip()
     if not code:
         raise UsageError("code", "the one-time code is empty")
+    ca: bytes | None = None
+    if args.ca_file is not None:
+        ca = read_file(args.ca_file, "ca-file", 1024 * 1024)
+        try:
+            check_certificate_file(ca)
+        except BadCertificateFile as exc:
+            raise UsageError("ca-file", f"{args.ca_file}: {exc}") from exc
     home = home_of(args)
     fresh = not (home / DB_NAME).exists()
     with open_home(args, create=True) as store:
         existing = get_identity(store)
         key = provisioning.station_key(store, existing)
         try:
-            reg = provisioning.register(url, code, existing, key)
+            reg = provisioning.register(
+                url, code, existing, key, verify=args.ca_file if ca is not None else True
+            )
         except CodeRefused as exc:
             if exc.reason == "key_in_use" and existing is None and get_identity(store):
                 # Another process set this home up meanwhile, with its pending key.
@@ -76,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"ektp-station: error: server: {exc}", file=sys.stderr)
             return 1
         try:
+            if ca is not None:  # kept before the identity: the next sync must trust it too
+                pin_certificate(store.home, ca)
             identity = provisioning.save(store, url, reg, "provision")
         except provisioning.IdentityChanged as exc:  # set up by another process meanwhile
             print(f"ektp-station: error: station: {exc}", file=sys.stderr)

@@ -1,4 +1,7 @@
-"""``settings [--json]`` shows them; ``settings set KEY VALUE`` changes one ("" resets)."""
+"""``settings [--json]`` shows them; ``settings set KEY VALUE`` changes one ("" resets).
+
+Once the station has a technician or supervisor, ``settings set`` needs one: ``--by U`` and
+their password on stdin; the audit trail names them."""
 
 from __future__ import annotations
 
@@ -7,7 +10,14 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from app.commands.context import UsageError, open_home, print_json
-from app.store.settings import SettingError, Settings, load_settings, set_setting
+from app.commands.operator import allowed_by
+from app.store.settings import (
+    SUPERVISOR_ONLY,
+    SettingError,
+    Settings,
+    load_settings,
+    set_setting,
+)
 
 KEYS = [f.name for f in fields(Settings)]
 
@@ -20,7 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = ops.add_parser("set", help="set KEY to VALUE (an empty VALUE restores the default)")
     s.add_argument("key", choices=KEYS, metavar="KEY")
     s.add_argument("value", metavar="VALUE")
-    s.add_argument("--by", default="cli", help="who makes the change (audited)")
+    s.add_argument(
+        "--by",
+        metavar="U",
+        help="the technician or supervisor who makes the change (password on stdin; audited)",
+    )
     s.set_defaults(func=run_set)
 
 
@@ -44,7 +58,8 @@ def run_set(args: argparse.Namespace) -> int:
         args.value = str(mirror)
     with open_home(args) as store:
         try:
-            set_setting(store, args.key, args.value, actor=args.by)
+            roles = ("supervisor",) if args.key in SUPERVISOR_ONLY else None
+            set_setting(store, args.key, args.value, actor=allowed_by(store, args, roles))
         except SettingError as exc:
             raise UsageError(exc.key, str(exc).split(": ", 1)[-1]) from exc
     print(f"{args.key} = {args.value}")

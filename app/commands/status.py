@@ -16,11 +16,13 @@ from app.store.backlog import evaluate
 from app.store.db import DB_NAME, Store, open_store
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
+from app.store.reconcile import records_without_copy
 from app.store.settings import load_settings
 from app.store.station import get_identity
 from app.store.timeutil import iso, utcnow
 from app.sync.station import sync_summary
 
+MISSING_LISTED = 20  # records without a mirror copy named in the warning
 NO_STATION = "none"  # `status --pending` for a home with no station database
 # Rejected records listed by `status` (uuid and reason), oldest first; the count is complete.
 REJECTED_LISTED = 100
@@ -62,6 +64,21 @@ def collect(store: Store) -> dict[str, Any]:
             warnings.append(check.message)
         waiting = unconfirmed_count(settings.mirror_path)
         mirror["unconfirmed"] = waiting
+        without = records_without_copy(store)
+        # Sealed while the mirror was missing or full ("warn"): copied by the next enroll,
+        # export or sync once it is back; named here until then.
+        mirror["records_without_copy"] = without
+        if without:
+            listed = ", ".join(without[:MISSING_LISTED])
+            more = (
+                f" and {len(without) - MISSING_LISTED} more"
+                if len(without) > MISSING_LISTED
+                else ""
+            )
+            warnings.append(
+                f"{len(without)} record(s) have no copy in the mirror: {listed}{more} "
+                "(copied at the next enroll, export or sync)"
+            )
         if waiting:
             warnings.append(
                 f"{waiting} mirror packet(s) in {settings.mirror_path / UNCONFIRMED_DIR} were "

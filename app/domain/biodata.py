@@ -148,7 +148,17 @@ class _Checker:
             return
         value = value.upper()
         bad = sorted({ch for ch in value if not (ch.isalpha() or ch in extra)})
-        if bad:
+        # Latin letters only, as printed on the card: a Cyrillic or Greek look-alike ("А",
+        # "О") makes another name that reads the same and is searched for in vain.
+        foreign = sorted({ch for ch in value if ch.isalpha() and not _latin(ch)})
+        if foreign:
+            self.error(
+                name,
+                "characters",
+                "must be written in Latin letters; found "
+                + ", ".join(f"{unicodedata.name(ch, '?')} {ch!r}" for ch in foreign),
+            )
+        elif bad:
             allowed = " ".join(repr(c) for c in extra if c != " ")
             self.error(
                 name,
@@ -161,6 +171,10 @@ class _Checker:
             self.error(name, "length", f"must be {min_len}-{max_len} characters, got {len(value)}")
         else:
             self.values[name] = value
+
+
+def _latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN ")
 
 
 def _age(born: date, on: date) -> int:

@@ -62,6 +62,30 @@ def normalize_code(code: str) -> str | None:
     return None
 
 
+class BadRegionCode(ValueError):
+    """A code that is not one of a known region of the level asked for."""
+
+
+LEVEL_NAMES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
+LEVEL_EXAMPLES = {1: "36", 2: "36.03", 3: "36.03.32", 4: "36.03.32.2001"}
+
+
+def parse_code(text: str, level: int) -> str:
+    """The dotted code of a known region of ``level`` (3 = kecamatan), from a code written
+    dotted or not ("36.03.32" or "360332"); BadRegionCode with a plain message otherwise.
+    The one parser for wilayah codes: the station's and the server's commands use it."""
+    dotted = normalize_code(text)
+    name, example = LEVEL_NAMES[level], LEVEL_EXAMPLES[level]
+    if dotted is None or dotted.count(".") != level - 1:
+        raise BadRegionCode(
+            f"{text!r} is not a {name} code (like {example} or {example.replace('.', '')})"
+        )
+    region = get(dotted)
+    if region is None or region.level != level:
+        raise BadRegionCode(f"{dotted} is not a known {name}")
+    return dotted
+
+
 def _region(w: Wilayah) -> Region:
     parts = w.code.split(".")
     return Region(

@@ -53,6 +53,9 @@ class Station(Base):
     # The station's own Ed25519 key (PKCS#8 PEM). It only signs; it cannot open packets.
     signing_key_pem: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Schema 0005: the server's Ed25519 public key (base64, raw) that signs its answers;
+    # NULL on a station provisioned before, until it has learned it (app.sync.serverkey).
+    server_signing_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class PendingKey(Base):
@@ -95,6 +98,10 @@ class Operator(Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Schema 0006: failed sign-ins in a row (card or password); locked from ``locked_at``
+    # until a supervisor or technician unlocks the account.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Record(Base):

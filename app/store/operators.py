@@ -17,6 +17,11 @@ from app.store.models import ROLES, Operator
 from app.store.timeutil import utcnow
 
 MIN_PASSWORD_LEN = 8
+MAX_PASSWORD_LEN = 1024
+# Failed sign-ins in a row (card PIN and password together) that lock an account: a PIN of
+# four digits is 10,000 tries, and argon2 alone makes that about 80 minutes.
+LOCK_AFTER = 5
+ADMIN_ROLES = ("technician", "supervisor")
 PIN_RE = re.compile(r"[0-9]{4,8}")
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 CARD_UID_RE = re.compile(r"(?:[0-9A-F]{2}){4,32}")
@@ -42,16 +47,31 @@ class AuthenticationFailed(StoreError):
     """Wrong password/PIN or unknown/inactive account (deliberately not said which)."""
 
 
+class AccountLocked(AuthenticationFailed):
+    """Too many failed sign-ins in a row: refused even with the right secret until a
+    supervisor or technician unlocks the account."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(
+            f"account {username!r} is locked after {LOCK_AFTER} failed sign-ins: "
+            "a supervisor or technician must unlock it"
+        )
+        self.username = username
+
+
 @dataclass(frozen=True)
 class OperatorInfo:
     username: str
     role: str
     active: bool
     has_card: bool
+    locked: bool = False
 
 
 def _info(op: Operator) -> OperatorInfo:
-    return OperatorInfo(op.username, op.role, op.active, op.card_uid is not None)
+    return OperatorInfo(
+        op.username, op.role, op.active, op.card_uid is not None, op.locked_at is not None
+    )
 
 
 def normalize_card_uid(text: str) -> str:
@@ -67,6 +87,13 @@ def check_password(password: str) -> None:
         raise OperatorError("password", "must not be empty")
     if len(password) < MIN_PASSWORD_LEN:
         raise OperatorError("password", f"must be at least {MIN_PASSWORD_LEN} characters")
+    if len(password) > MAX_PASSWORD_LEN:
+        raise OperatorError("password", f"must be at most {MAX_PASSWORD_LEN} characters")
+
+
+def check_pin(pin: str) -> None:
+    if not PIN_RE.fullmatch(pin or ""):
+        raise OperatorError("pin", "must be 4 to 8 digits")
 
 
 def add_operator(
@@ -132,31 +159,121 @@ def _verify(hash_: str | None, secret: str) -> bool:
         return False
 
 
-def verify_password(store: Store, username: str, password: str) -> OperatorInfo:
-    """The operator on a correct password; AuthenticationFailed otherwise (audited)."""
-    with store.write() as session:
-        op = _find(session, username)
-        ok = op is not None and op.active and _verify(op.password_hash, password)
+def _attempt(
+    session: Session,
+    op: Operator | None,
+    secret_hash: str | None,
+    secret: str,
+    *,
+    actor: str,
+    method: str,
+) -> OperatorInfo | None:
+    """One sign-in try, audited: the operator on success; None on failure, counting it
+    towards the lock. A locked account is refused without looking at the secret."""
+    if op is not None and op.locked_at is not None:
+        record_event(session, actor, "operator.login_refused", {"method": method, "why": "locked"})
+        return None
+    ok = op is not None and op.active and _verify(secret_hash, secret)
+    record_event(
+        session, actor, "operator.login" if ok else "operator.login_failed", {"method": method}
+    )
+    if op is None:
+        return None
+    if ok:
+        op.failed_attempts = 0
+        return _info(op)
+    op.failed_attempts = (op.failed_attempts or 0) + 1
+    if op.failed_attempts >= LOCK_AFTER:
+        op.locked_at = utcnow()
         record_event(
             session,
-            username,
-            "operator.login" if ok else "operator.login_failed",
-            {"method": "password"},
+            actor,
+            "operator.locked",
+            {"username": op.username, "failed_attempts": op.failed_attempts},
         )
-        info = _info(op) if ok and op is not None else None
+    return None
+
+
+def verify_password(store: Store, username: str, password: str) -> OperatorInfo:
+    """The operator on a correct password; AuthenticationFailed otherwise (audited), or
+    AccountLocked once the account is locked."""
+    with store.write() as session:
+        op = _find(session, username)
+        info = _attempt(
+            session,
+            op,
+            op.password_hash if op else None,
+            password,
+            actor=username,
+            method="password",
+        )
+        locked = op is not None and op.locked_at is not None
         if info is not None and op is not None and _hasher.check_needs_rehash(op.password_hash):
             op.password_hash = _hasher.hash(password)
     # Raised after the commit, so the failed attempt stays in the audit trail.
+    if locked:
+        raise AccountLocked(username)
     if info is None:
         raise AuthenticationFailed("wrong username or password")
     return info
 
 
+def has_admin(store: Store) -> bool:
+    """Whether the station has an active technician or supervisor: from then on changing
+    accounts and settings needs one's password."""
+    with store.read() as session:
+        found = session.execute(
+            select(Operator.id).where(Operator.active, Operator.role.in_(ADMIN_ROLES)).limit(1)
+        ).first()
+    return found is not None
+
+
+def authorize(
+    store: Store, username: str, password: str, *, roles: tuple[str, ...] = ADMIN_ROLES
+) -> OperatorInfo:
+    """The person who allows a change: right password (a failure counts towards the lock)
+    and one of ``roles``; OperatorError("by") otherwise."""
+    try:
+        info = verify_password(store, username, password)
+    except AccountLocked as exc:
+        raise OperatorError("by", str(exc)) from exc
+    except AuthenticationFailed as exc:
+        raise OperatorError("by", f"wrong username or password for {username!r}") from exc
+    if info.role not in roles:
+        raise OperatorError("by", f"{username!r} is a {info.role}, not a {' or '.join(roles)}")
+    return info
+
+
+def unlock(store: Store, username: str, *, actor: str) -> None:
+    """Lift a lock (and the count of failures), audited under who did it."""
+    with store.write() as session:
+        op = _find(session, username)
+        if op is None:
+            raise UnknownOperator(username)
+        was = op.locked_at is not None
+        op.locked_at = None
+        op.failed_attempts = 0
+        record_event(session, actor, "operator.unlocked", {"username": username, "was_locked": was})
+
+
+def set_password(store: Store, username: str, password: str, *, actor: str) -> None:
+    """A new password (reset by a supervisor); it also lifts a lock."""
+    check_password(password)
+    password_hash = _hasher.hash(password)
+    with store.write() as session:
+        op = _find(session, username)
+        if op is None:
+            raise UnknownOperator(username)
+        op.password_hash = password_hash
+        op.locked_at = None
+        op.failed_attempts = 0
+        record_event(session, actor, "operator.password_reset", {"username": username})
+
+
 def bind_card(store: Store, username: str, card_uid: str, pin: str, *, actor: str) -> None:
     """Link an operator's staff card (by UID) and set the PIN that goes with it."""
     uid = normalize_card_uid(card_uid)
-    if not PIN_RE.fullmatch(pin or ""):
-        raise OperatorError("pin", "must be 4 to 8 digits")
+    check_pin(pin)
     pin_hash = _hasher.hash(pin)
     with store.write() as session:
         op = require_active(session, username)
@@ -170,22 +287,39 @@ def bind_card(store: Store, username: str, card_uid: str, pin: str, *, actor: st
         record_event(session, actor, "operator.card_bound", {"username": username})
 
 
+def unbind_card(store: Store, username: str, *, actor: str) -> bool:
+    """Forget an operator's card and PIN (a lost card); False when there was none."""
+    with store.write() as session:
+        op = _find(session, username)
+        if op is None:
+            raise UnknownOperator(username)
+        had = op.card_uid is not None
+        op.card_uid = None
+        op.pin_hash = None
+        record_event(session, actor, "operator.card_unbound", {"username": username, "had": had})
+    return had
+
+
 def verify_card(store: Store, card_uid: str, pin: str) -> OperatorInfo:
-    """The operator whose card this is, on the right PIN; AuthenticationFailed otherwise."""
+    """The operator whose card this is, on the right PIN; AuthenticationFailed otherwise,
+    AccountLocked once the account is locked."""
     try:
         uid = normalize_card_uid(card_uid)
     except OperatorError as exc:
         raise AuthenticationFailed("unknown card") from exc
     with store.write() as session:
         op = session.execute(select(Operator).where(Operator.card_uid == uid)).scalar_one_or_none()
-        ok = op is not None and op.active and _verify(op.pin_hash, pin)
-        record_event(
+        info = _attempt(
             session,
-            op.username if op is not None else "?",
-            "operator.login" if ok else "operator.login_failed",
-            {"method": "card"},
+            op,
+            op.pin_hash if op else None,
+            pin,
+            actor=op.username if op is not None else "?",
+            method="card",
         )
-        info = _info(op) if ok and op is not None else None
+        locked = op.username if op is not None and op.locked_at is not None else None
+    if locked is not None:
+        raise AccountLocked(locked)
     if info is None:
         raise AuthenticationFailed("unknown card or wrong PIN")
     return info

@@ -12,19 +12,27 @@ looks: every ``<uuid>.ektp`` with no record row (any status) is an orphan. Orpha
 to ``<mirror>/unconfirmed/`` (never deleted: the technician decides), stale packet temp files
 are removed, and the move is audited (``mirror.unconfirmed``, UUIDs only) in the same
 transaction.
+
+The other way round: a record sealed while a mirror under the "warn" policy was missing or
+full has no copy there. Once the mirror is back, the same run copies every record not yet at
+the server (sealed or rejected) that lacks one (``mirror.caught_up``), and ``status`` names
+those still without one (``records_without_copy``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from app.store.audit import record_event_raw
 from app.store.db import Store
 from app.store.errors import StoreError
 from app.store.mirror import (
     UNCONFIRMED_DIR,
+    MirrorError,
     fsync_dir,
+    mirror_packet,
     move_to_unconfirmed,
     packet_uuids,
     stale_packet_temps,
@@ -41,6 +49,7 @@ class Reconciliation:
     moved: list[str] = field(default_factory=list)  # UUIDs moved to unconfirmed/ just now
     temp_removed: int = 0
     unconfirmed: int = 0  # packets now waiting in unconfirmed/ (this run's and earlier ones)
+    copied: list[str] = field(default_factory=list)  # records given their missing copy now
 
     @property
     def warning(self) -> str | None:
@@ -83,7 +92,45 @@ def reconcile_mirror(store: Store, actor: str = "system") -> Reconciliation:
             )
         elif removed:
             fsync_dir(mirror)
-    return Reconciliation(mirror, moved, removed, unconfirmed_count(mirror))
+        have = set(uuids)
+        copied: list[str] = []
+        for uuid in [u for u in _unsent(cur) if u not in have]:
+            (data,) = cur.execute("SELECT packet FROM record WHERE uuid = ?", (uuid,)).fetchone()
+            try:
+                mirror_packet(mirror, uuid, data)
+            except MirrorError:
+                break  # still full or gone: the rest waits for the next run
+            copied.append(uuid)
+        if copied:
+            record_event_raw(
+                cur, actor, "mirror.caught_up", {"uuids": copied, "count": len(copied)}
+            )
+    return Reconciliation(mirror, moved, removed, unconfirmed_count(mirror), copied)
+
+
+_UNSENT_SQL = (
+    "SELECT uuid FROM record WHERE status IN ('sealed', 'rejected') AND packet IS NOT NULL "
+    "ORDER BY seq"
+)
+
+
+def _unsent(cur: Any) -> list[str]:
+    return [row[0] for row in cur.execute(_UNSENT_SQL)]
+
+
+def records_without_copy(store: Store) -> list[str] | None:
+    """UUIDs of the records not yet at the server that have no copy in the mirror (oldest
+    first); None without a mirror, or when it is not plugged in (nothing can be said)."""
+    mirror = load_settings(store).mirror_path
+    if mirror is None or not mirror.is_dir():
+        return None
+    try:
+        have = set(packet_uuids(mirror))
+    except OSError:
+        return None
+    with store.read() as session:
+        unsent = [row[0] for row in session.connection().exec_driver_sql(_UNSENT_SQL)]
+    return [u for u in unsent if u not in have]
 
 
 def reconcile_quietly(store: Store, actor: str) -> Reconciliation | None:
@@ -95,4 +142,4 @@ def reconcile_quietly(store: Store, actor: str) -> Reconciliation | None:
         return None
 
 
-__all__ = ["Reconciliation", "reconcile_mirror", "reconcile_quietly"]
+__all__ = ["Reconciliation", "reconcile_mirror", "reconcile_quietly", "records_without_copy"]

@@ -35,6 +35,9 @@ class Settings:
     backlog_warn_fraction: float = 0.75
     # Uploaded packets keep their payload this long, then only the receipt is kept.
     retention_days: int = 30
+    # "yes": receipt PDFs (they name the resident) may be saved on the station's own disk.
+    # Only a supervisor sets it (`settings set ... --by`); by default they go to a stick.
+    receipt_pdf_on_station: str = "no"
 
     @property
     def mirror_path(self) -> Path | None:
@@ -67,6 +70,8 @@ def _check(key: str, value: str | None) -> str | None:
         return None
     if key == "mirror_policy" and value not in MIRROR_POLICIES:
         raise SettingError(key, f"must be one of {', '.join(MIRROR_POLICIES)}")
+    if key == "receipt_pdf_on_station" and value not in ("no", "yes"):
+        raise SettingError(key, "must be no or yes")
     try:
         parsed = _parse(key, value)
     except ValueError as exc:
@@ -122,3 +127,6 @@ def set_setting(store: Store, key: str, value: str | None, actor: str) -> None:
         else:
             row.value = checked
         record_event(session, actor, "setting.changed", {"key": key, "value": checked})
+
+
+SUPERVISOR_ONLY = ("receipt_pdf_on_station",)  # settings only a supervisor may change

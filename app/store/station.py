@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.packet import load_sealing_public_key
+from app.packet import load_sealing_public_key, load_signing_public_key_b64
+from app.store import keystore
 from app.store.audit import record_event
 from app.store.db import Store
 from app.store.errors import AlreadyInitialized, NotInitialized
@@ -27,6 +29,15 @@ class StationIdentity:
     server_url: str | None
     server_public_key: X25519PublicKey
     signing_key: Ed25519PrivateKey
+    # The key that signs the server's answers; None until learned (provisioned before it).
+    server_verify_key: Ed25519PublicKey | None = None
+
+
+def _home(session: Session) -> Path:
+    """The station home of the database this session works on (the key file is there)."""
+    database = session.get_bind().engine.url.database
+    assert database is not None
+    return Path(database).parent
 
 
 def _signing_key_pem(key: Ed25519PrivateKey) -> bytes:
@@ -37,7 +48,16 @@ def _signing_key_pem(key: Ed25519PrivateKey) -> bytes:
     )
 
 
-def _load_signing_key(pem: bytes) -> Ed25519PrivateKey:
+def _stored_key(session: Session, key: Ed25519PrivateKey) -> bytes:
+    """The signing key as the database keeps it: wrapped (app.store.keystore)."""
+    return keystore.wrap(_home(session), _signing_key_pem(key))
+
+
+def _load_signing_key(session: Session, stored: bytes) -> Ed25519PrivateKey:
+    return _parse_signing_key(keystore.unwrap(_home(session), stored))
+
+
+def _parse_signing_key(pem: bytes) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("stored station key is not Ed25519")
@@ -53,12 +73,16 @@ _KEYS_MAX = 4
 
 
 def _load_keys(
-    server_key_pem: bytes, signing_key_pem: bytes
+    session: Session, server_key_pem: bytes, signing_key_pem: bytes
 ) -> tuple[X25519PublicKey, Ed25519PrivateKey]:
-    cache_key = server_key_pem + b"\0" + signing_key_pem
+    # Keyed by the home too: the same wrapped bytes unwrap only with that home's key file.
+    cache_key = str(_home(session)).encode() + b"\0" + server_key_pem + b"\0" + signing_key_pem
     keys = _KEYS.get(cache_key)
     if keys is None:
-        keys = (load_sealing_public_key(server_key_pem), _load_signing_key(signing_key_pem))
+        keys = (
+            load_sealing_public_key(server_key_pem),
+            _load_signing_key(session, signing_key_pem),
+        )
         if len(_KEYS) >= _KEYS_MAX:
             _KEYS.clear()
         _KEYS[cache_key] = keys
@@ -82,7 +106,9 @@ def identity_from(session: Session) -> StationIdentity | None:
     kecamatan = current_kecamatan(session)
     if kecamatan is None:
         return None
-    server_public_key, signing_key = _load_keys(station.server_key_pem, station.signing_key_pem)
+    server_public_key, signing_key = _load_keys(
+        session, station.server_key_pem, station.signing_key_pem
+    )
     return StationIdentity(
         station_id=station.station_id,
         name=station.name,
@@ -90,6 +116,11 @@ def identity_from(session: Session) -> StationIdentity | None:
         server_url=station.server_url,
         server_public_key=server_public_key,
         signing_key=signing_key,
+        server_verify_key=(
+            None
+            if not station.server_signing_key
+            else load_signing_public_key_b64(station.server_signing_key)
+        ),
     )
 
 
@@ -130,9 +161,11 @@ def pending_signing_key(store: Store) -> Ed25519PrivateKey:
             raise AlreadyInitialized("this station is already initialized")
         row = session.get(PendingKey, 1)
         if row is not None:
-            return _load_signing_key(row.signing_key_pem)
+            return _load_signing_key(session, row.signing_key_pem)
         key = Ed25519PrivateKey.generate()
-        session.add(PendingKey(id=1, signing_key_pem=_signing_key_pem(key), created_at=utcnow()))
+        session.add(
+            PendingKey(id=1, signing_key_pem=_stored_key(session, key), created_at=utcnow())
+        )
         return key
 
 
@@ -145,7 +178,9 @@ def discard_pending_key(store: Store, key: Ed25519PrivateKey) -> bool:
         if session.get(Station, 1) is not None:
             return False
         row = session.get(PendingKey, 1)
-        if row is None or row.signing_key_pem != _signing_key_pem(key):
+        if row is None or _signing_key_pem(
+            _load_signing_key(session, row.signing_key_pem)
+        ) != _signing_key_pem(key):
             return False
         session.delete(row)
         return True
@@ -161,10 +196,13 @@ def init_station(
     server_url: str | None = None,
     signing_key: Ed25519PrivateKey | None = None,
     set_by: str = "init",
+    server_signing_key: str | None = None,
 ) -> StationIdentity:
     """Create the station identity (once). Raises AlreadyInitialized on a second call and
     app.packet.PacketError when the server key file is not an X25519 public key."""
     load_sealing_public_key(server_key_pem)  # validate before writing anything
+    if server_signing_key is not None:
+        load_signing_public_key_b64(server_signing_key)
     sid = station_id or f"st-{uuidlib.uuid4().hex[:12]}"
     with store.write() as session:
         if session.get(Station, 1) is not None:
@@ -176,7 +214,7 @@ def init_station(
         if signing_key is not None:
             key = signing_key
         elif pending is not None:
-            key = _load_signing_key(pending.signing_key_pem)
+            key = _load_signing_key(session, pending.signing_key_pem)
         else:
             key = Ed25519PrivateKey.generate()
         if pending is not None:
@@ -188,8 +226,9 @@ def init_station(
                 name=name,
                 server_url=server_url,
                 server_key_pem=server_key_pem,
-                signing_key_pem=_signing_key_pem(key),
+                signing_key_pem=_stored_key(session, key),
                 created_at=utcnow(),
+                server_signing_key=server_signing_key,
             )
         )
         _assign(session, kecamatan, set_by, "initial assignment")
@@ -218,15 +257,42 @@ def set_assignment(store: Store, kecamatan: str, set_by: str, reason: str) -> No
         )
 
 
+def move_kit(
+    store: Store,
+    kecamatan: str,
+    *,
+    moved_by: str,
+    approver: str,
+    approver_password: str,
+    reason: str,
+) -> None:
+    """Move the kit offline: ``moved_by`` (a technician or supervisor, signed in or checked
+    by the caller) with the approval of *another* supervisor, whose password is checked
+    here, so no caller can let a person approve their own move."""
+    from app.store.operators import OperatorError, authorize
+
+    if approver == moved_by:
+        raise OperatorError("supervisor", "the approval must come from another supervisor")
+    try:
+        authorize(store, approver, approver_password, roles=("supervisor",))
+    except OperatorError as exc:
+        raise OperatorError("supervisor", exc.message) from exc
+    set_assignment(store, kecamatan, f"{moved_by} (approved by {approver})", reason)
+
+
 def update_server(
     store: Store,
     server_url: str | None,
     server_key_pem: bytes,
     station_id: str,
     actor: str = "provision",
+    server_signing_key: str | None = None,
 ) -> None:
-    """Point the station at a (new) server: URL, sealing key and the id it gave us."""
+    """Point the station at a (new) server: URL, sealing key, the key that signs its
+    answers and the id it gave us."""
     load_sealing_public_key(server_key_pem)
+    if server_signing_key is not None:
+        load_signing_public_key_b64(server_signing_key)
     with store.write() as session:
         station = session.get(Station, 1)
         if station is None:
@@ -234,6 +300,8 @@ def update_server(
         station.server_url = server_url
         station.server_key_pem = server_key_pem
         station.station_id = station_id
+        if server_signing_key is not None:  # None: keep the one known
+            station.server_signing_key = server_signing_key
         record_event(
             session,
             actor,
@@ -245,3 +313,17 @@ def update_server(
 def assignment_history(store: Store) -> list[Assignment]:
     with store.read() as session:
         return list(session.execute(select(Assignment).order_by(Assignment.id)).scalars())
+
+
+def set_server_signing_key(store: Store, key_b64: str, actor: str) -> None:
+    """Store the server's signing key learned after provisioning (app.sync.serverkey);
+    audited with the key id."""
+    from app.packet import key_id
+
+    public = load_signing_public_key_b64(key_b64)
+    with store.write() as session:
+        station = session.get(Station, 1)
+        if station is None:
+            raise NotInitialized()
+        station.server_signing_key = key_b64
+        record_event(session, actor, "station.server_signing_key", {"key_id": key_id(public)})

@@ -4,8 +4,12 @@ Plain Python and ``requests``; no Qt, no threads (``SyncWorker`` adds the thread
 engine runs on a station (outbox = the station's SQLite store) and on a kecamatan relay
 (outbox = the relay server's packet table), so both get identical retry behaviour.
 
+Every answer the engine acts on (a receipt, a refusal, the station's state) must be signed
+by the server's key (``server_verify_key``, app.protocol): an unsigned or wrongly signed one
+is a transient failure like a network error, and nothing is marked.
+
 Outcomes of one PUT:
-- 201/200 with a receipt whose sha256 equals ours: uploaded.
+- 201/200 with a signed receipt whose sha256 equals ours: uploaded.
 - network error, timeout, a bad or mismatched receipt, 408, 429, 5xx: retry later with
   exponential backoff and full jitter (``uniform(0, min(cap, base * 2**attempts))``), never
   sooner than the server's Retry-After. The drain stops at the first such failure (the server
@@ -40,9 +44,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app import protocol
 from app.sync.abortable import AbortableSession
@@ -180,6 +185,7 @@ class SyncEngine:
         group_n: int = 32,
         group_s: float = 0.05,
         hold_reasons: frozenset[str] = frozenset(),
+        server_verify_key: Ed25519PublicKey | None = None,
     ) -> None:
         if hold_reasons and not callable(getattr(outbox, "mark_held", None)):
             raise TypeError("hold_reasons needs an outbox with mark_held (HoldingOutbox)")
@@ -189,8 +195,14 @@ class SyncEngine:
         self.server_url = server_url.rstrip("/")
         self.station_id = station_id
         self.signing_key = signing_key
+        # The server's key: every answer acted on (a receipt, a refusal, the station's state)
+        # must carry its signature (app.protocol). None: not known yet, nothing is acted on.
+        self.server_verify_key = server_verify_key
         # Ours can be aborted (``abort()``); a caller's plain Session cannot.
         self.session = session or AbortableSession()
+        # TLS: True (the system's trust store) or a pinned certificate file (app.sync.tls);
+        # passed with each request, where no environment variable overrides it.
+        self.verify: str | bool = True
         self.clock = clock
         self.rng = rng or random.Random()
         self.base_s = base_s
@@ -250,7 +262,42 @@ class SyncEngine:
             data=body,
             headers=headers,
             timeout=timeout or self.timeout,
+            verify=self.verify,
         )
+
+    def check_answer(self, path: str, resp: requests.Response, content: bytes) -> None:
+        """Raise SyncError (``server``: retried, nothing marked) unless ``resp`` is signed by
+        the server's key for the request that was sent."""
+        if self.server_verify_key is None:
+            raise SyncError(
+                "server",
+                "the server's signing key is not known yet: its answers cannot be trusted; "
+                "will retry",
+            )
+        nonce = str(resp.request.headers.get(protocol.H_NONCE, "")) if resp.request else ""
+        method = str(resp.request.method) if resp.request else ""
+        # The path as the server saw it: with a server URL that has a path of its own (a
+        # wrong one, say), that prefix is part of it.
+        seen = urlsplit(str(resp.request.url)).path if resp.request else path
+        try:
+            protocol.verify_response(
+                method,
+                unquote(seen) or path,
+                nonce,
+                resp.status_code,
+                resp.headers,
+                content,
+                self.server_verify_key,
+            )
+        except protocol.AuthError as exc:
+            shaped = server_error(resp) if resp.status_code == 401 else None
+            if shaped is not None:
+                # The server does not sign a 401 (docs/server.md): its reason (a clock off
+                # by N s, say) is worth showing, though unproven; nothing is marked.
+                raise SyncError(
+                    "server", f"{_reason(resp)} (answer not signed); will retry"
+                ) from exc
+            raise SyncError("server", f"{exc}; nothing was marked, will retry") from exc
 
     def signed_json(self, method: str, path: str, doc: Any = None) -> Any:
         """A signed JSON call; raises SyncError on any failure."""
@@ -265,9 +312,10 @@ class SyncEngine:
                 _reason(resp),
                 parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
             )
+        if resp.status_code >= 400 and server_error(resp) is None:
+            raise SyncError("server", _foreign(resp))
+        self.check_answer(path, resp, resp.content)
         if resp.status_code >= 400:
-            if server_error(resp) is None:
-                raise SyncError("server", _foreign(resp))
             raise SyncError("auth" if resp.status_code in (401, 403) else "config", _reason(resp))
         try:
             return resp.json()
@@ -280,6 +328,7 @@ class SyncEngine:
             resp = self.session.get(
                 self.server_url + protocol.API_PREFIX + "/health",
                 timeout=(self.timeout[0], min(self.timeout[1], 10.0)),
+                verify=self.verify,
             )
         except requests.RequestException:
             return False
@@ -299,6 +348,7 @@ class SyncEngine:
                 raise Stopped(item.uuid) from exc
             raise SyncError("network", f"upload failed: {exc.__class__.__name__}") from exc
         if status in (200, 201):
+            self.check_answer(path, resp, content)
             try:
                 receipt = json.loads(content)
             except ValueError as exc:
@@ -322,6 +372,7 @@ class SyncEngine:
                 _foreign(resp),
                 parse_retry_after(resp.headers.get("Retry-After"), self.clock()),
             )
+        self.check_answer(path, resp, content)
         if status in REJECT_STATUSES:
             raise Rejected(_reason(resp))
         if status == 403 and shaped[0] in self.hold_reasons:

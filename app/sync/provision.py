@@ -15,6 +15,9 @@ the station registers the same key, which ``station_key`` guarantees.
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +54,10 @@ class CodeRefused(ProvisionError):
         self.detail = detail
 
 
+class ServerNotAuthenticated(ProvisionError):
+    """An answer came, but not from a server that knows the code: nothing is stored."""
+
+
 class WrongAddress(CodeRefused):
     """The server answered, in its own error shape, that it has no enrollment at this address
     (HTTP 404/405: the enrollment route itself never answers so): the URL has a path after
@@ -69,6 +76,9 @@ class Enrollment:
     server_id: str
     server_key_pem: bytes
     server_key_id: str
+    # The key that signs the server's answers (base64 raw Ed25519), vouched for by the
+    # reply's MAC under the code.
+    server_signing_key: str
 
 
 def enroll(
@@ -80,13 +90,24 @@ def enroll(
     timeout: float = 15.0,
     attempts: int = ATTEMPTS,
     backoff_s: float = BACKOFF_S,
+    verify: str | bool = True,
 ) -> Enrollment:
     """Redeem ``code`` for ``public_key``. A request with no usable reply is sent again (up to
     ``attempts`` in all): harmless, the server answers the same key's repeated redemption
-    again. A refusal is never retried."""
+    again. A refusal is never retried.
+
+    The code itself never travels (app.protocol): the request carries a hint and a proof
+    made with it, and the reply is used only when its MAC under the code checks out; a
+    proxy in the path can neither redeem the code for its own key nor swap the server's
+    keys in the reply."""
+    public_b64 = packet.signing_public_key_b64(public_key)
+    nonce = secrets.token_hex(16)
+    mac_key = protocol.code_key(protocol.code_digest(code))
     body: dict[str, Any] = {
-        "code": code,
-        "public_key": packet.signing_public_key_b64(public_key),
+        "code_hint": protocol.code_hint(code),
+        "proof": protocol.enroll_proof(mac_key, public_b64, station_id, nonce),
+        "nonce": nonce,
+        "public_key": public_b64,
     }
     if station_id:
         body["station_id"] = station_id
@@ -97,7 +118,7 @@ def enroll(
         if attempt:
             time.sleep(backoff_s * 2 ** (attempt - 1))
         try:
-            return _enroll_once(http, url, body, timeout)
+            return _enroll_once(http, url, body, timeout, mac_key, verify)
         except _LostReply as exc:
             last = str(exc)
     raise ProvisionError(
@@ -107,10 +128,16 @@ def enroll(
 
 
 def _enroll_once(
-    http: requests.Session, url: str, body: dict[str, Any], timeout: float
+    http: requests.Session,
+    url: str,
+    body: dict[str, Any],
+    timeout: float,
+    mac_key: bytes,
+    verify: str | bool,
 ) -> Enrollment:
     try:
-        resp = http.post(url, json=body, timeout=timeout)
+        # verify per request: a Session's own is overridden by REQUESTS_CA_BUNDLE
+        resp = http.post(url, json=body, timeout=timeout, verify=verify)
     except requests.RequestException as exc:  # refused, reset, timeout, truncated body
         raise _LostReply(exc.__class__.__name__) from exc
     if resp.status_code != 200:
@@ -137,6 +164,17 @@ def _enroll_once(
         doc = resp.json()
     except ValueError:  # a success cut short on the way
         raise _LostReply("unreadable reply") from None
+    if not isinstance(doc, dict) or not protocol.mac_equal(
+        protocol.enroll_reply_mac(mac_key, body["nonce"], body["public_key"], doc),
+        str(doc.get("mac", "")),
+    ):
+        # Not made with the code: something in the path answered (or changed the answer).
+        # Nothing is stored; the code may be used by now, with this key: a retry is safe.
+        raise ServerNotAuthenticated(
+            "the answer to the enrollment is not vouched for by the one-time code (a proxy "
+            "or another server in the path?): nothing was stored; check the address and "
+            "the network, then run provision again with the same code"
+        )
     try:
         pem = str(doc["server_key_pem"]).encode()
         key = packet.load_sealing_public_key(pem)
@@ -149,6 +187,9 @@ def _enroll_once(
             server_id=str(doc["server_id"]),
             server_key_pem=pem,
             server_key_id=str(doc["server_key_id"]),
+            server_signing_key=packet.signing_public_key_b64(
+                packet.load_signing_public_key_b64(str(doc["server_signing_key"]))
+            ),
         )
     except (KeyError, TypeError, packet.PacketError) as exc:
         raise ProvisionError(f"server reply is malformed: {exc}") from exc
@@ -165,8 +206,37 @@ class InvalidServerUrl(ValueError):
     """The server URL cannot be used (not http(s), no host, a malformed address or port)."""
 
 
-def check_server_url(url: str) -> str:
-    """The URL without trailing slashes, or InvalidServerUrl saying what is wrong with it."""
+# Private LAN ranges (RFC 1918, IPv6 unique local). Not ipaddress's is_private: that also
+# counts documentation and other reserved ranges that are no LAN.
+_LAN = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def _local_host(host: str) -> bool:
+    """Is ``host`` on this machine or a private LAN (loopback, RFC 1918, link-local, ULA)?
+    A name counts when every address it resolves to does."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except (OSError, UnicodeError):
+            return False
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    return bool(addresses) and all(
+        a.is_loopback or a.is_link_local or any(a in net for net in _LAN) for a in addresses
+    )
+
+
+def check_server_url(url: str, *, allow_insecure_http: bool = False) -> str:
+    """The URL without trailing slashes, or InvalidServerUrl saying what is wrong with it.
+
+    Plain ``http://`` only to this machine or a private LAN address (a kecamatan relay), unless
+    ``allow_insecure_http``: the answers are signed and the packets sealed either way, but on
+    a wider network https keeps who sends what, and when, to the two ends."""
     cleaned = url.strip().rstrip("/")
     try:
         parts = urlsplit(cleaned)
@@ -180,6 +250,11 @@ def check_server_url(url: str) -> str:
         raise InvalidServerUrl(f"{url!r} names no host")
     if any(c.isspace() for c in cleaned):
         raise InvalidServerUrl(f"{url!r} contains spaces")
+    if parts.scheme == "http" and not allow_insecure_http and not _local_host(host):
+        raise InvalidServerUrl(
+            f"{url!r} is plain http to an address outside this machine and the private LAN: "
+            "use https:// (or, knowingly, --insecure-http)"
+        )
     del port
     return cleaned
 
@@ -208,6 +283,7 @@ def register(
     existing: StationIdentity | None,
     key: Ed25519PrivateKey,
     session: requests.Session | None = None,
+    verify: str | bool = True,
 ) -> Registration:
     """Redeem ``code`` with ``key`` (from ``station_key``); a station that already has an
     identity registers its id too. Writes nothing locally."""
@@ -221,6 +297,7 @@ def register(
         key.public_key(),
         station_id=existing.station_id if existing is not None else None,
         session=session,
+        verify=verify,
     )
     return Registration(key, enrollment, existing)
 
@@ -255,10 +332,18 @@ def save(store: Store, server_url: str, reg: Registration, set_by: str) -> Stati
             server_url=server_url,
             signing_key=reg.key,
             set_by=set_by,
+            server_signing_key=e.server_signing_key,
         )
     if current is None or current.station_id != reg.existing.station_id:
         raise IdentityChanged("this station's identity changed meanwhile: register it again")
-    update_server(store, server_url, e.server_key_pem, e.station_id, actor=set_by)
+    update_server(
+        store,
+        server_url,
+        e.server_key_pem,
+        e.station_id,
+        actor=set_by,
+        server_signing_key=e.server_signing_key,
+    )
     if e.kecamatan and e.kecamatan != current.kecamatan:
         set_assignment(store, e.kecamatan, set_by, "assigned by the server")
     identity = get_identity(store)

@@ -22,10 +22,12 @@ from app.store.backlog import BacklogState, check_backlog_policy
 from app.store.db import Store
 from app.store.outbox import Outbox, PendingStats
 from app.store.settings import load_settings
-from app.store.station import get_identity, set_assignment
+from app.store.station import get_identity, set_assignment, set_server_signing_key
 from app.store.timeutil import utcnow
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
+from app.sync.serverkey import learn_server_key
 from app.sync.state import SyncStateFile
+from app.sync.tls import verify_for
 from app.sync.worker import Progress, SyncState, SyncWorker
 
 
@@ -76,12 +78,24 @@ class StationSync:
             base_s=base_s,
             cap_s=cap_s,
             timeout=timeout,
+            server_verify_key=identity.server_verify_key,
         )
+        self.engine.verify = verify_for(store.home)  # a certificate the technician pinned
         self.state = SyncStateFile(store.home)
 
     @property
     def server_url(self) -> str:
         return self.engine.server_url
+
+    # --- the server's signing key ------------------------------------------------------------
+
+    def ensure_server_key(self) -> None:
+        """A station provisioned before the server signed its answers learns its key once
+        (app.sync.serverkey) and stores it; raises SyncError when it cannot yet."""
+        if self.engine.server_verify_key is not None:
+            return
+        key_b64 = learn_server_key(self.engine, self.identity.server_public_key)
+        set_server_signing_key(self.store, key_b64, "sync")
 
     # --- one drain, recorded ----------------------------------------------------------------
 
@@ -102,6 +116,11 @@ class StationSync:
             if on_item is not None:
                 on_item(item, outcome)
 
+        try:
+            self.ensure_server_key()
+        except SyncError as err:
+            self.state.update(now=self.clock(), error=err.message)
+            return DrainResult(error=err)
         result = self.engine.drain(
             force=force,
             should_stop=should_stop,
@@ -123,6 +142,7 @@ class StationSync:
 
     def pull_assignment(self) -> dict[str, Any]:
         """Ask the server for this station's kecamatan; adopt it when it changed."""
+        self.ensure_server_key()
         doc = self.engine.signed_json("GET", protocol.API_PREFIX + "/station")
         if doc.get("revoked"):
             raise SyncError("auth", "this station has been revoked by the central office")

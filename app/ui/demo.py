@@ -1,6 +1,7 @@
 """``ektp-station demo``: the whole loop on one machine.
 
-Starts a local ``ektp-server`` (SQLite) as a child process on loopback, provisions a demo
+Starts a local ``ektp-server`` (SQLite) as a child process on loopback (``python -m server``
+from the source tree, the station's own executable when frozen: app/programs.py), provisions a demo
 station against it with a one-time code (first run), seeds demo accounts, and offers the
 shipped face video as a camera when no camera exists. Everything lives under
 ``<home>/demo/`` so the demo never touches a real station's data; a second run reuses it.
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import requests
 
+from app.programs import child_env, command
 from app.ui.services import Operator
 from app.ui.station import DEMO_VIDEO, StationServices
 
@@ -29,7 +31,6 @@ DEMO_TECHNICIAN = ("teknisi", "teknisi-12345")
 DEMO_SUPERVISOR = ("supervisor", "supervisor-12345")
 DEMO_KECAMATAN = "36.03.32"  # Gunung Kaler, Kabupaten Tangerang
 PREFERRED_PORT = 8765
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class DemoError(RuntimeError):
@@ -54,13 +55,22 @@ def _free_port() -> int:
 
 
 def _server_cmd(server_home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "server", "--home", str(server_home), *args]
+    return command("ektp-server", "--home", str(server_home), *args)
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
+def start_server(server_home: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``ektp-server --home SERVER_HOME ARGS`` as a child process, its output appended to
+    ``log``; the caller stops it (``_stop``)."""
+    logf = open(log, "ab")  # noqa: SIM115 - the child owns it
+    try:
+        return subprocess.Popen(
+            _server_cmd(server_home, *args),
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+        )
+    finally:
+        logf.close()
 
 
 @dataclass
@@ -83,15 +93,17 @@ class DemoRun:
             else (lambda m: None)
         )
         say(f"starting a local ektp-server on {url} (data in {root})")
-        logf = open(root / "server.log", "ab")  # noqa: SIM115 - the child owns it
-        proc = subprocess.Popen(
-            _server_cmd(server_home, "serve", "--process", "--port", str(port)),  # host: 127.0.0.1
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-            cwd=ROOT,
+        # --process: the back office opens each record, so the demo shows it "processed".
+        proc = start_server(
+            server_home,
+            root / "server.log",
+            "serve",
+            "--process",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         )
-        logf.close()
         try:
             _wait_health(url, proc, timeout)
             services = StationServices(
@@ -168,8 +180,7 @@ def _provision(
             ),
             capture_output=True,
             text=True,
-            env=_env(),
-            cwd=ROOT,
+            env=child_env(),
             timeout=60,
         )
         if result.returncode != 0:

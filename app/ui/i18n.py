@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QTranslator
 
 CONTEXT = "ektp"
 TRANSLATIONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "translations"
@@ -40,12 +40,43 @@ class LanguageError(RuntimeError):
     """The translation file for a language is missing or unreadable."""
 
 
+def _qt_translator(code: str) -> QTranslator | None:
+    """Qt's own strings (message box buttons, context menus, file and print dialogs) in
+    ``code``: the project's ``qtbase_id`` (Qt ships none), else Qt's own ``qtbase_<code>``."""
+    app = QCoreApplication.instance()
+    translator = QTranslator(app)
+    for directory in (
+        TRANSLATIONS_DIR,
+        QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath),
+    ):
+        if translator.load(f"qtbase_{code}", str(directory)):
+            return translator
+    return None
+
+
 class Language:
-    """Owns the installed translator; ``set("en")`` / ``set("id")`` switch at runtime."""
+    """Owns the installed translators; ``set("en")`` / ``set("id")`` switch at runtime."""
 
     def __init__(self) -> None:
         self._translator: QTranslator | None = None
+        self._qt: QTranslator | None = None
         self.current = SOURCE_LANGUAGE
+        self._install_qt(SOURCE_LANGUAGE)
+
+    def _install_qt(self, code: str) -> None:
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        if self._qt is not None:
+            app.removeTranslator(self._qt)
+            if self._qt in _INSTALLED:
+                _INSTALLED.remove(self._qt)
+            self._qt = None
+        translator = _qt_translator(code)
+        if translator is not None:
+            app.installTranslator(translator)
+            _INSTALLED.append(translator)
+            self._qt = translator
 
     def set(self, code: str) -> None:
         if code not in LANGUAGES:
@@ -67,6 +98,7 @@ class Language:
             app.installTranslator(translator)
             _INSTALLED.append(translator)
             self._translator = translator
+        self._install_qt(code)
         self.current = code
         # Qt posts LanguageChange to every widget; deliver it now so the switch is immediate.
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)

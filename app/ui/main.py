@@ -55,7 +55,9 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
 
     def on_signal(*_: object) -> None:
         stop_asked.append(1)
-        QTimer.singleShot(0, app.quit)  # at once in the event loop, or as soon as it starts
+        # exit(), not quit(): quit() closes the windows first, and the window asks before
+        # dropping a draft; a signal cannot be asked (``finally`` shuts the window down).
+        QTimer.singleShot(0, lambda: app.exit(0))  # in the event loop, or as soon as it starts
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
@@ -77,7 +79,7 @@ def run_gui(argv: list[str], home: Path, demo: bool = False) -> int:
     window = MainWindow(services, language)
     if lang in ("en", "id"):
         language.set(lang)
-    window.show()
+    window.showMaximized()  # every screen is laid out for 1024×768 and up
     wakeup = QTimer()
     wakeup.timeout.connect(lambda: None)
     wakeup.start(200)

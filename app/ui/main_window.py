@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QToolBar,
     QVBoxLayout,
@@ -25,11 +27,12 @@ from PySide6.QtWidgets import (
 
 from app.ui.bridge import CardBridge, SyncBridge
 from app.ui.i18n import Language, tr
-from app.ui.messages import error_text
+from app.ui.messages import error_text, sync_error_text
 from app.ui.prefs import save_prefs
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
+from app.ui.screens.reprint import ReprintDialog
 from app.ui.screens.signin import SignInScreen
 from app.ui.screens.technician import TechnicianScreen
 from app.ui.services import (
@@ -44,11 +47,14 @@ from app.ui.services import (
     SyncState,
 )
 from app.ui.tasks import TaskManager
+from app.ui.widgets import confirm
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
 STATUS_REFRESH_MS = 5000
+SEND_SETTLE_MS = 3000
+SEND_GIVE_UP_MS = 45_000  # beyond the sync engine's read timeout
 UI_SWITCH_INTERVAL_S = 0.0005
 
 STYLE = """
@@ -111,6 +117,9 @@ class MainWindow(QMainWindow):
         self.sync_state: SyncState | None = None
         self.sync: SyncHandle | None = None
         self.card_watcher: Stoppable | None = None
+        self.reprint_dialog: ReprintDialog | None = None
+        self._question: QMessageBox | None = None  # "drop the draft?" on sign-out or close
+        self._close_confirmed = False
         self._closed = False
         self.setStyleSheet(STYLE)
 
@@ -168,6 +177,8 @@ class MainWindow(QMainWindow):
         self.home.send_now.connect(self.send_now)
         self.home.open_queue.connect(self.show_queue)
         self.queue.send_now.connect(self.send_now)
+        self.home.reprint.connect(self.reprint)
+        self.queue.reprint.connect(self.reprint)
         self.recording.sealed.connect(self._on_sealed)
         self.recording.go_home.connect(self.show_home)
         self.technician.station_changed.connect(self._station_changed)
@@ -177,7 +188,7 @@ class MainWindow(QMainWindow):
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(idle_lock_ms)
-        self.idle_timer.timeout.connect(self.lock)
+        self.idle_timer.timeout.connect(self.lock_idle)
         self._activity = _ActivityFilter(self.idle_timer)
         app = QApplication.instance()
         if app is not None:
@@ -185,6 +196,17 @@ class MainWindow(QMainWindow):
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self.refresh_status)
+        self._send_asked = False
+        self._send_seen_sending = False
+        # Nothing waiting: the worker may say nothing new; one that never answers is given up.
+        self._send_settle = QTimer(self)
+        self._send_settle.setSingleShot(True)
+        self._send_settle.setInterval(SEND_SETTLE_MS)
+        self._send_settle.timeout.connect(lambda: self._send_result(self.sync_state))
+        self._send_give_up = QTimer(self)
+        self._send_give_up.setSingleShot(True)
+        self._send_give_up.setInterval(SEND_GIVE_UP_MS)
+        self._send_give_up.timeout.connect(lambda: self._send_result(self.sync_state, True))
 
         self.resize(1100, 760)
         self.retranslate()
@@ -212,6 +234,8 @@ class MainWindow(QMainWindow):
         self.home.show_station(info)
         self.signin.show_accounts(info.operators)
         self.recording.station_name = info.name or info.station_id or ""
+        self.recording.receipt.station_home = self.services.home
+        self.recording.receipt.pdf_on_station = info.pdf_on_station
         self.recording.biodata.kabupaten = info.kabupaten_code
         self._show_header()
         if info.provisioned and (first or not was_provisioned) and self.sync is None:
@@ -290,6 +314,8 @@ class MainWindow(QMainWindow):
     def _on_sync_state(self, state: SyncState) -> None:
         previous = self.sync_state
         self.sync_state = state
+        if self._send_asked:
+            self._send_result(state)
         self.light.show_state(state)
         self.home.show_sync(state)
         if previous is None or previous.state != state.state or previous.sent != state.sent:
@@ -298,13 +324,91 @@ class MainWindow(QMainWindow):
                 self.queue.refresh()
 
     def send_now(self) -> None:
-        if self.sync is not None:
-            self.sync.sync_now()
+        """Kirim sekarang: "Mengirim…" at once, then the result (sent, nothing waiting, the
+        server not answering), on Beranda and Antrian."""
+        if self.sync is None:
+            state = self.sync_state.state if self.sync_state is not None else ""
+            self._send_note(
+                tr("Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.")
+                if state == "no-server"
+                else error_text("not-provisioned")
+                if state == "not-provisioned"
+                else tr("Pengiriman belum berjalan. Coba lagi sebentar lagi.")
+            )
+            return
+        self._send_asked = True
+        self._send_note(tr("Mengirim…"))
+        self._send_seen_sending = False
+        self.sync.sync_now()
+        self._send_settle.start()
+        self._send_give_up.start()
+
+    def _send_note(self, text: str) -> None:
+        self.home.send_note.setText(text)
+        self.queue.send_note.setText(text)
+
+    def _send_result(self, state: SyncState | None, waited: bool = False) -> None:
+        """What came of "Kirim sekarang". "online" with records waiting is no answer yet: the
+        pass reports it before its first upload, and says "sending" only after one was
+        answered (a server that does not answer keeps it there until the read timeout)."""
+        if not self._send_asked or state is None:
+            return
+        if state.state == "sending":
+            self._send_seen_sending = True
+            self._send_note(
+                tr("Mengirim %1 dari %2…")
+                .replace("%1", str(state.sent))
+                .replace("%2", str(state.total))
+            )
+            return
+        if state.state in ("online", "idle"):
+            if state.total == 0:
+                text = tr("Semua rekaman sudah terkirim.")
+            elif self._send_seen_sending:
+                text = tr(
+                    "%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian."
+                ).replace("%1", str(state.total))
+            elif waited:
+                text = tr(
+                    "Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis."
+                )
+            else:
+                return  # under way: "Mengirim…" stays
+        else:
+            text = sync_error_text(state.error) or tr(
+                "Server tidak menjawab. Rekaman dikirim lagi otomatis."
+            )
+        self._send_note(text)
+        self._send_asked = False
+        self._send_seen_sending = False
+        self._send_give_up.stop()
 
     def _on_sealed(self, sealed: Sealed) -> None:
         if self.sync is not None:
             self.sync.wake()
+        self._show_reprint()
         self.refresh_status()
+
+    def _show_reprint(self) -> None:
+        can = self.recording.last_receipt is not None
+        self.home.reprint_button.setEnabled(can)
+        self.queue.reprint_button.setEnabled(can)
+
+    def reprint(self) -> None:
+        """The last receipt of this session again (kept in memory only)."""
+        last = self.recording.last_receipt
+        if self.operator is None or last is None:
+            return
+        self._close_reprint()
+        self.reprint_dialog = ReprintDialog(self.tasks, *last, parent=self)
+        self.reprint_dialog.open()
+
+    def _close_reprint(self) -> None:
+        if self.reprint_dialog is not None:
+            self.reprint_dialog.receipt.clear()
+            self.reprint_dialog.close()
+            self.reprint_dialog.deleteLater()
+            self.reprint_dialog = None
 
     def _camera_chosen(self, choice: str) -> None:
         self.recording.photo.camera_choice = choice
@@ -318,6 +422,8 @@ class MainWindow(QMainWindow):
         self.recording.card.sign_in_card = self.signin.card_uid
         if previous is not None and previous.username != operator.username:
             self.recording.start_new()  # another operator never sees the draft
+            self.recording.forget_receipt()  # nor the last receipt
+            self._show_reprint()
         self.act_technician.setEnabled(operator.is_technician)
         self._set_nav_enabled(True)
         self._show_header()
@@ -340,24 +446,70 @@ class MainWindow(QMainWindow):
             enabled and self.operator is not None and self.operator.is_technician
         )
 
+    def _forget_messages(self) -> None:
+        """Lines about something that happened (an export, a registration, a refused step):
+        gone at sign-out and on a language switch (they were in the old language)."""
+        self.queue.forget_messages()
+        self.technician.forget_messages()
+        self.home.send_note.setText("")
+        self._send_asked = False
+        self._send_settle.stop()
+        self._send_give_up.stop()
+        self.recording.message.setText("")
+
     def _show_signed_out(self) -> None:
         self._set_nav_enabled(False)
         self._switch(self.signin)
         self.signin.reset(None)
 
-    def lock(self) -> None:
+    def lock_idle(self) -> None:
+        self.lock(idle=True)
+
+    def lock(self, idle: bool = False) -> None:
         if self.operator is None or self.stack.currentWidget() is self.signin:
             return
         self.idle_timer.stop()
         self._set_nav_enabled(False)
+        self._close_reprint()
         self.recording.photo.stop()
         self.technician.left()
         self._switch(self.signin)
-        self.signin.reset(self.operator)
+        self.signin.reset(self.operator, idle=idle)
         self.locked.emit()
 
     def sign_out(self) -> None:
+        """Keluar: a draft with data is dropped only once the operator said so."""
+        if self.operator is None:
+            return
+        if self.recording.loses_draft():
+            name = self.recording.resident_name()
+            self._ask(
+                tr("Keluar dan buang rekaman %1?").replace("%1", name)
+                if name
+                else tr("Keluar dan buang rekaman yang sedang dibuat?"),
+                tr("&Buang dan keluar"),
+                tr("&Jangan keluar"),
+                self._sign_out_now,
+            )
+            return
+        self._sign_out_now()
+
+    def _ask(self, text: str, yes: str, no: str, on_yes: Callable[[], object]) -> None:
+        if self._question is not None:
+            return  # already asked
+
+        def closed(_result: int) -> None:
+            self._question = None
+
+        self._question = confirm(self, text, yes, no, on_yes)
+        self._question.finished.connect(closed)
+
+    def _sign_out_now(self) -> None:
+        self._close_reprint()
+        self._forget_messages()  # the next operator starts with a clean screen
         self.recording.start_new()
+        self.recording.forget_receipt()
+        self._show_reprint()
         self.recording.photo.stop()
         self.operator = None
         self.recording.operator = None
@@ -377,6 +529,7 @@ class MainWindow(QMainWindow):
         if self.operator is None:
             return
         self._switch(self.home)
+        self.home.show_draft(self.recording.resident_name() if self.recording.has_draft() else None)
         self.home.new_button.setFocus()
         self.refresh_status()
 
@@ -392,7 +545,15 @@ class MainWindow(QMainWindow):
         if self.recording.step() == RecordingScreen.RECEIPT:
             self.recording.start_new()
         else:
+            resuming = self.recording.has_draft()
             self.recording._show(self.recording.step())
+            if resuming:  # F3 does not start afresh: say whose draft this is
+                name = self.recording.resident_name()
+                self.recording.message.setText(
+                    tr("Melanjutkan rekaman %1 yang belum selesai.").replace("%1", name)
+                    if name
+                    else tr("Melanjutkan rekaman yang belum selesai.")
+                )
 
     def show_queue(self) -> None:
         if self.operator is None:
@@ -410,6 +571,7 @@ class MainWindow(QMainWindow):
 
     # --- language --------------------------------------------------------------------------
     def set_language(self, code: str, remember: bool = True) -> None:
+        self._forget_messages()
         self.language.set(code)  # Qt sends LanguageChange to every widget
         if remember:
             home = self.services.home
@@ -455,9 +617,29 @@ class MainWindow(QMainWindow):
 
     # --- shutdown --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closed and not self._close_confirmed and self.recording.loses_draft():
+            event.ignore()
+            # The resident's name only to the signed-in operator, not on the lock screen.
+            name = self.recording.resident_name() if self._signed_in_now() else ""
+            self._ask(
+                tr("Tutup aplikasi dan buang rekaman %1?").replace("%1", name)
+                if name
+                else tr("Tutup aplikasi dan buang rekaman yang belum selesai?"),
+                tr("&Buang dan tutup"),
+                tr("&Jangan tutup"),
+                self._close_now,
+            )
+            return
         self.hide()  # gone at once for the operator; the loops and running work end after
         self.shutdown()
         super().closeEvent(event)
+
+    def _signed_in_now(self) -> bool:
+        return self.operator is not None and self.stack.currentWidget() is not self.signin
+
+    def _close_now(self) -> None:
+        self._close_confirmed = True
+        self.close()
 
     def shutdown(self) -> None:
         """Stop every loop and wait for running work; safe to call twice."""

@@ -25,16 +25,25 @@ def _messages() -> dict[str, str]:
         "no-camera": tr(
             "Kamera tidak ditemukan. Periksa kabel kamera atau pilih sumber lain di menu Teknisi."
         ),
-        "camera-failed": tr("Kamera berhenti mengirim gambar."),
+        "camera-failed": tr(
+            "Kamera berhenti mengirim gambar. Periksa kabel kamera; bila tetap gelap, "
+            "tutup lalu buka lagi langkah Foto."
+        ),
         "no-reader": tr("Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu."),
-        "reader-failed": tr("Pembaca kartu tidak dapat dibaca."),
+        "reader-failed": tr("Kartu tidak dapat dibaca. Angkat kartu, lalu tempelkan lagi."),
         "disk-full": tr(
             "Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk."
         ),
-        "store-failed": tr("Basis data stasiun tidak dapat ditulis."),
-        "server-unreachable": tr("Server tidak dapat dihubungi. Rekaman tetap aman di antrian."),
-        "bad-code": tr("Kode pendaftaran ditolak server."),
-        "bad-url": tr("Alamat server tidak valid."),
+        "store-failed": tr(
+            "Data stasiun tidak dapat ditulis. Coba lagi sebentar lagi; bila berulang, "
+            "hubungi teknisi."
+        ),
+        "server-unreachable": tr(
+            "Server tidak dapat dihubungi. Rekaman tetap aman di antrian; periksa jaringan."
+        ),
+        "bad-code": tr("Kode pendaftaran ditolak server. Minta kode baru ke kantor pusat."),
+        "bad-url": tr("Alamat server tidak valid. Tulis seperti https://server.contoh.go.id"),
+        "code-empty": tr("Isi kode pendaftaran dari kantor pusat."),
         # The station's key is already another station's at the server (a second code after
         # a lost answer): the detail names that station; its first code works again.
         "key-in-use": tr(
@@ -48,25 +57,100 @@ def _messages() -> dict[str, str]:
             "pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi "
             "dengan kode baru."
         ),
-        "invalid-biodata": tr("Biodata belum lengkap atau tidak valid."),
-        "photo-rejected": tr("Foto belum memenuhi syarat."),
+        "invalid-biodata": tr(
+            "Biodata belum lengkap atau tidak valid: perbaiki isian yang bertanda merah."
+        ),
+        "photo-rejected": tr("Foto belum memenuhi syarat. Ambil foto lagi."),
         "behind-refuse": tr(
             "Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi."
         ),
         "not-allowed": tr("Peran Anda tidak mengizinkan tindakan ini."),
         "supervisor-required": tr("Persetujuan supervisor tidak sah."),
-        "bad-kecamatan": tr("Kode kecamatan tidak dikenal."),
-        "mirror-failed": tr("Direktori cermin tidak dapat ditulis."),
-        "export-failed": tr("Ekspor gagal."),
-        "unexpected": tr("Terjadi kesalahan tak terduga."),
+        "approver-is-mover": tr(
+            "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+        ),
+        "pdf-on-station": tr(
+            "Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini "
+            "(kecuali supervisor mengizinkannya)."
+        ),
+        "clock-implausible": tr(
+            "Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari "
+            "tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel."
+        ),
+        "card-in-use": tr("Kartu ini sudah dikaitkan dengan akun lain."),
+        "bad-pin-format": tr("PIN harus 4 sampai 8 angka."),
+        "pin-mismatch": tr("Kedua PIN tidak sama. Ketik ulang."),
+        "no-card-on-reader": tr("Tempelkan kartu petugas pada pembaca dulu."),
+        "account-locked": tr(
+            "Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor "
+            "atau teknisi membukanya."
+        ),
+        "bad-kecamatan": tr("Kecamatan tidak dikenal. Ketik nama atau kode kecamatan."),
+        "mirror-failed": tr(
+            "Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, "
+            "tidak penuh, tidak terkunci)."
+        ),
+        "export-failed": tr(
+            "Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu "
+            "coba lagi."
+        ),
+        "export-conflict": tr(
+            "Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain."
+        ),
+        "export-stopped": tr("Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya."),
+        "pdf-failed": tr(
+            "PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak "
+            "terkunci), lalu coba lagi."
+        ),
+        "unexpected": tr(
+            "Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi."
+        ),
     }
+
+
+# Codes whose detail is meant for the operator (it names the station holding the key): shown
+# after the sentence. Any other detail is the core's English (an exception's text); it goes
+# to the log and to a tooltip for the technician (``error_detail``), not into the sentence.
+DETAIL_SHOWN = frozenset({"key-in-use"})
 
 
 def error_text(code: str | None, detail: str = "") -> str:
     if code is None:
         return ""
     text = _messages().get(code) or _messages()["unexpected"]
-    return f"{text} ({detail})" if detail else text
+    return f"{text} ({detail})" if detail and code in DETAIL_SHOWN else text
+
+
+def error_detail(detail: str) -> str:
+    """A technical detail for a tooltip, labelled as such (it stays in English)."""
+    return tr("Detail teknis: %1").replace("%1", detail) if detail else ""
+
+
+def sync_error_text(raw: str | None, rejected: bool = False) -> str:
+    """A sync error (the worker's or a record's ``last_error``: English, for the log) as a
+    sentence in the UI language that says what happens next or what to do."""
+    if not raw and not rejected:
+        return ""
+    if rejected:
+        return tr("Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.")
+    low = (raw or "").lower()
+    if "http 401" in low or "http 403" in low or "revoked" in low:
+        return tr(
+            "Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun."
+        )
+    if "disk" in low and "full" in low:
+        return _messages()["disk-full"]
+    if "locked" in low or "database" in low or "sqlite" in low:
+        return _messages()["store-failed"]
+    if any(
+        word in low
+        for word in ("timeout", "unreachable", "upload failed", "connect", "network", "reset")
+    ):
+        return tr(
+            "Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa "
+            "jaringan."
+        )
+    return tr("Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.")
 
 
 def _quality() -> dict[str, str]:
@@ -118,7 +202,7 @@ def _field_formats() -> dict[str, str]:
     return {
         "nik": tr("NIK harus 16 angka."),
         "no_kk": tr("No. KK harus 16 angka."),
-        "tanggal_lahir": tr("Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12."),
+        "tanggal_lahir": tr("Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990."),
         "rt": tr("RT berupa angka 001 sampai 999."),
         "rw": tr("RW berupa angka 001 sampai 999."),
         "kode_wilayah": tr("Pilih kelurahan/desa dari hasil pencarian."),

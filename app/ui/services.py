@@ -26,6 +26,9 @@ class StationInfo:
     server_url: str | None
     mirror_dir: str | None = None
     operators: int = 1  # accounts in the store; 0 = nobody can sign in yet
+    # A supervisor allowed receipt PDFs on the station's own disk (setting
+    # receipt_pdf_on_station); otherwise they go to removable media only.
+    pdf_on_station: bool = False
 
     @property
     def provisioned(self) -> bool:
@@ -116,6 +119,8 @@ class Sealed:
     nama: str
     kecamatan_code: str
     kecamatan_name: str
+    # Only masked (receipt.mask_nik): the last receipt stays in memory until sign-out.
+    nik_masked: str = ""
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,7 @@ class Services(Protocol):
     ) -> Sealed: ...
     def export(
         self,
+        operator: Operator,
         directory: Path,
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
@@ -194,6 +200,12 @@ class Services(Protocol):
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo: ...
+    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool, bool]]: ...
+    def unlock_operator(self, operator: Operator, username: str) -> None: ...
+    def bind_operator_card(
+        self, operator: Operator, username: str, card_uid: str, pin: str
+    ) -> None: ...
+    def unbind_operator_card(self, operator: Operator, username: str) -> bool: ...
 
     # domain (pure, fast: fine on the UI thread)
     def validate(self, fields: dict[str, str]) -> Checked: ...

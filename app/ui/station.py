@@ -66,6 +66,7 @@ def _map(exc: Exception) -> ServiceError:
     if name == "StorageError":
         return ServiceError("disk-full" if kind == "disk_full" else "store-failed", str(exc))
     table = {
+        "AccountLocked": "account-locked",
         "AuthenticationFailed": "bad-credentials",
         "UnknownOperator": "bad-credentials",
         "NotInitialized": "not-provisioned",
@@ -76,15 +77,18 @@ def _map(exc: Exception) -> ServiceError:
         "PhotoUnreadable": "photo-rejected",
         "ProvisionError": "server-unreachable",
         "IdentityChanged": "identity-changed",
-        "ExportConflict": "export-failed",
-        "ExportStopped": "export-failed",
+        "ExportConflict": "export-conflict",
+        "ClockImplausible": "clock-implausible",
+        "ExportStopped": "export-stopped",
         "ExportMediaError": "export-failed",
         "InvalidInput": "unexpected",
         "OperatorError": "unexpected",
     }
     code = table.get(name, "unexpected")
     # The message says it all for these (and the core's English detail would only confuse).
-    detail = str(exc) if code not in ("bad-credentials", "identity-changed") else ""
+    detail = (
+        str(exc) if code not in ("bad-credentials", "account-locked", "identity-changed") else ""
+    )
     if code == "unexpected":
         log.exception("unexpected error", exc_info=exc)
     return ServiceError(code, detail)
@@ -204,10 +208,12 @@ class StationServices:
 
         with mapped_errors():
             ident = self._identity()
-            mirror = load_settings(self.store).mirror_dir
+            settings = load_settings(self.store)
+            mirror = settings.mirror_dir
+            pdf_here = settings.receipt_pdf_on_station == "yes"
             operators = sum(1 for op in list_operators(self.store) if op.active)
         if ident is None:
-            return StationInfo(None, "", None, "", None, None, mirror, operators)
+            return StationInfo(None, "", None, "", None, None, mirror, operators, pdf_here)
         kec = regions.get(ident.kecamatan)
         return StationInfo(
             station_id=ident.station_id,
@@ -218,6 +224,7 @@ class StationServices:
             server_url=ident.server_url,
             mirror_dir=mirror,
             operators=operators,
+            pdf_on_station=pdf_here,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:
@@ -296,6 +303,8 @@ class StationServices:
         card_atr: str | None,
     ) -> Sealed:
         from app.enrollment import EnrollmentRequest, enroll
+        from app.store.outbox import Outbox
+        from app.ui.receipt import mask_nik
 
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
         accepted: Any = photo.report if photo.report is not None else photo.jpeg
@@ -314,12 +323,18 @@ class StationServices:
                 ),
             )
             ident = self._identity()
+            # The record's own seal time for the receipt (the newest row: writes are serial).
+            sealed_at = next(
+                (e.sealed_at for e in Outbox(self.store).recent(5) if e.uuid == result.uuid),
+                datetime.now(UTC),
+            )
         kec_code = ident.kecamatan if ident else ""
         kec = regions.get(kec_code) if kec_code else None
         return Sealed(
             uuid=result.uuid,
             number=_record_number(result.uuid),
-            sealed_at=datetime.now(UTC),
+            sealed_at=sealed_at,
+            nik_masked=mask_nik(str(data.get("nik", ""))),
             nama=data.get("nama", ""),
             kecamatan_code=kec_code,
             kecamatan_name=kec.name if kec else "",
@@ -327,18 +342,24 @@ class StationServices:
 
     def export(
         self,
+        operator: Operator,
         directory: Path,
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
     ) -> int:
         """Copy every packet that still has its payload to ``directory`` (the CLI's export:
         ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's export worker, not the one that seals)."""
+        the caller's thread (the UI's export worker, not the one that seals). Audited under
+        the signed-in person's name: the copies leave the station with them."""
         from app.store.export import export_packets
 
         with mapped_errors():
             return export_packets(
-                self.store, directory, actor="ui", progress=progress, should_stop=should_stop
+                self.store,
+                directory,
+                actor=operator.username,
+                progress=progress,
+                should_stop=should_stop,
             ).packets
 
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
@@ -411,8 +432,8 @@ class StationServices:
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo:
-        from app.store.operators import verify_password
-        from app.store.station import set_assignment
+        from app.store import station as store_station
+        from app.store.operators import OperatorError
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
@@ -420,21 +441,73 @@ class StationServices:
         region = regions.get(code) if code else None
         if region is None or region.level != 3:
             raise ServiceError("bad-kecamatan", kecamatan)
+        if supervisor.strip() == operator.username:
+            raise ServiceError("approver-is-mover")
         try:
             with mapped_errors():
-                approver = verify_password(self.store, supervisor, supervisor_password)
+                # The store checks the approver (another supervisor, right password).
+                store_station.move_kit(
+                    self.store,
+                    region.code,
+                    moved_by=operator.username,
+                    approver=supervisor.strip(),
+                    approver_password=supervisor_password,
+                    reason=f"moved by {operator.username}, approved by supervisor "
+                    f"{supervisor.strip()}",
+                )
         except ServiceError as exc:
-            raise ServiceError("supervisor-required") from exc
-        if approver.role != "supervisor":
-            raise ServiceError("supervisor-required")
-        with mapped_errors():
-            set_assignment(
-                self.store,
-                region.code,
-                set_by=operator.username,
-                reason=f"moved by {operator.username}, approved by supervisor {approver.username}",
-            )
+            if isinstance(exc.__cause__, OperatorError):
+                raise ServiceError("supervisor-required") from exc
+            raise
         return self.station_info()
+
+    def operator_names(self, operator: Operator) -> list[tuple[str, str, bool, bool]]:
+        """Technician: (username, role, has a card, locked) of the active accounts."""
+        from app.store.operators import list_operators
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return [
+                (o.username, o.role, o.has_card, o.locked)
+                for o in list_operators(self.store)
+                if o.active
+            ]
+
+    def unlock_operator(self, operator: Operator, username: str) -> None:
+        """Technician or supervisor: lift a lock after failed sign-ins (audited)."""
+        from app.store.operators import unlock
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            unlock(self.store, username, actor=operator.username)
+
+    def bind_operator_card(
+        self, operator: Operator, username: str, card_uid: str, pin: str
+    ) -> None:
+        """Technician: the card on the reader becomes ``username``'s, with this PIN (audited
+        under the technician's name)."""
+        from app.store.operators import OperatorError, bind_card
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        try:
+            bind_card(self.store, username, card_uid, pin, actor=operator.username)
+        except OperatorError as exc:
+            raise ServiceError(
+                "card-in-use" if exc.field == "card_uid" else "bad-pin-format", exc.message
+            ) from exc
+        except Exception as exc:
+            raise _map(exc) from exc
+
+    def unbind_operator_card(self, operator: Operator, username: str) -> bool:
+        from app.store.operators import unbind_card
+
+        if not operator.is_technician:
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            return unbind_card(self.store, username, actor=operator.username)
 
     # --- domain ----------------------------------------------------------------------------
     def validate(self, fields: dict[str, str]) -> Checked:

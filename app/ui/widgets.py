@@ -1,23 +1,124 @@
-"""Small widgets the screens share: the camera preview and the region picker."""
+"""Small widgets the screens share: the camera preview, the region picker, the list field
+typed like a text field, and the confirmation that does not block the event loop."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from app.ui.i18n import tr
 from app.ui.services import FrameQuality, Region
+
+
+def confirm(
+    parent: QWidget, text: str, yes_text: str, no_text: str, on_yes: Callable[[], object]
+) -> QMessageBox:
+    """Ask before something that loses work: window-modal and shown with ``open()`` (the
+    event loop, sync and camera go on); "No" is the default and what Esc answers."""
+    box = QMessageBox(parent)
+    box.setObjectName("confirm")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle(tr("Konfirmasi"))
+    box.setText(text)
+    yes = box.addButton(yes_text, QMessageBox.ButtonRole.YesRole)
+    no = box.addButton(no_text, QMessageBox.ButtonRole.NoRole)
+    box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def finished(_result: int) -> None:
+        if box.clickedButton() is yes:
+            on_yes()
+
+    box.finished.connect(finished)
+    box.open()
+    return box
+
+
+class SingleClicks(QObject):
+    """Event filter for buttons: the second click of a double click is dropped."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        return event.type() == QEvent.Type.MouseButtonDblClick
+
+
+class ChoiceBox(QComboBox):
+    """A list field typed like a text field, as the value is written on the KK.
+
+    The letters typed since the field got the focus pick the entry they begin (an exact
+    match first), whatever the pause between keys; a space is part of the value. QComboBox
+    itself opened its list on Space ("CERAI HIDUP"), and the open list ate Tab and the next
+    fields' keys; and its type-ahead restarted after 400 ms, so a slow typist jumped to other
+    entries. Alt+Down or F4 still open the list; Backspace takes the last letter back.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.typed = ""
+
+    def reset_typing(self) -> None:
+        self.typed = ""
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self.typed = ""
+        super().focusInEvent(event)
+
+    def _find(self, typed: str) -> bool:
+        wanted = typed.casefold()
+        texts = [self.itemText(i).casefold() for i in range(self.count())]
+        for match in (lambda t: t == wanted, lambda t: t.startswith(wanted)):
+            for i, text in enumerate(texts):
+                if text and match(text):
+                    self.setCurrentIndex(i)
+                    return True
+        return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        mods = event.modifiers() & ~(
+            Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+        )
+        if mods != Qt.KeyboardModifier.NoModifier:
+            super().keyPressEvent(event)
+            return
+        if event.key() == Qt.Key.Key_Backspace:
+            self.typed = self.typed[:-1]
+            if not self.typed or not self._find(self.typed):
+                self.setCurrentIndex(max(self.findText(""), 0))
+            event.accept()
+            return
+        text = event.text()
+        if text and text.isprintable():
+            if self._find(self.typed + text):
+                self.typed += text
+            elif text.strip() and self._find(text):
+                self.typed = text  # a new start: the old letters fit nothing
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 class Preview(QWidget):
@@ -131,6 +232,8 @@ class RegionPicker(QWidget):
         self.results = QListWidget()
         self.results.setObjectName("wilayah_results")
         self.results.setMaximumHeight(110)
+        # In the scrolled form, many error lines must not squeeze the list to a few pixels.
+        self.results.setMinimumHeight(90)
         self.results.hide()
         self.current = QLabel()
         self.current.setObjectName("wilayah_current")
@@ -259,7 +362,14 @@ class RegionPicker(QWidget):
             Qt.Key.Key_Down,
             Qt.Key.Key_Return,
             Qt.Key.Key_Enter,
+            Qt.Key.Key_Tab,  # takes the only match (below)
         )
+
+    def close_list(self) -> None:
+        """Esc: hide the results; typing on lists them again."""
+        self.results.hide()
+        self._listed = None  # the same text typed again (a space) searches again
+        self.edit.setFocus()
 
     # --- picking -------------------------------------------------------------------------------
     def _pick_item(self, item: QListWidgetItem) -> None:
@@ -293,6 +403,9 @@ class RegionPicker(QWidget):
                     return True
             key = event.key()
             if obj is self.edit and self.results.isVisible():
+                if key == Qt.Key.Key_Escape:  # the list closes first, nothing else happens
+                    self.close_list()
+                    return True
                 if key == Qt.Key.Key_Down:
                     self.results.setFocus()
                     if self.results.currentRow() < 0:
@@ -301,13 +414,16 @@ class RegionPicker(QWidget):
                 if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.results.currentItem():
                     self._pick_item(self.results.currentItem())
                     return True
+                if key == Qt.Key.Key_Tab and self.results.count() == 1:
+                    # Tab out of the field with one match takes it, then moves on.
+                    self._pick_item(self.results.item(0))
+                    return False
             if obj is self.results:
                 if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.results.currentItem():
                     self._pick_item(self.results.currentItem())
                     return True
                 if key == Qt.Key.Key_Escape:
-                    self.results.hide()
-                    self.edit.setFocus()
+                    self.close_list()
                     return True
                 if key == Qt.Key.Key_Up and self.results.currentRow() == 0:
                     self.edit.setFocus()

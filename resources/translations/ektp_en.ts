@@ -4,79 +4,174 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="434" />
+            <location filename="app/ui/main_window.py" line="340" />
+            <source>Mengirim…</source>
+            <translation>Sending…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="602" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="435" />
+            <location filename="app/ui/main_window.py" line="603" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="436" />
+            <location filename="app/ui/main_window.py" line="604" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="437" />
+            <location filename="app/ui/main_window.py" line="605" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="438" />
+            <location filename="app/ui/main_window.py" line="606" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="439" />
+            <location filename="app/ui/main_window.py" line="607" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="440" />
+            <location filename="app/ui/main_window.py" line="608" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="441" />
+            <location filename="app/ui/main_window.py" line="609" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="415" />
+            <location filename="app/ui/main_window.py" line="366" />
+            <source>Semua rekaman sudah terkirim.</source>
+            <translation>All records have been sent.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="378" />
+            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
+            <translation>The server does not answer. The records will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="490" />
+            <source>&amp;Buang dan keluar</source>
+            <translation>&amp;Discard and sign out</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="491" />
+            <source>&amp;Jangan keluar</source>
+            <translation>&amp;Stay signed in</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="583" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="501" />
+            <location filename="app/ui/main_window.py" line="628" />
+            <source>&amp;Buang dan tutup</source>
+            <translation>&amp;Discard and close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="629" />
+            <source>&amp;Jangan tutup</source>
+            <translation>&amp;Keep it open</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="689" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="502" />
+            <location filename="app/ui/main_window.py" line="690" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="503" />
+            <location filename="app/ui/main_window.py" line="691" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="423" />
+            <location filename="app/ui/main_window.py" line="332" />
+            <source>Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.</source>
+            <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="489" />
+            <source>Keluar dan buang rekaman yang sedang dibuat?</source>
+            <translation>Sign out and discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="591" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="426" />
+            <location filename="app/ui/main_window.py" line="627" />
+            <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
+            <translation>Close the application and discard the unfinished recording?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="336" />
+            <source>Pengiriman belum berjalan. Coba lagi sebentar lagi.</source>
+            <translation>Sending has not started yet. Try again in a moment.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="372" />
+            <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
+            <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="555" />
+            <source>Melanjutkan rekaman yang belum selesai.</source>
+            <translation>Resuming the unfinished recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="368" />
+            <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
+            <translation>%1 records not sent: see the Last error column in the Queue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="487" />
+            <source>Keluar dan buang rekaman %1?</source>
+            <translation>Sign out and discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="625" />
+            <source>Tutup aplikasi dan buang rekaman %1?</source>
+            <translation>Close the application and discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="359" />
+            <source>Mengirim %1 dari %2…</source>
+            <translation>Sending %1 of %2…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="553" />
+            <source>Melanjutkan rekaman %1 yang belum selesai.</source>
+            <translation>Resuming the unfinished recording of %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="594" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="418" />
+            <location filename="app/ui/main_window.py" line="586" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="153" />
+            <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
+            <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
         <message>
             <location filename="app/ui/messages.py" line="15" />
@@ -125,471 +220,581 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="28" />
-            <source>Kamera berhenti mengirim gambar.</source>
-            <translation>The camera stopped sending pictures.</translation>
+            <source>Kamera berhenti mengirim gambar. Periksa kabel kamera; bila tetap gelap, tutup lalu buka lagi langkah Foto.</source>
+            <translation>The camera stopped sending pictures. Check the camera cable; if it stays dark, leave the Photo step and open it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="29" />
+            <location filename="app/ui/messages.py" line="32" />
             <source>Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu.</source>
             <translation>No card reader found. Check the card reader cable.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="30" />
-            <source>Pembaca kartu tidak dapat dibaca.</source>
-            <translation>The card reader cannot be read.</translation>
+            <location filename="app/ui/messages.py" line="33" />
+            <source>Kartu tidak dapat dibaca. Angkat kartu, lalu tempelkan lagi.</source>
+            <translation>The card cannot be read. Lift the card, then place it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="31" />
+            <location filename="app/ui/messages.py" line="34" />
             <source>Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk.</source>
             <translation>Disk full: the recording cannot be saved. Export the queue, then free some disk space.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="34" />
-            <source>Basis data stasiun tidak dapat ditulis.</source>
-            <translation>The station database cannot be written.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/messages.py" line="35" />
-            <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian.</source>
-            <translation>The server cannot be reached. Recordings stay safe in the queue.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/messages.py" line="36" />
-            <source>Kode pendaftaran ditolak server.</source>
-            <translation>The server refused the registration code.</translation>
-        </message>
-        <message>
             <location filename="app/ui/messages.py" line="37" />
-            <source>Alamat server tidak valid.</source>
-            <translation>The server address is not valid.</translation>
+            <source>Data stasiun tidak dapat ditulis. Coba lagi sebentar lagi; bila berulang, hubungi teknisi.</source>
+            <translation>The station data cannot be written. Try again in a moment; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="40" />
+            <location filename="app/ui/messages.py" line="41" />
+            <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian; periksa jaringan.</source>
+            <translation>The server cannot be reached. The records are safe in the queue; check the network.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="44" />
+            <source>Kode pendaftaran ditolak server. Minta kode baru ke kantor pusat.</source>
+            <translation>The server refused the registration code. Ask the central office for a new code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="45" />
+            <source>Alamat server tidak valid. Tulis seperti https://server.contoh.go.id</source>
+            <translation>The server address is not valid. Write it like https://server.contoh.go.id</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="46" />
+            <source>Isi kode pendaftaran dari kantor pusat.</source>
+            <translation>Enter the registration code from the central office.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="49" />
             <source>Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan pendaftaran lagi dengan kode yang dipakai pertama kali.</source>
             <translation>This station's key is already registered at the server for another station. Run the registration again with the code used the first time.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="55" />
             <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
             <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="51" />
-            <source>Biodata belum lengkap atau tidak valid.</source>
-            <translation>The biodata is incomplete or not valid.</translation>
+            <location filename="app/ui/messages.py" line="60" />
+            <source>Biodata belum lengkap atau tidak valid: perbaiki isian yang bertanda merah.</source>
+            <translation>The personal data is incomplete or invalid: correct the fields marked in red.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="52" />
-            <source>Foto belum memenuhi syarat.</source>
-            <translation>The photo does not meet the requirements yet.</translation>
+            <location filename="app/ui/messages.py" line="63" />
+            <source>Foto belum memenuhi syarat. Ambil foto lagi.</source>
+            <translation>The photo does not meet the requirements. Take it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="53" />
+            <location filename="app/ui/messages.py" line="64" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="56" />
+            <location filename="app/ui/messages.py" line="67" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="57" />
+            <location filename="app/ui/messages.py" line="68" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="58" />
-            <source>Kode kecamatan tidak dikenal.</source>
-            <translation>Unknown kecamatan code.</translation>
+            <location filename="app/ui/messages.py" line="69" />
+            <source>Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri.</source>
+            <translation>The move must be approved by another supervisor, not by yourself.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="59" />
-            <source>Direktori cermin tidak dapat ditulis.</source>
-            <translation>The mirror directory cannot be written.</translation>
+            <location filename="app/ui/messages.py" line="72" />
+            <source>Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini (kecuali supervisor mengizinkannya).</source>
+            <translation>The receipt names the resident: save it to a USB stick, not to this computer (unless a supervisor allows it).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="60" />
-            <source>Ekspor gagal.</source>
-            <translation>Export failed.</translation>
+            <location filename="app/ui/messages.py" line="76" />
+            <source>Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel.</source>
+            <translation>The computer's clock cannot be right (earlier than the last recording or than the program's date). Set the date and time first; nothing was sealed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="61" />
-            <source>Terjadi kesalahan tak terduga.</source>
-            <translation>An unexpected error occurred.</translation>
+            <location filename="app/ui/messages.py" line="80" />
+            <source>Kartu ini sudah dikaitkan dengan akun lain.</source>
+            <translation>This card is already linked to another account.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="75" />
+            <location filename="app/ui/messages.py" line="81" />
+            <source>PIN harus 4 sampai 8 angka.</source>
+            <translation>The PIN must be 4 to 8 digits.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="82" />
+            <source>Kedua PIN tidak sama. Ketik ulang.</source>
+            <translation>The two PINs differ. Type them again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="83" />
+            <source>Tempelkan kartu petugas pada pembaca dulu.</source>
+            <translation>Place the staff card on the reader first.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="84" />
+            <source>Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor atau teknisi membukanya.</source>
+            <translation>The account is locked after too many failed sign-ins. Ask a supervisor or technician to unlock it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="88" />
+            <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
+            <translation>Unknown district. Type the district name or code.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="89" />
+            <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
+            <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="93" />
+            <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
+            <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="97" />
+            <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
+            <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="100" />
+            <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
+            <translation>The export was stopped. Run it again to finish it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="101" />
+            <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
+            <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="105" />
+            <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
+            <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="135" />
+            <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
+            <translation>Refused by the server. A technician can check it and send it again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="138" />
+            <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
+            <translation>The server refuses this station. Call the technician to check the station registration.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="149" />
+            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
+            <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="159" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="160" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="77" />
+            <location filename="app/ui/messages.py" line="161" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="78" />
+            <location filename="app/ui/messages.py" line="162" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="79" />
+            <location filename="app/ui/messages.py" line="163" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="80" />
+            <location filename="app/ui/messages.py" line="164" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="165" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="82" />
+            <location filename="app/ui/messages.py" line="166" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="178" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="95" />
+            <location filename="app/ui/messages.py" line="179" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="96" />
+            <location filename="app/ui/messages.py" line="180" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="181" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="182" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="99" />
+            <location filename="app/ui/messages.py" line="183" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="100" />
+            <location filename="app/ui/messages.py" line="184" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="101" />
+            <location filename="app/ui/messages.py" line="185" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="102" />
+            <location filename="app/ui/messages.py" line="186" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="103" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="104" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="105" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="107" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="108" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="109" />
+            <location filename="app/ui/messages.py" line="193" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="110" />
+            <location filename="app/ui/messages.py" line="194" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="111" />
+            <location filename="app/ui/messages.py" line="195" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="112" />
+            <location filename="app/ui/messages.py" line="196" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="113" />
+            <location filename="app/ui/messages.py" line="197" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="119" />
+            <location filename="app/ui/messages.py" line="203" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="120" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="121" />
-            <source>Tulis tanggal sebagai TTTT-BB-HH, misalnya 1990-08-12.</source>
-            <translation>Write the date as YYYY-MM-DD, for example 1990-08-12.</translation>
+            <location filename="app/ui/messages.py" line="205" />
+            <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
+            <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="122" />
+            <location filename="app/ui/messages.py" line="206" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="123" />
+            <location filename="app/ui/messages.py" line="207" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="124" />
+            <location filename="app/ui/messages.py" line="208" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="28" />
-            <source>Nomor rekaman</source>
-            <translation>Record number</translation>
+            <location filename="app/ui/messages.py" line="126" />
+            <source>Detail teknis: %1</source>
+            <translation>Technical detail: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="29" />
+            <location filename="app/ui/receipt.py" line="55" />
+            <source>Nomor bukti</source>
+            <translation>Receipt number</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="56" />
             <source>Nama</source>
             <translation>Name</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="30" />
-            <source>Waktu</source>
-            <translation>Time</translation>
+            <location filename="app/ui/receipt.py" line="57" />
+            <source>NIK</source>
+            <translation>NIK</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="32" />
+            <location filename="app/ui/receipt.py" line="58" />
+            <source>Waktu perekaman</source>
+            <translation>Recorded at</translation>
+        </message>
+        <message>
+            <location filename="app/ui/receipt.py" line="60" />
             <source>Kecamatan</source>
             <translation>Kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="37" />
+            <location filename="app/ui/receipt.py" line="65" />
             <source>Stasiun</source>
             <translation>Station</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="38" />
+            <location filename="app/ui/receipt.py" line="66" />
             <source>Operator</source>
             <translation>Operator</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="39" />
+            <location filename="app/ui/receipt.py" line="67" />
             <source>ID rekaman</source>
             <translation>Record ID</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="48" />
-            <source>BUKTI PEREKAMAN KTP-EL</source>
-            <translation>E-KTP RECORDING RECEIPT</translation>
+            <location filename="app/ui/receipt.py" line="76" />
+            <source>BUKTI PEREKAMAN KTP-el</source>
+            <translation>KTP-el RECORDING RECEIPT</translation>
         </message>
         <message>
-            <location filename="app/ui/receipt.py" line="50" />
+            <location filename="app/ui/receipt.py" line="79" />
             <source>Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.</source>
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="32" />
+            <location filename="app/ui/screens/home.py" line="33" />
             <source>Sinkronisasi belum berjalan</source>
             <translation>Sync not running yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="43" />
+            <location filename="app/ui/screens/home.py" line="48" />
             <source>Luring</source>
             <translation>Offline</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="49" />
+            <location filename="app/ui/screens/home.py" line="54" />
             <source>Sinkronisasi terhenti</source>
             <translation>Sync stopped</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="51" />
+            <location filename="app/ui/screens/home.py" line="56" />
             <source>Tanpa server: kirim antrian lewat ekspor</source>
             <translation>No server: send the queue by export</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="34" />
+            <location filename="app/ui/screens/home.py" line="36" />
             <source>Daring: semua rekaman terkirim</source>
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="34" />
-            <source>Daring</source>
-            <translation>Online</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="252" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="211" />
+            <location filename="app/ui/screens/home.py" line="253" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="212" />
+            <location filename="app/ui/screens/home.py" line="254" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="213" />
+            <location filename="app/ui/screens/home.py" line="255" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="214" />
+            <location filename="app/ui/screens/home.py" line="256" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="215" />
-            <source>Cermin:</source>
-            <translation>Mirror:</translation>
+            <location filename="app/ui/screens/home.py" line="257" />
+            <source>Salinan cadangan:</source>
+            <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="216" />
-            <source>Perekaman &amp;baru</source>
-            <translation>&amp;New recording</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/home.py" line="217" />
+            <location filename="app/ui/screens/home.py" line="258" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="218" />
+            <location filename="app/ui/screens/home.py" line="260" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="167" />
-            <source>Tidak ada direktori cermin</source>
-            <translation>No mirror directory</translation>
+            <location filename="app/ui/screens/home.py" line="261" />
+            <source>&amp;Cetak ulang bukti</source>
+            <translation>&amp;Reprint receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="39" />
+            <source>Daring: %1 rekaman menunggu dikirim</source>
+            <translation>Online: %1 records waiting to be sent</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="190" />
+            <source>Tidak ada salinan cadangan (flashdisk)</source>
+            <translation>No backup copy (USB drive)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="231" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="42" />
+            <location filename="app/ui/screens/home.py" line="237" />
+            <source>Tekan F3 untuk mulai merekam.</source>
+            <translation>Press F3 to start a recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="246" />
+            <source>Perekaman &amp;baru</source>
+            <translation>&amp;New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="246" />
+            <source>Lanjutkan &amp;rekaman</source>
+            <translation>&amp;Resume recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="47" />
             <source>Luring sejak %1</source>
             <translation>Offline since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="48" />
+            <location filename="app/ui/screens/home.py" line="53" />
             <source>Sinkronisasi terhenti sejak %1</source>
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="165" />
+            <location filename="app/ui/screens/home.py" line="188" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="176" />
-            <source>Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor.</source>
-            <translation>Station falling behind: new recordings are refused until the queue is sent or exported.</translation>
+            <location filename="app/ui/screens/home.py" line="201" />
+            <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
+            <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="37" />
+            <location filename="app/ui/screens/home.py" line="244" />
+            <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
+            <translation>A recording is unfinished. Press F3 to resume it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="42" />
             <source>Mengirim %1 dari %2</source>
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="184" />
-            <source>Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian.</source>
-            <translation>Warning: the station is falling behind. Connect to the network or export the queue.</translation>
+            <location filename="app/ui/screens/home.py" line="210" />
+            <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
+            <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="169" />
-            <source>Cermin siap: %1</source>
-            <translation>Mirror ready: %1</translation>
+            <location filename="app/ui/screens/home.py" line="193" />
+            <source>Salinan cadangan siap: %1</source>
+            <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="172" />
-            <source>Cermin TIDAK dapat ditulis: %1</source>
-            <translation>Mirror CANNOT be written: %1</translation>
+            <location filename="app/ui/screens/home.py" line="197" />
+            <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
+            <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="199" />
+            <location filename="app/ui/screens/home.py" line="240" />
+            <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
+            <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="226" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="224" />
+            <location filename="app/ui/screens/queue.py" line="252" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="232" />
+            <location filename="app/ui/screens/queue.py" line="263" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="255" />
+            <location filename="app/ui/screens/queue.py" line="298" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="257" />
+            <location filename="app/ui/screens/queue.py" line="300" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="258" />
+            <location filename="app/ui/screens/queue.py" line="301" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="259" />
+            <location filename="app/ui/screens/queue.py" line="302" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -614,609 +819,744 @@
             <translation>refused by server</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="76" />
-            <source>Waktu segel</source>
-            <translation>Sealed at</translation>
+            <location filename="app/ui/screens/queue.py" line="78" />
+            <source>Nomor rekaman</source>
+            <translation>Record number</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="77" />
+            <location filename="app/ui/screens/queue.py" line="79" />
+            <source>Waktu disimpan</source>
+            <translation>Saved at</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="80" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="78" />
+            <location filename="app/ui/screens/queue.py" line="81" />
             <source>Percobaan</source>
             <translation>Attempts</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="79" />
-            <source>Galat terakhir</source>
+            <location filename="app/ui/screens/queue.py" line="82" />
+            <source>Kesalahan terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="218" />
+            <location filename="app/ui/screens/queue.py" line="246" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="247" />
+            <location filename="app/ui/screens/queue.py" line="280" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="187" />
+            <location filename="app/ui/screens/queue.py" line="214" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="79" />
+            <location filename="app/ui/screens/recording.py" line="1151" />
+            <source>Buang rekaman yang sedang dibuat?</source>
+            <translation>Discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="87" />
             <source>N&amp;IK</source>
             <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="80" />
+            <location filename="app/ui/screens/recording.py" line="88" />
             <source>&amp;Nama</source>
             <translation>Na&amp;me</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="81" />
+            <location filename="app/ui/screens/recording.py" line="89" />
             <source>&amp;Tempat lahir</source>
             <translation>&amp;Place of birth</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="82" />
-            <source>Tanggal la&amp;hir (TTTT-BB-HH)</source>
-            <translation>&amp;Date of birth (YYYY-MM-DD)</translation>
+            <location filename="app/ui/screens/recording.py" line="90" />
+            <source>Tanggal la&amp;hir (HH-BB-TTTT)</source>
+            <translation>Date of &amp;birth (DD-MM-YYYY)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="83" />
+            <location filename="app/ui/screens/recording.py" line="91" />
             <source>&amp;Jenis kelamin</source>
             <translation>&amp;Sex</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="84" />
+            <location filename="app/ui/screens/recording.py" line="92" />
             <source>&amp;Golongan darah</source>
             <translation>Blood &amp;group</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="85" />
+            <location filename="app/ui/screens/recording.py" line="93" />
             <source>Alam&amp;at</source>
             <translation>&amp;Address</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="86" />
+            <location filename="app/ui/screens/recording.py" line="94" />
             <source>&amp;RT</source>
             <translation>&amp;RT</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="87" />
+            <location filename="app/ui/screens/recording.py" line="95" />
             <source>R&amp;W</source>
             <translation>R&amp;W</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="88" />
+            <location filename="app/ui/screens/recording.py" line="96" />
             <source>Kel&amp;urahan/desa</source>
             <translation>&amp;Village/kelurahan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="89" />
+            <location filename="app/ui/screens/recording.py" line="97" />
             <source>Aga&amp;ma</source>
             <translation>Re&amp;ligion</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="90" />
+            <location filename="app/ui/screens/recording.py" line="98" />
             <source>&amp;Status perkawinan</source>
             <translation>Marital stat&amp;us</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="91" />
+            <location filename="app/ui/screens/recording.py" line="99" />
             <source>&amp;Pekerjaan</source>
             <translation>&amp;Occupation</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="92" />
+            <location filename="app/ui/screens/recording.py" line="100" />
             <source>K&amp;ewarganegaraan</source>
             <translation>Na&amp;tionality</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
+            <location filename="app/ui/screens/recording.py" line="101" />
             <source>N&amp;o. KK</source>
             <translation>Family card no. (K&amp;K)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="327" />
+            <location filename="app/ui/screens/recording.py" line="352" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="497" />
-            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi.</source>
-            <translation>Photo accepted. Press Enter to go on, or Retake.</translation>
+            <location filename="app/ui/screens/recording.py" line="551" />
+            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto.</source>
+            <translation>Photo accepted. Press Enter to go on, or Retake photo.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="510" />
+            <location filename="app/ui/screens/recording.py" line="564" />
             <source>belum ada foto</source>
             <translation>no photo yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="523" />
+            <location filename="app/ui/screens/recording.py" line="577" />
             <source>&amp;Ambil foto</source>
             <translation>&amp;Take photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="524" />
-            <source>&amp;Ulangi</source>
-            <translation>&amp;Retake</translation>
+            <location filename="app/ui/screens/recording.py" line="578" />
+            <source>&amp;Ulangi foto</source>
+            <translation>&amp;Retake photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="525" />
+            <location filename="app/ui/screens/recording.py" line="579" />
             <source>Ambil &amp;otomatis</source>
             <translation>&amp;Auto-capture</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="528" />
+            <location filename="app/ui/screens/recording.py" line="582" />
             <source>Menyalakan kamera…</source>
             <translation>Starting the camera…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="565" />
-            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan.</source>
-            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes a stroke.</translation>
+            <location filename="app/ui/screens/recording.py" line="619" />
+            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir.</source>
+            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes the last stroke.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="569" />
+            <location filename="app/ui/screens/recording.py" line="623" />
             <source>&amp;Hapus</source>
             <translation>C&amp;lear</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="570" />
-            <source>Urung&amp;kan</source>
-            <translation>&amp;Undo</translation>
+            <location filename="app/ui/screens/recording.py" line="624" />
+            <source>Urung&amp;kan coretan</source>
+            <translation>Und&amp;o stroke</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="571" />
-            <source>U&amp;lang</source>
-            <translation>&amp;Redo</translation>
+            <location filename="app/ui/screens/recording.py" line="625" />
+            <source>Kembalikan &amp;coretan</source>
+            <translation>Bring &amp;stroke back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="627" />
+            <location filename="app/ui/screens/recording.py" line="686" />
             <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
             <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="639" />
+            <location filename="app/ui/screens/recording.py" line="698" />
             <source>Lupakan &amp;kartu</source>
             <translation>&amp;Forget card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="764" />
-            <source>Rekaman disegel dan masuk antrian pengiriman.</source>
-            <translation>The recording is sealed and queued for sending.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="786" />
+            <location filename="app/ui/screens/recording.py" line="893" />
             <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
             <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="806" />
+            <location filename="app/ui/screens/recording.py" line="913" />
             <source>&amp;Cetak…</source>
             <translation>&amp;Print…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="807" />
+            <location filename="app/ui/screens/recording.py" line="914" />
             <source>Simpan &amp;PDF…</source>
             <translation>Save P&amp;DF…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="809" />
+            <location filename="app/ui/screens/recording.py" line="916" />
             <source>Ke be&amp;randa</source>
             <translation>Go &amp;home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1075" />
+            <location filename="app/ui/screens/recording.py" line="1135" />
+            <source>&amp;Buang</source>
+            <translation>&amp;Discard</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1136" />
+            <source>&amp;Jangan buang</source>
+            <translation>&amp;Keep it</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1258" />
             <source>1 Biodata</source>
             <translation>1 Biodata</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1076" />
+            <location filename="app/ui/screens/recording.py" line="1259" />
             <source>2 Foto</source>
             <translation>2 Photo</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1077" />
+            <location filename="app/ui/screens/recording.py" line="1260" />
             <source>3 Tanda tangan</source>
             <translation>3 Signature</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1078" />
+            <location filename="app/ui/screens/recording.py" line="1261" />
             <source>4 Kartu</source>
             <translation>4 Card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1079" />
+            <location filename="app/ui/screens/recording.py" line="1262" />
             <source>5 Tinjau &amp; simpan</source>
             <translation>5 Review &amp; save</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1089" />
+            <location filename="app/ui/screens/recording.py" line="1272" />
             <source>Perekaman baru</source>
             <translation>New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1099" />
+            <location filename="app/ui/screens/recording.py" line="1282" />
             <source>&amp;Kembali</source>
             <translation>&amp;Back</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="984" />
-            <source>Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi.</source>
-            <translation>Sealing: this recording can no longer be cancelled.</translation>
+            <location filename="app/ui/screens/recording.py" line="849" />
+            <source>Tekan F3 untuk perekaman berikutnya.</source>
+            <translation>Press F3 for the next recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="989" />
-            <source>Tekan Batal sekali lagi untuk membuang rekaman ini.</source>
-            <translation>Press Cancel once more to discard this recording.</translation>
+            <location filename="app/ui/screens/recording.py" line="1124" />
+            <source>Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.</source>
+            <translation>Saving permanently: this recording can no longer be cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1100" />
-            <source>&amp;Batal</source>
-            <translation>&amp;Cancel</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1100" />
-            <source>&amp;Tutup</source>
-            <translation>&amp;Close</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="282" />
-            <source>Dari NIK: %1</source>
-            <translation>From the NIK: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="455" />
-            <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
-            <translation>Face is good. Press Enter or Space to take the photo.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="695" />
-            <source>Kartu</source>
-            <translation>Card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="698" />
-            <source>Periksa sekali lagi sebelum disegel</source>
-            <translation>Check once more before sealing</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1103" />
-            <source>Segel &amp;&amp; &amp;simpan</source>
-            <translation>Seal &amp;&amp; &amp;save</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1103" />
-            <source>Menyegel…</source>
-            <translation>Sealing…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="277" />
-            <source>lahir %1</source>
-            <translation>born %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="281" />
-            <source>Kec. %1</source>
-            <translation>Kec. %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="447" />
-            <source>Foto ditolak: %1</source>
-            <translation>Photo refused: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="632" />
-            <source>UID kartu: %1</source>
-            <translation>Card UID: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="638" />
-            <source>Belum ada kartu.</source>
-            <translation>No card yet.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="695" />
-            <source>tidak dikaitkan</source>
-            <translation>not linked</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1097" />
-            <source>Bukti perekaman</source>
-            <translation>Recording receipt</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1108" />
-            <source>Ambil &amp;&amp; &amp;lanjut</source>
-            <translation>Take &amp;&amp; &amp;next</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1110" />
-            <source>&amp;Lanjut</source>
-            <translation>&amp;Next</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="776" />
-            <source>PDF disimpan: %1</source>
-            <translation>PDF saved: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="964" />
+            <location filename="app/ui/screens/recording.py" line="1191" />
             <source>Ambil foto dulu.</source>
             <translation>Take the photo first.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="968" />
+            <location filename="app/ui/screens/recording.py" line="1195" />
             <source>Tanda tangan masih kosong.</source>
             <translation>The signature is still empty.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="213" />
+            <location filename="app/ui/screens/recording.py" line="1283" />
+            <source>&amp;Batal</source>
+            <translation>&amp;Cancel</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1283" />
+            <source>&amp;Tutup</source>
+            <translation>&amp;Close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="304" />
+            <source>Dari NIK: %1</source>
+            <translation>From the NIK: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="507" />
+            <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
+            <translation>Face is good. Press Enter or Space to take the photo.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="758" />
+            <source>Kartu</source>
+            <translation>Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="772" />
+            <source>Periksa sekali lagi sebelum disimpan permanen</source>
+            <translation>Check once more before it is saved permanently</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="847" />
+            <source>Rekaman tersimpan permanen dan masuk antrian pengiriman.</source>
+            <translation>The recording is saved permanently and queued for sending.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1150" />
+            <source>Buang rekaman %1?</source>
+            <translation>Discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1286" />
+            <source>&amp;Simpan permanen</source>
+            <translation>&amp;Save permanently</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1286" />
+            <source>Menyimpan…</source>
+            <translation>Saving…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="299" />
+            <source>lahir %1</source>
+            <translation>born %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="303" />
+            <source>Kec. %1</source>
+            <translation>Kec. %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="499" />
+            <source>Foto ditolak: %1</source>
+            <translation>Photo refused: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="691" />
+            <source>UID kartu: %1</source>
+            <translation>Card UID: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="697" />
+            <source>Belum ada kartu.</source>
+            <translation>No card yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="758" />
+            <source>tidak dikaitkan</source>
+            <translation>not linked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="769" />
+            <source>Perhatian sebelum disimpan:</source>
+            <translation>Check before saving:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1280" />
+            <source>Bukti perekaman</source>
+            <translation>Recording receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1291" />
+            <source>Ambil &amp;&amp; &amp;lanjut</source>
+            <translation>Take &amp;&amp; &amp;next</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="1293" />
+            <source>&amp;Lanjut</source>
+            <translation>&amp;Next</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording.py" line="874" />
+            <source>PDF disimpan: %1</source>
+            <translation>PDF saved: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/reprint.py" line="25" />
+            <source>Cetak ulang bukti</source>
+            <translation>Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="220" />
             <source>Masuk</source>
             <translation>Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="220" />
+            <location filename="app/ui/screens/signin.py" line="229" />
             <source>&amp;Nama pengguna</source>
             <translation>&amp;Username</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="221" />
+            <location filename="app/ui/screens/signin.py" line="230" />
             <source>&amp;Kata sandi</source>
             <translation>&amp;Password</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="222" />
+            <location filename="app/ui/screens/signin.py" line="231" />
             <source>&amp;Masuk</source>
             <translation>&amp;Sign in</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="223" />
+            <location filename="app/ui/screens/signin.py" line="232" />
             <source>P&amp;IN</source>
             <translation>P&amp;IN</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="224" />
+            <location filename="app/ui/screens/signin.py" line="233" />
             <source>Masuk dengan &amp;kartu</source>
             <translation>Sign in with &amp;card</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="147" />
+            <location filename="app/ui/screens/signin.py" line="151" />
             <source>Atau tempelkan kartu operator pada pembaca, lalu ketik PIN.</source>
             <translation>Or place the operator card on the reader, then type the PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="216" />
+            <location filename="app/ui/screens/signin.py" line="223" />
             <source>Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.</source>
             <translation>The screen was locked after a period of inactivity. Sign in again to continue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="219" />
-            <source>Stasiun perekaman e-KTP. Masuk dengan akun operator.</source>
-            <translation>e-KTP recording station. Sign in with an operator account.</translation>
+            <location filename="app/ui/screens/signin.py" line="226" />
+            <source>Layar dikunci. Masuk lagi untuk melanjutkan.</source>
+            <translation>The screen is locked. Sign in again to continue.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="234" />
+            <location filename="app/ui/screens/signin.py" line="228" />
+            <source>Stasiun perekaman KTP-el. Masuk dengan akun operator.</source>
+            <translation>KTP-el recording station. Sign in with an operator account.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/signin.py" line="243" />
             <source>Belum ada akun di stasiun ini. Teknisi membuatnya dengan: ektp-station operator add --username NAMA --role technician</source>
             <translation>No accounts on this station yet. A technician creates one with: ektp-station operator add --username NAME --role technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="143" />
+            <location filename="app/ui/screens/signin.py" line="147" />
             <source>Kartu operator terbaca: %1</source>
             <translation>Operator card read: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/signin.py" line="228" />
+            <location filename="app/ui/screens/signin.py" line="237" />
             <source>Mode demo: masuk sebagai %1 dengan kata sandi %2</source>
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="311" />
+            <location filename="app/ui/screens/technician.py" line="159" />
+            <source>nama atau kode, misalnya Kronjo</source>
+            <translation>name or code, e.g. Kronjo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="396" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="322" />
+            <location filename="app/ui/screens/technician.py" line="401" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="364" />
+            <location filename="app/ui/screens/technician.py" line="454" />
             <source>Daftarkan ulang stasiun?</source>
             <translation>Register the station again?</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="393" />
+            <location filename="app/ui/screens/technician.py" line="483" />
             <source>Menghubungi server…</source>
             <translation>Contacting the server…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="426" />
-            <source>Pilih direktori cermin</source>
-            <translation>Choose the mirror directory</translation>
+            <location filename="app/ui/screens/technician.py" line="519" />
+            <source>Pilih folder salinan cadangan (flashdisk)</source>
+            <translation>Choose the backup copy folder (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="478" />
+            <location filename="app/ui/screens/technician.py" line="584" />
+            <source>&amp;Pindahkan</source>
+            <translation>&amp;Move</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="710" />
             <source>Teknisi</source>
             <translation>Technician</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="479" />
+            <location filename="app/ui/screens/technician.py" line="711" />
             <source>Pendaftaran stasiun</source>
             <translation>Station registration</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="480" />
+            <location filename="app/ui/screens/technician.py" line="712" />
             <source>Alamat &amp;server</source>
             <translation>Server &amp;URL</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="481" />
+            <location filename="app/ui/screens/technician.py" line="713" />
             <source>&amp;Kode pendaftaran</source>
             <translation>Registration &amp;code</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="482" />
+            <location filename="app/ui/screens/technician.py" line="714" />
             <source>&amp;Daftarkan stasiun</source>
             <translation>&amp;Register station</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="483" />
+            <location filename="app/ui/screens/technician.py" line="715" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="484" />
+            <location filename="app/ui/screens/technician.py" line="716" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="486" />
+            <location filename="app/ui/screens/technician.py" line="718" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="487" />
+            <location filename="app/ui/screens/technician.py" line="719" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="488" />
+            <location filename="app/ui/screens/technician.py" line="720" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="491" />
-            <source>Direktori cermin</source>
-            <translation>Mirror directory</translation>
+            <location filename="app/ui/screens/technician.py" line="723" />
+            <source>Salinan cadangan (flashdisk)</source>
+            <translation>Backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="492" />
+            <location filename="app/ui/screens/technician.py" line="724" />
             <source>&amp;Folder</source>
             <translation>&amp;Folder</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="493" />
+            <location filename="app/ui/screens/technician.py" line="725" />
             <source>Pilih…</source>
             <translation>Browse…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="494" />
+            <location filename="app/ui/screens/technician.py" line="726" />
             <source>&amp;Terapkan</source>
             <translation>&amp;Apply</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="495" />
+            <location filename="app/ui/screens/technician.py" line="727" />
             <source>Bahasa</source>
             <translation>Language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="496" />
+            <location filename="app/ui/screens/technician.py" line="728" />
             <source>&amp;Bahasa antarmuka</source>
             <translation>Interface &amp;language</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="497" />
+            <location filename="app/ui/screens/technician.py" line="729" />
             <source>Pindah kecamatan</source>
             <translation>Move to another kecamatan</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="498" />
-            <source>Kode k&amp;ecamatan baru</source>
-            <translation>New &amp;kecamatan code</translation>
+            <location filename="app/ui/screens/technician.py" line="730" />
+            <source>K&amp;ecamatan baru</source>
+            <translation>N&amp;ew district</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="499" />
+            <location filename="app/ui/screens/technician.py" line="731" />
             <source>&amp;Supervisor</source>
             <translation>Su&amp;pervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="500" />
+            <location filename="app/ui/screens/technician.py" line="732" />
             <source>Kata sandi supe&amp;rvisor</source>
             <translation>Supervisor pass&amp;word</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="501" />
+            <location filename="app/ui/screens/technician.py" line="733" />
             <source>Pi&amp;ndahkan kit</source>
             <translation>&amp;Move kit</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="240" />
+            <location filename="app/ui/screens/technician.py" line="734" />
+            <source>Kartu petugas</source>
+            <translation>Staff cards</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="735" />
+            <source>A&amp;kun</source>
+            <translation>A&amp;ccount</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="736" />
+            <source>P&amp;IN baru</source>
+            <translation>New P&amp;IN</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="737" />
+            <source>Ulangi PI&amp;N</source>
+            <translation>Repeat PI&amp;N</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="738" />
+            <source>Kaitkan kar&amp;tu</source>
+            <translation>Link car&amp;d</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="739" />
+            <source>&amp;Lepas kartu</source>
+            <translation>&amp;Unlink card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="740" />
+            <source>B&amp;uka kunci akun</source>
+            <translation>Unl&amp;ock account</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="301" />
             <source>Stasiun ini belum terdaftar di server.</source>
             <translation>This station is not registered with a server yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="490" />
+            <location filename="app/ui/screens/technician.py" line="722" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="382" />
+            <location filename="app/ui/screens/technician.py" line="472" />
             <source>Pendaftaran ulang dibatalkan.</source>
             <translation>Re-registration cancelled.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="464" />
+            <location filename="app/ui/screens/technician.py" line="605" />
             <source>Kit dipindah ke kecamatan %1</source>
             <translation>Kit moved to kecamatan %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="274" />
+            <location filename="app/ui/screens/technician.py" line="634" />
+            <source>terkunci</source>
+            <translation>locked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="296" />
+            <source>ID stasiun: %1</source>
+            <translation>Station ID: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="350" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
-            <source>Cermin dimatikan</source>
-            <translation>Mirror turned off</translation>
+            <location filename="app/ui/screens/technician.py" line="535" />
+            <source>Salinan cadangan dimatikan</source>
+            <translation>Backup copy turned off</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="249" />
+            <location filename="app/ui/screens/technician.py" line="566" />
+            <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
+            <translation>More than one district matches; type its code: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="633" />
+            <source>sudah berkartu</source>
+            <translation>has a card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="308" />
             <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
             <translation>Set up offline as %1 (no server address)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="290" />
+            <location filename="app/ui/screens/technician.py" line="367" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="406" />
+            <location filename="app/ui/screens/technician.py" line="496" />
             <source>Stasiun terdaftar: %1, kecamatan %2</source>
             <translation>Station registered: %1, kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="331" />
+            <location filename="app/ui/screens/technician.py" line="581" />
+            <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
+            <translation>Move the kit from district %1 to district %2?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="688" />
+            <source>Akun %1 dibuka kembali</source>
+            <translation>Account %1 unlocked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="417" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="439" />
-            <source>Cermin diatur: %1</source>
-            <translation>Mirror set: %1</translation>
+            <location filename="app/ui/screens/technician.py" line="533" />
+            <source>Salinan cadangan diatur: %1</source>
+            <translation>Backup copy set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="243" />
+            <location filename="app/ui/screens/technician.py" line="673" />
+            <source>Kartu %1 dilepas</source>
+            <translation>Card of %1 unlinked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="675" />
+            <source>%1 tidak punya kartu</source>
+            <translation>%1 has no card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="304" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="366" />
+            <location filename="app/ui/screens/technician.py" line="456" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="282" />
+            <location filename="app/ui/screens/technician.py" line="660" />
+            <source>Kartu %1 dikaitkan ke %2</source>
+            <translation>Card %1 linked to %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician.py" line="359" />
             <source>Kartu terbaca di %1: UID %2 ATR %3</source>
             <translation>Card read on %1: UID %2 ATR %3</translation>
+        </message>
+        <message>
+            <location filename="app/ui/widgets.py" line="44" />
+            <source>Konfirmasi</source>
+            <translation>Please confirm</translation>
         </message>
     </context>
 </TS>

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import select
-import socket
 import time
 from pathlib import Path
 
@@ -289,7 +287,16 @@ def test_health_and_openapi(server: ServerProcess) -> None:
 
 
 def test_body_limit_and_overload(tmp_path: object) -> None:
+    """--max-body is refused from the declared length; --max-inflight counts requests being
+    processed (a slow or unfinished body holds no slot: tests/server/test_slow_bodies.py), so
+    the slot is held here by an upload waiting for the database: a write lock the test
+    takes on the SQLite file."""
+    import dataclasses
+    import sqlite3
+    import threading
     from pathlib import Path
+
+    import requests
 
     home = Path(str(tmp_path)) / "small"
     with ServerProcess(home, extra=["--max-body", "4096", "--max-inflight", "1"]) as srv:
@@ -297,47 +304,42 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
         big = st.seal(photo_bytes=8000)
         resp = st.put(big)
         assert resp.status_code == 413
+        # (and the server now knows the station's key: the header check before the body
+        # needs no database below)
+        assert st.put(st.seal()).status_code == 201
 
-        # Hold one request in flight: headers sent, body withheld.
-        def hold() -> tuple[pkt.SealedPacket, socket.socket]:
-            p = st.seal()
-            path = protocol.packet_path(p.uuid)
-            headers = protocol.sign_request("PUT", path, p.data, st.station_id, st.key)
-            sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-            head = f"PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(p.data)}\r\n"
-            head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-            sock.sendall(head.encode())
-            return p, sock
-
-        # The server counts the held request once it has parsed its headers, which a loaded
-        # machine may not have done yet when the second request comes: that one then gets
-        # through (201), and if the held one was parsed meanwhile it was the one refused (its
-        # 503 is waiting on the socket): hold a fresh one. Try again, bounded; a server that
-        # never refuses fails here.
-        deadline = time.monotonic() + 20
-        p, sock = hold()
+        lock = sqlite3.connect(srv.home / "server.db", isolation_level=None, timeout=30)
+        lock.execute("BEGIN IMMEDIATE")
+        held: list[requests.Response] = []
+        holder = dataclasses.replace(st, session=requests.Session())
+        waiting = threading.Thread(target=lambda: held.append(holder.put(holder.seal())))
         try:
-            while True:
+            waiting.start()
+            deadline = time.monotonic() + 20
+            busy = None
+            while time.monotonic() < deadline:
                 time.sleep(0.3)
-                busy = st.put(st.seal())
-                if busy.status_code == 503 or time.monotonic() > deadline:
+                p = st.seal()
+                path = protocol.packet_path(p.uuid)
+                headers = protocol.sign_request("PUT", path, p.data, st.station_id, st.key)
+                try:
+                    busy = requests.put(srv.url + path, data=p.data, headers=headers, timeout=2)
+                except requests.Timeout:
+                    continue  # this one got the slot before the thread's: it waits too
+                if busy.status_code == 503:
                     break
-                assert busy.status_code == 201, busy.text
-                if select.select([sock], [], [], 0.2)[0]:
-                    assert sock.recv(4096).startswith(b"HTTP/1.1 503")
-                    sock.close()
-                    p, sock = hold()
-            assert busy.status_code == 503
+            assert busy is not None and busy.status_code == 503, busy
+            assert busy.json()["error"] == "overloaded"
             assert busy.headers["Retry-After"].isdigit()
             # Only the health check itself passes the limit, not any path ending in /health.
             assert st.session.get(srv.url + "/api/v1/health", timeout=10).status_code == 200
             sneaky = st.signed("GET", protocol.API_PREFIX + "/packets/health")
             assert sneaky.status_code == 503, sneaky.text
-            sock.sendall(p.data)
-            reply = sock.recv(4096)
-            assert reply.startswith(b"HTTP/1.1 201")
         finally:
-            sock.close()
+            lock.rollback()
+            lock.close()
+            waiting.join(60)
+        assert [r.status_code for r in held] == [201]
         assert st.put(st.seal()).status_code == 201  # capacity is back
 
 

@@ -187,7 +187,8 @@ def test_no_database_access_after_the_redemption_commits(server: ServerProcess) 
             conn.execute(text("ALTER TABLE server_meta RENAME TO meta_away"))
         key = Ed25519PrivateKey.generate()
         failed = _post(server, code, key)
-        assert failed.status_code == 500, failed.text
+        assert failed.status_code == 503, failed.text  # JSON, Retry-After (server.errors)
+        assert failed.json()["error"] == "database_unavailable" and failed.headers["Retry-After"]
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE meta_away RENAME TO server_meta"))
         (listed,) = _stations(server).values()

@@ -14,10 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, inspect, text
 
 from app import packet as pkt
-from app.sync.provision import enroll
 from server import db, schema
 from server.core import ServerCore
-from tests.server.test_schema_upgrade import old_code, run_old, start_old_server
+from tests.server.test_schema_upgrade import legacy_enroll, old_code, run_old, start_old_server
 from tests.support.cli import run_server
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, server_cli
@@ -52,7 +51,7 @@ def _shape(engine: Engine) -> dict[str, Any]:
 
 
 def test_baseline_is_the_schema_of_the_previous_release(tmp_path: Path, db_url: str | None) -> None:
-    code = old_code(tmp_path / "old", SCHEMA_3_COMMIT, schema=3)
+    code = old_code(tmp_path / "old", SCHEMA_3_COMMIT, 3)
     old_home = tmp_path / "old-home"
     res = run_old(
         code, "--home", str(old_home), *(["--db", db_url] if db_url else []), "keys", "public"
@@ -89,7 +88,7 @@ def _fresh_pg(db_url: str) -> str:
 def test_previous_release_database_is_upgraded_and_works(
     tmp_path: Path, db_url: str | None
 ) -> None:
-    code = old_code(tmp_path / "old", SCHEMA_3_COMMIT, schema=3)
+    code = old_code(tmp_path / "old", SCHEMA_3_COMMIT, 3)
     home = tmp_path / "central"
     base = ["--home", str(home), *(["--db", db_url] if db_url else [])]
     res = run_old(code, *base, "station", "add", "--name", "Kit lama", "--kecamatan", "36.03.32")
@@ -98,7 +97,7 @@ def test_previous_release_database_is_upgraded_and_works(
     old, url = start_old_server(code, base)
     try:
         key = Ed25519PrivateKey.generate()
-        e = enroll(url, kit_code, key.public_key())
+        e = legacy_enroll(url, kit_code, key)
         kit = TestStation(
             url, e.station_id, key, pkt.load_sealing_public_key(e.server_key_pem), "36.03.32"
         )

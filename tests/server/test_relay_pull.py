@@ -24,6 +24,7 @@ from server.relay import (
     RelayPuller,
     apply_upstream_state,
     pull_status,
+    upstream_verify_key,
 )
 from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n, relay_status
@@ -299,6 +300,7 @@ def _relay_core(tmp_path: Path, central: ServerProcess) -> tuple[ServerCore, Rel
         station_id=relay_id,
         signing_key=load_or_create_relay_key(home),
         timeout=(1.0, 2.0),
+        server_verify_key=upstream_verify_key(core),  # learned at `relay provision`
     )
     return core, RelayPuller(core, engine, interval_s=3600, retry_cap_s=0.2, nudge_gap_s=0.0)
 

@@ -21,8 +21,18 @@ OPERATOR = "siti"
 PASSWORD = "rahasia-siti-123"
 
 
-def provisioned_home(home: Path, srv: ServerProcess, url: str | None = None, **kw: str) -> Path:
-    """Provision in-process (the CLI path is covered by the end-to-end test)."""
+def provisioned_home(
+    home: Path,
+    srv: ServerProcess,
+    url: str | None = None,
+    *,
+    learned_key: bool = True,
+    **kw: str,
+) -> Path:
+    """Provision in-process (the CLI path is covered by the end-to-end test).
+
+    ``learned_key=False``: store no server signing key, as on a station provisioned before
+    the server signed its answers (it learns the key at its first sync)."""
     code = add_station(srv, **kw)
     key = Ed25519PrivateKey.generate()
     e = enroll(srv.url, code, key.public_key())
@@ -35,6 +45,7 @@ def provisioned_home(home: Path, srv: ServerProcess, url: str | None = None, **k
             station_id=e.station_id,
             server_url=url or srv.url,
             signing_key=key,
+            server_signing_key=e.server_signing_key if learned_key else None,
         )
         add_operator(store, OPERATOR, "operator", PASSWORD, actor="test")
     return home

@@ -9,8 +9,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from app import packet as pkt
+from app import protocol
 from app.store.db import open_store
 from app.store.outbox import Outbox
+from app.store.station import get_identity
 from app.sync.station import StationSync
 from tests.support.server import ServerProcess
 from tests.sync.helpers import provisioned_home, seal_n
@@ -87,7 +90,35 @@ def test_foreign_4xx_is_retried_not_rejected_then_delivered(tmp_path: Path) -> N
 
 
 def test_server_own_4xx_still_rejects(tmp_path: Path) -> None:
-    """The server's own 409 (same uuid, other bytes) stays a rejection with its reason."""
+    """The server's own 409 (same uuid, other bytes), signed by it, stays a rejection with
+    its reason."""
+    with ServerProcess(tmp_path / "server") as srv:
+        home = provisioned_home(tmp_path / "station", srv)
+        with open_store(home) as store:
+            (uuid,) = seal_n(store, 1)
+            ident = get_identity(store)
+            assert ident is not None
+            other = pkt.seal(
+                {"uuid": uuid, "biodata": {}},
+                [pkt.Attachment("face.jpg", "image/jpeg", b"other bytes")],
+                uuid=uuid,
+                station_id=ident.station_id,
+                kecamatan=ident.kecamatan,
+                server_public_key=ident.server_public_key,
+                station_key=ident.signing_key,
+            )
+            sync = StationSync(store)
+            path = protocol.packet_path(uuid)
+            put = sync.engine.request("PUT", path, other.data, protocol.PACKET_CONTENT_TYPE)
+            assert put.status_code == 201, put.text
+            result = sync.drain(force=True)
+            assert result.rejected == 1 and result.error is None
+            assert Outbox(store).counts()["rejected"] == 1
+
+
+def test_an_unsigned_refusal_in_the_server_shape_rejects_nothing(tmp_path: Path) -> None:
+    """A 409 in the server's own shape but not signed by it (anyone can write that JSON) is
+    not a rejection: nothing is marked, the record is sent again later."""
     body = b'{"error": "conflict", "detail": "packet already exists with different bytes"}'
     with ServerProcess(tmp_path / "server") as srv:
         home = provisioned_home(tmp_path / "station", srv)
@@ -95,8 +126,9 @@ def test_server_own_4xx_still_rejects(tmp_path: Path) -> None:
             seal_n(store, 1)
             with foreign_server(409, body, "application/json") as url:
                 result = StationSync(store, server_url=url).drain(force=True)
-            assert result.rejected == 1 and result.error is None
-            assert Outbox(store).counts()["rejected"] == 1
+            assert result.rejected == 0 and result.error is not None
+            assert "not signed by the server" in result.error.message
+            assert Outbox(store).counts()["sealed"] == 1
 
 
 def test_wrong_path_on_the_real_server_is_a_configuration_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.ui.services import Operator
 from app.ui.station import DEMO_VIDEO, StationServices
@@ -44,7 +44,35 @@ def _windows_live_until_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
 
     monkeypatch.setattr(MainWindow, "__init__", init)
     yield
+    for window in windows:
+        # A test may end with a draft open: the window would ask before closing.
+        try:
+            window._close_confirmed = True
+            window.close()
+        except RuntimeError:  # already deleted by pytest-qt (deleteLater ran)
+            pass
     windows.clear()
+
+
+def question(window: QWidget) -> QMessageBox | None:
+    """The confirmation the window shows, if any (window-modal, not blocking the test)."""
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    return boxes[0] if boxes else None
+
+
+def answer(qtbot, window: QWidget, yes: bool) -> str:
+    qtbot.waitUntil(lambda: question(window) is not None, timeout=10000)
+    box = question(window)
+    assert box is not None
+    text = box.text()
+    role = QMessageBox.ButtonRole.YesRole if yes else QMessageBox.ButtonRole.NoRole
+    button = next(b for b in box.buttons() if box.buttonRole(b) == role)
+    button.click()
+    qtbot.waitUntil(lambda: question(window) is None, timeout=10000)
+    if window.isVisible():  # offscreen, the window does not get the focus back by itself
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=10000)
+    return text
 
 
 def show_active(qtbot, widget: QWidget) -> None:
@@ -133,3 +161,68 @@ def unprovisioned_kit(tmp_path: Path) -> Iterator[Kit]:
     add_operators(services)
     yield Kit(services, services.home)
     services.close()
+
+
+@pytest.fixture
+def stick(tmp_path: Path) -> Iterator[Path]:
+    """Removable media as the station sees it: a filesystem of its own (a small tmpfs),
+    not the disk that holds the station's data."""
+    from tests.support.fs import small_tmpfs
+
+    with small_tmpfs(tmp_path / "stick", "16m") as path:
+        yield path
+
+
+# --- reading a PDF as a reader would ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PdfWord:
+    text: str
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    page_width: float
+    page_height: float
+
+    @property
+    def height(self) -> float:
+        return self.y_max - self.y_min
+
+    @property
+    def on_page(self) -> bool:
+        return (
+            0 <= self.x_min < self.x_max <= self.page_width
+            and 0 <= self.y_min < self.y_max <= self.page_height
+        )
+
+
+def pdf_words(path: Path) -> list[PdfWord]:
+    """Every word of a PDF with its box in points, from poppler's ``pdftotext -bbox``."""
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    from tests.support.components import require_binary
+
+    pdftotext = require_binary("pdftotext", "poppler-utils")
+    out = subprocess.run(
+        [pdftotext, "-bbox", str(path), "-"], capture_output=True, check=True, timeout=30
+    ).stdout
+    root = ET.fromstring(out)
+    words = []
+    for page in root.iter("{http://www.w3.org/1999/xhtml}page"):
+        width, height = float(page.get("width", 0)), float(page.get("height", 0))
+        for word in page.iter("{http://www.w3.org/1999/xhtml}word"):
+            words.append(
+                PdfWord(
+                    word.text or "",
+                    float(word.get("xMin", 0)),
+                    float(word.get("yMin", 0)),
+                    float(word.get("xMax", 0)),
+                    float(word.get("yMax", 0)),
+                    width,
+                    height,
+                )
+            )
+    return words

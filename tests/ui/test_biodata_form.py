@@ -25,7 +25,7 @@ def make_step(qtbot, tmp_path: Path) -> BiodataStep:
 
 
 def choose(qtbot, combo: QComboBox, text: str) -> None:
-    """Pick a combo entry from the keyboard: focus, type its start, as Qt's combo search does."""
+    """Pick a combo entry from the keyboard: focus, type its start (``widgets.ChoiceBox``)."""
     combo.setFocus()
     qtbot.keyClicks(combo, text)
     assert combo.currentText() == text
@@ -35,7 +35,8 @@ def test_nik_decoding_fills_birth_date_and_sex(qtbot, tmp_path):
     step = make_step(qtbot, tmp_path)
     step.edits["nik"].setFocus()
     qtbot.keyClicks(step.edits["nik"], "3603076302000012")  # a woman: day 23 + 40
-    assert step.edits["tanggal_lahir"].text() == "2000-02-23"
+    assert step.edits["tanggal_lahir"].text() == "23-02-2000"  # as on the KK
+    assert step.values()["tanggal_lahir"] == "2000-02-23"  # validated and sealed as ISO
     assert step.combos["jenis_kelamin"].currentText() == "PEREMPUAN"
     assert "Kronjo" in step.nik_hint.text()
 

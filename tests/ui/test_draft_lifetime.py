@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from app.ui.screens.recording import RecordingScreen
 from tests.support.residents import BUDI_LAKI
-from tests.ui.conftest import OPERATOR, Kit
+from tests.ui.conftest import OPERATOR, Kit, answer
 from tests.ui.test_recording_flow import focused, record_one, sign_in
 from tests.ui.test_screens import open_window
 
@@ -55,11 +55,12 @@ def test_a_photo_taken_for_a_discarded_draft_does_not_land_in_the_next_one(qtbot
     sign_in(qtbot, window, *OPERATOR)
     rec = _on_photo_step_with_a_good_face(qtbot, window)
     # Enter takes the photo (on a worker); before its answer the operator discards the draft
-    # with Esc twice (the keys arrive before the answer: no event loop turn between them).
+    # (Esc, then "Buang" in the question, before the answer: no event loop turn between).
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
     assert rec.photo.capturing
     qtbot.keyClick(focused(), Qt.Key.Key_Escape)
-    qtbot.keyClick(focused(), Qt.Key.Key_Escape)
+    assert rec.photo.capturing
+    answer(qtbot, window, yes=True)
     assert window.stack.currentWidget() is window.home
     qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)  # the answer came
     assert rec.photo.photo is None and not rec.has_draft()
@@ -72,6 +73,7 @@ def test_a_photo_taken_for_a_discarded_draft_does_not_land_in_the_next_one(qtbot
         Qt.Key.Key_L,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
+    answer(qtbot, window, yes=True)  # "Keluar dan buang rekaman BUDI SANTOSO WIRAHADI?"
     assert window.stack.currentWidget() is window.signin
     qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)  # the answer came
     assert rec.photo.photo is None and rec.photo.still.pixmap().isNull()
@@ -111,7 +113,9 @@ def test_escape_while_sealing_does_not_drop_the_record_nor_clear_the_next_reside
     # (it went to Beranda as if discarded, the record sealed and queued all the same, and
     # the late answer then wiped whatever the operator had started typing for the next one).
     assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.REVIEW
-    assert rec.message.text() == "Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."
+    assert (
+        rec.message.text() == "Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi."
+    )
     with qtbot.waitSignal(rec.sealed, timeout=45000) as sealed:
         pass
     assert rec.step() == RecordingScreen.RECEIPT
@@ -182,4 +186,4 @@ def test_the_same_operator_gets_the_receipt_back_after_a_lock(qtbot, offline_kit
     # Back on the receipt, still printable (it was reachable no more: F3 starts anew).
     assert window.stack.currentWidget() is rec and rec.step() == RecordingScreen.RECEIPT
     assert "BUDI SANTOSO WIRAHADI" in rec.receipt.view.toPlainText()
-    assert focused() is rec.receipt.new_button
+    assert focused() is rec.receipt.view  # not a button an extra Enter would press

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from app.ui.screens.queue import QueueScreen
+from app.ui.services import Operator
 from app.ui.station import StationServices
 from app.ui.tasks import TaskManager
 from tests.support.station import make_station
@@ -23,6 +24,7 @@ def test_seal_during_a_slow_export_finishes_first(qtbot, tmp_path: Path) -> None
     try:
         seal_n(services.store, 6)
         screen = QueueScreen(services, tasks)
+        screen.operator = Operator(st.operator, "operator")
         qtbot.addWidget(screen)
         started = threading.Event()
         answered = threading.Event()  # the sign-in (queued after the seal) has run
@@ -72,6 +74,7 @@ def test_closing_stops_a_slow_export_after_the_current_packet(qtbot, tmp_path: P
     try:
         seal_n(services.store, 20)
         screen = QueueScreen(services, tasks)
+        screen.operator = Operator(st.operator, "operator")
         qtbot.addWidget(screen)
         steps: list[int] = []
 

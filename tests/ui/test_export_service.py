@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.enrollment import EnrollmentRequest, enroll
 from app.store.mirror import packet_name
-from app.ui.services import ServiceError
+from app.store.models import AuditEvent
+from app.ui.services import Operator, ServiceError
 from app.ui.station import StationServices
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
 from tests.support.station import face_jpeg, make_station
@@ -31,16 +33,23 @@ def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> N
     services = StationServices(st.home)
     try:
         steps: list[tuple[int, int]] = []
-        count = services.export(tmp_path / "ui", lambda d, t: steps.append((d, t)))
+        me = Operator(st.operator, "operator")
+        count = services.export(me, tmp_path / "ui", lambda d, t: steps.append((d, t)))
         assert count == 2 and steps == [(0, 2), (1, 2), (2, 2)]
         assert _files(tmp_path / "ui") == _files(tmp_path / "cli")
+        # The audit names the person who took the copies away (it said "ui").
+        with st.open() as store, store.read() as session:
+            actors = session.execute(
+                select(AuditEvent.actor).where(AuditEvent.kind == "records.exported")
+            ).scalars()
+            assert list(actors) == ["cli", st.operator]
 
         # A same-named file with other bytes is never overwritten, by either.
         victim = tmp_path / "ui" / packet_name(uuids[0])
         victim.write_bytes(b"not ours")
         with pytest.raises(ServiceError) as err:
-            services.export(tmp_path / "ui", lambda d, t: None)
-        assert err.value.code == "export-failed"
+            services.export(me, tmp_path / "ui", lambda d, t: None)
+        assert err.value.code == "export-conflict"  # "choose another folder", in words
         assert victim.read_bytes() == b"not ours"
     finally:
         services.close()

@@ -94,7 +94,9 @@ def test_a_failed_read_or_requeue_leaves_no_stale_message_or_dead_button(
 
     monkeypatch.setattr(services, "requeue", locked)
     qtbot.mouseClick(queue.requeue_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "database is locked" in queue.status.text(), timeout=30000)
+    # In words for the operator; the store's English detail for the technician's tooltip.
+    qtbot.waitUntil(lambda: queue.status.text() == error_text("store-failed"), timeout=30000)
+    assert "database is locked" in queue.status.toolTip()
     assert queue.requeue_button.isEnabled()
     monkeypatch.setattr(services, "requeue", real_requeue)
     qtbot.mouseClick(queue.requeue_button, Qt.MouseButton.LeftButton)

@@ -32,14 +32,15 @@ def test_reregister_asks_then_keeps_identity(qtbot, online_kit: Kit) -> None:
     assert tech.provision_status.text().startswith("Alamat server tidak valid."), (
         tech.provision_status.text()
     )
-    assert "without a path" in tech.provision_status.text()
+    assert "without a path" in tech.provision_status.toolTip()  # the detail, for the technician
     tech.url.setText(before.server_url)
 
     # "No": nothing is sent, the code stays unused.
     tech.provision_button.click()
     box = tech.confirm_box
     assert box is not None and box.isVisible()
-    assert before.station_id in box.text()
+    assert before.name and before.name in box.text()  # the station's name, not its UUID
+    assert before.station_id not in box.text()
     qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
     assert "dibatalkan" in tech.provision_status.text()
     assert tech.provision_button.isEnabled()
@@ -51,4 +52,4 @@ def test_reregister_asks_then_keeps_identity(qtbot, online_kit: Kit) -> None:
     with qtbot.waitSignal(tech.station_changed, timeout=45000) as changed:
         qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
     assert changed.args[0].station_id == before.station_id
-    assert before.station_id in tech.provision_status.text()
+    assert before.name in tech.provision_status.text()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
 from app.ui.services import CardEvent
+from tests.support.components import require_binary
 from tests.support.residents import BUDI_LAKI
 from tests.support.server_fixtures import add_station
 from tests.ui.conftest import (
@@ -17,6 +20,8 @@ from tests.ui.conftest import (
     SUPERVISOR,
     TECHNICIAN,
     Kit,
+    answer,
+    pdf_words,
     show_active,
 )
 from tests.ui.test_recording_flow import focused, record_one, sign_in
@@ -194,16 +199,23 @@ def test_move_kit_needs_a_supervisor(qtbot, offline_kit: Kit):
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     qtbot.keyClicks(focused(), TECHNICIAN[1])
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    # Asked first, naming both kecamatan.
+    assert "ke Kecamatan Kronjo, Kabupaten Tangerang" in answer(qtbot, window, yes=True)
     qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
-    assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
+    assert tech.move_status.text() == (
+        "Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri."
+    )
     tech.supervisor.clear()
     tech.supervisor.setFocus()
     qtbot.keyClicks(focused(), SUPERVISOR[0])
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
-    with qtbot.waitSignal(window.station_loaded, timeout=30000) as loaded:
-        qtbot.keyClicks(focused(), SUPERVISOR[1])
-        qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    assert loaded.args[0].kecamatan_code == "36.03.07"
+    # By name this time (the field still says 36.03.07).
+    tech.kecamatan.setText("kronjo")
+    qtbot.keyClicks(focused(), SUPERVISOR[1])
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    question = answer(qtbot, window, yes=True)
+    assert "dari Kecamatan Gunung Kaler (36.03.32)" in question
+    qtbot.waitUntil(lambda: window.station.kecamatan_code == "36.03.07", timeout=30000)
     assert "Kronjo" in tech.move_status.text()
     from app.store.audit import verify_chain
 
@@ -264,16 +276,44 @@ def test_photo_without_a_face_is_refused_with_the_reason(qtbot, tmp_path: Path):
     services.close()
 
 
-def test_receipt_saved_as_pdf(qtbot, offline_kit: Kit, tmp_path: Path):
+def test_receipt_saved_as_pdf_is_readable(qtbot, offline_kit: Kit, stick: Path):
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *OPERATOR)
     record_one(qtbot, window)
     receipt = window.recording.receipt
-    target = tmp_path / "bukti.pdf"
+    sealed = receipt.sealed
+    assert sealed is not None
+    target = stick / "bukti.pdf"
     receipt.save_pdf(target)  # what the save dialog returns
     qtbot.waitUntil(lambda: receipt.status.text().startswith("PDF disimpan"), timeout=30000)
-    pdf = target.read_bytes()
-    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+    # Read as a person would: the name, the receipt number and the date are on the page,
+    # at a size one can read (it used to be ~1 pt high in a corner of the A5 page).
+    words = pdf_words(target)
+    page = (words[0].page_width, words[0].page_height)
+    assert page == pytest.approx((420, 595), abs=1)  # A5 portrait, in points
+    wanted = [
+        *"BUDI SANTOSO WIRAHADI".split(),
+        sealed.number,
+        sealed.sealed_at.astimezone().strftime("%d-%m-%Y"),
+    ]
+    for text in wanted:
+        found = [w for w in words if w.text == text]
+        assert found, (text, [w.text for w in words])
+        assert all(w.on_page and w.height >= 8 for w in found), (text, found)
+    # The NIK masked (region and serial only), the record's own seal time from the store,
+    # and a QR code of the record id (an image on the page).
+    text = " ".join(w.text for w in words)
+    assert "3603 32•• •••• 0007" in text and BUDI_LAKI["nik"] not in text
+    [row] = offline_kit.services.queue_rows()
+    assert sealed.sealed_at == row.sealed_at
+    assert row.sealed_at.astimezone().strftime("%H:%M") in text
+    images = subprocess.run(
+        [require_binary("pdfimages", "poppler-utils"), "-list", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]
+    assert len(images) == 1 and int(images[0].split()[3]) >= 100  # the QR code, ≥ 100 px
 
 
 def test_falling_behind_warns_then_refuses_new_recordings(qtbot, offline_kit: Kit):

@@ -41,7 +41,7 @@ def test_real_window_under_xvfb_records_and_saves_screenshots(tmp_path: Path):
             xvfb_run,
             "-a",
             "-s",
-            "-screen 0 1280x900x24",
+            "-screen 0 1024x768x24",
             sys.executable,
             str(SCRIPT),
             "--out",

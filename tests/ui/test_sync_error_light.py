@@ -39,4 +39,6 @@ def test_revoked_station_shows_a_sync_error(qtbot, online_kit: Kit) -> None:
     qtbot.addWidget(light)
     light.show_state(error)
     assert "Sinkronisasi terhenti sejak" in light.text()
-    assert light.toolTip() == error.error
+    # In the operator's language, saying what to do; the worker's English for the technician.
+    assert light.toolTip().startswith("Server menolak stasiun ini. Hubungi teknisi")
+    assert light.toolTip().endswith("Detail teknis: " + error.error)

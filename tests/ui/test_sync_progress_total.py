@@ -51,7 +51,7 @@ def test_sending_total_leaves_out_rejected_records(qtbot, online_kit: Kit) -> No
     assert all(s.total == SEALED for s in sending), texts
     assert all(text.endswith(f" dari {SEALED}") for text in texts), texts
     # Online with a rejected record waiting: not "all sent".
-    assert sync_text(last) == "Daring"
+    assert sync_text(last) == "Daring: 1 rekaman menunggu dikirim"
     assert refused not in {p["uuid"] for p in server_packets(online_kit.server)}
 
     # `status` and `sync --once` still count the rejected record as pending.

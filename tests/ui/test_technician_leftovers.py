@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import SUPERVISOR, TECHNICIAN, Kit
+from tests.ui.conftest import SUPERVISOR, TECHNICIAN, Kit, answer
 from tests.ui.test_recording_flow import focused, sign_in
 from tests.ui.test_screens import open_window
 
@@ -32,6 +32,7 @@ def test_a_supervisor_password_typed_but_not_used_is_gone_after_sign_out(qtbot, 
     qtbot.keyClick(focused(), Qt.Key.Key_F5)
     tech.supervisor_password.setFocus()
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    answer(qtbot, window, yes=True)  # "Pindahkan kit dari Kecamatan ... ke Kecamatan Kronjo?"
     qtbot.waitUntil(lambda: tech.move_status.text() != "", timeout=30000)
     assert tech.move_status.text() == "Persetujuan supervisor tidak sah."
     assert window.station is not None and window.station.kecamatan_code != "36.03.07"

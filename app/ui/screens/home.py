@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.i18n import tr
+from app.ui.messages import error_detail, sync_error_text
 from app.ui.services import HomeStatus, StationInfo, SyncState
 
 LIGHT_COLOURS = {
@@ -31,7 +32,11 @@ def sync_text(state: SyncState | None) -> str:
     if state is None:
         return tr("Sinkronisasi belum berjalan")
     if state.state in ("online", "idle"):
-        return tr("Daring: semua rekaman terkirim") if state.total == 0 else tr("Daring")
+        if state.total == 0:
+            return tr("Daring: semua rekaman terkirim")
+        # Not "all is well": the worker says "sending" only once the first record is
+        # answered, and a server that does not answer keeps it "online" until the timeout.
+        return tr("Daring: %1 rekaman menunggu dikirim").replace("%1", str(state.total))
     if state.state == "sending":
         return (
             tr("Mengirim %1 dari %2").replace("%1", str(state.sent)).replace("%2", str(state.total))
@@ -77,19 +82,23 @@ class SyncLight(QLabel):
         self.setText(
             f'<span style="color:{colour}; font-size:18px">&#9679;</span> {sync_text(state)}'
         )
-        self.setToolTip(state.error or "" if state else "")
+        # The worker's error is English, for the log: the sentence first, the detail after.
+        error = state.error if state is not None else None
+        self.setToolTip(sync_error_text(error) + "\n" + error_detail(error) if error else "")
 
 
 class HomeScreen(QWidget):
     new_recording = Signal()
     send_now = Signal()
     open_queue = Signal()
+    reprint = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("home")
         self.status: HomeStatus | None = None
         self.station: StationInfo | None = None
+        self._draft: str | None = None
         self.title = QLabel()
         self.title.setObjectName("title")
         self.today_value = QLabel("-")
@@ -114,11 +123,21 @@ class HomeScreen(QWidget):
         self.warning.setObjectName("warning")
         self.warning.setWordWrap(True)
         self.warning.hide()
+        # "Kirim sekarang": "Mengirim…", then what came of it (the main window writes it).
+        self.send_note = QLabel()
+        self.send_note.setObjectName("send_note")
+        self.send_note.setWordWrap(True)
+        self.draft_note = QLabel()
+        self.draft_note.setObjectName("draft_note")
+        self.draft_note.setWordWrap(True)
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_recording")
         self.send_button = QPushButton()
         self.send_button.setObjectName("send_now")
         self.queue_button = QPushButton()
+        self.reprint_button = QPushButton()
+        self.reprint_button.setObjectName("reprint_receipt")
+        self.reprint_button.setEnabled(False)  # until a receipt of this session exists
 
         tiles = QHBoxLayout()
         for label, value in (
@@ -143,19 +162,23 @@ class HomeScreen(QWidget):
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.queue_button)
+        buttons.addWidget(self.reprint_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.warning)
         layout.addLayout(tiles)
         layout.addWidget(self.light)
+        layout.addWidget(self.send_note)
         layout.addLayout(grid)
+        layout.addWidget(self.draft_note)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
         self.new_button.clicked.connect(self.new_recording)
         self.send_button.clicked.connect(self.send_now)
         self.queue_button.clicked.connect(self.open_queue)
+        self.reprint_button.clicked.connect(self.reprint)
         self.retranslate()
 
     def show_status(self, status: HomeStatus) -> None:
@@ -164,17 +187,20 @@ class HomeScreen(QWidget):
         self.pending_value.setText(str(status.pending))
         self.disk_value.setText(tr("%1 bebas").replace("%1", human_bytes(status.disk_free_bytes)))
         if not status.mirror_dir:
-            self.mirror_value.setText(tr("Tidak ada direktori cermin"))
+            self.mirror_value.setText(tr("Tidak ada salinan cadangan (flashdisk)"))
         elif status.mirror_ok:
-            self.mirror_value.setText(tr("Cermin siap: %1").replace("%1", status.mirror_dir))
+            self.mirror_value.setText(
+                tr("Salinan cadangan siap: %1").replace("%1", status.mirror_dir)
+            )
         else:
             self.mirror_value.setText(
-                tr("Cermin TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
+                tr("Salinan cadangan TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
             )
         if status.behind == "refuse":
             self.warning.setText(
                 tr(
-                    "Stasiun tertinggal: perekaman baru ditolak sampai antrian terkirim atau diekspor."
+                    "Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian "
+                    "terkirim atau diekspor ke flashdisk."
                 )
                 + (f" ({status.behind_reason})" if status.behind_reason else "")
             )
@@ -182,7 +208,8 @@ class HomeScreen(QWidget):
         elif status.behind == "warn":
             self.warning.setText(
                 tr(
-                    "Peringatan: stasiun mulai tertinggal. Sambungkan ke jaringan atau ekspor antrian."
+                    "Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan "
+                    "atau ekspor antrian ke flashdisk."
                 )
                 + (f" ({status.behind_reason})" if status.behind_reason else "")
             )
@@ -203,6 +230,21 @@ class HomeScreen(QWidget):
         else:
             self.station_value.setText(tr("Belum didaftarkan ke server"))
 
+    def show_draft(self, name: str | None) -> None:
+        """``name``: the resident of the open draft ("" unnamed yet), None: no draft."""
+        self._draft = name
+        if name is None:
+            self.draft_note.setText(tr("Tekan F3 untuk mulai merekam."))
+        elif name:
+            self.draft_note.setText(
+                tr("Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.").replace("%1", name)
+            )
+        else:
+            self.draft_note.setText(
+                tr("Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.")
+            )
+        self.new_button.setText(tr("Perekaman &baru") if name is None else tr("Lanjutkan &rekaman"))
+
     def show_sync(self, state: SyncState) -> None:
         self.light.show_state(state)
 
@@ -212,10 +254,11 @@ class HomeScreen(QWidget):
         self.pending_label.setText(tr("menunggu dikirim"))
         self.station_label.setText(tr("Stasiun:"))
         self.disk_label.setText(tr("Disk:"))
-        self.mirror_label.setText(tr("Cermin:"))
-        self.new_button.setText(tr("Perekaman &baru"))
+        self.mirror_label.setText(tr("Salinan cadangan:"))
         self.send_button.setText(tr("&Kirim sekarang"))
+        self.show_draft(self._draft)
         self.queue_button.setText(tr("Lihat &antrian"))
+        self.reprint_button.setText(tr("&Cetak ulang bukti"))
         self.light.show_state(self.light.state)
         if self.status is not None:
             self.show_status(self.status)

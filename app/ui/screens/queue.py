@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.i18n import tr
-from app.ui.messages import error_text
+from app.ui.messages import error_detail, error_text, sync_error_text
 from app.ui.receipt import record_number
 from app.ui.services import Operator, QueueRow, Services
 from app.ui.tasks import TaskManager
@@ -76,10 +76,10 @@ class QueueModel(QAbstractTableModel):
             return None
         return [
             tr("Nomor rekaman"),
-            tr("Waktu segel"),
+            tr("Waktu disimpan"),
             tr("Status"),
             tr("Percobaan"),
-            tr("Galat terakhir"),
+            tr("Kesalahan terakhir"),
         ][section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -96,9 +96,12 @@ class QueueModel(QAbstractTableModel):
                 return status_text(row.status)
             if col == 3:
                 return str(row.attempts)
-            return row.last_error or ""
+            # The worker's error is English, for the log: the operator reads what happens.
+            return sync_error_text(row.last_error, rejected=row.status == "rejected")
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return row.uuid
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
+            return error_detail(row.last_error or "")
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None
@@ -113,6 +116,7 @@ class QueueModel(QAbstractTableModel):
 
 class QueueScreen(QWidget):
     send_now = Signal()
+    reprint = Signal()
 
     def __init__(self, services: Services, tasks: TaskManager, parent: QWidget | None = None):
         super().__init__(parent)
@@ -143,12 +147,25 @@ class QueueScreen(QWidget):
         self.requeue_button = QPushButton()
         self.requeue_button.setObjectName("requeue")
         self.requeue_button.hide()
-        for b in (self.send_button, self.refresh_button, self.export_button, self.requeue_button):
+        self.reprint_button = QPushButton()
+        self.reprint_button.setObjectName("reprint_receipt")
+        self.reprint_button.setEnabled(False)  # until a receipt of this session exists
+        for b in (
+            self.send_button,
+            self.refresh_button,
+            self.export_button,
+            self.requeue_button,
+            self.reprint_button,
+        ):
             b.setAutoDefault(True)
         self.progress = QProgressBar()
         self.progress.setObjectName("export_progress")
         self.progress.hide()
         self.status = QLabel()
+        # "Kirim sekarang": "Mengirim…", then its result (written by the main window).
+        self.send_note = QLabel()
+        self.send_note.setObjectName("send_note")
+        self.send_note.setWordWrap(True)
         self._refresh_error = ""  # shown by a failed refresh, cleared by the next good one
         self.status.setObjectName("queue_status")
         self.status.setWordWrap(True)
@@ -157,6 +174,7 @@ class QueueScreen(QWidget):
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.requeue_button)
+        buttons.addWidget(self.reprint_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -164,11 +182,13 @@ class QueueScreen(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.send_note)
         layout.addLayout(buttons)
         self.send_button.clicked.connect(self.send_now)
         self.refresh_button.clicked.connect(self.refresh)
         self.export_button.clicked.connect(self.ask_export)
         self.requeue_button.clicked.connect(self.requeue)
+        self.reprint_button.clicked.connect(self.reprint)
         self._progress_bridge = _Progress()
         self._progress_bridge.step.connect(self._on_progress)
         self.retranslate()
@@ -217,9 +237,8 @@ class QueueScreen(QWidget):
         )
 
     def _requeue_failed(self, exc: BaseException) -> None:
-        self.status.setText(
-            error_text(getattr(exc, "code", "store-failed"), getattr(exc, "detail", ""))
-        )
+        self.status.setText(error_text(getattr(exc, "code", "store-failed")))
+        self.status.setToolTip(error_detail(getattr(exc, "detail", "")))
         self.requeue_button.setEnabled(self.model.has_rejected())  # the technician may retry
 
     def _requeued(self, count: int) -> None:
@@ -235,13 +254,18 @@ class QueueScreen(QWidget):
             self.export_to(Path(directory))
 
     def export_to(self, directory: Path) -> None:
+        operator = self.operator
+        if operator is None:
+            return
         self.export_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.show()
         self.status.setText(tr("Mengekspor…"))
         bridge = self._progress_bridge
         self.tasks.run_export(
-            lambda: self.services.export(directory, bridge.step.emit, self.tasks.closing.is_set),
+            lambda: self.services.export(
+                operator, directory, bridge.step.emit, self.tasks.closing.is_set
+            ),
             self._exported,
             self._export_failed,
         )
@@ -258,7 +282,17 @@ class QueueScreen(QWidget):
     def _export_failed(self, exc: BaseException) -> None:
         self.export_button.setEnabled(True)
         self.progress.hide()
-        self.status.setText(error_text("export-failed", getattr(exc, "detail", "") or str(exc)))
+        self.status.setText(error_text(getattr(exc, "code", "export-failed")))
+        self.status.setToolTip(error_detail(getattr(exc, "detail", "") or str(exc)))
+
+    def forget_messages(self) -> None:
+        """The export's or re-send's line and its progress: not for the next operator."""
+        self.status.setText("")
+        self.status.setToolTip("")
+        self.send_note.setText("")
+        self._refresh_error = ""
+        if self.export_button.isEnabled():  # an export still running keeps its bar
+            self.progress.hide()
 
     def retranslate(self) -> None:
         self.title.setText(tr("Antrian pengiriman"))
@@ -266,6 +300,7 @@ class QueueScreen(QWidget):
         self.refresh_button.setText(tr("&Segarkan"))
         self.export_button.setText(tr("&Ekspor ke folder…"))
         self.requeue_button.setText(tr("Kirim &ulang yang ditolak"))
+        self.reprint_button.setText(tr("&Cetak ulang bukti"))
         self.model.retranslate()
         if self.model.rows:
             self.show_rows(self.model.rows)

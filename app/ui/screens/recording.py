@@ -7,6 +7,8 @@ cancel, on sealing and when another operator signs in.
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -24,13 +26,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -41,9 +43,10 @@ from PySide6.QtWidgets import (
 
 from app.domain.biodata import FIELDS
 from app.ui.bridge import CameraBridge
+from app.ui.dates import to_display, to_iso
 from app.ui.i18n import tr
-from app.ui.messages import error_text, issue_text, quality_text
-from app.ui.receipt import receipt_html, receipt_pdf
+from app.ui.messages import error_detail, error_text, issue_text, quality_text
+from app.ui.receipt import qr_data_uri, receipt_html, receipt_pdf
 from app.ui.services import (
     CardEvent,
     Checked,
@@ -57,7 +60,7 @@ from app.ui.services import (
 )
 from app.ui.signature_pad import SignaturePad
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview, RegionPicker
+from app.ui.widgets import ChoiceBox, Preview, RegionPicker, SingleClicks, confirm
 
 TEXT_FIELDS = ("nik", "nama", "tempat_lahir", "tanggal_lahir", "alamat", "rt", "rw", "no_kk")
 CHOICE_FIELDS = (
@@ -75,6 +78,8 @@ AUTO_CAPTURE_GOOD_FRAMES = 5
 # can hang inside a read and report nothing); the message goes with its next frame.
 FROZEN_AFTER_S = 5.0
 NOTE_COLOURS = {"error": "#c5221f", "warning": "#b06000"}
+NUMBER_FIELDS = ("nik", "no_kk")
+NUMBER_SEPARATORS = re.compile(r"[\s.\-/]")
 
 
 def field_label(name: str) -> str:
@@ -82,7 +87,7 @@ def field_label(name: str) -> str:
         "nik": tr("N&IK"),
         "nama": tr("&Nama"),
         "tempat_lahir": tr("&Tempat lahir"),
-        "tanggal_lahir": tr("Tanggal la&hir (TTTT-BB-HH)"),
+        "tanggal_lahir": tr("Tanggal la&hir (HH-BB-TTTT)"),
         "jenis_kelamin": tr("&Jenis kelamin"),
         "golongan_darah": tr("&Golongan darah"),
         "alamat": tr("Alam&at"),
@@ -107,7 +112,7 @@ class BiodataStep(QWidget):
         self.services = services
         self.kabupaten: str | None = None
         self.edits: dict[str, QLineEdit] = {}
-        self.combos: dict[str, QComboBox] = {}
+        self.combos: dict[str, ChoiceBox] = {}
         self.labels: dict[str, QLabel] = {}
         self.notes: dict[str, QLabel] = {}
         self.touched: set[str] = set()
@@ -129,6 +134,8 @@ class BiodataStep(QWidget):
             if name in TEXT_FIELDS:
                 edit = QLineEdit()
                 edit.setObjectName(name)
+                if name in NUMBER_FIELDS:  # before _changed: it reads the cleaned text
+                    edit.textEdited.connect(lambda _t, e=edit: self._digits_only(e))
                 edit.textEdited.connect(lambda _t, n=name: self._changed(n))
                 edit.editingFinished.connect(lambda n=name: self._left(n))
                 self.edits[name] = edit
@@ -136,7 +143,7 @@ class BiodataStep(QWidget):
             elif name == "kode_wilayah":
                 widget = self.region
             else:
-                combo = QComboBox()
+                combo = ChoiceBox()
                 combo.setObjectName(name)
                 combo.addItem("")
                 combo.addItems(choices.get(name, []))
@@ -158,11 +165,13 @@ class BiodataStep(QWidget):
             if name == "nik":
                 column.addWidget(self.nik_hint)
             form.addRow(label, column)
-        self.edits["nik"].setMaxLength(16)
-        self.edits["no_kk"].setMaxLength(16)
+        # NIK and No. KK: room for the separators of a pasted number ("3603 3212 0890 0007"),
+        # taken out as typed, then cut at 16 (a maxLength of 16 cut the digits instead).
+        self.edits["nik"].setMaxLength(40)
+        self.edits["no_kk"].setMaxLength(40)
         self.edits["rt"].setMaxLength(3)
         self.edits["rw"].setMaxLength(3)
-        self.edits["tanggal_lahir"].setPlaceholderText("1990-08-12")
+        self.edits["tanggal_lahir"].setPlaceholderText("12-08-1990")
         self.edits["nama"].textEdited.connect(lambda _t: self._upper(self.edits["nama"]))
 
         inner = QWidget()
@@ -180,6 +189,16 @@ class BiodataStep(QWidget):
         self.retranslate()
 
     @staticmethod
+    def _digits_only(edit: QLineEdit) -> None:
+        text = edit.text()
+        clean = NUMBER_SEPARATORS.sub("", text)[:16]
+        if clean != text:
+            pos = edit.cursorPosition()
+            removed = len(NUMBER_SEPARATORS.findall(text[:pos]))
+            edit.setText(clean)
+            edit.setCursorPosition(min(pos - removed, len(clean)))
+
+    @staticmethod
     def _upper(edit: QLineEdit) -> None:
         text = edit.text()
         if text != text.upper():
@@ -195,6 +214,7 @@ class BiodataStep(QWidget):
 
     def values(self) -> dict[str, str]:
         data = {name: edit.text().strip() for name, edit in self.edits.items()}
+        data["tanggal_lahir"] = to_iso(data["tanggal_lahir"])  # typed HH-BB-TTTT, sealed ISO
         data.update({name: combo.currentText() for name, combo in self.combos.items()})
         data["kode_wilayah"] = self.region.region.code if self.region.region else ""
         if not data.get("no_kk"):
@@ -204,7 +224,9 @@ class BiodataStep(QWidget):
     def set_values(self, data: dict[str, Any]) -> None:
         """Fill the form (used when resuming and by tests); marks the fields touched."""
         for name, value in data.items():
-            if name in self.edits:
+            if name == "tanggal_lahir":
+                self.edits[name].setText(to_display(str(value)))
+            elif name in self.edits:
                 self.edits[name].setText(str(value))
             elif name in self.combos:
                 self.combos[name].setCurrentText(str(value))
@@ -228,10 +250,7 @@ class BiodataStep(QWidget):
                 edit.clear()
             for combo in self.combos.values():
                 combo.setCurrentIndex(0)
-                # Forget the type-ahead: a letter typed within the keyboard input interval
-                # (400 ms) of the last one is appended to the old search ("O" + "O" finds
-                # nothing) and the combo stays empty.
-                combo.view().keyboardSearch("")
+                combo.reset_typing()  # the next resident's first letter starts afresh
             self.region.pick(None)
         finally:
             for w, was in zip(widgets, blocked, strict=True):
@@ -271,13 +290,13 @@ class BiodataStep(QWidget):
         birth = hints.get("tanggal_lahir")
         sex = hints.get("jenis_kelamin")
         if birth and not self.edits["tanggal_lahir"].text():
-            self.edits["tanggal_lahir"].setText(birth)
+            self.edits["tanggal_lahir"].setText(to_display(birth))
             self.touched.add("tanggal_lahir")
         if sex and not self.combos["jenis_kelamin"].currentText():
             self.combos["jenis_kelamin"].setCurrentText(sex)
         parts = []
         if birth:
-            parts.append(tr("lahir %1").replace("%1", birth))
+            parts.append(tr("lahir %1").replace("%1", to_display(birth)))
         if sex:
             parts.append(sex)
         if hints.get("kecamatan"):
@@ -288,19 +307,22 @@ class BiodataStep(QWidget):
         checked = self.services.validate(self.values())
         self.checked = checked
         shown = set(FIELD_ORDER) if self.show_all else self.touched
-        by_field: dict[str, tuple[str, str]] = {}
-        for issue in checked.warnings:
-            by_field[issue.field] = ("warning", issue_text(issue.field, issue.code, issue.message))
-        for issue in checked.errors:
-            by_field[issue.field] = ("error", issue_text(issue.field, issue.code, issue.message))
+        # Every issue of a field, errors first: a NIK can disagree with both the birth date
+        # and the sex (only the last one used to show).
+        by_field: dict[str, list[tuple[str, str]]] = {}
+        for kind, issues in (("error", checked.errors), ("warning", checked.warnings)):
+            for issue in issues:
+                by_field.setdefault(issue.field, []).append(
+                    (kind, issue_text(issue.field, issue.code, issue.message))
+                )
         for name, note in self.notes.items():
             found = by_field.get(name)
-            if found is None or name not in shown:
+            if not found or name not in shown:
                 if note.isVisible():
                     note.hide()
                 continue
-            kind, message = found
-            text = ("⚠ " if kind == "warning" else "✖ ") + message
+            kind = found[0][0]
+            text = "\n".join(("⚠ " if k == "warning" else "✖ ") + m for k, m in found)
             if note.text() != text or note.property("kind") != kind:
                 # A palette, not a style sheet: re-polishing a label per keystroke is slow.
                 palette = note.palette()
@@ -526,7 +548,7 @@ class PhotoStep(QWidget):
         self.still.setPixmap(
             QPixmap.fromImage(image).scaled(self.still.size(), Qt.AspectRatioMode.KeepAspectRatio)
         )
-        self.reasons.setText(tr("Foto diterima. Tekan Enter untuk lanjut, atau Ulangi."))
+        self.reasons.setText(tr("Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto."))
         self.accepted.emit()
 
     def _capture_failed(self, exc: BaseException) -> None:
@@ -553,7 +575,7 @@ class PhotoStep(QWidget):
 
     def retranslate(self) -> None:
         self.capture_button.setText(tr("&Ambil foto"))
-        self.retake_button.setText(tr("&Ulangi"))
+        self.retake_button.setText(tr("&Ulangi foto"))
         self.auto.setText(tr("Ambil &otomatis"))
         self.still.setText(tr("belum ada foto") if self.photo is None else "")
         self.preview.placeholder = (
@@ -595,12 +617,12 @@ class SignatureStep(QWidget):
     def retranslate(self) -> None:
         self.info.setText(
             tr(
-                "Pemohon menandatangani di bantalan tanda tangan (pena atau tetikus). Ctrl+Z mengurungkan goresan."
+                "Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir."
             )
         )
         self.clear_button.setText(tr("&Hapus"))
-        self.undo_button.setText(tr("Urung&kan"))
-        self.redo_button.setText(tr("U&lang"))
+        self.undo_button.setText(tr("Urung&kan coretan"))
+        self.redo_button.setText(tr("Kembalikan &coretan"))
 
 
 class CardStep(QWidget):
@@ -719,20 +741,36 @@ class ReviewStep(QWidget):
         photo: PhotoResult | None,
         signature: QImage,
         card_uid: str | None,
+        warnings: tuple[tuple[str, str], ...] = (),  # (field, text)
     ) -> None:
         rows = []
         for name in FIELD_ORDER:
             value = values.get(name, "")
             if name == "kode_wilayah":
                 value = f"{region} ({value})" if region else value
+            elif name == "tanggal_lahir":
+                value = to_display(value)
             rows.append(
-                f"<tr><td>{field_label(name).replace('&', '')}</td><td><b>{value}</b></td></tr>"
+                f"<tr><td>{html.escape(field_label(name).replace('&', ''))}</td>"
+                f"<td><b>{html.escape(value)}</b></td></tr>"
             )
         rows.append(
             f"<tr><td>{tr('Kartu')}</td><td><b>{card_uid or tr('tidak dikaitkan')}</b></td></tr>"
         )
+        # Every warning, named by its field: the last look before the record is sealed.
+        notes = ""
+        if warnings:
+            items = "".join(
+                f"<li>{html.escape(field_label(f).replace('&', ''))}: {html.escape(t)}</li>"
+                for f, t in warnings
+            )
+            notes = (
+                f"<p style='color:{NOTE_COLOURS['warning']}'><b>"
+                f"{html.escape(tr('Perhatian sebelum disimpan:'))}</b></p><ul>{items}</ul>"
+            )
         self.summary.setHtml(
-            f"<h3>{tr('Periksa sekali lagi sebelum disegel')}</h3><table cellpadding='3'>{''.join(rows)}</table>"
+            f"<h3>{tr('Periksa sekali lagi sebelum disimpan permanen')}</h3>{notes}"
+            f"<table cellpadding='3'>{''.join(rows)}</table>"
         )
         if photo is not None and photo.jpeg:
             self.photo.setPixmap(
@@ -759,6 +797,10 @@ class ReceiptStep(QWidget):
         self.tasks = tasks
         self.html = ""
         self.sealed: Sealed | None = None
+        # Set by the main window from the station: where its data lies, and whether a
+        # supervisor allowed receipt PDFs there.
+        self.station_home: Path | None = None
+        self.pdf_on_station = False
         self.view = QTextBrowser()
         self.view.setObjectName("receipt")
         self.status = QLabel()
@@ -787,7 +829,8 @@ class ReceiptStep(QWidget):
         self.retranslate()
 
     def first_widget(self) -> QWidget:
-        return self.new_button
+        # The receipt itself, not a button: an Enter typed after "Simpan" must not leave it.
+        return self.view
 
     def clear(self) -> None:
         """The receipt names the resident: gone when the operator goes on or signs out."""
@@ -800,10 +843,26 @@ class ReceiptStep(QWidget):
         self.html = html_text
         self.sealed = sealed
         self.view.setHtml(html_text)
-        self.status.setText(tr("Rekaman disegel dan masuk antrian pengiriman."))
+        self.status.setText(
+            tr("Rekaman tersimpan permanen dan masuk antrian pengiriman.")
+            + " "
+            + tr("Tekan F3 untuk perekaman berikutnya.")
+        )
 
     def save_pdf(self, path: Path) -> None:
-        """Render in memory on the UI thread (no I/O), write the file in the background."""
+        """Render in memory on the UI thread (no I/O), write the file in the background.
+        Refused on the station's own disk (the PDF names the resident) unless a supervisor
+        allowed it (setting receipt_pdf_on_station)."""
+        from app.media import on_station_disk
+
+        if (
+            self.station_home is not None
+            and not self.pdf_on_station
+            and on_station_disk(path, self.station_home)
+        ):
+            self.status.setText(error_text("pdf-on-station"))
+            self.status.setToolTip(str(path))
+            return
         data = receipt_pdf(self.html)
 
         def write() -> Path:
@@ -813,11 +872,20 @@ class ReceiptStep(QWidget):
         self.tasks.run_db(
             write,
             lambda p: self.status.setText(tr("PDF disimpan: %1").replace("%1", str(p))),
-            lambda e: self.status.setText(error_text("export-failed", str(e))),
+            self._pdf_failed,
         )
 
+    def _pdf_failed(self, exc: BaseException) -> None:
+        self.status.setText(error_text("pdf-failed"))
+        self.status.setToolTip(error_detail(str(exc)))
+
     def ask_pdf(self) -> None:
+        from app.media import removable_dirs
+
         number = self.sealed.number if self.sealed else "bukti"
+        # Starts on a stick when one is plugged in.
+        sticks = removable_dirs()
+        start = sticks[0] / f"bukti-{number}.pdf" if sticks else Path(f"bukti-{number}.pdf")
         path, _ = QFileDialog.getSaveFileName(
             self,
             # The receipt names the resident: it belongs on the resident's paper or a stick,
@@ -825,7 +893,7 @@ class ReceiptStep(QWidget):
             tr(
                 "Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)"
             ),
-            f"bukti-{number}.pdf",
+            str(start),
             "PDF (*.pdf)",
         )
         if path:
@@ -866,7 +934,10 @@ class RecordingScreen(QWidget):
         self.reached = 0
         self.sealing = False
         self._draft = 0  # bumped by start_new(): a seal's answer for an older draft is not shown
-        self._cancel_armed = 0.0
+        self._confirm: QMessageBox | None = None  # the open "discard?" question
+        # The last receipt of the session (html, sealed), for "Cetak ulang bukti": memory
+        # only, forgotten at sign-out.
+        self.last_receipt: tuple[str, Sealed] | None = None
         self.biodata = BiodataStep(services, tasks)
         self.photo = PhotoStep(services, tasks)
         self.signature = SignatureStep()
@@ -910,10 +981,27 @@ class RecordingScreen(QWidget):
         QWidget.setTabOrder(self.stack, self.next_button)
         QWidget.setTabOrder(self.next_button, self.back_button)
         QWidget.setTabOrder(self.back_button, self.cancel_button)
+        # A double click on a step button is one click: the second used to land on the next
+        # step's button in the same place ("Ambil & lanjut": a photo nobody looked at).
+        self._single_clicks = SingleClicks(self)
+        for b in (self.back_button, self.next_button):
+            b.installEventFilter(self._single_clicks)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
         self.cancel_button.clicked.connect(self.cancel)
         self.photo.accepted.connect(lambda: self.next_button.setFocus())
+        # A step's refusal goes with its cause: the signature drawn, the photo taken.
+        self.signature.pad.changed.connect(
+            lambda: (
+                self._clear_message(tr("Tanda tangan masih kosong."))
+                if not self.signature.pad.is_empty()
+                else None
+            )
+        )
+        self.photo.accepted.connect(lambda: self._clear_message(tr("Ambil foto dulu.")))
+        # "Ambil & lanjut" becomes "Lanjut" once the photo is taken, and back on Ulangi foto.
+        self.photo.accepted.connect(self._update_nav)
+        self.photo.retake_button.clicked.connect(self._update_nav)
         self.receipt.new_recording.connect(self.start_new)
         self.receipt.go_home.connect(self.go_home)
         for i in range(5):
@@ -945,6 +1033,15 @@ class RecordingScreen(QWidget):
         self.reached = 0
         self.sealing = False
         self._show(self.BIODATA)
+
+    def forget_receipt(self) -> None:
+        """Sign-out or another operator: the last receipt names a resident, it goes."""
+        self.last_receipt = None
+        self.receipt.clear()
+
+    def loses_draft(self) -> bool:
+        """A draft with data that leaving now would drop (one being sealed is not lost)."""
+        return self.has_draft() and not self.sealing
 
     def has_draft(self) -> bool:
         return self.step() != self.RECEIPT and (
@@ -1010,9 +1107,12 @@ class RecordingScreen(QWidget):
             self.seal()
             return
         elif step == self.RECEIPT:
-            self.start_new()
-            return
+            return  # the receipt stays until the operator leaves it on purpose (F3, buttons)
         self._show(step + 1)
+
+    def _clear_message(self, text: str) -> None:
+        if self.message.text() == text:
+            self.message.setText("")
 
     def cancel(self) -> None:
         if self.step() == self.RECEIPT:
@@ -1020,14 +1120,40 @@ class RecordingScreen(QWidget):
             return
         if self.sealing:
             # Too late: the record is being written and will be sent.
-            self.message.setText(tr("Sedang menyegel: rekaman ini tidak dapat dibatalkan lagi."))
+            self.message.setText(
+                tr("Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.")
+            )
             return
-        now = time.monotonic()
-        if now - self._cancel_armed > 5:
-            self._cancel_armed = now
-            self.message.setText(tr("Tekan Batal sekali lagi untuk membuang rekaman ini."))
+        if not self.loses_draft():
+            self.discard()
             return
-        self._cancel_armed = 0.0
+        if self._confirm is not None:
+            return  # already asked
+        self._confirm = confirm(
+            self,
+            self.discard_question(),
+            tr("&Buang"),
+            tr("&Jangan buang"),
+            self.discard,
+        )
+        self._confirm.finished.connect(self._confirm_closed)
+
+    def _confirm_closed(self, _result: int) -> None:
+        self._confirm = None
+
+    def resident_name(self) -> str:
+        return self.biodata.edits["nama"].text().strip()
+
+    def discard_question(self) -> str:
+        name = self.resident_name()
+        if name:
+            return tr("Buang rekaman %1?").replace("%1", name)
+        return tr("Buang rekaman yang sedang dibuat?")
+
+    def discard(self) -> None:
+        """Drop the draft and go to Beranda (after the operator said so)."""
+        if self.sealing:
+            return
         self.photo.stop()
         self.start_new()
         self.go_home.emit()
@@ -1051,6 +1177,10 @@ class RecordingScreen(QWidget):
             self.photo.photo,
             self.signature.pad.to_image(),
             self.card.uid,
+            tuple(
+                (i.field, issue_text(i.field, i.code, i.message))
+                for i in self.biodata.validate().warnings
+            ),
         )
 
     def seal(self) -> None:
@@ -1077,9 +1207,16 @@ class RecordingScreen(QWidget):
         uid, atr = self.card.uid, self.card.atr
         draft = self._draft
 
-        def sealed(result: Sealed) -> None:
+        def work() -> tuple[Sealed, str]:
+            result = self.services.enroll(operator, biodata, photo, signature, uid, atr)
+            # The receipt's QR code here, on the worker: on the UI thread it was the longest
+            # stall of a recording (~30 ms of CPU, and segno's import).
+            return result, qr_data_uri(result.uuid)
+
+        def sealed(done: tuple[Sealed, str]) -> None:
+            result, qr = done
             if draft == self._draft:
-                self._sealed(result)
+                self._sealed(result, qr)
             else:  # the session ended meanwhile (sign-out): sealed and queued, not shown
                 self.sealed.emit(result)
 
@@ -1087,16 +1224,12 @@ class RecordingScreen(QWidget):
             if draft == self._draft:
                 self._seal_failed(exc)
 
-        self.tasks.run_db(
-            lambda: self.services.enroll(operator, biodata, photo, signature, uid, atr),
-            sealed,
-            failed,
-        )
+        self.tasks.run_db(work, sealed, failed)
 
-    def _sealed(self, sealed: Sealed) -> None:
+    def _sealed(self, sealed: Sealed, qr: str | None = None) -> None:
         self.sealing = False
         html_text = receipt_html(
-            sealed, self.operator.username if self.operator else "", self.station_name
+            sealed, self.operator.username if self.operator else "", self.station_name, qr
         )
         # The draft leaves memory now: only the receipt's few fields stay.
         self.biodata.clear()
@@ -1106,6 +1239,7 @@ class RecordingScreen(QWidget):
         self.card.clear()
         self.review.clear()
         self.receipt.show_receipt(html_text, sealed)
+        self.last_receipt = (html_text, sealed)
         self.reached = self.RECEIPT
         self._show(self.RECEIPT)
         self.sealed.emit(sealed)
@@ -1149,7 +1283,7 @@ class RecordingScreen(QWidget):
         self.cancel_button.setText(tr("&Batal") if current != self.RECEIPT else tr("&Tutup"))
         if current == self.REVIEW:
             self.next_button.setText(
-                tr("Segel && &simpan") if not self.sealing else tr("Menyegel…")
+                tr("&Simpan permanen") if not self.sealing else tr("Menyimpan…")
             )
         elif current == self.RECEIPT:
             self.next_button.setText(tr("Perekaman baru"))
@@ -1158,6 +1292,7 @@ class RecordingScreen(QWidget):
         else:
             self.next_button.setText(tr("&Lanjut"))
         self.back_button.setEnabled(0 < current < self.RECEIPT and not self.sealing)
+        self.back_button.setVisible(current != self.RECEIPT)
         self.next_button.setEnabled(not self.sealing)
         self.next_button.setVisible(current != self.RECEIPT)
 

@@ -28,7 +28,9 @@ class SignInScreen(QWidget):
         self.services = services
         self.tasks = tasks
         self.card_uid: str | None = None
+        self._via_card = False  # the try under way is the card's (PIN), not the password's
         self.locked_for: Operator | None = None
+        self.locked_idle = False  # locked by the idle timer (not Ctrl+L / Kunci)
         self.no_accounts = False
 
         self.title = QLabel()
@@ -110,9 +112,11 @@ class SignInScreen(QWidget):
         self._update_card()
 
     # --- state -----------------------------------------------------------------------------
-    def reset(self, locked_for: Operator | None = None) -> None:
-        """Show the empty form; ``locked_for`` = idle lock of this operator's session."""
+    def reset(self, locked_for: Operator | None = None, idle: bool = False) -> None:
+        """Show the empty form; ``locked_for`` = this operator's session is locked (``idle``:
+        by the idle timer, else by Ctrl+L / Kunci)."""
         self.locked_for = locked_for
+        self.locked_idle = idle
         self.password.clear()
         self.pin.clear()
         self._set_error(None)
@@ -188,6 +192,7 @@ class SignInScreen(QWidget):
             self.pin.setFocus()
             return
         self._busy(True)
+        self._via_card = True
         self.tasks.run_db(lambda: self.services.sign_in_card(uid, pin), self._done, self._failed)
 
     def _done(self, operator: Operator) -> None:
@@ -206,17 +211,21 @@ class SignInScreen(QWidget):
         self._set_error(code, getattr(exc, "detail", ""))
         self.password.clear()
         self.pin.clear()
-        (self.pin if self.card_uid and self.pin.hasFocus() else self.password).setFocus()
+        # Back to the field just used (it lost the focus while disabled for the try).
+        via_card, self._via_card = self._via_card, False
+        (self.pin if self.card_uid and via_card else self.password).setFocus()
 
     # --- language --------------------------------------------------------------------------
     def retranslate(self) -> None:
         self.title.setText(tr("Masuk"))
-        if self.locked_for is not None:
+        if self.locked_for is not None and self.locked_idle:
             self.subtitle.setText(
                 tr("Layar dikunci karena tidak ada aktivitas. Masuk lagi untuk melanjutkan.")
             )
+        elif self.locked_for is not None:
+            self.subtitle.setText(tr("Layar dikunci. Masuk lagi untuk melanjutkan."))
         else:
-            self.subtitle.setText(tr("Stasiun perekaman e-KTP. Masuk dengan akun operator."))
+            self.subtitle.setText(tr("Stasiun perekaman KTP-el. Masuk dengan akun operator."))
         self.username_label.setText(tr("&Nama pengguna"))
         self.password_label.setText(tr("&Kata sandi"))
         self.submit.setText(tr("&Masuk"))

@@ -1,5 +1,6 @@
 """Teknisi (role-gated): provisioning, camera and reader with a live test, mirror directory,
-language, and moving the kit to another kecamatan (supervisor approval, audited)."""
+language, moving the kit to another kecamatan (another supervisor's approval, audited), and
+staff cards ("Kaitkan kartu": the card on the reader, the PIN twice; audited)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ from PySide6.QtWidgets import (
 from app.sync.provision import InvalidServerUrl, check_server_url
 from app.ui.bridge import CameraBridge
 from app.ui.i18n import LANGUAGES, tr
-from app.ui.messages import error_text, quality_text
+from app.ui.messages import error_detail, error_text, quality_text
 from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview
+from app.ui.widgets import Preview, confirm
 
 
 class TechnicianScreen(QWidget):
@@ -99,12 +100,15 @@ class TechnicianScreen(QWidget):
         self.camera_status.setObjectName("camera_status")
         self.bridge.error.connect(self._camera_error)
         self.camera_status.setWordWrap(True)
+        # The source's name on a line of its own: beside the buttons it was cut at 1024 px.
+        self.camera.currentTextChanged.connect(self.camera.setToolTip)
         row = QHBoxLayout()
-        row.addWidget(self.camera, 1)
+        row.addStretch(1)
         row.addWidget(self.camera_test)
         row.addWidget(self.camera_use)
         f = QFormLayout(self.camera_box)
-        f.addRow(self.camera_label, row)
+        f.addRow(self.camera_label, self.camera)
+        f.addRow(row)
         f.addRow(self.preview)
         f.addRow(self.camera_status)
         # reader
@@ -152,7 +156,7 @@ class TechnicianScreen(QWidget):
         self.move_box = QGroupBox()
         self.kecamatan = QLineEdit()
         self.kecamatan.setObjectName("move_kecamatan")
-        self.kecamatan.setPlaceholderText("36.03.07")
+        self.kecamatan.setPlaceholderText(tr("nama atau kode, misalnya Kronjo"))
         self.supervisor = QLineEdit()
         self.supervisor.setObjectName("supervisor")
         self.supervisor_password = QLineEdit()
@@ -177,6 +181,45 @@ class TechnicianScreen(QWidget):
         f.addRow(self.supervisor_password_label, self.supervisor_password)
         f.addRow("", self.move_button)
         f.addRow(self.move_status)
+        # staff cards: the card on the reader becomes an account's, with a PIN typed twice
+        self.card_box = QGroupBox()
+        self.card_user = QComboBox()
+        self.card_user.setObjectName("card_user")
+        self.card_pin = QLineEdit()
+        self.card_pin.setObjectName("card_pin")
+        self.card_pin2 = QLineEdit()
+        self.card_pin2.setObjectName("card_pin2")
+        for pin in (self.card_pin, self.card_pin2):
+            pin.setEchoMode(QLineEdit.EchoMode.Password)
+            pin.setMaxLength(8)
+        self.card_bind = QPushButton()
+        self.card_bind.setObjectName("card_bind")
+        self.card_unbind = QPushButton()
+        self.card_unbind.setObjectName("card_unbind")
+        self.card_unlock = QPushButton()
+        self.card_unlock.setObjectName("account_unlock")
+        self.card_status = QLabel()
+        self.card_status.setObjectName("card_status")
+        self.card_status.setWordWrap(True)
+        self.card_user_label, self.card_pin_label, self.card_pin2_label = (
+            QLabel(),
+            QLabel(),
+            QLabel(),
+        )
+        self.card_user_label.setBuddy(self.card_user)
+        self.card_pin_label.setBuddy(self.card_pin)
+        self.card_pin2_label.setBuddy(self.card_pin2)
+        self.reader_card_uid: str | None = None  # the card on the reader now
+        f = QFormLayout(self.card_box)
+        f.addRow(self.card_user_label, self.card_user)
+        f.addRow(self.card_pin_label, self.card_pin)
+        f.addRow(self.card_pin2_label, self.card_pin2)
+        card_buttons = QHBoxLayout()
+        card_buttons.addWidget(self.card_bind)
+        card_buttons.addWidget(self.card_unbind)
+        card_buttons.addWidget(self.card_unlock)
+        f.addRow("", card_buttons)
+        f.addRow(self.card_status)
 
         for b in (
             self.provision_button,
@@ -186,6 +229,9 @@ class TechnicianScreen(QWidget):
             self.mirror_browse,
             self.mirror_apply,
             self.move_button,
+            self.card_bind,
+            self.card_unbind,
+            self.card_unlock,
         ):
             b.setAutoDefault(True)
         inner = QWidget()
@@ -195,7 +241,7 @@ class TechnicianScreen(QWidget):
         for box in (self.provision_box, self.move_box, self.mirror_box, self.language_box):
             left.addWidget(box)
         left.addStretch(1)
-        for box in (self.camera_box, self.reader_box):
+        for box in (self.camera_box, self.reader_box, self.card_box):
             right.addWidget(box)
         right.addStretch(1)
         columns.addLayout(left, 1)
@@ -221,6 +267,10 @@ class TechnicianScreen(QWidget):
         )
         self.move_button.clicked.connect(self.move_kit)
         self.supervisor_password.returnPressed.connect(self.move_kit)
+        self.card_bind.clicked.connect(self.bind_card)
+        self.card_pin2.returnPressed.connect(self.bind_card)
+        self.card_unbind.clicked.connect(self.unbind_card)
+        self.card_unlock.clicked.connect(self.unlock_account)
         self.retranslate()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -235,30 +285,48 @@ class TechnicianScreen(QWidget):
                 self.mirror.setText(info.mirror_dir)
         self.language.setCurrentIndex(max(0, self.language.findData(language)))
         self.refresh_devices()
+        self.refresh_accounts()
         self.url.setFocus()
 
     def _show_registration(self) -> None:
         info = self.station
+        # The station's name; its id (a UUID) only in the tooltip, for the central office.
+        name = (info.name or info.station_id or "") if info is not None else ""
+        self.registration.setToolTip(
+            tr("ID stasiun: %1").replace("%1", info.station_id)
+            if info is not None and info.station_id
+            else ""
+        )
         if info is None or not info.provisioned:
             self.registration.setText(tr("Stasiun ini belum terdaftar di server."))
         elif info.server_url:
             self.registration.setText(
-                tr("Terdaftar sebagai %1 di %2")
-                .replace("%1", info.station_id or "")
-                .replace("%2", info.server_url)
+                tr("Terdaftar sebagai %1 di %2").replace("%1", name).replace("%2", info.server_url)
             )
         else:
             self.registration.setText(
-                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace(
-                    "%1", info.station_id or ""
-                )
+                tr("Disiapkan luring sebagai %1 (tanpa alamat server)").replace("%1", name)
             )
+
+    def forget_messages(self) -> None:
+        """The lines of the last session (registration, camera test, mirror, move)."""
+        for label in (
+            self.provision_status,
+            self.camera_status,
+            self.mirror_status,
+            self.move_status,
+            self.card_status,
+        ):
+            label.setText("")
+            label.setToolTip("")
 
     def left(self) -> None:
         """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
         supervisor's password typed but not used is forgotten, never approving a later move."""
         self.stop_camera_test()
         self.supervisor_password.clear()
+        self.card_pin.clear()
+        self.card_pin2.clear()
 
     def refresh_devices(self) -> None:
         def probe() -> tuple[list[tuple[str, str]], list[str]]:
@@ -285,6 +353,7 @@ class TechnicianScreen(QWidget):
         )
 
     def on_card(self, event: CardEvent) -> None:
+        self.reader_card_uid = event.uid if event.present and event.uid else None
         if event.present and event.uid:
             self.last_card.setText(
                 tr("Kartu terbaca di %1: UID %2 ATR %3")
@@ -360,6 +429,10 @@ class TechnicianScreen(QWidget):
         url, code = self.url.text().strip(), self.code.text().strip()
         if operator is None:
             return
+        if not code:
+            self.provision_status.setText(error_text("code-empty"))
+            self.code.setFocus()
+            return
         try:
             url = check_server_url(url)
         except InvalidServerUrl:
@@ -384,7 +457,7 @@ class TechnicianScreen(QWidget):
                 "Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan "
                 "kode ini? ID dan kunci stasiun tetap sama."
             )
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.server_url or "")
             .replace("%3", url)
         )
@@ -421,7 +494,7 @@ class TechnicianScreen(QWidget):
         self.code.clear()
         self.provision_status.setText(
             tr("Stasiun terdaftar: %1, kecamatan %2")
-            .replace("%1", info.station_id or "")
+            .replace("%1", info.name or info.station_id or "")
             .replace("%2", info.kecamatan_name or info.kecamatan_code or "")
         )
         self.station_changed.emit(info)
@@ -429,7 +502,9 @@ class TechnicianScreen(QWidget):
     def _provision_failed(self, exc: BaseException) -> None:
         self.provision_button.setEnabled(True)
         code = getattr(exc, "code", "server-unreachable")
-        self.provision_status.setText(error_text(code, getattr(exc, "detail", "")))
+        detail = getattr(exc, "detail", "")
+        self.provision_status.setText(error_text(code, detail))
+        self.provision_status.setToolTip(error_detail(detail))
         if code == "identity-changed":
             # Another program set the station up meanwhile: show (and start syncing) that.
             self.tasks.run_db(self.services.station_info, self._station_reloaded)
@@ -440,7 +515,9 @@ class TechnicianScreen(QWidget):
         self.station_changed.emit(info)
 
     def _browse_mirror(self) -> None:
-        directory = QFileDialog.getExistingDirectory(self, tr("Pilih direktori cermin"))
+        directory = QFileDialog.getExistingDirectory(
+            self, tr("Pilih folder salinan cadangan (flashdisk)")
+        )
         if directory:
             self.mirror.setText(directory)
 
@@ -453,7 +530,9 @@ class TechnicianScreen(QWidget):
         self.tasks.run_db(
             lambda: self.services.set_mirror(operator, target),
             lambda _r: self.mirror_status.setText(
-                tr("Cermin diatur: %1").replace("%1", text) if text else tr("Cermin dimatikan")
+                tr("Salinan cadangan diatur: %1").replace("%1", text)
+                if text
+                else tr("Salinan cadangan dimatikan")
             ),
             lambda e: self.mirror_status.setText(
                 error_text(getattr(e, "code", "mirror-failed"), getattr(e, "detail", ""))
@@ -461,15 +540,60 @@ class TechnicianScreen(QWidget):
         )
 
     def move_kit(self) -> None:
+        """Find the kecamatan typed (a name or a code; off the UI thread), then ask, naming
+        both kecamatan, before the move."""
         operator = self.operator
-        kec = self.kecamatan.text().strip()
-        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
-        if operator is None or not kec:
+        typed = self.kecamatan.text().strip()
+        if operator is None or not typed:
             self.move_status.setText(error_text("bad-kecamatan"))
             return
         self.move_button.setEnabled(False)
+        kabupaten = self.station.kabupaten_code if self.station is not None else None
+        self.tasks.run_net(
+            lambda: find_kecamatan(self.services, typed, kabupaten),
+            self._kecamatan_found,
+            self._move_failed,
+        )
+
+    def _kecamatan_found(self, found: list[tuple[str, str]]) -> None:
+        self.move_button.setEnabled(True)
+        if not found:
+            self.move_status.setText(error_text("bad-kecamatan"))
+            self.kecamatan.setFocus()
+            return
+        if len(found) > 1:
+            self.move_status.setText(
+                tr("Lebih dari satu kecamatan cocok; ketik kodenya: %1").replace(
+                    "%1", "; ".join(f"{name} ({code})" for code, name in found)
+                )
+            )
+            self.kecamatan.setFocus()
+            return
+        code, name = found[0]
+        info = self.station
+        here = (
+            f"{info.kecamatan_name or '-'} ({info.kecamatan_code})"
+            if info is not None and info.kecamatan_code
+            else "-"
+        )
+        self.move_box_question = confirm(
+            self,
+            tr("Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?")
+            .replace("%1", here)
+            .replace("%2", f"{name} ({code})"),
+            tr("&Pindahkan"),
+            tr("&Batal"),
+            lambda: self._move_to(code),
+        )
+
+    def _move_to(self, code: str) -> None:
+        operator = self.operator
+        sup, pw = self.supervisor.text().strip(), self.supervisor_password.text()
+        if operator is None:
+            return
+        self.move_button.setEnabled(False)
         self.tasks.run_db(
-            lambda: self.services.move_kit(operator, kec, sup, pw),
+            lambda: self.services.move_kit(operator, code, sup, pw),
             self._moved,
             self._move_failed,
         )
@@ -491,6 +615,97 @@ class TechnicianScreen(QWidget):
             error_text(getattr(exc, "code", "unexpected"), getattr(exc, "detail", ""))
         )
 
+    # --- staff cards -----------------------------------------------------------------------
+    def refresh_accounts(self) -> None:
+        operator = self.operator
+        if operator is None:
+            return
+        self.tasks.run_db(
+            lambda: self.services.operator_names(operator),
+            self._show_accounts,
+            lambda e: self.card_status.setText(error_text(getattr(e, "code", "unexpected"))),
+        )
+
+    def _show_accounts(self, accounts: list[tuple[str, str, bool, bool]]) -> None:
+        current = self.card_user.currentData()
+        self.card_user.clear()
+        for username, role, has_card, locked in accounts:
+            label = f"{username} ({role})" + (" — " + tr("sudah berkartu") if has_card else "")
+            label += (" — " + tr("terkunci")) if locked else ""
+            self.card_user.addItem(label, username)
+        if current:
+            self.card_user.setCurrentIndex(max(0, self.card_user.findData(current)))
+
+    def bind_card(self) -> None:
+        """The card on the reader now becomes the chosen account's, with the PIN typed twice
+        (checked here first, then by the store)."""
+        operator, username = self.operator, self.card_user.currentData()
+        pin, again = self.card_pin.text(), self.card_pin2.text()
+        uid = self.reader_card_uid
+        if operator is None or not username:
+            return
+        if uid is None:
+            self.card_status.setText(error_text("no-card-on-reader"))
+            return
+        if pin != again:
+            self.card_pin.clear()
+            self.card_pin2.clear()
+            self.card_status.setText(error_text("pin-mismatch"))
+            self.card_pin.setFocus()
+            return
+        self.card_bind.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.bind_operator_card(operator, username, uid, pin),
+            lambda _r: self._card_done(
+                tr("Kartu %1 dikaitkan ke %2").replace("%1", uid).replace("%2", username)
+            ),
+            self._card_failed,
+        )
+
+    def unbind_card(self) -> None:
+        operator, username = self.operator, self.card_user.currentData()
+        if operator is None or not username:
+            return
+        self.card_unbind.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.unbind_operator_card(operator, username),
+            lambda had: self._card_done(
+                tr("Kartu %1 dilepas").replace("%1", username)
+                if had
+                else tr("%1 tidak punya kartu").replace("%1", username)
+            ),
+            self._card_failed,
+        )
+
+    def unlock_account(self) -> None:
+        """Lift the lock of the chosen account (too many failed sign-ins); audited."""
+        operator, username = self.operator, self.card_user.currentData()
+        if operator is None or not username:
+            return
+        self.card_unlock.setEnabled(False)
+        self.tasks.run_db(
+            lambda: self.services.unlock_operator(operator, username),
+            lambda _r: self._card_done(tr("Akun %1 dibuka kembali").replace("%1", username)),
+            self._card_failed,
+        )
+
+    def _card_done(self, text: str) -> None:
+        self.card_bind.setEnabled(True)
+        self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
+        self.card_pin.clear()
+        self.card_pin2.clear()
+        self.card_status.setText(text)
+        self.refresh_accounts()
+
+    def _card_failed(self, exc: BaseException) -> None:
+        self.card_bind.setEnabled(True)
+        self.card_unbind.setEnabled(True)
+        self.card_unlock.setEnabled(True)
+        self.card_pin.clear()
+        self.card_pin2.clear()
+        self.card_status.setText(error_text(getattr(exc, "code", "unexpected")))
+
     def retranslate(self) -> None:
         self.title.setText(tr("Teknisi"))
         self.provision_box.setTitle(tr("Pendaftaran stasiun"))
@@ -505,20 +720,50 @@ class TechnicianScreen(QWidget):
         self.reader_refresh.setText(tr("&Periksa perangkat"))
         if not self.last_card.text():
             self.last_card.setText(tr("Tempelkan kartu untuk menguji pembaca."))
-        self.mirror_box.setTitle(tr("Direktori cermin"))
+        self.mirror_box.setTitle(tr("Salinan cadangan (flashdisk)"))
         self.mirror_label.setText(tr("&Folder"))
         self.mirror_browse.setText(tr("Pilih…"))
         self.mirror_apply.setText(tr("&Terapkan"))
         self.language_box.setTitle(tr("Bahasa"))
         self.language_label.setText(tr("&Bahasa antarmuka"))
         self.move_box.setTitle(tr("Pindah kecamatan"))
-        self.kecamatan_label.setText(tr("Kode k&ecamatan baru"))
+        self.kecamatan_label.setText(tr("K&ecamatan baru"))
         self.supervisor_label.setText(tr("&Supervisor"))
         self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
         self.move_button.setText(tr("Pi&ndahkan kit"))
+        self.card_box.setTitle(tr("Kartu petugas"))
+        self.card_user_label.setText(tr("A&kun"))
+        self.card_pin_label.setText(tr("P&IN baru"))
+        self.card_pin2_label.setText(tr("Ulangi PI&N"))
+        self.card_bind.setText(tr("Kaitkan kar&tu"))
+        self.card_unbind.setText(tr("&Lepas kartu"))
+        self.card_unlock.setText(tr("B&uka kunci akun"))
         self._show_registration()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+
+def find_kecamatan(services: Services, typed: str, kabupaten: str | None) -> list[tuple[str, str]]:
+    """(code, "Kecamatan, Kabupaten, Provinsi") of the kecamatan a technician typed: a code
+    (36.03.07 or 360307), or a name (the station's kabupaten first, then anywhere)."""
+    from app.domain import regions
+
+    dotted = regions.normalize_code(typed)
+    if dotted is not None and dotted.count(".") == 2:
+        name = services.region_name(dotted)
+        return [(dotted, name)] if name else []
+    wanted = typed.casefold()
+    exact: dict[str, str] = {}
+    starting: dict[str, str] = {}
+    for region in services.search_regions(typed, kabupaten):
+        parts = region.path.split(", ")
+        if len(parts) < 2:
+            continue
+        kecamatan = parts[1].casefold()
+        into = exact if kecamatan == wanted else starting if kecamatan.startswith(wanted) else None
+        if into is not None:
+            into.setdefault(region.code[:8], ", ".join(parts[1:]))
+    return list((exact or starting).items())

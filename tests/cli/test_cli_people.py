@@ -1,0 +1,160 @@
+"""Accounts and settings from the command line once the station has a technician or
+supervisor (issue 17): their password is needed, and the audit names them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.support.pcsc import PcscDaemon
+from tests.support.station import StationHome, make_station
+
+RINA = ("rina", "rina-rahasia-1")  # supervisor
+ANDI = ("andi", "andi-rahasia-1")  # technician
+
+
+def _one_error_line(stderr: str, field: str) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith(f"error: {field}") or f"{field}:" in lines[0], lines[0]
+
+
+def _audit(st: StationHome, kind: str) -> list[tuple[str, dict]]:
+    con = sqlite3.connect(st.home / "station.db")
+    rows = con.execute(
+        "SELECT actor, detail FROM audit_event WHERE kind = ? ORDER BY id", (kind,)
+    ).fetchall()
+    con.close()
+    return [(a, json.loads(d)) for a, d in rows]
+
+
+@pytest.fixture
+def staffed(tmp_path: Path) -> StationHome:
+    """A station with an operator (siti), then a supervisor and a technician."""
+    st = make_station(tmp_path)
+    r = st.cli("operator", "add", "--username", RINA[0], "--role", "supervisor", input=RINA[1])
+    assert r.returncode == 0, r.stderr
+    r = st.cli(
+        "operator", "add", "--username", ANDI[0], "--role", "technician", "--by", RINA[0],
+        input=f"{ANDI[1]}\n{RINA[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return st
+
+
+def test_adding_and_settings_need_a_technician_or_supervisor(staffed: StationHome) -> None:
+    st = staffed
+    # Without --by, with a wrong password, or by a plain operator: refused, nothing written.
+    r = st.cli("operator", "add", "--username", "agus", "--role", "operator", input="agus-pw-123\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli(
+        "operator", "add", "--username", "agus", "--role", "supervisor", "--by", "siti",
+        input=f"agus-pw-123\n{st.password}\n",
+    )  # fmt: skip
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("settings", "set", "backlog_max_unsent", "0")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("settings", "set", "backlog_max_unsent", "0", "--by", ANDI[0], input="salah-123\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    users = json.loads(st.cli("operator", "list", "--json").stdout)["operators"]
+    assert "agus" not in {u["username"] for u in users}
+    assert _audit(st, "setting.changed") == []
+
+    r = st.cli("settings", "set", "backlog_max_unsent", "50", "--by", ANDI[0], input=ANDI[1])
+    assert r.returncode == 0, r.stderr
+    assert [a for a, _ in _audit(st, "setting.changed")] == [ANDI[0]]
+    r = st.cli(
+        "operator", "add", "--username", "agus", "--role", "operator", "--by", ANDI[0],
+        input=f"agus-pw-123\n{ANDI[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    added = {d["username"]: a for a, d in _audit(st, "operator.added")}
+    assert added == {"siti": "test", RINA[0]: "cli", ANDI[0]: RINA[0], "agus": ANDI[0]}
+
+
+def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
+    st = staffed
+    r = st.cli("operator", "disable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
+    assert r.returncode == 0, r.stderr
+    users = {
+        u["username"]: u
+        for u in json.loads(st.cli("operator", "list", "--json").stdout)["operators"]
+    }
+    assert users["siti"]["active"] is False
+    assert _audit(st, "operator.deactivated") == [(ANDI[0], {"username": "siti"})]
+    r = st.cli("operator", "enable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
+    assert r.returncode == 0, r.stderr
+
+    # A password reset is a supervisor's: a technician is refused.
+    r = st.cli(
+        "operator", "password", "--username", "siti", "--by", ANDI[0],
+        input=f"siti-baru-456\n{ANDI[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli(
+        "operator", "password", "--username", "siti", "--by", RINA[0],
+        input=f"siti-baru-456\n{RINA[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert _audit(st, "operator.password_reset") == [(RINA[0], {"username": "siti"})]
+
+    # Wrong passwords given as --by lock that account too; another one unlocks it.
+    for _ in range(5):
+        r = st.cli("operator", "unlock", "--username", "siti", "--by", ANDI[0], input="x" * 9)
+        assert r.returncode == 2
+    r = st.cli("operator", "unlock", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    assert "locked" in r.stderr
+    users = {
+        u["username"]: u
+        for u in json.loads(st.cli("operator", "list", "--json").stdout)["operators"]
+    }
+    assert users[ANDI[0]]["locked"] is True
+    r = st.cli("operator", "unlock", "--username", ANDI[0], "--by", RINA[0], input=RINA[1])
+    assert r.returncode == 0, r.stderr
+    assert _audit(st, "operator.unlocked") == [(RINA[0], {"username": ANDI[0], "was_locked": True})]
+
+
+def test_card_bound_from_the_command_line_and_unbound(staffed: StationHome) -> None:
+    st = staffed
+    r = st.cli(
+        "operator", "card", "--username", "siti", "--uid", "04A1B2C3D4", "--by", ANDI[0],
+        input=f"12ab\n{ANDI[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "pin")
+    r = st.cli(
+        "operator", "card", "--username", "siti", "--uid", "04A1B2C3D4", "--by", ANDI[0],
+        input=f"2468\n{ANDI[1]}\n",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert _audit(st, "operator.card_bound") == [(ANDI[0], {"username": "siti"})]
+    r = st.cli("operator", "card", "--username", "siti", "--unbind", "--by", RINA[0], input=RINA[1])
+    assert r.returncode == 0, r.stderr
+    assert _audit(st, "operator.card_unbound") == [(RINA[0], {"username": "siti", "had": True})]
+
+
+@pytest.mark.pcsc
+def test_card_read_on_the_reader(tmp_path: Path, pcscd: PcscDaemon) -> None:
+    st = make_station(tmp_path)
+    r = st.cli("operator", "card", "--username", "siti", input="2468\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "card")
+    pcscd.card(uid=bytes.fromhex("04E7A11D")).insert()
+    pcscd.wait_card(present=True)
+    r = st.cli("operator", "card", "--username", "siti", input="2468\n")
+    assert r.returncode == 0, r.stderr
+    assert "04E7A11D" in r.stdout
+    from app.store.operators import verify_card
+
+    with st.open() as store:
+        assert verify_card(store, "04E7A11D", "2468").username == "siti"
