@@ -34,12 +34,18 @@ def _bare_loop(datas: list[bytes], station_key: object, sealing_key: object) -> 
     return len(datas) / (time.perf_counter() - start)
 
 
-def _reset_queue(engine: object) -> None:
+def _clear(engine: object) -> None:
     from sqlalchemy import text
 
     with engine.begin() as conn:  # type: ignore[attr-defined]
         for table in ("records", "residents", "daily_counts", "desa_counts", "process_queue"):
             conn.execute(text(f"DELETE FROM {table}"))
+
+
+def _enqueue_all(engine: object) -> None:
+    from sqlalchemy import text
+
+    with engine.begin() as conn:  # type: ignore[attr-defined]
         conn.execute(
             text(
                 "INSERT INTO process_queue (station_id, uuid, received_at, attempts) "
@@ -49,16 +55,21 @@ def _reset_queue(engine: object) -> None:
 
 
 def _processors(home: Path, url: str, n: int, engine: object, total: int) -> float:
-    """records/s of ``n`` processor processes: from the first fate written to the last."""
+    """records/s of ``n`` processor processes, from the first fate written to the last.
+
+    The processors are started on an empty queue and given every packet at once (one
+    transaction), so they all work from the start: none is still starting up meanwhile."""
+    import signal
+
     from sqlalchemy import func, select
 
     from server.processing.tables import records
     from tests.support.cli import ROOT, env_with_source
 
+    _clear(engine)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "server", "--home", str(home), "--db", url]
-            + ["process", "--once", "--batch", "32"],
+            [sys.executable, "-m", "server", "--home", str(home), "--db", url, "process"],
             env=env_with_source(),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -66,23 +77,38 @@ def _processors(home: Path, url: str, n: int, engine: object, total: int) -> flo
         )
         for _ in range(n)
     ]
-    for p in procs:
-        _, err = p.communicate(timeout=600)
-        if p.returncode != 0:
-            raise RuntimeError(f"process --once failed: {err.decode()[-500:]}")
-        if err.strip():
-            print(f"processor said: {err.decode()[-300:]}", file=sys.stderr)
-    with engine.connect() as conn:  # type: ignore[attr-defined]
-        first, last, count = conn.execute(
-            select(
-                func.min(records.c.processed_at),
-                func.max(records.c.processed_at),
-                func.count(),
-            )
-        ).one()
-    if count != total:
-        raise RuntimeError(f"{count} fates for {total} packets")
-    # The first fate is written after one packet's work: count the span as total - 1 packets.
+    try:
+        time.sleep(8)  # imports and the first poll of an empty queue
+        for p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"process exited: {p.communicate()[1].decode()[-500:]}")
+        _enqueue_all(engine)
+        deadline = time.monotonic() + 600
+        count = 0
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:  # type: ignore[attr-defined]
+                first, last, count = conn.execute(
+                    select(
+                        func.min(records.c.processed_at),
+                        func.max(records.c.processed_at),
+                        func.count(),
+                    )
+                ).one()
+            if count == total:
+                break
+            time.sleep(0.2)
+        if count != total:
+            raise RuntimeError(f"{count} fates for {total} packets")
+        with engine.connect() as conn:  # type: ignore[attr-defined]
+            who = conn.execute(select(func.count(records.c.processor.distinct()))).scalar()
+        if who != n:
+            raise RuntimeError(f"{who} of {n} processors wrote fates")
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.communicate(timeout=60)
+    # The first fate is written after one batch's work: count the span as total - 1 packets.
     return (total - 1) / (last - first)
 
 
@@ -108,11 +134,13 @@ def _throughput(cluster: object, tmp: Path, quick: bool) -> list[Figure]:
                 raise RuntimeError(f"PUT answered {resp.status_code}: {resp.text[:200]}")
         srv.stop()
         sealing = _sealing_key(tmp / "server")
-        bare = _bare_loop(datas, kit.key.public_key(), sealing)
-        rates = {}
+        rates, bares = {}, {}
         for n in (1, 2):
-            _reset_queue(engine)
+            # The machine is shared: the bare loop runs just before and just after the
+            # processors, and the baseline is the mean of the two.
+            before = _bare_loop(datas, kit.key.public_key(), sealing)
             rates[n] = _processors(tmp / "server", url, n, engine, total)
+            bares[n] = (before + _bare_loop(datas, kit.key.public_key(), sealing)) / 2
         del pkt
     finally:
         srv.stop()
@@ -123,7 +151,7 @@ def _throughput(cluster: object, tmp: Path, quick: bool) -> list[Figure]:
             f"PostgreSQL processing, 1 processor, {total} packets",
             "records/s",
             rates[1],
-            bare,
+            bares[1],
             "bare open+verify+decode loop",
         ),
         Figure(
@@ -131,10 +159,10 @@ def _throughput(cluster: object, tmp: Path, quick: bool) -> list[Figure]:
             f"PostgreSQL processing, 2 processors, {total} packets",
             "records/s",
             rates[2],
-            bare,
+            bares[2],
             "bare open+verify+decode loop",
             ">= 200/s and >= 50% of the bare loop",
-            rates[2] >= 200 and rates[2] >= 0.5 * bare,
+            rates[2] >= 200 and rates[2] >= 0.5 * bares[2],
         ),
     ]
 

@@ -153,34 +153,44 @@ def target_history(engine: Engine) -> list[dict[str, Any]]:
 # --- coverage ------------------------------------------------------------------------------
 
 
-def _wajib(code: str, given: dict[str, tuple[int, int | None]]) -> tuple[int | None, int | None]:
-    """(wajib_ktp, target) of a wilayah: its own row, else the sum of the nearest given levels
-    below it (a kecamatan without a row sums its desa rows; a kabupaten sums its kecamatan,
-    each of them given or summed in turn)."""
-    if code in given:
-        return given[code]
-    prefix = code + "." if code else ""
-    below = [k for k in given if k.startswith(prefix)]
-    if not below:
-        return None, None
-    depth = code.count(".") + 1 if code else 0
-    children: set[str] = {".".join(k.split(".")[: depth + 1]) for k in below}
-    wajib = 0
-    target_sum = 0
-    any_target = False
-    for child in children:
-        w, t = _wajib(child, given)
-        wajib += w or 0
-        if t is not None:
-            target_sum += t
-            any_target = True
-    return wajib, (target_sum if any_target else None)
+Figures = dict[str, tuple[int | None, int | None]]
 
 
-def _figure(
-    code: str, name: str, terekam: int, given: dict[str, tuple[int, int | None]]
-) -> dict[str, Any]:
-    wajib, target = _wajib(code, given)
+def _resolve(given: dict[str, tuple[int, int | None]]) -> Figures:
+    """(wajib_ktp, target) of every wilayah the given rows say something about: its own row,
+    else the sum of the nearest given levels below it (a kecamatan without a row sums its
+    desa; a kabupaten sums its kecamatan, each given or summed in turn)."""
+    children: dict[str, set[str]] = {}
+    for code in given:
+        parts = code.split(".")
+        for depth in range(len(parts)):
+            parent = ".".join(parts[:depth])
+            children.setdefault(parent, set()).add(".".join(parts[: depth + 1]))
+    out: Figures = {}
+
+    def value(code: str) -> tuple[int | None, int | None]:
+        if code in out:
+            return out[code]
+        if code in given:
+            out[code] = given[code]
+            return out[code]
+        wajib, target, any_target = 0, 0, False
+        for child in children.get(code, ()):
+            w, t = value(child)
+            wajib += w or 0
+            if t is not None:
+                target += t
+                any_target = True
+        out[code] = (wajib, target if any_target else None)
+        return out[code]
+
+    for code in [*children, *given]:
+        value(code)
+    return out
+
+
+def _figure(code: str, name: str, terekam: int, figures: Figures) -> dict[str, Any]:
+    wajib, target = figures.get(code, (None, None))
     return {
         "kode": code,
         "nama": name,
@@ -219,23 +229,27 @@ def coverage(engine: Engine, code: str | None = None, depth: int = 1) -> dict[st
         if top:
             stmt = stmt.where((t.kode == top) | t.kode.like(prefix + "%"))
         given = {k: (int(w), int(g) if g is not None else None) for k, w, g in conn.execute(stmt)}
-        own = sum(_terekam_under(conn, top, max(level, 1)).values())
         levels = [lv for lv in (level + 1, level + 2)[:depth] if lv <= 4]
         per_level = {lv: _terekam_under(conn, top, lv) for lv in levels}
+        if levels:  # the areas cover the whole wilayah: no query of its own
+            own = sum(per_level[levels[0]].values())
+        else:  # a desa
+            own = sum(_terekam_under(conn, top, level).values())
+    figures = _resolve(given)
 
     def areas(parent: str, lv: int) -> list[dict[str, Any]]:
         if lv not in per_level:
             return []
         out = []
         for child in regions.children(parent or None):
-            fig = _figure(child.code, child.name, per_level[lv].get(child.code, 0), given)
+            fig = _figure(child.code, child.name, per_level[lv].get(child.code, 0), figures)
             if lv + 1 in per_level:
                 fig["areas"] = areas(child.code, lv + 1)
             out.append(fig)
         return out
 
     return {
-        "wilayah": _figure(top, region.name if region else "Indonesia", own, given),
+        "wilayah": _figure(top, region.name if region else "Indonesia", own, figures),
         "areas": areas(top, level + 1),
         "as_of": _iso(as_of),
     }

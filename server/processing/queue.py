@@ -13,21 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, exists, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
-from server import db
+from server import db, quarantine
 from server.processing.tables import queue
 
 
 def eligible() -> ColumnElement[bool]:
     """Packets a processor may take (the one condition, read by ``claim`` and ``apply``).
 
-    Quarantined packets (``station revoke --since``, the station-trust work) must never be
-    counted: once ``packets`` has its quarantine state, this returns that it is not set, e.g.
-    ``db.packets.c.quarantined_at.is_(None)``. They then stay queued, untaken, until released.
+    Quarantined packets (``station revoke --since``, server/quarantine.py) must never be
+    counted: they stay queued, untaken, until the office releases them (then they are taken
+    like any other); a packet the office rejected stays untaken for good.
     """
-    return true()
+    return quarantine.COUNTABLE
 
 
 def packet_row_is_eligible() -> ColumnElement[bool]:
@@ -57,6 +57,12 @@ def claim(conn: Connection, owner: str, limit: int, lease_s: float, now: float) 
     ).all()
     if not rows:
         return []
+    retried = [r for r in rows if r[2] > 0]
+    if retried:
+        # Taken before and never finished: its processor died on the batch. Alone, so a
+        # packet that kills processors reaches MAX_ATTEMPTS by itself, not with its batch.
+        # The other rows' locks end with this transaction; the next claim takes them.
+        rows = retried[:1]
     taken = conn.execute(
         update(queue)
         .where(tuple_(q.station_id, q.uuid).in_([(r[0], r[1]) for r in rows]))

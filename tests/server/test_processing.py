@@ -5,6 +5,7 @@ processor without the right key judges nothing. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -194,3 +195,59 @@ def test_serve_process_processes_what_arrives(tmp_path: Path, db_url: str | None
         assert [(r["uuid"], r["fate"]) for r in recs] == [(uuid, "processed")]
     finally:
         srv.stop()
+
+
+def test_a_packet_its_processors_died_on_is_rejected_alone(server: ServerProcess) -> None:
+    """Five processors died holding this packet (its queue row says 5 attempts, lease run
+    out); its batch neighbours were taken once and not finished either."""
+    from sqlalchemy import update
+
+    from server.processing.tables import queue
+
+    kit = TestStation.enroll(server)
+    poisoned = _put(kit, seal_record(kit, person(1)))
+    neighbour = _put(kit, seal_record(kit, person(2)))
+    fresh = _put(kit, seal_record(kit, person(3)))
+    t = Tables(server.home, server.db_url)
+    try:
+        with t.engine.begin() as conn:
+            for uuid, attempts in ((poisoned, 5), (neighbour, 1)):
+                conn.execute(
+                    update(queue)
+                    .where(queue.c.uuid == uuid)
+                    .values(attempts=attempts, lease_owner="dead:1:x", lease_until=1.0)
+                )
+    finally:
+        t.close()
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    recs = {
+        r["uuid"]: r
+        for r in office_json(server.home, server.db_url, "records", "--json")["records"]
+    }
+    assert (recs[poisoned]["fate"], recs[poisoned]["reason"]) == ("rejected", "processing_failed")
+    assert recs[neighbour]["fate"] == "processed" and recs[fresh]["fate"] == "processed"
+
+
+def test_quarantined_packets_are_never_counted_until_released(server: ServerProcess) -> None:
+    """What a stolen kit's key signed after the theft (`station revoke --since`) waits,
+    uncounted, for the office; released, it is processed like any other."""
+    kit = TestStation.enroll(server)
+    before = _put(kit, seal_record(kit, person(1)))
+    time.sleep(1.1)
+    since = datetime.fromtimestamp(int(time.time()), UTC).isoformat()  # the theft
+    time.sleep(1.1)
+    after = _put(kit, seal_record(kit, person(2)))
+    revoke = office(server.home, server.db_url, "station", "revoke", kit.station_id,
+                    "--since", since)  # fmt: skip
+    assert revoke.returncode == 0, revoke.stderr
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    recs = office_json(server.home, server.db_url, "records", "--json")["records"]
+    assert [r["uuid"] for r in recs] == [before]  # the quarantined one is not judged
+    cov = office_json(server.home, server.db_url, "coverage", "--json", "--wilayah", "36.03.32")
+    assert cov["wilayah"]["terekam"] == 1
+    released = office(server.home, server.db_url, "quarantine", "release", after,
+                      "--station", kit.station_id, "--by", "kepala dinas")  # fmt: skip
+    assert released.returncode == 0, released.stderr
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    recs = office_json(server.home, server.db_url, "records", "--json")["records"]
+    assert {r["uuid"]: r["fate"] for r in recs} == {before: "processed", after: "processed"}
