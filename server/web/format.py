@@ -18,10 +18,10 @@ def number(value: int | float | None, missing: str = "–") -> str:
 
 
 def percent(value: float | None, missing: str = "–") -> str:
-    """``61.27`` -> ``61,3 %``."""
+    """``61.27`` -> ``61,3 %``; under 1 %, two decimals (``0,02 %``), so a start shows."""
     if value is None:
         return missing
-    return f"{value:.1f}".replace(".", ",") + " %"
+    return (f"{value:.1f}" if value >= 1 or value == 0 else f"{value:.2f}").replace(".", ",") + " %"
 
 
 def when(ts: float | None, missing: str = "–") -> str:

@@ -71,7 +71,9 @@ def recorded(office_server: ServerProcess) -> dict[str, Any]:
 
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    ctx = browser.new_context(
+        viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="id-ID"
+    )
     ctx.set_default_timeout(10_000)
     yield ctx
     ctx.close()
@@ -127,7 +129,7 @@ def test_coverage_tree_down_to_a_desa(
     assert _figure(page, "target") == "30.000"
     assert _figure(page, "terekam") == "7"
     assert _figure(page, "sisa") == "34.255"
-    assert _figure(page, "persen") == "0,0 %"
+    assert _figure(page, "persen") == "0,02 %"
     assert _figure(page, "duplicate") == "1"
     assert _figure(page, "rerecord") == "1"
     row = page.locator("tr[data-kode='36.03.32.2001'] td")
