@@ -22,6 +22,7 @@ PAGE_SEGMENTS = frozenset(
         "cakupan",
         "cakupan.csv",
         "kit",
+        "kit.csv",
         "catatan",
         "laporan",
         "laporan.csv",

@@ -10,8 +10,10 @@ today's packets, revocation, assignment) is shown now.
 
 from __future__ import annotations
 
+import csv
+import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from app.domain import regions
 from server import db
-from server.core import ServerCore, Station
+from server.core import ServerCore, Station, iso
 from server.processing.tables import daily_counts, records
 from server.web.figures import today_wib
 
@@ -156,3 +158,30 @@ def summarize(rows: Iterable[KitRow]) -> dict[str, int]:
         counts["all"] += 1
         counts[row.light] += 1
     return counts
+
+
+CSV_COLUMNS = (
+    "station_id", "nama", "kecamatan", "status", "peringatan", "terakhir_unggah",
+    "diterima_hari_ini", "terakhir_terlihat", "versi", "tertunda", "tertua_belum_terkirim_s",
+    "selisih_jam_s", "disk_kosong_bytes", "perangkat",
+)  # fmt: skip
+
+
+def kits_csv(rows: list[KitRow]) -> Iterator[str]:
+    """The Kit list as CSV (times ISO 8601 UTC; a health figure not reported is empty)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        st, h = r.station, r.health
+        state = "revoked" if st.revoked else ("enrolled" if st.public_key else "awaiting")
+        values = (
+            st.id, st.name, st.kecamatan, state, ";".join(r.alerts), iso(r.last_upload),
+            r.today_received, iso(h.last_seen), h.version, h.pending, h.oldest_unsent_s,
+            h.clock_offset_s, h.disk_free_bytes, h.devices,
+        )  # fmt: skip
+        writer.writerow(["" if v is None else v for v in values])
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()

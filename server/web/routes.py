@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.domain import regions
 from server import coverage
-from server.core import InputError, ServerCore, iso
+from server.core import CODE_TTL_S, InputError, ServerCore, iso
 from server.web import figures, format, kits
 from server.web.accounts import Accounts, Session, csrf_ok, record
 from server.web.figures import fates_per_area, per_day
@@ -303,6 +303,21 @@ def create_office_app(core: ServerCore) -> FastAPI:
             done=request.query_params.get("selesai"),
         )  # fmt: skip
 
+    @web.get("/kit.csv")
+    def kit_csv(request: Request) -> Response:
+        signed_in(request)
+        rows = kits.kit_rows(core)
+        name = f"kit-{figures.today_wib().isoformat()}.csv"
+        return StreamingResponse(
+            kits.kits_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+                **SECURITY_HEADERS,
+            },
+        )
+
     @web.get("/kit/baru")
     def kit_new_page(request: Request) -> Response:
         session = signed_in(request)
@@ -336,7 +351,8 @@ def create_office_app(core: ServerCore) -> FastAPI:
         qr = segno.make(code, error="m").svg_inline(scale=5, dark="#111", light="#fff")
         return render(
             request, "kit_code.html", session, station=st, code=code, qr=Markup(qr),
-            kecamatan_name=kits.kecamatan_name(st.kecamatan), hours=24,
+            kecamatan_name=kits.kecamatan_name(st.kecamatan), hours=round(CODE_TTL_S / 3600),
+            server_url=str(request.base_url).rstrip("/"),
         )  # fmt: skip
 
     def station_or_404(station_id: str) -> Any:

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 import requests
 from sqlalchemy import select
@@ -27,7 +29,7 @@ from tests.web.conftest import ADMIN, VIEWER, screenshot_dir, sign_in
 
 PAGES = ["/", "/cakupan", "/cakupan?wilayah=36.03.32", "/kit", "/kit/baru", "/catatan",
          "/laporan"]  # fmt: skip
-CSVS = ["/cakupan.csv", "/cakupan.csv?wilayah=36.03.32", "/laporan.csv"]
+CSVS = ["/cakupan.csv", "/cakupan.csv?wilayah=36.03.32", "/laporan.csv", "/kit.csv"]
 
 
 def _stations(srv: ServerProcess) -> list[dict[str, Any]]:
@@ -193,7 +195,10 @@ def test_add_a_kit_see_its_code_and_revoke_it(
     page.click("main button[type=submit]")
     code = page.locator("#one-time-code").inner_text().strip()
     assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){3}", code), code
-    assert page.locator(".qr svg").count() == 1
+    # The QR code, as the technician's phone sees it on the screen, reads back as the code.
+    shot = page.locator(".qr").screenshot()
+    image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert cv2.QRCodeDetector().detectAndDecode(image)[0] == code
     # The technician provisions the kit with that code; it uploads.
     kit = TestStation.enroll(office_server, code)
     assert kit.put(seal_record(kit, person(20))).status_code == 201
@@ -217,6 +222,13 @@ def test_add_a_kit_see_its_code_and_revoke_it(
     row = page.locator(f"tr[data-station='{kit.station_id}']")
     assert row.locator(".light.red").count() == 1
     assert "dicabut" in row.inner_text()
+    with page.expect_download() as info:
+        page.click("text=Unduh CSV")
+    listed = {r["station_id"]: r for r in csv.DictReader(open(info.value.path(), encoding="utf-8"))}
+    assert listed[kit.station_id]["status"] == "revoked"
+    assert listed[kit.station_id]["peringatan"] == "revoked"
+    assert listed[kit.station_id]["versi"] == ""  # not reported yet (issue 12)
+    assert listed[recorded["kit"].station_id]["diterima_hari_ini"] == "9"
 
 
 def test_assign_a_kit_to_another_kecamatan(
