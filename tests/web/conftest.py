@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from tests.support.cli import run_server
-from tests.support.components import missing
+from tests.support.components import require_chromium
 from tests.support.office import office
 from tests.support.server import ServerProcess
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -30,15 +29,11 @@ VIEWER = ("camat-gk", "rahasia-camat-123")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not os.access(CHROMIUM, os.X_OK):
-        missing("chromium", "apt-get install chromium (scripts/system-deps.sh)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright", "pip install -e .[test]")
-        raise AssertionError("unreachable") from None
+    chromium = require_chromium()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
 

@@ -100,6 +100,20 @@ def test_no_page_or_csv_without_a_session(office_server: ServerProcess, context:
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/cakupan\?wilayah=36\.03\.32$"))
     assert _figure(page, "wajib_ktp") == "34.262"
+    # After signing in, only a path of this site: never another host (an open redirect).
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        with requests.Session() as anon:
+            form = anon.get(office_server.url + "/masuk", timeout=10).text
+            token = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert token is not None
+            resp = anon.post(
+                office_server.url + "/masuk",
+                data={"csrf": token.group(1), "username": ADMIN[0], "password": ADMIN[1],
+                      "next": evil},
+                allow_redirects=False,
+                timeout=10,
+            )  # fmt: skip
+            assert resp.status_code == 303 and resp.headers["location"] == "/cakupan", evil
     # The station API keeps its JSON errors beside the page.
     resp = requests.get(office_server.url + "/api/v1/nothing", timeout=10)
     assert resp.status_code == 404 and resp.json()["error"] == "not_found"
