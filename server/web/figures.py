@@ -18,7 +18,6 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import Engine, func, select
 
-from app.domain import regions
 from server import coverage
 from server.processing.counters import DAY_TZ
 from server.processing.tables import daily_counts
@@ -157,19 +156,36 @@ def coverage_csv(engine: Engine, code: str | None, deepest: int = 4) -> Iterator
         return text
 
     writer.writerow(CSV_COLUMNS)
-    doc = coverage.coverage(engine, region.code if region else None, depth=1)
+    top = region.code if region else None
+    doc = coverage.coverage(engine, top, depth=1)
     writer.writerow(_csv_row(doc["wilayah"], level))
     yield flush()
-    yield from _below(engine, doc, level, deepest, writer, flush)
+    yield from _below(engine, top, level, deepest, writer, flush, doc)
 
 
 def _below(
-    engine: Engine, doc: dict[str, Any], level: int, deepest: int, writer: Any, flush: Any
+    engine: Engine,
+    code: str | None,
+    level: int,
+    deepest: int,
+    writer: Any,
+    flush: Any,
+    doc: dict[str, Any] | None = None,
 ) -> Iterator[str]:
+    """The rows under ``code`` down to ``deepest``, parents first: two levels a query where
+    they are the last two (a kabupaten's kecamatan and desa in one ``coverage --depth 2``)."""
+    remaining = deepest - level
+    if remaining <= 0:
+        return
+    if remaining == 2:
+        doc = coverage.coverage(engine, code, depth=2)
+    elif doc is None:
+        doc = coverage.coverage(engine, code, depth=1)
     for area in doc["areas"]:
         writer.writerow(_csv_row(area, level + 1))
-        if level + 1 < deepest and regions.children(area["kode"]):
+        for sub in area.get("areas", []):
+            writer.writerow(_csv_row(sub, level + 2))
+        if remaining > 2:
             yield flush()
-            sub = coverage.coverage(engine, area["kode"], depth=1)
-            yield from _below(engine, sub, level + 1, deepest, writer, flush)
+            yield from _below(engine, area["kode"], level + 1, deepest, writer, flush)
     yield flush()

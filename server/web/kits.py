@@ -96,24 +96,25 @@ def kecamatan_name(code: str) -> str:
 
 
 def kit_rows(
-    core: ServerCore, health: HealthSource = no_reports, now: float | None = None
+    core: ServerCore,
+    health: HealthSource = no_reports,
+    now: float | None = None,
+    only: Station | None = None,
 ) -> list[KitRow]:
+    """Every kit (or ``only`` this one), worst light first."""
     now = time.time() if now is None else now
-    stations = core.list_stations()
+    stations = [only] if only is not None else core.list_stations()
     ids = [s.id for s in stations]
     reported = health(core.engine, ids)
     p, d = db.packets.c, daily_counts.c
+    last = select(p.station_id, func.max(p.received_at)).group_by(p.station_id)
+    day = select(d.station_id, func.sum(d.received)).where(d.day == today_wib().isoformat())
+    if only is not None:
+        last = last.where(p.station_id == only.id)
+        day = day.where(d.station_id == only.id)
     with core.engine.connect() as conn:
-        uploads = dict(
-            conn.execute(select(p.station_id, func.max(p.received_at)).group_by(p.station_id)).all()
-        )
-        today = dict(
-            conn.execute(
-                select(d.station_id, func.sum(d.received))
-                .where(d.day == today_wib().isoformat())
-                .group_by(d.station_id)
-            ).all()
-        )
+        uploads = dict(conn.execute(last).all())
+        today = dict(conn.execute(day.group_by(d.station_id)).all())
     out = []
     for st in stations:
         row = KitRow(
@@ -137,6 +138,39 @@ def assignment_history(core: ServerCore, station_id: str) -> list[dict[str, Any]
             select(a.kecamatan, a.since).where(a.station_id == station_id).order_by(a.since)
         ).all()
     return [{"kecamatan": k, "nama": kecamatan_name(k), "since": s} for k, s in rows]
+
+
+def fates_listed(
+    engine: Engine, fate: str, code: str = "", limit: int = 500
+) -> tuple[list[dict[str, Any]], int]:
+    """The newest ``limit`` records of a fate (desa under ``code``, or captured by a kit of
+    kecamatan ``code``), newest first, and how many there are in all. No personal data."""
+    r = records.c
+    where = [r.fate == fate]
+    if code:
+        where.append(
+            (r.kode_wilayah.like(code + ".%")) | (r.kode_wilayah == code) | (r.kecamatan == code)
+        )
+    with engine.connect() as conn:
+        total = int(
+            conn.execute(select(func.count()).select_from(records).where(*where)).scalar() or 0
+        )
+        rows = conn.execute(
+            select(
+                r.uuid,
+                r.station_id,
+                r.kode_wilayah,
+                r.received_at,
+                r.reason,
+                r.detail,
+                r.duplicate_of,
+                r.superseded_by,
+            )
+            .where(*where)
+            .order_by(r.received_at.desc())
+            .limit(limit)
+        ).mappings()
+        return [dict(x) for x in rows], total
 
 
 def recent_fates(core: ServerCore, station_id: str, limit: int = 20) -> list[dict[str, Any]]:

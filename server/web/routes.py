@@ -365,7 +365,7 @@ def create_office_app(core: ServerCore) -> FastAPI:
     def kit_detail(request: Request, station_id: str) -> Response:
         session = signed_in(request)
         st = station_or_404(station_id)
-        row = next((r for r in kits.kit_rows(core) if r.station.id == st.id), None)
+        (row,) = kits.kit_rows(core, only=st)
         from server.web.accounts import audit_events
 
         return render(
@@ -448,19 +448,11 @@ def create_office_app(core: ServerCore) -> FastAPI:
         if status not in FATE_LISTS:
             raise PageError(400, "Jenis daftar tidak dikenal.", "Unknown list.")
         code = area_code(request)
-        items = coverage.list_records(core.engine, status)
-        if code:
-            items = [
-                r
-                for r in items
-                if (r["desa"] or "").startswith(code + ".") or r["kecamatan"] == code
-            ]
-        items.reverse()  # newest first
+        items, total = kits.fates_listed(core.engine, status, code)
         names = {s.id: s.name for s in core.list_stations()}
         return render(
-            request, "fates.html", session, jenis=status, items=items[:500], total=len(items),
+            request, "fates.html", session, jenis=status, items=items, total=total,
             names=names, code=code, region=regions.get(code) if code else None,
-            parse_iso=_parse_iso,
         )  # fmt: skip
 
     # --- Laporan harian ---------------------------------------------------------------------
@@ -547,9 +539,3 @@ def _wib_time(value: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=format.WIB)
     return when.timestamp()
-
-
-def _parse_iso(value: str | None) -> float | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
