@@ -35,21 +35,23 @@ def fates_per_area(engine: Engine, code: str, child_level: int) -> dict[str, dic
     """Duplicates and re-records (and received) per child area of ``code`` ('' = country),
     by the resident's desa."""
     d = daily_counts.c
-    stmt = select(
-        d.desa, func.sum(d.received), func.sum(d.duplicate), func.sum(d.rerecord)
-    ).group_by(d.desa)
+    width = len(".".join(["00", "00", "00", "0000"][:child_level]))
+    area = func.substr(d.desa, 1, width)  # grouped in the database: one row an area
+    stmt = select(area, func.sum(d.received), func.sum(d.duplicate), func.sum(d.rerecord)).group_by(
+        area
+    )
     if code:
         stmt = stmt.where(d.desa.like(code + ".%"))
-    width = len(".".join(["00", "00", "00", "0000"][:child_level]))
     out: dict[str, dict[str, int]] = defaultdict(
         lambda: {"received": 0, "duplicate": 0, "rerecord": 0}
     )
     with engine.connect() as conn:
-        for desa, received, duplicate, rerecord in conn.execute(stmt):
-            key = str(desa)[:width]
-            out[key]["received"] += int(received or 0)
-            out[key]["duplicate"] += int(duplicate or 0)
-            out[key]["rerecord"] += int(rerecord or 0)
+        for key, received, duplicate, rerecord in conn.execute(stmt):
+            out[str(key)] = {
+                "received": int(received or 0),
+                "duplicate": int(duplicate or 0),
+                "rerecord": int(rerecord or 0),
+            }
     return out
 
 
