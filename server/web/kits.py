@@ -143,14 +143,13 @@ def assignment_history(core: ServerCore, station_id: str) -> list[dict[str, Any]
 def fates_listed(
     engine: Engine, fate: str, code: str = "", limit: int = 500
 ) -> tuple[list[dict[str, Any]], int]:
-    """The newest ``limit`` records of a fate (desa under ``code``, or captured by a kit of
-    kecamatan ``code``), newest first, and how many there are in all. No personal data."""
+    """The newest ``limit`` records of a fate (the resident's desa under ``code``), newest
+    first, and how many there are in all. No personal data."""
     r = records.c
     where = [r.fate == fate]
     if code:
-        where.append(
-            (r.kode_wilayah.like(code + ".%")) | (r.kode_wilayah == code) | (r.kecamatan == code)
-        )
+        # The resident's desa (a prefix range on the index revision 0006 makes on PostgreSQL).
+        where.append(r.kode_wilayah.like(code + ".%") | (r.kode_wilayah == code))
     with engine.connect() as conn:
         total = int(
             conn.execute(select(func.count()).select_from(records).where(*where)).scalar() or 0

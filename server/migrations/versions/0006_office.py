@@ -53,9 +53,22 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
     )
     op.create_index("ix_office_audit_target", "office_audit", ["target"])
+    if op.get_bind().dialect.name == "postgresql":
+        # The page filters the back office's counters and index by a wilayah's code prefix
+        # (desa LIKE '36.03.32.%'): a prefix range needs text_pattern_ops under a non-C
+        # collation. (SQLite, the embedded size, scans.)
+        op.execute(
+            "CREATE INDEX ix_daily_counts_desa_prefix ON daily_counts (desa text_pattern_ops)"
+        )
+        op.execute(
+            "CREATE INDEX ix_records_wilayah_prefix ON records (kode_wilayah text_pattern_ops)"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX ix_records_wilayah_prefix")
+        op.execute("DROP INDEX ix_daily_counts_desa_prefix")
     op.drop_table("office_audit")
     op.drop_table("office_signin_failures")
     op.drop_table("office_sessions")
