@@ -18,8 +18,9 @@ fi
 # mingw-w64 builds the installer tests' stand-in ektp-station.exe; binutils (objdump, readelf,
 # strip) is what PyInstaller freezes with, x11-utils (xwininfo) finds the frozen GUI's window.
 # poppler-utils: pdftotext reads the receipt PDF back as a reader would (tests/ui).
+# chromium: the headless browser the office web page's tests drive with Playwright (tests/web).
 test_pkgs=(vsmartcard-vpcd xvfb xauth nsis wine wine64 gcc-mingw-w64-x86-64 postgresql imagemagick
-           binutils x11-utils poppler-utils)
+           binutils x11-utils poppler-utils chromium)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$what" = "test" ]; then pkgs+=("${test_pkgs[@]}"); fi

@@ -431,7 +431,12 @@ def create_app(
         return doc
 
     api.openapi = openapi  # type: ignore[method-assign]
-    put = PacketPut(api, core, ingest, relay_mode=relay_mode, on_stored=on_stored)
+    # The office's web page (server/web) answers its own paths; every other path is the API's.
+    from server.web import dispatch, office_app
+
+    put = PacketPut(
+        dispatch(api, office_app(core)), core, ingest, relay_mode=relay_mode, on_stored=on_stored
+    )
     limits = limits or BodyLimits(max_body=core.max_body)
     # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
     # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.

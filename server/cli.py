@@ -22,6 +22,8 @@ from server import db, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
 from server.schema import NewerSchemaError
+from server.web import cli as web_cli
+from server.web.accounts import AccountError
 
 DB_ENV = "EKTP_SERVER_DB"
 CONFIG_FILE = "server.json"
@@ -178,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
     office_cli.add_parsers(sub, _Parser)
+    web_cli.add_parsers(sub, _Parser)
     return p
 
 
@@ -234,10 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
+            if cmd == "admin":
+                return web_cli.run(args, core)
             return _admin(cmd, args, core)
         finally:
             core.close()
-    except (InputError, db.DatabaseURLError, UsageError, CoverageInputError) as exc:
+    except (InputError, db.DatabaseURLError, UsageError, CoverageInputError, AccountError) as exc:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
@@ -330,6 +335,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.process and upstream:
         raise InputError("--process: a relay forwards its packets upstream, it does not process")
     office_cli.validate(args, home)
+    web_cli.validate(args)
 
 
 def _check_listen(host: str, port: int) -> None:

@@ -30,6 +30,8 @@ DEMO_USER = ("demo", "demo-12345")
 DEMO_TECHNICIAN = ("teknisi", "teknisi-12345")
 DEMO_SUPERVISOR = ("supervisor", "supervisor-12345")
 DEMO_KECAMATAN = "36.03.32"  # Gunung Kaler, Kabupaten Tangerang
+DEMO_OFFICE = ("kantor", "kantor-12345")  # the office web page's demo account (admin)
+DEMO_WAJIB_KTP = "kode_wilayah,wajib_ktp\n36.03.32,34262\n"  # Gunung Kaler's, as in the story
 PREFERRED_PORT = 8765
 
 
@@ -113,12 +115,14 @@ class DemoRun:
                 sync_interval_s=5.0,
             )
             _provision(services, server_home, url, say)
+            _office(server_home, root)
         except BaseException:
             _stop(proc)
             raise
         say(
             f"sign in as {DEMO_USER[0]} / {DEMO_USER[1]} (technician: {DEMO_TECHNICIAN[0]} / {DEMO_TECHNICIAN[1]})"
         )
+        say(f"office web page: {url}/ (sign in as {DEMO_OFFICE[0]} / {DEMO_OFFICE[1]})")
         return cls(root, services, proc, url)
 
     def stop(self) -> None:
@@ -148,6 +152,30 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def _office(server_home: Path, root: Path) -> None:
+    """First run: the office page's demo account and Gunung Kaler's wajib KTP (34,262)."""
+    marker = root / "office-ready"
+    if marker.exists():
+        return
+    targets = root / "wajib_ktp.csv"
+    targets.write_text(DEMO_WAJIB_KTP)
+    for args, stdin in (
+        (("admin", "add", "--username", DEMO_OFFICE[0], "--role", "admin"), DEMO_OFFICE[1]),
+        (("targets", "import", str(targets), "--by", "demo"), ""),
+    ):
+        done = subprocess.run(
+            _server_cmd(server_home, *args),
+            input=stdin + "\n",
+            capture_output=True,
+            text=True,
+            env=child_env(),
+            timeout=60,
+        )
+        if done.returncode != 0 and "exists already" not in done.stderr:
+            raise DemoError(f"{args[0]} {args[1]} failed: {done.stderr.strip()}")
+    marker.touch()
 
 
 def _provision(

@@ -28,3 +28,17 @@ def require_binary(name: str, package: str) -> str:
         missing(name, f"apt-get install {package}")
         raise AssertionError("unreachable")
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (scripts/system-deps.sh)
+
+
+def require_chromium() -> str:
+    """Debian's chromium and Playwright for Python to drive it (the office page's tests)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        missing("chromium", "apt-get install chromium (scripts/system-deps.sh)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing("playwright", "pip install -e '.[test]'")
+    return CHROMIUM
