@@ -165,6 +165,10 @@ NEEDED = [
     "cv2/data/haarcascade_frontalface_default.xml",
     "app/store/migrations/env.py",
     "app/store/migrations/versions",
+    "server/migrations/env.py",
+    "server/migrations/versions",
+    "server/web/templates/base.html",
+    "server/web/static",
     "app/domain/pekerjaan_v1.json",
     "lokal/data",
 ]

@@ -294,7 +294,8 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         args.kecamatan = check_kecamatan(args.kecamatan)
     if getattr(args, "since", None) is not None:
         since = _since(args.since)
-        if since is not None and since > time.time():
+        # The time of a theft cannot lie ahead; a filter's --since may (it finds nothing).
+        if args.cmd == "station" and since is not None and since > time.time():
             raise InputError("--since: the time is in the future")
     if args.cmd == "station" and args.station_cmd == "add" and not args.name.strip():
         raise InputError("--name: give the station a name (1-200 characters)")

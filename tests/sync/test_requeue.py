@@ -7,8 +7,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+from app import packet as pkt
+from app import protocol
 from app.store.db import open_store
 from app.store.outbox import Outbox
+from app.store.station import get_identity
+from app.sync.station import StationSync
 from tests.support.cli import run_station
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import server_cli
@@ -86,20 +90,37 @@ def _audit_count(home: Path) -> int:
 
 
 def test_status_names_each_rejected_record_and_its_reason(tmp_path: Path) -> None:
-    """The server refuses a packet for good (its own 413): `status` must show which record and
-    why, the UUID a technician passes to `requeue` and the reason to act on, not a count only."""
-    with ServerProcess(tmp_path / "server", extra=["--max-body", "2000"]) as srv:
+    """The server refuses a packet for good (its own signed 409: the uuid holds other bytes):
+    `status` must show which record and why, the UUID a technician passes to `requeue` and the
+    reason to act on, not a count only."""
+    with ServerProcess(tmp_path / "server") as srv:
         home = provisioned_home(tmp_path / "station", srv)
         with open_store(home) as store:
-            (big, _), *_ = seal_n(store, 1, size=6000).items()
+            (big, _), *_ = seal_n(store, 1).items()
             (small, _), *_ = seal_n(store, 1, start=1).items()
+            ident = get_identity(store)
+            assert ident is not None
+            other = pkt.seal(
+                {"uuid": big, "biodata": {}},
+                [pkt.Attachment("face.jpg", "image/jpeg", b"other bytes")],
+                uuid=big,
+                station_id=ident.station_id,
+                kecamatan=ident.kecamatan,
+                server_public_key=ident.server_public_key,
+                station_key=ident.signing_key,
+            )
+            engine = StationSync(store).engine
+            put = engine.request(
+                "PUT", protocol.packet_path(big), other.data, protocol.PACKET_CONTENT_TYPE
+            )
+            assert put.status_code == 201, put.text
 
         r = run_station("--home", str(home), "sync", "--once", "--json", timeout=120)
         doc = json.loads(r.stdout)
         assert (doc["uploaded"], doc["rejected"]) == (1, 1), r.stdout + r.stderr
         with open_store(home) as store:
             (entry,) = [e for e in Outbox(store).recent() if e.uuid == big]
-            assert entry.status == "rejected" and entry.last_error and "413" in entry.last_error
+            assert entry.status == "rejected" and entry.last_error and "409" in entry.last_error
 
         r = run_station("--home", str(home), "status", "--json")
         assert r.returncode == 0, r.stderr
@@ -111,5 +132,5 @@ def test_status_names_each_rejected_record_and_its_reason(tmp_path: Path) -> Non
         r = run_station("--home", str(home), "status")
         assert r.returncode == 0, r.stderr
         (line,) = [x for x in r.stdout.splitlines() if big in x]
-        assert "413" in line
+        assert "409" in line
         assert small not in r.stdout
