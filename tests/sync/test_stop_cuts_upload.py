@@ -7,7 +7,6 @@ no backoff) and go on the next sync; the server answers 200 if it had them alrea
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import ssl
 import threading
@@ -24,6 +23,7 @@ from app.sync.abortable import AbortableSession
 from app.sync.station import StationSync
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
+from tests.support.tlsfront import self_signed
 from tests.sync.helpers import provisioned_home, seal_n
 from tests.sync.test_faults import server_packets, wait_for
 
@@ -133,45 +133,6 @@ def test_abortable_session_cuts_a_stalled_request_and_resumes(tmp_path: Path) ->
         session.close()
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
 def _abort_a_stalled_put(
     session: AbortableSession, url: str, cert_file: Path, got_request: threading.Event
 ) -> None:
@@ -198,7 +159,7 @@ def _abort_a_stalled_put(
 
 def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
     """The station's real server is https: the TLS socket is shut down the same way."""
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     listener = socket.create_server(("127.0.0.1", 0))
@@ -228,7 +189,7 @@ def test_abort_cuts_a_stalled_https_request(tmp_path: Path) -> None:
 def test_abort_cuts_a_stalled_https_request_through_an_https_proxy(tmp_path: Path) -> None:
     """Through an HTTPS proxy, urllib3 wraps the tunnelled TLS in an SSLTransport (not a
     socket): abort() reaches the socket underneath and cuts the request off all the same."""
-    cert_file, key_file = _self_signed(tmp_path)
+    cert_file, key_file = self_signed(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     target = socket.create_server(("127.0.0.1", 0))
