@@ -14,15 +14,18 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+if TYPE_CHECKING:  # app.packet imports nothing of this module; keep it so
+    from app.packet import SealingPrivateKey, SealingPublicKey
 
 API_PREFIX = "/api/v1"
 PACKET_CONTENT_TYPE = "application/vnd.ektp.packet"
@@ -319,7 +322,7 @@ SERVER_KEY_PATH = API_PREFIX + "/station/server-key"
 RELAY_KEY_PATH = API_PREFIX + "/relay/server-key"  # a relay passes a station's challenge on
 
 
-def key_challenge(sealing_key: X25519PublicKey, station_id: str) -> tuple[bytes, str]:
+def key_challenge(sealing_key: SealingPublicKey, station_id: str) -> tuple[bytes, str]:
     """(secret, challenge): the challenge is the secret sealed to ``sealing_key``."""
     from app.packet import hpke_seal
 
@@ -328,18 +331,26 @@ def key_challenge(sealing_key: X25519PublicKey, station_id: str) -> tuple[bytes,
     return secret, base64.b64encode(sealed).decode()
 
 
-def open_key_challenge(sealing_key: X25519PrivateKey, station_id: str, challenge: str) -> bytes:
-    """The secret in a challenge; AuthError(``challenge``) when it cannot be opened."""
+def open_key_challenge(
+    sealing_keys: Iterable[SealingPrivateKey], station_id: str, challenge: str
+) -> bytes:
+    """The secret in a challenge, sealed to any of ``sealing_keys`` (the server's current
+    key and those it retired); AuthError(``challenge``) when none opens it."""
     from app.packet import hpke_open
 
     try:
-        secret = hpke_open(
-            base64.b64decode(challenge, validate=True),
-            sealing_key,
-            _KEY_CHALLENGE_INFO + station_id.encode(),
-        )
-    except Exception as exc:  # cryptography raises InvalidTag / ValueError
-        raise AuthError("challenge", "the challenge was not sealed to this server's key") from exc
+        sealed = base64.b64decode(challenge, validate=True)
+    except ValueError as exc:
+        raise AuthError("challenge", "the challenge is not base64") from exc
+    secret = None
+    for key in sealing_keys:
+        try:
+            secret = hpke_open(sealed, key, _KEY_CHALLENGE_INFO + station_id.encode())
+            break
+        except Exception:  # cryptography raises InvalidTag / ValueError: try the next key
+            continue
+    if secret is None:
+        raise AuthError("challenge", "the challenge was not sealed to this server's key")
     if len(secret) != 32:
         raise AuthError("challenge", "the challenge holds no 32-byte secret")
     return secret

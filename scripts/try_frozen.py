@@ -125,15 +125,13 @@ def project_version() -> str:
 
 
 def _server_key(path: Path) -> Path:
-    from cryptography.hazmat.primitives import serialization as s
-    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    # A hybrid key (ML-KEM-768 + X25519), as a new server makes: the frozen program's
+    # OpenSSL must seal with it. (Run as a script, the checkout is not on sys.path.)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from app.packet import HybridPrivateKey, sealing_public_key_pem
 
-    pem = (
-        X25519PrivateKey.generate()
-        .public_key()
-        .public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo)
-    )
-    path.write_bytes(pem)
+    path.write_bytes(sealing_public_key_pem(HybridPrivateKey.generate().public_key()))
     return path
 
 

@@ -21,6 +21,7 @@ from app.paths import server_home
 from server import db, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
+from server.keys import rotate_sealing_key
 from server.schema import NewerSchemaError
 from server.web import cli as web_cli
 from server.web.accounts import AccountError
@@ -96,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
         "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
     )
     ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
+    ksub.add_parser(
+        "rotate",
+        help="new hybrid (ML-KEM-768 + X25519) sealing key for stations provisioned from now "
+        "on; the old key is kept to open what was sealed to it",
+    )
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -368,13 +374,34 @@ def _print_json(doc: Any) -> None:
     print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
 
 
+def _rotate_sealing_key(core: ServerCore) -> int:
+    if core.meta_get("upstream_sealing_key"):
+        raise InputError(
+            "keys rotate: this server is a relay: its stations seal to the central server's "
+            "key; rotate it there, then run `relay provision` here again"
+        )
+    old, new = rotate_sealing_key(core.home)
+    print(
+        f"sealing key {pkt.key_id(old.public_key())} ({pkt.suite_of(old)}) retired: kept "
+        "to open what was sealed to it"
+    )
+    print(
+        f"new sealing key {pkt.fingerprint(new.public_key())} ({pkt.suite_of(new)}): given to "
+        "stations provisioned from now on; restart the server's processes to use it"
+    )
+    return 0
+
+
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
         signing = core.signing_key.public_key()
         if args.keys_cmd == "fingerprint":
-            print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
+            sealing = core.sealing_public_key()
+            print(f"sealing {pkt.fingerprint(sealing)} ({pkt.suite_of(sealing)})")
             print(f"signing {pkt.fingerprint(signing)}")
             return 0
+        if args.keys_cmd == "rotate":
+            return _rotate_sealing_key(core)
         sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
         return 0
     if cmd == "station":
@@ -690,7 +717,7 @@ class _Background:
 def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
     from server.processing.processor import Processor
 
-    return _Background(forwarder, Processor(core.engine, core.sealing_key))
+    return _Background(forwarder, Processor(core.engine, core.sealing_keys))
 
 
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:

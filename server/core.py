@@ -23,14 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
 from server import db, labels, quarantine
-from server.keys import load_or_create_sealing_key, load_or_create_signing_key
+from server.keys import (
+    load_or_create_sealing_key,
+    load_or_create_signing_key,
+    load_retired_sealing_keys,
+)
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -245,12 +248,19 @@ class ServerCore:
         db.migrate(self.engine)
         self.sealing_key = load_or_create_sealing_key(self.home)
         self.own_key_id = pkt.key_id(self.sealing_key.public_key())
+        # Every key this home opens with: the current one first, then those `keys rotate`
+        # retired (stations provisioned before may still seal to them).
+        self.sealing_keys: list[pkt.SealingPrivateKey] = [
+            self.sealing_key,
+            *load_retired_sealing_keys(self.home),
+        ]
         # Signs every answer to a station (server.answer_signing) and the enrollment reply.
         self.signing_key = load_or_create_signing_key(self.home)
         self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
         self.signing_key_id = pkt.key_id(self.signing_key.public_key())
         self.max_body = max_body or pkt.MAX_PACKET_BYTES
         self._key_ids: set[str] | None = None
+        self._stations_key_id = self.own_key_id
         self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
 
     def close(self) -> None:
@@ -281,7 +291,7 @@ class ServerCore:
 
     # --- the key stations seal to ---------------------------------------------------------
 
-    def sealing_public_key(self) -> X25519PublicKey:
+    def sealing_public_key(self) -> pkt.SealingPublicKey:
         """The key stations must seal to: ours, or in relay mode the upstream's."""
         upstream_pem = self.meta_get("upstream_sealing_key")
         if upstream_pem:
@@ -669,7 +679,7 @@ class ServerCore:
                 "key_in_use",
             )
 
-    def _enrollment_reply(self, st: Station, sealing: X25519PublicKey) -> dict[str, Any]:
+    def _enrollment_reply(self, st: Station, sealing: pkt.SealingPublicKey) -> dict[str, Any]:
         """What a station needs after enrollment (the same for a repeated redemption); no
         database access (see enroll)."""
         return {
@@ -688,7 +698,7 @@ class ServerCore:
         """Answer a station that learns this server's signing key (app.protocol): it sealed a
         secret to our sealing key; the MAC under it vouches for the key."""
         try:
-            secret = protocol.open_key_challenge(self.sealing_key, station.id, challenge)
+            secret = protocol.open_key_challenge(self.sealing_keys, station.id, challenge)
         except protocol.AuthError as exc:
             raise ServiceError(400, str(exc), "bad_challenge") from exc
         return {
@@ -718,7 +728,7 @@ class ServerCore:
             raise ServiceError(403, f"station {station_id} has been revoked", "station_revoked")
         assert relay.public_key is not None  # authenticated: it has a key
         try:
-            secret = protocol.open_key_challenge(self.sealing_key, station_id, challenge)
+            secret = protocol.open_key_challenge(self.sealing_keys, station_id, challenge)
         except protocol.AuthError as exc:
             raise ServiceError(400, str(exc), "bad_challenge") from exc
         return {
@@ -955,15 +965,19 @@ class ServerCore:
         if self._key_ids is None:
             upstream = self.meta_get("upstream_sealing_key")
             if upstream:
-                self._key_ids = {pkt.key_id(pkt.load_sealing_public_key(upstream.encode()))}
+                self._stations_key_id = pkt.key_id(pkt.load_sealing_public_key(upstream.encode()))
+                self._key_ids = {self._stations_key_id}
             else:
-                self._key_ids = {self.own_key_id}
+                # Ours, and those `keys rotate` retired: stations provisioned before the
+                # rotation seal to them until they are provisioned again.
+                self._stations_key_id = self.own_key_id
+                self._key_ids = {pkt.key_id(k.public_key()) for k in self.sealing_keys}
         return self._key_ids
 
     def stations_key_id(self) -> str:
         """The key id this server's stations seal to: the upstream's on a relay, else its own."""
-        (key_id,) = self.accepted_key_ids()
-        return key_id
+        self.accepted_key_ids()  # read once, with it
+        return self._stations_key_id
 
     def store_packet(
         self,
@@ -1172,8 +1186,9 @@ class ServerCore:
 
     def list_packets(self) -> list[dict[str, Any]]:
         with self.engine.begin() as conn:
+            head = func.substr(db.packets.c.data, 1, pkt.HEADER_PREFIX_BYTES).label("head")
             rows = conn.execute(
-                select(db.packets.c.uuid, *self._list_columns()).order_by(
+                select(db.packets.c.uuid, *self._list_columns(), head).order_by(
                     db.packets.c.received_at, db.packets.c.station_id, db.packets.c.uuid
                 )
             ).mappings()
@@ -1182,6 +1197,9 @@ class ServerCore:
                 d = self.receipt(r)
                 d["received_from"] = r["received_from"]
                 d["verified"] = bool(r["verified"])
+                # The HPKE suite the packet names (hybrid ML-KEM-768 + X25519, or X25519).
+                header = pkt.header_from_prefix(bytes(r["head"] or b""))
+                d["suite"] = header.suite if header is not None else None
                 # quarantine state (server/quarantine.py); null when never quarantined
                 d.update(quarantine.review_fields(r))
                 if r["fwd_status"] is not None:
@@ -1215,7 +1233,7 @@ class ServerCore:
         header = pkt.read_header(data)
         st = self.find_station(header.station_id)
         public = pkt.load_signing_public_key_b64(st.public_key) if st and st.public_key else None
-        return pkt.open_packet(data, self.sealing_key, public)
+        return pkt.open_packet(data, self.sealing_keys, public)
 
     def import_dir(self, directory: Path) -> dict[str, Any]:
         """Import ``*.ektp`` files from a station's export (same idempotence as PUT)."""

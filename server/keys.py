@@ -2,6 +2,12 @@
 
 The private keys never leave the home and are written with mode 0600 before any byte of key
 material goes into them.
+
+A new home's sealing key is hybrid (ML-KEM-768 + X25519, docs/packet-format.md); a home made
+by an earlier release keeps its X25519 key until ``ektp-server keys rotate``, which makes a
+hybrid key the one stations are given and keeps the old one in ``retired_sealing_keys/`` (named
+by key id) to open what was sealed to it: packets already sealed, and those of stations that
+still seal to it until they are provisioned again.
 """
 
 from __future__ import annotations
@@ -11,12 +17,20 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from app.packet import sealing_public_key_pem
+from app.packet import (
+    HybridPrivateKey,
+    PacketError,
+    SealingPrivateKey,
+    key_id,
+    load_sealing_private_key,
+    sealing_private_key_pem,
+    sealing_public_key_pem,
+)
 
 SEALING_PRIVATE = "sealing_key.pem"
 SEALING_PUBLIC = "sealing_key.pub.pem"
+RETIRED_SEALING = "retired_sealing_keys"
 SERVER_SIGNING = "signing_key.pem"
 # Relays set up before the server had a signing key of its own: that key is the signing key.
 RELAY_SIGNING = "relay_signing_key.pem"
@@ -39,7 +53,7 @@ def _write_private(path: Path, pem: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _private_pem(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
+def _private_pem(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -47,21 +61,48 @@ def _private_pem(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
     )
 
 
-def load_or_create_sealing_key(home: Path) -> X25519PrivateKey:
-    """The server's X25519 sealing key; created (0600) on first start."""
+def _load_sealing(path: Path) -> SealingPrivateKey:
+    try:
+        return load_sealing_private_key(path.read_bytes())
+    except PacketError as exc:
+        raise KeyFileError(f"{path}: {exc}") from exc
+
+
+def _write_sealing(home: Path, key: SealingPrivateKey) -> None:
+    _write_private(home / SEALING_PRIVATE, sealing_private_key_pem(key))
+    (home / SEALING_PUBLIC).write_bytes(sealing_public_key_pem(key.public_key()))
+
+
+def load_or_create_sealing_key(home: Path) -> SealingPrivateKey:
+    """The key stations are given to seal to; created (0600, hybrid) on first start."""
     path = home / SEALING_PRIVATE
     if not path.exists():
-        key = X25519PrivateKey.generate()
-        _write_private(path, _private_pem(key))
-        (home / SEALING_PUBLIC).write_bytes(sealing_public_key_pem(key.public_key()))
+        key = HybridPrivateKey.generate()
+        _write_sealing(home, key)
         return key
-    try:
-        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except ValueError as exc:
-        raise KeyFileError(f"{path} is not a PEM private key") from exc
-    if not isinstance(loaded, X25519PrivateKey):
-        raise KeyFileError(f"{path} does not hold an X25519 key")
-    return loaded
+    return _load_sealing(path)
+
+
+def load_retired_sealing_keys(home: Path) -> list[SealingPrivateKey]:
+    """The keys this home sealed to before (``keys rotate``): kept to open, never given out."""
+    folder = home / RETIRED_SEALING
+    if not folder.is_dir():
+        return []
+    return [_load_sealing(p) for p in sorted(folder.glob("*.pem"))]
+
+
+def rotate_sealing_key(home: Path) -> tuple[SealingPrivateKey, SealingPrivateKey]:
+    """Retire the current sealing key (kept to open) and make a new hybrid one; returns
+    (old, new). The old key is durably in ``retired_sealing_keys/`` before it is replaced,
+    so a crash in between leaves it in both places, never in neither."""
+    old = load_or_create_sealing_key(home)
+    folder = home / RETIRED_SEALING
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    _write_private(folder / f"{key_id(old.public_key())}.pem", sealing_private_key_pem(old))
+    new = HybridPrivateKey.generate()
+    _write_sealing(home, new)
+    return old, new
 
 
 def load_or_create_signing_key(home: Path) -> Ed25519PrivateKey:

@@ -13,6 +13,7 @@ from app.packet import (
     load_sealing_public_key,
     load_server_key_file,
     load_signing_public_key_b64,
+    suite_of,
 )
 from app.store.db import DB_NAME
 from app.store.errors import AlreadyInitialized
@@ -78,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
         )
     # The technician compares these with `ektp-server keys fingerprint` on the server: a key
     # file swapped on the way would seal every record to someone else.
-    sealing = fingerprint(load_sealing_public_key(pem))
+    # The suite too: ML-KEM-768 + X25519 (hybrid) for a key made since, X25519 for an older.
+    sealing_key = load_sealing_public_key(pem)
+    sealing = f"{fingerprint(sealing_key)} ({suite_of(sealing_key)})"
     if keys.signing_b64 is None:
         print(
             f"server sealing key: {sealing}; the file has no signing key (written by an older "

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.packet import load_sealing_public_key, load_signing_public_key_b64
+from app.packet import SealingPublicKey, load_sealing_public_key, load_signing_public_key_b64
 from app.store import keystore
 from app.store.audit import record_event
 from app.store.db import Store
@@ -27,7 +26,7 @@ class StationIdentity:
     name: str
     kecamatan: str
     server_url: str | None
-    server_public_key: X25519PublicKey
+    server_public_key: SealingPublicKey
     signing_key: Ed25519PrivateKey
     # The key that signs the server's answers; None until learned (provisioned before it).
     server_verify_key: Ed25519PublicKey | None = None
@@ -68,13 +67,13 @@ def _parse_signing_key(pem: bytes) -> Ed25519PrivateKey:
 # key changed by `provision` is seen at once); only parsing the same PEM again is skipped
 # (~35 us for the Ed25519 key per enrollment), and every seal gets the same key objects, so
 # app.packet's key-id memo holds. Bounded: cleared when full.
-_KEYS: dict[bytes, tuple[X25519PublicKey, Ed25519PrivateKey]] = {}
+_KEYS: dict[bytes, tuple[SealingPublicKey, Ed25519PrivateKey]] = {}
 _KEYS_MAX = 4
 
 
 def _load_keys(
     session: Session, server_key_pem: bytes, signing_key_pem: bytes
-) -> tuple[X25519PublicKey, Ed25519PrivateKey]:
+) -> tuple[SealingPublicKey, Ed25519PrivateKey]:
     # Keyed by the home too: the same wrapped bytes unwrap only with that home's key file.
     cache_key = str(_home(session)).encode() + b"\0" + server_key_pem + b"\0" + signing_key_pem
     keys = _KEYS.get(cache_key)

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 
 import requests
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
 from app import packet, protocol
+from app.packet import SealingPublicKey
 from app.sync.engine import RETRY_STATUSES, SyncEngine, SyncError, server_error
 
 
-def learn_server_key(engine: SyncEngine, sealing_key: X25519PublicKey) -> str:
+def learn_server_key(engine: SyncEngine, sealing_key: SealingPublicKey) -> str:
     """The server's signing key (base64 raw Ed25519), vouched for by the sealing key; sets
     it on ``engine``. Raises SyncError (network, server or config) when it cannot."""
     secret, challenge = protocol.key_challenge(sealing_key, engine.station_id)

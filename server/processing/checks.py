@@ -10,12 +10,12 @@ duplicate) is decided against the NIK holders in ``fates``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app import packet as pkt
 from app.domain import regions
@@ -97,15 +97,17 @@ def check(
     data: bytes,
     header: pkt.PacketHeader,
     station_key: Ed25519PublicKey | None,
-    sealing_key: X25519PrivateKey,
-    sealing_key_id: str,
+    sealing_keys: Mapping[str, pkt.SealingPrivateKey],
 ) -> Verdict:
     """Verify, open and check one packet. Never raises for a bad packet; raises
-    ``WrongSealingKey`` when this processor cannot judge it at all."""
-    if header.server_key_id != sealing_key_id:
+    ``WrongSealingKey`` when this processor cannot judge it at all. ``sealing_keys``: the
+    server's keys by key id (the current one and those `keys rotate` retired)."""
+    sealing_key = sealing_keys.get(header.server_key_id)
+    if sealing_key is None:
         raise WrongSealingKey(
             f"packet {header.uuid} is sealed to key {header.server_key_id}; this processor "
-            f"holds {sealing_key_id}: run it with the server's home (its sealing_key.pem)"
+            f"holds {', '.join(sealing_keys)}: run it with the server's home (its "
+            "sealing_key.pem and retired_sealing_keys/)"
         )
     if station_key is None:
         return rejected(UNKNOWN_STATION_KEY, f"station_key_id:{header.station_key_id[:32]}")

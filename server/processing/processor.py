@@ -14,11 +14,10 @@ import threading
 import time
 import uuid as uuidlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -65,7 +64,7 @@ class Processor:
     def __init__(
         self,
         engine: Engine,
-        sealing_key: X25519PrivateKey,
+        sealing_keys: Sequence[pkt.SealingPrivateKey],
         *,
         batch: int = 64,
         lease_s: float = 120.0,
@@ -74,8 +73,8 @@ class Processor:
         on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.engine = engine
-        self.sealing_key = sealing_key
-        self.key_id = pkt.key_id(sealing_key.public_key())
+        # By key id: the server's current key and those it retired (server/keys.py).
+        self.sealing_keys = {pkt.key_id(k.public_key()): k for k in sealing_keys}
         self.batch = batch
         self.lease_s = lease_s
         self.poll_s = poll_s
@@ -164,9 +163,7 @@ class Processor:
         elif item.attempts > MAX_ATTEMPTS:
             verdict = checks.rejected(PROCESSING_FAILED, f"attempts:{item.attempts - 1}")
         else:
-            verdict = checks.check(
-                packet.data, header, packet.station_key, self.sealing_key, self.key_id
-            )
+            verdict = checks.check(packet.data, header, packet.station_key, self.sealing_keys)
         return fates.Judged(item, header, packet.received_at, verdict)
 
     def _write(self, judged: list[fates.Judged]) -> None:

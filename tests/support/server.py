@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app import packet as pkt
 from tests.support.cli import ROOT, env_with_source
@@ -133,8 +131,10 @@ class ServerProcess:
             pem = (self.home / "sealing_key.pem").read_bytes()
         except FileNotFoundError:
             return False  # this server has not even made its key yet
-        key = serialization.load_pem_private_key(pem, password=None)
-        assert isinstance(key, X25519PrivateKey)
+        try:
+            key = pkt.load_sealing_private_key(pem)
+        except pkt.PacketError:
+            return False  # written half-way: read again
         return bool(health.json().get("server_key_id") == pkt.key_id(key.public_key()))
 
     def stop(self, timeout: float = 10.0) -> None:
