@@ -1,5 +1,7 @@
 """Store benchmarks: seal + commit of one record beside a raw sqlite3 insert + commit of the
-same number of bytes under the same pragmas; ``status`` on a store of 100,000 records.
+same number of bytes under the same pragmas, with each sealing suite (the hybrid ML-KEM-768 +
+X25519 of new server keys, X25519 of older ones: seal p50 and packet overhead side by side);
+``status`` on a store of 100,000 records.
 
     python bench/run.py --only store
 """
@@ -13,10 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+from cryptography.hazmat.primitives import hpke
 
 from app import packet
 from app.commands.status import collect
@@ -61,8 +65,27 @@ def _raw_commit(raw: sqlite3.Connection, i: int, payload: bytes) -> float:
     return time.perf_counter() - t
 
 
-def bench_seal(tmp: Path, n: int) -> list[Figure]:
-    _, pem = make_server_key(tmp / "server")
+def _server_key_file(tmp: Path, suite: str) -> bytes:
+    if suite == packet.SUITE_X25519:
+        return make_server_key(tmp / "server")[1].read_bytes()
+    return packet.sealing_public_key_pem(packet.HybridPrivateKey.generate().public_key())
+
+
+SUITE_LABEL = {packet.SUITE_HYBRID: "ML-KEM-768 + X25519", packet.SUITE_X25519: "X25519"}
+
+
+@dataclass
+class SealRun:
+    suite: str
+    figures: list[Figure]
+    crypto_times: list[float]
+    overhead: int  # packet bytes minus the plaintext it carries
+
+
+def bench_seal(tmp: Path, n: int, suite: str) -> SealRun:
+    tmp.mkdir(parents=True, exist_ok=True)
+    pem = _server_key_file(tmp, suite)
+    label = SUITE_LABEL[suite]
     face = _jpeg_near(40_000)
     sig = signature_png()
     bio = validate_biodata(BUDI_LAKI)
@@ -79,14 +102,22 @@ def bench_seal(tmp: Path, n: int) -> list[Figure]:
     raw_times: list[float] = []
     crypto_times: list[float] = []
     with open_store(tmp / "home") as store:
-        init_station(store, server_key_pem=pem.read_bytes(), kecamatan="36.03.32", name="bench")
+        init_station(store, server_key_pem=pem, kecamatan="36.03.32", name="bench")
         add_operator(store, "siti", "operator", "bench-password")
         identity = get_identity(store)
         assert identity is not None
+        assert packet.suite_of(identity.server_public_key) == suite
         _, sha, _ = seal_record(
             store, identity, operator="siti", manifest=manifest, attachments=attachments
         )
-        size = len(next(iter(Outbox(store).iter_packets()))[1])
+        first = next(iter(Outbox(store).iter_packets()))[1]
+        size = len(first)
+        assert packet.read_header(first).suite == suite
+        # Everything but the plaintext it carries (the manifest and attachments) is the
+        # format's and the suite's overhead: header, encapsulated key, AEAD tag, signature.
+        enc = {packet.SUITE_HYBRID: hpke.KEM.MLKEM768_X25519, packet.SUITE_X25519: hpke.KEM.X25519}
+        ciphertext = packet._split(first).ciphertext
+        plaintext_len = len(ciphertext) - enc[suite].enc_length() - 16  # AES-GCM tag
         payload = os.urandom(size)
         # Interleaved, so both see the same machine load and the same page cache; and in
         # alternating order: whichever commit comes first in an iteration was measured ~20 us
@@ -120,10 +151,10 @@ def bench_seal(tmp: Path, n: int) -> list[Figure]:
     raw.close()
     s50, s99 = _ms(seal_times)
     r50, r99 = _ms(raw_times)
-    return [
+    figures = [
         Figure(
             BENCH,
-            f"seal+commit p50, {size // 1024} KB packet",
+            f"seal+commit p50, {label}, {size // 1024} KB packet",
             "ms",
             s50,
             r50,
@@ -131,12 +162,34 @@ def bench_seal(tmp: Path, n: int) -> list[Figure]:
             "< 3x raw and < 5 ms",
             s50 <= 3 * r50 and s50 < 5,
         ),
-        Figure(BENCH, "seal+commit p99", "ms", s99, r99, "raw sqlite3 insert+commit"),
+        Figure(BENCH, f"seal+commit p99, {label}", "ms", s99, r99, "raw sqlite3 insert+commit"),
+    ]
+    return SealRun(suite, figures, crypto_times, size - plaintext_len)
+
+
+def bench_suites(tmp: Path, n: int) -> list[Figure]:
+    """Seal + commit with each suite; then sealing alone and the packet overhead of the
+    hybrid beside X25519's, from the same run."""
+    hybrid = bench_seal(tmp / "hybrid", n, packet.SUITE_HYBRID)
+    x25519 = bench_seal(tmp / "x25519", n, packet.SUITE_X25519)
+    return [
+        *hybrid.figures,
+        *x25519.figures,
         Figure(
             BENCH,
-            "of which sealing alone (HPKE + Ed25519) p50",
+            "sealing alone (HPKE + Ed25519) p50, ML-KEM-768 + X25519",
             "ms",
-            percentile(crypto_times, 50) * 1000,
+            percentile(hybrid.crypto_times, 50) * 1000,
+            percentile(x25519.crypto_times, 50) * 1000,
+            "X25519 sealing alone",
+        ),
+        Figure(
+            BENCH,
+            "packet overhead, ML-KEM-768 + X25519",
+            "bytes",
+            hybrid.overhead,
+            x25519.overhead,
+            "X25519 packet overhead",
         ),
     ]
 
@@ -227,7 +280,7 @@ def bench_status(tmp: Path, n_records: int, reps: int) -> list[Figure]:
 def run(quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        figures = bench_seal(tmp / "seal", 40 if quick else 400)
+        figures = bench_suites(tmp / "seal", 40 if quick else 400)
         figures += bench_status(tmp / "status", 100_000, 5 if quick else 30)
     return figures
 

@@ -163,6 +163,21 @@ def check_server(store: Store | None, args: argparse.Namespace) -> list[Check]:
     identity = get_identity(store)
     ours = pkt.key_id(identity.server_public_key) if identity is not None else None
     theirs = doc.get("server_key_id")
+    accepted = doc.get("accepted_server_key_ids") or []
+    if identity is not None and ours and theirs and ours != theirs and ours in accepted:
+        # The server rotated its key (`keys rotate`) and still opens ours: records are safe,
+        # but sealed with the older suite until the station is provisioned again.
+        return [
+            Check(
+                "server",
+                "warn",
+                f"{sync.server_url} still opens records sealed to this station's key {ours} "
+                f"({pkt.suite_of(identity.server_public_key)}), but gives new stations key "
+                f"{theirs}: provision again with a new code to seal with it "
+                f"(ektp-station provision --server {sync.server_url} --code CODE)",
+                {"url": sync.server_url, "station_key_id": ours, "server_key_id": theirs},
+            )
+        ]
     if ours and theirs and ours != theirs:
         # Every record sealed now would be refused (wrong_server_key) and stay rejected.
         return [

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from uuid6 import uuid7
 
 from app import packet as pkt
@@ -86,7 +85,7 @@ class TestStation:
     url: str
     station_id: str
     key: Ed25519PrivateKey
-    server_key: X25519PublicKey
+    server_key: pkt.SealingPublicKey
     kecamatan: str
     session: requests.Session = field(default_factory=requests.Session)
 

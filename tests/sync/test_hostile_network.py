@@ -181,6 +181,9 @@ def test_init_shows_the_fingerprints_the_server_shows(tmp_path: Path) -> None:
             identity = get_identity(store)
         assert identity is not None and identity.server_verify_key is not None
         assert pkt.fingerprint(identity.server_verify_key) == signing
+        # A new server's key is hybrid (ML-KEM-768 + X25519): the station seals with it.
+        assert isinstance(identity.server_public_key, pkt.HybridPublicKey)
+        assert pkt.SUITE_HYBRID in sealing
 
 
 def test_plain_http_only_on_this_machine_or_a_private_lan() -> None:
