@@ -7,9 +7,11 @@
 ; app itself uses (app/paths.py, app/single_instance.py), so there is one constant for each.
 ;
 ; Silent switches (technicians):  /S  /D=<install dir, last>  /SERVER=<url> /CODE=<code>
+;                                 /USERS=<account>[,<account>...] (the station's Windows accounts)
 ; Uninstaller:                    /S  /REMOVEDATA  (refused unless `status --pending` says 0 or none)
 ; Exit codes: 0 done, 1 cancelled, 2 refused (app running, bad switches, downgrade, records
-; not yet sent, ...), 3 installed but provisioning failed, 740 not run as Administrator.
+; not yet sent, ...), 3 installed but provisioning failed, 4 installed but the data folder's
+; permissions could not be set (the station is not started), 740 not run as Administrator.
 
 Unicode true
 Target amd64-unicode
@@ -40,6 +42,9 @@ SetCompressor /SOLID lzma
 !define UNINSTALLER "uninstall.exe"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APP_DIR_NAME}"
 !define SHORTCUT_DIR "$SMPROGRAMS\${APP_NAME}"
+; The local group of the Windows accounts the station runs as: with SYSTEM and Administrators
+; the only ones that may open the data folder (the station's wrapped signing key, its database).
+!define STATION_GROUP "${APP_DIR_NAME}-users"
 
 !if ! /FileExists "${PAYLOAD}/${EXE}"
   !error "${PAYLOAD}/${EXE} is missing: PAYLOAD must be the PyInstaller one-folder output"
@@ -72,6 +77,7 @@ Var Server       ; /SERVER=
 Var Code         ; /CODE=
 Var OldDir       ; install location of the version already installed, if any
 Var OldVersion
+Var Users        ; /USERS= (comma-separated Windows accounts put in STATION_GROUP)
 
 !define MUI_ABORTWARNING
 !define MUI_COMPONENTSPAGE_NODESC
@@ -114,6 +120,8 @@ LangString MsgNoStationData ${LANG_INDONESIAN} "Folder $DataDir tidak berisi dat
 LangString MsgNoStationData ${LANG_ENGLISH} "$DataDir holds no station data (it was never set up): the folder is removed."
 LangString MsgNothingPending ${LANG_INDONESIAN} "Semua rekaman sudah terkirim ke server: data stasiun dihapus."
 LangString MsgNothingPending ${LANG_ENGLISH} "Every record has reached the server: station data is removed."
+LangString MsgAclFailed ${LANG_INDONESIAN} "Program terpasang, tetapi hak akses folder data $DataDir tidak dapat diatur (kode $0). Jangan gunakan stasiun ini sebelum masalah ini diperbaiki; jalankan penginstal lagi."
+LangString MsgAclFailed ${LANG_ENGLISH} "The program is installed, but the permissions of the data folder $DataDir could not be set (code $0). Do not use this station until this is fixed; run the installer again."
 LangString SecRemoveDataName ${LANG_INDONESIAN} "Hapus data stasiun (basis data, kunci, log)"
 LangString SecRemoveDataName ${LANG_ENGLISH} "Remove station data (database, keys, logs)"
 
@@ -230,6 +238,10 @@ Function .onInit
   Push "/CODE="
   Call GetSwitch
   Pop $Code
+  Push $R0
+  Push "/USERS="
+  Call GetSwitch
+  Pop $Users
   ${If} $Server == ""
   ${AndIf} $Code != ""
     StrCpy $R1 "bad"
@@ -361,12 +373,13 @@ Section "-Program"
   File /r "${PAYLOAD}/*"
   WriteUninstaller "$INSTDIR\${UNINSTALLER}"
 
-  ; Station data: created here (the app would too) so every operator account on the kit may
-  ; write it; an upgrade leaves whatever is inside untouched.
+  ; Station data: created here (the app would too); an upgrade leaves what is inside untouched.
   CreateDirectory "$DataDir"
-  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$DataDir" /grant *S-1-5-32-545:(OI)(CI)M'
-  Pop $0
-  DetailPrint "icacls: $0"
+  Call ProtectDataDir
+  ${If} $0 != 0
+    MessageBox MB_OK|MB_ICONSTOP "$(MsgAclFailed)" /SD IDOK
+    SetErrorLevel 4
+  ${EndIf}
 
   CreateDirectory "${SHORTCUT_DIR}"
   CreateShortcut "${SHORTCUT_DIR}\${APP_NAME}.lnk" "$INSTDIR\${GUI_EXE}" "" "$INSTDIR\${GUI_EXE}" 0
@@ -396,6 +409,48 @@ Section "-Program"
     ${EndIf}
   ${EndIf}
 SectionEnd
+
+; The data folder belongs to SYSTEM, Administrators and STATION_GROUP (the accounts given with
+; /USERS=, or added later with `net localgroup`), nobody else: not inherited from ProgramData
+; (which lets every user read and create), and without the Users grant of earlier versions.
+; Files inside inherit it. $0: 0, or the failing step's exit code.
+Function ProtectDataDir
+  ; The group may exist already (an upgrade): its exit code says nothing then.
+  nsExec::ExecToLog '"$SYSDIR\net.exe" localgroup "${STATION_GROUP}" /add /comment:"${APP_NAME}: may use the station data folder"'
+  Pop $0
+  ; "a,b" -> a, b (a trailing comma makes one name a list too; at most 64 names).
+  StrCpy $R1 1
+  ${Do}
+    ${WordFind} "$Users," "," "E+$R1" $R2
+    ${If} ${Errors}
+    ${OrIf} $R1 > 64
+      ${ExitDo}
+    ${EndIf}
+    ${If} $R2 != ""
+      nsExec::ExecToLog '"$SYSDIR\net.exe" localgroup "${STATION_GROUP}" "$R2" /add'
+      Pop $0
+      DetailPrint "${STATION_GROUP} += $R2: $0"
+    ${EndIf}
+    IntOp $R1 $R1 + 1
+  ${Loop}
+  ; SYSTEM (S-1-5-18) and Administrators (S-1-5-32-544) full control, the group modify.
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$DataDir" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F "${STATION_GROUP}:(OI)(CI)M"'
+  Pop $0
+  ${If} $0 != 0
+    Return
+  ${EndIf}
+  ; Earlier versions granted Users (S-1-5-32-545) modify; Authenticated Users (S-1-5-11) too.
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$DataDir" /remove:g *S-1-5-32-545 *S-1-5-11'
+  Pop $0
+  ${If} $0 != 0
+    Return
+  ${EndIf}
+  ; What is inside inherits only the folder's ACL (drops what the Users grant put there).
+  ; (No files yet, on a first install, is an error to icacls: its code only goes to the log.)
+  nsExec::ExecToLog '"$SYSDIR\icacls.exe" "$DataDir\*" /reset /T /C /Q'
+  Pop $1
+  DetailPrint "icacls reset: $1"
+FunctionEnd
 
 ; ---------------------------------------------------------------------------------------------
 ; Uninstaller

@@ -265,3 +265,35 @@ def running_station(machine: Wine, standin: Path) -> Iterator[RunningStation]:
     finally:
         station.stop()
         machine.settle()
+
+
+@pytest.fixture(scope="session")
+def command_recorder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A program that records its command line (standin/command_recorder.c): put in place of
+    icacls.exe and net.exe, whose wine versions are stubs."""
+    gcc = require_binary("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
+    exe = tmp_path_factory.mktemp("recorder") / "command_recorder.exe"
+    source = Path(__file__).with_name("standin") / "command_recorder.c"
+    subprocess.run(
+        [gcc, "-O2", "-municode", "-static", "-o", str(exe), str(source)], check=True, timeout=120
+    )
+    return exe
+
+
+@contextmanager
+def recorded_commands(machine: Wine, recorder: Path, *names: str) -> Iterator[Wine]:
+    """``machine`` with the recorder as each of ``names`` (in system32, preferred to wine's
+    builtin ones); the originals come back afterwards."""
+    system32 = machine.prefix / "drive_c" / "windows" / "system32"
+    saved = {n: (system32 / n).read_bytes() for n in names}
+    for n in names:
+        shutil.copy(recorder, system32 / n)
+    env = dict(machine.env)
+    env["WINEDLLOVERRIDES"] += ";" + ",".join(names) + "=n"
+    try:
+        yield Wine(machine.prefix, env, machine.wine, machine.wineserver)
+    finally:
+        for n, data in saved.items():
+            (system32 / n).write_bytes(data)
+        for leftover in ("recorded-commands.txt", "recorder-fails"):
+            (machine.prefix / "drive_c" / leftover).unlink(missing_ok=True)

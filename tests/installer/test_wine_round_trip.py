@@ -19,6 +19,7 @@ from tests.installer.conftest import (
     SHORTCUT_DIR,
     UNINSTALL_KEY,
     Wine,
+    recorded_commands,
     running_station,
 )
 
@@ -193,3 +194,31 @@ def test_another_folder_is_kept_on_upgrade(machine: Wine, installers: dict[str, 
     assert key["DisplayVersion"] == NEW_VERSION
     assert machine.host(folder / "_internal" / f"only-in-{NEW_VERSION}.txt").is_file()
     assert not _program(machine).exists()
+
+
+def test_the_data_folder_is_given_to_the_station_accounts_only(
+    machine: Wine, installers: dict[str, Path], command_recorder: Path
+) -> None:
+    """SYSTEM, Administrators and the station's group only: not inherited from ProgramData,
+    the Users grant of earlier versions removed, the /USERS= accounts put in the group. (Wine's
+    icacls and net do nothing: the commands the installer runs are what can be checked here.)"""
+    group = "ektp-station-users"
+    with recorded_commands(machine, command_recorder, "icacls.exe", "net.exe") as box:
+        assert box.install(installers[NEW_VERSION], "/USERS=operator1,kit-gk-2") == 0
+        log = box.prefix / "drive_c" / "recorded-commands.txt"
+        lines = [ln.split(" ", 1)[1] for ln in log.read_text("utf-8-sig").splitlines()]
+        data = str(DATA_DIR)
+        assert lines == [
+            f'localgroup "{group}" /add /comment:"e-KTP Station: may use the station data folder"',
+            f'localgroup "{group}" "operator1" /add',
+            f'localgroup "{group}" "kit-gk-2" /add',
+            f'"{data}" /inheritance:r /grant:r *S-1-5-18:(OI)(CI)F *S-1-5-32-544:(OI)(CI)F '
+            f'"{group}:(OI)(CI)M"',
+            f'"{data}" /remove:g *S-1-5-32-545 *S-1-5-11',
+            f'"{data}\\*" /reset /T /C /Q',
+        ]
+        assert not any("*S-1-5-32-545:" in ln for ln in lines)  # Users are granted nothing
+        # When the ACL cannot be set the technician is told (exit 4), never silently open.
+        log.unlink()
+        (box.prefix / "drive_c" / "recorder-fails").touch()
+        assert box.install(installers[NEW_VERSION]) == 4
