@@ -144,6 +144,12 @@ def render(doc: dict[str, Any]) -> str:
                 else ""
             )
         )
+        if sync.get("clock_offset_s") is not None:
+            off = sync["clock_offset_s"]
+            lines.append(
+                f"clock:     {abs(off):.1f} s {'behind' if off > 0 else 'ahead of'} the server's "
+                f"(measured {sync['clock_offset_measured_at']})"
+            )
         ew = sync["exposure_window"]
         if ew["samples"]:
             lines.append(

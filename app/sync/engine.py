@@ -204,6 +204,8 @@ class SyncEngine:
         # passed with each request, where no environment variable overrides it.
         self.verify: str | bool = True
         self.clock = clock
+        # (server minus station seconds, measured at) of the last answer with a Date header.
+        self.clock_offset: tuple[float, float] | None = None
         self.rng = rng or random.Random()
         self.base_s = base_s
         self.cap_s = cap_s
@@ -256,7 +258,7 @@ class SyncEngine:
         )
         if content_type:
             headers["Content-Type"] = content_type
-        return self.session.request(
+        resp = self.session.request(
             method,
             self.server_url + path,
             data=body,
@@ -264,6 +266,20 @@ class SyncEngine:
             timeout=timeout or self.timeout,
             verify=self.verify,
         )
+        self._measure_clock(resp)
+        return resp
+
+    def _measure_clock(self, resp: requests.Response) -> None:
+        """The clock's offset against the server, from the answer's Date header (whole
+        seconds, truncated: the server's time lay in [Date, Date + 1 s)) against the middle
+        of the round trip. Kept in ``clock_offset``: (server minus station s, when)."""
+        try:
+            server = parsedate_to_datetime(str(resp.headers.get("Date"))).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        now = self.clock()
+        middle = now - resp.elapsed.total_seconds() / 2
+        self.clock_offset = (round(server + 0.5 - middle, 1), now)
 
     def check_answer(self, path: str, resp: requests.Response, content: bytes) -> None:
         """Raise SyncError (``server``: retried, nothing marked) unless ``resp`` is signed by

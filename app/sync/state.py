@@ -1,7 +1,8 @@
 """Sync figures kept beside the store: last success, last error, exposure-window samples.
 
 A small JSON file in the station home (``sync-state.json``), replaced atomically. It holds no
-personal data: times, counts, error messages, seal-to-receipt seconds.
+personal data: times, counts, error messages, seal-to-receipt seconds, the clock's offset
+against the server.
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ class SyncStatus:
     rejected_total: int = 0
     # seal-to-receipt seconds of the most recent uploads (the exposure window when online)
     exposure_s: list[float] = field(default_factory=list)
+    # The station clock against the server's, as last measured during sync (server minus
+    # station, seconds; from the answer's Date header: +-0.5 s plus half the round trip), and
+    # when (station time).
+    clock_offset_s: float | None = None
+    clock_offset_at: float | None = None
 
     def exposure_figures(self) -> dict[str, Any]:
         xs = sorted(self.exposure_s)
@@ -76,6 +82,12 @@ class SyncStateFile:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def record_clock_offset(self, offset_s: float, at: float) -> None:
+        with self._lock:
+            st = self.load()
+            st.clock_offset_s, st.clock_offset_at = offset_s, at
+            self.save(st)
+
     def update(
         self,
         *,
@@ -99,3 +111,14 @@ class SyncStateFile:
                 st.last_success_at = now
             self.save(st)
             return st
+
+
+def last_clock_offset(home: Path) -> tuple[float, float] | None:
+    """(offset, measured_at): the station clock's offset against the server (server minus
+    station, seconds; positive = the station is behind) as last measured during sync, and
+    when (station time, epoch seconds); None before any answer. For kit health reports: a
+    figure and a time, nothing else."""
+    st = SyncStateFile(home).load()
+    if st.clock_offset_s is None or st.clock_offset_at is None:
+        return None
+    return float(st.clock_offset_s), float(st.clock_offset_at)

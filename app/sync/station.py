@@ -82,6 +82,7 @@ class StationSync:
         )
         self.engine.verify = verify_for(store.home)  # a certificate the technician pinned
         self.state = SyncStateFile(store.home)
+        self._kept_offset: tuple[float, float] | None = None
 
     @property
     def server_url(self) -> str:
@@ -128,6 +129,7 @@ class StationSync:
             on_recorded=on_recorded,
             max_items=max_items,
         )
+        self._keep_clock_offset()
         if result.uploaded or result.rejected or result.error is not None:
             self.state.update(
                 now=self.clock(),
@@ -138,12 +140,24 @@ class StationSync:
             )
         return result
 
+    def _keep_clock_offset(self) -> None:
+        """Into the sync state, when a new answer measured it (app.sync.state.last_clock_offset
+        reads it back: `status`, kit health)."""
+        measured, kept = self.engine.clock_offset, self._kept_offset
+        if measured is None:
+            return
+        # Not a file write per upload: when it moved, or every 5 minutes.
+        if kept is None or abs(measured[0] - kept[0]) >= 0.5 or measured[1] - kept[1] >= 300:
+            self.state.record_clock_offset(*measured)
+            self._kept_offset = measured
+
     # --- around the drain -------------------------------------------------------------------
 
     def pull_assignment(self) -> dict[str, Any]:
         """Ask the server for this station's kecamatan; adopt it when it changed."""
         self.ensure_server_key()
         doc = self.engine.signed_json("GET", protocol.API_PREFIX + "/station")
+        self._keep_clock_offset()
         if doc.get("revoked"):
             raise SyncError("auth", "this station has been revoked by the central office")
         kecamatan = str(doc.get("kecamatan") or "")
@@ -274,6 +288,9 @@ def sync_summary(store: Store, pending: PendingStats, alone: PendingStats) -> di
             else iso(pending.oldest_sealed_at),
         },
         "next_attempt_at": None if nxt is None else iso(nxt),
+        # server minus station seconds (+: the station is behind), last measured during sync
+        "clock_offset_s": st.clock_offset_s,
+        "clock_offset_measured_at": _iso_ts(st.clock_offset_at),
         "exposure_window": {
             # seal-to-receipt of recent uploads (the exposure window while online)
             **st.exposure_figures(),
