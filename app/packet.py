@@ -3,8 +3,8 @@
 A packet is encrypted with HPKE (RFC 9180) to the server's sealing public key and signed with
 the station's Ed25519 key. Two suites, named in the header: the hybrid post-quantum KEM
 ML-KEM-768 + X25519 (the default for new server keys) and DHKEM(X25519) of earlier keys,
-both with HKDF-SHA256 and AES-256-GCM. The station keeps only
-the public half of the sealing key, so once sealed it cannot read its own packets back.
+both with HKDF-SHA256 and AES-256-GCM. The station keeps only the public half of the sealing
+key, so once sealed it cannot read its own packets back.
 
 Layout (all integers big-endian)::
 
