@@ -93,9 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("keys", help="sealing keys")
     ksub = k.add_subparsers(dest="keys_cmd", parser_class=_Parser, required=True)
-    ksub.add_parser(
+    kp = ksub.add_parser(
         "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
     )
+    kp.add_argument("--out", metavar="FILE", help="write it to FILE instead (for a USB stick)")
     ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
     ksub.add_parser(
         "rotate",
@@ -402,7 +403,15 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
             return 0
         if args.keys_cmd == "rotate":
             return _rotate_sealing_key(core)
-        sys.stdout.write(pkt.server_key_file(core.sealing_public_key(), signing).decode())
+        key_file = pkt.server_key_file(core.sealing_public_key(), signing)
+        if args.out:
+            try:
+                Path(args.out).write_bytes(key_file)  # public keys: no secret in it
+            except OSError as exc:
+                raise InputError(f"--out: cannot write {args.out} ({exc.strerror})") from exc
+            print(f"wrote {args.out}: give it to `ektp-station init --server-key`")
+            return 0
+        sys.stdout.write(key_file.decode())
         return 0
     if cmd == "station":
         return _station(args, core)

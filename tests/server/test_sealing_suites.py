@@ -54,6 +54,9 @@ def test_a_server_moved_to_a_hybrid_key_opens_old_and_new_packets(
         public = server_cli(srv, "keys", "public")
         assert public.returncode == 0, public.stderr
         assert pkt.load_sealing_public_key(public.stdout.encode()) == after.server_key
+        written = server_cli(srv, "keys", "public", "--out", str(tmp_path / "server.pem"))
+        assert written.returncode == 0, written.stderr
+        assert (tmp_path / "server.pem").read_text() == public.stdout
         fingerprint = server_cli(srv, "keys", "fingerprint").stdout
         assert f"{pkt.fingerprint(after.server_key)} ({pkt.SUITE_HYBRID})" in fingerprint
         sealed_new = _put(after, seal_record(after, person(2)))
