@@ -357,6 +357,8 @@ def create_app(
         st = await authenticate(request, await _read_body(request, 0), allow_revoked=True)
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
+        # and the key itself: after `keys rotate` a station moves to it (app.sync.station)
+        out["server_key_pem"] = core.stations_key_pem()
         # Every key it may seal to (a key `keys rotate` retired is still opened: doctor).
         out["accepted_server_key_ids"] = sorted(core.accepted_key_ids())
         return out

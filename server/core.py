@@ -261,6 +261,7 @@ class ServerCore:
         self.max_body = max_body or pkt.MAX_PACKET_BYTES
         self._key_ids: set[str] | None = None
         self._stations_key_id = self.own_key_id
+        self._stations_key_pem = ""
         self.server_id = self._meta_get_or_set("server_id", lambda: str(uuidlib.uuid4()))
 
     def close(self) -> None:
@@ -964,15 +965,25 @@ class ServerCore:
         # sealed to the relay's own key could never be opened by the central server.
         if self._key_ids is None:
             upstream = self.meta_get("upstream_sealing_key")
+            given = (
+                pkt.load_sealing_public_key(upstream.encode())
+                if upstream
+                else self.sealing_key.public_key()
+            )
+            self._stations_key_id = pkt.key_id(given)
+            self._stations_key_pem = pkt.sealing_public_key_pem(given).decode()
             if upstream:
-                self._stations_key_id = pkt.key_id(pkt.load_sealing_public_key(upstream.encode()))
                 self._key_ids = {self._stations_key_id}
             else:
                 # Ours, and those `keys rotate` retired: stations provisioned before the
-                # rotation seal to them until they are provisioned again.
-                self._stations_key_id = self.own_key_id
+                # rotation seal to them until they move to the new key.
                 self._key_ids = {pkt.key_id(k.public_key()) for k in self.sealing_keys}
         return self._key_ids
+
+    def stations_key_pem(self) -> str:
+        """The key (PEM) stations seal to, read once with ``accepted_key_ids``."""
+        self.accepted_key_ids()
+        return self._stations_key_pem
 
     def stations_key_id(self) -> str:
         """The key id this server's stations seal to: the upstream's on a relay, else its own."""

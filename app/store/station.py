@@ -326,3 +326,27 @@ def set_server_signing_key(store: Store, key_b64: str, actor: str) -> None:
             raise NotInitialized()
         station.server_signing_key = key_b64
         record_event(session, actor, "station.server_signing_key", {"key_id": key_id(public)})
+
+
+def set_server_sealing_key(store: Store, server_key_pem: bytes, actor: str) -> None:
+    """Seal to a new key of the same server from now on (it rotated its key: the server
+    names it in a signed answer, app.sync.station); audited with both key ids and suites.
+    Records sealed before stay sealed to the old key, which the server keeps to open them."""
+    from app.packet import key_id, suite_of
+
+    new = load_sealing_public_key(server_key_pem)
+    with store.write() as session:
+        station = session.get(Station, 1)
+        if station is None:
+            raise NotInitialized()
+        old = load_sealing_public_key(station.server_key_pem)
+        station.server_key_pem = server_key_pem
+        record_event(
+            session,
+            actor,
+            "station.server_sealing_key",
+            {
+                "from": {"key_id": key_id(old), "suite": suite_of(old)},
+                "to": {"key_id": key_id(new), "suite": suite_of(new)},
+            },
+        )

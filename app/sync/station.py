@@ -17,12 +17,17 @@ from typing import Any
 
 import requests
 
-from app import protocol
+from app import packet, protocol
 from app.store.backlog import BacklogState, check_backlog_policy
 from app.store.db import Store
 from app.store.outbox import Outbox, PendingStats
 from app.store.settings import load_settings
-from app.store.station import get_identity, set_assignment, set_server_signing_key
+from app.store.station import (
+    get_identity,
+    set_assignment,
+    set_server_sealing_key,
+    set_server_signing_key,
+)
 from app.store.timeutil import utcnow
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
 from app.sync.serverkey import learn_server_key
@@ -161,10 +166,27 @@ class StationSync:
         if doc.get("revoked"):
             raise SyncError("auth", "this station has been revoked by the central office")
         kecamatan = str(doc.get("kecamatan") or "")
+        self._adopt_rotated_key(doc)
         current = get_identity(self.store)
         if kecamatan and current is not None and kecamatan != current.kecamatan:
             set_assignment(self.store, kecamatan, "server", "assigned by the server")
         return dict(doc)
+
+    def _adopt_rotated_key(self, doc: dict[str, Any]) -> None:
+        """The server rotated its sealing key (`ektp-server keys rotate`) and names the new
+        one in its signed answer: seal to it from now on. Only to a hybrid (ML-KEM-768 +
+        X25519) key, never back to X25519 alone (a node not yet restarted names the old)."""
+        pem, kid = doc.get("server_key_pem"), doc.get("server_key_id")
+        if not isinstance(pem, str) or kid == packet.key_id(self.identity.server_public_key):
+            return
+        try:
+            key = packet.load_sealing_public_key(pem.encode())
+        except packet.PacketError:
+            return
+        if packet.key_id(key) != kid or packet.suite_of(key) != packet.SUITE_HYBRID:
+            return
+        set_server_sealing_key(self.store, packet.sealing_public_key_pem(key), "server")
+        self.identity = get_identity(self.store) or self.identity
 
     def purge(self) -> int:
         days = load_settings(self.store).retention_days  # capped (MAX_RETENTION_DAYS)

@@ -13,8 +13,12 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from sqlalchemy import select
 
 from app import packet as pkt
+from app.store.db import open_store
+from app.store.models import AuditEvent
+from app.store.station import get_identity
 from tests.support.cli import run_server, run_station
 from tests.support.office import office_json, person, seal_record
 from tests.support.server import ServerProcess
@@ -129,9 +133,10 @@ def _old_release_home(home: Path) -> X25519PrivateKey:
     return key
 
 
-def test_doctor_says_a_station_seals_to_a_retired_key_and_how_to_move(tmp_path: Path) -> None:
+def test_a_station_moves_to_the_rotated_hybrid_key_at_its_next_sync(tmp_path: Path) -> None:
     """After `keys rotate` a station provisioned before is not broken (its records are still
-    opened) but seals with the older suite: doctor warns and says what to do."""
+    opened) but seals with the older suite: doctor warns; its next sync learns the new key
+    from the server's signed answer and seals with the hybrid from then on (audited)."""
     home, station_home = tmp_path / "server", tmp_path / "station"
     _old_release_home(home)
 
@@ -143,9 +148,30 @@ def test_doctor_says_a_station_seals_to_a_retired_key_and_how_to_move(tmp_path: 
         assert res.returncode == 0, res.stderr
         assert server_cli(srv, "keys", "rotate").returncode == 0
         port = srv.port
-    with ServerProcess(home, port=port):  # the URL the station knows
+    with ServerProcess(home, port=port) as srv:  # the URL the station knows
         doctor = json.loads(station("doctor", "--json").stdout)
-    (check,) = [c for c in doctor["checks"] if c["name"] == "server"]
-    assert check["status"] == "warn", check
-    assert "still opens records sealed to this station's key" in check["message"]
-    assert pkt.SUITE_X25519 in check["message"] and "provision again" in check["message"]
+        (check,) = [c for c in doctor["checks"] if c["name"] == "server"]
+        assert check["status"] == "warn", check
+        assert "still opens records sealed to this station's key" in check["message"]
+        assert pkt.SUITE_X25519 in check["message"] and "provision again" in check["message"]
+
+        assert station("sync", "--once").returncode == 0, "sync"
+        with open_store(station_home) as store:
+            identity = get_identity(store)
+            assert identity is not None
+            assert isinstance(identity.server_public_key, pkt.HybridPublicKey)
+            rotated_to = pkt.key_id(identity.server_public_key)
+            with store.read() as session:
+                events = session.execute(
+                    select(AuditEvent.actor, AuditEvent.detail).where(
+                        AuditEvent.kind == "station.server_sealing_key"
+                    )
+                ).all()
+        public = pkt.load_sealing_public_key(server_cli(srv, "keys", "public").stdout.encode())
+        assert rotated_to == pkt.key_id(public)
+        assert [(actor, json.loads(detail)["to"]["suite"]) for actor, detail in events] == [
+            ("server", pkt.SUITE_HYBRID)
+        ]
+        doctor = json.loads(station("doctor", "--json").stdout)
+        (check,) = [c for c in doctor["checks"] if c["name"] == "server"]
+        assert check["status"] == "ok", check
