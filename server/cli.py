@@ -18,9 +18,11 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db, office_cli
+from server import cluster_key, db, office_cli
+from server.cluster_key import ClusterKeyError
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
+from server.keys import KeyFileError
 from server.schema import NewerSchemaError
 from server.web import cli as web_cli
 from server.web.accounts import AccountError
@@ -42,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ektp-server", description="e-KTP central server (or kecamatan relay)")
     p.add_argument("--home", help="server data directory")
     p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
+    p.add_argument(
+        "--sealing-key",
+        action="append",
+        metavar="FILE",
+        help="the cluster's sealing key (PEM); again for each earlier key kept after a "
+        "rotation (default: EKTP_SEALING_KEY_FILE, EKTP_SEALING_KEY, the home's)",
+    )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
 
     s = sub.add_parser("serve", help="serve the HTTP API (the default)")
@@ -96,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         "public", help="print the key file for `ektp-station init`: sealing and signing keys (PEM)"
     )
     ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
+    kn = ksub.add_parser("new", help="write a fresh sealing key to FILE (0600), for a rotation")
+    kn.add_argument("file", metavar="FILE")
+    kr = ksub.add_parser(
+        "rotate", help="make the key in FILE the cluster's (this host holds the current one)"
+    )
+    kr.add_argument("--new", required=True, metavar="FILE", dest="new_key")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -233,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         _validate(args, home)
         if cmd == "serve":
             return _serve(args, home, url)
-        core = ServerCore(home, url)
+        if cmd == "keys" and args.keys_cmd == "new":
+            return _new_key(Path(args.file))
+        core = ServerCore(home, url, sealing_keys=args.sealing_key)
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
@@ -243,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             core.close()
     except (InputError, db.DatabaseURLError, UsageError, CoverageInputError, AccountError) as exc:
+        return _fail(str(exc))
+    except (ClusterKeyError, KeyFileError) as exc:
         return _fail(str(exc))
     except ServiceError as exc:
         return _fail(exc.message, 1)
@@ -364,6 +383,25 @@ def _check_listen(host: str, port: int) -> None:
             raise InputError(f"--host: cannot listen on {host}:{port} ({exc.strerror})") from exc
 
 
+def _new_key(path: Path) -> int:
+    if path.exists():
+        raise InputError(f"FILE: {path} exists (a key is never overwritten)")
+    print(cluster_key.write_new_key(path))
+    return 0
+
+
+def _rotate(core: ServerCore, path: Path) -> int:
+    new = (cluster_key.given_keys([path]) or [])[0]
+    new_id = cluster_key.rotate(core.engine, core.home, core.keyring, new)
+    print(f"the cluster's sealing key is now {new_id} (was {core.own_key_id})")
+    where = "this home's sealing_key.pem" if core.keyring.in_home else f"--sealing-key {path}"
+    print(
+        f"give every host the new key first ({where}) and keep the old one after it; "
+        "a host holding only the old key refuses to start"
+    )
+    return 0
+
+
 def _print_json(doc: Any) -> None:
     print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
 
@@ -371,6 +409,8 @@ def _print_json(doc: Any) -> None:
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
         signing = core.signing_key.public_key()
+        if args.keys_cmd == "rotate":
+            return _rotate(core, Path(args.new_key))
         if args.keys_cmd == "fingerprint":
             print(f"sealing {pkt.fingerprint(core.sealing_public_key())}")
             print(f"signing {pkt.fingerprint(signing)}")
@@ -600,7 +640,7 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    core = ServerCore(home, url, max_body=args.max_body)
+    core = ServerCore(home, url, max_body=args.max_body, sealing_keys=args.sealing_key)
     app = create_app(
         core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
     )
@@ -690,7 +730,9 @@ class _Background:
 def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
     from server.processing.processor import Processor
 
-    return _Background(forwarder, Processor(core.engine, core.sealing_key))
+    return _Background(
+        forwarder, Processor(core.engine, core.sealing_key, opening_keys=core.keyring.by_id)
+    )
 
 
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
@@ -704,7 +746,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
         raise InputError("--workers: must be at least 1")
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
-    core = ServerCore(home, url, max_body=args.max_body)
+    core = ServerCore(home, url, max_body=args.max_body, sealing_keys=args.sealing_key)
     forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder

@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +29,8 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
-from server import db, labels, quarantine
-from server.keys import load_or_create_sealing_key, load_or_create_signing_key
+from server import cluster_key, db, labels, quarantine
+from server.keys import load_or_create_signing_key
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -235,7 +235,14 @@ class PutResult:
 class ServerCore:
     """One server home + one database. Cheap to share between threads."""
 
-    def __init__(self, home: Path, db_url: str | None = None, *, max_body: int | None = None):
+    def __init__(
+        self,
+        home: Path,
+        db_url: str | None = None,
+        *,
+        max_body: int | None = None,
+        sealing_keys: Sequence[str | Path] | None = None,
+    ):
         self.home = Path(home)
         private_home(self.home)
         if db_url is None:
@@ -243,8 +250,10 @@ class ServerCore:
         self.db_url = db_url or f"sqlite:///{self.home / 'server.db'}"
         self.engine: Engine = db.make_engine(self.db_url)
         db.migrate(self.engine)
-        self.sealing_key = load_or_create_sealing_key(self.home)
-        self.own_key_id = pkt.key_id(self.sealing_key.public_key())
+        # The cluster's key, checked against the one the database records (server.cluster_key).
+        self.keyring = cluster_key.establish(self.engine, self.home, sealing_keys)
+        self.sealing_key = self.keyring.current
+        self.own_key_id = self.keyring.current_id
         # Signs every answer to a station (server.answer_signing) and the enrollment reply.
         self.signing_key = load_or_create_signing_key(self.home)
         self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
@@ -957,13 +966,15 @@ class ServerCore:
             if upstream:
                 self._key_ids = {pkt.key_id(pkt.load_sealing_public_key(upstream.encode()))}
             else:
-                self._key_ids = {self.own_key_id}
+                # Earlier cluster keys kept after a rotation: stations provisioned before it
+                # still seal to them (server.cluster_key).
+                self._key_ids = set(self.keyring.by_id)
         return self._key_ids
 
     def stations_key_id(self) -> str:
         """The key id this server's stations seal to: the upstream's on a relay, else its own."""
-        (key_id,) = self.accepted_key_ids()
-        return key_id
+        accepted = self.accepted_key_ids()
+        return self.own_key_id if self.own_key_id in accepted else next(iter(accepted))
 
     def store_packet(
         self,
@@ -1215,7 +1226,8 @@ class ServerCore:
         header = pkt.read_header(data)
         st = self.find_station(header.station_id)
         public = pkt.load_signing_public_key_b64(st.public_key) if st and st.public_key else None
-        return pkt.open_packet(data, self.sealing_key, public)
+        key = self.keyring.by_id.get(header.server_key_id, self.sealing_key)
+        return pkt.open_packet(data, key, public)
 
     def import_dir(self, directory: Path) -> dict[str, Any]:
         """Import ``*.ektp`` files from a station's export (same idempotence as PUT)."""

@@ -26,7 +26,7 @@ class KeyFileError(RuntimeError):
     """A key file exists but cannot be used."""
 
 
-def _write_private(path: Path, pem: bytes) -> None:
+def write_private(path: Path, pem: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -39,7 +39,7 @@ def _write_private(path: Path, pem: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _private_pem(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
+def private_pem(key: X25519PrivateKey | Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -52,7 +52,7 @@ def load_or_create_sealing_key(home: Path) -> X25519PrivateKey:
     path = home / SEALING_PRIVATE
     if not path.exists():
         key = X25519PrivateKey.generate()
-        _write_private(path, _private_pem(key))
+        write_private(path, private_pem(key))
         (home / SEALING_PUBLIC).write_bytes(sealing_public_key_pem(key.public_key()))
         return key
     try:
@@ -72,7 +72,7 @@ def load_or_create_signing_key(home: Path) -> Ed25519PrivateKey:
     path = legacy if legacy.exists() else home / SERVER_SIGNING
     if not path.exists():
         key = Ed25519PrivateKey.generate()
-        _write_private(path, _private_pem(key))
+        write_private(path, private_pem(key))
         return key
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)

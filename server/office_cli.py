@@ -157,7 +157,13 @@ def _process(args: argparse.Namespace, core: Any) -> int:
     from server.processing.checks import WrongSealingKey
     from server.processing.processor import Processor
 
-    processor = Processor(core.engine, core.sealing_key, batch=args.batch, lease_s=args.lease)
+    processor = Processor(
+        core.engine,
+        core.sealing_key,
+        batch=args.batch,
+        lease_s=args.lease,
+        opening_keys=core.keyring.by_id,
+    )
     if args.once:
         try:
             done = processor.run_once()

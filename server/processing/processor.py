@@ -14,7 +14,7 @@ import threading
 import time
 import uuid as uuidlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -72,10 +72,13 @@ class Processor:
         poll_s: float = 0.5,
         owner: str | None = None,
         on_error: Callable[[str], None] | None = None,
+        opening_keys: Mapping[str, X25519PrivateKey] | None = None,
     ) -> None:
         self.engine = engine
         self.sealing_key = sealing_key
         self.key_id = pkt.key_id(sealing_key.public_key())
+        # Earlier cluster keys kept after a rotation, by key id (server.cluster_key).
+        self.opening_keys = dict(opening_keys or {})
         self.batch = batch
         self.lease_s = lease_s
         self.poll_s = poll_s
@@ -164,9 +167,10 @@ class Processor:
         elif item.attempts > MAX_ATTEMPTS:
             verdict = checks.rejected(PROCESSING_FAILED, f"attempts:{item.attempts - 1}")
         else:
-            verdict = checks.check(
-                packet.data, header, packet.station_key, self.sealing_key, self.key_id
-            )
+            key, key_id = self.sealing_key, self.key_id
+            if header.server_key_id in self.opening_keys:
+                key, key_id = self.opening_keys[header.server_key_id], header.server_key_id
+            verdict = checks.check(packet.data, header, packet.station_key, key, key_id)
         return fates.Judged(item, header, packet.received_at, verdict)
 
     def _write(self, judged: list[fates.Judged]) -> None:
