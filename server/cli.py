@@ -18,7 +18,9 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
+from server import blobs as blob_store
 from server import cluster_key, db, office_cli
+from server.blobs import BlobConfigError, BlobStoreError
 from server.cluster_key import ClusterKeyError
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
@@ -51,12 +53,19 @@ def _parser() -> argparse.ArgumentParser:
         help="the cluster's sealing key (PEM); again for each earlier key kept after a "
         "rotation (default: EKTP_SEALING_KEY_FILE, EKTP_SEALING_KEY, the home's)",
     )
+    p.add_argument(
+        "--blobs",
+        metavar="s3://BUCKET[/PREFIX]",
+        help="keep packet bytes in this S3 bucket (endpoint, credentials: AWS_* variables); "
+        "default EKTP_BLOBS, else what the database records, else the database itself",
+    )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
 
     s = sub.add_parser("serve", help="serve the HTTP API (the default)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--db", dest="serve_db", help="database URL")
+    s.add_argument("--blobs", dest="serve_blobs", help="packet bytes in this S3 bucket")
     s.add_argument("--upstream", help="act as a relay forwarding to this server URL")
     s.add_argument("--upstream-timeout", type=float, default=30.0, help="relay read timeout (s)")
     s.add_argument(
@@ -154,6 +163,23 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("dir")
     im.add_argument("--json", action="store_true")
 
+    mb = sub.add_parser(
+        "migrate-blobs", help="move packet bytes from the database to the --blobs bucket"
+    )
+    mb.add_argument("--batch", type=int, default=100, help="packets per transaction")
+    mb.add_argument("--limit", type=int, help="move at most this many, then stop")
+    bl = sub.add_parser("blobs", help="the object store of packets")
+    bls = bl.add_subparsers(dest="blobs_cmd", parser_class=_Parser, required=True)
+    sw = bls.add_parser("sweep", help="delete objects no packet row points at")
+    sw.add_argument(
+        "--older-than",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="only objects written more than S seconds ago (an upload in flight writes its "
+        "object first; default 3600)",
+    )
+
     op = sub.add_parser("open-packet", help="back office: decrypt a packet")
     op.add_argument("uuid")
     op.add_argument("--station", help="the packet's station (when several hold this uuid)")
@@ -250,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, home, url)
         if cmd == "keys" and args.keys_cmd == "new":
             return _new_key(Path(args.file))
-        core = ServerCore(home, url, sealing_keys=args.sealing_key)
+        core = ServerCore(home, url, sealing_keys=args.sealing_key, blobs=_blobs(args))
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
@@ -261,8 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             core.close()
     except (InputError, db.DatabaseURLError, UsageError, CoverageInputError, AccountError) as exc:
         return _fail(str(exc))
-    except (ClusterKeyError, KeyFileError) as exc:
+    except (ClusterKeyError, KeyFileError, BlobConfigError) as exc:
         return _fail(str(exc))
+    except BlobStoreError as exc:
+        return _fail(str(exc), 1)
     except ServiceError as exc:
         return _fail(exc.message, 1)
     except NewerSchemaError as exc:
@@ -402,6 +430,31 @@ def _rotate(core: ServerCore, path: Path) -> int:
     return 0
 
 
+def _blobs(args: argparse.Namespace) -> str | None:
+    return getattr(args, "serve_blobs", None) or args.blobs
+
+
+def _migrate_blobs(args: argparse.Namespace, core: ServerCore) -> int:
+    if args.batch < 1 or (args.limit is not None and args.limit < 1):
+        raise InputError("--batch/--limit: must be at least 1")
+    if not isinstance(core.blobs, blob_store.S3Store):
+        raise InputError("--blobs: give the bucket to move the packets to (s3://BUCKET[/PREFIX])")
+    moved = blob_store.migrate(core.engine, core.blobs, args.batch, args.limit)
+    left = blob_store.in_database(core.engine)
+    print(f"moved {moved} packet(s) to {core.blobs.url}; {left} still in the database")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, core: ServerCore) -> int:
+    if not isinstance(core.blobs, blob_store.S3Store):
+        raise InputError("--blobs: this database keeps its packets itself; nothing to sweep")
+    if args.older_than < 0:
+        raise InputError("--older-than: must not be negative")
+    deleted = blob_store.sweep(core.engine, core.blobs, args.older_than)
+    print(f"deleted {deleted} orphan object(s) from {core.blobs.url}")
+    return 0
+
+
 def _print_json(doc: Any) -> None:
     print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
 
@@ -428,6 +481,10 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{p['uuid']}  {p['station']}  {p['kecamatan']}  {p['received_at']}")
             print(f"{len(items)} packet(s)")
         return 0
+    if cmd == "migrate-blobs":
+        return _migrate_blobs(args, core)
+    if cmd == "blobs":
+        return _sweep(args, core)
     if cmd == "import":
         directory = Path(args.dir)
         if not directory.is_dir():
@@ -640,9 +697,14 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    core = ServerCore(home, url, max_body=args.max_body, sealing_keys=args.sealing_key)
+    core = ServerCore(
+        home, url, max_body=args.max_body, sealing_keys=args.sealing_key, blobs=_blobs(args)
+    )
     app = create_app(
-        core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
+        core,
+        max_inflight=args.max_inflight,
+        relay_mode=relay,
+        limits=_body_limits(args),
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
@@ -731,7 +793,8 @@ def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
     from server.processing.processor import Processor
 
     return _Background(
-        forwarder, Processor(core.engine, core.sealing_key, opening_keys=core.keyring.by_id)
+        forwarder,
+        Processor(core.engine, core.sealing_key, opening_keys=core.keyring.by_id, blobs=core.blobs),
     )
 
 
@@ -746,7 +809,9 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
         raise InputError("--workers: must be at least 1")
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
-    core = ServerCore(home, url, max_body=args.max_body, sealing_keys=args.sealing_key)
+    core = ServerCore(
+        home, url, max_body=args.max_body, sealing_keys=args.sealing_key, blobs=_blobs(args)
+    )
     forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder
@@ -763,6 +828,9 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             pull_interval_s=args.upstream_pull_interval,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    if relay_mode and core.blobs.external:
+        raise InputError("--blobs: a relay keeps its packets in its own database")
+    core.blobs.check()  # a wrong bucket, endpoint or credentials: said at once, in one line
     if args.process:
         if relay_mode:
             raise InputError("--process: this server is a relay; the central server processes")

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
+from server import blobs as blob_store
 from server import cluster_key, db, labels, quarantine
 from server.keys import load_or_create_signing_key
 
@@ -242,6 +243,7 @@ class ServerCore:
         *,
         max_body: int | None = None,
         sealing_keys: Sequence[str | Path] | None = None,
+        blobs: str | None = None,
     ):
         self.home = Path(home)
         private_home(self.home)
@@ -254,6 +256,8 @@ class ServerCore:
         self.keyring = cluster_key.establish(self.engine, self.home, sealing_keys)
         self.sealing_key = self.keyring.current
         self.own_key_id = self.keyring.current_id
+        # Where packet bytes live: this database, or an S3 bucket (server.blobs).
+        self.blobs = blob_store.open_store(self.engine, blobs)
         # Signs every answer to a station (server.answer_signing) and the enrollment reply.
         self.signing_key = load_or_create_signing_key(self.home)
         self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
@@ -1067,6 +1071,8 @@ class ServerCore:
                 relay_mode=relay_mode,
                 now=now,
             )
+            # In the bucket before the row commits (server.blobs): never a row without bytes.
+            values["data"] = self.blobs.stored(blob_store.Ref(header.station_id, uuid, sha), data)
             if held_for_review is not None:
                 values["review"] = quarantine.QUARANTINED
                 values["review_reason"] = held_for_review
@@ -1212,14 +1218,15 @@ class ServerCore:
         c = db.packets.c
         cond = [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
         with self.engine.begin() as conn:
-            rows = conn.execute(select(c.station_id, c.data).where(*cond)).all()
+            rows = conn.execute(select(c.station_id, c.data, c.sha256).where(*cond)).all()
         if not rows:
             where = f" of station {station_id}" if station_id else ""
             raise InputError(f"UUID: no packet {uuid}{where}")
         if len(rows) > 1:
             ids = ", ".join(sorted(r[0] for r in rows))
             raise InputError(f"UUID: stations {ids} each hold a packet {uuid}: give --station")
-        return bytes(rows[0][1])
+        sid, data, sha = rows[0]
+        return self.blobs.read(blob_store.Ref(sid, uuid, sha), data)
 
     def open_packet(self, uuid: str, station_id: str | None = None) -> pkt.OpenedPacket:
         data = self.packet_bytes(uuid, station_id)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import packet as pkt
 from server import db
+from server.blobs import BlobStore, Ref
 from server.processing import checks, counters, fates
 from server.processing import queue as work
 from server.processing.checks import PROCESSING_FAILED, WrongSealingKey
@@ -73,12 +74,15 @@ class Processor:
         owner: str | None = None,
         on_error: Callable[[str], None] | None = None,
         opening_keys: Mapping[str, X25519PrivateKey] | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.engine = engine
         self.sealing_key = sealing_key
         self.key_id = pkt.key_id(sealing_key.public_key())
         # Earlier cluster keys kept after a rotation, by key id (server.cluster_key).
         self.opening_keys = dict(opening_keys or {})
+        # Where packet bytes are: the database or a bucket (server.blobs).
+        self.blobs = blobs or BlobStore()
         self.batch = batch
         self.lease_s = lease_s
         self.poll_s = poll_s
@@ -129,7 +133,7 @@ class Processor:
             rows = {
                 (r.station_id, r.uuid): r
                 for r in conn.execute(
-                    select(p.station_id, p.uuid, p.data, p.received_at).where(
+                    select(p.station_id, p.uuid, p.data, p.sha256, p.received_at).where(
                         p.uuid.in_([i.uuid for i in items])
                     )
                 )
@@ -141,7 +145,7 @@ class Processor:
                 if row is None:  # cannot happen while the row is queued (same transaction)
                     out.append((item, None))
                     continue
-                data = bytes(row.data)
+                data = self.blobs.read(Ref(item.station_id, item.uuid, row.sha256), row.data)
                 try:
                     header: pkt.PacketHeader | None = pkt.read_header(data)
                 except pkt.PacketError:
