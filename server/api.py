@@ -7,6 +7,7 @@ everything else lives in the database, so any number of processes can serve it.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
@@ -45,10 +46,12 @@ class InflightLimit:
     unfinished body never holds one of these slots.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int = 2) -> None:
+    def __init__(self, app: ASGIApp, limit: int, retry_after_max_s: int = 10) -> None:
         self.app = app
         self.limit = limit
-        self.retry_after = str(retry_after_s)
+        # Retry-After is drawn from 1..max s for each refusal: one value for every refused
+        # kit would bring them all back together (a reconnect storm, docs/server.md).
+        self.retry_after_max = max(1, retry_after_max_s)
         self.inflight = 0
         self._lock = threading.Lock()
 
@@ -66,7 +69,7 @@ class InflightLimit:
             resp = JSONResponse(
                 {"error": "overloaded", "detail": "server is busy, retry later"},
                 status_code=503,
-                headers={"Retry-After": self.retry_after},
+                headers={"Retry-After": str(random.randint(1, self.retry_after_max))},
             )
             await resp(scope, receive, send)
             return
@@ -252,6 +255,7 @@ def create_app(
     relay_mode: bool = False,
     on_stored: Callable[[], None] | None = None,
     limits: BodyLimits | None = None,
+    retry_after_max_s: int = 10,
 ) -> Any:
     ingest = (
         PacketIngest(core, relay_mode=relay_mode)
@@ -441,5 +445,8 @@ def create_app(
     # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
     # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
     return JsonErrors(
-        AnswerSigning(BodyGate(InflightLimit(put, max_inflight), core, limits), core.signing_key)
+        AnswerSigning(
+            BodyGate(InflightLimit(put, max_inflight, retry_after_max_s), core, limits),
+            core.signing_key,
+        )
     )

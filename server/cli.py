@@ -102,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
         help="packet bodies one station may send at once (default 4)",
     )
     s.add_argument(
+        "--overload-retry-after",
+        type=int,
+        default=10,
+        metavar="S",
+        help="a request refused by --max-inflight is told Retry-After 1..S s, drawn anew for "
+        "each (default 10)",
+    )
+    s.add_argument(
         "--bodies-per-address",
         type=int,
         default=8,
@@ -350,6 +358,8 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"DIR: not a directory: {args.dir}")
     if args.cmd == "serve" and not (0 < args.port < 65536):
         raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.cmd == "serve" and args.overload_retry_after < 1:
+        raise InputError("--overload-retry-after: must be at least 1")
     if args.cmd == "serve" and args.max_inflight < 1:
         # 0 would answer every request but /health with 503, for ever.
         raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
@@ -705,6 +715,7 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
         max_inflight=args.max_inflight,
         relay_mode=relay,
         limits=_body_limits(args),
+        retry_after_max_s=args.overload_retry_after,
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
@@ -840,6 +851,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             app = create_app(
                 core,
                 max_inflight=args.max_inflight,
+                retry_after_max_s=args.overload_retry_after,
                 relay_mode=relay_mode,
                 on_stored=forwarder.wake if forwarder else None,
                 limits=_body_limits(args),
