@@ -96,6 +96,7 @@ def run(quick: bool) -> list[Figure]:
             "retry_after_values": dict(sorted(storm.retry_after.items())),
             "answers_other": others + len(storm.unexpected),
             "network_errors": storm.network_errors,
+            "network_error_kinds": dict(storm.error_kinds),
             "bad_receipts": storm.bad_receipts,
             "drain_p50_s": percentile(drains, 50),
             "drain_p99_s": percentile(drains, 99),

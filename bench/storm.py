@@ -60,6 +60,7 @@ class Storm:
     requests: int = 0
     status: Counter[int] = field(default_factory=Counter)
     network_errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
     retry_after: Counter[str] = field(default_factory=Counter)  # of the 503s; "" = none
     latencies_s: list[float] = field(default_factory=list)  # accepted requests (201/200)
     drains_s: list[float] = field(default_factory=list)
@@ -172,8 +173,9 @@ async def _kit(
                 if headers.get("connection", "").lower() == "close":
                     conn[1].close()
                     conn = None
-            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
                 out.network_errors += 1
+                out.error_kinds[type(exc).__name__] += 1
                 if conn is not None:
                     conn[1].close()
                     conn = None

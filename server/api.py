@@ -55,6 +55,14 @@ class InflightLimit:
         self.inflight = 0
         self._lock = threading.Lock()
 
+    def full(self) -> bool:
+        """At the limit: an upload arriving now would be refused (server.bodies asks before
+        reading its body)."""
+        return self.inflight >= self.limit
+
+    def retry_after(self) -> str:
+        return str(random.randint(1, self.retry_after_max))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == HEALTH_PATH:
             await self.app(scope, receive, send)
@@ -69,7 +77,7 @@ class InflightLimit:
             resp = JSONResponse(
                 {"error": "overloaded", "detail": "server is busy, retry later"},
                 status_code=503,
-                headers={"Retry-After": str(random.randint(1, self.retry_after_max))},
+                headers={"Retry-After": self.retry_after()},
             )
             await resp(scope, receive, send)
             return
@@ -444,9 +452,7 @@ def create_app(
     limits = limits or BodyLimits(max_body=core.max_body)
     # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
     # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
+    inflight = InflightLimit(put, max_inflight, retry_after_max_s)
     return JsonErrors(
-        AnswerSigning(
-            BodyGate(InflightLimit(put, max_inflight, retry_after_max_s), core, limits),
-            core.signing_key,
-        )
+        AnswerSigning(BodyGate(inflight, core, limits, overload=inflight), core.signing_key)
     )
