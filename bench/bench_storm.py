@@ -103,6 +103,8 @@ def run(quick: bool) -> list[Figure]:
             "drain_max_s": drains[-1],
             "latency_p50_ms": percentile(lat, 50) * 1000,
             "latency_p99_ms": percentile(lat, 99) * 1000,
+            "client_loop_lag_p50_ms": percentile(storm.loop_lag_s, 50) * 1000,
+            "client_loop_lag_p99_ms": percentile(storm.loop_lag_s, 99) * 1000,
             "steady_rate_per_s": steady_rate,
             "steady_latency_p99_ms": percentile(base.latencies_s, 99) * 1000,
             "ideal_drain_s": ideal_s,

@@ -61,6 +61,7 @@ class Storm:
     status: Counter[int] = field(default_factory=Counter)
     network_errors: int = 0
     error_kinds: Counter[str] = field(default_factory=Counter)
+    loop_lag_s: list[float] = field(default_factory=list)
     retry_after: Counter[str] = field(default_factory=Counter)  # of the 503s; "" = none
     latencies_s: list[float] = field(default_factory=list)  # accepted requests (201/200)
     drains_s: list[float] = field(default_factory=list)
@@ -217,9 +218,22 @@ async def _storm(kits: Sequence[Kit], host: str, port: int, spread_s: float, see
     out = Storm(kits=len(kits), records_sent=sum(len(k.packets) for k in kits))
     rng = random.Random(seed)
     t0 = time.perf_counter()
+    done = asyncio.Event()
+
+    async def lag() -> None:
+        # How late this process's own event loop wakes a task: the kits' latencies include it
+        # (one process plays every kit; real kits are separate machines).
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.1)
+            out.loop_lag_s.append(time.perf_counter() - before - 0.1)
+
+    watcher = asyncio.ensure_future(lag())
     await asyncio.gather(
         *(_kit(k, host, port, rng.uniform(0.0, spread_s), t0, out, rng) for k in kits)
     )
+    done.set()
+    await watcher
     out.elapsed_s = time.perf_counter() - t0
     return out
 
