@@ -1,30 +1,39 @@
 """Targets and figures: wajib-KTP targets import, coverage per wilayah, the day's recap and the
-list of fates. Every figure is read from the processor's counters (``desa_counts``,
-``daily_counts``) and the targets, never by counting records.
+list of fates. Every figure is read from the processor's counters (``area_counts``,
+``daily_counts``) and the targets resolved per wilayah at import (``area_targets``), never by
+counting records: a wilayah and its areas are a few rows, whatever the wilayah's size.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import hashlib
 import io
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, String, any_, bindparam, delete, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from app.domain import regions
 from server.processing.checks import FATES
-from server.processing.tables import daily_counts, desa_counts, records, target_imports, targets
+from server.processing.tables import (
+    area_counts,
+    area_targets,
+    daily_counts,
+    records,
+    target_imports,
+    targets,
+)
 
-# Parent column of desa_counts for a wilayah of each level (1 provinsi .. 3 kecamatan).
-_LEVEL_COLUMN = {1: "provinsi", 2: "kabupaten", 3: "kecamatan", 4: "desa"}
 _FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
 
 
@@ -123,6 +132,7 @@ def import_targets(engine: Engine, path: Path, by: str | None = None) -> dict[st
                 for r in rows
             ],
         )
+        write_area_targets(conn, {r.kode: (r.wajib_ktp, r.target) for r in rows})
         conn.execute(
             target_imports.insert().values(
                 imported_at=now,
@@ -156,7 +166,7 @@ def target_history(engine: Engine) -> list[dict[str, Any]]:
 Figures = dict[str, tuple[int | None, int | None]]
 
 
-def _resolve(given: dict[str, tuple[int, int | None]]) -> Figures:
+def resolve_targets(given: dict[str, tuple[int, int | None]]) -> Figures:
     """(wajib_ktp, target) of every wilayah the given rows say something about: its own row,
     else the sum of the nearest given levels below it (a kecamatan without a row sums its
     desa; a kabupaten sums its kecamatan, each given or summed in turn)."""
@@ -189,6 +199,17 @@ def _resolve(given: dict[str, tuple[int, int | None]]) -> Figures:
     return out
 
 
+def write_area_targets(conn: Connection, given: dict[str, tuple[int, int | None]]) -> None:
+    """Replace the resolved targets (``area_targets``) with those of ``given`` (an import's
+    rows), in the caller's transaction."""
+    conn.execute(delete(area_targets))
+    rows = [
+        {"kode": k, "wajib_ktp": w, "target": t} for k, (w, t) in resolve_targets(given).items()
+    ]
+    for i in range(0, len(rows), 5000):
+        conn.execute(area_targets.insert(), rows[i : i + 5000])
+
+
 def _figure(code: str, name: str, terekam: int, figures: Figures) -> dict[str, Any]:
     wajib, target = figures.get(code, (None, None))
     return {
@@ -202,15 +223,40 @@ def _figure(code: str, name: str, terekam: int, figures: Figures) -> dict[str, A
     }
 
 
-def _terekam_under(conn: Connection, code: str, group_level: int) -> dict[str, int]:
-    """Residents recorded per area of ``group_level`` under ``code`` ('' = the country)."""
-    c = desa_counts.c
-    level = code.count(".") + 1 if code else 0
-    group = c[_LEVEL_COLUMN[group_level]]
-    stmt = select(group, func.sum(c.terekam)).group_by(group)
-    if level:
-        stmt = stmt.where(c[_LEVEL_COLUMN[level]] == code)
-    return {str(k): int(v or 0) for k, v in conn.execute(stmt).all()}
+@functools.lru_cache(maxsize=8192)
+def children(code: str) -> tuple[regions.Region, ...]:
+    """The wilayah's child areas ('' = the provinces), kept: the region list does not change
+    while the server runs, and building them is most of a small page's time."""
+    return tuple(regions.children(code or None))
+
+
+def one_of(conn: Connection, column: Any, values: list[str]) -> Any:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter however many values
+    (an IN list of hundreds of codes costs ~10 ms to bind and plan, the array ~1 ms)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def _read(conn: Connection, codes: list[str]) -> tuple[dict[str, int], Figures]:
+    """Residents recorded and the resolved targets of these wilayah ('' = the country)."""
+    terekam: dict[str, int] = {}
+    figures: Figures = {}
+    a, t = area_counts.c, area_targets.c
+    step = len(codes) or 1 if conn.dialect.name == "postgresql" else 500
+    for i in range(0, len(codes), step):
+        part = codes[i : i + step]
+        terekam.update(
+            (str(k), int(v))
+            for k, v in conn.execute(select(a.kode, a.processed).where(one_of(conn, a.kode, part)))
+        )
+        figures.update(
+            (str(k), (w, g))
+            for k, w, g in conn.execute(
+                select(t.kode, t.wajib_ktp, t.target).where(one_of(conn, t.kode, part))
+            )
+        )
+    return terekam, figures
 
 
 def coverage(engine: Engine, code: str | None = None, depth: int = 1) -> dict[str, Any]:
@@ -218,41 +264,71 @@ def coverage(engine: Engine, code: str | None = None, depth: int = 1) -> dict[st
     country) and its child areas (``depth`` 2: each child with its own ``areas``)."""
     region = wilayah(code) if code else None
     top = region.code if region else ""
-    level = region.level if region else 0
     if depth not in (1, 2):
         raise CoverageInputError(f"--depth: must be 1 or 2, got {depth}")
     as_of = time.time()
-    prefix = top + "." if top else ""
+    areas = children(top)
+    grandchildren = {c.code: children(c.code) for c in areas} if depth == 2 else {}
+    codes = [top, *(c.code for c in areas)]
+    codes += [g.code for below in grandchildren.values() for g in below]
     with engine.connect() as conn:
-        t = targets.c
-        stmt = select(t.kode, t.wajib_ktp, t.target)
-        if top:
-            stmt = stmt.where((t.kode == top) | t.kode.like(prefix + "%"))
-        given = {k: (int(w), int(g) if g is not None else None) for k, w, g in conn.execute(stmt)}
-        levels = [lv for lv in (level + 1, level + 2)[:depth] if lv <= 4]
-        per_level = {lv: _terekam_under(conn, top, lv) for lv in levels}
-        if levels:  # the areas cover the whole wilayah: no query of its own
-            own = sum(per_level[levels[0]].values())
-        else:  # a desa
-            own = sum(_terekam_under(conn, top, level).values())
-    figures = _resolve(given)
+        terekam, figures = _read(conn, codes)
+    # The country is the sum of its provinces (no row of its own); a wilayah has its row.
+    own = sum(terekam.get(c.code, 0) for c in areas) if not top else terekam.get(top, 0)
 
-    def areas(parent: str, lv: int) -> list[dict[str, Any]]:
-        if lv not in per_level:
-            return []
-        out = []
-        for child in regions.children(parent or None):
-            fig = _figure(child.code, child.name, per_level[lv].get(child.code, 0), figures)
-            if lv + 1 in per_level:
-                fig["areas"] = areas(child.code, lv + 1)
-            out.append(fig)
-        return out
+    def area(child: regions.Region) -> dict[str, Any]:
+        fig = _figure(child.code, child.name, terekam.get(child.code, 0), figures)
+        if child.code in grandchildren:
+            fig["areas"] = [
+                _figure(g.code, g.name, terekam.get(g.code, 0), figures)
+                for g in grandchildren[child.code]
+            ]
+        return fig
 
     return {
         "wilayah": _figure(top, region.name if region else "Indonesia", own, figures),
-        "areas": areas(top, level + 1),
+        "areas": [area(c) for c in areas],
         "as_of": _iso(as_of),
     }
+
+
+TREE_PIECE = 2000  # rows of the coverage CSV read at a time
+
+
+def coverage_tree(
+    engine: Engine, code: str | None, deepest: int = 4
+) -> Iterator[list[tuple[dict[str, Any], int]]]:
+    """The wilayah and every area below it down to level ``deepest`` (4: desa), each followed
+    by the areas below it, as (figures, level), the same figures as ``coverage``: in pieces
+    (the wilayah, then one of its areas with everything below it at a time), one read each."""
+    region = wilayah(code) if code else None
+    top = region.code if region else ""
+    level = region.level if region else 0
+
+    def below(parent: str, lv: int) -> list[tuple[regions.Region, int]]:
+        out: list[tuple[regions.Region, int]] = []
+        if lv > deepest:
+            return out
+        for child in children(parent):
+            out.append((child, lv))
+            out.extend(below(child.code, lv + 1))
+        return out
+
+    areas = children(top) if level < deepest else ()
+    with engine.connect() as conn:  # one connection for the whole stream
+        terekam, figs = _read(conn, [top, *(a.code for a in areas)])
+        own = sum(terekam.get(a.code, 0) for a in areas) if not top else terekam.get(top, 0)
+        yield [(_figure(top, region.name if region else "Indonesia", own, figs), level)]
+        # The areas with everything below them, a few thousand rows a read.
+        piece: list[tuple[regions.Region, int]] = []
+        for n, area in enumerate(areas):
+            piece += [(area, level + 1), *below(area.code, level + 2)]
+            if len(piece) >= TREE_PIECE or n == len(areas) - 1:
+                terekam, figs = _read(conn, [r.code for r, _ in piece])
+                yield [
+                    (_figure(r.code, r.name, terekam.get(r.code, 0), figs), lv) for r, lv in piece
+                ]
+                piece = []
 
 
 # --- recap and records ------------------------------------------------------------------------
@@ -265,30 +341,59 @@ def parse_day(value: str) -> str:
         raise CoverageInputError(f"--date: expected YYYY-MM-DD, got {value!r}") from exc
 
 
-def recap(engine: Engine, day: str, kecamatan: str | None = None) -> dict[str, Any]:
-    """The day's figures (packets received that day, WIB) per kecamatan, kit, operator, desa."""
+_RECAP_PER = {"kecamatan": "kecamatan", "stations": "station_id", "operators": "operator",
+               "desa": "desa"}  # fmt: skip
+
+
+def recap(
+    engine: Engine,
+    day: str,
+    kecamatan: str | None = None,
+    per: tuple[str, ...] = ("kecamatan", "stations", "operators", "desa"),
+) -> dict[str, Any]:
+    """The day's figures (packets received that day, WIB) per kecamatan, kit, operator, desa
+    (``per``: which of them)."""
     d = daily_counts.c
     sums = [func.sum(d[f]).label(f) for f in _FIGURES]
     where = [d.day == day]
     if kecamatan:
         where.append(d.kecamatan == kecamatan)
     doc: dict[str, Any] = {"date": day, "kecamatan_filter": kecamatan}
+    columns = [d[_RECAP_PER[key]] for key in per]
+
+    def row(kode: Any, figures: Any) -> dict[str, Any]:
+        return {"kode": kode, **{f: int(figures[i] or 0) for i, f in enumerate(_FIGURES)}}
+
     with engine.connect() as conn:
-        for key, column in (
-            ("kecamatan", d.kecamatan),
-            ("stations", d.station_id),
-            ("operators", d.operator),
-            ("desa", d.desa),
-        ):
-            rows = conn.execute(
-                select(column, *sums).where(*where).group_by(column).order_by(column)
-            ).all()
-            doc[key] = [
-                {"kode": r[0], **{f: int(r[i + 1] or 0) for i, f in enumerate(_FIGURES)}}
-                for r in rows
-            ]
-        total = conn.execute(select(*sums).where(*where)).one()
-    doc["total"] = {f: int(total[i] or 0) for i, f in enumerate(_FIGURES)}
+        if conn.dialect.name == "postgresql":
+            # One pass over the day's rows for every grouping (GROUPING SETS).
+            quote = conn.dialect.identifier_preparer.quote
+            sets = ", ".join(f"({quote(c.name)})" for c in columns)
+            stmt = (
+                select(*columns, func.grouping(*columns).label("g"), *sums)
+                .where(*where)
+                .group_by(text(f"GROUPING SETS ({sets}{', ' if sets else ''}())"))
+            )
+            groups: dict[str, list[dict[str, Any]]] = {key: [] for key in per}
+            total = None
+            n = len(columns)
+            for r in conn.execute(stmt):
+                bits = r[n]
+                if bits == (1 << n) - 1:  # every column rolled up: the day's total
+                    total = r[n + 1 :]
+                    continue
+                i = next(i for i in range(n) if not bits >> (n - 1 - i) & 1)
+                groups[per[i]].append(row(r[i], r[n + 1 :]))
+            for key in per:
+                doc[key] = sorted(groups[key], key=lambda x: x["kode"])
+        else:
+            for key, column in zip(per, columns, strict=True):
+                rows = conn.execute(
+                    select(column, *sums).where(*where).group_by(column).order_by(column)
+                ).all()
+                doc[key] = [row(r[0], r[1:]) for r in rows]
+            total = conn.execute(select(*sums).where(*where)).one()
+    doc["total"] = {f: int(total[i] or 0) if total else 0 for i, f in enumerate(_FIGURES)}
     return doc
 
 

@@ -149,6 +149,7 @@ def apply_batch(
             station_id=j.item.station_id,
             operator=v.operator,
             fate=fate,
+            received_at=j.received_at,
         )
         written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded))
     if day_rows:

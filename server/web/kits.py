@@ -11,18 +11,20 @@ today's packets, revocation, assignment) is shown now.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, func, select
 
 from app.domain import regions
 from server import db
 from server.core import ServerCore, Station, iso
-from server.processing.tables import daily_counts, records
+from server.coverage import one_of
+from server.processing.tables import daily_counts, records, station_counts
 from server.web.figures import today_wib
 
 SILENT_AFTER_S = 48 * 3600
@@ -54,33 +56,44 @@ def no_reports(_engine: Engine, _ids: list[str]) -> dict[str, KitHealth]:
 @dataclass
 class KitRow:
     station: Station
-    kecamatan_name: str
     health: KitHealth
     last_upload: float | None
     today_received: int
     alerts: list[str] = field(default_factory=list)
 
     @property
+    def kecamatan_name(self) -> str:
+        return kecamatan_name(self.station.kecamatan)
+
+    @property
     def last_contact(self) -> float | None:
-        seen = [t for t in (self.health.last_seen, self.last_upload) if t is not None]
-        return max(seen) if seen else None
+        seen, upload = self.health.last_seen, self.last_upload
+        if seen is None or upload is None:
+            return upload if seen is None else seen
+        return max(seen, upload)
 
     @property
     def light(self) -> str:
         """green, amber or red: the worst alert."""
-        if any(a in ("revoked", "silent") for a in self.alerts):
-            return "red"
-        return "amber" if self.alerts else "green"
+        return _light(self.alerts)
 
 
-def _alerts(row: KitRow, now: float) -> list[str]:
-    st, h = row.station, row.health
-    if st.revoked:
+def _light(alerts: list[str]) -> str:
+    if "revoked" in alerts or "silent" in alerts:
+        return "red"
+    return "amber" if alerts else "green"
+
+
+def _alerts(
+    revoked: bool, enrolled: bool, enrolled_at: float | None, last_contact: float | None,
+    h: KitHealth, now: float,
+) -> list[str]:  # fmt: skip
+    if revoked:
         return ["revoked"]
-    if not st.public_key:
+    if not enrolled:
         return ["awaiting"]
     out = []
-    contact = row.last_contact or st.row["enrolled_at"]
+    contact = last_contact or enrolled_at
     if contact is not None and now - contact > SILENT_AFTER_S:
         out.append("silent")
     if h.oldest_unsent_s is not None and h.oldest_unsent_s > BEHIND_AFTER_S:
@@ -90,6 +103,46 @@ def _alerts(row: KitRow, now: float) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Ranked:
+    """A kit's place in the list, from a few columns (no Station built for every kit)."""
+
+    id: str
+    health: KitHealth
+    last_upload: float | None
+    alerts: list[str]
+
+
+def _ranked(
+    core: ServerCore, health: HealthSource, now: float, only: str | None = None
+) -> list[_Ranked]:
+    """Every kit (or ``only`` that one) with its alerts, worst light first, then by name."""
+    s, k = db.stations.c, station_counts.c
+    # The newest packet processed per kit: one row a kit (the processor's station_counts),
+    # not a grouping of every packet the server holds.
+    stmt = select(
+        s.id, s.name, s.revoked_at, s.public_key.is_not(None), s.enrolled_at, k.last_received_at
+    ).select_from(db.stations.outerjoin(station_counts, k.station_id == s.id))
+    if only is not None:
+        stmt = stmt.where(s.id == only)
+    with core.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    reported = health(core.engine, [r[0] for r in rows])
+    nothing = KitHealth()
+    rank = {"red": 0, "amber": 1, "green": 2}
+    keyed = []
+    for sid, name, revoked_at, enrolled, enrolled_at, last in rows:
+        h = reported.get(sid, nothing)
+        last = last or None
+        seen = h.last_seen
+        contact = last if seen is None else (seen if last is None else max(seen, last))
+        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
+        keyed.append(((rank[_light(alerts)], name.lower(), sid), _Ranked(sid, h, last, alerts)))
+    keyed.sort(key=lambda x: x[0])
+    return [r for _, r in keyed]
+
+
+@functools.lru_cache(maxsize=16384)
 def kecamatan_name(code: str) -> str:
     region = regions.get(code)
     return region.name if region else code
@@ -101,33 +154,83 @@ def kit_rows(
     now: float | None = None,
     only: Station | None = None,
 ) -> list[KitRow]:
-    """Every kit (or ``only`` this one), worst light first."""
+    """Every kit (or ``only`` this one), worst light first; ``today_received`` is filled by
+    ``fill_today`` (here for ``only``)."""
     now = time.time() if now is None else now
-    stations = [only] if only is not None else core.list_stations()
-    ids = [s.id for s in stations]
-    reported = health(core.engine, ids)
-    p, d = db.packets.c, daily_counts.c
-    last = select(p.station_id, func.max(p.received_at)).group_by(p.station_id)
-    day = select(d.station_id, func.sum(d.received)).where(d.day == today_wib().isoformat())
+    ranked = _ranked(core, health, now, only.id if only is not None else None)
+    rows = _rows(core, ranked, only)
     if only is not None:
-        last = last.where(p.station_id == only.id)
-        day = day.where(d.station_id == only.id)
+        fill_today(core.engine, rows)
+    return rows
+
+
+def _rows(core: ServerCore, ranked: list[_Ranked], only: Station | None = None) -> list[KitRow]:
+    if only is not None:
+        stations = {only.id: only}
+    else:
+        stations = {st.id: st for st in _stations(core, [r.id for r in ranked])}
+    return [
+        KitRow(stations[r.id], r.health, r.last_upload, 0, r.alerts)
+        for r in ranked
+        if r.id in stations
+    ]
+
+
+def _stations(core: ServerCore, ids: list[str]) -> list[Station]:
+    """These stations, as ``ServerCore.list_stations`` gives them, read as plain tuples (the
+    row mapping per row was most of the Kit list's time with thousands of kits)."""
+    if not ids:
+        return []
     with core.engine.connect() as conn:
-        uploads = dict(conn.execute(last).all())
-        today = dict(conn.execute(day.group_by(d.station_id)).all())
-    out = []
-    for st in stations:
-        row = KitRow(
-            st,
-            kecamatan_name(st.kecamatan),
-            reported.get(st.id, KitHealth()),
-            uploads.get(st.id),
-            int(today.get(st.id) or 0),
-        )
-        row.alerts = _alerts(row, now)
-        out.append(row)
-    out.sort(key=lambda r: ({"red": 0, "amber": 1, "green": 2}[r.light], r.station.name.lower()))
-    return out
+        result = conn.execute(select(db.stations).where(one_of(conn, db.stations.c.id, ids)))
+        keys = list(result.keys())
+        return [Station.from_row(cast(Any, dict(zip(keys, r, strict=True)))) for r in result]
+
+
+def fill_today(engine: Engine, rows: list[KitRow], all_kits: bool = False) -> None:
+    """Today's packets (WIB) of these kits (``all_kits``: the rows are every kit)."""
+    d = daily_counts.c
+    day = select(d.station_id, func.sum(d.received)).where(d.day == today_wib().isoformat())
+    with engine.connect() as conn:
+        if not all_kits:
+            day = day.where(one_of(conn, d.station_id, [r.station.id for r in rows]))
+        today = dict(conn.execute(day.group_by(d.station_id)).all()) if rows else {}
+    for row in rows:
+        row.today_received = int(today.get(row.station.id) or 0)
+
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class KitPage:
+    """One page of the Kit list (alerts first) and the counts of the whole list."""
+
+    rows: list[KitRow]
+    counts: dict[str, int]
+    page: int
+    pages: int
+
+
+def kit_page(core: ServerCore, page: int = 1, health: HealthSource = no_reports) -> KitPage:
+    ranked = _ranked(core, health, time.time())
+    pages = max(1, -(-len(ranked) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    fill_today(core.engine, shown)
+    counts = {"all": len(ranked), "green": 0, "amber": 0, "red": 0}
+    for r in ranked:
+        counts[_light(r.alerts)] += 1
+    return KitPage(shown, counts, page, pages)
+
+
+def station_names(core: ServerCore, ids: set[str]) -> dict[str, str]:
+    """The names of these kits (a page names the kits it lists, not every kit)."""
+    if not ids:
+        return {}
+    s = db.stations.c
+    with core.engine.connect() as conn:
+        return dict(conn.execute(select(s.id, s.name).where(one_of(conn, s.id, sorted(ids)))).all())
 
 
 def assignment_history(core: ServerCore, station_id: str) -> list[dict[str, Any]]:
@@ -189,7 +292,7 @@ def summarize(rows: Iterable[KitRow]) -> dict[str, int]:
     counts = {"all": 0, "green": 0, "amber": 0, "red": 0}
     for row in rows:
         counts["all"] += 1
-        counts[row.light] += 1
+        counts[_light(row.alerts)] += 1
     return counts
 
 

@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
 }
 MAX_FORM_BYTES = 16 * 1024
 FATE_LISTS = ("rerecord", "duplicate")
+RECAP_ROWS = 100
 
 
 class PageError(Exception):
@@ -297,16 +298,21 @@ def create_office_app(core: ServerCore) -> FastAPI:
     @web.get("/kit")
     def kit_list(request: Request) -> Response:
         session = signed_in(request)
-        rows = kits.kit_rows(core)
+        try:
+            number = int(request.query_params.get("halaman") or 1)
+        except ValueError as exc:
+            raise PageError(400, "Halaman: sebuah angka.", "Page: a number.") from exc
+        listing = kits.kit_page(core, number)
         return render(
-            request, "kits.html", session, rows=rows, counts=kits.summarize(rows),
-            done=request.query_params.get("selesai"),
+            request, "kits.html", session, rows=listing.rows, counts=listing.counts,
+            page=listing.page, pages=listing.pages, done=request.query_params.get("selesai"),
         )  # fmt: skip
 
     @web.get("/kit.csv")
     def kit_csv(request: Request) -> Response:
         signed_in(request)
         rows = kits.kit_rows(core)
+        kits.fill_today(core.engine, rows, all_kits=True)
         name = f"kit-{figures.today_wib().isoformat()}.csv"
         return StreamingResponse(
             kits.kits_csv(rows),
@@ -449,7 +455,7 @@ def create_office_app(core: ServerCore) -> FastAPI:
             raise PageError(400, "Jenis daftar tidak dikenal.", "Unknown list.")
         code = area_code(request)
         items, total = kits.fates_listed(core.engine, status, code)
-        names = {s.id: s.name for s in core.list_stations()}
+        names = kits.station_names(core, {r["station_id"] for r in items})
         return render(
             request, "fates.html", session, jenis=status, items=items, total=total,
             names=names, code=code, region=regions.get(code) if code else None,
@@ -477,11 +483,19 @@ def create_office_app(core: ServerCore) -> FastAPI:
     def recap_page(request: Request) -> Response:
         session = signed_in(request)
         day, kec = recap_args(request)
-        doc = coverage.recap(core.engine, day, kec)
-        names = {s.id: s.name for s in core.list_stations()}
+        per = ("kecamatan", "stations", "operators")  # the desa are in the CSV
+        doc = coverage.recap(core.engine, day, kec, per=per)
+        # A whole country's day has thousands of kecamatan and kits: the page shows the
+        # busiest RECAP_ROWS of each (the CSV has them all) and says how many more there are.
+        more = {key: max(len(doc[key]) - RECAP_ROWS, 0) for key in per}
+        for key in per:
+            if more[key]:
+                doc[key] = sorted(doc[key], key=lambda r: (-r["received"], r["kode"]))
+                doc[key] = doc[key][:RECAP_ROWS]
+        names = kits.station_names(core, {r["kode"] for r in doc["stations"]})
         return render(
             request, "recap.html", session, doc=doc, day=day, kec=kec or "", names=names,
-            region_name=kits.kecamatan_name,
+            region_name=kits.kecamatan_name, more=more,
         )  # fmt: skip
 
     @web.get("/laporan.csv")
