@@ -24,7 +24,7 @@ _FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
 _WIDTHS = (2, 5, 8, 13)
 
 
-def _figures() -> list[sa.Column]:  # type: ignore[type-arg]
+def _figures() -> list[sa.Column[int]]:
     return [sa.Column(name, sa.Integer(), nullable=False) for name in _FIGURES]
 
 
