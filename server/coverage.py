@@ -19,7 +19,18 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, any_, bindparam, delete, func, select, text
+from sqlalchemy import (
+    Engine,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
@@ -27,6 +38,7 @@ from app.domain import regions
 from server.processing.checks import FATES
 from server.processing.tables import (
     area_counts,
+    area_days,
     area_targets,
     daily_counts,
     records,
@@ -163,6 +175,82 @@ def target_history(engine: Engine) -> list[dict[str, Any]]:
 # --- coverage ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Period:
+    """Days received (WIB, as the daily report counts them), both ends included; ``None``:
+    from the first day / up to today."""
+
+    start: str | None
+    end: str | None
+
+
+PERIOD_FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
+
+
+class PeriodError(CoverageInputError):
+    """A bad date filter: ``field`` (dari or sampai), ``kind`` (format, order, future)."""
+
+    def __init__(self, field: str, kind: str, value: str, other: str = "") -> None:
+        why = {
+            "format": f"expected a date YYYY-MM-DD, got {value!r}",
+            "order": f"{value} is after sampai ({other})",
+            "future": f"{value} is after today ({other})",
+        }[kind]
+        super().__init__(f"{field}: {why}")
+        self.field, self.kind, self.value, self.other = field, kind, value, other
+
+
+def parse_period(start: str | None, end: str | None, today: date) -> Period | None:
+    """The downloads' date filter (``dari``, ``sampai``): None when neither is given. A bad
+    date, a start after the end, or a day after today raises ``PeriodError``."""
+    days: list[str | None] = []
+    for name, value in (("dari", start), ("sampai", end)):
+        value = (value or "").strip()
+        if not value:
+            days.append(None)
+            continue
+        try:
+            days.append(date.fromisoformat(value).isoformat())
+        except ValueError as exc:
+            raise PeriodError(name, "format", value[:40]) from exc
+    first, last = days
+    if first is None and last is None:
+        return None
+    if first and last and first > last:
+        raise PeriodError("dari", "order", first, last)
+    for name, day in (("dari", first), ("sampai", last)):
+        if day and day > today.isoformat():
+            raise PeriodError(name, "future", day, today.isoformat())
+    return Period(first, last)
+
+
+def _period_read(
+    conn: Connection, codes: list[str], period: Period
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Per wilayah: residents recorded after the period's end (to take off the figure since
+    the beginning) and the period's own figures, from ``area_days``."""
+    d = area_days.c
+    inside = [d.day >= period.start] if period.start else []
+    if period.end:
+        inside.append(d.day <= period.end)
+    after = func.sum(case((d.day > period.end, d.processed), else_=0)) if period.end else None
+    sums = [func.sum(case((and_(*inside), d[f]), else_=0)) if inside else func.sum(d[f])
+            for f in PERIOD_FIGURES]  # fmt: skip
+    later: dict[str, int] = {}
+    within: dict[str, dict[str, int]] = {}
+    step = len(codes) or 1 if conn.dialect.name == "postgresql" else 500
+    for i in range(0, len(codes), step):
+        part = codes[i : i + step]
+        stmt = select(d.kode, *sums, *([after] if after is not None else []))
+        if period.start:  # days before the period count for neither
+            stmt = stmt.where(d.day >= period.start)
+        for row in conn.execute(stmt.where(one_of(conn, d.kode, part)).group_by(d.kode)):
+            k = str(row[0])
+            within[k] = {f: int(row[1 + n] or 0) for n, f in enumerate(PERIOD_FIGURES)}
+            later[k] = int(row[6] or 0) if after is not None else 0
+    return later, within
+
+
 Figures = dict[str, tuple[int | None, int | None]]
 
 
@@ -296,11 +384,15 @@ TREE_PIECE = 2000  # rows of the coverage CSV read at a time
 
 
 def coverage_tree(
-    engine: Engine, code: str | None, deepest: int = 4
+    engine: Engine, code: str | None, deepest: int = 4, period: Period | None = None
 ) -> Iterator[list[tuple[dict[str, Any], int]]]:
     """The wilayah and every area below it down to level ``deepest`` (4: desa), each followed
     by the areas below it, as (figures, level), the same figures as ``coverage``: in pieces
-    (the wilayah, then one of its areas with everything below it at a time), one read each."""
+    (the wilayah, then its areas with everything below them, a few thousand at a time).
+
+    With a ``period``: ``terekam``, ``sisa`` and ``persen`` as they stood at the end of its
+    last day (today's figures when it ends today), and ``periode`` the period's own received,
+    processed, duplicate, rerecord and rejected."""
     region = wilayah(code) if code else None
     top = region.code if region else ""
     level = region.level if region else 0
@@ -314,20 +406,38 @@ def coverage_tree(
             out.extend(below(child.code, lv + 1))
         return out
 
+    def figures_of(
+        conn: Connection, pairs: list[tuple[str, str, int]], sum_of: dict[str, list[str]]
+    ) -> list[tuple[dict[str, Any], int]]:
+        """(code, name, level) -> figures; ``sum_of``: a wilayah counted as the sum of
+        these areas (the country: its provinces)."""
+        codes = [c for c, _, _ in pairs] + [a for parts in sum_of.values() for a in parts]
+        terekam, figs = _read(conn, codes)
+        later, within = _period_read(conn, codes, period) if period else ({}, {})
+        out = []
+        for c, name, lv in pairs:
+            parts = sum_of.get(c, [c])
+            fig = _figure(c, name, sum(terekam.get(a, 0) - later.get(a, 0) for a in parts), figs)
+            if period:
+                fig["periode"] = {
+                    f: sum(within.get(a, {}).get(f, 0) for a in parts) for f in PERIOD_FIGURES
+                }
+            out.append((fig, lv))
+        return out
+
     areas = children(top) if level < deepest else ()
     with engine.connect() as conn:  # one connection for the whole stream
-        terekam, figs = _read(conn, [top, *(a.code for a in areas)])
-        own = sum(terekam.get(a.code, 0) for a in areas) if not top else terekam.get(top, 0)
-        yield [(_figure(top, region.name if region else "Indonesia", own, figs), level)]
+        # The country has no row of its own: the sum of its provinces.
+        sum_of = {"": [a.code for a in children("")]} if not top else {}
+        name = region.name if region else "Indonesia"
+        yield figures_of(conn, [(top, name, level)], sum_of)
         # The areas with everything below them, a few thousand rows a read.
-        piece: list[tuple[regions.Region, int]] = []
+        piece: list[tuple[str, str, int]] = []
         for n, area in enumerate(areas):
-            piece += [(area, level + 1), *below(area.code, level + 2)]
+            piece.append((area.code, area.name, level + 1))
+            piece += [(r.code, r.name, lv) for r, lv in below(area.code, level + 2)]
             if len(piece) >= TREE_PIECE or n == len(areas) - 1:
-                terekam, figs = _read(conn, [r.code for r, _ in piece])
-                yield [
-                    (_figure(r.code, r.name, terekam.get(r.code, 0), figs), lv) for r, lv in piece
-                ]
+                yield figures_of(conn, piece, {})
                 piece = []
 
 

@@ -145,25 +145,37 @@ def _nice_step(peak: int) -> int:
     return 100000
 
 
-def _csv_row(fig: dict[str, Any], level: int) -> list[Any]:
-    return [
+PERIOD_COLUMNS = ("dari", "sampai", "diterima_periode", "terekam_periode", "ganda_periode",
+                  "rekam_ulang_periode", "ditolak_periode")  # fmt: skip
+
+
+def _csv_row(fig: dict[str, Any], level: int, period: coverage.Period | None = None) -> list[Any]:
+    row = [
         fig["kode"],
         fig["nama"],
         LEVEL_NAMES[level],
         *("" if fig[k] is None else fig[k] for k in CSV_COLUMNS[3:]),
     ]
+    if period is not None:
+        row += [period.start or "", period.end or ""]
+        row += [fig["periode"][f] for f in coverage.PERIOD_FIGURES]
+    return row
 
 
-def coverage_csv(engine: Engine, code: str | None, deepest: int = 4) -> Iterator[str]:
+def coverage_csv(
+    engine: Engine, code: str | None, deepest: int = 4, period: coverage.Period | None = None
+) -> Iterator[str]:
     """The coverage CSV, one piece at a time (a province's every desa streams as it is read):
     the wilayah, then each area below it down to level ``deepest``, each followed by the areas
-    below it. Figures exactly as ``ektp-server coverage --json`` gives them."""
+    below it. Figures exactly as ``ektp-server coverage --json`` gives them; with a
+    ``period``, terekam / sisa / persen as they stood at its end and the period's own
+    figures in the columns after them (``PERIOD_COLUMNS``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for rows in coverage.coverage_tree(engine, code, deepest):
+    writer.writerow(CSV_COLUMNS + (PERIOD_COLUMNS if period else ()))
+    for rows in coverage.coverage_tree(engine, code, deepest, period):
         for fig, level in rows:
-            writer.writerow(_csv_row(fig, level))
+            writer.writerow(_csv_row(fig, level, period))
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()

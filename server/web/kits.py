@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from app.domain import regions
 from server import db
 from server.core import ServerCore, Station, iso
-from server.coverage import one_of
+from server.coverage import PERIOD_FIGURES, Period, one_of
 from server.processing.tables import daily_counts, records, station_counts
 from server.web.figures import today_wib
 
@@ -303,19 +303,45 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def kits_csv(rows: list[KitRow]) -> Iterator[str]:
-    """The Kit list as CSV (times ISO 8601 UTC; a health figure not reported is empty)."""
+PERIOD_COLUMNS = ("dari", "sampai", "diterima_periode", "terekam_periode", "ganda_periode",
+                  "rekam_ulang_periode", "ditolak_periode")  # fmt: skip
+
+
+def per_kit(engine: Engine, period: Period) -> dict[str, dict[str, int]]:
+    """Each kit's packets received in the period (WIB days) by fate, from ``daily_counts``."""
+    d = daily_counts.c
+    where = []
+    if period.start:
+        where.append(d.day >= period.start)
+    if period.end:
+        where.append(d.day <= period.end)
+    stmt = select(d.station_id, *(func.sum(d[f]) for f in PERIOD_FIGURES)).where(*where)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.group_by(d.station_id)).all()
+    return {str(r[0]): {f: int(r[1 + i] or 0) for i, f in enumerate(PERIOD_FIGURES)} for r in rows}
+
+
+def kits_csv(
+    rows: list[KitRow],
+    period: Period | None = None,
+    in_period: dict[str, dict[str, int]] | None = None,
+) -> Iterator[str]:
+    """The Kit list as CSV (times ISO 8601 UTC; a health figure not reported is empty); with
+    a ``period``, each kit's packets of that period by fate (``in_period``) after them."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + (PERIOD_COLUMNS if period else ()))
     for r in rows:
         st, h = r.station, r.health
         state = "revoked" if st.revoked else ("enrolled" if st.public_key else "awaiting")
-        values = (
+        values: tuple[Any, ...] = (
             st.id, st.name, st.kecamatan, state, ";".join(r.alerts), iso(r.last_upload),
             r.today_received, iso(h.last_seen), h.version, h.pending, h.oldest_unsent_s,
             h.clock_offset_s, h.disk_free_bytes, h.devices,
         )  # fmt: skip
+        if period is not None:
+            got = (in_period or {}).get(st.id, {})
+            values += (period.start, period.end, *(got.get(f, 0) for f in PERIOD_FIGURES))
         writer.writerow(["" if v is None else v for v in values])
         yield buf.getvalue()
         buf.seek(0)

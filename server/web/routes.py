@@ -59,6 +59,14 @@ class PageError(Exception):
         self.status, self.text_id, self.text_en = status, text_id, text_en
 
 
+class Downloads(Exception):
+    """A download refused: the Unduh page (with the message) is the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("download refused")
+        self.response = response
+
+
 class Unsigned(Exception):
     """No live session: to the sign-in page."""
 
@@ -277,14 +285,72 @@ def create_office_app(core: ServerCore) -> FastAPI:
             days=days, code=code,
         )  # fmt: skip
 
+    # --- Unduh ------------------------------------------------------------------------------
+
+    def downloads_page(
+        request: Request, session: Session, status: int = 200, error: str = "",
+        form: str = "",
+    ) -> Response:  # fmt: skip
+        q = request.query_params
+        return render(
+            request, "downloads.html", session, status, error=error, form=form,
+            wilayah=q.get("wilayah", "")[:40], dari=q.get("dari", "")[:40],
+            sampai=q.get("sampai", "")[:40], today=figures.today_wib().isoformat(),
+        )  # fmt: skip
+
+    @web.get("/unduh")
+    def downloads(request: Request) -> Response:
+        return downloads_page(request, signed_in(request))
+
+    def period_of(request: Request, session: Session, form: str) -> coverage.Period | None:
+        """The date filter of a download; a bad one answers with the Unduh page, saying
+        which field is wrong and why."""
+        q = request.query_params
+        try:
+            return coverage.parse_period(q.get("dari"), q.get("sampai"), figures.today_wib())
+        except coverage.PeriodError as exc:
+            field = {"dari": "Dari", "sampai": "Sampai"}[exc.field]
+            text_id, text_en = {
+                "format": (
+                    f"{field}: bukan tanggal (YYYY-MM-DD): {exc.value}",
+                    f"{field}: not a date (YYYY-MM-DD): {exc.value}",
+                ),
+                "order": (
+                    f"Dari ({exc.value}) sesudah Sampai ({exc.other}).",
+                    f"From ({exc.value}) is after To ({exc.other}).",
+                ),
+                "future": (
+                    f"{field} ({exc.value}) sesudah hari ini ({exc.other}).",
+                    f"{field} ({exc.value}) is after today ({exc.other}).",
+                ),
+            }[exc.kind]
+            message = text_id if _lang(request) == "id" else text_en
+            raise Downloads(downloads_page(request, session, 400, message, form)) from exc
+
+    @web.exception_handler(Downloads)
+    async def _downloads(_request: Request, exc: Downloads) -> Response:
+        return exc.response
+
+    def period_name(period: coverage.Period | None) -> str:
+        if period is None:
+            return figures.today_wib().isoformat()
+        return f"{period.start or 'awal'}_{period.end or figures.today_wib().isoformat()}"
+
     @web.get("/cakupan.csv")
     def coverage_csv(request: Request) -> Response:
-        signed_in(request)
-        code = area_code(request)
+        session = signed_in(request)
+        try:
+            code = area_code(request)
+        except PageError as exc:
+            raise Downloads(
+                downloads_page(request, session, 400, exc.text_id if _lang(request) == "id"
+                               else exc.text_en, "cakupan")
+            ) from exc  # fmt: skip
+        period = period_of(request, session, "cakupan")
         deepest = 4 if code else 2  # the whole country: provinces and kabupaten
-        name = f"cakupan-{code or 'indonesia'}-{figures.today_wib().isoformat()}.csv"
+        name = f"cakupan-{code or 'indonesia'}-{period_name(period)}.csv"
         return StreamingResponse(
-            figures.coverage_csv(core.engine, code or None, deepest),
+            figures.coverage_csv(core.engine, code or None, deepest, period),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
@@ -310,12 +376,14 @@ def create_office_app(core: ServerCore) -> FastAPI:
 
     @web.get("/kit.csv")
     def kit_csv(request: Request) -> Response:
-        signed_in(request)
+        session = signed_in(request)
+        period = period_of(request, session, "kit")
         rows = kits.kit_rows(core)
         kits.fill_today(core.engine, rows, all_kits=True)
-        name = f"kit-{figures.today_wib().isoformat()}.csv"
+        in_period = kits.per_kit(core.engine, period) if period else None
+        name = f"kit-{period_name(period)}.csv"
         return StreamingResponse(
-            kits.kits_csv(rows),
+            kits.kits_csv(rows, period, in_period),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
