@@ -233,14 +233,70 @@ def station_names(core: ServerCore, ids: set[str]) -> dict[str, str]:
         return dict(conn.execute(select(s.id, s.name).where(one_of(conn, s.id, sorted(ids)))).all())
 
 
-def assignment_history(core: ServerCore, station_id: str) -> list[dict[str, Any]]:
-    """Every kecamatan the kit has been assigned, oldest first."""
+# An office action and the change it made are written within one request: an audit event this
+# close to an assignment's start, naming its kecamatan, is the one that made it.
+_SAME_ACTION_S = 60.0
+
+
+def assignment_history(
+    core: ServerCore, station_id: str, events: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Every kecamatan the kit has been assigned, oldest first, each with the one before it
+    (``from``) and who made the change (``by``) when the office page did (its audit events,
+    ``events``: kit_add for the first, kit_assign for a move). A move made with ``ektp-server
+    station assign`` names nobody; who approved a move made on the kit itself arrives with the
+    kit's own audit (``KitAuditSource``)."""
     a = db.station_assignments.c
     with core.engine.connect() as conn:
         rows = conn.execute(
             select(a.kecamatan, a.since).where(a.station_id == station_id).order_by(a.since)
         ).all()
-    return [{"kecamatan": k, "nama": kecamatan_name(k), "since": s} for k, s in rows]
+    out: list[dict[str, Any]] = []
+    for kecamatan, since in rows:
+        action = "kit_assign" if out else "kit_add"
+        near = [
+            e for e in events or ()
+            if e["action"] == action and abs(e["at"] - since) < _SAME_ACTION_S
+            and (action == "kit_add" or (e["detail"] or "").endswith(f"-> {kecamatan}"))
+        ]  # fmt: skip
+        by = min(near, key=lambda e: abs(e["at"] - since))["actor"] if near else None
+        before = out[-1]["kecamatan"] if out else None
+        out.append({
+            "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
+            "from": before, "from_nama": kecamatan_name(before) if before else None, "by": by,
+        })  # fmt: skip
+    return out
+
+
+def kit_totals(engine: Engine, station_id: str) -> dict[str, int]:
+    """The kit's packets processed since the beginning, by fate (``station_counts``)."""
+    k = station_counts.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(*(k[f] for f in PERIOD_FIGURES)).where(k.station_id == station_id)
+        ).first()
+    return {f: int(row[i]) if row else 0 for i, f in enumerate(PERIOD_FIGURES)}
+
+
+@dataclass(frozen=True)
+class KitAuditEvent:
+    """One event of the kit's own audit log (hash-chained on the station, synced)."""
+
+    at: float
+    actor: str
+    action: str
+    detail: str | None = None
+    approved_by: str | None = None
+
+
+# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them)
+# are not sent to the server yet: the engineer building the kits' reports plugs them in here,
+# as HealthSource for health. None: the server holds none (the page says so, invents none).
+KitAuditSource = Callable[[Engine, str], list[KitAuditEvent] | None]
+
+
+def no_kit_audit(_engine: Engine, _station_id: str) -> list[KitAuditEvent] | None:
+    return None
 
 
 def fates_listed(
@@ -280,7 +336,17 @@ def recent_fates(core: ServerCore, station_id: str, limit: int = 20) -> list[dic
     r = records.c
     with core.engine.connect() as conn:
         rows = conn.execute(
-            select(r.uuid, r.kode_wilayah, r.processed_at, r.fate, r.reason, r.duplicate_of)
+            select(
+                r.uuid,
+                r.kode_wilayah,
+                r.received_at,
+                r.processed_at,
+                r.fate,
+                r.reason,
+                r.duplicate_of,
+                r.rerecord_of,
+                r.superseded_by,
+            )  # fmt: skip
             .where(r.station_id == station_id)
             .order_by(r.processed_at.desc())
             .limit(limit)

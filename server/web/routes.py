@@ -29,7 +29,7 @@ from app.domain import regions
 from server import coverage
 from server.core import CODE_TTL_S, InputError, ServerCore, iso
 from server.web import figures, format, kits
-from server.web.accounts import Accounts, Session, csrf_ok, record
+from server.web.accounts import Accounts, Session, audit_events, csrf_ok, record
 from server.web.figures import fates_per_area, per_day
 
 HERE = Path(__file__).resolve().parent
@@ -90,7 +90,9 @@ def _lang(request: Request) -> str:
     return asked if asked in LANGS else "id"
 
 
-def create_office_app(core: ServerCore) -> FastAPI:
+def create_office_app(
+    core: ServerCore, kit_audit: kits.KitAuditSource = kits.no_kit_audit
+) -> FastAPI:
     accounts = Accounts(core.engine)
     env = _templates()
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -440,13 +442,14 @@ def create_office_app(core: ServerCore) -> FastAPI:
         session = signed_in(request)
         st = station_or_404(station_id)
         (row,) = kits.kit_rows(core, only=st)
-        from server.web.accounts import audit_events
-
+        events = audit_events(core.engine, st.id)
         return render(
             request, "kit_detail.html", session, row=row, st=st,
             kecamatan_name=kits.kecamatan_name(st.kecamatan),
-            history=kits.assignment_history(core, st.id),
-            fates=kits.recent_fates(core, st.id), events=audit_events(core.engine, st.id),
+            history=kits.assignment_history(core, st.id, events),
+            totals=kits.kit_totals(core.engine, st.id),
+            fates=kits.recent_fates(core, st.id), events=events,
+            kit_audit=kit_audit(core.engine, st.id),
             iso=iso, error=None, done=request.query_params.get("selesai"),
         )  # fmt: skip
 
