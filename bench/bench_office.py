@@ -69,6 +69,8 @@ def _seed(engine: Any, n_records: int, desa: list[str]) -> None:
                 " CASE WHEN g % 20 = 0 THEN 'nik_held' WHEN g % 50 = 1 THEN 'photo_too_small'"
                 " END, 'bench'"
                 " FROM generate_series(1, :n) g JOIN d ON d.i = g % :m"
+                # stored in the order they arrive (day by day), as a server receives them
+                " ORDER BY g % :days, g"
             ),
             {"n": n_records, "m": len(desa), "k": KITS, "days": DAYS, "t0": day0},
         )
@@ -77,7 +79,7 @@ def _seed(engine: Any, n_records: int, desa: list[str]) -> None:
                 "INSERT INTO packets (station_id, uuid, sha256, size, data, kecamatan, sealed_at,"
                 " received_at, received_from, verified, fwd_attempts)"
                 " SELECT station_id, uuid, uuid || uuid, 1, '\\x00'::bytea, kecamatan, sealed_at,"
-                " received_at, station_id, true, 0 FROM records"
+                " received_at, station_id, true, 0 FROM records ORDER BY received_at"
             )
         )
         conn.execute(text("DELETE FROM process_queue"))
@@ -98,7 +100,7 @@ def _seed(engine: Any, n_records: int, desa: list[str]) -> None:
                 " count(*) FILTER (WHERE fate = 'processed'),"
                 " count(*) FILTER (WHERE fate = 'duplicate'),"
                 " count(*) FILTER (WHERE fate = 'rerecord'), 0"
-                " FROM records GROUP BY 1, 2, 3, 4, 5"
+                " FROM records GROUP BY 1, 2, 3, 4, 5 ORDER BY 1"
             )
         )
         conn.execute(

@@ -460,9 +460,11 @@ def recap(
     day: str,
     kecamatan: str | None = None,
     per: tuple[str, ...] = ("kecamatan", "stations", "operators", "desa"),
+    busiest: int | None = None,
 ) -> dict[str, Any]:
     """The day's figures (packets received that day, WIB) per kecamatan, kit, operator, desa
-    (``per``: which of them)."""
+    (``per``: which of them), each list in code order. ``busiest``: only the N that received
+    the most of each, most first, and ``more`` says how many each left out (a page)."""
     d = daily_counts.c
     sums = [func.sum(d[f]).label(f) for f in _FIGURES]
     where = [d.day == day]
@@ -470,39 +472,62 @@ def recap(
         where.append(d.kecamatan == kecamatan)
     doc: dict[str, Any] = {"date": day, "kecamatan_filter": kecamatan}
     columns = [d[_RECAP_PER[key]] for key in per]
+    counted: dict[str, int] = {}
 
     def row(kode: Any, figures: Any) -> dict[str, Any]:
         return {"kode": kode, **{f: int(figures[i] or 0) for i, f in enumerate(_FIGURES)}}
 
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            # One pass over the day's rows for every grouping (GROUPING SETS).
+            # One pass over the day's rows for every grouping (GROUPING SETS); with
+            # ``busiest``, the database keeps the N largest of each grouping and counts all.
             quote = conn.dialect.identifier_preparer.quote
             sets = ", ".join(f"({quote(c.name)})" for c in columns)
-            stmt = (
-                select(*columns, func.grouping(*columns).label("g"), *sums)
+            grouping = func.grouping(*columns)
+            grouped = (
+                select(
+                    *columns,
+                    grouping.label("g"),
+                    *sums,
+                    func.row_number()
+                    .over(partition_by=grouping, order_by=[func.sum(d.received).desc(), *columns])
+                    .label("rn"),
+                    func.count().over(partition_by=grouping).label("n"),
+                )
                 .where(*where)
                 .group_by(text(f"GROUPING SETS ({sets}{', ' if sets else ''}())"))
+                .subquery()
             )
+            stmt = select(grouped)
+            if busiest is not None:
+                stmt = stmt.where(grouped.c.rn <= busiest)
             groups: dict[str, list[dict[str, Any]]] = {key: [] for key in per}
             total = None
             n = len(columns)
             for r in conn.execute(stmt):
                 bits = r[n]
                 if bits == (1 << n) - 1:  # every column rolled up: the day's total
-                    total = r[n + 1 :]
+                    total = r[n + 1 : n + 6]
                     continue
                 i = next(i for i in range(n) if not bits >> (n - 1 - i) & 1)
-                groups[per[i]].append(row(r[i], r[n + 1 :]))
+                groups[per[i]].append(row(r[i], r[n + 1 : n + 6]))
+                counted[per[i]] = int(r[n + 7])
             for key in per:
-                doc[key] = sorted(groups[key], key=lambda x: x["kode"])
+                doc[key] = groups[key]
         else:
             for key, column in zip(per, columns, strict=True):
-                rows = conn.execute(
-                    select(column, *sums).where(*where).group_by(column).order_by(column)
-                ).all()
+                rows = conn.execute(select(column, *sums).where(*where).group_by(column)).all()
                 doc[key] = [row(r[0], r[1:]) for r in rows]
+                counted[key] = len(rows)
             total = conn.execute(select(*sums).where(*where)).one()
+    for key in per:
+        if busiest is None:
+            doc[key].sort(key=lambda x: x["kode"])
+        else:
+            doc[key].sort(key=lambda x: (-x["received"], x["kode"]))
+            del doc[key][busiest:]
+    if busiest is not None:
+        doc["more"] = {key: max(counted.get(key, 0) - busiest, 0) for key in per}
     doc["total"] = {f: int(total[i] or 0) if total else 0 for i, f in enumerate(_FIGURES)}
     return doc
 

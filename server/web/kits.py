@@ -14,7 +14,7 @@ import csv
 import functools
 import io
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -352,14 +352,6 @@ def recent_fates(core: ServerCore, station_id: str, limit: int = 20) -> list[dic
             .limit(limit)
         ).mappings()
         return [dict(x) for x in rows]
-
-
-def summarize(rows: Iterable[KitRow]) -> dict[str, int]:
-    counts = {"all": 0, "green": 0, "amber": 0, "red": 0}
-    for row in rows:
-        counts["all"] += 1
-        counts[_light(row.alerts)] += 1
-    return counts
 
 
 CSV_COLUMNS = (

@@ -555,18 +555,13 @@ def create_office_app(
         session = signed_in(request)
         day, kec = recap_args(request)
         per = ("kecamatan", "stations", "operators")  # the desa are in the CSV
-        doc = coverage.recap(core.engine, day, kec, per=per)
         # A whole country's day has thousands of kecamatan and kits: the page shows the
         # busiest RECAP_ROWS of each (the CSV has them all) and says how many more there are.
-        more = {key: max(len(doc[key]) - RECAP_ROWS, 0) for key in per}
-        for key in per:
-            if more[key]:
-                doc[key] = sorted(doc[key], key=lambda r: (-r["received"], r["kode"]))
-                doc[key] = doc[key][:RECAP_ROWS]
+        doc = coverage.recap(core.engine, day, kec, per=per, busiest=RECAP_ROWS)
         names = kits.station_names(core, {r["kode"] for r in doc["stations"]})
         return render(
             request, "recap.html", session, doc=doc, day=day, kec=kec or "", names=names,
-            region_name=kits.kecamatan_name, more=more,
+            region_name=kits.kecamatan_name, more=doc["more"],
         )  # fmt: skip
 
     @web.get("/laporan.csv")
