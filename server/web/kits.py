@@ -16,7 +16,7 @@ import io
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Engine, func, select
 
@@ -103,14 +103,24 @@ def _alerts(
     return out
 
 
-@dataclass(frozen=True)
-class _Ranked:
-    """A kit's place in the list, from a few columns (no Station built for every kit)."""
+class _Ranked(NamedTuple):
+    """A kit's place in the list, from a few columns (no Station built for every kit); the
+    tuple's order is the list's: worst light first, then by name."""
 
+    rank: int
+    name: str
     id: str
     health: KitHealth
     last_upload: float | None
     alerts: list[str]
+
+
+_RANK = {"red": 0, "amber": 1, "green": 2}
+# Shared, never changed: most kits have one of these (one list a kit costs time with thousands).
+_REVOKED: list[str] = ["revoked"]
+_AWAITING: list[str] = ["awaiting"]
+_SILENT: list[str] = ["silent"]
+_NONE: list[str] = []
 
 
 def _ranked(
@@ -126,20 +136,32 @@ def _ranked(
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
+        rows = conn.execute(stmt).tuples().all()
     reported = health(core.engine, [r[0] for r in rows])
     nothing = KitHealth()
-    rank = {"red": 0, "amber": 1, "green": 2}
-    keyed = []
+    silent_before = now - SILENT_AFTER_S
+    out = []
     for sid, name, revoked_at, enrolled, enrolled_at, last in rows:
-        h = reported.get(sid, nothing)
         last = last or None
-        seen = h.last_seen
-        contact = last if seen is None else (seen if last is None else max(seen, last))
-        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
-        keyed.append(((rank[_light(alerts)], name.lower(), sid), _Ranked(sid, h, last, alerts)))
-    keyed.sort(key=lambda x: x[0])
-    return [r for _, r in keyed]
+        h = reported.get(sid)
+        if h is None:  # what the server alone knows (every kit, until kits report health)
+            h = nothing
+            if revoked_at is not None:
+                alerts, rank = _REVOKED, 0
+            elif not enrolled:
+                alerts, rank = _AWAITING, 1
+            else:
+                contact = last or enrolled_at
+                silent = contact is not None and contact < silent_before
+                alerts, rank = (_SILENT, 0) if silent else (_NONE, 2)
+        else:
+            seen = h.last_seen
+            contact = last if seen is None else (seen if last is None else max(seen, last))
+            alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
+            rank = _RANK[_light(alerts)]
+        out.append(_Ranked(rank, name.lower(), sid, h, last, alerts))
+    out.sort()
+    return out
 
 
 @functools.lru_cache(maxsize=16384)
@@ -219,8 +241,9 @@ def kit_page(core: ServerCore, page: int = 1, health: HealthSource = no_reports)
     shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     fill_today(core.engine, shown)
     counts = {"all": len(ranked), "green": 0, "amber": 0, "red": 0}
+    lights = ("red", "amber", "green")
     for r in ranked:
-        counts[_light(r.alerts)] += 1
+        counts[lights[r.rank]] += 1
     return KitPage(shown, counts, page, pages)
 
 
