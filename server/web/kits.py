@@ -104,8 +104,7 @@ def _alerts(
 
 
 class _Ranked(NamedTuple):
-    """A kit's place in the list, from a few columns (no Station built for every kit); the
-    tuple's order is the list's: worst light first, then by name."""
+    """A kit's place in the list, from a few columns (no Station built for every kit)."""
 
     rank: int
     name: str
@@ -129,10 +128,20 @@ def _ranked(
     """Every kit (or ``only`` that one) with its alerts, worst light first, then by name."""
     s, k = db.stations.c, station_counts.c
     # The newest packet processed per kit: one row a kit (the processor's station_counts),
-    # not a grouping of every packet the server holds.
-    stmt = select(
-        s.id, s.name, s.revoked_at, s.public_key.is_not(None), s.enrolled_at, k.last_received_at
-    ).select_from(db.stations.outerjoin(station_counts, k.station_id == s.id))
+    # not a grouping of every packet the server holds. In name order from the database:
+    # each light's kits are then collected in order, with no sort here.
+    stmt = (
+        select(
+            s.id,
+            s.name,
+            s.revoked_at,
+            s.public_key.is_not(None),
+            s.enrolled_at,
+            k.last_received_at,
+        )  # fmt: skip
+        .select_from(db.stations.outerjoin(station_counts, k.station_id == s.id))
+        .order_by(func.lower(s.name), s.id)
+    )
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
@@ -140,28 +149,27 @@ def _ranked(
     reported = health(core.engine, [r[0] for r in rows])
     nothing = KitHealth()
     silent_before = now - SILENT_AFTER_S
-    out = []
+    lights: tuple[list[_Ranked], list[_Ranked], list[_Ranked]] = ([], [], [])
+    red, amber, green = lights
     for sid, name, revoked_at, enrolled, enrolled_at, last in rows:
         last = last or None
         h = reported.get(sid)
         if h is None:  # what the server alone knows (every kit, until kits report health)
-            h = nothing
             if revoked_at is not None:
-                alerts, rank = _REVOKED, 0
+                red.append(_Ranked(0, name, sid, nothing, last, _REVOKED))
             elif not enrolled:
-                alerts, rank = _AWAITING, 1
+                amber.append(_Ranked(1, name, sid, nothing, last, _AWAITING))
+            elif (last or enrolled_at or now) < silent_before:
+                red.append(_Ranked(0, name, sid, nothing, last, _SILENT))
             else:
-                contact = last or enrolled_at
-                silent = contact is not None and contact < silent_before
-                alerts, rank = (_SILENT, 0) if silent else (_NONE, 2)
-        else:
-            seen = h.last_seen
-            contact = last if seen is None else (seen if last is None else max(seen, last))
-            alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
-            rank = _RANK[_light(alerts)]
-        out.append(_Ranked(rank, name.lower(), sid, h, last, alerts))
-    out.sort()
-    return out
+                green.append(_Ranked(2, name, sid, nothing, last, _NONE))
+            continue
+        seen = h.last_seen
+        contact = last if seen is None else (seen if last is None else max(seen, last))
+        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
+        rank = _RANK[_light(alerts)]
+        lights[rank].append(_Ranked(rank, name, sid, h, last, alerts))
+    return red + amber + green
 
 
 @functools.lru_cache(maxsize=16384)
