@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
+from server import kit_api, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -357,7 +358,11 @@ def create_app(
         st = await authenticate(request, await _read_body(request, 0), allow_revoked=True)
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
+        # The limits the office set for this kit (server/policy.py), signed with the rest.
+        out["policy"] = await run_in_threadpool(policy.effective_for, core.engine, st)
         return out
+
+    kit_api.add_routes(api, core, _read_body, authenticate)
 
     @api.post(protocol.SERVER_KEY_PATH)
     async def server_key(request: Request) -> JSONResponse:

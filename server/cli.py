@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db, office_cli
+from server import db, kit_cli, office_cli
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
 from server.schema import NewerSchemaError
@@ -180,6 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
     office_cli.add_parsers(sub, _Parser)
+    kit_cli.add_parsers(sub, _Parser)
     web_cli.add_parsers(sub, _Parser)
     return p
 
@@ -237,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
+            if cmd in kit_cli.COMMANDS:
+                return kit_cli.run(args, core)
             if cmd == "admin":
                 return web_cli.run(args, core)
             return _admin(cmd, args, core)
@@ -336,6 +339,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.process and upstream:
         raise InputError("--process: a relay forwards its packets upstream, it does not process")
     office_cli.validate(args, home)
+    kit_cli.validate(args)
     web_cli.validate(args)
 
 
@@ -493,7 +497,11 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
             print(code)
         return 0
     if sc == "list":
-        stations = [s.as_json() for s in core.list_stations()]
+        from server.health import station_health
+
+        reports = station_health(core.engine)
+        # Each kit's latest health report (null: never reported), server/health.py.
+        stations = [{**s.as_json(), "health": reports.get(s.id)} for s in core.list_stations()]
         if args.json:
             _print_json({"count": len(stations), "stations": stations})
         else:

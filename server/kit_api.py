@@ -1,0 +1,56 @@
+"""The kit-to-centre requests of issue 12 (signed like every station request; answers signed
+by server/answer_signing.py): the kit's health, its audit events, its offline moves.
+
+``add_routes`` puts them on the FastAPI app (server/api.py); the work is in server/health.py,
+server/audit_log.py and server/moves.py. The policy travels with the assignment
+(``GET /api/v1/station``, server/policy.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from app import protocol
+from server import audit_log, health, moves
+from server.bodies import parse_json_object
+from server.core import ServerCore
+
+HEALTH_PATH = protocol.API_PREFIX + "/station/health"
+AUDIT_PATH = protocol.API_PREFIX + "/station/audit"
+MOVES_PATH = protocol.API_PREFIX + "/station/moves"
+
+ReadBody = Callable[[Request, int], Awaitable[bytes]]
+Authenticate = Callable[[Request, bytes], Awaitable[Any]]
+
+
+def add_routes(
+    api: FastAPI, core: ServerCore, read_body: ReadBody, authenticate: Authenticate
+) -> None:
+    @api.post(HEALTH_PATH, summary="A kit reports its health (signed)")
+    async def station_health(request: Request) -> JSONResponse:
+        body = await read_body(request, 16 * 1024)
+        st = await authenticate(request, body)
+        doc = parse_json_object(body, "body: expected JSON with the kit's health;")
+        answer = await run_in_threadpool(
+            health.record_report, core.engine, st, doc, dict(request.headers)
+        )
+        return JSONResponse(answer)
+
+    @api.post(AUDIT_PATH, summary="A kit uploads its audit events in order (signed)")
+    async def station_audit(request: Request) -> JSONResponse:
+        body = await read_body(request, 4 * 1024 * 1024)
+        st = await authenticate(request, body)
+        doc = parse_json_object(body, "body: expected JSON with events;")
+        return JSONResponse(await run_in_threadpool(audit_log.receive, core.engine, st, doc))
+
+    @api.post(MOVES_PATH, summary="A kit reports the moves it made offline (signed)")
+    async def station_moves(request: Request) -> JSONResponse:
+        body = await read_body(request, 64 * 1024)
+        st = await authenticate(request, body)
+        doc = parse_json_object(body, "body: expected JSON with moves;")
+        return JSONResponse(await run_in_threadpool(moves.report, core.engine, st, doc))
