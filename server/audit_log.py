@@ -106,7 +106,7 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
             select(db.stations.c.id).where(db.stations.c.id == station.id).with_for_update()
         )
         head_seq, head_hash = _head(conn, station.id)
-        fresh = []
+        fresh: list[dict[str, Any]] = []
         for ev in events:
             if ev["seq"] <= head_seq:
                 held = conn.execute(

@@ -92,7 +92,7 @@ def record_report(
     return {"station_id": station.id, "received_at": iso(now), "server_time": now}
 
 
-def _as_json(row: Mapping[str, Any]) -> dict[str, Any]:
+def _as_json(row: Any) -> dict[str, Any]:
     return {
         "last_seen": iso(row["reported_at"]),
         "version": row["version"],

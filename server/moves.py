@@ -51,7 +51,7 @@ def parse_moves(doc: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
     moves = doc.get("moves")
     if not isinstance(moves, list) or len(moves) > MAX_MOVES:
         raise ServiceError(400, f"moves: expected a list of at most {MAX_MOVES}", "bad_move")
-    out = []
+    out: list[dict[str, Any]] = []
     for i, m in enumerate(moves):
         if not isinstance(m, dict):
             raise ServiceError(400, f"moves[{i}]: expected an object", "bad_move")

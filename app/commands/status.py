@@ -13,6 +13,7 @@ from typing import Any
 
 from app.commands.context import home_of, open_home, print_json
 from app.store.backlog import evaluate
+from app.store.central import centre_status
 from app.store.db import DB_NAME, Store, open_store
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
@@ -110,6 +111,9 @@ def collect(store: Store) -> dict[str, Any]:
         "mirror": mirror,
         "warnings": warnings,
         "sync": sync_summary(store, pending, alone),
+        # issue 12: each policy key's value and source (central/local/default), the
+        # assignment's origin (an offline move: approved by whom, what the centre decided).
+        **centre_status(store),
     }
 
 
@@ -150,6 +154,19 @@ def render(doc: dict[str, Any]) -> str:
                 f"exposure:  seal-to-receipt p50 {ew['p50_s']} s, p99 {ew['p99_s']} s "
                 f"({ew['samples']} uploads)"
             )
+    central = {
+        k: v["value"] for k, v in (doc.get("policy") or {}).items() if v["source"] == "central"
+    }
+    if central:
+        lines.append(
+            "policy:    " + ", ".join(f"{k} {v}" for k, v in central.items()) + " (central office)"
+        )
+    moved = doc.get("assignment") or {}
+    if moved.get("source") == "offline_move":
+        lines.append(
+            f"moved:     offline by {moved['set_by']}, approved by {moved['approved_by']}: "
+            + (moved["central_outcome"] or "not yet reported to the centre")
+        )
     lines += [f"warning:   {w}" for w in doc["warnings"]]
     return "\n".join(lines)
 

@@ -56,6 +56,11 @@ class Station(Base):
     # Schema 0005: the server's Ed25519 public key (base64, raw) that signs its answers;
     # NULL on a station provisioned before, until it has learned it (app.sync.serverkey).
     server_signing_key: Mapped[str | None] = mapped_column(String(64))
+    # Schema 0009: the last audit event the centre acknowledged (app/sync/audit_upload.py);
+    # ``doctor`` checks the local chain still holds it.
+    audit_acked_id: Mapped[int | None] = mapped_column(Integer)
+    audit_acked_hash: Mapped[str | None] = mapped_column(String(64))
+    audit_acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PendingKey(Base):
@@ -82,6 +87,12 @@ class Assignment(Base):
     to_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     set_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(500))
+    # Schema 0009, a move made offline: the supervisor who approved it (``set_by`` moved the
+    # kit), when it was reported to the centre and what the centre decided
+    # (app/sync/moves.py).
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    central_outcome: Mapped[str | None] = mapped_column(String(500))
 
 
 class Operator(Base):

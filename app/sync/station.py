@@ -24,6 +24,8 @@ from app.store.outbox import Outbox, PendingStats
 from app.store.settings import load_settings
 from app.store.station import get_identity, set_assignment, set_server_signing_key
 from app.store.timeutil import utcnow
+from app.sync import kit_report
+from app.sync import policy as central_policy
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
 from app.sync.serverkey import learn_server_key
 from app.sync.state import SyncStateFile
@@ -141,8 +143,11 @@ class StationSync:
     # --- around the drain -------------------------------------------------------------------
 
     def pull_assignment(self) -> dict[str, Any]:
-        """Ask the server for this station's kecamatan; adopt it when it changed."""
+        """Ask the server for this station's kecamatan and policy; adopt them when they
+        changed. Moves made offline are reported first (app/sync/kit_report.py)."""
         self.ensure_server_key()
+        for step in kit_report.BEFORE_ASSIGNMENT:
+            step(self)
         doc = self.engine.signed_json("GET", protocol.API_PREFIX + "/station")
         if doc.get("revoked"):
             raise SyncError("auth", "this station has been revoked by the central office")
@@ -150,7 +155,12 @@ class StationSync:
         current = get_identity(self.store)
         if kecamatan and current is not None and kecamatan != current.kecamatan:
             set_assignment(self.store, kecamatan, "server", "assigned by the server")
+        central_policy.apply(self.store, doc)
         return dict(doc)
+
+    def report_to_centre(self) -> list[str]:
+        """Health and audit events to the centre (app/sync/kit_report.py); the errors."""
+        return kit_report.report(self)
 
     def purge(self) -> int:
         days = load_settings(self.store).retention_days  # capped (MAX_RETENTION_DAYS)
@@ -195,6 +205,7 @@ class StationSync:
             if not (result.uploaded or result.rejected):
                 break
         self.purge()
+        self.report_to_centre()
         return self._result(uploaded, rejected, error)
 
     def _result(self, uploaded: int, rejected: int, error: str | None) -> OnceResult:
@@ -226,7 +237,7 @@ class StationSync:
             offline_cap_s=offline_cap_s,
             min_wait_s=min_wait_s,
             pending=self.pending,
-            maintenance=[self.pull_assignment, self.purge, backlog_task],
+            maintenance=[self.pull_assignment, self.purge, backlog_task, self.report_to_centre],
             on_progress=on_progress,
             on_state=on_state,
             drain=self.drain,
