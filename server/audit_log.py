@@ -108,6 +108,13 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
         head_seq, head_hash = _head(conn, station.id)
         fresh: list[dict[str, Any]] = []
         for ev in events:
+            want = chain_hash(
+                ev["prev_hash"], ev["seq"], ev["at"], ev["actor"], ev["kind"], ev["detail_obj"]
+            )
+            if want != ev["hash"]:
+                raise ServiceError(
+                    409, f"audit event {ev['seq']}: its hash is not its content's", "audit_hash"
+                )
             if ev["seq"] <= head_seq:
                 held = conn.execute(
                     select(a.hash).where(a.station_id == station.id, a.seq == ev["seq"])
@@ -136,13 +143,6 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
                     f"audit event {ev['seq']} does not continue the chain: its previous hash "
                     "is not the hash of the event before it",
                     "audit_chain_break",
-                )
-            want = chain_hash(
-                ev["prev_hash"], ev["seq"], ev["at"], ev["actor"], ev["kind"], ev["detail_obj"]
-            )
-            if want != ev["hash"]:
-                raise ServiceError(
-                    409, f"audit event {ev['seq']}: its hash is not its content's", "audit_hash"
                 )
             fresh.append(ev)
         for ev in fresh:
