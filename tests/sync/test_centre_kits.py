@@ -302,16 +302,17 @@ def test_a_rehashed_audit_chain_makes_doctor_fail(tmp_path: Path, server: Server
 def _events(n: int, start: int = 1, prev: str = GENESIS) -> list[dict[str, Any]]:
     out = []
     for seq in range(start, start + n):
-        ev = {
+        at = f"2026-12-07T01:00:{seq:02d}.000Z"
+        ev: dict[str, Any] = {
             "seq": seq,
-            "at": f"2026-12-07T01:00:{seq:02d}.000Z",
+            "at": at,
             "actor": "siti",
             "kind": "record.sealed",
             "detail": json.dumps({"n": seq}, separators=(",", ":")),
             "prev_hash": prev,
         }
-        ev["hash"] = chain_hash(prev, seq, ev["at"], "siti", "record.sealed", {"n": seq})
-        prev = ev["hash"]
+        prev = chain_hash(prev, seq, at, "siti", "record.sealed", {"n": seq})
+        ev["hash"] = prev
         out.append(ev)
     return out
 
