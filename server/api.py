@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
-from server import kit_api, policy
+from server import kit_api, kit_relay, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -131,6 +131,9 @@ class RelayStation(BaseModel):
     assigned_at: str | None = Field(description="when it was assigned (ISO 8601, UTC)")
     revoked: bool
     revoked_at: str | None = Field(description="when it was revoked (ISO 8601, UTC), or null")
+    policy: dict[str, str] | None = Field(
+        default=None, description="the limits the office set for it (the relay hands them on)"
+    )
 
 
 class RelayStationsDoc(BaseModel):
@@ -417,7 +420,9 @@ def create_app(
         its stations ask the relay for their assignment. 403 `not_a_relay` from a station
         not marked a relay (`station add --relay`)."""
         relay = await authenticate(request, await _read_body(request, 0))
-        return await run_in_threadpool(core.relay_stations, relay)
+        doc = await run_in_threadpool(core.relay_stations, relay)
+        # Each kit's policy, which the relay hands on to it (server/kit_relay.py).
+        return await run_in_threadpool(kit_relay.add_policies, core, doc)
 
     @api.get(f"{prefix}/packets/{{uuid}}")
     async def get_packet(uuid: str, request: Request) -> dict[str, Any]:

@@ -65,31 +65,47 @@ def check_report(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def clock_offset(headers: Mapping[str, str], now: float) -> float | None:
+    """The kit's clock minus ours, from its signed request's timestamp (whole seconds)."""
+    stamp = headers.get(protocol.H_TIMESTAMP) or headers.get(protocol.H_TIMESTAMP.lower())
+    if stamp is None or not str(stamp).lstrip("-").isdigit():
+        return None
+    return round(float(int(stamp)) - now, 3)
+
+
 def record_report(
-    engine: Engine, station: Station, doc: Mapping[str, Any], headers: Mapping[str, str]
+    engine: Engine,
+    station: Station,
+    doc: Mapping[str, Any],
+    *,
+    clock_offset_s: float | None,
+    reported_at: float | None = None,
 ) -> dict[str, Any]:
-    """Keep ``doc`` as ``station``'s latest health; returns what the kit is answered."""
+    """Keep ``doc`` as ``station``'s latest health; returns what the kit is answered.
+
+    ``reported_at``: when a relay received it (the kit's last seen there); an older report
+    than the one held is not kept."""
     columns = check_report(doc)
     now = time.time()
-    offset = None
-    stamp = headers.get(protocol.H_TIMESTAMP) or headers.get(protocol.H_TIMESTAMP.lower())
-    if stamp is not None and str(stamp).lstrip("-").isdigit():
-        offset = float(int(stamp)) - now
+    when = now if reported_at is None else min(reported_at, now)
     report = json.dumps({k: doc.get(k) for k in sorted(doc)}, ensure_ascii=False)
     if len(report) > 8192:
         raise ServiceError(400, "health: the report is larger than 8 KiB", "bad_health")
+    h = kit_health.c
     with engine.begin() as conn:
-        conn.execute(delete(kit_health).where(kit_health.c.station_id == station.id))
-        conn.execute(
-            kit_health.insert().values(
-                station_id=station.id,
-                reported_at=now,
-                clock_offset_s=None if offset is None else round(offset, 3),
-                report=report,
-                **columns,
+        held = conn.execute(select(h.reported_at).where(h.station_id == station.id)).scalar()
+        if held is None or held <= when:
+            conn.execute(delete(kit_health).where(h.station_id == station.id))
+            conn.execute(
+                kit_health.insert().values(
+                    station_id=station.id,
+                    reported_at=when,
+                    clock_offset_s=clock_offset_s,
+                    report=report,
+                    **columns,
+                )
             )
-        )
-    return {"station_id": station.id, "received_at": iso(now), "server_time": now}
+    return {"station_id": station.id, "received_at": iso(when), "server_time": now}
 
 
 def _as_json(row: Any) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from app.sync.engine import DrainResult, SyncEngine, SyncError
 from app.sync.provision import InvalidServerUrl, check_server_url, enroll
 from app.sync.serverkey import learn_server_key
 from app.sync.worker import SyncWorker
-from server import db
+from server import db, kit_relay
 from server.core import InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
 from server.labels import record_assignment
@@ -392,6 +392,7 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
     entries = doc.get("stations") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise SyncError("server", "the upstream's station list is not readable (no 'stations')")
+    kit_relay.take_policies(core.engine, entries)  # each kit's central policy (issue 12)
     here = {st.id: st for st in core.list_stations()}
     assigned: list[tuple[str, str, str]] = []
     revoked: list[str] = []
@@ -488,6 +489,8 @@ class RelayPuller:
         """One pull; raises SyncError when the upstream cannot be asked or refuses."""
         if self.before_pull is not None:
             self.before_pull()
+        # What the kits reported here goes up first (issue 12, server/kit_relay.py).
+        kit_relay.forward_up(self.core, self.engine)
         doc = self.engine.signed_json("GET", RELAY_STATIONS_PATH)
         if isinstance(doc, dict) and doc.get("relay_station_id") not in (
             None,
@@ -675,6 +678,8 @@ class RelayForwarder:
     def _drain(self, **kwargs: Any) -> DrainResult:
         try:
             self.ensure_upstream_key()
+            # A kit's offline move before its packets sealed after it (server/kit_relay.py).
+            kit_relay.forward_moves(self.core, self.engine)
         except SyncError as err:
             return DrainResult(error=err)
         return self.engine.drain(**kwargs)
