@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
         self,
         services: Services,
         language: Language | None = None,
-        idle_lock_ms: int = DEFAULT_IDLE_LOCK_MS,
+        idle_lock_ms: int | None = None,
         start_devices: bool = True,
     ) -> None:
         super().__init__()
@@ -187,7 +187,10 @@ class MainWindow(QMainWindow):
 
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
-        self.idle_timer.setInterval(idle_lock_ms)
+        # None: the station's setting idle_lock_minutes (the central office may set it),
+        # taken when the station info loads.
+        self._idle_from_settings = idle_lock_ms is None
+        self.idle_timer.setInterval(DEFAULT_IDLE_LOCK_MS if idle_lock_ms is None else idle_lock_ms)
         self.idle_timer.timeout.connect(self.lock_idle)
         self._activity = _ActivityFilter(self.idle_timer)
         app = QApplication.instance()
@@ -237,6 +240,8 @@ class MainWindow(QMainWindow):
         self.recording.receipt.station_home = self.services.home
         self.recording.receipt.pdf_on_station = info.pdf_on_station
         self.recording.biodata.kabupaten = info.kabupaten_code
+        if self._idle_from_settings and info.idle_lock_minutes:
+            self.idle_timer.setInterval(info.idle_lock_minutes * 60 * 1000)
         self._show_header()
         if info.provisioned and (first or not was_provisioned) and self.sync is None:
             self.start_sync()

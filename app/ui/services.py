@@ -29,6 +29,8 @@ class StationInfo:
     # A supervisor allowed receipt PDFs on the station's own disk (setting
     # receipt_pdf_on_station); otherwise they go to removable media only.
     pdf_on_station: bool = False
+    # Minutes without input before the lock (setting idle_lock_minutes; None: the default).
+    idle_lock_minutes: int | None = None
 
     @property
     def provisioned(self) -> bool:

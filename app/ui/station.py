@@ -225,6 +225,7 @@ class StationServices:
             mirror_dir=mirror,
             operators=operators,
             pdf_on_station=pdf_here,
+            idle_lock_minutes=settings.idle_lock_minutes,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:
