@@ -506,7 +506,10 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
             _print_json({"count": len(stations), "stations": stations})
         else:
             for s in stations:
-                print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
+                seen = (s["health"] or {}).get("last_seen") or "never seen"
+                print(
+                    f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}  ({seen})"
+                )
         return 0
     if sc == "revoke":
         st, cascaded, held = core.revoke(args.id, _since(args.since))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.commands.context import UsageError, open_home, print_json
 from app.commands.operator import allowed_by
+from app.store.central import central_policy
 from app.store.settings import (
     SUPERVISOR_ONLY,
     SettingError,
@@ -41,11 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_show(args: argparse.Namespace) -> int:
     with open_home(args) as store:
         values = asdict(load_settings(store))
+        central = central_policy(store)
     if args.json:
-        print_json(values)
+        # "central": the keys the central office set (they override, `set` refuses them).
+        print_json({**values, "central": sorted(central)})
     else:
         for k, v in values.items():
-            print(f"{k} = {'' if v is None else v}")
+            mark = "  (central office)" if k in central else ""
+            print(f"{k} = {'' if v is None else v}{mark}")
     return 0
 
 

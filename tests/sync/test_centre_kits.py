@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app import protocol
 from app.store.audit import GENESIS, chain_hash, verify_chain
 from app.store.db import open_store
@@ -149,7 +151,7 @@ def test_a_policy_value_out_of_a_kits_range_is_not_applied(tmp_path: Path) -> No
     """A signed answer with a value the station cannot take leaves that key alone and
     applies the rest (a server of a newer release with wider ranges)."""
     from app.store.central import store_policy
-    from app.store.settings import load_settings
+    from app.store.settings import SettingError, load_settings, set_setting
     from tests.support.station import make_station
 
     st = make_station(tmp_path)
@@ -161,6 +163,16 @@ def test_a_policy_value_out_of_a_kits_range_is_not_applied(tmp_path: Path) -> No
         assert len(problems) == 2 and any("retention_days" in p for p in problems)
         assert load_settings(store).backlog_max_age_h == 12.0
         assert load_settings(store).retention_days == 30
+        # The seal path reads the settings through a raw cursor: the central value there too.
+        with store.write_raw() as cur:
+            assert load_settings(cur).backlog_max_age_h == 12.0
+        with pytest.raises(SettingError, match="central office"):
+            set_setting(store, "backlog_max_age_h", "99", actor="test")
+        set_setting(store, "retention_days", "10", actor="test")  # not set centrally
+        # The centre drops the key: the local value (none here: the default) is back.
+        store_policy(store, {})
+        assert load_settings(store).backlog_max_age_h == 72.0
+        assert load_settings(store).retention_days == 10
 
 
 # --- health -----------------------------------------------------------------------------------
