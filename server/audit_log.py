@@ -86,10 +86,13 @@ def parse_events(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _head(conn: Any, station_id: str) -> tuple[int, str]:
+def _head(conn: Any, station_id: str, key_id: str) -> tuple[int, str]:
     a = kit_audit.c
     row = conn.execute(
-        select(a.seq, a.hash).where(a.station_id == station_id).order_by(a.seq.desc()).limit(1)
+        select(a.seq, a.hash)
+        .where(a.station_id == station_id, a.key_id == key_id)
+        .order_by(a.seq.desc())
+        .limit(1)
     ).first()
     return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
 
@@ -105,7 +108,8 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
         conn.execute(
             select(db.stations.c.id).where(db.stations.c.id == station.id).with_for_update()
         )
-        head_seq, head_hash = _head(conn, station.id)
+        chain = station.key_id or ""
+        head_seq, head_hash = _head(conn, station.id, chain)
         fresh: list[dict[str, Any]] = []
         for ev in events:
             want = chain_hash(
@@ -117,7 +121,9 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
                 )
             if ev["seq"] <= head_seq:
                 held = conn.execute(
-                    select(a.hash).where(a.station_id == station.id, a.seq == ev["seq"])
+                    select(a.hash).where(
+                        a.station_id == station.id, a.key_id == chain, a.seq == ev["seq"]
+                    )
                 ).scalar()
                 if held != ev["hash"]:
                     raise ServiceError(
@@ -149,13 +155,14 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
             conn.execute(
                 kit_audit.insert().values(
                     station_id=station.id,
+                    key_id=chain,
                     received_at=now,
                     **{k: ev[k] for k in ("seq", "at", "actor", "kind", "detail")},
                     prev_hash=ev["prev_hash"],
                     hash=ev["hash"],
                 )
             )
-        acked_seq, acked_hash = _head(conn, station.id)
+        acked_seq, acked_hash = _head(conn, station.id, chain)
     return {
         "station_id": station.id,
         "stored": len(fresh),
@@ -167,27 +174,35 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
 def events(
     engine: Engine, station_id: str, after: int = 0, limit: int | None = None
 ) -> dict[str, Any]:
-    """``ektp-server audit --station ID``: the kit's events the centre holds, in order."""
+    """``ektp-server audit --station ID``: the events of the kit's chain (the one its current
+    key uploads) the centre holds, in order; the chains of its earlier keys (a kit set up
+    again) are counted under ``earlier_chains``."""
     a = kit_audit.c
     with engine.connect() as conn:
-        if (
-            conn.execute(select(db.stations.c.id).where(db.stations.c.id == station_id)).scalar()
-            is None
-        ):
+        key_id = conn.execute(
+            select(db.stations.c.key_id).where(db.stations.c.id == station_id)
+        ).first()
+        if key_id is None:
             raise InputError(f"--station: no station {station_id!r}")
-        total = int(
+        chain = key_id[0] or ""
+        counts: dict[str, int] = dict(
             conn.execute(
-                select(func.count()).select_from(kit_audit).where(a.station_id == station_id)
-            ).scalar()
-            or 0
+                select(a.key_id, func.count()).where(a.station_id == station_id).group_by(a.key_id)
+            ).all()
         )
-        q = select(kit_audit).where(a.station_id == station_id, a.seq > after).order_by(a.seq)
+        q = (
+            select(kit_audit)
+            .where(a.station_id == station_id, a.key_id == chain, a.seq > after)
+            .order_by(a.seq)
+        )
         if limit is not None:
             q = q.limit(limit)
         rows = conn.execute(q).mappings().all()
     return {
         "station_id": station_id,
-        "count": total,
+        "key_id": chain or None,
+        "count": int(counts.pop(chain, 0)),
+        "earlier_chains": [{"key_id": k, "count": int(n)} for k, n in sorted(counts.items())],
         "events": [
             {
                 "seq": r["seq"],

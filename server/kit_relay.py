@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 RELAY_KIT_PATH = protocol.API_PREFIX + "/relay/kit"
 MOVES_UP_AT = "kit_moves_up_at"  # server_meta: reported_at of the last move passed on
 HEALTH_UP_AT = "kit_health_up_at"  # ... of the last health report passed on
-AUDIT_UP = "kit_audit_up:"  # + station id: the last audit event the centre acknowledged
+AUDIT_UP = "kit_audit_up:"  # + "station:key": the last audit event the centre acknowledged
 AUDIT_PAGE_EVENTS = 200
 AUDIT_PAGE_BYTES = 48 * 1024
 
@@ -208,13 +208,15 @@ def forward_audit(core: ServerCore, engine: SyncEngine) -> int:
     a = kit_audit.c
     sent = 0
     for sid in sorted(_registered(core)):
+        chain = core.get_station(sid).key_id or ""
+        mark = f"{AUDIT_UP}{sid}:{chain}"
         while True:
-            after = int(core.meta_get(AUDIT_UP + sid) or 0)
+            after = int(core.meta_get(mark) or 0)
             with core.engine.connect() as conn:
                 rows = (
                     conn.execute(
                         select(kit_audit)
-                        .where(a.station_id == sid, a.seq > after)
+                        .where(a.station_id == sid, a.key_id == chain, a.seq > after)
                         .order_by(a.seq)
                         .limit(AUDIT_PAGE_EVENTS)
                     )
@@ -237,7 +239,7 @@ def forward_audit(core: ServerCore, engine: SyncEngine) -> int:
             acked = int(answer.get("acked_seq") or 0)
             if acked <= after:
                 break
-            core.meta_set({AUDIT_UP + sid: str(acked)})
+            core.meta_set({mark: str(acked)})
             sent += len(events)
     return sent
 

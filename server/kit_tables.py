@@ -47,6 +47,9 @@ kit_audit = Table(
     "kit_audit",
     metadata,
     Column("station_id", String(64), primary_key=True),
+    # The station key that uploaded the chain: a kit set up again (a new home, a new key,
+    # the same station id) starts a chain of its own; the earlier one is kept.
+    Column("key_id", String(32), primary_key=True),
     Column("seq", Integer, primary_key=True),
     Column("at", String(40), nullable=False),
     Column("actor", String(100), nullable=False),

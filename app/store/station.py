@@ -327,6 +327,9 @@ def update_server(
         station.server_url = server_url
         station.server_key_pem = server_key_pem
         station.station_id = station_id
+        # The centre's audit acknowledgement was that server's: the new one gets the chain
+        # from the start (a server that holds part of it takes those events again).
+        station.audit_acked_id = station.audit_acked_hash = station.audit_acked_at = None
         if server_signing_key is not None:  # None: keep the one known
             station.server_signing_key = server_signing_key
         record_event(

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app import protocol
 from app.store.audit import GENESIS, chain_hash, verify_chain
 from app.store.db import open_store
 from app.store.operators import add_operator
+from app.sync.provision import enroll
 from app.sync.station import StationSync
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
@@ -311,19 +313,21 @@ def test_a_rehashed_audit_chain_makes_doctor_fail(tmp_path: Path, server: Server
     assert again["events"][1]["actor"] != "mallory"
 
 
-def _events(n: int, start: int = 1, prev: str = GENESIS) -> list[dict[str, Any]]:
+def _events(
+    n: int, start: int = 1, prev: str = GENESIS, actor: str = "siti"
+) -> list[dict[str, Any]]:
     out = []
     for seq in range(start, start + n):
         at = f"2026-12-07T01:00:{seq:02d}.000Z"
         ev: dict[str, Any] = {
             "seq": seq,
             "at": at,
-            "actor": "siti",
+            "actor": actor,
             "kind": "record.sealed",
             "detail": json.dumps({"n": seq}, separators=(",", ":")),
             "prev_hash": prev,
         }
-        prev = chain_hash(prev, seq, at, "siti", "record.sealed", {"n": seq})
+        prev = chain_hash(prev, seq, at, actor, "record.sealed", {"n": seq})
         ev["hash"] = prev
         out.append(ev)
     return out
@@ -386,6 +390,18 @@ def test_audit_upload_is_idempotent_and_a_broken_chain_is_refused_whole(
     assert resp.status_code == 200 and held() == [1, 2, 3, 4, 5, 6]
     res = server_cli(server, "audit", "--station", "no-such-kit", "--json")
     assert res.returncode == 2 and "--station" in res.stderr
+
+    # The kit is set up again (a new home and key, the same station id: `station code ID`):
+    # its new chain starts at 1 and is taken; the earlier one is kept.
+    code = server_cli(server, "station", "code", ts.station_id).stdout.strip().splitlines()[-1]
+    new_key = Ed25519PrivateKey.generate()
+    assert enroll(server.url, code, new_key.public_key()).station_id == ts.station_id
+    ts.key = new_key
+    resp = post(_events(2, actor="tech"))
+    assert resp.status_code == 200, resp.text
+    doc = json.loads(server_cli(server, "audit", "--station", ts.station_id, "--json").stdout)
+    assert doc["count"] == 2 and [e["actor"] for e in doc["events"]] == ["tech", "tech"]
+    assert [c["count"] for c in doc["earlier_chains"]] == [6]
 
 
 # --- moves made offline -----------------------------------------------------------------------

@@ -45,6 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "kit_audit",
         sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("key_id", sa.String(32), primary_key=True),
         sa.Column("seq", sa.Integer(), primary_key=True),
         sa.Column("at", sa.String(40), nullable=False),
         sa.Column("actor", sa.String(100), nullable=False),
