@@ -104,7 +104,9 @@ def _policy(args: argparse.Namespace, core: ServerCore) -> int:
         print(f"{args.key} unset" if gone else f"{args.key} was not set there")
         return 0
     if args.station:
-        st = core.get_station(args.station)
+        st = core.find_station(args.station)
+        if st is None:
+            raise InputError(f"--station: no station {args.station!r}")
         effective = policy.effective_for(core.engine, st)
         if args.json:
             _print_json({"station_id": st.id, "kecamatan": st.kecamatan, "policy": effective})
