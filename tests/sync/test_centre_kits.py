@@ -518,3 +518,30 @@ def test_a_malformed_move_report_is_refused(tmp_path: Path, server: ServerProces
     assert stations(server)[ts.station_id]["kecamatan"] == GUNUNG_KALER
     doc = json.loads(server_cli(server, "audit", "--station", ts.station_id, "--json").stdout)
     assert doc["moves"] == []
+
+
+def test_pointing_the_kit_at_another_server_forgets_the_audit_acknowledgement(
+    tmp_path: Path,
+) -> None:
+    """The acknowledgement was that server's: a new server gets the chain from its start,
+    and doctor does not compare the chain with an acknowledgement of another server."""
+    from app.store.central import audit_ack, check_ack, set_audit_ack
+    from app.store.station import update_server
+    from tests.support.station import make_server_key, make_station
+
+    st = make_station(tmp_path)
+    _, key_file = make_server_key(tmp_path / "other")
+    with st.open() as store:
+        with store.read() as session:
+            from app.store.models import AuditEvent
+
+            first = session.get(AuditEvent, 1)
+            assert first is not None
+            digest = first.hash
+        set_audit_ack(store, 1, digest)
+        assert audit_ack(store) is not None and check_ack(store)[0]
+        update_server(
+            store, "http://10.0.0.9:8000", key_file.read_bytes(), st.identity().station_id
+        )
+        assert audit_ack(store) is None
+        assert check_ack(store) == (True, "no audit event acknowledged by the centre yet")
