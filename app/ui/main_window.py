@@ -233,10 +233,7 @@ class MainWindow(QMainWindow):
         self.station = info
         self.home.show_station(info)
         self.signin.show_accounts(info.operators)
-        self.recording.station_name = info.name or info.station_id or ""
-        self.recording.receipt.station_home = self.services.home
-        self.recording.receipt.pdf_on_station = info.pdf_on_station
-        self.recording.biodata.kabupaten = info.kabupaten_code
+        self.recording.set_station(info, self.services.home)
         self._show_header()
         if info.provisioned and (first or not was_provisioned) and self.sync is None:
             self.start_sync()
@@ -295,7 +292,7 @@ class MainWindow(QMainWindow):
 
     def _on_card(self, event: CardEvent) -> None:
         self.signin.on_card(event)
-        self.recording.card.on_card(event)
+        self.recording.on_card(event)
         self.technician.on_card(event)
 
     def start_sync(self) -> None:
@@ -405,21 +402,20 @@ class MainWindow(QMainWindow):
 
     def _close_reprint(self) -> None:
         if self.reprint_dialog is not None:
-            self.reprint_dialog.receipt.clear()
+            self.reprint_dialog.receipt.forget()
             self.reprint_dialog.close()
             self.reprint_dialog.deleteLater()
             self.reprint_dialog = None
 
     def _camera_chosen(self, choice: str) -> None:
-        self.recording.photo.camera_choice = choice
+        self.recording.set_camera(choice)
 
     # --- sign-in and navigation ------------------------------------------------------------
     def _signed_in(self, operator: Operator) -> None:
         previous = self.operator
         self.operator = operator
-        self.recording.operator = operator
         # An operator card left on the reader after sign-in is not the resident's.
-        self.recording.card.sign_in_card = self.signin.card_uid
+        self.recording.begin_session(operator, self.signin.card_uid)
         if previous is not None and previous.username != operator.username:
             self.recording.start_new()  # another operator never sees the draft
             self.recording.forget_receipt()  # nor the last receipt
@@ -431,10 +427,10 @@ class MainWindow(QMainWindow):
         self.status_timer.start()
         if self.recording.has_draft():
             self.show_recording()  # back to the draft after an idle lock
-        elif self.recording.receipt.sealed is not None:
+        elif self.recording.has_receipt():
             # Back to the receipt not yet printed (another operator's was cleared above).
             self._switch(self.recording)
-            self.recording._show(RecordingScreen.RECEIPT)
+            self.recording.show_receipt_page()
         else:
             self.show_home()
 
@@ -455,7 +451,7 @@ class MainWindow(QMainWindow):
         self._send_asked = False
         self._send_settle.stop()
         self._send_give_up.stop()
-        self.recording.message.setText("")
+        self.recording.clear_message()
 
     def _show_signed_out(self) -> None:
         self._set_nav_enabled(False)
@@ -471,7 +467,7 @@ class MainWindow(QMainWindow):
         self.idle_timer.stop()
         self._set_nav_enabled(False)
         self._close_reprint()
-        self.recording.photo.stop()
+        self.recording.stop_camera()
         self.technician.left()
         self._switch(self.signin)
         self.signin.reset(self.operator, idle=idle)
@@ -507,12 +503,9 @@ class MainWindow(QMainWindow):
     def _sign_out_now(self) -> None:
         self._close_reprint()
         self._forget_messages()  # the next operator starts with a clean screen
-        self.recording.start_new()
-        self.recording.forget_receipt()
+        self.recording.end_session()
         self._show_reprint()
-        self.recording.photo.stop()
         self.operator = None
-        self.recording.operator = None
         self.idle_timer.stop()
         self._show_header()
         self._show_signed_out()
@@ -522,7 +515,7 @@ class MainWindow(QMainWindow):
         if current is self.technician and screen is not self.technician:
             self.technician.left()
         if current is self.recording and screen is not self.recording:
-            self.recording.photo.stop()
+            self.recording.stop_camera()
         self.stack.setCurrentWidget(screen)
 
     def show_home(self) -> None:
@@ -542,18 +535,7 @@ class MainWindow(QMainWindow):
             self.banner.show()
             return
         self._switch(self.recording)
-        if self.recording.step() == RecordingScreen.RECEIPT:
-            self.recording.start_new()
-        else:
-            resuming = self.recording.has_draft()
-            self.recording._show(self.recording.step())
-            if resuming:  # F3 does not start afresh: say whose draft this is
-                name = self.recording.resident_name()
-                self.recording.message.setText(
-                    tr("Melanjutkan rekaman %1 yang belum selesai.").replace("%1", name)
-                    if name
-                    else tr("Melanjutkan rekaman yang belum selesai.")
-                )
+        self.recording.open()
 
     def show_queue(self) -> None:
         if self.operator is None:
@@ -651,7 +633,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self._activity)
-        self.recording.photo.stop()
+        self.recording.stop_camera()
         self.technician.left()
         for loop in (self.card_watcher, self.sync):
             if loop is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -130,6 +130,7 @@ class HomeScreen(QWidget):
         self.draft_note = QLabel()
         self.draft_note.setObjectName("draft_note")
         self.draft_note.setWordWrap(True)
+        self.draft_note.setTextFormat(Qt.TextFormat.PlainText)  # it names the resident
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_recording")
         self.send_button = QPushButton()

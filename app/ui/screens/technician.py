@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync.provision import InvalidServerUrl, check_server_url
-from app.ui.bridge import CameraBridge
+from app.ui.camera import CameraController
 from app.ui.i18n import LANGUAGES, tr
 from app.ui.messages import error_detail, error_text, quality_text
 from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
@@ -45,12 +45,11 @@ class TechnicianScreen(QWidget):
         self.services = services
         self.tasks = tasks
         self.operator: Operator | None = None
-        self.test_loop: Stoppable | None = None
-        # A camera test being opened: a second click meanwhile (a double-click) must not open
-        # the camera again, which left the first loop running, holding the camera, unstopped.
-        self.test_opening = False
-        self.bridge = CameraBridge(self)
-        self.bridge.frame.connect(self._on_frame)
+        # The camera test: a second click while it opens (a double-click) opens nothing more.
+        self.test_camera = CameraController(services, tasks, self)
+        self.test_camera.frame.connect(self._on_frame)
+        self.test_camera.started.connect(self._test_started)
+        self.test_camera.failed.connect(self._camera_error)
         self.test_frames = 0
 
         self.title = QLabel()
@@ -94,11 +93,10 @@ class TechnicianScreen(QWidget):
         self.preview = Preview()
         self.preview.setObjectName("camera_preview")
         self.preview.setMinimumSize(240, 180)
-        self.preview.painted.connect(self.bridge.painted)
+        self.preview.painted.connect(self.test_camera.painted)
         self.preview.resized.connect(self._preview_resized)
         self.camera_status = QLabel()
         self.camera_status.setObjectName("camera_status")
-        self.bridge.error.connect(self._camera_error)
         self.camera_status.setWordWrap(True)
         # The source's name on a line of its own: beside the buttons it was cut at 1024 px.
         self.camera.currentTextChanged.connect(self.camera.setToolTip)
@@ -367,48 +365,34 @@ class TechnicianScreen(QWidget):
             self.last_card.setText(tr("Kartu dilepas dari %1").replace("%1", event.reader))
 
     # --- camera test -----------------------------------------------------------------------
+    @property
+    def test_loop(self) -> Stoppable | None:
+        return self.test_camera.loop
+
     def toggle_camera_test(self) -> None:
-        if self.test_loop is not None:
+        if self.test_camera.loop is not None:
             self.stop_camera_test()
             return
-        if self.test_opening:
+        if self.test_camera.busy:
             return
-        choice = self.camera.currentData() or ""
         self.test_frames = 0
-        self.test_opening = True
         self.camera_status.setText(tr("Menyalakan kamera…"))
-        self.tasks.run_device(
-            lambda: self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error),
-            self._test_started,
-            self._test_failed,
-        )
+        self.test_camera.start(self.camera.currentData() or "", self.isVisible)
 
-    def _test_failed(self, exc: BaseException) -> None:
-        self.test_opening = False
-        self.camera_status.setText(error_text(getattr(exc, "code", "no-camera")))
-
-    def _test_started(self, loop: Stoppable) -> None:
-        self.test_opening = False
-        if not self.isVisible():
-            loop.stop()
-            return
-        self.test_loop = loop
+    def _test_started(self) -> None:
         self.camera_test.setText(tr("&Hentikan uji"))
 
     def _camera_error(self, code: str) -> None:
-        self.test_loop = None  # the loop ended by itself (camera unplugged, driver error)
+        """Could not open, or ended by itself (camera unplugged, driver error)."""
         self.camera_status.setText(error_text(code))
         self.camera_test.setText(tr("&Uji kamera"))
 
     def stop_camera_test(self) -> None:
-        loop, self.test_loop = self.test_loop, None
-        if loop is not None:
-            self.tasks.run_device(loop.stop)
-        self.bridge.painted()
+        self.test_camera.stop()
         self.camera_test.setText(tr("&Uji kamera"))
 
     def _preview_resized(self, size: QSize) -> None:
-        self.bridge.target = size
+        self.test_camera.set_target(size)
 
     def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
         self.test_frames += 1
