@@ -6,12 +6,11 @@ injection); device and sync loops start here and stop in ``closeEvent``.
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -25,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.activity import ActivityFilter
 from app.ui.bridge import CardBridge, SyncBridge
 from app.ui.i18n import Language, tr
-from app.ui.messages import error_text, sync_error_text
+from app.ui.messages import error_text
 from app.ui.prefs import save_prefs
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
@@ -35,6 +35,7 @@ from app.ui.screens.recording import RecordingScreen
 from app.ui.screens.reprint import ReprintDialog
 from app.ui.screens.signin import SignInScreen
 from app.ui.screens.technician import TechnicianScreen
+from app.ui.send_feedback import SendFeedback
 from app.ui.services import (
     CardEvent,
     HomeStatus,
@@ -47,14 +48,13 @@ from app.ui.services import (
     SyncState,
 )
 from app.ui.tasks import TaskManager
+from app.ui.warm_up import freeze_heap, warm_up
 from app.ui.widgets import confirm
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
 STATUS_REFRESH_MS = 5000
-SEND_SETTLE_MS = 3000
-SEND_GIVE_UP_MS = 45_000  # beyond the sync engine's read timeout
 UI_SWITCH_INTERVAL_S = 0.0005
 
 STYLE = """
@@ -66,29 +66,6 @@ QLabel#error { color: #c5221f; }
 QLabel#hint { color: #5f6368; font-style: italic; }
 QFrame#card { background: #ffffff; border: 1px solid #dadce0; border-radius: 8px; padding: 12px; }
 """
-
-
-class _ActivityFilter(QObject):
-    """Any key or mouse input restarts the idle-lock timer."""
-
-    def __init__(self, timer: QTimer) -> None:
-        super().__init__()
-        self.timer = timer
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if (
-            event.type()
-            in (
-                QEvent.Type.KeyPress,
-                QEvent.Type.MouseButtonPress,
-                QEvent.Type.MouseMove,
-                QEvent.Type.Wheel,
-                QEvent.Type.TabletPress,
-            )
-            and self.timer.isActive()
-        ):
-            self.timer.start()
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -189,24 +166,14 @@ class MainWindow(QMainWindow):
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(idle_lock_ms)
         self.idle_timer.timeout.connect(self.lock_idle)
-        self._activity = _ActivityFilter(self.idle_timer)
+        self._activity = ActivityFilter(self.idle_timer)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._activity)
         self.status_timer = QTimer(self)
         self.status_timer.setInterval(STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self.refresh_status)
-        self._send_asked = False
-        self._send_seen_sending = False
-        # Nothing waiting: the worker may say nothing new; one that never answers is given up.
-        self._send_settle = QTimer(self)
-        self._send_settle.setSingleShot(True)
-        self._send_settle.setInterval(SEND_SETTLE_MS)
-        self._send_settle.timeout.connect(lambda: self._send_result(self.sync_state))
-        self._send_give_up = QTimer(self)
-        self._send_give_up.setSingleShot(True)
-        self._send_give_up.setInterval(SEND_GIVE_UP_MS)
-        self._send_give_up.timeout.connect(lambda: self._send_result(self.sync_state, True))
+        self.send_feedback = SendFeedback(self._send_note, lambda: self.sync_state, self)
 
         self.resize(1100, 760)
         self.retranslate()
@@ -242,13 +209,13 @@ class MainWindow(QMainWindow):
         if first:
             kabupaten = info.kabupaten_code
             self.tasks.run_net(
-                lambda: _warm_up(self.services, kabupaten), self._warmed, self._warm_up_failed
+                lambda: warm_up(self.services, kabupaten), self._warmed, self._warm_up_failed
             )
         self.station_loaded.emit(info)
         self.refresh_status()
 
     def _warmed(self, _result: object = None) -> None:
-        _freeze_heap()
+        freeze_heap()
         self.warmed_up.emit()
 
     def _warm_up_failed(self, exc: BaseException) -> None:
@@ -311,8 +278,7 @@ class MainWindow(QMainWindow):
     def _on_sync_state(self, state: SyncState) -> None:
         previous = self.sync_state
         self.sync_state = state
-        if self._send_asked:
-            self._send_result(state)
+        self.send_feedback.on_state(state)
         self.light.show_state(state)
         self.home.show_sync(state)
         if previous is None or previous.state != state.state or previous.sent != state.sent:
@@ -321,64 +287,12 @@ class MainWindow(QMainWindow):
                 self.queue.refresh()
 
     def send_now(self) -> None:
-        """Kirim sekarang: "Mengirim…" at once, then the result (sent, nothing waiting, the
-        server not answering), on Beranda and Antrian."""
-        if self.sync is None:
-            state = self.sync_state.state if self.sync_state is not None else ""
-            self._send_note(
-                tr("Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.")
-                if state == "no-server"
-                else error_text("not-provisioned")
-                if state == "not-provisioned"
-                else tr("Pengiriman belum berjalan. Coba lagi sebentar lagi.")
-            )
-            return
-        self._send_asked = True
-        self._send_note(tr("Mengirim…"))
-        self._send_seen_sending = False
-        self.sync.sync_now()
-        self._send_settle.start()
-        self._send_give_up.start()
+        """Kirim sekarang (Beranda, Antrian); the answer is shown on both."""
+        self.send_feedback.send(self.sync)
 
     def _send_note(self, text: str) -> None:
         self.home.send_note.setText(text)
         self.queue.send_note.setText(text)
-
-    def _send_result(self, state: SyncState | None, waited: bool = False) -> None:
-        """What came of "Kirim sekarang". "online" with records waiting is no answer yet: the
-        pass reports it before its first upload, and says "sending" only after one was
-        answered (a server that does not answer keeps it there until the read timeout)."""
-        if not self._send_asked or state is None:
-            return
-        if state.state == "sending":
-            self._send_seen_sending = True
-            self._send_note(
-                tr("Mengirim %1 dari %2…")
-                .replace("%1", str(state.sent))
-                .replace("%2", str(state.total))
-            )
-            return
-        if state.state in ("online", "idle"):
-            if state.total == 0:
-                text = tr("Semua rekaman sudah terkirim.")
-            elif self._send_seen_sending:
-                text = tr(
-                    "%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian."
-                ).replace("%1", str(state.total))
-            elif waited:
-                text = tr(
-                    "Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis."
-                )
-            else:
-                return  # under way: "Mengirim…" stays
-        else:
-            text = sync_error_text(state.error) or tr(
-                "Server tidak menjawab. Rekaman dikirim lagi otomatis."
-            )
-        self._send_note(text)
-        self._send_asked = False
-        self._send_seen_sending = False
-        self._send_give_up.stop()
 
     def _on_sealed(self, sealed: Sealed) -> None:
         if self.sync is not None:
@@ -448,9 +362,7 @@ class MainWindow(QMainWindow):
         self.queue.forget_messages()
         self.technician.forget_messages()
         self.home.send_note.setText("")
-        self._send_asked = False
-        self._send_settle.stop()
-        self._send_give_up.stop()
+        self.send_feedback.forget()
         self.recording.clear_message()
 
     def _show_signed_out(self) -> None:
@@ -645,25 +557,6 @@ class MainWindow(QMainWindow):
         self.sync = None
         self.tasks.shutdown()
         self.services.close()
-
-
-def _warm_up(services: Services, kabupaten: str | None) -> None:
-    """The domain warm-up builds ~100,000 long-lived objects (region data and name keys);
-    the collections that allocation triggers (full ones up to ~105 ms, holding the GIL the
-    UI thread needs) are put off until it is done, and ``_freeze_heap`` then takes the result
-    out of the collector's way."""
-    gc.disable()
-    try:
-        services.warm_up(kabupaten)
-    finally:
-        gc.enable()
-
-
-def _freeze_heap(_result: object = None) -> None:
-    """After start-up and the domain warm-up (region indexes: ~100,000 long-lived objects),
-    move everything alive into the permanent generation: a full collection no longer walks
-    it, which measured up to ~110 ms with the UI thread stopped. Cheap (no collection)."""
-    gc.freeze()
 
 
 def role_text(role: str) -> str:

@@ -16,18 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.domain import codes, regions
-from app.domain.biodata import suggest_from_nik, validate_biodata
+from app.domain import regions
+from app.ui.domain_services import DomainServices
+from app.ui.loops import Loops, Stopper, SyncReporter, SyncStopper
 from app.ui.services import (
     CardEvent,
-    Checked,
     FrameCallback,
     HomeStatus,
-    Issue,
     Operator,
     PhotoResult,
     QueueRow,
-    Region,
     Sealed,
     ServiceError,
     StationInfo,
@@ -40,7 +38,6 @@ log = logging.getLogger(__name__)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_VIDEO = RESOURCES / "demo" / "face.avi"
-REGION_LIMIT = 12
 
 
 def _record_number(uuid: str) -> str:
@@ -94,75 +91,7 @@ def _map(exc: Exception) -> ServiceError:
     return ServiceError(code, detail)
 
 
-class _Loops:
-    """Every loop these services started, so close() stops what the UI could not."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loops: list[Any] = []
-
-    def add(self, loop: Any) -> Any:
-        with self._lock:
-            self._loops.append(loop)
-        return loop
-
-    def discard(self, loop: Any) -> None:
-        with self._lock:
-            if loop in self._loops:
-                self._loops.remove(loop)
-
-    def stop_all(self) -> None:
-        with self._lock:
-            loops, self._loops = self._loops, []
-        for loop in loops:
-            try:
-                loop.stop()
-            except Exception:
-                log.exception("stopping %r failed", loop)
-
-
-class _Stopper:
-    """Wraps a loop so stopping it also forgets it."""
-
-    def __init__(self, loop: Any, loops: _Loops) -> None:
-        self.loop = loop
-        self.loops = loops
-
-    def stop(self) -> None:
-        self.loops.discard(self)
-        self.loop.stop()
-
-    def wake(self) -> None:
-        self.loop.wake()
-
-
-# Closing the window: how long the UI thread waits for the sync worker to end. Stopping cuts
-# off the upload in flight (the worker's request_stop aborts its connections), so the worker
-# normally ends in milliseconds; one that does not (a connect or DNS lookup in progress, the
-# store busy) is joined on a daemon thread, which closes the store after it: the process
-# never waits for it, and the store is never closed under a thread still using it.
-SYNC_STOP_UI_WAIT_S = 0.3
-SYNC_STOP_BACKGROUND_S = 90.0
-
-
-class _SyncStopper(_Stopper):
-    """Stopping the sync worker never holds the caller (the UI thread) for long."""
-
-    def __init__(self, loop: Any, loops: _Loops, services: StationServices) -> None:
-        super().__init__(loop, loops)
-        self.services = services
-
-    def stop(self) -> None:
-        self.loops.discard(self)
-        self.loop.request_stop()  # nothing new starts; the upload in flight is cut off
-        if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
-            self.services._finish_stopping(self.loop)
-
-    def sync_now(self) -> None:
-        self.loop.sync_now()
-
-
-class StationServices:
+class StationServices(DomainServices):
     def __init__(
         self,
         home: Path,
@@ -176,9 +105,8 @@ class StationServices:
         self._extra_cameras = camera_sources or []
         self._store: Any = None
         self._store_lock = threading.Lock()
-        self._loops = _Loops()
+        self._loops = Loops()
         self._closed = False
-        self._stopping: list[threading.Thread] = []  # sync workers ending in the background
 
     # --- store -----------------------------------------------------------------------------
     @property
@@ -509,75 +437,6 @@ class StationServices:
         with mapped_errors():
             return unbind_card(self.store, username, actor=operator.username)
 
-    # --- domain ----------------------------------------------------------------------------
-    def validate(self, fields: dict[str, str]) -> Checked:
-        v = validate_biodata(fields)
-        return Checked(
-            ok=v.ok,
-            errors=[Issue(i.field, i.code, i.message) for i in v.errors],
-            warnings=[Issue(i.field, i.code, i.message) for i in v.warnings],
-            biodata=v.biodata,
-        )
-
-    def suggest_from_nik(self, nik: str) -> dict[str, str]:
-        return suggest_from_nik(nik)
-
-    def search_regions(
-        self, query: str, within: str | None, limit: int = REGION_LIMIT
-    ) -> list[Region]:
-        """Desa/kelurahan for the kode_wilayah field: a typed code; then, within the
-        station's kabupaten, desa whose name matches and the desa of matching kecamatan;
-        then matching desa anywhere."""
-        found: list[Any] = []
-        seen: set[str] = set()
-
-        def add(items: list[Any]) -> None:
-            for r in items:
-                if r.level == 4 and r.code not in seen and len(found) < limit:
-                    found.append(r)
-                    seen.add(r.code)
-
-        code = regions.normalize_code(query)
-        exact = regions.get(code) if code else None
-        if exact is not None:
-            add([exact] if exact.level == 4 else regions.children(exact.code))
-        if within:
-            add(regions.search(query, within=within, level=4, limit=limit))
-            for kec in regions.search(query, within=within, level=3, limit=3):
-                add(regions.children(kec.code))
-        if len(found) < limit:
-            add(regions.search(query, level=4, limit=limit))
-        return [Region(r.code, r.name, r.type, r.path) for r in found]
-
-    def warm_up(self, kabupaten: str | None) -> None:
-        """Load the region data and indexes (~0.5 s, once) before the operator types."""
-        suggest_from_nik("3603321208900007")
-        codes.pekerjaan()
-        if kabupaten:
-            regions.search("xx", within=kabupaten)
-        regions.search("xx", level=4, limit=1)
-        # The camera code (OpenCV, numpy, app.capture: ~0.2 s of mostly-Python imports) is
-        # loaded here rather than on the first photo step, where the imports held the GIL the
-        # UI thread needed while the step came up.
-        import app.capture.camera
-        import app.capture.frameloop
-        import app.capture.photo
-        import app.ui.devices  # noqa: F401
-
-    def region_name(self, code: str) -> str:
-        r = regions.get(code)
-        return r.path if r else ""
-
-    def choices(self) -> dict[str, list[str]]:
-        return {
-            "jenis_kelamin": list(codes.JENIS_KELAMIN),
-            "golongan_darah": list(codes.GOLONGAN_DARAH),
-            "agama": list(codes.AGAMA),
-            "status_perkawinan": list(codes.STATUS_PERKAWINAN),
-            "pekerjaan": list(codes.pekerjaan()),
-            "kewarganegaraan": list(codes.KEWARGANEGARAAN),
-        }
-
     # --- camera ----------------------------------------------------------------------------
     def camera_choices(self) -> list[tuple[str, str]]:
         from app.ui import devices
@@ -595,7 +454,7 @@ class StationServices:
                 raise ServiceError("no-camera")
             choice = choices[0][0]
         loop = devices.start_camera(choice, on_frame, on_error)
-        return self._loops.add(_Stopper(loop, self._loops))
+        return self._loops.add(Stopper(loop, self._loops))
 
     def accept_frame(self, frame: Any) -> PhotoResult:
         from app.capture.photo import PhotoRejected, PhotoUnreadable, accept_image
@@ -618,7 +477,7 @@ class StationServices:
         from app.ui import devices
 
         watcher = devices.start_card_watcher(on_event)
-        return self._loops.add(_Stopper(watcher, self._loops))
+        return self._loops.add(Stopper(watcher, self._loops))
 
     # --- sync ------------------------------------------------------------------------------
     def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None:
@@ -637,65 +496,14 @@ class StationServices:
         # keeps the sync figures that `status` reports.
         with mapped_errors():
             station_sync = StationSync(self.store)
-        # The worker reports states (online/sending/offline/error) and, separately, progress
-        # (records left, uploaded in this drain); the light needs both in one value.
-        current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
-
-        def emit(left: int, rejected: int) -> None:
-            state = current["state"]
-            if state is None:
-                return  # no contact yet: nothing true to say
-            if state == "sending":
-                # "Mengirim N dari M": M is what the worker sends, not the rejected records
-                # waiting for a technician (the queue screen shows those as "Ditolak").
-                sent = current["sent"]
-                to_send = max(0, left - rejected)
-                on_state(SyncState("sending", current["since"], sent, sent + to_send))
-            else:
-                # Rejected records included: "all sent" must not show while they wait.
-                on_state(SyncState(state, current["since"], 0, left, current["error"]))
-
-        def state_cb(s: Any) -> None:
-            if s.state == "stopped":
-                return
-            # "error" stays an error (store locked or full, station revoked, server refusing):
-            # neither "online" nor "offline" would tell the truth.
-            current["state"] = s.state
-            current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
-            current["error"] = s.error
-            if s.state != "sending":
-                current["sent"] = 0
-            emit(s.records_left or 0, s.rejected_left)
-
-        def progress_cb(p: Any) -> None:
-            current["sent"] = p.uploaded
-            emit(p.records_left, p.rejected_left)
-
+        reporter = SyncReporter(on_state)
         worker = station_sync.worker(
             interval_s=self.sync_interval_s,
-            on_state=state_cb,
-            on_progress=progress_cb,
+            on_state=reporter.on_worker_state,
+            on_progress=reporter.on_worker_progress,
         )
         worker.start()
-        return self._loops.add(_SyncStopper(worker, self._loops, self))
-
-    def _finish_stopping(self, worker: Any) -> None:
-        """Join a sync worker that has not ended yet, off the caller's thread.
-
-        A daemon, like the worker itself: a process that is exiting must not wait for it
-        (that kept a closed station running for the rest of a stalled upload, up to its
-        read timeout). Nothing is lost if the process ends first: a record is marked only
-        in one store transaction after its receipt, SQLite rolls back a transaction cut off
-        by the process's end, and an unmarked record goes again on the next start."""
-
-        def join() -> None:
-            if not worker.stop(timeout=SYNC_STOP_BACKGROUND_S):
-                log.warning("the sync worker did not end within %s s", SYNC_STOP_BACKGROUND_S)
-
-        thread = threading.Thread(target=join, name="ektp-sync-stop", daemon=True)
-        thread.start()
-        with self._store_lock:
-            self._stopping.append(thread)
+        return self._loops.add(SyncStopper(worker, self._loops))
 
     def close(self) -> None:
         """Stop every loop and close the store; never waits long on the caller's thread (a
@@ -705,8 +513,7 @@ class StationServices:
             return
         self._closed = True
         self._loops.stop_all()
-        with self._store_lock:
-            stopping = [t for t in self._stopping if t.is_alive()]
+        stopping = self._loops.still_stopping()
         if not stopping:
             self._close_store()
             return

@@ -85,7 +85,7 @@ def test_photo_step_and_technician_share_one_camera_controller(qtbot, offline_ki
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *TECHNICIAN)
     assert isinstance(window.recording.photo.camera, CameraController)
-    camera = window.technician.test_camera
+    camera = window.technician.devices.test_camera
     assert isinstance(camera, CameraController)
     # Two starts before the first has opened: one camera; the second start says so.
     assert camera.start("", lambda: True)
