@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 def explain(exc: BaseException) -> tuple[int, str]:
     """Exit code and one line for an error escaping a subcommand."""
     from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.errors import StationError
     from app.store.clock import ClockImplausible
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
     from app.store.export import ExportMediaError
@@ -112,6 +113,8 @@ def explain(exc: BaseException) -> tuple[int, str]:
     from app.store.mirror import MirrorError
     from app.store.operators import OperatorError, UnknownOperator
 
+    if isinstance(exc, StationError):
+        return exc.exit_code, exc.line()
     if isinstance(exc, UsageError | InvalidInput | OperatorError):
         return EXIT_USAGE, f"{exc.field}: {exc.message}"
     if isinstance(exc, InvalidBiodata):

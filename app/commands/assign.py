@@ -12,9 +12,10 @@ import argparse
 
 from app.commands.context import UsageError, open_home, read_secret
 from app.commands.init import check_kecamatan
+from app.service.kit import move_kit
 from app.store.db import Store
-from app.store.operators import AuthenticationFailed, OperatorError, verify_password
-from app.store.station import move_kit, require_identity
+from app.store.operators import AuthenticationFailed, verify_password
+from app.store.station import require_identity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,20 +60,16 @@ def run(args: argparse.Namespace) -> int:
             "supervisor", "no password on stdin line 2 (line 1: technician's, line 2: supervisor's)"
         )
     with open_home(args) as store:
-        before = require_identity(store).kecamatan
+        require_identity(store)
         _check(store, args.technician, tech_pw, "technician")
-        if kecamatan == before:
-            raise UsageError("kecamatan", f"the kit is already assigned to {kecamatan}")
-        try:  # the store checks the approver: another supervisor, with their password
-            move_kit(
-                store,
-                kecamatan,
-                moved_by=args.technician,
-                approver=args.supervisor,
-                approver_password=sup_pw,
-                reason=reason,
-            )
-        except OperatorError as exc:
-            raise UsageError(exc.field, exc.message) from exc
-    print(f"kecamatan {before} -> {kecamatan}")
+        # The store checks the approver: another supervisor, with their password.
+        moved = move_kit(
+            store,
+            kecamatan,
+            mover=args.technician,
+            approver=args.supervisor,
+            approver_password=sup_pw,
+            reason=reason,
+        )
+    print(f"kecamatan {moved.before} -> {moved.after}")
     return 0

@@ -38,11 +38,11 @@ from app.ui.screens.technician import TechnicianScreen
 from app.ui.send_feedback import SendFeedback
 from app.ui.services import (
     CardEvent,
-    HomeStatus,
     Operator,
     Sealed,
     Services,
     StationInfo,
+    StationStatus,
     Stoppable,
     SyncHandle,
     SyncState,
@@ -70,7 +70,7 @@ QFrame#card { background: #ffffff; border: 1px solid #dadce0; border-radius: 8px
 
 class MainWindow(QMainWindow):
     station_loaded = Signal(object)  # StationInfo
-    status_loaded = Signal(object)  # HomeStatus
+    status_loaded = Signal(object)  # StationStatus
     locked = Signal()
     warmed_up = Signal()  # the domain data is loaded and the heap frozen (or the warm-up failed)
 
@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
             return
         self.tasks.run_db(self.services.home_status, self._status_loaded, self._background_error)
 
-    def _status_loaded(self, status: HomeStatus) -> None:
+    def _status_loaded(self, status: StationStatus) -> None:
         self.home.show_status(status)
         if status.behind == "refuse":
             self.banner.setText(error_text("behind-refuse"))

@@ -86,6 +86,7 @@ def _messages() -> dict[str, str]:
             "atau teknisi membukanya."
         ),
         "bad-kecamatan": tr("Kecamatan tidak dikenal. Ketik nama atau kode kecamatan."),
+        "already-there": tr("Kit sudah berada di kecamatan ini."),
         "mirror-failed": tr(
             "Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, "
             "tidak penuh, tidak terkunci)."

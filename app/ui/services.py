@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.service.status import StationStatus
+
 
 @dataclass(frozen=True)
 class StationInfo:
@@ -43,19 +45,6 @@ class Operator:
     @property
     def is_technician(self) -> bool:
         return self.role in ("technician", "supervisor")
-
-
-@dataclass(frozen=True)
-class HomeStatus:
-    today: int
-    pending: int
-    counts: dict[str, int]
-    oldest_pending_age_s: float | None
-    disk_free_bytes: int | None
-    mirror_dir: str | None
-    mirror_ok: bool | None
-    behind: str | None = None  # None | "warn" | "refuse"
-    behind_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,7 +165,7 @@ class Services(Protocol):
     def station_info(self) -> StationInfo: ...
     def sign_in_password(self, username: str, password: str) -> Operator: ...
     def sign_in_card(self, card_uid: str, pin: str) -> Operator: ...
-    def home_status(self) -> HomeStatus: ...
+    def home_status(self) -> StationStatus: ...
     def queue_rows(self, limit: int = 200) -> list[QueueRow]: ...
     def enroll(
         self,

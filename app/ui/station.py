@@ -8,7 +8,6 @@ TaskManager (never on the UI thread). Core errors are mapped here to the message
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,18 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from app.domain import regions
+from app.errors import Code, Refusal, StationError
 from app.ui.domain_services import DomainServices
 from app.ui.loops import Loops, Stopper, SyncReporter, SyncStopper
 from app.ui.services import (
     CardEvent,
     FrameCallback,
-    HomeStatus,
     Operator,
     PhotoResult,
     QueueRow,
     Sealed,
     ServiceError,
     StationInfo,
+    StationStatus,
     Stoppable,
     SyncHandle,
     SyncState,
@@ -53,6 +53,10 @@ def mapped_errors() -> Iterator[None]:
         yield
     except ServiceError:
         raise
+    except StationError as exc:
+        said = exc.said if isinstance(exc, Refusal) else ""
+        detail = said or ("" if exc.code == Code.IDENTITY_CHANGED else exc.detail)
+        raise ServiceError(exc.code.value, detail) from exc
     except Exception as exc:
         raise _map(exc) from exc
 
@@ -174,45 +178,12 @@ class StationServices(DomainServices):
             raise
         return Operator(info.username, info.role)
 
-    def home_status(self) -> HomeStatus:
-        from sqlalchemy import func, select
-
-        from app.store.backlog import check_backlog_policy
-        from app.store.mirror import check_mirror
-        from app.store.models import Record
-        from app.store.outbox import Outbox
-        from app.store.settings import load_settings
+    def home_status(self) -> StationStatus:
+        """What Beranda shows: the same status object as ``ektp-station status``."""
+        from app.service.status import station_status
 
         with mapped_errors():
-            outbox = Outbox(self.store)
-            counts = outbox.counts()
-            pending = outbox.pending()
-            midnight = (
-                datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            )
-            with self.store.read() as s:
-                today = s.execute(
-                    select(func.count()).where(Record.sealed_at >= midnight.astimezone(UTC))
-                ).scalar_one()
-            settings = load_settings(self.store)
-            mirror = check_mirror(settings.mirror_path) if settings.mirror_dir else None
-            backlog = check_backlog_policy(self.store)
-        oldest = pending.oldest_sealed_at
-        try:
-            free = shutil.disk_usage(self.home).free
-        except OSError:
-            free = None
-        return HomeStatus(
-            today=int(today),
-            pending=pending.count,
-            counts=counts,
-            oldest_pending_age_s=(datetime.now(UTC) - oldest).total_seconds() if oldest else None,
-            disk_free_bytes=free,
-            mirror_dir=settings.mirror_dir,
-            mirror_ok=mirror.ok if mirror else None,
-            behind=None if backlog.level == "ok" else backlog.level,
-            behind_reason="; ".join(backlog.messages),
-        )
+            return station_status(self.store)
 
     def queue_rows(self, limit: int = 200) -> list[QueueRow]:
         from app.store.outbox import Outbox
@@ -275,14 +246,13 @@ class StationServices(DomainServices):
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
     ) -> int:
-        """Copy every packet that still has its payload to ``directory`` (the CLI's export:
-        ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's export worker, not the one that seals). Audited under
-        the signed-in person's name: the copies leave the station with them."""
-        from app.store.export import export_packets
+        """The CLI's export (``app.service.records.export``), reporting (done, total) as it
+        goes. Runs on the caller's thread (the UI's export worker, not the one that seals).
+        Audited under the signed-in person's name: the copies leave the station with them."""
+        from app.service import records
 
         with mapped_errors():
-            return export_packets(
+            return records.export(
                 self.store,
                 directory,
                 actor=operator.username,
@@ -293,12 +263,12 @@ class StationServices(DomainServices):
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
         """Technician: send rejected records again (these, or all with ``None``); audited
         under the technician's name. Returns how many were requeued."""
-        from app.store.outbox import Outbox
+        from app.service import records
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
         with mapped_errors():
-            return len(Outbox(self.store).requeue_many(uuids, actor=operator.username))
+            return len(records.requeue(self.store, uuids, actor=operator.username))
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting
@@ -313,80 +283,32 @@ class StationServices(DomainServices):
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        """Redeem a one-time code (the CLI's ``provision``): a station that already has an
-        identity registers its own key and id again (so the server never holds a key the
-        station lacks); what the server accepted is stored before this returns."""
-        from app.sync import provision as provisioning
+        """Redeem a one-time code: the CLI's ``provision`` (``app.service.provision``)."""
+        from app.service.provision import provision
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        try:
-            url = provisioning.check_server_url(server_url)
-        except provisioning.InvalidServerUrl as exc:
-            raise ServiceError("bad-url", str(exc)) from exc
         with mapped_errors():
-            existing = self._identity()
-            # Stored before the code is redeemed: a second try registers the same key.
-            key = provisioning.station_key(self.store, existing)
-        try:
-            reg = provisioning.register(url, code.strip(), existing, key)
-        except provisioning.WrongAddress as exc:  # answered, but no enrollment there
-            raise ServiceError("bad-url", str(exc)) from exc
-        except provisioning.CodeRefused as exc:
-            if exc.reason == "key_in_use":
-                if existing is None:
-                    with mapped_errors():
-                        now = self._identity()
-                    if now is not None:
-                        # Set up meanwhile by another process with this home's pending key.
-                        raise ServiceError("identity-changed") from exc
-                # The detail names the station that holds the key and what to do.
-                raise ServiceError("key-in-use", exc.detail) from exc
-            raise ServiceError("bad-code", str(exc)) from exc
-        except provisioning.ProvisionError as exc:  # no usable answer: the key is kept
-            raise ServiceError("server-unreachable", str(exc)) from exc
-        try:
-            with mapped_errors():
-                provisioning.save(self.store, url, reg, operator.username)
-        except ServiceError as exc:
-            if exc.code in ("disk-full", "store-failed"):
-                # The code is used now: say that the same code works again once fixed.
-                raise ServiceError(
-                    exc.code, f"{exc.detail}; {provisioning.NOT_SAVED_HINT}"
-                ) from exc
-            raise
+            provision(self.store, server_url, code, actor=operator.username)
         return self.station_info()
 
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo:
-        from app.store import station as store_station
-        from app.store.operators import OperatorError
+        """The CLI's ``assign`` (``app.service.kit``) for the technician signed in."""
+        from app.service.kit import move_kit
 
         if not operator.is_technician:
             raise ServiceError("not-allowed")
-        code = regions.normalize_code(kecamatan)
-        region = regions.get(code) if code else None
-        if region is None or region.level != 3:
-            raise ServiceError("bad-kecamatan", kecamatan)
-        if supervisor.strip() == operator.username:
-            raise ServiceError("approver-is-mover")
-        try:
-            with mapped_errors():
-                # The store checks the approver (another supervisor, right password).
-                store_station.move_kit(
-                    self.store,
-                    region.code,
-                    moved_by=operator.username,
-                    approver=supervisor.strip(),
-                    approver_password=supervisor_password,
-                    reason=f"moved by {operator.username}, approved by supervisor "
-                    f"{supervisor.strip()}",
-                )
-        except ServiceError as exc:
-            if isinstance(exc.__cause__, OperatorError):
-                raise ServiceError("supervisor-required") from exc
-            raise
+        with mapped_errors():
+            move_kit(
+                self.store,
+                kecamatan,
+                mover=operator.username,
+                approver=supervisor,
+                approver_password=supervisor_password,
+                reason=f"moved by {operator.username}, approved by supervisor {supervisor.strip()}",
+            )
         return self.station_info()
 
     def operator_names(self, operator: Operator) -> list[tuple[str, str, bool, bool]]:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.i18n import tr
 from app.ui.messages import error_detail, sync_error_text
-from app.ui.services import HomeStatus, StationInfo, SyncState
+from app.ui.services import StationInfo, StationStatus, SyncState
 
 LIGHT_COLOURS = {
     "online": "#1e8e3e",
@@ -96,7 +96,7 @@ class HomeScreen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("home")
-        self.status: HomeStatus | None = None
+        self.status: StationStatus | None = None
         self.station: StationInfo | None = None
         self._draft: str | None = None
         self.title = QLabel()
@@ -182,7 +182,7 @@ class HomeScreen(QWidget):
         self.reprint_button.clicked.connect(self.reprint)
         self.retranslate()
 
-    def show_status(self, status: HomeStatus) -> None:
+    def show_status(self, status: StationStatus) -> None:
         self.status = status
         self.today_value.setText(str(status.today))
         self.pending_value.setText(str(status.pending))
@@ -196,6 +196,15 @@ class HomeScreen(QWidget):
         else:
             self.mirror_value.setText(
                 tr("Salinan cadangan TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
+            )
+        if status.unconfirmed:  # an interrupted seal's packets in <mirror>/unconfirmed/
+            self.mirror_value.setText(
+                self.mirror_value.text()
+                + "\n"
+                + tr(
+                    "%1 berkas di flashdisk dari penyimpanan yang terputus belum dipastikan: "
+                    "teknisi harus memeriksanya."
+                ).replace("%1", str(status.unconfirmed))
             )
         if status.behind == "refuse":
             self.warning.setText(
