@@ -18,6 +18,7 @@ never by a class name.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 EXIT_FAULT = 1
@@ -77,11 +78,29 @@ class Code(StrEnum):
     UNEXPECTED = "unexpected"
 
 
-# The one table from error to exit code. A code not listed takes its branch's exit code.
-EXIT_CODES: dict[Code, int] = {
-    Code.BEHIND_REFUSE: EXIT_FAULT,  # a machine state: send or export the backlog
-    Code.IDENTITY_CHANGED: EXIT_FAULT,
-    Code.UNEXPECTED: EXIT_BUG,
+class Detail(StrEnum):
+    """What the operator's screen does with an error's English detail."""
+
+    TECHNICAL = "technical"  # logged and in the tooltip for the technician (the default)
+    SHOWN = "shown"  # meant for the operator: after the sentence (it names a station)
+    NONE = "none"  # the sentence says it all; the detail would only confuse
+
+
+@dataclass(frozen=True)
+class Treatment:
+    exit_code: int | None = None  # None: the branch's (1 machine fault, 2 bad input/refusal)
+    detail: Detail = Detail.TECHNICAL
+
+
+# The one table from error to exit code and to how the operator's sentence (app/ui/messages.py,
+# keyed by the same Code) is shown. A code not listed takes the defaults.
+TABLE: dict[Code, Treatment] = {
+    Code.BEHIND_REFUSE: Treatment(EXIT_FAULT),  # a machine state: send or export the backlog
+    Code.IDENTITY_CHANGED: Treatment(EXIT_FAULT, Detail.NONE),
+    Code.KEY_IN_USE: Treatment(detail=Detail.SHOWN),
+    Code.BAD_CREDENTIALS: Treatment(detail=Detail.NONE),
+    Code.ACCOUNT_LOCKED: Treatment(detail=Detail.NONE),
+    Code.UNEXPECTED: Treatment(EXIT_BUG),
 }
 
 
@@ -100,16 +119,34 @@ class StationError(Exception):
 
     @property
     def exit_code(self) -> int:
-        return EXIT_CODES.get(self.code, self.branch_exit)
+        treatment = TABLE.get(self.code)
+        if treatment is None or treatment.exit_code is None:
+            return self.branch_exit
+        return treatment.exit_code
 
     @property
     def detail(self) -> str:
-        """The English detail beside the operator's sentence (tooltip, log)."""
-        return str(self)
+        """The detail beside the operator's sentence: the English line for the technician's
+        tooltip, the refusing party's own words when meant for the operator, or nothing."""
+        treatment = TABLE.get(self.code, Treatment())
+        if treatment.detail is Detail.NONE:
+            return ""
+        said = getattr(self, "said", "")
+        return said if treatment.detail is Detail.SHOWN and said else str(self)
 
     def line(self) -> str:
         """The CLI's one line (after ``ektp-station: error:``)."""
         return str(self)
+
+
+class Bug(StationError):
+    """What the funnel answers for an error it does not know (the GUI's "unexpected"): the
+    original is its ``__cause__``."""
+
+    branch_exit = EXIT_BUG
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(Code.UNEXPECTED, bug_line(exc))
 
 
 class MachineFault(StationError):
@@ -139,3 +176,95 @@ class Refusal(StationError):
         self.reason = reason
         self.field = field
         self.said = said
+
+
+def known(exc: BaseException) -> StationError | None:
+    """The one funnel: what a core package raised, as the station's error; None for a bug.
+
+    By type, never by a class name. The CLI's line for each is what it always printed."""
+    # Imported here: the core's modules are heavy, and some of them may raise these errors.
+    from app.capture.photo import PhotoRejected, PhotoUnreadable
+    from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.store.clock import ClockImplausible
+    from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
+    from app.store.export import ExportConflict, ExportMediaError, ExportStopped
+    from app.store.keystore import KeyMaterialMissing
+    from app.store.mirror import MirrorError
+    from app.store.operators import (
+        AccountLocked,
+        AuthenticationFailed,
+        OperatorError,
+        UnknownOperator,
+    )
+    from app.sync.provision import IdentityChanged, ProvisionError
+
+    if isinstance(exc, StationError):
+        return exc
+    if isinstance(exc, InvalidInput | OperatorError):
+        return BadInput(exc.field, exc.message)
+    if isinstance(exc, InvalidBiodata):
+        parts = [issue_line(e) for e in exc.errors] or [str(exc)]
+        return BadInput("", "; ".join(parts), Code.INVALID_BIODATA)
+    if isinstance(exc, UnknownOperator):
+        return BadInput(
+            "operator", f"no active operator named {exc.username!r}", Code.BAD_CREDENTIALS
+        )
+    if isinstance(exc, AccountLocked):
+        return Refusal(Code.ACCOUNT_LOCKED, "account_locked", str(exc), field="operator")
+    if isinstance(exc, AuthenticationFailed):
+        return Refusal(Code.BAD_CREDENTIALS, "authentication_failed", str(exc), field="password")
+    if isinstance(exc, NotInitialized):
+        return BadInput("station", str(exc), Code.NOT_PROVISIONED)
+    if isinstance(exc, AlreadyInitialized):
+        return BadInput("station", str(exc))
+    if isinstance(exc, PhotoUnreadable):
+        return BadInput("photo", exc.message, Code.PHOTO_REJECTED)
+    if isinstance(exc, PhotoRejected):
+        return BadInput("photo", "; ".join(r.message for r in exc.reasons), Code.PHOTO_REJECTED)
+    if isinstance(exc, ExportConflict):
+        return BadInput("to", str(exc), Code.EXPORT_CONFLICT)
+    if isinstance(exc, MirrorError):
+        return MachineFault(Code.MIRROR_FAILED, exc.message, subject="mirror")
+    if isinstance(exc, ClockImplausible):
+        return MachineFault(Code.CLOCK_IMPLAUSIBLE, exc.message, subject="clock")
+    if isinstance(exc, KeyMaterialMissing):
+        return MachineFault(Code.KEY_MISSING, str(exc), subject="station key")
+    if isinstance(exc, ExportMediaError):
+        # The target drive, not the station's store: "storage (disk_full)" would send the
+        # technician to free space on the wrong disk.
+        return MachineFault(Code.EXPORT_FAILED, exc.message, subject="export")
+    if isinstance(exc, ExportStopped):
+        return MachineFault(Code.EXPORT_STOPPED, str(exc), subject="export")
+    if isinstance(exc, FallingBehind):
+        return Refusal(Code.BEHIND_REFUSE, "falling_behind", exc.message, field="falling behind")
+    if isinstance(exc, IdentityChanged):
+        return MachineFault(Code.IDENTITY_CHANGED, str(exc), subject="station")
+    if isinstance(exc, ProvisionError):
+        return MachineFault(Code.SERVER_UNREACHABLE, str(exc), subject="server")
+    storage = exc if isinstance(exc, StorageError) else classify(exc)
+    if storage is not None:
+        return MachineFault(
+            Code.DISK_FULL if storage.kind == "disk_full" else Code.STORE_FAILED,
+            storage.message,
+            subject=f"storage ({storage.kind})",
+        )
+    return None
+
+
+def bug_line(exc: BaseException) -> str:
+    """The CLI's line for an error the funnel does not know."""
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"internal error, please report it: {type(exc).__name__}: {first}"
+
+
+def issue_line(issue: object) -> str:
+    """``field: message`` for a domain FieldIssue; the domain's messages already start with
+    the field name, so it is not repeated."""
+    field = str(getattr(issue, "field", ""))
+    message = str(getattr(issue, "message", issue))
+    return message if message.startswith(field) else f"{field}: {message}"
+
+
+def funnel(exc: BaseException) -> StationError:
+    """``known(exc)``, or a :class:`Bug` wrapping it."""
+    return known(exc) or Bug(exc)

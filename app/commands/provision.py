@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.context import UsageError, open_home, print_json, read_file
+from app.commands.context import open_home, print_json, read_file
+from app.errors import BadInput
 from app.service.provision import check_url, provision
 from app.sync.tls import BadCertificateFile, check_certificate_file
 
@@ -42,14 +43,14 @@ def run(args: argparse.Namespace) -> int:
     url = check_url(args.server, allow_insecure_http=args.insecure_http)
     code = args.code.strip()
     if not code:
-        raise UsageError("code", "the one-time code is empty")
+        raise BadInput("code", "the one-time code is empty")
     ca: bytes | None = None
     if args.ca_file is not None:
         ca = read_file(args.ca_file, "ca-file", 1024 * 1024)
         try:
             check_certificate_file(ca)
         except BadCertificateFile as exc:
-            raise UsageError("ca-file", f"{args.ca_file}: {exc}") from exc
+            raise BadInput("ca-file", f"{args.ca_file}: {exc}") from exc
     with open_home(args, create=True) as store:
         done = provision(
             store,

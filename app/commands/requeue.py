@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.context import UsageError, open_home, print_json
+from app.commands.context import open_home, print_json
+from app.errors import BadInput
 from app.service.records import check_uuids, requeue
 
 
@@ -28,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.all and args.uuid:
-        raise UsageError("uuid", "give record UUIDs or --all, not both")
+        raise BadInput("uuid", "give record UUIDs or --all, not both")
     if not args.all and not args.uuid:
-        raise UsageError("uuid", "name the rejected record(s) to send again, or --all")
+        raise BadInput("uuid", "name the rejected record(s) to send again, or --all")
     uuids = None if args.all else check_uuids(args.uuid)  # checked before the home is opened
     with open_home(args) as store:
         done = requeue(store, uuids, actor="cli")

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from app.ui.services import SyncState
+from app.ui.services import SyncLightState
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +105,9 @@ class SyncStopper(Stopper):
 
 class SyncReporter:
     """The worker reports states (online/sending/offline/error) and, separately, progress
-    (records left, uploaded in this drain); the light needs both in one ``SyncState``."""
+    (records left, uploaded in this drain); the light needs both in one ``SyncLightState``."""
 
-    def __init__(self, on_state: Callable[[SyncState], None]) -> None:
+    def __init__(self, on_state: Callable[[SyncLightState], None]) -> None:
         self.on_state = on_state
         self.state: str | None = None
         self.since: datetime | None = None
@@ -121,10 +121,10 @@ class SyncReporter:
             # "Mengirim N dari M": M is what the worker sends, not the rejected records
             # waiting for a technician (the queue screen shows those as "Ditolak").
             to_send = max(0, left - rejected)
-            self.on_state(SyncState("sending", self.since, self.sent, self.sent + to_send))
+            self.on_state(SyncLightState("sending", self.since, self.sent, self.sent + to_send))
         else:
             # Rejected records included: "all sent" must not show while they wait.
-            self.on_state(SyncState(self.state, self.since, 0, left, self.error))
+            self.on_state(SyncLightState(self.state, self.since, 0, left, self.error))
 
     def on_worker_state(self, s: Any) -> None:
         if s.state == "stopped":

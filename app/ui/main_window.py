@@ -45,7 +45,7 @@ from app.ui.services import (
     StationStatus,
     Stoppable,
     SyncHandle,
-    SyncState,
+    SyncLightState,
 )
 from app.ui.tasks import TaskManager
 from app.ui.warm_up import freeze_heap, warm_up
@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskManager(self)
         self.operator: Operator | None = None
         self.station: StationInfo | None = None
-        self.sync_state: SyncState | None = None
+        self.sync_state: SyncLightState | None = None
         self.sync: SyncHandle | None = None
         self.card_watcher: Stoppable | None = None
         self.reprint_dialog: ReprintDialog | None = None
@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
         if info.provisioned and (first or not was_provisioned) and self.sync is None:
             self.start_sync()
         elif not info.provisioned:
-            self._on_sync_state(SyncState("not-provisioned"))
+            self._on_sync_state(SyncLightState("not-provisioned"))
         if first:
             kabupaten = info.kabupaten_code
             self.tasks.run_net(
@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
             return
         self.sync = handle
 
-    def _on_sync_state(self, state: SyncState) -> None:
+    def _on_sync_state(self, state: SyncLightState) -> None:
         previous = self.sync_state
         self.sync_state = state
         self.send_feedback.on_state(state)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.ui.i18n import tr
 from app.ui.messages import error_text, sync_error_text
-from app.ui.services import SyncHandle, SyncState
+from app.ui.services import SyncHandle, SyncLightState
 
 SEND_SETTLE_MS = 3000
 SEND_GIVE_UP_MS = 45_000  # beyond the sync engine's read timeout
@@ -22,7 +22,7 @@ class SendFeedback(QObject):
     def __init__(
         self,
         show: Callable[[str], None],
-        state: Callable[[], SyncState | None],
+        state: Callable[[], SyncLightState | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -66,7 +66,7 @@ class SendFeedback(QObject):
         self._settle.stop()
         self._give_up.stop()
 
-    def on_state(self, state: SyncState | None, waited: bool = False) -> None:
+    def on_state(self, state: SyncLightState | None, waited: bool = False) -> None:
         """What came of "Kirim sekarang". "online" with records waiting is no answer yet: the
         pass reports it before its first upload, and says "sending" only after one was
         answered (a server that does not answer keeps it there until the read timeout)."""

@@ -113,7 +113,10 @@ class Sealed:
 
 
 @dataclass(frozen=True)
-class SyncState:
+class SyncLightState:
+    """What the sync light shows: the worker's state (app.sync.worker.SyncState) with its
+    progress, in one value."""
+
     state: str  # "online" | "sending" | "offline" | "error" | "idle" | "not-provisioned"
     since: datetime | None = None
     sent: int = 0
@@ -146,15 +149,6 @@ class FrameQuality:
 
 
 FrameCallback = Callable[[Any, "FrameQuality | None"], None]  # numpy BGR frame, quality
-
-
-class ServiceError(Exception):
-    """A failure to show the operator as a plain message (disk full, no camera, ...)."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
 
 
 class Services(Protocol):
@@ -214,6 +208,6 @@ class Services(Protocol):
     def start_card_watcher(self, on_event: Callable[[CardEvent], None]) -> Stoppable: ...
 
     # sync
-    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None: ...
+    def start_sync(self, on_state: Callable[[SyncLightState], None]) -> SyncHandle | None: ...
 
     def close(self) -> None: ...

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain import regions
-from app.errors import Code, Refusal, StationError
+from app.errors import BadInput, Bug, Code, MachineFault, Refusal, StationError, funnel
 from app.ui.domain_services import DomainServices
 from app.ui.loops import Loops, Stopper, SyncReporter, SyncStopper
 from app.ui.services import (
@@ -26,12 +26,11 @@ from app.ui.services import (
     PhotoResult,
     QueueRow,
     Sealed,
-    ServiceError,
     StationInfo,
     StationStatus,
     Stoppable,
     SyncHandle,
-    SyncState,
+    SyncLightState,
 )
 
 log = logging.getLogger(__name__)
@@ -48,51 +47,22 @@ def _record_number(uuid: str) -> str:
 
 @contextmanager
 def mapped_errors() -> Iterator[None]:
-    """Turn the core's typed errors into ServiceError codes the UI can show."""
+    """Whatever the core raised, as the station's error (app/errors.py's funnel, by type): the
+    screens show ``error_text(exc.code)``. An error the funnel does not know is a bug:
+    logged with its traceback, shown as "unexpected"."""
     try:
         yield
-    except ServiceError:
+    except StationError:
         raise
-    except StationError as exc:
-        said = exc.said if isinstance(exc, Refusal) else ""
-        detail = said or ("" if exc.code == Code.IDENTITY_CHANGED else exc.detail)
-        raise ServiceError(exc.code.value, detail) from exc
     except Exception as exc:
-        raise _map(exc) from exc
+        err = funnel(exc)
+        if isinstance(err, Bug):
+            log.exception("unexpected error", exc_info=exc)
+        raise err from exc
 
 
-def _map(exc: Exception) -> ServiceError:
-    name = type(exc).__name__
-    kind = getattr(exc, "kind", None)
-    if name == "StorageError":
-        return ServiceError("disk-full" if kind == "disk_full" else "store-failed", str(exc))
-    table = {
-        "AccountLocked": "account-locked",
-        "AuthenticationFailed": "bad-credentials",
-        "UnknownOperator": "bad-credentials",
-        "NotInitialized": "not-provisioned",
-        "InvalidBiodata": "invalid-biodata",
-        "FallingBehind": "behind-refuse",
-        "MirrorError": "mirror-failed",
-        "PhotoRejected": "photo-rejected",
-        "PhotoUnreadable": "photo-rejected",
-        "ProvisionError": "server-unreachable",
-        "IdentityChanged": "identity-changed",
-        "ExportConflict": "export-conflict",
-        "ClockImplausible": "clock-implausible",
-        "ExportStopped": "export-stopped",
-        "ExportMediaError": "export-failed",
-        "InvalidInput": "unexpected",
-        "OperatorError": "unexpected",
-    }
-    code = table.get(name, "unexpected")
-    # The message says it all for these (and the core's English detail would only confuse).
-    detail = (
-        str(exc) if code not in ("bad-credentials", "account-locked", "identity-changed") else ""
-    )
-    if code == "unexpected":
-        log.exception("unexpected error", exc_info=exc)
-    return ServiceError(code, detail)
+def not_allowed() -> Refusal:
+    return Refusal(Code.NOT_ALLOWED, "not_allowed", "a technician or supervisor only", field="role")
 
 
 class StationServices(DomainServices):
@@ -172,9 +142,9 @@ class StationServices(DomainServices):
         try:
             with mapped_errors():
                 info = verify_card(self.store, card_uid, pin)
-        except ServiceError as exc:
-            if exc.code == "bad-credentials":
-                raise ServiceError("bad-pin") from exc
+        except Refusal as exc:
+            if exc.code == Code.BAD_CREDENTIALS:  # the card and the PIN, not a password
+                raise Refusal(Code.BAD_PIN, exc.reason, exc.message, field="pin") from exc
             raise
         return Operator(info.username, info.role)
 
@@ -208,7 +178,7 @@ class StationServices(DomainServices):
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
         accepted: Any = photo.report if photo.report is not None else photo.jpeg
         if accepted is None:
-            raise ServiceError("photo-rejected")
+            raise BadInput("photo", "no accepted photo", Code.PHOTO_REJECTED)
         with mapped_errors():
             result = enroll(
                 self.store,
@@ -266,7 +236,7 @@ class StationServices(DomainServices):
         from app.service import records
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             return len(records.requeue(self.store, uuids, actor=operator.username))
 
@@ -274,9 +244,11 @@ class StationServices(DomainServices):
         from app.store.settings import set_setting
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         if directory is not None and not directory.is_dir():
-            raise ServiceError("mirror-failed", str(directory))
+            raise MachineFault(
+                Code.MIRROR_FAILED, f"{directory} is not a directory", subject="mirror"
+            )
         with mapped_errors():
             set_setting(
                 self.store, "mirror_dir", str(directory) if directory else None, operator.username
@@ -287,7 +259,7 @@ class StationServices(DomainServices):
         from app.service.provision import provision
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             provision(self.store, server_url, code, actor=operator.username)
         return self.station_info()
@@ -299,7 +271,7 @@ class StationServices(DomainServices):
         from app.service.kit import move_kit
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             move_kit(
                 self.store,
@@ -316,7 +288,7 @@ class StationServices(DomainServices):
         from app.store.operators import list_operators
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             return [
                 (o.username, o.role, o.has_card, o.locked)
@@ -329,7 +301,7 @@ class StationServices(DomainServices):
         from app.store.operators import unlock
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             unlock(self.store, username, actor=operator.username)
 
@@ -338,24 +310,23 @@ class StationServices(DomainServices):
     ) -> None:
         """Technician: the card on the reader becomes ``username``'s, with this PIN (audited
         under the technician's name)."""
-        from app.store.operators import OperatorError, bind_card
+        from app.store.operators import bind_card
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         try:
-            bind_card(self.store, username, card_uid, pin, actor=operator.username)
-        except OperatorError as exc:
-            raise ServiceError(
-                "card-in-use" if exc.field == "card_uid" else "bad-pin-format", exc.message
-            ) from exc
-        except Exception as exc:
-            raise _map(exc) from exc
+            with mapped_errors():
+                bind_card(self.store, username, card_uid, pin, actor=operator.username)
+        except BadInput as exc:
+            if exc.field == "card_uid":
+                raise Refusal(Code.CARD_IN_USE, "card_in_use", exc.message, field="card") from exc
+            raise BadInput(exc.field, exc.message, Code.BAD_PIN_FORMAT) from exc
 
     def unbind_operator_card(self, operator: Operator, username: str) -> bool:
         from app.store.operators import unbind_card
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             return unbind_card(self.store, username, actor=operator.username)
 
@@ -373,7 +344,7 @@ class StationServices(DomainServices):
         if not choice:
             choices = self.camera_choices()
             if not choices:
-                raise ServiceError("no-camera")
+                raise MachineFault(Code.NO_CAMERA, "no camera found", subject="camera")
             choice = choices[0][0]
         loop = devices.start_camera(choice, on_frame, on_error)
         return self._loops.add(Stopper(loop, self._loops))
@@ -402,16 +373,16 @@ class StationServices(DomainServices):
         return self._loops.add(Stopper(watcher, self._loops))
 
     # --- sync ------------------------------------------------------------------------------
-    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None:
+    def start_sync(self, on_state: Callable[[SyncLightState], None]) -> SyncHandle | None:
         from app.sync.station import StationSync
 
         with mapped_errors():
             ident = self._identity()
         if ident is None:
-            on_state(SyncState("not-provisioned"))
+            on_state(SyncLightState("not-provisioned"))
             return None
         if not ident.server_url:  # set up offline (`init`): packets leave by export only
-            on_state(SyncState("no-server"))
+            on_state(SyncLightState("no-server"))
             return None
         # StationSync, not a bare engine: the worker also pulls the assignment, purges
         # uploaded payloads after the retention period, checks the falling-behind policy and

@@ -119,402 +119,412 @@
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="154" />
+            <location filename="app/ui/messages.py" line="162" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="15" />
+            <location filename="app/ui/messages.py" line="19" />
             <source>Isi nama pengguna.</source>
             <translation>Enter the username.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="16" />
+            <location filename="app/ui/messages.py" line="20" />
             <source>Isi kata sandi.</source>
             <translation>Enter the password.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="17" />
+            <location filename="app/ui/messages.py" line="21" />
             <source>Isi PIN kartu operator.</source>
             <translation>Enter the operator card PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="18" />
+            <location filename="app/ui/messages.py" line="22" />
             <source>Nama pengguna atau kata sandi salah.</source>
             <translation>Wrong username or password.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="19" />
+            <location filename="app/ui/messages.py" line="23" />
             <source>Kartu atau PIN tidak dikenal.</source>
             <translation>Unknown card or wrong PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="20" />
+            <location filename="app/ui/messages.py" line="24" />
             <source>Akun operator ini dinonaktifkan.</source>
             <translation>This operator account is disabled.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="21" />
+            <location filename="app/ui/messages.py" line="25" />
             <source>Tidak dapat masuk.</source>
             <translation>Cannot sign in.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="22" />
+            <location filename="app/ui/messages.py" line="26" />
             <source>Stasiun belum didaftarkan ke server. Minta teknisi mendaftarkannya di menu Teknisi.</source>
             <translation>The station is not registered with the server yet. Ask a technician to register it under Technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="25" />
+            <location filename="app/ui/messages.py" line="29" />
             <source>Kamera tidak ditemukan. Periksa kabel kamera atau pilih sumber lain di menu Teknisi.</source>
             <translation>No camera found. Check the camera cable or choose another source under Technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="28" />
+            <location filename="app/ui/messages.py" line="32" />
             <source>Kamera berhenti mengirim gambar. Periksa kabel kamera; bila tetap gelap, tutup lalu buka lagi langkah Foto.</source>
             <translation>The camera stopped sending pictures. Check the camera cable; if it stays dark, leave the Photo step and open it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="32" />
+            <location filename="app/ui/messages.py" line="36" />
             <source>Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu.</source>
             <translation>No card reader found. Check the card reader cable.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="33" />
+            <location filename="app/ui/messages.py" line="37" />
             <source>Kartu tidak dapat dibaca. Angkat kartu, lalu tempelkan lagi.</source>
             <translation>The card cannot be read. Lift the card, then place it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="34" />
+            <location filename="app/ui/messages.py" line="38" />
             <source>Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk.</source>
             <translation>Disk full: the recording cannot be saved. Export the queue, then free some disk space.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="37" />
+            <location filename="app/ui/messages.py" line="41" />
             <source>Data stasiun tidak dapat ditulis. Coba lagi sebentar lagi; bila berulang, hubungi teknisi.</source>
             <translation>The station data cannot be written. Try again in a moment; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="41" />
+            <location filename="app/ui/messages.py" line="45" />
             <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian; periksa jaringan.</source>
             <translation>The server cannot be reached. The records are safe in the queue; check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="44" />
+            <location filename="app/ui/messages.py" line="48" />
             <source>Kode pendaftaran ditolak server. Minta kode baru ke kantor pusat.</source>
             <translation>The server refused the registration code. Ask the central office for a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="45" />
+            <location filename="app/ui/messages.py" line="49" />
             <source>Alamat server tidak valid. Tulis seperti https://server.contoh.go.id</source>
             <translation>The server address is not valid. Write it like https://server.contoh.go.id</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="50" />
             <source>Isi kode pendaftaran dari kantor pusat.</source>
             <translation>Enter the registration code from the central office.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="49" />
+            <location filename="app/ui/messages.py" line="53" />
             <source>Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan pendaftaran lagi dengan kode yang dipakai pertama kali.</source>
             <translation>This station's key is already registered at the server for another station. Run the registration again with the code used the first time.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="55" />
+            <location filename="app/ui/messages.py" line="59" />
             <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
             <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="60" />
+            <location filename="app/ui/messages.py" line="64" />
             <source>Biodata belum lengkap atau tidak valid: perbaiki isian yang bertanda merah.</source>
             <translation>The personal data is incomplete or invalid: correct the fields marked in red.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="63" />
+            <location filename="app/ui/messages.py" line="67" />
             <source>Foto belum memenuhi syarat. Ambil foto lagi.</source>
             <translation>The photo does not meet the requirements. Take it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="64" />
+            <location filename="app/ui/messages.py" line="68" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="67" />
+            <location filename="app/ui/messages.py" line="71" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="68" />
+            <location filename="app/ui/messages.py" line="72" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="69" />
+            <location filename="app/ui/messages.py" line="73" />
             <source>Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri.</source>
             <translation>The move must be approved by another supervisor, not by yourself.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="72" />
+            <location filename="app/ui/messages.py" line="76" />
             <source>Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini (kecuali supervisor mengizinkannya).</source>
             <translation>The receipt names the resident: save it to a USB stick, not to this computer (unless a supervisor allows it).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="80" />
             <source>Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel.</source>
             <translation>The computer's clock cannot be right (earlier than the last recording or than the program's date). Set the date and time first; nothing was sealed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="80" />
+            <location filename="app/ui/messages.py" line="84" />
             <source>Kartu ini sudah dikaitkan dengan akun lain.</source>
             <translation>This card is already linked to another account.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="85" />
             <source>PIN harus 4 sampai 8 angka.</source>
             <translation>The PIN must be 4 to 8 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="82" />
+            <location filename="app/ui/messages.py" line="86" />
             <source>Kedua PIN tidak sama. Ketik ulang.</source>
             <translation>The two PINs differ. Type them again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="83" />
+            <location filename="app/ui/messages.py" line="87" />
             <source>Tempelkan kartu petugas pada pembaca dulu.</source>
             <translation>Place the staff card on the reader first.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="84" />
+            <location filename="app/ui/messages.py" line="88" />
             <source>Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor atau teknisi membukanya.</source>
             <translation>The account is locked after too many failed sign-ins. Ask a supervisor or technician to unlock it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="88" />
+            <location filename="app/ui/messages.py" line="92" />
             <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
             <translation>Unknown district. Type the district name or code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="89" />
+            <location filename="app/ui/messages.py" line="93" />
             <source>Kit sudah berada di kecamatan ini.</source>
             <translation>The kit is already in this kecamatan.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="90" />
+            <location filename="app/ui/messages.py" line="94" />
             <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
             <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="98" />
             <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="102" />
             <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
             <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="101" />
+            <location filename="app/ui/messages.py" line="105" />
             <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
             <translation>The export was stopped. Run it again to finish it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="102" />
+            <location filename="app/ui/messages.py" line="106" />
             <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="110" />
+            <source>Isian tidak valid. Periksa lalu coba lagi.</source>
+            <translation>Invalid input. Check it and try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="111" />
+            <source>Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu.</source>
+            <translation>The station's key is not on this computer. Call a technician; do not record for now.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="114" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="136" />
+            <location filename="app/ui/messages.py" line="144" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="139" />
+            <location filename="app/ui/messages.py" line="147" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="150" />
+            <location filename="app/ui/messages.py" line="158" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="160" />
+            <location filename="app/ui/messages.py" line="168" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="161" />
+            <location filename="app/ui/messages.py" line="169" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="162" />
+            <location filename="app/ui/messages.py" line="170" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="163" />
+            <location filename="app/ui/messages.py" line="171" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="164" />
+            <location filename="app/ui/messages.py" line="172" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="165" />
+            <location filename="app/ui/messages.py" line="173" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="166" />
+            <location filename="app/ui/messages.py" line="174" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="167" />
+            <location filename="app/ui/messages.py" line="175" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="179" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="180" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="181" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="182" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="183" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="184" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="185" />
+            <location filename="app/ui/messages.py" line="193" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="186" />
+            <location filename="app/ui/messages.py" line="194" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="195" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="196" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="197" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="190" />
+            <location filename="app/ui/messages.py" line="198" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="191" />
+            <location filename="app/ui/messages.py" line="199" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="192" />
+            <location filename="app/ui/messages.py" line="200" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="193" />
+            <location filename="app/ui/messages.py" line="201" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="194" />
+            <location filename="app/ui/messages.py" line="202" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="195" />
+            <location filename="app/ui/messages.py" line="203" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="196" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="197" />
+            <location filename="app/ui/messages.py" line="205" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="198" />
+            <location filename="app/ui/messages.py" line="206" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="204" />
+            <location filename="app/ui/messages.py" line="212" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="205" />
+            <location filename="app/ui/messages.py" line="213" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="206" />
+            <location filename="app/ui/messages.py" line="214" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="207" />
+            <location filename="app/ui/messages.py" line="215" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="208" />
+            <location filename="app/ui/messages.py" line="216" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="209" />
+            <location filename="app/ui/messages.py" line="217" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="127" />
+            <location filename="app/ui/messages.py" line="135" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>

@@ -130,7 +130,7 @@ def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
 ):
     """The operator opens the photo step and, before the camera is up (DirectShow takes a
     second or more), peeks at the biodata (Alt+1) and comes back (Alt+2)."""
-    from app.ui.services import ServiceError
+    from app.errors import Code, MachineFault
     from tests.support.residents import BUDI_LAKI
     from tests.ui.conftest import OPERATOR
 
@@ -141,7 +141,7 @@ def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
     def exclusive_start(choice, on_frame, on_error):  # type: ignore[no-untyped-def]
         # Like a USB camera: busy while another loop holds it open.
         if camera_threads():
-            raise ServiceError("no-camera", "the camera is in use")
+            raise MachineFault(Code.NO_CAMERA, "the camera is in use", subject="camera")
         loop = real_start(choice, on_frame, on_error)
         opened.append(loop)
         return loop

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from app.errors import StationError
 from app.store.operators import LOCK_AFTER, bind_card, get_operator, unlock
-from app.ui.services import Operator, ServiceError
+from app.ui.services import Operator
 from tests.ui.conftest import OPERATOR, SUPERVISOR, TECHNICIAN, Kit, answer
 from tests.ui.test_recording_flow import focused, sign_in
 from tests.ui.test_screens import open_window
@@ -122,7 +123,7 @@ def test_a_supervisor_cannot_approve_their_own_move(qtbot, offline_kit: Kit):
     services = offline_kit.services
     me = Operator(SUPERVISOR[0], "supervisor")
     # The service refuses it, whatever the form did.
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(StationError) as err:
         services.move_kit(me, "36.03.07", SUPERVISOR[0], SUPERVISOR[1])
     assert err.value.code == "approver-is-mover"
     window = open_window(qtbot, offline_kit)

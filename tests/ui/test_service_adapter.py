@@ -10,14 +10,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.errors import Code, StationError
 from app.store.db import open_store
 from app.store.models import PendingKey
+from app.ui.messages import error_text
 from app.ui.screens.home import HomeScreen
-from app.ui.services import Operator, ServiceError
-from app.ui.station import StationServices
+from app.ui.services import Operator
+from app.ui.station import StationServices, mapped_errors
 from tests.store.test_reconcile import _station_with_leftovers
 from tests.support.cli import run_station
 from tests.support.server import ServerProcess
+from tests.test_errors import DiskGone
 
 TECH = Operator("teknisi", "technician")
 
@@ -36,7 +39,7 @@ def test_a_refused_code_forgets_the_fresh_key_in_the_gui_as_in_the_cli(tmp_path:
         gui_home = tmp_path / "gui"
         services = StationServices(gui_home)
         try:
-            with pytest.raises(ServiceError) as refused:
+            with pytest.raises(StationError) as refused:
                 services.provision(TECH, srv.url, "NOPE")
             assert refused.value.code == "bad-code"
         finally:
@@ -66,3 +69,19 @@ def test_beranda_renders_the_status_object_with_unconfirmed_mirror_packets(
     home.show_status(status)
     assert str(status.today) == home.today_value.text() == "2"
     assert "2 berkas di flashdisk" in home.mirror_value.text()
+
+
+def test_the_screens_show_core_errors_by_type_not_by_class_name() -> None:
+    """A renamed or subclassed core error used to show "unexpected" (the GUI matched class
+    names); the station's funnel decides by type, for the CLI and the GUI alike."""
+    with pytest.raises(StationError) as caught, mapped_errors():
+        raise DiskGone("disk_full", "no space left on device")
+    assert caught.value.code == Code.DISK_FULL
+    assert error_text(caught.value.code) == error_text("disk-full") != error_text("unexpected")
+    assert "no space left" in caught.value.detail  # the technician's tooltip
+
+
+def test_every_error_code_has_a_sentence_for_the_operator() -> None:
+    unexpected = error_text(Code.UNEXPECTED)
+    missing = [code for code in Code if code != Code.UNEXPECTED and error_text(code) == unexpected]
+    assert missing == []

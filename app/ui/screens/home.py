@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.i18n import tr
 from app.ui.messages import error_detail, sync_error_text
-from app.ui.services import StationInfo, StationStatus, SyncState
+from app.ui.services import StationInfo, StationStatus, SyncLightState
 
 LIGHT_COLOURS = {
     "online": "#1e8e3e",
@@ -28,7 +28,7 @@ LIGHT_COLOURS = {
 }
 
 
-def sync_text(state: SyncState | None) -> str:
+def sync_text(state: SyncLightState | None) -> str:
     if state is None:
         return tr("Sinkronisasi belum berjalan")
     if state.state in ("online", "idle"):
@@ -72,10 +72,10 @@ class SyncLight(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sync_light")
-        self.state: SyncState | None = None
+        self.state: SyncLightState | None = None
         self.show_state(None)
 
-    def show_state(self, state: SyncState | None) -> None:
+    def show_state(self, state: SyncLightState | None) -> None:
         self.state = state
         key = state.state if state else "not-provisioned"
         colour = LIGHT_COLOURS.get(key, "#9aa0a6")
@@ -255,7 +255,7 @@ class HomeScreen(QWidget):
             )
         self.new_button.setText(tr("Perekaman &baru") if name is None else tr("Lanjutkan &rekaman"))
 
-    def show_sync(self, state: SyncState) -> None:
+    def show_sync(self, state: SyncLightState) -> None:
         self.light.show_state(state)
 
     def retranslate(self) -> None:
