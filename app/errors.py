@@ -183,7 +183,6 @@ def known(exc: BaseException) -> StationError | None:
 
     By type, never by a class name. The CLI's line for each is what it always printed."""
     # Imported here: the core's modules are heavy, and some of them may raise these errors.
-    from app.capture.photo import PhotoRejected, PhotoUnreadable
     from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
     from app.store.clock import ClockImplausible
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
@@ -217,10 +216,9 @@ def known(exc: BaseException) -> StationError | None:
         return BadInput("station", str(exc), Code.NOT_PROVISIONED)
     if isinstance(exc, AlreadyInitialized):
         return BadInput("station", str(exc))
-    if isinstance(exc, PhotoUnreadable):
-        return BadInput("photo", exc.message, Code.PHOTO_REJECTED)
-    if isinstance(exc, PhotoRejected):
-        return BadInput("photo", "; ".join(r.message for r in exc.reasons), Code.PHOTO_REJECTED)
+    photo = _photo_error(exc)
+    if photo is not None:
+        return BadInput("photo", photo, Code.PHOTO_REJECTED)
     if isinstance(exc, ExportConflict):
         return BadInput("to", str(exc), Code.EXPORT_CONFLICT)
     if isinstance(exc, MirrorError):
@@ -248,6 +246,18 @@ def known(exc: BaseException) -> StationError | None:
             storage.message,
             subject=f"storage ({storage.kind})",
         )
+    return None
+
+
+def _photo_error(exc: BaseException) -> str | None:
+    try:  # the capture package needs OpenCV, which a broken install may lack
+        from app.capture.photo import PhotoRejected, PhotoUnreadable
+    except ImportError:
+        return None
+    if isinstance(exc, PhotoUnreadable):
+        return exc.message
+    if isinstance(exc, PhotoRejected):
+        return "; ".join(r.message for r in exc.reasons)
     return None
 
 

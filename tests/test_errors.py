@@ -67,3 +67,18 @@ def test_the_names_that_existed_twice_exist_once() -> None:
                 defined.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
     for name in ("ServiceError", "UsageError", "SyncState"):
         assert len(defined.get(name, [])) <= 1, (name, defined[name])
+
+
+def test_a_refused_photo_is_bad_input_naming_the_photo() -> None:
+    import numpy as np
+
+    from app.capture.photo import PhotoRejected, accept_image
+
+    try:
+        accept_image(np.full((480, 360, 3), 128, dtype=np.uint8))  # a grey card: no face
+    except PhotoRejected as exc:
+        err = funnel(exc)
+    else:
+        raise AssertionError("a photo without a face was accepted")
+    assert isinstance(err, BadInput) and err.code == Code.PHOTO_REJECTED
+    assert err.line().startswith("photo: ") and err.exit_code == EXIT_USAGE
