@@ -98,7 +98,8 @@ def reader_names() -> list[str]:
 
 def card_event(event: Any) -> CardEvent:
     """capture's ReaderEvent -> what the screens show."""
-    from app.capture.reader import CardStatus, EventKind, ReaderStatus
+    from app.capture.card_watcher import EventKind
+    from app.capture.reader import CardStatus, ReaderStatus
 
     if event.kind == EventKind.STATUS:
         if event.status == ReaderStatus.OK and event.readers:
@@ -117,7 +118,7 @@ def card_event(event: Any) -> CardEvent:
 def start_card_watcher(on_event: Callable[[CardEvent], None]) -> Any:
     """A running capture CardWatcher; events reach ``on_event`` on its thread."""
     try:
-        from app.capture.reader import CardWatcher
+        from app.capture.card_watcher import CardWatcher
     except ImportError as exc:
         raise MachineFault(
             Code.NO_READER, "app.capture.reader is missing", subject="reader"
