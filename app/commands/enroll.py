@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import issue_line, open_home, read_file, read_json_object
+from app.commands.context import open_home, read_file, read_json_object
 from app.enrollment import EnrollmentRequest, enroll
+from app.errors import issue_line
 from app.store.reconcile import reconcile_quietly
 
 # Above any real photo file; accept_photo applies the finer limits (pixels, decode).

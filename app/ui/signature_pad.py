@@ -51,6 +51,14 @@ class SignaturePad(QWidget):
         self.update()
         self.changed.emit()
 
+    def forget(self) -> None:
+        """Clear beyond undo: the resident's signature is gone, "redo" brings nothing back."""
+        self._strokes = []
+        self._redo = []
+        self._current = None
+        self.update()
+        self.changed.emit()
+
     def undo(self) -> None:
         if self._strokes:
             self._redo.append(self._strokes.pop())

@@ -42,6 +42,7 @@ def confirm(
     box.setObjectName("confirm")
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(tr("Konfirmasi"))
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the question may name a resident: text
     box.setText(text)
     yes = box.addButton(yes_text, QMessageBox.ButtonRole.YesRole)
     no = box.addButton(no_text, QMessageBox.ButtonRole.NoRole)
