@@ -394,7 +394,7 @@ class RegionPicker(QWidget):
         self._listed = self._query_text
         self.chosen.emit(region)
 
-    def eventFilter(self, obj, event):
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if obj in (self.edit, self.results) and not self._replaying:
                 if self._held or (
