@@ -101,6 +101,9 @@ class EnrollmentRequest:
     card_uid: str | None = None
     card_atr: str | None = None
     captured_at: datetime | None = None
+    # A re-recording of this earlier record, which the centre sent back (rerecord or
+    # duplicate): ``rerecord_of`` in the manifest, so the new record supersedes it.
+    rerecord_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -257,12 +260,14 @@ def seal_record(
                     data,
                 ),
             )
-            record_event_raw(
-                cur,
-                operator,
-                "record.sealed",
-                {"uuid": rec_uuid, "sha256": sha, "size": len(data)},
-            )
+            sealed_detail: dict[str, Any] = {"uuid": rec_uuid, "sha256": sha, "size": len(data)}
+            if full.get("rerecord_of"):
+                cur.execute(
+                    "UPDATE record SET rerecord_of = ? WHERE uuid = ?",
+                    (str(full["rerecord_of"]), rec_uuid),
+                )
+                sealed_detail["rerecord_of"] = str(full["rerecord_of"])
+            record_event_raw(cur, operator, "record.sealed", sealed_detail)
             if mirror_dir is not None:
                 try:
                     mirrored = mirror_packet(mirror_dir, rec_uuid, data)
@@ -326,6 +331,14 @@ def enroll(
     }
     if request.captured_at is not None:
         manifest["captured_at"] = iso(request.captured_at)
+    if request.rerecord_of is not None:
+        from app.store.fates import FateActionError, check_rerecord_of
+
+        try:
+            check_rerecord_of(store, request.rerecord_of)
+        except FateActionError as exc:
+            raise InvalidInput("rerecord_of", str(exc).removeprefix("rerecord_of: ")) from exc
+        manifest["rerecord_of"] = request.rerecord_of
     attachments = [packet.Attachment("face.jpg", "image/jpeg", photo.jpeg)]
     if signature is not None:
         attachments.append(packet.Attachment("signature.png", "image/png", signature))

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.sync.fates import FATES_PATH
+from app.fates import FATES_PATH
 from server import station_fates
 from server.core import ServerCore, ServiceError
 

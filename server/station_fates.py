@@ -161,8 +161,8 @@ def page(engine: Engine, station_id: str, after: int, limit: int) -> dict[str, A
 def check_page(doc: Any, station_id: str, after: int) -> list[dict[str, Any]]:
     """The fates of a ``page`` answer, checked: for this station, continuing ``after`` with
     no gap, each entry well formed. FateSequenceError otherwise. Shared by the relay (which
-    keeps them) and, through app.sync.fates, the same rules hold on the station."""
-    from app.sync.fates import FatePageError, parse_page
+    keeps them) and, through app.fates, the same rules hold on the station."""
+    from app.fates import FatePageError, parse_page
 
     try:
         return parse_page(doc, station_id, after)

@@ -14,6 +14,7 @@ from typing import Any
 from app.commands.context import home_of, open_home, print_json
 from app.store.backlog import evaluate
 from app.store.db import DB_NAME, Store, open_store
+from app.store.fates import summary as fate_summary
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
 from app.store.reconcile import records_without_copy
@@ -110,6 +111,9 @@ def collect(store: Store) -> dict[str, Any]:
         "mirror": mirror,
         "warnings": warnings,
         "sync": sync_summary(store, pending, alone),
+        # What the centre made of the records (issue 12): counts by fate, how many ask
+        # something of the office, the fate sequence's state (`fates --json` lists them).
+        "fates": fate_summary(store),
     }
 
 
@@ -150,6 +154,18 @@ def render(doc: dict[str, Any]) -> str:
                 f"exposure:  seal-to-receipt p50 {ew['p50_s']} s, p99 {ew['p99_s']} s "
                 f"({ew['samples']} uploads)"
             )
+    f = doc.get("fates") or {}
+    if f:
+        lines.append(
+            f"fates:     received {f['received']}, processed {f['processed']}, duplicate "
+            f"{f['duplicate']}, rerecord {f['rerecord']}, rejected {f['rejected']}"
+            + (
+                f"; {f['needs_action']} need action (`fates --needs-action`)"
+                if f["needs_action"]
+                else ""
+            )
+            + (f"; last page refused: {f['error']}" if f.get("error") else "")
+        )
     lines += [f"warning:   {w}" for w in doc["warnings"]]
     return "\n".join(lines)
 

@@ -114,6 +114,7 @@ class Record(Base):
         # Covers the status counts and the unsent/unexported figures (seq is the rowid).
         Index("ix_record_status_exported_at_size", "status", "exported_at", "size"),
         Index("ix_record_status_next_attempt_at_seq", "status", "next_attempt_at", "seq"),
+        Index("ix_record_fate", "fate"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -133,6 +134,32 @@ class Record(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Last copied to removable media (``export``): then it no longer counts as falling behind.
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Schema 0008 (app/store/fates.py): what the centre made of it. ``fate`` is NULL until the
+    # centre's ``received``, then one of app.fates.FATES (one way: received, then one
+    # terminal fate); a reason code, never personal data.
+    fate: Mapped[str | None] = mapped_column(String(16))
+    fate_reason: Mapped[str | None] = mapped_column(String(64))
+    fate_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duplicate_of: Mapped[str | None] = mapped_column(String(36))
+    # A supervisor marked "warga sudah dihubungi" (audited): the resident was told to come back.
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contacted_by: Mapped[str | None] = mapped_column(String(64))
+    # Sealed as a re-recording of this earlier record (``rerecord_of`` in the manifest).
+    rerecord_of: Mapped[str | None] = mapped_column(String(36))
+
+
+class FateCursor(Base):
+    """The centre's fate sequence as far as this station applied it (row id 1), and the last
+    refusal of a page (a gap, an unknown record), shown by ``status``."""
+
+    __tablename__ = "fate_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEvent(Base):
@@ -161,6 +188,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Base",
+    "FateCursor",
     "Operator",
     "PendingKey",
     "Record",

@@ -251,14 +251,22 @@ class Outbox:
         return [rec.uuid for rec in recs]
 
     def purge(self, uploaded_before: datetime) -> int:
-        """Delete the payload of records uploaded before the cut-off; receipts stay."""
+        """Delete the payload of records uploaded before the cut-off; receipts stay.
+
+        Only records the centre itself holds (a fate from it, ``received`` or later,
+        app/store/fates.py): a relay's receipt alone is not enough, the relay may hold the
+        only copy."""
         from app.store.audit import record_event
 
         now = utcnow()
         with self.store.write() as s:
             result = s.execute(
                 update(Record)
-                .where(Record.status == "uploaded", Record.uploaded_at < uploaded_before)
+                .where(
+                    Record.status == "uploaded",
+                    Record.uploaded_at < uploaded_before,
+                    Record.fate.is_not(None),
+                )
                 .values(status="purged", packet=None, purged_at=now)
                 .execution_options(synchronize_session=False)
             )

@@ -9,7 +9,7 @@ from typing import Any
 
 from app import packet as pkt
 from app import protocol
-from app.sync.fates import fates_path, parse_page
+from app.fates import fates_path, parse_page
 from tests.support.office import office_json, person, seal_record
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
