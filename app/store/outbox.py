@@ -86,6 +86,8 @@ class QueueEntry:
     kecamatan: str
     operator: str
     size: int
+    fate: str | None = None  # what the centre made of it (app/store/fates.py)
+    fate_reason: str | None = None
 
 
 # The columns of a QueueEntry, in its order (the queue screen, `status`).
@@ -98,6 +100,8 @@ _QUEUE_ENTRY = select(
     Record.kecamatan,
     Record.operator,
     Record.size,
+    Record.fate,
+    Record.fate_reason,
 )
 
 

@@ -33,6 +33,7 @@ from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
 from app.ui.screens.reprint import ReprintDialog
+from app.ui.screens.rerecord import RerecordScreen
 from app.ui.screens.signin import SignInScreen
 from app.ui.screens.technician import TechnicianScreen
 from app.ui.services import (
@@ -128,8 +129,16 @@ class MainWindow(QMainWindow):
         self.recording = RecordingScreen(services, self.tasks)
         self.queue = QueueScreen(services, self.tasks)
         self.technician = TechnicianScreen(services, self.tasks)
+        self.rerecord = RerecordScreen(services, self.tasks)
         self.stack = QStackedWidget()
-        for screen in (self.signin, self.home, self.recording, self.queue, self.technician):
+        for screen in (
+            self.signin,
+            self.home,
+            self.recording,
+            self.queue,
+            self.technician,
+            self.rerecord,
+        ):
             self.stack.addWidget(screen)
 
         self.station_label = QLabel()
@@ -176,6 +185,8 @@ class MainWindow(QMainWindow):
         self.home.new_recording.connect(self.show_recording)
         self.home.send_now.connect(self.send_now)
         self.home.open_queue.connect(self.show_queue)
+        self.home.open_rerecord.connect(self.show_rerecord)
+        self.rerecord.start_recording.connect(self.show_recording)
         self.queue.send_now.connect(self.send_now)
         self.home.reprint.connect(self.reprint)
         self.queue.reprint.connect(self.reprint)
@@ -562,6 +573,15 @@ class MainWindow(QMainWindow):
         self.queue.operator = self.operator
         self.queue.table.setFocus()
         self.queue.refresh()
+
+    def show_rerecord(self) -> None:
+        """The "Perlu rekam ulang" list (records the centre sent back)."""
+        if self.operator is None:
+            return
+        self._switch(self.rerecord)
+        self.rerecord.operator = self.operator
+        self.rerecord.table.setFocus()
+        self.rerecord.refresh()
 
     def show_technician(self) -> None:
         if self.operator is None or not self.operator.is_technician:

@@ -56,6 +56,7 @@ class HomeStatus:
     mirror_ok: bool | None
     behind: str | None = None  # None | "warn" | "refuse"
     behind_reason: str = ""
+    needs_action: int = 0  # records the centre sent back, not yet re-recorded nor contacted
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class QueueRow:
     status: str
     attempts: int
     last_error: str | None
+    fate: str | None = None  # the centre's fate (app/store/fates.py), None until received
+    fate_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,10 @@ class Services(Protocol):
         should_stop: Callable[[], bool] | None = None,
     ) -> int: ...
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int: ...
+    # fates back from the centre (issue 12; screens/rerecord.py)
+    def rerecord_rows(self) -> list[Any]: ...
+    def mark_contacted(self, operator: Operator, uuid: str) -> None: ...
+    def start_rerecording(self, uuid: str | None) -> None: ...
     def set_mirror(self, operator: Operator, directory: Path | None) -> None: ...
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo: ...
     def move_kit(

@@ -269,6 +269,9 @@ class StationServices:
             settings = load_settings(self.store)
             mirror = check_mirror(settings.mirror_path) if settings.mirror_dir else None
             backlog = check_backlog_policy(self.store)
+            from app.store.fates import needs_action
+
+            asked = len(needs_action(self.store, open_only=True))
         oldest = pending.oldest_sealed_at
         try:
             free = shutil.disk_usage(self.home).free
@@ -284,6 +287,7 @@ class StationServices:
             mirror_ok=mirror.ok if mirror else None,
             behind=None if backlog.level == "ok" else backlog.level,
             behind_reason="; ".join(backlog.messages),
+            needs_action=asked,
         )
 
     def queue_rows(self, limit: int = 200) -> list[QueueRow]:
@@ -291,7 +295,10 @@ class StationServices:
 
         with mapped_errors():
             entries = Outbox(self.store).recent(limit)
-        return [QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error) for e in entries]
+        return [
+            QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error, e.fate, e.fate_reason)
+            for e in entries
+        ]
 
     def enroll(
         self,
@@ -320,8 +327,10 @@ class StationServices:
                     signature_png=signature_png,
                     card_uid=card_uid,
                     card_atr=card_atr,
+                    rerecord_of=self.rerecord_of,
                 ),
             )
+            self.rerecord_of = None  # one re-recording per start from the list
             ident = self._identity()
             # The record's own seal time for the receipt (the newest row: writes are serial).
             sealed_at = next(
@@ -371,6 +380,30 @@ class StationServices:
             raise ServiceError("not-allowed")
         with mapped_errors():
             return len(Outbox(self.store).requeue_many(uuids, actor=operator.username))
+
+    # --- fates back from the centre (issue 12) ------------------------------------------------
+
+    rerecord_of: str | None = None  # the next seal re-records this record (start_rerecording)
+
+    def rerecord_rows(self) -> list[Any]:
+        """The records the centre asks to record again (or rejected), oldest first."""
+        from app.store.fates import needs_action
+
+        with mapped_errors():
+            return list(needs_action(self.store))
+
+    def mark_contacted(self, operator: Operator, uuid: str) -> None:
+        """Supervisor: "warga sudah dihubungi" (audited under their name)."""
+        from app.store.fates import mark_contacted
+
+        if operator.role not in ("supervisor", "technician"):
+            raise ServiceError("not-allowed")
+        with mapped_errors():
+            mark_contacted(self.store, uuid, operator.username)
+
+    def start_rerecording(self, uuid: str | None) -> None:
+        """The next record sealed re-records ``uuid`` (``rerecord_of`` in its manifest)."""
+        self.rerecord_of = uuid
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting
