@@ -37,6 +37,11 @@ class FateRefused(StoreError):
     """A page of fates that cannot be applied whole; nothing was applied."""
 
 
+class FateCursorMoved(FateRefused):
+    """Another pull (the GUI's worker and a technician's ``sync --once`` at once) applied
+    fates meanwhile: the page is stale, not wrong; ask again from the new place."""
+
+
 class FateActionError(StoreError):
     """A supervisor's action on a record's fate that does not apply (unknown, not asked)."""
 
@@ -106,7 +111,7 @@ def apply_page(store: Store, after: int, entries: Sequence[Any]) -> Applied:
     with store.write() as s:
         cur = _cursor(s)
         if cur.last_seq != after:
-            raise FateRefused(
+            raise FateCursorMoved(
                 f"the page continues fate {after}, this station has applied up to {cur.last_seq}"
             )
         if not parsed:

@@ -70,6 +70,9 @@ class FatesStep:
             try:
                 entries = parse_page(doc, self.engine.station_id, after)
                 done = fate_store.apply_page(self.store, after, entries)
+            except fate_store.FateCursorMoved:
+                after = fate_store.last_seq(self.store)  # another pull got there first
+                continue
             except (FatePageError, fate_store.FateRefused) as exc:
                 message = f"fates refused: {exc}"
                 fate_store.record_refusal(self.store, message)

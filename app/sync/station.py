@@ -143,10 +143,11 @@ class StationSync:
 
     def drain_then_pull(self, **kwargs: Any) -> DrainResult:
         """A drain, then the pull cycle when the drain uploaded something (the centre's
-        ``received`` is waiting) or the pull is due; not while the server is unreachable."""
+        ``received`` is waiting), was forced ("Kirim sekarang", back online) or the pull is
+        due; not while the server is unreachable."""
         result = self.drain(**kwargs)
         reachable = result.error is None or result.error.kind != "network"
-        if reachable and (result.uploaded or self.pull.due()):
+        if reachable and (result.uploaded or kwargs.get("force") or self.pull.due()):
             self.run_pull()
         return result
 

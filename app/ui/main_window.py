@@ -579,9 +579,8 @@ class MainWindow(QMainWindow):
         if self.operator is None:
             return
         self._switch(self.rerecord)
-        self.rerecord.operator = self.operator
         self.rerecord.table.setFocus()
-        self.rerecord.refresh()
+        self.rerecord.entered(self.operator)
 
     def show_technician(self) -> None:
         if self.operator is None or not self.operator.is_technician:

@@ -78,6 +78,14 @@ class RerecordScreen(QWidget):
         self.rerecord_button.clicked.connect(self.rerecord)
         self.retranslate()
 
+    def entered(self, operator: Operator | None) -> None:
+        """Shown to ``operator``: their buttons at once, the list read again."""
+        self.operator = operator
+        self.status.setText("")
+        self.table.clearSelection()
+        self._selection_changed()
+        self.refresh()
+
     def refresh(self) -> None:
         self.tasks.run_db(self.services.rerecord_rows, self.show_rows, self._failed)
 
@@ -85,11 +93,12 @@ class RerecordScreen(QWidget):
         self.rows = list(rows)
         self.table.setRowCount(len(self.rows))
         for i, r in enumerate(self.rows):
-            contacted = (
-                tr("sudah dihubungi (%1)").replace("%1", r.contacted_by or "")
-                if r.contacted_at is not None
-                else (tr("sudah direkam ulang") if r.rerecorded_by else "")
-            )
+            done = []
+            if r.contacted_at is not None:
+                done.append(tr("sudah dihubungi (%1)").replace("%1", r.contacted_by or ""))
+            if r.rerecorded_by:
+                done.append(tr("sudah direkam ulang"))
+            contacted = "; ".join(done)
             cells = [
                 r.number,
                 r.sealed_at.astimezone().strftime("%d-%m-%Y"),
