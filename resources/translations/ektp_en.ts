@@ -4,167 +4,167 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="340" />
+            <location filename="app/ui/main_window.py" line="351" />
             <source>Mengirim…</source>
             <translation>Sending…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="602" />
+            <location filename="app/ui/main_window.py" line="621" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="603" />
+            <location filename="app/ui/main_window.py" line="622" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="604" />
+            <location filename="app/ui/main_window.py" line="623" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="605" />
+            <location filename="app/ui/main_window.py" line="624" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="606" />
+            <location filename="app/ui/main_window.py" line="625" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="607" />
+            <location filename="app/ui/main_window.py" line="626" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="608" />
+            <location filename="app/ui/main_window.py" line="627" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="609" />
+            <location filename="app/ui/main_window.py" line="628" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="366" />
+            <location filename="app/ui/main_window.py" line="377" />
             <source>Semua rekaman sudah terkirim.</source>
             <translation>All records have been sent.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="378" />
+            <location filename="app/ui/main_window.py" line="389" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
             <translation>The server does not answer. The records will be sent again automatically.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="490" />
+            <location filename="app/ui/main_window.py" line="501" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="491" />
+            <location filename="app/ui/main_window.py" line="502" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="583" />
+            <location filename="app/ui/main_window.py" line="602" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="628" />
+            <location filename="app/ui/main_window.py" line="647" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="629" />
+            <location filename="app/ui/main_window.py" line="648" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="689" />
+            <location filename="app/ui/main_window.py" line="708" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="690" />
+            <location filename="app/ui/main_window.py" line="709" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="691" />
+            <location filename="app/ui/main_window.py" line="710" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="332" />
+            <location filename="app/ui/main_window.py" line="343" />
             <source>Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.</source>
             <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="489" />
+            <location filename="app/ui/main_window.py" line="500" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="591" />
+            <location filename="app/ui/main_window.py" line="610" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="627" />
+            <location filename="app/ui/main_window.py" line="646" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="336" />
+            <location filename="app/ui/main_window.py" line="347" />
             <source>Pengiriman belum berjalan. Coba lagi sebentar lagi.</source>
             <translation>Sending has not started yet. Try again in a moment.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="372" />
+            <location filename="app/ui/main_window.py" line="383" />
             <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
             <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="555" />
+            <location filename="app/ui/main_window.py" line="566" />
             <source>Melanjutkan rekaman yang belum selesai.</source>
             <translation>Resuming the unfinished recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="368" />
+            <location filename="app/ui/main_window.py" line="379" />
             <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
             <translation>%1 records not sent: see the Last error column in the Queue.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="487" />
+            <location filename="app/ui/main_window.py" line="498" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="625" />
+            <location filename="app/ui/main_window.py" line="644" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="359" />
+            <location filename="app/ui/main_window.py" line="370" />
             <source>Mengirim %1 dari %2…</source>
             <translation>Sending %1 of %2…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="553" />
+            <location filename="app/ui/main_window.py" line="564" />
             <source>Melanjutkan rekaman %1 yang belum selesai.</source>
             <translation>Resuming the unfinished recording of %1.</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="594" />
+            <location filename="app/ui/main_window.py" line="613" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="586" />
+            <location filename="app/ui/main_window.py" line="605" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -639,49 +639,54 @@
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="252" />
+            <location filename="app/ui/screens/home.py" line="272" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="253" />
+            <location filename="app/ui/screens/home.py" line="273" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="254" />
+            <location filename="app/ui/screens/home.py" line="274" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="255" />
+            <location filename="app/ui/screens/home.py" line="275" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="276" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="257" />
+            <location filename="app/ui/screens/home.py" line="277" />
             <source>Salinan cadangan:</source>
             <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="258" />
+            <location filename="app/ui/screens/home.py" line="278" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="260" />
+            <location filename="app/ui/screens/home.py" line="280" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="261" />
+            <location filename="app/ui/screens/home.py" line="281" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="282" />
+            <source>Perlu rekam &amp;ulang</source>
+            <translation>To re-&amp;record</translation>
         </message>
         <message>
             <location filename="app/ui/screens/home.py" line="39" />
@@ -689,27 +694,27 @@
             <translation>Online: %1 records waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="190" />
+            <location filename="app/ui/screens/home.py" line="201" />
             <source>Tidak ada salinan cadangan (flashdisk)</source>
             <translation>No backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="231" />
+            <location filename="app/ui/screens/home.py" line="251" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="237" />
+            <location filename="app/ui/screens/home.py" line="257" />
             <source>Tekan F3 untuk mulai merekam.</source>
             <translation>Press F3 to start a recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="246" />
+            <location filename="app/ui/screens/home.py" line="266" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="246" />
+            <location filename="app/ui/screens/home.py" line="266" />
             <source>Lanjutkan &amp;rekaman</source>
             <translation>&amp;Resume recording</translation>
         </message>
@@ -724,17 +729,22 @@
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="188" />
+            <location filename="app/ui/screens/home.py" line="199" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="201" />
+            <location filename="app/ui/screens/home.py" line="212" />
             <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
             <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="244" />
+            <location filename="app/ui/screens/home.py" line="236" />
+            <source>%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.</source>
+            <translation>%1 record(s) need action: the central office asks for a re-recording or rejected them.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="264" />
             <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>A recording is unfinished. Press F3 to resume it.</translation>
         </message>
@@ -744,57 +754,57 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="221" />
             <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
             <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="193" />
+            <location filename="app/ui/screens/home.py" line="204" />
             <source>Salinan cadangan siap: %1</source>
             <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="197" />
+            <location filename="app/ui/screens/home.py" line="208" />
             <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
             <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="240" />
+            <location filename="app/ui/screens/home.py" line="260" />
             <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="226" />
+            <location filename="app/ui/screens/home.py" line="246" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="252" />
+            <location filename="app/ui/screens/queue.py" line="281" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="263" />
+            <location filename="app/ui/screens/queue.py" line="292" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="298" />
+            <location filename="app/ui/screens/queue.py" line="327" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="300" />
+            <location filename="app/ui/screens/queue.py" line="329" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="301" />
+            <location filename="app/ui/screens/queue.py" line="330" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="302" />
+            <location filename="app/ui/screens/queue.py" line="331" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -819,42 +829,107 @@
             <translation>refused by server</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="78" />
+            <location filename="app/ui/screens/queue.py" line="54" />
+            <source>Perlu rekam ulang: %1</source>
+            <translation>Re-record needed: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="57" />
+            <source>Diterima pusat</source>
+            <translation>Received centrally</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="58" />
+            <source>Diproses</source>
+            <translation>Processed</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="59" />
+            <source>Ganda</source>
+            <translation>Duplicate</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="60" />
+            <source>Ditolak</source>
+            <translation>Rejected</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="67" />
+            <source>biodata tidak sah</source>
+            <translation>biodata invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="68" />
+            <source>foto tidak ada</source>
+            <translation>photo missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="69" />
+            <source>foto tidak terbaca</source>
+            <translation>photo unreadable</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="70" />
+            <source>foto terlalu kecil</source>
+            <translation>photo too small</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="71" />
+            <source>tanda tangan tidak ada</source>
+            <translation>signature missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="72" />
+            <source>tanda tangan tidak sah</source>
+            <translation>signature invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="73" />
+            <source>NIK sudah terekam</source>
+            <translation>NIK already recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="104" />
             <source>Nomor rekaman</source>
             <translation>Record number</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="79" />
+            <location filename="app/ui/screens/queue.py" line="105" />
             <source>Waktu disimpan</source>
             <translation>Saved at</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="80" />
+            <location filename="app/ui/screens/queue.py" line="106" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="81" />
+            <location filename="app/ui/screens/queue.py" line="107" />
             <source>Percobaan</source>
             <translation>Attempts</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="82" />
+            <location filename="app/ui/screens/queue.py" line="108" />
+            <source>Hasil di pusat</source>
+            <translation>Central result</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="109" />
             <source>Kesalahan terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="246" />
+            <location filename="app/ui/screens/queue.py" line="275" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="280" />
+            <location filename="app/ui/screens/queue.py" line="309" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="214" />
+            <location filename="app/ui/screens/queue.py" line="243" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
@@ -1197,6 +1272,61 @@
             <location filename="app/ui/screens/reprint.py" line="25" />
             <source>Cetak ulang bukti</source>
             <translation>Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="160" />
+            <source>Perlu rekam ulang</source>
+            <translation>To re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="162" />
+            <source>Rekaman yang dikembalikan pusat. Nomor bukti sama dengan nomor pada bukti perekaman yang dipegang warga.</source>
+            <translation>Records the central office sent back. The receipt number is the one on the receipt the resident holds.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="170" />
+            <source>Warga sudah &amp;dihubungi</source>
+            <translation>Resident &amp;contacted</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="171" />
+            <source>&amp;Rekam ulang</source>
+            <translation>&amp;Re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tanggal</source>
+            <translation>Date</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Alasan</source>
+            <translation>Reason</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tindak lanjut</source>
+            <translation>Follow-up</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="100" />
+            <source>sudah direkam ulang</source>
+            <translation>re-recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="145" />
+            <source>Rekaman %1: warga sudah dihubungi.</source>
+            <translation>Record %1: the resident was contacted.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="153" />
+            <source>Perekaman baru menggantikan rekaman %1.</source>
+            <translation>The new recording replaces record %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="98" />
+            <source>sudah dihubungi (%1)</source>
+            <translation>contacted (%1)</translation>
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="220" />
