@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 
 from app.fates import FATES, NEEDS_ACTION, RECEIVED, TERMINAL, FateEntry, entry_of
 from app.store.db import Store
@@ -31,6 +31,17 @@ from app.store.models import FateCursor, Record
 from app.store.timeutil import utcnow
 
 MAX_ERROR_LEN = 500
+_RECORD = cast(Table, Record.__table__)
+_SET_FATE = (
+    update(_RECORD)
+    .where(_RECORD.c.uuid == bindparam("b_uuid"))
+    .values(
+        fate=bindparam("b_fate"),
+        fate_reason=bindparam("b_reason"),
+        fate_at=bindparam("b_at"),
+        duplicate_of=bindparam("b_dup"),
+    )
+)
 
 
 class FateRefused(StoreError):
@@ -139,17 +150,20 @@ def apply_page(store: Store, after: int, entries: Sequence[Any]) -> Applied:
                 applied += 1
             else:
                 unchanged += 1
-        for f in changed.values():
+        if changed:
+            # One statement executed for the page (executemany), not one per fate.
             s.execute(
-                update(Record)
-                .where(Record.uuid == f.uuid)
-                .values(
-                    fate=f.fate,
-                    fate_reason=f.reason,
-                    fate_at=f.at,
-                    duplicate_of=f.duplicate_of,
-                )
-                .execution_options(synchronize_session=False)
+                _SET_FATE,
+                [
+                    {
+                        "b_uuid": f.uuid,
+                        "b_fate": f.fate,
+                        "b_reason": f.reason,
+                        "b_at": f.at,
+                        "b_dup": f.duplicate_of,
+                    }
+                    for f in changed.values()
+                ],
             )
         cur.last_seq = after + len(parsed)
         cur.pulled_at = utcnow()
