@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from alembic import command
+from sqlalchemy import inspect
+
 from app import packet as pkt
 from app import protocol
 from app.fates import fates_path, parse_page
+from server import db, schema
 from tests.support.office import office_json, person, seal_record
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
@@ -86,3 +90,38 @@ def test_a_station_reads_only_its_own_fates_and_bad_queries_are_refused(
     headers = protocol.sign_request("GET", path, b"", kit.station_id, kit.key)
     resp = kit.session.get(kit.url + fates_path(1), headers=headers, timeout=30)
     assert resp.status_code == 401, resp.text
+
+
+def test_revision_0007_gives_what_a_server_already_holds_its_fates(server: ServerProcess) -> None:
+    kit = TestStation.enroll(server)
+    for p in (
+        seal_record(kit, person(1)),
+        seal_record(kit, person(1)),
+        seal_record(kit, person(2)),
+    ):
+        assert kit.put(p).status_code == 201
+    office_json(server.home, server.db_url, "process", "--once", "--json")
+    before = _fates(kit, 0)["fates"]
+    server.stop()
+    # The database as the previous revision left it (no fates), then upgraded again.
+    engine = db.make_engine(server.db_url or f"sqlite:///{server.home / 'server.db'}")
+    try:
+        cfg = schema.alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006")
+            assert not inspect(conn).has_table("station_fates")
+        assert schema.upgrade(engine) == schema.head_revision()
+    finally:
+        engine.dispose()
+    server.start()
+    after = _fates(kit, 0)["fates"]
+    assert [f["seq"] for f in after] == [1, 2, 3, 4, 5, 6]
+    assert [f["fate"] for f in after[:3]] == ["received"] * 3  # received first, then the fates
+    assert {(f["uuid"], f["fate"], f.get("duplicate_of")) for f in after} == {
+        (f["uuid"], f["fate"], f.get("duplicate_of")) for f in before
+    }
+    # The sequence goes on from there.
+    fresh = seal_record(kit, person(3))
+    assert kit.put(fresh).status_code == 201
+    assert [(f["seq"], f["fate"]) for f in _fates(kit, 6)["fates"]] == [(7, "received")]
