@@ -122,6 +122,7 @@ class MainWindow(QMainWindow):
         self._question: QMessageBox | None = None  # "drop the draft?" on sign-out or close
         self._close_confirmed = False
         self._closed = False
+        self._rerecording = False  # the next show_recording comes from "Rekam ulang"
         self.setStyleSheet(STYLE)
 
         self.signin = SignInScreen(services, self.tasks)
@@ -186,7 +187,7 @@ class MainWindow(QMainWindow):
         self.home.send_now.connect(self.send_now)
         self.home.open_queue.connect(self.show_queue)
         self.home.open_rerecord.connect(self.show_rerecord)
-        self.rerecord.start_recording.connect(self.show_recording)
+        self.rerecord.start_recording.connect(self._start_rerecording)
         self.queue.send_now.connect(self.send_now)
         self.home.reprint.connect(self.reprint)
         self.queue.reprint.connect(self.reprint)
@@ -544,9 +545,20 @@ class MainWindow(QMainWindow):
         self.home.new_button.setFocus()
         self.refresh_status()
 
+    def _start_rerecording(self) -> None:
+        """ "Rekam ulang" on the list: the recording that opens re-records the chosen record."""
+        self._rerecording = True
+        self.show_recording()
+
     def show_recording(self) -> None:
         if self.operator is None:
             return
+        # A new recording started any other way (F3 from another screen, no draft open) is
+        # an ordinary one: a re-recording chosen earlier and left unstarted is forgotten.
+        if not self._rerecording and not self.recording.has_draft():
+            if self.stack.currentWidget() is not self.recording:
+                self.services.start_rerecording(None)
+        self._rerecording = False
         status = self.home.status
         if status is not None and status.behind == "refuse" and not self.recording.has_draft():
             self.banner.setText(error_text("behind-refuse"))

@@ -76,6 +76,16 @@ def test_fates_on_antrian_beranda_and_the_rerecord_list(qtbot, online_kit: Kit) 
     assert screen.rerecord_button.isEnabled()
     qtbot.mouseClick(screen.rerecord_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.recording
+    assert online_kit.services.rerecord_of == unsigned  # type: ignore[attr-defined]
+    # Left before anything was typed: the next recording from Beranda is an ordinary one.
+    qtbot.keyClick(focused(), Qt.Key.Key_F2)
+    qtbot.keyClick(focused(), Qt.Key.Key_F3)
+    assert online_kit.services.rerecord_of is None  # type: ignore[attr-defined]
+    qtbot.keyClick(focused(), Qt.Key.Key_F2)
+    window.show_rerecord()
+    qtbot.waitUntil(lambda: screen.table.rowCount() == 1, timeout=30000)
+    screen.table.selectRow(0)
+    qtbot.mouseClick(screen.rerecord_button, Qt.MouseButton.LeftButton)
     new = record_one(qtbot, window)
     with store.read() as s:
         assert s.execute(select(Record.rerecord_of).where(Record.uuid == new)).scalar() == unsigned
