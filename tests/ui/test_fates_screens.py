@@ -37,12 +37,12 @@ def test_fates_on_antrian_beranda_and_the_rerecord_list(qtbot, online_kit: Kit) 
     queue = window.queue
     qtbot.waitUntil(lambda: len(queue.model.rows) == 3, timeout=30000)
     words = {
-        r.uuid: queue.model.data(queue.model.index(i, 4)) for i, r in enumerate(queue.model.rows)
+        r.uuid: queue.model.data(queue.model.index(i, 5)) for i, r in enumerate(queue.model.rows)
     }
     # Which of the two arrived first (two uploads run at once) holds the NIK.
     assert {words[good], words[twice]} == {"Diproses", "Ganda"}
     assert words[unsigned] == "Perlu rekam ulang: tanda tangan tidak ada"
-    assert queue.model.headerData(4, Qt.Orientation.Horizontal) == "Hasil di pusat"
+    assert queue.model.headerData(5, Qt.Orientation.Horizontal) == "Hasil di pusat"
 
     window.show_home()
     qtbot.mouseClick(window.home.rerecord_button, Qt.MouseButton.LeftButton)

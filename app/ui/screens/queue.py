@@ -105,8 +105,8 @@ class QueueModel(QAbstractTableModel):
             tr("Waktu disimpan"),
             tr("Status"),
             tr("Percobaan"),
-            tr("Hasil di pusat"),
             tr("Kesalahan terakhir"),
+            tr("Hasil di pusat"),
         ][section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -123,13 +123,13 @@ class QueueModel(QAbstractTableModel):
                 return status_text(row.status)
             if col == 3:
                 return str(row.attempts)
-            if col == 4:
+            if col == 5:
                 return fate_text(row.fate, row.fate_reason)
             # The worker's error is English, for the log: the operator reads what happens.
             return sync_error_text(row.last_error, rejected=row.status == "rejected")
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return row.uuid
-        if role == Qt.ItemDataRole.ToolTipRole and col == 5:
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
             return error_detail(row.last_error or "")
         if role == Qt.ItemDataRole.UserRole:
             return row
