@@ -1,5 +1,6 @@
-"""Fates back from the centre: the wire format of ``GET /api/v1/station/fates`` and the
-station's pull step.
+"""Fates back from the centre: the wire format of ``GET /api/v1/station/fates``, shared by
+the server (server/station_fates.py), the relay (server/relay_fates.py) and the station
+(app/sync/pull.py, app/store/fates.py).
 
 The server answers ``{"station", "after", "fates": [{seq, uuid, fate, reason, at,
 duplicate_of?}], "last_seq"}`` for the signing station, seq 1, 2, 3, ... with no gap. The

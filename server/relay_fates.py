@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, select, update
 
-from app.fates import fates_path
+from app.fates import RECEIVED, fates_path
 from app.sync.engine import SyncEngine, SyncError
 from server import db, station_fates
 from server.core import ServerCore
@@ -89,7 +89,7 @@ def purge_forwarded(core: ServerCore, retention_days: float, now: float | None =
     p, f = db.packets.c, station_fates.station_fates.c
     cut = (time.time() if now is None else now) - retention_days * 86400.0
     held_centrally = exists().where(
-        and_(f.station_id == p.station_id, f.uuid == p.uuid, f.fate == station_fates.RECEIVED)
+        and_(f.station_id == p.station_id, f.uuid == p.uuid, f.fate == RECEIVED)
     )
     with core.engine.begin() as conn:
         done = conn.execute(

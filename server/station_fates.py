@@ -30,12 +30,10 @@ from sqlalchemy import Column, Float, Integer, String, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from app.fates import FATES
 from server.core import iso
 from server.db import metadata
 
-RECEIVED = "received"
-TERMINAL = ("processed", "duplicate", "rerecord", "rejected")
-FATES = (RECEIVED, *TERMINAL)
 MAX_PAGE = 1000  # fates per answer
 DEFAULT_PAGE = 500
 
