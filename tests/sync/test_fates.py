@@ -31,7 +31,8 @@ from app.sync.station import StationSync
 from server import db, station_fates
 from server.core import ServerCore
 from tests.server.test_relay_pull import provision_relay
-from tests.support.cli import run_station
+from tests.server.test_relay_trouble import relay_status
+from tests.support.cli import run_server, run_station
 from tests.support.faultproxy import FaultProxy
 from tests.support.office import office_json, person, portrait_jpeg
 from tests.support.server import ServerProcess
@@ -140,6 +141,12 @@ def test_through_a_relay_fates_reach_the_kit_and_nothing_is_purged_early(
                 assert all(size == 0 for _, _, size in relay_packets(look).values())
             finally:
                 look.close()
+            shown = relay_status(relay_home)["fates"]
+            assert shown["purged_payloads"] == 3 and shown["refused"] is None
+            assert shown["held"]["received"] == 3 and shown["last_pull_at"]
+            text = run_server("--home", str(relay_home), "relay", "status")
+            assert text.returncode == 0, text.stderr
+            assert "payloads purged (the centre holds them): 3" in text.stdout
             # One pull at the kit: the fates are there.
             sync.once()
             assert Outbox_counts(store)["purged"] == 3  # the centre holds them all now
