@@ -7,6 +7,10 @@ on its interval (``StationSync.drain_then_pull``), and at the end of ``sync --on
 Steps: ``FatesStep`` first (the records' fates, issue 12). Other steps (policy, health,
 audit upload) are appended to ``PullCycle.steps``; each is an object with a ``name`` and a
 ``run()`` that raises SyncError when it cannot finish.
+
+After a drain that uploaded, the cycle runs at once (the centre's ``received``) and once more
+``follow_up_s`` later (the processor's fate, which follows within seconds on a centre that
+processes as it receives); the worker wakes at least every ``interval_s`` of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from app.sync.engine import SyncEngine, SyncError
 log = logging.getLogger(__name__)
 
 DEFAULT_PULL_INTERVAL_S = 120.0
+DEFAULT_FOLLOW_UP_S = 15.0
 # Pages in one cycle at most: a kit 10,000 fates behind catches up in one cycle (20 pages).
 MAX_PAGES = 200
 
@@ -89,16 +94,28 @@ class FatesStep:
 class PullCycle:
     steps: list[PullStep]
     interval_s: float = DEFAULT_PULL_INTERVAL_S
+    # After an upload the centre's verdict follows within seconds (a processor runs beside
+    # it): one more pull this long after, not a whole interval later.
+    follow_up_s: float = DEFAULT_FOLLOW_UP_S
     clock: Callable[[], float] = time.monotonic
     last_run: float | None = None
+    follow_up_at: float | None = None
     results: dict[str, Any] = field(default_factory=dict)
 
     def due(self) -> bool:
-        return self.last_run is None or self.clock() - self.last_run >= self.interval_s
+        now = self.clock()
+        if self.follow_up_at is not None and now >= self.follow_up_at:
+            return True
+        return self.last_run is None or now - self.last_run >= self.interval_s
+
+    def follow_up(self) -> None:
+        """Pull once more ``follow_up_s`` from now (records were just uploaded)."""
+        self.follow_up_at = self.clock() + self.follow_up_s
 
     def run(self) -> dict[str, Any]:
         """Every step once; returns each step's result or its SyncError, by name."""
         self.last_run = self.clock()
+        self.follow_up_at = None
         out: dict[str, Any] = {}
         for step in self.steps:
             try:

@@ -149,6 +149,8 @@ class StationSync:
         reachable = result.error is None or result.error.kind != "network"
         if reachable and (result.uploaded or kwargs.get("force") or self.pull.due()):
             self.run_pull()
+            if result.uploaded:
+                self.pull.follow_up()
         return result
 
     def run_pull(self) -> dict[str, Any]:

@@ -279,3 +279,45 @@ def test_faults_on_the_fate_pull_never_apply_twice_or_half(tmp_path: Path, fault
                 fates = dict(s.execute(select(Record.uuid, Record.fate)).all())
             assert fates == dict.fromkeys(uuids, "processed")
             assert proxy.counts[fault] >= 1
+
+
+def test_the_pull_cycle_runs_its_steps_in_order_and_follows_up_an_upload() -> None:
+    from app.sync.engine import SyncError
+    from app.sync.pull import PullCycle
+
+    now = [1000.0]
+    ran: list[str] = []
+
+    class Step:
+        def __init__(self, name: str, fail: bool = False) -> None:
+            self.name, self.fail = name, fail
+
+        def run(self) -> str:
+            ran.append(self.name)
+            if self.fail:
+                raise SyncError("server", f"{self.name} failed")
+            return self.name
+
+    cycle = PullCycle(
+        [Step("fates", fail=True), Step("policy")],
+        interval_s=120,
+        follow_up_s=15,
+        clock=lambda: now[0],
+    )
+    assert cycle.due()
+    out = cycle.run()
+    # A failing step is recorded; the next one still runs.
+    assert ran == ["fates", "policy"] and out["policy"] == "policy"
+    assert [e.message for e in cycle.errors()] == ["fates failed"]
+    now[0] += 14
+    assert not cycle.due()
+    cycle.follow_up()  # records were uploaded: the verdict follows within seconds
+    now[0] += 14.9
+    assert not cycle.due()
+    now[0] += 0.2
+    assert cycle.due()
+    cycle.run()
+    now[0] += 119
+    assert not cycle.due()
+    now[0] += 1
+    assert cycle.due()
