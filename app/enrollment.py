@@ -44,7 +44,7 @@ _HEX = re.compile(r"[0-9A-F]*")
 # The seal path's statements, as plain SQL on the DB-API cursor (see seal_record).
 _INSERT_RECORD_SQL = (
     "INSERT INTO record (uuid, status, sha256, size, kecamatan, operator, sealed_at,"
-    " attempts, packet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " attempts, packet, rerecord_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The settings rows and the operator's ``active`` flag (the row whose key is NULL; no row:
 # no such operator) in one statement: one round trip into SQLite instead of two.
@@ -223,6 +223,7 @@ def seal_record(
     )
     data = sealed.data
     sha = hashlib.sha256(data).hexdigest()
+    rerecord_of = str(full["rerecord_of"]) if full.get("rerecord_of") else None
     mirror_dir: Path | None = None
     mirrored: Path | None = None
     mirror_warning: str | None = None
@@ -258,15 +259,12 @@ def seal_record(
                     store_time(sealed_at),
                     0,
                     data,
+                    rerecord_of,
                 ),
             )
             sealed_detail: dict[str, Any] = {"uuid": rec_uuid, "sha256": sha, "size": len(data)}
-            if full.get("rerecord_of"):
-                cur.execute(
-                    "UPDATE record SET rerecord_of = ? WHERE uuid = ?",
-                    (str(full["rerecord_of"]), rec_uuid),
-                )
-                sealed_detail["rerecord_of"] = str(full["rerecord_of"])
+            if rerecord_of:
+                sealed_detail["rerecord_of"] = rerecord_of
             record_event_raw(cur, operator, "record.sealed", sealed_detail)
             if mirror_dir is not None:
                 try:

@@ -22,24 +22,35 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.fates import FATES, NEEDS_ACTION, RECEIVED, TERMINAL, FateEntry, entry_of
 from app.store.db import Store
 from app.store.errors import StoreError
-from app.store.models import FateCursor, Record
+from app.store.models import FateCursor, Record, RecordFate
 from app.store.timeutil import utcnow
 
 MAX_ERROR_LEN = 500
-_RECORD = cast(Table, Record.__table__)
+_FATE = cast(Table, RecordFate.__table__)
+# One statement for a page (executemany): a record's fate row is made or replaced.
 _SET_FATE = (
-    update(_RECORD)
-    .where(_RECORD.c.uuid == bindparam("b_uuid"))
+    sqlite_insert(_FATE)
     .values(
+        uuid=bindparam("b_uuid"),
         fate=bindparam("b_fate"),
         fate_reason=bindparam("b_reason"),
         fate_at=bindparam("b_at"),
         duplicate_of=bindparam("b_dup"),
+    )
+    .on_conflict_do_update(
+        index_elements=[_FATE.c.uuid],
+        set_={
+            "fate": bindparam("b_fate"),
+            "fate_reason": bindparam("b_reason"),
+            "fate_at": bindparam("b_at"),
+            "duplicate_of": bindparam("b_dup"),
+        },
     )
 )
 
@@ -129,18 +140,20 @@ def apply_page(store: Store, after: int, entries: Sequence[Any]) -> Applied:
             cur.pulled_at = utcnow()
             return Applied(0, 0, after)
         uuids = sorted({f.uuid for f in parsed})
-        rows = {
-            r.uuid: r
-            for r in s.execute(select(Record.uuid, Record.fate).where(Record.uuid.in_(uuids))).all()
-        }
-        unknown = [f for f in parsed if f.uuid not in rows]
+        held = set(s.execute(select(Record.uuid).where(Record.uuid.in_(uuids))).scalars())
+        unknown = [f for f in parsed if f.uuid not in held]
         if unknown:
             first = unknown[0]
             raise FateRefused(
                 f"fate {first.seq} names record {first.uuid}, which this station does not hold"
                 + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
             )
-        current = {u: r.fate for u, r in rows.items()}
+        current: dict[str, str | None] = dict.fromkeys(uuids)
+        current.update(
+            s.execute(
+                select(RecordFate.uuid, RecordFate.fate).where(RecordFate.uuid.in_(uuids))
+            ).all()
+        )
         applied = unchanged = 0
         changed: dict[str, FateEntry] = {}
         for f in parsed:
@@ -199,9 +212,7 @@ def record_pulled(store: Store) -> None:
 def counts(store: Store) -> dict[str, int]:
     """Records by fate (``status --json`` "fates"); records with no fate yet are left out."""
     with store.read() as s:
-        rows = s.execute(
-            select(Record.fate, func.count()).where(Record.fate.is_not(None)).group_by(Record.fate)
-        ).all()
+        rows = s.execute(select(RecordFate.fate, func.count()).group_by(RecordFate.fate)).all()
     out = dict.fromkeys(FATES, 0)
     out.update({str(f): int(n) for f, n in rows if f in out})
     return out
@@ -232,15 +243,16 @@ def needs_action(
         rows = s.execute(
             select(
                 Record.uuid,
-                Record.fate,
-                Record.fate_reason,
+                RecordFate.fate,
+                RecordFate.fate_reason,
                 Record.sealed_at,
-                Record.fate_at,
-                Record.duplicate_of,
-                Record.contacted_at,
-                Record.contacted_by,
+                RecordFate.fate_at,
+                RecordFate.duplicate_of,
+                RecordFate.contacted_at,
+                RecordFate.contacted_by,
             )
-            .where(Record.fate.in_(list(fates)))
+            .join(RecordFate, RecordFate.uuid == Record.uuid)
+            .where(RecordFate.fate.in_(list(fates)))
             .order_by(Record.seq)
         ).all()
         by = dict(
@@ -276,11 +288,14 @@ def mark_contacted(store: Store, uuid: str, actor: str) -> datetime:
     from app.store.audit import record_event
 
     with store.write() as s:
-        rec = s.execute(select(Record).where(Record.uuid == uuid)).scalar_one_or_none()
+        rec = s.get(RecordFate, uuid)
         if rec is None:
-            raise FateActionError(f"no record {uuid}")
+            known = s.execute(select(Record.uuid).where(Record.uuid == uuid)).first()
+            if known is None:
+                raise FateActionError(f"no record {uuid}")
+            raise FateActionError(f"record {uuid} is not yet judged: nothing to do")
         if rec.fate not in NEEDS_ACTION:
-            raise FateActionError(f"record {uuid} is {rec.fate or 'not yet judged'}: nothing to do")
+            raise FateActionError(f"record {uuid} is {rec.fate}: nothing to do")
         if rec.contacted_at is not None:
             return rec.contacted_at
         now = utcnow()
@@ -294,10 +309,11 @@ def check_rerecord_of(store: Store, uuid: str) -> None:
     """A new record may re-record ``uuid`` only when the centre asked for it (rerecord or
     duplicate); FateActionError otherwise."""
     with store.read() as s:
-        fate = s.execute(select(Record.fate).where(Record.uuid == uuid)).first()
-    if fate is None:
+        known = s.execute(select(Record.uuid).where(Record.uuid == uuid)).first()
+        fate = s.execute(select(RecordFate.fate).where(RecordFate.uuid == uuid)).scalar()
+    if known is None:
         raise FateActionError(f"rerecord_of: no record {uuid} on this station")
-    if fate[0] not in ("rerecord", "duplicate"):
+    if fate not in ("rerecord", "duplicate"):
         raise FateActionError(
-            f"rerecord_of: record {uuid} is {fate[0] or 'not yet judged'}, not to be recorded again"
+            f"rerecord_of: record {uuid} is {fate or 'not yet judged'}, not to be recorded again"
         )

@@ -114,7 +114,6 @@ class Record(Base):
         # Covers the status counts and the unsent/unexported figures (seq is the rowid).
         Index("ix_record_status_exported_at_size", "status", "exported_at", "size"),
         Index("ix_record_status_next_attempt_at_seq", "status", "next_attempt_at", "seq"),
-        Index("ix_record_fate", "fate"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -134,18 +133,29 @@ class Record(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Last copied to removable media (``export``): then it no longer counts as falling behind.
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Schema 0008 (app/store/fates.py): what the centre made of it. ``fate`` is NULL until the
-    # centre's ``received``, then one of app.fates.FATES (one way: received, then one
-    # terminal fate); a reason code, never personal data.
-    fate: Mapped[str | None] = mapped_column(String(16))
+    # Sealed as a re-recording of this earlier record (``rerecord_of`` in the manifest).
+    rerecord_of: Mapped[str | None] = mapped_column(String(36))
+
+
+class RecordFate(Base):
+    """Schema 0008 (app/store/fates.py): what the centre made of a record. A row of its own,
+    not columns of ``record``: SQLite rewrites a whole row on UPDATE, the packet blob too, so
+    a fate written on the record row would copy its ~60 KB payload again.
+
+    ``fate`` is one of app.fates.FATES (one way: ``received``, then one terminal fate); a
+    reason code, never personal data."""
+
+    __tablename__ = "record_fate"
+    __table_args__ = (Index("ix_record_fate_fate", "fate"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fate: Mapped[str] = mapped_column(String(16))
     fate_reason: Mapped[str | None] = mapped_column(String(64))
-    fate_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fate_at: Mapped[datetime] = mapped_column(UTCDateTime())
     duplicate_of: Mapped[str | None] = mapped_column(String(36))
     # A supervisor marked "warga sudah dihubungi" (audited): the resident was told to come back.
     contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     contacted_by: Mapped[str | None] = mapped_column(String(64))
-    # Sealed as a re-recording of this earlier record (``rerecord_of`` in the manifest).
-    rerecord_of: Mapped[str | None] = mapped_column(String(36))
 
 
 class FateCursor(Base):
@@ -189,6 +199,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "FateCursor",
+    "RecordFate",
     "Operator",
     "PendingKey",
     "Record",

@@ -17,7 +17,7 @@ from sqlalchemy import Executable, Table, bindparam, case, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
-from app.store.models import RECORD_STATUSES, Record
+from app.store.models import RECORD_STATUSES, Record, RecordFate
 from app.store.timeutil import utcnow
 
 # Receipts and errors come from the network: keep what is stored bounded.
@@ -100,9 +100,9 @@ _QUEUE_ENTRY = select(
     Record.kecamatan,
     Record.operator,
     Record.size,
-    Record.fate,
-    Record.fate_reason,
-)
+    RecordFate.fate,
+    RecordFate.fate_reason,
+).outerjoin(RecordFate, RecordFate.uuid == Record.uuid)
 
 
 class Outbox:
@@ -269,7 +269,7 @@ class Outbox:
                 .where(
                     Record.status == "uploaded",
                     Record.uploaded_at < uploaded_before,
-                    Record.fate.is_not(None),
+                    Record.uuid.in_(select(RecordFate.uuid)),
                 )
                 .values(status="purged", packet=None, purged_at=now)
                 .execution_options(synchronize_session=False)

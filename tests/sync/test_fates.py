@@ -24,7 +24,7 @@ from app import packet as pkt
 from app.enrollment import seal_record
 from app.store import fates as fate_store
 from app.store.db import Store, open_store
-from app.store.models import Record
+from app.store.models import Record, RecordFate
 from app.store.settings import set_setting
 from app.store.station import get_identity
 from app.sync.station import StationSync
@@ -222,9 +222,9 @@ def test_fates_for_records_the_kit_does_not_hold_are_refused_whole(tmp_path: Pat
             assert pkt.read_header(foreign.data).uuid in summary["error"]
             assert "does not hold" in summary["error"]
             with store.read() as s:
-                assert s.execute(select(Record.fate).where(Record.uuid == mine)).scalar() == (
-                    "received"
-                )
+                assert s.execute(
+                    select(RecordFate.fate).where(RecordFate.uuid == mine)
+                ).scalar() == ("received")
         status = station_json(home, "status", "--json")
         assert "does not hold" in status["fates"]["error"]
 
@@ -276,7 +276,7 @@ def test_faults_on_the_fate_pull_never_apply_twice_or_half(tmp_path: Path, fault
             counts = fate_store.counts(store)
             assert counts["processed"] == 3 and counts["received"] == 0
             with store.read() as s:
-                fates = dict(s.execute(select(Record.uuid, Record.fate)).all())
+                fates = dict(s.execute(select(RecordFate.uuid, RecordFate.fate)).all())
             assert fates == dict.fromkeys(uuids, "processed")
             assert proxy.counts[fault] >= 1
 

@@ -1,6 +1,7 @@
-"""Fates back from the centre (issue 12; app/store/fates.py): each record's fate, reason, when
-it came, the record it duplicates, whether the resident was contacted and the record it
-re-records; and the fate sequence this station has applied (``fate_cursor``, one row).
+"""Fates back from the centre (issue 12; app/store/fates.py): what the centre made of each
+record (``record_fate``: fate, reason, when, the record it duplicates, whether the resident was
+contacted), the record a new one re-records (``record.rerecord_of``), and the fate sequence this
+station has applied (``fate_cursor``, one row).
 
 Revision ID: 0008
 Revises: 0007
@@ -18,22 +19,23 @@ branch_labels = None
 depends_on = None
 
 TS = sa.String(32)  # UTCDateTime: fixed-width ISO text
-_COLUMNS = (
-    ("fate", sa.String(16)),
-    ("fate_reason", sa.String(64)),
-    ("fate_at", TS),
-    ("duplicate_of", sa.String(36)),
-    ("contacted_at", TS),
-    ("contacted_by", sa.String(64)),
-    ("rerecord_of", sa.String(36)),
-)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("record") as batch:
-        for name, kind in _COLUMNS:
-            batch.add_column(sa.Column(name, kind, nullable=True))
-    op.create_index("ix_record_fate", "record", ["fate"])
+        batch.add_column(sa.Column("rerecord_of", sa.String(36), nullable=True))
+    op.create_table(
+        "record_fate",
+        sa.Column("uuid", sa.String(36), nullable=False),
+        sa.Column("fate", sa.String(16), nullable=False),
+        sa.Column("fate_reason", sa.String(64), nullable=True),
+        sa.Column("fate_at", TS, nullable=False),
+        sa.Column("duplicate_of", sa.String(36), nullable=True),
+        sa.Column("contacted_at", TS, nullable=True),
+        sa.Column("contacted_by", sa.String(64), nullable=True),
+        sa.PrimaryKeyConstraint("uuid", name="pk_record_fate"),
+    )
+    op.create_index("ix_record_fate_fate", "record_fate", ["fate"])
     op.create_table(
         "fate_cursor",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,7 +50,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("fate_cursor")
-    op.drop_index("ix_record_fate", "record")
+    op.drop_index("ix_record_fate_fate", "record_fate")
+    op.drop_table("record_fate")
     with op.batch_alter_table("record") as batch:
-        for name, _kind in reversed(_COLUMNS):
-            batch.drop_column(name)
+        batch.drop_column("rerecord_of")
