@@ -64,7 +64,16 @@ def pull_fates(core: ServerCore, engine: SyncEngine) -> FatesPulled:
             with core.engine.connect() as conn:
                 after = station_fates.last_seq(conn, kit)
                 conn.rollback()
-            doc = engine.signed_json("GET", fates_path(after, PAGE, station=kit))
+            try:
+                doc = engine.signed_json("GET", fates_path(after, PAGE, station=kit))
+            except SyncError as err:
+                if err.kind in ("network", "server"):
+                    raise  # the upstream is unreachable or unhappy: the puller retries
+                # The upstream refuses THIS kit (a kit another relay registered since, say):
+                # noted, and the other kits go on.
+                out.refused[kit] = err.message
+                log.warning("fates of station %s: the upstream refused: %s", kit, err.message)
+                break
             try:
                 entries = station_fates.check_page(doc, kit, after)
                 out.stored += station_fates.store_pulled(core.engine, kit, after, entries)
@@ -133,6 +142,3 @@ def check_retention(value: float) -> None:
 
     if not (math.isfinite(value) and value >= 0):
         raise InputError(f"--relay-retention-days: must be 0 or more days, got {value:g}")
-
-
-__all__ = ["SyncError", "pull_fates", "purge_forwarded", "status"]

@@ -204,11 +204,6 @@ def record_refusal(store: Store, message: str) -> None:
         cur.error_at = utcnow()
 
 
-def record_pulled(store: Store) -> None:
-    with store.write() as s:
-        _cursor(s).pulled_at = utcnow()
-
-
 def counts(store: Store) -> dict[str, int]:
     """Records by fate (``status --json`` "fates"); records with no fate yet are left out."""
     with store.read() as s:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from uuid6 import uuid7
 
 from app import packet as pkt
 from app.enrollment import seal_record
@@ -35,6 +36,7 @@ from tests.server.test_relay_trouble import relay_status
 from tests.support.cli import run_server, run_station
 from tests.support.faultproxy import FaultProxy
 from tests.support.office import office_json, person, portrait_jpeg
+from tests.support.office import seal_record as seal_packet
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
 from tests.support.station import signature_png
@@ -209,8 +211,6 @@ def test_fates_for_records_the_kit_does_not_hold_are_refused_whole(tmp_path: Pat
                 identity.server_public_key,
                 identity.kecamatan,
             )
-            from tests.support.office import seal_record as seal_packet
-
             foreign = seal_packet(stranger, person(2))
             assert stranger.put(foreign).status_code == 201
             office_json(srv.home, srv.db_url, "process", "--once", "--json")
@@ -321,3 +321,47 @@ def test_the_pull_cycle_runs_its_steps_in_order_and_follows_up_an_upload() -> No
     assert not cycle.due()
     now[0] += 1
     assert cycle.due()
+
+
+def test_a_relay_refused_one_kits_fates_goes_on_with_the_others(tmp_path: Path) -> None:
+    from server.relay import RelayForwarder
+    from server.relay_fates import FATES_PULL_ERROR, pull_fates
+
+    with ServerProcess(tmp_path / "central") as central:
+        relay_home, _ = provision_relay(tmp_path, central)
+        # A kit the central office enrolled directly: this relay never vouched for it, yet
+        # the relay's table says it registered it (a kit moved between relays, say).
+        stranger = TestStation.enroll(central, name="Direct kit")
+        assert stranger.put(seal_packet(stranger, person(1))).status_code == 201
+        core = ServerCore(relay_home)
+        try:
+            now = time.time()
+            with core.engine.begin() as conn:
+                conn.execute(
+                    db.stations.insert().values(
+                        id=stranger.station_id,
+                        name="Direct kit",
+                        kecamatan="36.03.32",
+                        created_at=now,
+                        assigned_at=now,
+                        upstream_registered_at=now,
+                    )
+                )
+            forwarder = RelayForwarder(core)
+            out = pull_fates(core, forwarder.puller.engine)
+            assert list(out.refused) == [stranger.station_id]
+            assert "may not read the fates" in out.refused[stranger.station_id]
+            assert out.stored == 0
+            assert stranger.station_id in (core.meta_get(FATES_PULL_ERROR) or "")
+            # And a page that does not continue what the relay holds is kept nowhere.
+            at = "2026-12-07T01:00:00.000Z"
+            entry = {"seq": 2, "uuid": str(uuid7()), "fate": "received", "reason": None, "at": at}
+            with pytest.raises(station_fates.FateSequenceError):
+                station_fates.check_page(
+                    {"station": "kit-x", "after": 0, "fates": [entry], "last_seq": 2}, "kit-x", 0
+                )
+            with pytest.raises(station_fates.FateSequenceError):
+                station_fates.store_pulled(core.engine, "kit-x", 1, [entry])
+            assert station_fates.counts(core.engine)["received"] == 0
+        finally:
+            core.close()
