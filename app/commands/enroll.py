@@ -33,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--signature", metavar="IMG", help="signature as PNG")
     p.add_argument("--card-uid", metavar="HEX")
     p.add_argument("--card-atr", metavar="HEX")
+    p.add_argument(
+        "--rerecord-of",
+        metavar="UUID",
+        help="re-records this earlier record, which the centre sent back (`fates --needs-action`)",
+    )
     p.set_defaults(func=run)
 
 
@@ -61,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 signature_png=signature,
                 card_uid=args.card_uid,
                 card_atr=args.card_atr,
+                rerecord_of=args.rerecord_of.strip().lower() if args.rerecord_of else None,
             ),
             before_seal=reconcile_first,
         )

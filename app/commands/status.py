@@ -73,6 +73,18 @@ def render(status: StationStatus) -> str:
                 f"exposure:  seal-to-receipt p50 {ew['p50_s']} s, p99 {ew['p99_s']} s "
                 f"({ew['samples']} uploads)"
             )
+    f = status.fates
+    if f:
+        lines.append(
+            f"fates:     received {f['received']}, processed {f['processed']}, duplicate "
+            f"{f['duplicate']}, rerecord {f['rerecord']}, rejected {f['rejected']}"
+            + (
+                f"; {f['needs_action']} need action (`fates --needs-action`)"
+                if f["needs_action"]
+                else ""
+            )
+            + (f"; last page refused: {f['error']}" if f.get("error") else "")
+        )
     lines += [f"warning:   {w}" for w in status.warnings]
     return "\n".join(lines)
 

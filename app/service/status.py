@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.store.backlog import evaluate
 from app.store.db import Store
+from app.store.fates import summary as fate_summary
 from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.models import Record
 from app.store.outbox import Outbox
@@ -59,6 +60,9 @@ class StationStatus:
     sync: dict[str, Any]
     today: int = 0  # records sealed since local midnight
     disk_free_bytes: int | None = None  # on the station's home
+    # What the centre made of the records (issue 12): counts by fate, how many ask something
+    # of the office, the fate sequence's state (`fates --json` lists them).
+    fates: dict[str, Any] = field(default_factory=dict)
     # Keys other parts of the station add to ``status --json`` (merged last).
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -79,6 +83,11 @@ class StationStatus:
     @property
     def mirror_ok(self) -> bool | None:
         return self.mirror.ok if self.mirror else None
+
+    @property
+    def needs_action(self) -> int:
+        """Records the centre sent back, not yet re-recorded nor contacted."""
+        return int(self.fates.get("needs_action", 0))
 
     @property
     def unconfirmed(self) -> int:
@@ -114,6 +123,7 @@ class StationStatus:
             "sync": self.sync,
             "records_today": self.today,
             "disk_free_bytes": self.disk_free_bytes,
+            "fates": self.fates,
             **self.extra,
         }
 
@@ -198,6 +208,7 @@ def station_status(store: Store) -> StationStatus:
         mirror=mirror,
         warnings=warnings,
         sync=sync_summary(store, pending, alone),
+        fates=fate_summary(store),
         today=_sealed_today(store),
         disk_free_bytes=free,
     )

@@ -33,6 +33,7 @@ from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
 from app.ui.screens.reprint import ReprintDialog
+from app.ui.screens.rerecord import RerecordScreen
 from app.ui.screens.signin import SignInScreen
 from app.ui.screens.technician import TechnicianScreen
 from app.ui.send_feedback import SendFeedback
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self._question: QMessageBox | None = None  # "drop the draft?" on sign-out or close
         self._close_confirmed = False
         self._closed = False
+        self._rerecording = False  # the next show_recording comes from "Rekam ulang"
         self.setStyleSheet(STYLE)
 
         self.signin = SignInScreen(services, self.tasks)
@@ -105,8 +107,16 @@ class MainWindow(QMainWindow):
         self.recording = RecordingScreen(services, self.tasks)
         self.queue = QueueScreen(services, self.tasks)
         self.technician = TechnicianScreen(services, self.tasks)
+        self.rerecord = RerecordScreen(services, self.tasks)
         self.stack = QStackedWidget()
-        for screen in (self.signin, self.home, self.recording, self.queue, self.technician):
+        for screen in (
+            self.signin,
+            self.home,
+            self.recording,
+            self.queue,
+            self.technician,
+            self.rerecord,
+        ):
             self.stack.addWidget(screen)
 
         self.station_label = QLabel()
@@ -153,6 +163,8 @@ class MainWindow(QMainWindow):
         self.home.new_recording.connect(self.show_recording)
         self.home.send_now.connect(self.send_now)
         self.home.open_queue.connect(self.show_queue)
+        self.home.open_rerecord.connect(self.show_rerecord)
+        self.rerecord.start_recording.connect(self._start_rerecording)
         self.queue.send_now.connect(self.send_now)
         self.home.reprint.connect(self.reprint)
         self.queue.reprint.connect(self.reprint)
@@ -438,9 +450,20 @@ class MainWindow(QMainWindow):
         self.home.new_button.setFocus()
         self.refresh_status()
 
+    def _start_rerecording(self) -> None:
+        """ "Rekam ulang" on the list: the recording that opens re-records the chosen record."""
+        self._rerecording = True
+        self.show_recording()
+
     def show_recording(self) -> None:
         if self.operator is None:
             return
+        # A new recording started any other way (F3 from another screen, no draft open) is
+        # an ordinary one: a re-recording chosen earlier and left unstarted is forgotten.
+        if not self._rerecording and not self.recording.has_draft():
+            if self.stack.currentWidget() is not self.recording:
+                self.services.start_rerecording(None)
+        self._rerecording = False
         status = self.home.status
         if status is not None and status.behind == "refuse" and not self.recording.has_draft():
             self.banner.setText(error_text("behind-refuse"))
@@ -456,6 +479,14 @@ class MainWindow(QMainWindow):
         self.queue.operator = self.operator
         self.queue.table.setFocus()
         self.queue.refresh()
+
+    def show_rerecord(self) -> None:
+        """The "Perlu rekam ulang" list (records the centre sent back)."""
+        if self.operator is None:
+            return
+        self._switch(self.rerecord)
+        self.rerecord.table.setFocus()
+        self.rerecord.entered(self.operator)
 
     def show_technician(self) -> None:
         if self.operator is None or not self.operator.is_technician:

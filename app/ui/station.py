@@ -160,7 +160,10 @@ class StationServices(DomainServices):
 
         with mapped_errors():
             entries = Outbox(self.store).recent(limit)
-        return [QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error) for e in entries]
+        return [
+            QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error, e.fate, e.fate_reason)
+            for e in entries
+        ]
 
     def enroll(
         self,
@@ -189,8 +192,10 @@ class StationServices(DomainServices):
                     signature_png=signature_png,
                     card_uid=card_uid,
                     card_atr=card_atr,
+                    rerecord_of=self.rerecord_of,
                 ),
             )
+            self.rerecord_of = None  # one re-recording per start from the list
             ident = self._identity()
             # The record's own seal time for the receipt (the newest row: writes are serial).
             sealed_at = next(
@@ -239,6 +244,30 @@ class StationServices(DomainServices):
             raise not_allowed()
         with mapped_errors():
             return len(records.requeue(self.store, uuids, actor=operator.username))
+
+    # --- fates back from the centre (issue 12) ------------------------------------------------
+
+    rerecord_of: str | None = None  # the next seal re-records this record (start_rerecording)
+
+    def rerecord_rows(self) -> list[Any]:
+        """The records the centre asks to record again (or rejected), oldest first."""
+        from app.store.fates import needs_action
+
+        with mapped_errors():
+            return list(needs_action(self.store))
+
+    def mark_contacted(self, operator: Operator, uuid: str) -> None:
+        """Supervisor: "warga sudah dihubungi" (audited under their name)."""
+        from app.store.fates import mark_contacted
+
+        if operator.role not in ("supervisor", "technician"):
+            raise not_allowed()
+        with mapped_errors():
+            mark_contacted(self.store, uuid, operator.username)
+
+    def start_rerecording(self, uuid: str | None) -> None:
+        """The next record sealed re-records ``uuid`` (``rerecord_of`` in its manifest)."""
+        self.rerecord_of = uuid
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting

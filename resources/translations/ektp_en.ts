@@ -4,117 +4,117 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="496" />
+            <location filename="app/ui/main_window.py" line="527" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="497" />
+            <location filename="app/ui/main_window.py" line="528" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="498" />
+            <location filename="app/ui/main_window.py" line="529" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="499" />
+            <location filename="app/ui/main_window.py" line="530" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="500" />
+            <location filename="app/ui/main_window.py" line="531" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="501" />
+            <location filename="app/ui/main_window.py" line="532" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="502" />
+            <location filename="app/ui/main_window.py" line="533" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="503" />
+            <location filename="app/ui/main_window.py" line="534" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="398" />
+            <location filename="app/ui/main_window.py" line="410" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="399" />
+            <location filename="app/ui/main_window.py" line="411" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="477" />
+            <location filename="app/ui/main_window.py" line="508" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="522" />
+            <location filename="app/ui/main_window.py" line="553" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="523" />
+            <location filename="app/ui/main_window.py" line="554" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="564" />
+            <location filename="app/ui/main_window.py" line="595" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="565" />
+            <location filename="app/ui/main_window.py" line="596" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="566" />
+            <location filename="app/ui/main_window.py" line="597" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="397" />
+            <location filename="app/ui/main_window.py" line="409" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="485" />
+            <location filename="app/ui/main_window.py" line="516" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="521" />
+            <location filename="app/ui/main_window.py" line="552" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="395" />
+            <location filename="app/ui/main_window.py" line="407" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="519" />
+            <location filename="app/ui/main_window.py" line="550" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="488" />
+            <location filename="app/ui/main_window.py" line="519" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="480" />
+            <location filename="app/ui/main_window.py" line="511" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
@@ -604,49 +604,54 @@
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="262" />
+            <location filename="app/ui/screens/home.py" line="282" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="263" />
+            <location filename="app/ui/screens/home.py" line="283" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="264" />
+            <location filename="app/ui/screens/home.py" line="284" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="265" />
+            <location filename="app/ui/screens/home.py" line="285" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="266" />
+            <location filename="app/ui/screens/home.py" line="286" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="267" />
+            <location filename="app/ui/screens/home.py" line="287" />
             <source>Salinan cadangan:</source>
             <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="268" />
+            <location filename="app/ui/screens/home.py" line="288" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="270" />
+            <location filename="app/ui/screens/home.py" line="290" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="271" />
+            <location filename="app/ui/screens/home.py" line="291" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="292" />
+            <source>Perlu rekam &amp;ulang</source>
+            <translation>To re-&amp;record</translation>
         </message>
         <message>
             <location filename="app/ui/screens/home.py" line="39" />
@@ -654,27 +659,27 @@
             <translation>Online: %1 records waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="191" />
+            <location filename="app/ui/screens/home.py" line="202" />
             <source>Tidak ada salinan cadangan (flashdisk)</source>
             <translation>No backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="241" />
+            <location filename="app/ui/screens/home.py" line="261" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="247" />
+            <location filename="app/ui/screens/home.py" line="267" />
             <source>Tekan F3 untuk mulai merekam.</source>
             <translation>Press F3 to start a recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="276" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="276" />
             <source>Lanjutkan &amp;rekaman</source>
             <translation>&amp;Resume recording</translation>
         </message>
@@ -689,17 +694,22 @@
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="189" />
+            <location filename="app/ui/screens/home.py" line="200" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="211" />
+            <location filename="app/ui/screens/home.py" line="222" />
             <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
             <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="254" />
+            <location filename="app/ui/screens/home.py" line="246" />
+            <source>%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.</source>
+            <translation>%1 record(s) need action: the central office asks for a re-recording or rejected them.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="274" />
             <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>A recording is unfinished. Press F3 to resume it.</translation>
         </message>
@@ -709,62 +719,62 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="220" />
+            <location filename="app/ui/screens/home.py" line="231" />
             <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
             <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="194" />
+            <location filename="app/ui/screens/home.py" line="205" />
             <source>Salinan cadangan siap: %1</source>
             <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="198" />
+            <location filename="app/ui/screens/home.py" line="209" />
             <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
             <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="204" />
+            <location filename="app/ui/screens/home.py" line="215" />
             <source>%1 berkas di flashdisk dari penyimpanan yang terputus belum dipastikan: teknisi harus memeriksanya.</source>
             <translation>%1 file(s) on the USB stick from an interrupted save are unconfirmed: a technician must check them.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="250" />
+            <location filename="app/ui/screens/home.py" line="270" />
             <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="236" />
+            <location filename="app/ui/screens/home.py" line="256" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="252" />
+            <location filename="app/ui/screens/queue.py" line="281" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="263" />
+            <location filename="app/ui/screens/queue.py" line="292" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="298" />
+            <location filename="app/ui/screens/queue.py" line="327" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="300" />
+            <location filename="app/ui/screens/queue.py" line="329" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="301" />
+            <location filename="app/ui/screens/queue.py" line="330" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="302" />
+            <location filename="app/ui/screens/queue.py" line="331" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -789,42 +799,107 @@
             <translation>refused by server</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="78" />
+            <location filename="app/ui/screens/queue.py" line="54" />
+            <source>Perlu rekam ulang: %1</source>
+            <translation>Re-record needed: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="57" />
+            <source>Diterima pusat</source>
+            <translation>Received centrally</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="58" />
+            <source>Diproses</source>
+            <translation>Processed</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="59" />
+            <source>Ganda</source>
+            <translation>Duplicate</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="60" />
+            <source>Ditolak</source>
+            <translation>Rejected</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="67" />
+            <source>biodata tidak sah</source>
+            <translation>biodata invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="68" />
+            <source>foto tidak ada</source>
+            <translation>photo missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="69" />
+            <source>foto tidak terbaca</source>
+            <translation>photo unreadable</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="70" />
+            <source>foto terlalu kecil</source>
+            <translation>photo too small</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="71" />
+            <source>tanda tangan tidak ada</source>
+            <translation>signature missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="72" />
+            <source>tanda tangan tidak sah</source>
+            <translation>signature invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="73" />
+            <source>NIK sudah terekam</source>
+            <translation>NIK already recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="104" />
             <source>Nomor rekaman</source>
             <translation>Record number</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="79" />
+            <location filename="app/ui/screens/queue.py" line="105" />
             <source>Waktu disimpan</source>
             <translation>Saved at</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="80" />
+            <location filename="app/ui/screens/queue.py" line="106" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="81" />
+            <location filename="app/ui/screens/queue.py" line="107" />
             <source>Percobaan</source>
             <translation>Attempts</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="82" />
+            <location filename="app/ui/screens/queue.py" line="108" />
             <source>Kesalahan terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="246" />
+            <location filename="app/ui/screens/queue.py" line="109" />
+            <source>Hasil di pusat</source>
+            <translation>Central result</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="275" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="280" />
+            <location filename="app/ui/screens/queue.py" line="309" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="214" />
+            <location filename="app/ui/screens/queue.py" line="243" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
@@ -1177,6 +1252,61 @@
             <location filename="app/ui/screens/reprint.py" line="25" />
             <source>Cetak ulang bukti</source>
             <translation>Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="160" />
+            <source>Perlu rekam ulang</source>
+            <translation>To re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="162" />
+            <source>Rekaman yang dikembalikan pusat. Nomor bukti sama dengan nomor pada bukti perekaman yang dipegang warga.</source>
+            <translation>Records the central office sent back. The receipt number is the one on the receipt the resident holds.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="170" />
+            <source>Warga sudah &amp;dihubungi</source>
+            <translation>Resident &amp;contacted</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="171" />
+            <source>&amp;Rekam ulang</source>
+            <translation>&amp;Re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tanggal</source>
+            <translation>Date</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Alasan</source>
+            <translation>Reason</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tindak lanjut</source>
+            <translation>Follow-up</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="100" />
+            <source>sudah direkam ulang</source>
+            <translation>re-recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="145" />
+            <source>Rekaman %1: warga sudah dihubungi.</source>
+            <translation>Record %1: the resident was contacted.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="153" />
+            <source>Perekaman baru menggantikan rekaman %1.</source>
+            <translation>The new recording replaces record %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="98" />
+            <source>sudah dihubungi (%1)</source>
+            <translation>contacted (%1)</translation>
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="220" />

@@ -92,6 +92,7 @@ class HomeScreen(QWidget):
     send_now = Signal()
     open_queue = Signal()
     reprint = Signal()
+    open_rerecord = Signal()  # the "Perlu rekam ulang" list (screens/rerecord.py)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +140,13 @@ class HomeScreen(QWidget):
         self.reprint_button = QPushButton()
         self.reprint_button.setObjectName("reprint_receipt")
         self.reprint_button.setEnabled(False)  # until a receipt of this session exists
+        # Records the centre sent back (issue 12): how many, and the way to their list.
+        self.action_note = QLabel()
+        self.action_note.setObjectName("needs_action")
+        self.action_note.setWordWrap(True)
+        self.action_note.hide()
+        self.rerecord_button = QPushButton()
+        self.rerecord_button.setObjectName("open_rerecord")
 
         tiles = QHBoxLayout()
         for label, value in (
@@ -164,10 +172,12 @@ class HomeScreen(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.queue_button)
         buttons.addWidget(self.reprint_button)
+        buttons.addWidget(self.rerecord_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.warning)
+        layout.addWidget(self.action_note)
         layout.addLayout(tiles)
         layout.addWidget(self.light)
         layout.addWidget(self.send_note)
@@ -180,6 +190,7 @@ class HomeScreen(QWidget):
         self.send_button.clicked.connect(self.send_now)
         self.queue_button.clicked.connect(self.open_queue)
         self.reprint_button.clicked.connect(self.reprint)
+        self.rerecord_button.clicked.connect(self.open_rerecord)
         self.retranslate()
 
     def show_status(self, status: StationStatus) -> None:
@@ -227,6 +238,15 @@ class HomeScreen(QWidget):
         else:
             self.warning.hide()
         self.new_button.setEnabled(status.behind != "refuse")
+        self._show_needs_action(status.needs_action)
+
+    def _show_needs_action(self, n: int) -> None:
+        self.action_note.setVisible(n > 0)
+        self.action_note.setText(
+            tr("%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.").replace(
+                "%1", str(n)
+            )
+        )
 
     def show_station(self, info: StationInfo) -> None:
         self.station = info
@@ -269,6 +289,7 @@ class HomeScreen(QWidget):
         self.show_draft(self._draft)
         self.queue_button.setText(tr("Lihat &antrian"))
         self.reprint_button.setText(tr("&Cetak ulang bukti"))
+        self.rerecord_button.setText(tr("Perlu rekam &ulang"))
         self.light.show_state(self.light.state)
         if self.status is not None:
             self.show_status(self.status)
