@@ -429,6 +429,10 @@ def create_app(
         asker = await authenticate(request, await _read_body(request, 0))
         return await run_in_threadpool(core.packet_status, uuid, asker)
 
+    from server.fates_api import add_routes as add_fates_routes
+
+    add_fates_routes(api, core)  # GET /station/fates (issue 12)
+
     @api.get(f"{prefix}/sealing-key", response_class=Response)
     def sealing_key() -> Response:
         return Response(core.sealing_public_pem(), media_type="application/x-pem-file")

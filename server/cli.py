@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         default=180.0,
         help="relay: seconds between pulls of its stations' central state (default 180)",
     )
+    s.add_argument(
+        "--relay-retention-days",
+        type=float,
+        default=30.0,
+        help="relay: days a forwarded packet's payload is kept once the centre has "
+        "received it (default 30)",
+    )
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
     s.add_argument("--max-body", type=int, default=pkt.MAX_PACKET_BYTES, help="bytes")
@@ -329,6 +336,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
             f"got {args.upstream_pull_interval:g}"
         )
     if args.cmd == "serve":
+        from server.relay_fates import check_retention
+
+        check_retention(args.relay_retention_days)
         _check_listen(args.host, args.port)
     hours = getattr(args, "expires_hours", None)
     if hours is not None and not (math.isfinite(hours) and hours > 0):
@@ -539,6 +549,7 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
 def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     from app.sync.provision import ProvisionError
     from server.relay import RelayOutbox, provision, pull_status
+    from server.relay_fates import status as relay_fates_status
 
     if args.relay_cmd == "provision":
         try:
@@ -575,6 +586,7 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
         # The last pull of the central state of this relay's stations (assignments,
         # revocations), its last failure, and stations the upstream does not list as ours.
         "pull": pull_status(core),
+        "fates": relay_fates_status(core),
     }
     if args.json:
         _print_json(doc)
@@ -596,6 +608,14 @@ def _print_relay_status(doc: dict[str, Any]) -> None:
         print(f"last pull failed at {pull['error_at']}: {pull['error']}")
     for sid in pull["unlisted_stations"]:
         print(f"station {sid}: the upstream does not list it as this relay's (left as it is)")
+    fates = doc["fates"]
+    held = ", ".join(f"{n} {f}" for f, n in fates["held"].items() if n)
+    print(
+        f"fates kept for the kits: {held or 'none yet'} (last pull {fates['last_pull_at'] or 'never'})"
+    )
+    if fates["refused"]:
+        print(f"fates refused: {fates['refused']}")
+    print(f"payloads purged (the centre holds them): {fates['purged_payloads']}")
     for h in doc["held"]:
         print(f"held {h['uuid']} (station {h['station']}): {h['reason']}")
     for u in doc["unregistered_stations"]:
@@ -730,6 +750,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
             cap_s=args.upstream_backoff_cap,
             pull_interval_s=args.upstream_pull_interval,
+            retention_days=args.relay_retention_days,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
     if args.process:

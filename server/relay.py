@@ -469,12 +469,15 @@ class RelayPuller:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         before_pull: Callable[[], None] | None = None,
+        steps: list[Callable[[], Any]] | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.core = core
         self.engine = engine
         self.before_pull = before_pull  # e.g. learn the upstream's signing key first
+        # After the station state, in order: the kits' fates, the purge (server/relay_fates).
+        self.steps = list(steps or [])
         self.interval_s = interval_s
         self.retry_cap_s = retry_cap_s
         self.nudge_gap_s = min(interval_s, 30.0) if nudge_gap_s is None else nudge_gap_s
@@ -505,6 +508,8 @@ class RelayPuller:
                 PULL_UNLISTED: json.dumps(result.unlisted),
             }
         )
+        for step in self.steps:
+            step()
         return result
 
     def attempt(self) -> bool:
@@ -607,7 +612,10 @@ class RelayForwarder:
         timeout: tuple[float, float] = (5.0, 30.0),
         cap_s: float = 60.0,
         pull_interval_s: float = DEFAULT_PULL_INTERVAL_S,
+        retention_days: float = 30.0,
     ) -> None:
+        from server.relay_fates import pull_fates, purge_forwarded
+
         station_id = core.meta_get("upstream_station_id")
         stored_url = core.meta_get("upstream_url")
         if not station_id or not stored_url:
@@ -646,6 +654,12 @@ class RelayForwarder:
             interval_s=pull_interval_s,
             retry_cap_s=cap_s,
             before_pull=self.ensure_upstream_key,
+            # The purge first: it runs on every pull, even while the fates cannot be had
+            # (it then finds nothing the centre has confirmed).
+            steps=[
+                lambda: purge_forwarded(core, retention_days),
+                lambda: pull_fates(core, self.puller.engine),
+            ],
         )
         self.puller.engine.verify = self.engine.verify
         self.worker = SyncWorker(

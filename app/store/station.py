@@ -178,6 +178,12 @@ def pending_signing_key(store: Store) -> Ed25519PrivateKey:
         return key
 
 
+def has_pending_key(store: Store) -> bool:
+    """A pending key is stored (made by an earlier ``pending_signing_key`` call)."""
+    with store.read() as session:
+        return session.get(PendingKey, 1) is not None
+
+
 def discard_pending_key(store: Store, key: Ed25519PrivateKey) -> bool:
     """Forget the pending key ``key`` (a refused code on a fresh home: bound nowhere), in one
     write transaction, only while the station has no identity and the pending key is still

@@ -27,6 +27,7 @@ from app.store.timeutil import utcnow
 from app.sync import kit_report
 from app.sync import policy as central_policy
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
+from app.sync.pull import FatesStep, PullCycle
 from app.sync.serverkey import learn_server_key
 from app.sync.state import SyncStateFile
 from app.sync.tls import verify_for
@@ -84,6 +85,8 @@ class StationSync:
         )
         self.engine.verify = verify_for(store.home)  # a certificate the technician pinned
         self.state = SyncStateFile(store.home)
+        # What the station asks the centre for after a drain and on its interval (pull.py).
+        self.pull = PullCycle([FatesStep(self.engine, store)], clock=clock)
 
     @property
     def server_url(self) -> str:
@@ -139,6 +142,25 @@ class StationSync:
                 error=result.error.message if result.error else None,
             )
         return result
+
+    def drain_then_pull(self, **kwargs: Any) -> DrainResult:
+        """A drain, then the pull cycle when the drain uploaded something (the centre's
+        ``received`` is waiting), was forced ("Kirim sekarang", back online) or the pull is
+        due; not while the server is unreachable."""
+        result = self.drain(**kwargs)
+        reachable = result.error is None or result.error.kind != "network"
+        if reachable and (result.uploaded or kwargs.get("force") or self.pull.due()):
+            self.run_pull()
+            if result.uploaded:
+                self.pull.follow_up()
+        return result
+
+    def run_pull(self) -> dict[str, Any]:
+        try:
+            self.ensure_server_key()
+        except SyncError as err:
+            return {"server_key": err}
+        return self.pull.run()
 
     # --- around the drain -------------------------------------------------------------------
 
@@ -204,6 +226,8 @@ class StationSync:
                 break
             if not (result.uploaded or result.rejected):
                 break
+        # The fates: the centre's `received` ends the payloads' wait for the purge.
+        self.run_pull()
         self.purge()
         self.report_to_centre()
         return self._result(uploaded, rejected, error)
@@ -240,7 +264,7 @@ class StationSync:
             maintenance=[self.pull_assignment, self.purge, backlog_task, self.report_to_centre],
             on_progress=on_progress,
             on_state=on_state,
-            drain=self.drain,
+            drain=self.drain_then_pull,
             clock=self.clock,
         )
 

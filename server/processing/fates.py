@@ -39,6 +39,7 @@ class Written:
     reason: str | None
     duplicate_of: str | None = None
     superseded: str | None = None
+    station_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def apply_batch(
             operator=v.operator,
             fate=fate,
         )
-        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded))
+        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded, j.item.station_id))
     if day_rows:
         conn.execute(records.insert(), day_rows)
     return written
