@@ -39,6 +39,7 @@ class Written:
     reason: str | None
     duplicate_of: str | None = None
     superseded: str | None = None
+    station_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def apply_batch(
             fate=fate,
             received_at=j.received_at,
         )
-        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded))
+        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded, j.item.station_id))
     if day_rows:
         conn.execute(records.insert(), day_rows)
     return written

@@ -1,11 +1,12 @@
 """The Kit page's rows: every station with what the server knows of it and the health its kit
 reports, and the alerts that follow.
 
-Kits do not report their health yet (issue 12: version, records pending, oldest unsent, clock
-offset, disk free, devices with every pull). ``HealthSource`` is where that plugs in: a
-function from station ids to ``KitHealth``; until then ``no_reports`` gives nothing and the
-page says "belum dilaporkan" in those columns. What the server itself knows (the last upload,
-today's packets, revocation, assignment) is shown now.
+Kits report their health with every pull (issue 12: version, records pending, oldest
+unsent, disk free, devices; the server measures the clock offset): ``HealthSource`` is a
+function from station ids to ``KitHealth``, by default ``reported`` (server/health.py, the
+latest report of each kit). A kit that has never reported shows "belum dilaporkan" in those
+columns. What the server itself knows (the last upload, today's packets, revocation,
+assignment) is shown beside it.
 """
 
 from __future__ import annotations
@@ -49,8 +50,15 @@ HealthSource = Callable[[Engine, list[str]], dict[str, KitHealth]]
 
 
 def no_reports(_engine: Engine, _ids: list[str]) -> dict[str, KitHealth]:
-    """Kits report nothing yet (issue 12)."""
+    """No health at all (a page that shows only what the server knows)."""
     return {}
+
+
+def reported(engine: Engine, ids: list[str]) -> dict[str, KitHealth]:
+    """The latest report of each kit (server/health.py)."""
+    from server.health import health_source
+
+    return health_source(engine, ids) if ids else {}
 
 
 @dataclass
@@ -180,7 +188,7 @@ def kecamatan_name(code: str) -> str:
 
 def kit_rows(
     core: ServerCore,
-    health: HealthSource = no_reports,
+    health: HealthSource = reported,
     now: float | None = None,
     only: Station | None = None,
 ) -> list[KitRow]:

@@ -5,7 +5,7 @@ holds (``daily_counts``, ``packets``, ``targets``); the processor and the target
 them from then on.
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
