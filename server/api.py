@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
+from server import kit_api, kit_relay, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -141,6 +142,9 @@ class RelayStation(BaseModel):
     assigned_at: str | None = Field(description="when it was assigned (ISO 8601, UTC)")
     revoked: bool
     revoked_at: str | None = Field(description="when it was revoked (ISO 8601, UTC), or null")
+    policy: dict[str, str] | None = Field(
+        default=None, description="the limits the office set for it (the relay hands them on)"
+    )
 
 
 class RelayStationsDoc(BaseModel):
@@ -369,7 +373,11 @@ def create_app(
         st = await authenticate(request, await _read_body(request, 0), allow_revoked=True)
         out: dict[str, Any] = st.as_json()
         out["server_key_id"] = core.stations_key_id()  # what the station must seal to
+        # The limits the office set for this kit (server/policy.py), signed with the rest.
+        out["policy"] = await run_in_threadpool(policy.effective_for, core.engine, st)
         return out
+
+    kit_api.add_routes(api, core, _read_body, authenticate)
 
     @api.post(protocol.SERVER_KEY_PATH)
     async def server_key(request: Request) -> JSONResponse:
@@ -424,12 +432,18 @@ def create_app(
         its stations ask the relay for their assignment. 403 `not_a_relay` from a station
         not marked a relay (`station add --relay`)."""
         relay = await authenticate(request, await _read_body(request, 0))
-        return await run_in_threadpool(core.relay_stations, relay)
+        doc = await run_in_threadpool(core.relay_stations, relay)
+        # Each kit's policy, which the relay hands on to it (server/kit_relay.py).
+        return await run_in_threadpool(kit_relay.add_policies, core, doc)
 
     @api.get(f"{prefix}/packets/{{uuid}}")
     async def get_packet(uuid: str, request: Request) -> dict[str, Any]:
         asker = await authenticate(request, await _read_body(request, 0))
         return await run_in_threadpool(core.packet_status, uuid, asker)
+
+    from server.fates_api import add_routes as add_fates_routes
+
+    add_fates_routes(api, core)  # GET /station/fates (issue 12)
 
     @api.get(f"{prefix}/sealing-key", response_class=Response)
     def sealing_key() -> Response:

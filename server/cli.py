@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from app import packet as pkt
 from app.paths import server_home
 from server import blobs as blob_store
-from server import cluster_key, db, office_cli
+from server import cluster_key, db, kit_cli, office_cli
 from server.blobs import BlobConfigError, BlobStoreError
 from server.cluster_key import ClusterKeyError
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=180.0,
         help="relay: seconds between pulls of its stations' central state (default 180)",
+    )
+    s.add_argument(
+        "--relay-retention-days",
+        type=float,
+        default=30.0,
+        help="relay: days a forwarded packet's payload is kept once the centre has "
+        "received it (default 30)",
     )
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
@@ -229,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
     office_cli.add_parsers(sub, _Parser)
+    kit_cli.add_parsers(sub, _Parser)
     web_cli.add_parsers(sub, _Parser)
     return p
 
@@ -288,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
+            if cmd in kit_cli.COMMANDS:
+                return kit_cli.run(args, core)
             if cmd == "admin":
                 return web_cli.run(args, core)
             return _admin(cmd, args, core)
@@ -383,6 +393,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
             f"got {args.upstream_pull_interval:g}"
         )
     if args.cmd == "serve":
+        from server.relay_fates import check_retention
+
+        check_retention(args.relay_retention_days)
         _check_listen(args.host, args.port)
     hours = getattr(args, "expires_hours", None)
     if hours is not None and not (math.isfinite(hours) and hours > 0):
@@ -393,6 +406,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.process and upstream:
         raise InputError("--process: a relay forwards its packets upstream, it does not process")
     office_cli.validate(args, home)
+    kit_cli.validate(args)
     web_cli.validate(args)
 
 
@@ -600,12 +614,19 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
             print(code)
         return 0
     if sc == "list":
-        stations = [s.as_json() for s in core.list_stations()]
+        from server.health import station_health
+
+        reports = station_health(core.engine)
+        # Each kit's latest health report (null: never reported), server/health.py.
+        stations = [{**s.as_json(), "health": reports.get(s.id)} for s in core.list_stations()]
         if args.json:
             _print_json({"count": len(stations), "stations": stations})
         else:
             for s in stations:
-                print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
+                seen = (s["health"] or {}).get("last_seen") or "never seen"
+                print(
+                    f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}  ({seen})"
+                )
         return 0
     if sc == "revoke":
         st, cascaded, held = core.revoke(args.id, _since(args.since))
@@ -635,6 +656,7 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
 def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     from app.sync.provision import ProvisionError
     from server.relay import RelayOutbox, provision, pull_status
+    from server.relay_fates import status as relay_fates_status
 
     if args.relay_cmd == "provision":
         try:
@@ -671,6 +693,7 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
         # The last pull of the central state of this relay's stations (assignments,
         # revocations), its last failure, and stations the upstream does not list as ours.
         "pull": pull_status(core),
+        "fates": relay_fates_status(core),
     }
     if args.json:
         _print_json(doc)
@@ -692,6 +715,14 @@ def _print_relay_status(doc: dict[str, Any]) -> None:
         print(f"last pull failed at {pull['error_at']}: {pull['error']}")
     for sid in pull["unlisted_stations"]:
         print(f"station {sid}: the upstream does not list it as this relay's (left as it is)")
+    fates = doc["fates"]
+    held = ", ".join(f"{n} {f}" for f, n in fates["held"].items() if n)
+    print(
+        f"fates kept for the kits: {held or 'none yet'} (last pull {fates['last_pull_at'] or 'never'})"
+    )
+    if fates["refused"]:
+        print(f"fates refused: {fates['refused']}")
+    print(f"payloads purged (the centre holds them): {fates['purged_payloads']}")
     for h in doc["held"]:
         print(f"held {h['uuid']} (station {h['station']}): {h['reason']}")
     for u in doc["unregistered_stations"]:
@@ -837,6 +868,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
             cap_s=args.upstream_backoff_cap,
             pull_interval_s=args.upstream_pull_interval,
+            retention_days=args.relay_retention_days,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
     if relay_mode and core.blobs.external:

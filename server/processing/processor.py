@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app import packet as pkt
-from server import db
+from server import db, station_fates
 from server.blobs import BlobStore, Ref
 from server.processing import checks, counters, fates
 from server.processing import queue as work
@@ -187,6 +187,15 @@ class Processor:
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             now = time.time()
             written = fates.apply_batch(conn, judged, self.owner, now, tally)
+            # Each fate goes back to its station in the same transaction (server/station_fates).
+            station_fates.record_processed(
+                conn,
+                (
+                    station_fates.Fate(w.station_id, w.uuid, w.fate, w.reason, w.duplicate_of)
+                    for w in written
+                ),
+                now,
+            )
             tally.flush(conn, now)
         for w in written:
             self.counts[w.fate] += 1
