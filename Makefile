@@ -35,9 +35,10 @@ typecheck: $(STAMP)
 
 # One worker per core (pytest-xdist); a file's tests stay on one worker, so its module and
 # session fixtures (wine prefix, pcscd, PostgreSQL cluster) are made once per worker at most.
+# The 30 slowest tests are listed at the end, to keep the suite inside its 20-minute budget.
 PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30
 
 bench: $(STAMP)
 	$(PY) bench/run.py --out bench/results.json

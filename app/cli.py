@@ -21,6 +21,7 @@ from app.commands import (
     doctor,
     enroll,
     export,
+    fates,
     init,
     operator,
     provision,
@@ -29,7 +30,7 @@ from app.commands import (
     status,
     sync,
 )
-from app.commands.context import UsageError, issue_line
+from app.errors import EXIT_BUG, EXIT_USAGE, funnel
 
 # One list: every subcommand module is named here, each with its own register().
 COMMANDS: list[ModuleType] = [
@@ -40,16 +41,13 @@ COMMANDS: list[ModuleType] = [
     sync,
     requeue,
     status,
+    fates,
     export,
     doctor,
     settings,
     assign,
     demo,
 ]
-
-EXIT_FAULT = 1
-EXIT_USAGE = 2
-EXIT_BUG = 70
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,56 +101,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def explain(exc: BaseException) -> tuple[int, str]:
-    """Exit code and one line for an error escaping a subcommand."""
-    from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
-    from app.store.clock import ClockImplausible
-    from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
-    from app.store.export import ExportMediaError
-    from app.store.keystore import KeyMaterialMissing
-    from app.store.mirror import MirrorError
-    from app.store.operators import OperatorError, UnknownOperator
-
-    if isinstance(exc, UsageError | InvalidInput | OperatorError):
-        return EXIT_USAGE, f"{exc.field}: {exc.message}"
-    if isinstance(exc, InvalidBiodata):
-        parts = [issue_line(e) for e in exc.errors] or [str(exc)]
-        return EXIT_USAGE, "; ".join(parts)
-    if isinstance(exc, UnknownOperator):
-        return EXIT_USAGE, f"operator: no active operator named {exc.username!r}"
-    if isinstance(exc, NotInitialized | AlreadyInitialized):
-        return EXIT_USAGE, f"station: {exc}"
-    photo = _photo_error(exc)
-    if photo is not None:
-        return EXIT_USAGE, f"photo: {photo}"
-    if isinstance(exc, MirrorError):
-        return EXIT_FAULT, f"mirror: {exc.message}"
-    if isinstance(exc, ClockImplausible):
-        return EXIT_FAULT, f"clock: {exc.message}"
-    if isinstance(exc, KeyMaterialMissing):
-        return EXIT_FAULT, f"station key: {exc}"
-    if isinstance(exc, ExportMediaError):
-        # The target drive, not the station's store: "storage (disk_full)" would send the
-        # technician to free space on the wrong disk.
-        return EXIT_FAULT, f"export: {exc.message}"
-    if isinstance(exc, FallingBehind):
-        return EXIT_FAULT, f"falling behind: {exc.message}"
-    known = exc if isinstance(exc, StorageError) else classify(exc)
-    if known is not None:
-        return EXIT_FAULT, f"storage ({known.kind}): {known.message}"
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return EXIT_BUG, f"internal error, please report it: {type(exc).__name__}: {first}"
-
-
-def _photo_error(exc: BaseException) -> str | None:
-    try:
-        from app.capture.photo import PhotoRejected, PhotoUnreadable
-    except ImportError:
-        return None
-    if isinstance(exc, PhotoUnreadable):
-        return exc.message
-    if isinstance(exc, PhotoRejected):
-        return "; ".join(r.message for r in exc.reasons)
-    return None
+    """Exit code and one line for an error escaping a subcommand: the station's error
+    vocabulary decides (app/errors.py), as it does for the GUI."""
+    err = funnel(exc)
+    return err.exit_code, err.line()
 
 
 if __name__ == "__main__":

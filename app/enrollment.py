@@ -44,7 +44,7 @@ _HEX = re.compile(r"[0-9A-F]*")
 # The seal path's statements, as plain SQL on the DB-API cursor (see seal_record).
 _INSERT_RECORD_SQL = (
     "INSERT INTO record (uuid, status, sha256, size, kecamatan, operator, sealed_at,"
-    " attempts, packet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " attempts, packet, rerecord_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The settings rows and the operator's ``active`` flag (the row whose key is NULL; no row:
 # no such operator) in one statement: one round trip into SQLite instead of two.
@@ -101,6 +101,9 @@ class EnrollmentRequest:
     card_uid: str | None = None
     card_atr: str | None = None
     captured_at: datetime | None = None
+    # A re-recording of this earlier record, which the centre sent back (rerecord or
+    # duplicate): ``rerecord_of`` in the manifest, so the new record supersedes it.
+    rerecord_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def seal_record(
     )
     data = sealed.data
     sha = hashlib.sha256(data).hexdigest()
+    rerecord_of = str(full["rerecord_of"]) if full.get("rerecord_of") else None
     mirror_dir: Path | None = None
     mirrored: Path | None = None
     mirror_warning: str | None = None
@@ -255,14 +259,13 @@ def seal_record(
                     store_time(sealed_at),
                     0,
                     data,
+                    rerecord_of,
                 ),
             )
-            record_event_raw(
-                cur,
-                operator,
-                "record.sealed",
-                {"uuid": rec_uuid, "sha256": sha, "size": len(data)},
-            )
+            sealed_detail: dict[str, Any] = {"uuid": rec_uuid, "sha256": sha, "size": len(data)}
+            if rerecord_of:
+                sealed_detail["rerecord_of"] = rerecord_of
+            record_event_raw(cur, operator, "record.sealed", sealed_detail)
             if mirror_dir is not None:
                 try:
                     mirrored = mirror_packet(mirror_dir, rec_uuid, data)
@@ -326,6 +329,14 @@ def enroll(
     }
     if request.captured_at is not None:
         manifest["captured_at"] = iso(request.captured_at)
+    if request.rerecord_of is not None:
+        from app.store.fates import FateActionError, check_rerecord_of
+
+        try:
+            check_rerecord_of(store, request.rerecord_of)
+        except FateActionError as exc:
+            raise InvalidInput("rerecord_of", str(exc).removeprefix("rerecord_of: ")) from exc
+        manifest["rerecord_of"] = request.rerecord_of
     attachments = [packet.Attachment("face.jpg", "image/jpeg", photo.jpeg)]
     if signature is not None:
         attachments.append(packet.Attachment("signature.png", "image/png", signature))

@@ -77,12 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         names = [n for n in names if n in args.only]
     figures: list[Figure] = []
+    details: dict[str, object] = {}
     for name in names:
         mod = importlib.import_module(f"bench.bench_{name}")
         print(f"running {name} ...", file=sys.stderr, flush=True)
         figures.extend(mod.run(args.quick))
+        # A benchmark may add named fields of its own (bench_storm: "storm": {"kits", ...}).
+        if getattr(mod, "RESULTS", None):
+            details[name] = mod.RESULTS
     print(table(figures))
-    out = {"machine": machine(), "figures": [f.as_dict() for f in figures]}
+    out = {"machine": machine(), "figures": [f.as_dict() for f in figures], **details}
     Path(args.out).write_text(json.dumps(out, indent=2))
     print(f"\nwritten: {args.out}")
     return 0

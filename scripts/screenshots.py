@@ -36,6 +36,7 @@ SHOTS = [
     "09-antrian",
     "10-teknisi",
     "11-home-english",
+    "12-perlu-rekam-ulang",
 ]
 
 RESIDENT = {
@@ -47,6 +48,65 @@ RESIDENT = {
     "rw": "005",
     "no_kk": "3603321001150003",
 }
+
+
+# Two more records sealed beside the one recorded on screen, so Antrian and the "Perlu rekam
+# ulang" list show what the back office sends back: the same resident again (Ganda) and one
+# with no signature (the centre asks for it to be recorded again).
+OTHER = {
+    **RESIDENT,
+    "nik": "3603321208900008",
+    "nama": "AHMAD FAUZI",
+    "alamat": "KP. GUNUNG KALER RT 2",
+}
+
+
+def seal_fates_examples(services: object) -> None:
+    """Seal the two example records through the store (as the recording screen would)."""
+    import cv2
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtGui import QImage, QPainter, QPen
+
+    from app.enrollment import EnrollmentRequest, enroll
+    from app.ui.station import DEMO_VIDEO
+
+    capture = cv2.VideoCapture(str(DEMO_VIDEO))
+    for _ in range(15):
+        ok, frame = capture.read()
+    capture.release()
+    assert ok, "demo video"
+    photo = bytes(cv2.imencode(".jpg", frame)[1])
+    image = QImage(400, 150, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setPen(QPen(Qt.GlobalColor.black, 3))
+    painter.drawLine(30, 100, 370, 60)
+    painter.end()
+    raw = QByteArray()
+    buf = QBuffer(raw)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, "PNG")
+    signature = bytes(raw.data())
+
+    def biodata(person: dict[str, str]) -> dict[str, str]:
+        return {
+            **person,
+            "tanggal_lahir": "1990-08-12",
+            "jenis_kelamin": "LAKI-LAKI",
+            "golongan_darah": "O",
+            "kode_wilayah": "36.03.32.2001",
+            "agama": "ISLAM",
+            "status_perkawinan": "KAWIN",
+            "pekerjaan": "PETANI/PEKEBUN",
+            "kewarganegaraan": "WNI",
+        }
+
+    store = services.store  # type: ignore[attr-defined]
+    for person, sig in ((RESIDENT, signature), (OTHER, None)):
+        enroll(
+            store,
+            EnrollmentRequest("demo", biodata(person), photo, signature_png=sig),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,19 +273,38 @@ def run(out: Path, home: Path, height: int = 0) -> int:
             return True
 
         wait(sent, timeout=30, what="the record to be sent")
+        # The same resident again and a record without a signature: the back office answers
+        # "Ganda" and "Perlu rekam ulang"; "Kirim sekarang" also pulls the fates.
+        seal_fates_examples(demo.services)
+        window.send_now()
+
+        def judged() -> bool:
+            rows = window.queue.model.rows
+            if len(rows) < 3 or any(r.fate in (None, "received") for r in rows):
+                window.send_now()
+                window.queue.refresh()
+                settle(0.5)
+                return False
+            return True
+
+        wait(judged, timeout=60, what="the centre's fates")
         shot("09-antrian")
         key(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
         sign_in(DEMO_TECHNICIAN)
         key(Qt.Key.Key_F5)
-        wait(lambda: window.technician.readers.text() != "", what="device probe")
-        window.technician.toggle_camera_test()
-        wait(lambda: window.technician.test_frames > 3, what="camera test frames")
+        wait(lambda: window.technician.devices.readers.text() != "", what="device probe")
+        window.technician.devices.toggle_camera_test()
+        wait(lambda: window.technician.devices.test_frames > 3, what="camera test frames")
         shot("10-teknisi")
-        window.technician.stop_camera_test()
+        window.technician.devices.stop_camera_test()
         window.set_language("en")
         key(Qt.Key.Key_F2)
         shot("11-home-english")
         window.set_language("id")
+        window.show_rerecord()
+        wait(lambda: window.rerecord.table.rowCount() == 1, what="the re-record list")
+        window.rerecord.table.selectRow(0)
+        shot("12-perlu-rekam-ulang")
     finally:
         window.close()
         demo.stop()

@@ -7,6 +7,7 @@ everything else lives in the database, so any number of processes can serve it.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
+from server import kit_api, kit_relay, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -45,12 +47,22 @@ class InflightLimit:
     unfinished body never holds one of these slots.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, retry_after_s: int = 2) -> None:
+    def __init__(self, app: ASGIApp, limit: int, retry_after_max_s: int = 10) -> None:
         self.app = app
         self.limit = limit
-        self.retry_after = str(retry_after_s)
+        # Retry-After is drawn from 1..max s for each refusal: one value for every refused
+        # kit would bring them all back together (a reconnect storm, docs/server.md).
+        self.retry_after_max = max(1, retry_after_max_s)
         self.inflight = 0
         self._lock = threading.Lock()
+
+    def full(self) -> bool:
+        """At the limit: an upload arriving now would be refused (server.bodies asks before
+        reading its body)."""
+        return self.inflight >= self.limit
+
+    def retry_after(self) -> str:
+        return str(random.randint(1, self.retry_after_max))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == HEALTH_PATH:
@@ -66,7 +78,7 @@ class InflightLimit:
             resp = JSONResponse(
                 {"error": "overloaded", "detail": "server is busy, retry later"},
                 status_code=503,
-                headers={"Retry-After": self.retry_after},
+                headers={"Retry-After": self.retry_after()},
             )
             await resp(scope, receive, send)
             return
@@ -130,6 +142,9 @@ class RelayStation(BaseModel):
     assigned_at: str | None = Field(description="when it was assigned (ISO 8601, UTC)")
     revoked: bool
     revoked_at: str | None = Field(description="when it was revoked (ISO 8601, UTC), or null")
+    policy: dict[str, str] | None = Field(
+        default=None, description="the limits the office set for it (the relay hands them on)"
+    )
 
 
 class RelayStationsDoc(BaseModel):
@@ -252,6 +267,7 @@ def create_app(
     relay_mode: bool = False,
     on_stored: Callable[[], None] | None = None,
     limits: BodyLimits | None = None,
+    retry_after_max_s: int = 10,
 ) -> Any:
     ingest = (
         PacketIngest(core, relay_mode=relay_mode)
@@ -361,7 +377,11 @@ def create_app(
         out["server_key_pem"] = core.stations_key_pem()
         # Every key it may seal to (a key `keys rotate` retired is still opened: doctor).
         out["accepted_server_key_ids"] = sorted(core.accepted_key_ids())
+        # The limits the office set for this kit (server/policy.py), signed with the rest.
+        out["policy"] = await run_in_threadpool(policy.effective_for, core.engine, st)
         return out
+
+    kit_api.add_routes(api, core, _read_body, authenticate)
 
     @api.post(protocol.SERVER_KEY_PATH)
     async def server_key(request: Request) -> JSONResponse:
@@ -416,12 +436,18 @@ def create_app(
         its stations ask the relay for their assignment. 403 `not_a_relay` from a station
         not marked a relay (`station add --relay`)."""
         relay = await authenticate(request, await _read_body(request, 0))
-        return await run_in_threadpool(core.relay_stations, relay)
+        doc = await run_in_threadpool(core.relay_stations, relay)
+        # Each kit's policy, which the relay hands on to it (server/kit_relay.py).
+        return await run_in_threadpool(kit_relay.add_policies, core, doc)
 
     @api.get(f"{prefix}/packets/{{uuid}}")
     async def get_packet(uuid: str, request: Request) -> dict[str, Any]:
         asker = await authenticate(request, await _read_body(request, 0))
         return await run_in_threadpool(core.packet_status, uuid, asker)
+
+    from server.fates_api import add_routes as add_fates_routes
+
+    add_fates_routes(api, core)  # GET /station/fates (issue 12)
 
     @api.get(f"{prefix}/sealing-key", response_class=Response)
     def sealing_key() -> Response:
@@ -444,6 +470,7 @@ def create_app(
     limits = limits or BodyLimits(max_body=core.max_body)
     # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
     # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
+    inflight = InflightLimit(put, max_inflight, retry_after_max_s)
     return JsonErrors(
-        AnswerSigning(BodyGate(InflightLimit(put, max_inflight), core, limits), core.signing_key)
+        AnswerSigning(BodyGate(inflight, core, limits, overload=inflight), core.signing_key)
     )

@@ -143,9 +143,17 @@ class BodyGate:
     module docstring), then calls ``app`` with the complete body."""
 
     def __init__(
-        self, app: ASGIApp, core: ServerCore, limits: BodyLimits, spool_dir: Path | None = None
+        self,
+        app: ASGIApp,
+        core: ServerCore,
+        limits: BodyLimits,
+        spool_dir: Path | None = None,
+        overload: Any = None,
     ) -> None:
         self.app = app
+        # The in-flight limit behind (server.api.InflightLimit): while it is full, an upload is
+        # refused once its headers are checked, before its body is read (a reconnect storm).
+        self.overload = overload
         self.limits = limits
         self.preauth = PreAuth(core)
         self.spool_dir = spool_dir or core.home / "tmp"
@@ -165,7 +173,11 @@ class BodyGate:
         except ServiceError as exc:
             # Close the connection after the answer: the rest of a refused body is not read.
             extra = {"Connection": "close"}
-            if exc.status == 503:
+            if exc.reason == "overloaded" and self.overload is not None:
+                # Kept open: the parser skips the rest of the body (no reset before the
+                # client has read this answer).
+                extra = {"Retry-After": self.overload.retry_after()}
+            elif exc.status == 503:
                 extra["Retry-After"] = "2"
             await send_json(send, exc.status, {"error": exc.reason, "detail": exc.message}, extra)
             return
@@ -196,6 +208,8 @@ class BodyGate:
             if declared > lim.max_body:
                 raise ServiceError(413, f"body is larger than {lim.max_body} bytes")
             station = await self.preauth.check(method, path, headers)
+            if self.overload is not None and self.overload.full():
+                raise ServiceError(503, "server is busy, retry later", "overloaded")
             key, slots, cap = f"s:{station}", self.stations, lim.uploads_per_station
             who = f"station {station}"
         else:

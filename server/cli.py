@@ -18,10 +18,13 @@ from typing import Any, NoReturn
 
 from app import packet as pkt
 from app.paths import server_home
-from server import db, office_cli
+from server import blobs as blob_store
+from server import cluster_key, db, kit_cli, office_cli
+from server.blobs import BlobConfigError, BlobStoreError
+from server.cluster_key import ClusterKeyError
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.coverage import CoverageInputError
-from server.keys import rotate_sealing_key
+from server.keys import KeyFileError
 from server.schema import NewerSchemaError
 from server.web import cli as web_cli
 from server.web.accounts import AccountError
@@ -43,12 +46,26 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ektp-server", description="e-KTP central server (or kecamatan relay)")
     p.add_argument("--home", help="server data directory")
     p.add_argument("--db", help="database URL (sqlite:///... or postgresql://...)")
+    p.add_argument(
+        "--sealing-key",
+        action="append",
+        metavar="FILE",
+        help="the cluster's sealing key (PEM); again for each earlier key kept after a "
+        "rotation (default: EKTP_SEALING_KEY_FILE, EKTP_SEALING_KEY, the home's)",
+    )
+    p.add_argument(
+        "--blobs",
+        metavar="s3://BUCKET[/PREFIX]",
+        help="keep packet bytes in this S3 bucket (endpoint, credentials: AWS_* variables); "
+        "default EKTP_BLOBS, else what the database records, else the database itself",
+    )
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
 
     s = sub.add_parser("serve", help="serve the HTTP API (the default)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--db", dest="serve_db", help="database URL")
+    s.add_argument("--blobs", dest="serve_blobs", help="packet bytes in this S3 bucket")
     s.add_argument("--upstream", help="act as a relay forwarding to this server URL")
     s.add_argument("--upstream-timeout", type=float, default=30.0, help="relay read timeout (s)")
     s.add_argument(
@@ -59,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=180.0,
         help="relay: seconds between pulls of its stations' central state (default 180)",
+    )
+    s.add_argument(
+        "--relay-retention-days",
+        type=float,
+        default=30.0,
+        help="relay: days a forwarded packet's payload is kept once the centre has "
+        "received it (default 30)",
     )
     s.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     s.add_argument("--max-inflight", type=int, default=64, help="requests in progress per process")
@@ -85,6 +109,14 @@ def _parser() -> argparse.ArgumentParser:
         help="packet bodies one station may send at once (default 4)",
     )
     s.add_argument(
+        "--overload-retry-after",
+        type=int,
+        default=10,
+        metavar="S",
+        help="a request refused by --max-inflight is told Retry-After 1..S s, drawn anew for "
+        "each (default 10)",
+    )
+    s.add_argument(
         "--bodies-per-address",
         type=int,
         default=8,
@@ -98,11 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     kp.add_argument("--out", metavar="FILE", help="write it to FILE instead (for a USB stick)")
     ksub.add_parser("fingerprint", help="the keys' fingerprints, to compare with a station's")
-    ksub.add_parser(
+    kr = ksub.add_parser(
         "rotate",
-        help="new hybrid (ML-KEM-768 + X25519) sealing key for stations provisioned from now "
-        "on; the old key is kept to open what was sealed to it",
+        help="make a new hybrid (ML-KEM-768 + X25519) sealing key, or the key in FILE, the "
+        "cluster's; the old key is kept to open what was sealed to it",
     )
+    kr.add_argument("--new", metavar="FILE", dest="new_key", help="the key `keys new` wrote")
+    kn = ksub.add_parser("new", help="write a fresh sealing key to FILE (0600), for a rotation")
+    kn.add_argument("file", metavar="FILE")
 
     st = sub.add_parser("station", help="manage stations")
     ssub = st.add_subparsers(dest="station_cmd", parser_class=_Parser, required=True)
@@ -146,6 +181,23 @@ def _parser() -> argparse.ArgumentParser:
     im.add_argument("dir")
     im.add_argument("--json", action="store_true")
 
+    mb = sub.add_parser(
+        "migrate-blobs", help="move packet bytes from the database to the --blobs bucket"
+    )
+    mb.add_argument("--batch", type=int, default=100, help="packets per transaction")
+    mb.add_argument("--limit", type=int, help="move at most this many, then stop")
+    bl = sub.add_parser("blobs", help="the object store of packets")
+    bls = bl.add_subparsers(dest="blobs_cmd", parser_class=_Parser, required=True)
+    sw = bls.add_parser("sweep", help="delete objects no packet row points at")
+    sw.add_argument(
+        "--older-than",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="only objects written more than S seconds ago (an upload in flight writes its "
+        "object first; default 3600)",
+    )
+
     op = sub.add_parser("open-packet", help="back office: decrypt a packet")
     op.add_argument("uuid")
     op.add_argument("--station", help="the packet's station (when several hold this uuid)")
@@ -187,6 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     rq = rsub.add_parser("requeue", help="put held packets back in the forwarding queue")
     rq.add_argument("--station", help="only this station's packets")
     office_cli.add_parsers(sub, _Parser)
+    kit_cli.add_parsers(sub, _Parser)
     web_cli.add_parsers(sub, _Parser)
     return p
 
@@ -240,10 +293,14 @@ def main(argv: list[str] | None = None) -> int:
         _validate(args, home)
         if cmd == "serve":
             return _serve(args, home, url)
-        core = ServerCore(home, url)
+        if cmd == "keys" and args.keys_cmd == "new":
+            return _new_key(Path(args.file))
+        core = ServerCore(home, url, sealing_keys=args.sealing_key, blobs=_blobs(args))
         try:
             if cmd in office_cli.COMMANDS:
                 return office_cli.run(args, core)
+            if cmd in kit_cli.COMMANDS:
+                return kit_cli.run(args, core)
             if cmd == "admin":
                 return web_cli.run(args, core)
             return _admin(cmd, args, core)
@@ -251,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
             core.close()
     except (InputError, db.DatabaseURLError, UsageError, CoverageInputError, AccountError) as exc:
         return _fail(str(exc))
+    except (ClusterKeyError, KeyFileError, BlobConfigError) as exc:
+        return _fail(str(exc))
+    except BlobStoreError as exc:
+        return _fail(str(exc), 1)
     except ServiceError as exc:
         return _fail(exc.message, 1)
     except NewerSchemaError as exc:
@@ -310,6 +371,8 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError(f"DIR: not a directory: {args.dir}")
     if args.cmd == "serve" and not (0 < args.port < 65536):
         raise InputError(f"--port: {args.port} is not a TCP port")
+    if args.cmd == "serve" and args.overload_retry_after < 1:
+        raise InputError("--overload-retry-after: must be at least 1")
     if args.cmd == "serve" and args.max_inflight < 1:
         # 0 would answer every request but /health with 503, for ever.
         raise InputError(f"--max-inflight: must be at least 1, got {args.max_inflight}")
@@ -333,6 +396,9 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
             f"got {args.upstream_pull_interval:g}"
         )
     if args.cmd == "serve":
+        from server.relay_fates import check_retention
+
+        check_retention(args.relay_retention_days)
         _check_listen(args.host, args.port)
     hours = getattr(args, "expires_hours", None)
     if hours is not None and not (math.isfinite(hours) and hours > 0):
@@ -343,6 +409,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
     if args.cmd == "serve" and args.process and upstream:
         raise InputError("--process: a relay forwards its packets upstream, it does not process")
     office_cli.validate(args, home)
+    kit_cli.validate(args)
     web_cli.validate(args)
 
 
@@ -371,38 +438,87 @@ def _check_listen(host: str, port: int) -> None:
             raise InputError(f"--host: cannot listen on {host}:{port} ({exc.strerror})") from exc
 
 
-def _print_json(doc: Any) -> None:
-    print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
+def _new_key(path: Path) -> int:
+    if path.exists():
+        raise InputError(f"FILE: {path} exists (a key is never overwritten)")
+    print(cluster_key.write_new_key(path))
+    return 0
 
 
-def _rotate_sealing_key(core: ServerCore) -> int:
+def _rotate(core: ServerCore, path: Path | None) -> int:
+    """``keys rotate [--new FILE]``: FILE's key, or a fresh hybrid one, becomes the cluster's;
+    the old one is kept to open what was, and still is, sealed to it."""
     if core.meta_get("upstream_sealing_key"):
         raise InputError(
             "keys rotate: this server is a relay: its stations seal to the central server's "
             "key; rotate it there, then run `relay provision` here again"
         )
-    old, new = rotate_sealing_key(core.home)
+    if path is None:
+        if not core.keyring.in_home:
+            raise InputError(
+                "--new: this host's keys come from --sealing-key or the environment; make one "
+                "with `keys new FILE`, then `keys rotate --new FILE`"
+            )
+        new: pkt.SealingPrivateKey = pkt.HybridPrivateKey.generate()
+    else:
+        new = (cluster_key.given_keys([path]) or [])[0]
+    old = core.keyring.current
+    new_id = cluster_key.rotate(core.engine, core.home, core.keyring, new)
     print(
         f"sealing key {pkt.key_id(old.public_key())} ({pkt.suite_of(old)}) retired: kept "
         "to open what was sealed to it"
     )
     print(
-        f"new sealing key {pkt.fingerprint(new.public_key())} ({pkt.suite_of(new)}): given to "
-        "stations provisioned from now on; restart the server's processes to use it"
+        f"the cluster's sealing key is now {new_id} ({pkt.suite_of(new)}): stations move to it "
+        "at their next sync; restart the server's processes to use it"
+    )
+    where = "this home's sealing_key.pem" if core.keyring.in_home else f"--sealing-key {path}"
+    print(
+        f"with several hosts: give each the new key first ({where}) and keep the old one "
+        "after it; a host holding only the old key refuses to start"
     )
     return 0
+
+
+def _blobs(args: argparse.Namespace) -> str | None:
+    return getattr(args, "serve_blobs", None) or args.blobs
+
+
+def _migrate_blobs(args: argparse.Namespace, core: ServerCore) -> int:
+    if args.batch < 1 or (args.limit is not None and args.limit < 1):
+        raise InputError("--batch/--limit: must be at least 1")
+    if not isinstance(core.blobs, blob_store.S3Store):
+        raise InputError("--blobs: give the bucket to move the packets to (s3://BUCKET[/PREFIX])")
+    moved = blob_store.migrate(core.engine, core.blobs, args.batch, args.limit)
+    left = blob_store.in_database(core.engine)
+    print(f"moved {moved} packet(s) to {core.blobs.url}; {left} still in the database")
+    return 0
+
+
+def _sweep(args: argparse.Namespace, core: ServerCore) -> int:
+    if not isinstance(core.blobs, blob_store.S3Store):
+        raise InputError("--blobs: this database keeps its packets itself; nothing to sweep")
+    if args.older_than < 0:
+        raise InputError("--older-than: must not be negative")
+    deleted = blob_store.sweep(core.engine, core.blobs, args.older_than)
+    print(f"deleted {deleted} orphan object(s) from {core.blobs.url}")
+    return 0
+
+
+def _print_json(doc: Any) -> None:
+    print(json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True))
 
 
 def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
     if cmd == "keys":
         signing = core.signing_key.public_key()
+        if args.keys_cmd == "rotate":
+            return _rotate(core, Path(args.new_key) if args.new_key else None)
         if args.keys_cmd == "fingerprint":
             sealing = core.sealing_public_key()
             print(f"sealing {pkt.fingerprint(sealing)} ({pkt.suite_of(sealing)})")
             print(f"signing {pkt.fingerprint(signing)}")
             return 0
-        if args.keys_cmd == "rotate":
-            return _rotate_sealing_key(core)
         key_file = pkt.server_key_file(core.sealing_public_key(), signing)
         if args.out:
             try:
@@ -424,6 +540,10 @@ def _admin(cmd: str, args: argparse.Namespace, core: ServerCore) -> int:
                 print(f"{p['uuid']}  {p['station']}  {p['kecamatan']}  {p['received_at']}")
             print(f"{len(items)} packet(s)")
         return 0
+    if cmd == "migrate-blobs":
+        return _migrate_blobs(args, core)
+    if cmd == "blobs":
+        return _sweep(args, core)
     if cmd == "import":
         directory = Path(args.dir)
         if not directory.is_dir():
@@ -529,12 +649,19 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
             print(code)
         return 0
     if sc == "list":
-        stations = [s.as_json() for s in core.list_stations()]
+        from server.health import station_health
+
+        reports = station_health(core.engine)
+        # Each kit's latest health report (null: never reported), server/health.py.
+        stations = [{**s.as_json(), "health": reports.get(s.id)} for s in core.list_stations()]
         if args.json:
             _print_json({"count": len(stations), "stations": stations})
         else:
             for s in stations:
-                print(f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}")
+                seen = (s["health"] or {}).get("last_seen") or "never seen"
+                print(
+                    f"{s['station_id']}  {s['kecamatan']}  {s['state']:<20}  {s['name']}  ({seen})"
+                )
         return 0
     if sc == "revoke":
         st, cascaded, held = core.revoke(args.id, _since(args.since))
@@ -564,6 +691,7 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
 def _relay(args: argparse.Namespace, core: ServerCore) -> int:
     from app.sync.provision import ProvisionError
     from server.relay import RelayOutbox, provision, pull_status
+    from server.relay_fates import status as relay_fates_status
 
     if args.relay_cmd == "provision":
         try:
@@ -600,6 +728,7 @@ def _relay(args: argparse.Namespace, core: ServerCore) -> int:
         # The last pull of the central state of this relay's stations (assignments,
         # revocations), its last failure, and stations the upstream does not list as ours.
         "pull": pull_status(core),
+        "fates": relay_fates_status(core),
     }
     if args.json:
         _print_json(doc)
@@ -621,6 +750,14 @@ def _print_relay_status(doc: dict[str, Any]) -> None:
         print(f"last pull failed at {pull['error_at']}: {pull['error']}")
     for sid in pull["unlisted_stations"]:
         print(f"station {sid}: the upstream does not list it as this relay's (left as it is)")
+    fates = doc["fates"]
+    held = ", ".join(f"{n} {f}" for f, n in fates["held"].items() if n)
+    print(
+        f"fates kept for the kits: {held or 'none yet'} (last pull {fates['last_pull_at'] or 'never'})"
+    )
+    if fates["refused"]:
+        print(f"fates refused: {fates['refused']}")
+    print(f"payloads purged (the centre holds them): {fates['purged_payloads']}")
     for h in doc["held"]:
         print(f"held {h['uuid']} (station {h['station']}): {h['reason']}")
     for u in doc["unregistered_stations"]:
@@ -636,9 +773,15 @@ def _child(sock: Any, home: Path, url: str | None, args: argparse.Namespace, rel
 
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    core = ServerCore(home, url, max_body=args.max_body)
+    core = ServerCore(
+        home, url, max_body=args.max_body, sealing_keys=args.sealing_key, blobs=_blobs(args)
+    )
     app = create_app(
-        core, max_inflight=args.max_inflight, relay_mode=relay, limits=_body_limits(args)
+        core,
+        max_inflight=args.max_inflight,
+        relay_mode=relay,
+        limits=_body_limits(args),
+        retry_after_max_s=args.overload_retry_after,
     )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
@@ -726,7 +869,7 @@ class _Background:
 def _with_processor(core: ServerCore, forwarder: Any) -> _Background:
     from server.processing.processor import Processor
 
-    return _Background(forwarder, Processor(core.engine, core.sealing_keys))
+    return _Background(forwarder, Processor(core.engine, core.sealing_keys, blobs=core.blobs))
 
 
 def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
@@ -740,7 +883,9 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
         raise InputError("--workers: must be at least 1")
     if getattr(args, "serve_db", None) and url:
         _remember_db(home, url)
-    core = ServerCore(home, url, max_body=args.max_body)
+    core = ServerCore(
+        home, url, max_body=args.max_body, sealing_keys=args.sealing_key, blobs=_blobs(args)
+    )
     forwarder: Any = None
     if args.upstream:
         from server.relay import RelayForwarder
@@ -755,8 +900,12 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             timeout=(min(5.0, args.upstream_timeout), args.upstream_timeout),
             cap_s=args.upstream_backoff_cap,
             pull_interval_s=args.upstream_pull_interval,
+            retention_days=args.relay_retention_days,
         )
     relay_mode = forwarder is not None or core.meta_get("upstream_url") is not None
+    if relay_mode and core.blobs.external:
+        raise InputError("--blobs: a relay keeps its packets in its own database")
+    core.blobs.check()  # a wrong bucket, endpoint or credentials: said at once, in one line
     if args.process:
         if relay_mode:
             raise InputError("--process: this server is a relay; the central server processes")
@@ -766,6 +915,7 @@ def _serve(args: argparse.Namespace, home: Path, url: str | None) -> int:
             app = create_app(
                 core,
                 max_inflight=args.max_inflight,
+                retry_after_max_s=args.overload_retry_after,
                 relay_mode=relay_mode,
                 on_stored=forwarder.wake if forwarder else None,
                 limits=_body_limits(args),

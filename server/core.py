@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,12 +28,9 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
-from server import db, labels, quarantine
-from server.keys import (
-    load_or_create_sealing_key,
-    load_or_create_signing_key,
-    load_retired_sealing_keys,
-)
+from server import blobs as blob_store
+from server import cluster_key, db, labels, quarantine
+from server.keys import load_or_create_signing_key
 
 CODE_TTL_S = 24 * 3600
 KECAMATAN_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}$")
@@ -238,7 +235,15 @@ class PutResult:
 class ServerCore:
     """One server home + one database. Cheap to share between threads."""
 
-    def __init__(self, home: Path, db_url: str | None = None, *, max_body: int | None = None):
+    def __init__(
+        self,
+        home: Path,
+        db_url: str | None = None,
+        *,
+        max_body: int | None = None,
+        sealing_keys: Sequence[str | Path] | None = None,
+        blobs: str | None = None,
+    ):
         self.home = Path(home)
         private_home(self.home)
         if db_url is None:
@@ -246,14 +251,14 @@ class ServerCore:
         self.db_url = db_url or f"sqlite:///{self.home / 'server.db'}"
         self.engine: Engine = db.make_engine(self.db_url)
         db.migrate(self.engine)
-        self.sealing_key = load_or_create_sealing_key(self.home)
-        self.own_key_id = pkt.key_id(self.sealing_key.public_key())
-        # Every key this home opens with: the current one first, then those `keys rotate`
-        # retired (stations provisioned before may still seal to them).
-        self.sealing_keys: list[pkt.SealingPrivateKey] = [
-            self.sealing_key,
-            *load_retired_sealing_keys(self.home),
-        ]
+        # The cluster's key, checked against the one the database records (server.cluster_key).
+        self.keyring = cluster_key.establish(self.engine, self.home, sealing_keys)
+        self.sealing_key = self.keyring.current
+        self.own_key_id = self.keyring.current_id
+        # Where packet bytes live: this database, or an S3 bucket (server.blobs).
+        self.blobs = blob_store.open_store(self.engine, blobs)
+        # Every key this cluster opens with, the one in force first (server.cluster_key).
+        self.sealing_keys: list[pkt.SealingPrivateKey] = self.keyring.keys
         # Signs every answer to a station (server.answer_signing) and the enrollment reply.
         self.signing_key = load_or_create_signing_key(self.home)
         self.signing_public_b64 = pkt.signing_public_key_b64(self.signing_key.public_key())
@@ -975,9 +980,9 @@ class ServerCore:
             if upstream:
                 self._key_ids = {self._stations_key_id}
             else:
-                # Ours, and those `keys rotate` retired: stations provisioned before the
-                # rotation seal to them until they move to the new key.
-                self._key_ids = {pkt.key_id(k.public_key()) for k in self.sealing_keys}
+                # Earlier cluster keys kept after a rotation: stations provisioned before it
+                # still seal to them (server.cluster_key).
+                self._key_ids = set(self.keyring.by_id)
         return self._key_ids
 
     def stations_key_pem(self) -> str:
@@ -1081,6 +1086,8 @@ class ServerCore:
                 relay_mode=relay_mode,
                 now=now,
             )
+            # In the bucket before the row commits (server.blobs): never a row without bytes.
+            values["data"] = self.blobs.stored(blob_store.Ref(header.station_id, uuid, sha), data)
             if held_for_review is not None:
                 values["review"] = quarantine.QUARANTINED
                 values["review_reason"] = held_for_review
@@ -1230,14 +1237,15 @@ class ServerCore:
         c = db.packets.c
         cond = [c.uuid == uuid] + ([c.station_id == station_id] if station_id else [])
         with self.engine.begin() as conn:
-            rows = conn.execute(select(c.station_id, c.data).where(*cond)).all()
+            rows = conn.execute(select(c.station_id, c.data, c.sha256).where(*cond)).all()
         if not rows:
             where = f" of station {station_id}" if station_id else ""
             raise InputError(f"UUID: no packet {uuid}{where}")
         if len(rows) > 1:
             ids = ", ".join(sorted(r[0] for r in rows))
             raise InputError(f"UUID: stations {ids} each hold a packet {uuid}: give --station")
-        return bytes(rows[0][1])
+        sid, data, sha = rows[0]
+        return self.blobs.read(blob_store.Ref(sid, uuid, sha), data)
 
     def open_packet(self, uuid: str, station_id: str | None = None) -> pkt.OpenedPacket:
         data = self.packet_bytes(uuid, station_id)

@@ -1,30 +1,51 @@
 """Targets and figures: wajib-KTP targets import, coverage per wilayah, the day's recap and the
-list of fates. Every figure is read from the processor's counters (``desa_counts``,
-``daily_counts``) and the targets, never by counting records.
+list of fates. Every figure is read from the processor's counters (``area_counts``,
+``daily_counts``) and the targets resolved per wilayah at import (``area_targets``), never by
+counting records: a wilayah and its areas are a few rows, whatever the wilayah's size.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import getpass
 import hashlib
 import io
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import (
+    Engine,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 
 from app.domain import regions
 from server.processing.checks import FATES
-from server.processing.tables import daily_counts, desa_counts, records, target_imports, targets
+from server.processing.tables import (
+    area_counts,
+    area_days,
+    area_targets,
+    daily_counts,
+    records,
+    target_imports,
+    targets,
+)
 
-# Parent column of desa_counts for a wilayah of each level (1 provinsi .. 3 kecamatan).
-_LEVEL_COLUMN = {1: "provinsi", 2: "kabupaten", 3: "kecamatan", 4: "desa"}
 _FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
 
 
@@ -123,6 +144,7 @@ def import_targets(engine: Engine, path: Path, by: str | None = None) -> dict[st
                 for r in rows
             ],
         )
+        write_area_targets(conn, {r.kode: (r.wajib_ktp, r.target) for r in rows})
         conn.execute(
             target_imports.insert().values(
                 imported_at=now,
@@ -153,10 +175,86 @@ def target_history(engine: Engine) -> list[dict[str, Any]]:
 # --- coverage ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Period:
+    """Days received (WIB, as the daily report counts them), both ends included; ``None``:
+    from the first day / up to today."""
+
+    start: str | None
+    end: str | None
+
+
+PERIOD_FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
+
+
+class PeriodError(CoverageInputError):
+    """A bad date filter: ``field`` (dari or sampai), ``kind`` (format, order, future)."""
+
+    def __init__(self, field: str, kind: str, value: str, other: str = "") -> None:
+        why = {
+            "format": f"expected a date YYYY-MM-DD, got {value!r}",
+            "order": f"{value} is after sampai ({other})",
+            "future": f"{value} is after today ({other})",
+        }[kind]
+        super().__init__(f"{field}: {why}")
+        self.field, self.kind, self.value, self.other = field, kind, value, other
+
+
+def parse_period(start: str | None, end: str | None, today: date) -> Period | None:
+    """The downloads' date filter (``dari``, ``sampai``): None when neither is given. A bad
+    date, a start after the end, or a day after today raises ``PeriodError``."""
+    days: list[str | None] = []
+    for name, value in (("dari", start), ("sampai", end)):
+        value = (value or "").strip()
+        if not value:
+            days.append(None)
+            continue
+        try:
+            days.append(date.fromisoformat(value).isoformat())
+        except ValueError as exc:
+            raise PeriodError(name, "format", value[:40]) from exc
+    first, last = days
+    if first is None and last is None:
+        return None
+    if first and last and first > last:
+        raise PeriodError("dari", "order", first, last)
+    for name, day in (("dari", first), ("sampai", last)):
+        if day and day > today.isoformat():
+            raise PeriodError(name, "future", day, today.isoformat())
+    return Period(first, last)
+
+
+def _period_read(
+    conn: Connection, codes: list[str], period: Period
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Per wilayah: residents recorded after the period's end (to take off the figure since
+    the beginning) and the period's own figures, from ``area_days``."""
+    d = area_days.c
+    inside = [d.day >= period.start] if period.start else []
+    if period.end:
+        inside.append(d.day <= period.end)
+    after = func.sum(case((d.day > period.end, d.processed), else_=0)) if period.end else None
+    sums = [func.sum(case((and_(*inside), d[f]), else_=0)) if inside else func.sum(d[f])
+            for f in PERIOD_FIGURES]  # fmt: skip
+    later: dict[str, int] = {}
+    within: dict[str, dict[str, int]] = {}
+    step = len(codes) or 1 if conn.dialect.name == "postgresql" else 500
+    for i in range(0, len(codes), step):
+        part = codes[i : i + step]
+        stmt = select(d.kode, *sums, *([after] if after is not None else []))
+        if period.start:  # days before the period count for neither
+            stmt = stmt.where(d.day >= period.start)
+        for row in conn.execute(stmt.where(one_of(conn, d.kode, part)).group_by(d.kode)):
+            k = str(row[0])
+            within[k] = {f: int(row[1 + n] or 0) for n, f in enumerate(PERIOD_FIGURES)}
+            later[k] = int(row[6] or 0) if after is not None else 0
+    return later, within
+
+
 Figures = dict[str, tuple[int | None, int | None]]
 
 
-def _resolve(given: dict[str, tuple[int, int | None]]) -> Figures:
+def resolve_targets(given: dict[str, tuple[int, int | None]]) -> Figures:
     """(wajib_ktp, target) of every wilayah the given rows say something about: its own row,
     else the sum of the nearest given levels below it (a kecamatan without a row sums its
     desa; a kabupaten sums its kecamatan, each given or summed in turn)."""
@@ -189,6 +287,17 @@ def _resolve(given: dict[str, tuple[int, int | None]]) -> Figures:
     return out
 
 
+def write_area_targets(conn: Connection, given: dict[str, tuple[int, int | None]]) -> None:
+    """Replace the resolved targets (``area_targets``) with those of ``given`` (an import's
+    rows), in the caller's transaction."""
+    conn.execute(delete(area_targets))
+    rows = [
+        {"kode": k, "wajib_ktp": w, "target": t} for k, (w, t) in resolve_targets(given).items()
+    ]
+    for i in range(0, len(rows), 5000):
+        conn.execute(area_targets.insert(), rows[i : i + 5000])
+
+
 def _figure(code: str, name: str, terekam: int, figures: Figures) -> dict[str, Any]:
     wajib, target = figures.get(code, (None, None))
     return {
@@ -202,15 +311,40 @@ def _figure(code: str, name: str, terekam: int, figures: Figures) -> dict[str, A
     }
 
 
-def _terekam_under(conn: Connection, code: str, group_level: int) -> dict[str, int]:
-    """Residents recorded per area of ``group_level`` under ``code`` ('' = the country)."""
-    c = desa_counts.c
-    level = code.count(".") + 1 if code else 0
-    group = c[_LEVEL_COLUMN[group_level]]
-    stmt = select(group, func.sum(c.terekam)).group_by(group)
-    if level:
-        stmt = stmt.where(c[_LEVEL_COLUMN[level]] == code)
-    return {str(k): int(v or 0) for k, v in conn.execute(stmt).all()}
+@functools.lru_cache(maxsize=8192)
+def children(code: str) -> tuple[regions.Region, ...]:
+    """The wilayah's child areas ('' = the provinces), kept: the region list does not change
+    while the server runs, and building them is most of a small page's time."""
+    return tuple(regions.children(code or None))
+
+
+def one_of(conn: Connection, column: Any, values: list[str]) -> Any:
+    """``column IN values``; on PostgreSQL ``= ANY(array)``: one parameter however many values
+    (an IN list of hundreds of codes costs ~10 ms to bind and plan, the array ~1 ms)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    return column.in_(values)
+
+
+def _read(conn: Connection, codes: list[str]) -> tuple[dict[str, int], Figures]:
+    """Residents recorded and the resolved targets of these wilayah ('' = the country)."""
+    terekam: dict[str, int] = {}
+    figures: Figures = {}
+    a, t = area_counts.c, area_targets.c
+    step = len(codes) or 1 if conn.dialect.name == "postgresql" else 500
+    for i in range(0, len(codes), step):
+        part = codes[i : i + step]
+        terekam.update(
+            (str(k), int(v))
+            for k, v in conn.execute(select(a.kode, a.processed).where(one_of(conn, a.kode, part)))
+        )
+        figures.update(
+            (str(k), (w, g))
+            for k, w, g in conn.execute(
+                select(t.kode, t.wajib_ktp, t.target).where(one_of(conn, t.kode, part))
+            )
+        )
+    return terekam, figures
 
 
 def coverage(engine: Engine, code: str | None = None, depth: int = 1) -> dict[str, Any]:
@@ -218,41 +352,93 @@ def coverage(engine: Engine, code: str | None = None, depth: int = 1) -> dict[st
     country) and its child areas (``depth`` 2: each child with its own ``areas``)."""
     region = wilayah(code) if code else None
     top = region.code if region else ""
-    level = region.level if region else 0
     if depth not in (1, 2):
         raise CoverageInputError(f"--depth: must be 1 or 2, got {depth}")
     as_of = time.time()
-    prefix = top + "." if top else ""
+    areas = children(top)
+    grandchildren = {c.code: children(c.code) for c in areas} if depth == 2 else {}
+    codes = [top, *(c.code for c in areas)]
+    codes += [g.code for below in grandchildren.values() for g in below]
     with engine.connect() as conn:
-        t = targets.c
-        stmt = select(t.kode, t.wajib_ktp, t.target)
-        if top:
-            stmt = stmt.where((t.kode == top) | t.kode.like(prefix + "%"))
-        given = {k: (int(w), int(g) if g is not None else None) for k, w, g in conn.execute(stmt)}
-        levels = [lv for lv in (level + 1, level + 2)[:depth] if lv <= 4]
-        per_level = {lv: _terekam_under(conn, top, lv) for lv in levels}
-        if levels:  # the areas cover the whole wilayah: no query of its own
-            own = sum(per_level[levels[0]].values())
-        else:  # a desa
-            own = sum(_terekam_under(conn, top, level).values())
-    figures = _resolve(given)
+        terekam, figures = _read(conn, codes)
+    # The country is the sum of its provinces (no row of its own); a wilayah has its row.
+    own = sum(terekam.get(c.code, 0) for c in areas) if not top else terekam.get(top, 0)
 
-    def areas(parent: str, lv: int) -> list[dict[str, Any]]:
-        if lv not in per_level:
-            return []
-        out = []
-        for child in regions.children(parent or None):
-            fig = _figure(child.code, child.name, per_level[lv].get(child.code, 0), figures)
-            if lv + 1 in per_level:
-                fig["areas"] = areas(child.code, lv + 1)
-            out.append(fig)
-        return out
+    def area(child: regions.Region) -> dict[str, Any]:
+        fig = _figure(child.code, child.name, terekam.get(child.code, 0), figures)
+        if child.code in grandchildren:
+            fig["areas"] = [
+                _figure(g.code, g.name, terekam.get(g.code, 0), figures)
+                for g in grandchildren[child.code]
+            ]
+        return fig
 
     return {
         "wilayah": _figure(top, region.name if region else "Indonesia", own, figures),
-        "areas": areas(top, level + 1),
+        "areas": [area(c) for c in areas],
         "as_of": _iso(as_of),
     }
+
+
+TREE_PIECE = 2000  # rows of the coverage CSV read at a time
+
+
+def coverage_tree(
+    engine: Engine, code: str | None, deepest: int = 4, period: Period | None = None
+) -> Iterator[list[tuple[dict[str, Any], int]]]:
+    """The wilayah and every area below it down to level ``deepest`` (4: desa), each followed
+    by the areas below it, as (figures, level), the same figures as ``coverage``: in pieces
+    (the wilayah, then its areas with everything below them, a few thousand at a time).
+
+    With a ``period``: ``terekam``, ``sisa`` and ``persen`` as they stood at the end of its
+    last day (today's figures when it ends today), and ``periode`` the period's own received,
+    processed, duplicate, rerecord and rejected."""
+    region = wilayah(code) if code else None
+    top = region.code if region else ""
+    level = region.level if region else 0
+
+    def below(parent: str, lv: int) -> list[tuple[regions.Region, int]]:
+        out: list[tuple[regions.Region, int]] = []
+        if lv > deepest:
+            return out
+        for child in children(parent):
+            out.append((child, lv))
+            out.extend(below(child.code, lv + 1))
+        return out
+
+    def figures_of(
+        conn: Connection, pairs: list[tuple[str, str, int]], sum_of: dict[str, list[str]]
+    ) -> list[tuple[dict[str, Any], int]]:
+        """(code, name, level) -> figures; ``sum_of``: a wilayah counted as the sum of
+        these areas (the country: its provinces)."""
+        codes = [c for c, _, _ in pairs] + [a for parts in sum_of.values() for a in parts]
+        terekam, figs = _read(conn, codes)
+        later, within = _period_read(conn, codes, period) if period else ({}, {})
+        out = []
+        for c, name, lv in pairs:
+            parts = sum_of.get(c, [c])
+            fig = _figure(c, name, sum(terekam.get(a, 0) - later.get(a, 0) for a in parts), figs)
+            if period:
+                fig["periode"] = {
+                    f: sum(within.get(a, {}).get(f, 0) for a in parts) for f in PERIOD_FIGURES
+                }
+            out.append((fig, lv))
+        return out
+
+    areas = children(top) if level < deepest else ()
+    with engine.connect() as conn:  # one connection for the whole stream
+        # The country has no row of its own: the sum of its provinces.
+        sum_of = {"": [a.code for a in children("")]} if not top else {}
+        name = region.name if region else "Indonesia"
+        yield figures_of(conn, [(top, name, level)], sum_of)
+        # The areas with everything below them, a few thousand rows a read.
+        piece: list[tuple[str, str, int]] = []
+        for n, area in enumerate(areas):
+            piece.append((area.code, area.name, level + 1))
+            piece += [(r.code, r.name, lv) for r, lv in below(area.code, level + 2)]
+            if len(piece) >= TREE_PIECE or n == len(areas) - 1:
+                yield figures_of(conn, piece, {})
+                piece = []
 
 
 # --- recap and records ------------------------------------------------------------------------
@@ -265,30 +451,84 @@ def parse_day(value: str) -> str:
         raise CoverageInputError(f"--date: expected YYYY-MM-DD, got {value!r}") from exc
 
 
-def recap(engine: Engine, day: str, kecamatan: str | None = None) -> dict[str, Any]:
-    """The day's figures (packets received that day, WIB) per kecamatan, kit, operator, desa."""
+_RECAP_PER = {"kecamatan": "kecamatan", "stations": "station_id", "operators": "operator",
+               "desa": "desa"}  # fmt: skip
+
+
+def recap(
+    engine: Engine,
+    day: str,
+    kecamatan: str | None = None,
+    per: tuple[str, ...] = ("kecamatan", "stations", "operators", "desa"),
+    busiest: int | None = None,
+) -> dict[str, Any]:
+    """The day's figures (packets received that day, WIB) per kecamatan, kit, operator, desa
+    (``per``: which of them), each list in code order. ``busiest``: only the N that received
+    the most of each, most first, and ``more`` says how many each left out (a page)."""
     d = daily_counts.c
     sums = [func.sum(d[f]).label(f) for f in _FIGURES]
     where = [d.day == day]
     if kecamatan:
         where.append(d.kecamatan == kecamatan)
     doc: dict[str, Any] = {"date": day, "kecamatan_filter": kecamatan}
+    columns = [d[_RECAP_PER[key]] for key in per]
+    counted: dict[str, int] = {}
+
+    def row(kode: Any, figures: Any) -> dict[str, Any]:
+        return {"kode": kode, **{f: int(figures[i] or 0) for i, f in enumerate(_FIGURES)}}
+
     with engine.connect() as conn:
-        for key, column in (
-            ("kecamatan", d.kecamatan),
-            ("stations", d.station_id),
-            ("operators", d.operator),
-            ("desa", d.desa),
-        ):
-            rows = conn.execute(
-                select(column, *sums).where(*where).group_by(column).order_by(column)
-            ).all()
-            doc[key] = [
-                {"kode": r[0], **{f: int(r[i + 1] or 0) for i, f in enumerate(_FIGURES)}}
-                for r in rows
-            ]
-        total = conn.execute(select(*sums).where(*where)).one()
-    doc["total"] = {f: int(total[i] or 0) for i, f in enumerate(_FIGURES)}
+        if conn.dialect.name == "postgresql":
+            # One pass over the day's rows for every grouping (GROUPING SETS); with
+            # ``busiest``, the database keeps the N largest of each grouping and counts all.
+            quote = conn.dialect.identifier_preparer.quote
+            sets = ", ".join(f"({quote(c.name)})" for c in columns)
+            grouping = func.grouping(*columns)
+            grouped = (
+                select(
+                    *columns,
+                    grouping.label("g"),
+                    *sums,
+                    func.row_number()
+                    .over(partition_by=grouping, order_by=[func.sum(d.received).desc(), *columns])
+                    .label("rn"),
+                    func.count().over(partition_by=grouping).label("n"),
+                )
+                .where(*where)
+                .group_by(text(f"GROUPING SETS ({sets}{', ' if sets else ''}())"))
+                .subquery()
+            )
+            stmt = select(grouped)
+            if busiest is not None:
+                stmt = stmt.where(grouped.c.rn <= busiest)
+            groups: dict[str, list[dict[str, Any]]] = {key: [] for key in per}
+            total = None
+            n = len(columns)
+            for r in conn.execute(stmt):
+                bits = r[n]
+                if bits == (1 << n) - 1:  # every column rolled up: the day's total
+                    total = r[n + 1 : n + 6]
+                    continue
+                i = next(i for i in range(n) if not bits >> (n - 1 - i) & 1)
+                groups[per[i]].append(row(r[i], r[n + 1 : n + 6]))
+                counted[per[i]] = int(r[n + 7])
+            for key in per:
+                doc[key] = groups[key]
+        else:
+            for key, column in zip(per, columns, strict=True):
+                rows = conn.execute(select(column, *sums).where(*where).group_by(column)).all()
+                doc[key] = [row(r[0], r[1:]) for r in rows]
+                counted[key] = len(rows)
+            total = conn.execute(select(*sums).where(*where)).one()
+    for key in per:
+        if busiest is None:
+            doc[key].sort(key=lambda x: x["kode"])
+        else:
+            doc[key].sort(key=lambda x: (-x["received"], x["kode"]))
+            del doc[key][busiest:]
+    if busiest is not None:
+        doc["more"] = {key: max(counted.get(key, 0) - busiest, 0) for key in per}
+    doc["total"] = {f: int(total[i] or 0) if total else 0 for i, f in enumerate(_FIGURES)}
     return doc
 
 

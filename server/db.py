@@ -135,6 +135,9 @@ packets = Table(
     Column("review_reason", Text, nullable=True),
     Column("reviewed_by", String(200), nullable=True),
     Column("reviewed_at", Float, nullable=True),
+    # Revision 0007, relay side: when the payload was dropped (``data`` is then empty): the
+    # centre's `received` for it had arrived and the retention had passed.
+    Column("purged_at", Float, nullable=True),
     Index("ix_packets_uuid", "uuid"),
 )
 

@@ -51,6 +51,18 @@ def error_reply(exc: BaseException) -> tuple[int, dict[str, str], dict[str, str]
             },
             {"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
+    from server.blobs import RETRY_AFTER_S, BlobStoreError
+
+    if isinstance(exc, BlobStoreError):
+        log.warning("object store error answered with 503: %s", exc)
+        return (
+            503,
+            {
+                "error": "storage_unavailable",
+                "detail": "the server's object store failed to answer; retry later",
+            },
+            {"Retry-After": str(RETRY_AFTER_S)},
+        )
     log.error("internal error", exc_info=exc)
     return 500, {"error": "internal", "detail": f"internal server error ({type(exc).__name__})"}, {}
 

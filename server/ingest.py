@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
+from server import blobs as blob_store
 from server import db, labels
 from server.core import (
     NEW_PACKET_COLUMNS,
@@ -228,6 +229,10 @@ class PacketIngest:
                     now=now,
                 ),
             }
+            if self.core.blobs.external:
+                # The object is durable before the row commits (server.blobs).
+                ref = blob_store.Ref(header.station_id, uuid, signed.body_sha256)
+                params["data"] = await run_in_threadpool(self.core.blobs.stored, ref, body)
             current, fresh, inserted = await (await conn.execute(PUT_SQL, params)).fetchone()
             if not current:
                 # A new key, a revocation, a vouching change, or a kecamatan not in the

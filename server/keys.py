@@ -5,9 +5,9 @@ material goes into them.
 
 A new home's sealing key is hybrid (ML-KEM-768 + X25519, docs/packet-format.md); a home made
 by an earlier release keeps its X25519 key until ``ektp-server keys rotate``, which makes a
-hybrid key the one stations are given and keeps the old one in ``retired_sealing_keys/`` (named
-by key id) to open what was sealed to it: packets already sealed, and those of stations that
-still seal to it until they are provisioned again.
+hybrid key the cluster's and keeps the old one as ``sealing_key.retired-<key id>.pem`` to open
+what was sealed to it (server/cluster_key.py): packets already sealed, and those of stations
+that still seal to it until their next sync moves them to the new key.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from app.packet import (
     HybridPrivateKey,
     PacketError,
     SealingPrivateKey,
-    key_id,
     load_sealing_private_key,
     sealing_private_key_pem,
     sealing_public_key_pem,
@@ -30,7 +29,6 @@ from app.packet import (
 
 SEALING_PRIVATE = "sealing_key.pem"
 SEALING_PUBLIC = "sealing_key.pub.pem"
-RETIRED_SEALING = "retired_sealing_keys"
 SERVER_SIGNING = "signing_key.pem"
 # Relays set up before the server had a signing key of its own: that key is the signing key.
 RELAY_SIGNING = "relay_signing_key.pem"
@@ -40,7 +38,7 @@ class KeyFileError(RuntimeError):
     """A key file exists but cannot be used."""
 
 
-def _write_private(path: Path, pem: bytes) -> None:
+def write_private(path: Path, pem: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -53,7 +51,7 @@ def _write_private(path: Path, pem: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _private_pem(key: Ed25519PrivateKey) -> bytes:
+def private_pem(key: Ed25519PrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -68,8 +66,9 @@ def _load_sealing(path: Path) -> SealingPrivateKey:
         raise KeyFileError(f"{path}: {exc}") from exc
 
 
-def _write_sealing(home: Path, key: SealingPrivateKey) -> None:
-    _write_private(home / SEALING_PRIVATE, sealing_private_key_pem(key))
+def write_sealing(home: Path, key: SealingPrivateKey) -> None:
+    """``key`` becomes the home's sealing key (private 0600, public beside it)."""
+    write_private(home / SEALING_PRIVATE, sealing_private_key_pem(key))
     (home / SEALING_PUBLIC).write_bytes(sealing_public_key_pem(key.public_key()))
 
 
@@ -78,31 +77,9 @@ def load_or_create_sealing_key(home: Path) -> SealingPrivateKey:
     path = home / SEALING_PRIVATE
     if not path.exists():
         key = HybridPrivateKey.generate()
-        _write_sealing(home, key)
+        write_sealing(home, key)
         return key
     return _load_sealing(path)
-
-
-def load_retired_sealing_keys(home: Path) -> list[SealingPrivateKey]:
-    """The keys this home sealed to before (``keys rotate``): kept to open, never given out."""
-    folder = home / RETIRED_SEALING
-    if not folder.is_dir():
-        return []
-    return [_load_sealing(p) for p in sorted(folder.glob("*.pem"))]
-
-
-def rotate_sealing_key(home: Path) -> tuple[SealingPrivateKey, SealingPrivateKey]:
-    """Retire the current sealing key (kept to open) and make a new hybrid one; returns
-    (old, new). The old key is durably in ``retired_sealing_keys/`` before it is replaced,
-    so a crash in between leaves it in both places, never in neither."""
-    old = load_or_create_sealing_key(home)
-    folder = home / RETIRED_SEALING
-    folder.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(folder, 0o700)
-    _write_private(folder / f"{key_id(old.public_key())}.pem", sealing_private_key_pem(old))
-    new = HybridPrivateKey.generate()
-    _write_sealing(home, new)
-    return old, new
 
 
 def load_or_create_signing_key(home: Path) -> Ed25519PrivateKey:
@@ -113,7 +90,7 @@ def load_or_create_signing_key(home: Path) -> Ed25519PrivateKey:
     path = legacy if legacy.exists() else home / SERVER_SIGNING
     if not path.exists():
         key = Ed25519PrivateKey.generate()
-        _write_private(path, _private_pem(key))
+        write_private(path, private_pem(key))
         return key
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -57,10 +58,12 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
 
 def validate(args: argparse.Namespace, home: Path) -> None:
     """Checks that need no database (bad input writes nothing)."""
+    from server.cluster_key import ENV_FILE, ENV_PEM
     from server.keys import SEALING_PRIVATE
 
     if args.cmd == "process":
-        if not (home / SEALING_PRIVATE).is_file():
+        given = args.sealing_key or os.environ.get(ENV_FILE) or os.environ.get(ENV_PEM)
+        if not given and not (home / SEALING_PRIVATE).is_file():
             raise coverage.CoverageInputError(
                 f"--home: no sealing private key ({SEALING_PRIVATE}) in {home}: run the "
                 "processor with the server's home (it holds the key stations seal to)"
@@ -157,7 +160,9 @@ def _process(args: argparse.Namespace, core: Any) -> int:
     from server.processing.checks import WrongSealingKey
     from server.processing.processor import Processor
 
-    processor = Processor(core.engine, core.sealing_keys, batch=args.batch, lease_s=args.lease)
+    processor = Processor(
+        core.engine, core.sealing_keys, batch=args.batch, lease_s=args.lease, blobs=core.blobs
+    )
     if args.once:
         try:
             done = processor.run_once()

@@ -45,7 +45,7 @@ from app.sync.engine import DrainResult, SyncEngine, SyncError
 from app.sync.provision import InvalidServerUrl, check_server_url, enroll
 from app.sync.serverkey import learn_server_key
 from app.sync.worker import SyncWorker
-from server import db
+from server import db, kit_relay
 from server.core import InputError, ServerCore, ServiceError, check_kecamatan, iso
 from server.keys import load_or_create_relay_key
 from server.labels import record_assignment
@@ -392,6 +392,7 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
     entries = doc.get("stations") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise SyncError("server", "the upstream's station list is not readable (no 'stations')")
+    kit_relay.take_policies(core.engine, entries)  # each kit's central policy (issue 12)
     here = {st.id: st for st in core.list_stations()}
     assigned: list[tuple[str, str, str]] = []
     revoked: list[str] = []
@@ -468,12 +469,15 @@ class RelayPuller:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         before_pull: Callable[[], None] | None = None,
+        steps: list[Callable[[], Any]] | None = None,
     ) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.core = core
         self.engine = engine
         self.before_pull = before_pull  # e.g. learn the upstream's signing key first
+        # After the station state, in order: the kits' fates, the purge (server/relay_fates).
+        self.steps = list(steps or [])
         self.interval_s = interval_s
         self.retry_cap_s = retry_cap_s
         self.nudge_gap_s = min(interval_s, 30.0) if nudge_gap_s is None else nudge_gap_s
@@ -488,6 +492,8 @@ class RelayPuller:
         """One pull; raises SyncError when the upstream cannot be asked or refuses."""
         if self.before_pull is not None:
             self.before_pull()
+        # What the kits reported here goes up first (issue 12, server/kit_relay.py).
+        kit_relay.forward_up(self.core, self.engine)
         doc = self.engine.signed_json("GET", RELAY_STATIONS_PATH)
         if isinstance(doc, dict) and doc.get("relay_station_id") not in (
             None,
@@ -502,6 +508,8 @@ class RelayPuller:
                 PULL_UNLISTED: json.dumps(result.unlisted),
             }
         )
+        for step in self.steps:
+            step()
         return result
 
     def attempt(self) -> bool:
@@ -604,7 +612,10 @@ class RelayForwarder:
         timeout: tuple[float, float] = (5.0, 30.0),
         cap_s: float = 60.0,
         pull_interval_s: float = DEFAULT_PULL_INTERVAL_S,
+        retention_days: float = 30.0,
     ) -> None:
+        from server.relay_fates import pull_fates, purge_forwarded
+
         station_id = core.meta_get("upstream_station_id")
         stored_url = core.meta_get("upstream_url")
         if not station_id or not stored_url:
@@ -643,6 +654,12 @@ class RelayForwarder:
             interval_s=pull_interval_s,
             retry_cap_s=cap_s,
             before_pull=self.ensure_upstream_key,
+            # The purge first: it runs on every pull, even while the fates cannot be had
+            # (it then finds nothing the centre has confirmed).
+            steps=[
+                lambda: purge_forwarded(core, retention_days),
+                lambda: pull_fates(core, self.puller.engine),
+            ],
         )
         self.puller.engine.verify = self.engine.verify
         self.worker = SyncWorker(
@@ -675,6 +692,8 @@ class RelayForwarder:
     def _drain(self, **kwargs: Any) -> DrainResult:
         try:
             self.ensure_upstream_key()
+            # A kit's offline move before its packets sealed after it (server/kit_relay.py).
+            kit_relay.forward_moves(self.core, self.engine)
         except SyncError as err:
             return DrainResult(error=err)
         return self.engine.drain(**kwargs)

@@ -10,4 +10,4 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # any PC/SC call.
 # tests.support.server_fixtures: server processes, a throwaway PostgreSQL cluster and
 # enrolled test stations (tests/server, tests/sync, bench): one session-scoped cluster.
-pytest_plugins = ["tests.support.pcsc", "tests.support.server_fixtures"]
+pytest_plugins = ["tests.support.pcsc", "tests.support.server_fixtures", "tests.support.seaweed"]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.context import UsageError, open_home, read_secret
+from app.commands.context import open_home, read_secret
 from app.commands.init import check_kecamatan
+from app.errors import BadInput
+from app.service.kit import move_kit
 from app.store.db import Store
-from app.store.operators import AuthenticationFailed, OperatorError, verify_password
-from app.store.station import move_kit, require_identity
+from app.store.operators import AuthenticationFailed, verify_password
+from app.store.station import require_identity
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,44 +37,40 @@ def _check(store: Store, username: str, password: str, role: str) -> None:
     try:
         info = verify_password(store, username, password)
     except AuthenticationFailed as exc:
-        raise UsageError(role, f"wrong username or password for {username!r}") from exc
+        raise BadInput(role, f"wrong username or password for {username!r}") from exc
     if info.role != role:
-        raise UsageError(role, f"{username!r} is a {info.role}, not a {role}")
+        raise BadInput(role, f"{username!r} is a {info.role}, not a {role}")
 
 
 def run(args: argparse.Namespace) -> int:
     kecamatan = check_kecamatan(args.kecamatan)
     reason = args.reason.strip()
     if not reason or len(reason) > 500:
-        raise UsageError("reason", "must be 1-500 characters")
+        raise BadInput("reason", "must be 1-500 characters")
     if args.technician == args.supervisor:
-        raise UsageError("supervisor", "the approval must come from another person")
+        raise BadInput("supervisor", "the approval must come from another person")
     tech_pw = read_secret(f"Password of technician {args.technician}: ", 1098)
     sup_pw = read_secret(f"Password of supervisor {args.supervisor}: ", 1098)
     # A missing line is not a wrong password: say which one stdin lacks.
     if not tech_pw:
-        raise UsageError(
+        raise BadInput(
             "technician", "no password on stdin (line 1: technician's, line 2: supervisor's)"
         )
     if not sup_pw:
-        raise UsageError(
+        raise BadInput(
             "supervisor", "no password on stdin line 2 (line 1: technician's, line 2: supervisor's)"
         )
     with open_home(args) as store:
-        before = require_identity(store).kecamatan
+        require_identity(store)
         _check(store, args.technician, tech_pw, "technician")
-        if kecamatan == before:
-            raise UsageError("kecamatan", f"the kit is already assigned to {kecamatan}")
-        try:  # the store checks the approver: another supervisor, with their password
-            move_kit(
-                store,
-                kecamatan,
-                moved_by=args.technician,
-                approver=args.supervisor,
-                approver_password=sup_pw,
-                reason=reason,
-            )
-        except OperatorError as exc:
-            raise UsageError(exc.field, exc.message) from exc
-    print(f"kecamatan {before} -> {kecamatan}")
+        # The store checks the approver: another supervisor, with their password.
+        moved = move_kit(
+            store,
+            kecamatan,
+            mover=args.technician,
+            approver=args.supervisor,
+            approver_password=sup_pw,
+            reason=reason,
+        )
+    print(f"kecamatan {moved.before} -> {moved.after}")
     return 0

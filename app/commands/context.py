@@ -9,25 +9,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.errors import BadInput
 from app.paths import station_home
 from app.store.db import DB_NAME, Store, open_store
 from app.store.errors import NotInitialized
 
 
-class UsageError(Exception):
-    """Bad input: exit 2 with one line naming ``field``; nothing was written."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
 def home_of(args: argparse.Namespace) -> Path:
-    """The station home; UsageError("home") when it names something that is not a folder."""
+    """The station home; BadInput("home") when it names something that is not a folder."""
     home = station_home(getattr(args, "home", None))
     if home.exists() and not home.is_dir():
-        raise UsageError("home", f"{home} is not a directory")
+        raise BadInput("home", f"{home} is not a directory")
     return home
 
 
@@ -41,23 +33,23 @@ def open_home(args: argparse.Namespace, *, create: bool = False) -> Store:
 
 
 def read_file(path: str, field: str, max_bytes: int) -> bytes:
-    """A whole input file, or UsageError naming ``field`` (missing, unreadable, too big)."""
+    """A whole input file, or BadInput naming ``field`` (missing, unreadable, too big)."""
     p = Path(path)
     try:
         size = p.stat().st_size
         if not p.is_file():
-            raise UsageError(field, f"{path} is not a file")
+            raise BadInput(field, f"{path} is not a file")
         if size > max_bytes:
-            raise UsageError(
+            raise BadInput(
                 field, f"{path} is {size // 1024} KB, more than the {max_bytes // 1024} KB allowed"
             )
         return p.read_bytes()
     except FileNotFoundError as exc:
-        raise UsageError(field, f"{path} does not exist") from exc
+        raise BadInput(field, f"{path} does not exist") from exc
     except PermissionError as exc:
-        raise UsageError(field, f"{path} cannot be read (permission denied)") from exc
+        raise BadInput(field, f"{path} cannot be read (permission denied)") from exc
     except IsADirectoryError as exc:
-        raise UsageError(field, f"{path} is a directory") from exc
+        raise BadInput(field, f"{path} is a directory") from exc
 
 
 MAX_JSON_DEPTH = 20
@@ -65,7 +57,7 @@ MAX_NUMBER_DIGITS = 30
 
 
 class _Refused(Exception):
-    """Raised inside the JSON parser's hooks; becomes a UsageError naming the field."""
+    """Raised inside the JSON parser's hooks; becomes a BadInput naming the field."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -137,9 +129,9 @@ def read_json_object(path: str, field: str, max_bytes: int = 64 * 1024) -> dict[
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(field, f"{path} is not UTF-8 text") from exc
+        raise BadInput(field, f"{path} is not UTF-8 text") from exc
     if _depth(text) > MAX_JSON_DEPTH:
-        raise UsageError(field, f"{path} nests more than {MAX_JSON_DEPTH} levels deep")
+        raise BadInput(field, f"{path} nests more than {MAX_JSON_DEPTH} levels deep")
     try:
         data = json.loads(
             text,
@@ -149,29 +141,21 @@ def read_json_object(path: str, field: str, max_bytes: int = 64 * 1024) -> dict[
             parse_constant=_constant,
         )
     except _Refused as exc:
-        raise UsageError(exc.field, exc.message) from exc
+        raise BadInput(exc.field, exc.message) from exc
     except json.JSONDecodeError as exc:
-        raise UsageError(field, f"{path} is not valid JSON (line {exc.lineno})") from exc
+        raise BadInput(field, f"{path} is not valid JSON (line {exc.lineno})") from exc
     except (ValueError, RecursionError) as exc:  # the parser's own limits, should ours miss
-        raise UsageError(field, f"{path} cannot be read as JSON ({exc})") from exc
+        raise BadInput(field, f"{path} cannot be read as JSON ({exc})") from exc
     if _holds_too_long(data):
-        raise UsageError(field, f"holds a number of more than {MAX_NUMBER_DIGITS} digits")
+        raise BadInput(field, f"holds a number of more than {MAX_NUMBER_DIGITS} digits")
     if not isinstance(data, dict):
-        raise UsageError(field, f"{path} must hold a JSON object")
+        raise BadInput(field, f"{path} must hold a JSON object")
     return data
 
 
 def print_json(doc: Any) -> None:
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, sort_keys=True) + "\n")
     sys.stdout.flush()
-
-
-def issue_line(issue: object) -> str:
-    """``field: message`` for a FieldIssue; the domain's messages already start with the
-    field name, so it is not repeated."""
-    field = str(getattr(issue, "field", ""))
-    message = str(getattr(issue, "message", issue))
-    return message if message.startswith(field) else f"{field}: {message}"
 
 
 def read_secret(prompt: str, max_len: int = 1024) -> str:

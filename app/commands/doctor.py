@@ -17,6 +17,7 @@ from typing import Any
 from app import packet as pkt
 from app.commands.context import home_of, print_json
 from app.store.audit import verify_chain
+from app.store.central import check_ack
 from app.store.db import DB_NAME, SCHEMA_HEAD, Store, current_revision, open_store
 from app.store.errors import StoreError, classify
 from app.store.keystore import KeyMaterialMissing
@@ -69,6 +70,9 @@ def check_database(store: Store | None, args: argparse.Namespace) -> list[Check]
             else f"audit chain broken at event {chain.first_bad_id}: {chain.problem}",
         )
     )
+    # A chain edited and re-hashed verifies on its own: the centre's acknowledgement tells.
+    acked_ok, acked_message = check_ack(store)
+    out.append(Check("audit_centre", "ok" if acked_ok else "fail", acked_message))
     try:
         identity = get_identity(store)
     except KeyMaterialMissing as exc:  # a copied database: say so, as the station check

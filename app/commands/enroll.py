@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import issue_line, open_home, read_file, read_json_object
+from app.commands.context import open_home, read_file, read_json_object
 from app.enrollment import EnrollmentRequest, enroll
+from app.errors import issue_line
 from app.store.reconcile import reconcile_quietly
 
 # Above any real photo file; accept_photo applies the finer limits (pixels, decode).
@@ -32,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--signature", metavar="IMG", help="signature as PNG")
     p.add_argument("--card-uid", metavar="HEX")
     p.add_argument("--card-atr", metavar="HEX")
+    p.add_argument(
+        "--rerecord-of",
+        metavar="UUID",
+        help="re-records this earlier record, which the centre sent back (`fates --needs-action`)",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 signature_png=signature,
                 card_uid=args.card_uid,
                 card_atr=args.card_atr,
+                rerecord_of=args.rerecord_of.strip().lower() if args.rerecord_of else None,
             ),
             before_seal=reconcile_first,
         )

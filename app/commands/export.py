@@ -1,6 +1,6 @@
 """``export --to DIR``: every packet that still has its payload, as ``<uuid>.ektp`` files.
 
-The work is :func:`app.store.export.export_packets` (shared with the queue screen): files
+The work is :func:`app.service.records.export` (shared with the queue screen): files
 written atomically and fsynced, a ``manifest.json``, idempotent, never overwriting.
 """
 
@@ -10,8 +10,8 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from app.commands.context import UsageError, open_home, print_json
-from app.store.export import ExportConflict, export_packets
+from app.commands.context import open_home, print_json
+from app.service.records import check_export_target, export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,19 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = Path(args.to)
-    if target.exists() and not target.is_dir():
-        raise UsageError("to", f"{target} is not a directory")
-    if not target.exists() and not target.absolute().parent.is_dir():
-        # The stick is not there (E:\ missing, /media/usb not mounted): bad input, nothing
-        # is created (export_packets makes only the last folder).
-        raise UsageError(
-            "to", f"{target.absolute().parent} does not exist (is the drive plugged in?)"
-        )
+    check_export_target(target)  # bad input: nothing is created
     with open_home(args) as store:
-        try:
-            result = export_packets(store, target)
-        except ExportConflict as exc:
-            raise UsageError("to", str(exc)) from exc
+        result = export(store, target, actor="cli")
     if args.json:
         print_json(asdict(result))
     else:

@@ -6,7 +6,8 @@ import argparse
 import socket
 import sys
 
-from app.commands.context import UsageError, home_of, open_home, read_file
+from app.commands.context import home_of, open_home, read_file
+from app.errors import BadInput
 from app.packet import (
     PacketError,
     fingerprint,
@@ -36,13 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def check_kecamatan(code: str) -> str:
-    """The dotted level-3 code (written dotted or not), or UsageError("kecamatan")."""
+    """The dotted level-3 code (written dotted or not), or BadInput("kecamatan")."""
     from app.domain import regions
 
     try:
         return regions.parse_code(code, 3)
     except regions.BadRegionCode as exc:
-        raise UsageError("kecamatan", str(exc)) from exc
+        raise BadInput("kecamatan", str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,18 +52,18 @@ def run(args: argparse.Namespace) -> int:
         keys = load_server_key_file(data)
         pem = keys.sealing_pem
     except PacketError as exc:
-        raise UsageError("server-key", f"{args.server_key}: {exc}") from exc
+        raise BadInput("server-key", f"{args.server_key}: {exc}") from exc
     kecamatan = check_kecamatan(args.kecamatan)
     # An explicit --name "" is bad input, not a request for the host name.
     name = (socket.gethostname() if args.name is None else args.name).strip()
     if not name or len(name) > 200:
-        raise UsageError("name", "must be 1-200 characters")
+        raise BadInput("name", "must be 1-200 characters")
     server_url = None
     if args.server_url is not None:
         try:
             server_url = check_server_url(args.server_url, allow_insecure_http=args.insecure_http)
         except InvalidServerUrl as exc:
-            raise UsageError("server-url", str(exc)) from exc
+            raise BadInput("server-url", str(exc)) from exc
     if (home_of(args) / DB_NAME).exists():
         with open_home(args) as store:
             if get_identity(store) is not None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from app.commands.context import UsageError, open_home, print_json, read_secret
+from app.commands.context import open_home, print_json, read_secret
+from app.errors import BadInput
 from app.store.db import Store
 from app.store.models import ROLES
 from app.store.operators import (
@@ -94,25 +95,25 @@ def allowed_by(store: Store, args: argparse.Namespace, roles: tuple[str, ...] | 
     if not has_admin(store):
         return "cli"
     if not args.by:
-        raise UsageError(
+        raise BadInput(
             "by",
             "this station has a technician or supervisor: name one with --by U "
             "and give their password as the last line of stdin",
         )
     password = read_secret(f"Password of {args.by}: ", MAX_PASSWORD_LEN)
     if not password:
-        raise UsageError("by", f"no password for {args.by!r} on stdin")
+        raise BadInput("by", f"no password for {args.by!r} on stdin")
     try:
         info = authorize(store, args.by, password, **({"roles": roles} if roles else {}))
     except OperatorError as exc:
-        raise UsageError(exc.field, exc.message) from exc
+        raise BadInput(exc.field, exc.message) from exc
     return info.username
 
 
-def _usage(exc: OperatorError | UnknownOperator) -> UsageError:
+def _usage(exc: OperatorError | UnknownOperator) -> BadInput:
     if isinstance(exc, UnknownOperator):
-        return UsageError("username", f"no operator named {exc.username!r}")
-    return UsageError(exc.field, exc.message)
+        return BadInput("username", f"no operator named {exc.username!r}")
+    return BadInput(exc.field, exc.message)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -120,7 +121,7 @@ def run_add(args: argparse.Namespace) -> int:
     try:
         check_password(password)  # before opening (and perhaps creating) the store
     except OperatorError as exc:
-        raise UsageError(exc.field, exc.message) from exc
+        raise BadInput(exc.field, exc.message) from exc
     with open_home(args, create=True) as store:
         actor = allowed_by(store, args)
         try:
@@ -135,7 +136,7 @@ def _set_active(args: argparse.Namespace, active: bool) -> int:
     with open_home(args) as store:
         actor = allowed_by(store, args)
         if not active and actor == args.username:
-            raise UsageError("username", "you cannot disable your own account")
+            raise BadInput("username", "you cannot disable your own account")
         try:
             set_active(store, args.username, active, actor=actor)
         except (OperatorError, UnknownOperator) as exc:
@@ -168,7 +169,7 @@ def run_password(args: argparse.Namespace) -> int:
     try:
         check_password(password)
     except OperatorError as exc:
-        raise UsageError(exc.field, exc.message) from exc
+        raise BadInput(exc.field, exc.message) from exc
     with open_home(args) as store:
         actor = allowed_by(store, args, roles=("supervisor",))
         try:
@@ -185,9 +186,9 @@ def _card_on_reader() -> str:
     found = scan()
     cards = [c for c in found.cards if c.status == CardStatus.OK and c.uid_hex]
     if not cards:
-        raise UsageError("card", f"no readable card on the reader ({found.message.strip()})")
+        raise BadInput("card", f"no readable card on the reader ({found.message.strip()})")
     if len(cards) > 1:
-        raise UsageError("card", "more than one card on the readers: leave only the staff card")
+        raise BadInput("card", "more than one card on the readers: leave only the staff card")
     uid = cards[0].uid_hex
     assert uid is not None
     return uid
@@ -196,7 +197,7 @@ def _card_on_reader() -> str:
 def run_card(args: argparse.Namespace) -> int:
     if args.unbind:
         if args.uid:
-            raise UsageError("uid", "not used with --unbind")
+            raise BadInput("uid", "not used with --unbind")
         with open_home(args) as store:
             actor = allowed_by(store, args)
             try:
@@ -210,7 +211,7 @@ def run_card(args: argparse.Namespace) -> int:
         check_pin(pin)
         uid = normalize_card_uid(args.uid) if args.uid else None
     except OperatorError as exc:
-        raise UsageError(exc.field, exc.message) from exc
+        raise BadInput(exc.field, exc.message) from exc
     with open_home(args) as store:
         actor = allowed_by(store, args)
         if uid is None:

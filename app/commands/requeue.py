@@ -8,12 +8,10 @@ refused. Audited (``record.requeued``); the next sync sends it.
 from __future__ import annotations
 
 import argparse
-import re
 
-from app.commands.context import UsageError, open_home, print_json
-from app.store.outbox import Outbox, OutboxError
-
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+from app.commands.context import open_home, print_json
+from app.errors import BadInput
+from app.service.records import check_uuids, requeue
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,18 +29,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.all and args.uuid:
-        raise UsageError("uuid", "give record UUIDs or --all, not both")
+        raise BadInput("uuid", "give record UUIDs or --all, not both")
     if not args.all and not args.uuid:
-        raise UsageError("uuid", "name the rejected record(s) to send again, or --all")
-    uuids = [u.strip().lower() for u in args.uuid]
-    for given, uuid in zip(args.uuid, uuids, strict=True):
-        if not UUID_RE.match(uuid):
-            raise UsageError("uuid", f"{given!r} is not a record UUID")
+        raise BadInput("uuid", "name the rejected record(s) to send again, or --all")
+    uuids = None if args.all else check_uuids(args.uuid)  # checked before the home is opened
     with open_home(args) as store:
-        try:
-            done = Outbox(store).requeue_many(None if args.all else uuids, actor="cli")
-        except OutboxError as exc:
-            raise UsageError("uuid", str(exc)) from exc
+        done = requeue(store, uuids, actor="cli")
     if args.json:
         print_json({"requeued": done, "count": len(done)})
     else:

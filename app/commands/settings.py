@@ -9,8 +9,10 @@ import argparse
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from app.commands.context import UsageError, open_home, print_json
+from app.commands.context import open_home, print_json
 from app.commands.operator import allowed_by
+from app.errors import BadInput
+from app.store.central import central_policy
 from app.store.settings import (
     SUPERVISOR_ONLY,
     SettingError,
@@ -41,11 +43,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_show(args: argparse.Namespace) -> int:
     with open_home(args) as store:
         values = asdict(load_settings(store))
+        central = central_policy(store)
     if args.json:
-        print_json(values)
+        # "central": the keys the central office set (they override, `set` refuses them).
+        print_json({**values, "central": sorted(central)})
     else:
         for k, v in values.items():
-            print(f"{k} = {'' if v is None else v}")
+            mark = "  (central office)" if k in central else ""
+            print(f"{k} = {'' if v is None else v}{mark}")
     return 0
 
 
@@ -54,13 +59,13 @@ def run_set(args: argparse.Namespace) -> int:
         # Stored absolute: the GUI and the sync worker do not run from this shell's folder.
         mirror = Path(args.value).expanduser().absolute()
         if mirror.exists() and not mirror.is_dir():
-            raise UsageError("mirror_dir", f"{args.value} is not a directory")
+            raise BadInput("mirror_dir", f"{args.value} is not a directory")
         args.value = str(mirror)
     with open_home(args) as store:
         try:
             roles = ("supervisor",) if args.key in SUPERVISOR_ONLY else None
             set_setting(store, args.key, args.value, actor=allowed_by(store, args, roles))
         except SettingError as exc:
-            raise UsageError(exc.key, str(exc).split(": ", 1)[-1]) from exc
+            raise BadInput(exc.key, str(exc).split(": ", 1)[-1]) from exc
     print(f"{args.key} = {args.value}")
     return 0

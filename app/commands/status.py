@@ -12,20 +12,11 @@ import argparse
 from typing import Any
 
 from app.commands.context import home_of, open_home, print_json
-from app.store.backlog import evaluate
+from app.service.status import StationStatus, station_status
 from app.store.db import DB_NAME, Store, open_store
-from app.store.mirror import UNCONFIRMED_DIR, check_mirror, unconfirmed_count
 from app.store.outbox import Outbox
-from app.store.reconcile import records_without_copy
-from app.store.settings import load_settings
-from app.store.station import get_identity
-from app.store.timeutil import iso, utcnow
-from app.sync.station import sync_summary
 
-MISSING_LISTED = 20  # records without a mirror copy named in the warning
 NO_STATION = "none"  # `status --pending` for a home with no station database
-# Rejected records listed by `status` (uuid and reason), oldest first; the count is complete.
-REJECTED_LISTED = 100
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,99 +32,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def collect(store: Store) -> dict[str, Any]:
-    """The status document (DESIGN.md shape plus extras). Other commands may add keys."""
-    now = utcnow()
-    outbox = Outbox(store)
-    identity = get_identity(store)
-    counts = outbox.counts()
-    pending = outbox.pending()
-    settings = load_settings(store)
-    alone = outbox.unsent_unexported()
-    backlog = evaluate(alone, settings, now)
-    warnings = list(backlog.messages)
-    if pending.rejected:
-        warnings.append(
-            f"{pending.rejected} record(s) rejected by the server are waiting: see the reason "
-            "(queue screen or `status`), then `requeue UUID...` or `requeue --all`"
-        )
-    mirror: dict[str, Any] | None = None
-    if settings.mirror_path is not None:
-        check = check_mirror(settings.mirror_path)
-        mirror = {"dir": settings.mirror_dir, "ok": check.ok, "message": check.message}
-        if not check.ok:
-            warnings.append(check.message)
-        waiting = unconfirmed_count(settings.mirror_path)
-        mirror["unconfirmed"] = waiting
-        without = records_without_copy(store)
-        # Sealed while the mirror was missing or full ("warn"): copied by the next enroll,
-        # export or sync once it is back; named here until then.
-        mirror["records_without_copy"] = without
-        if without:
-            listed = ", ".join(without[:MISSING_LISTED])
-            more = (
-                f" and {len(without) - MISSING_LISTED} more"
-                if len(without) > MISSING_LISTED
-                else ""
-            )
-            warnings.append(
-                f"{len(without)} record(s) have no copy in the mirror: {listed}{more} "
-                "(copied at the next enroll, export or sync)"
-            )
-        if waiting:
-            warnings.append(
-                f"{waiting} mirror packet(s) in {settings.mirror_path / UNCONFIRMED_DIR} were "
-                "never committed (an interrupted seal): a technician must check them"
-            )
-    if identity is None:
-        warnings.append("station is not initialized: run `init` or `provision`")
-    oldest = pending.oldest_sealed_at
-    rejected = outbox.rejected(REJECTED_LISTED) if pending.rejected else []
-    return {
-        "records": counts,
-        "pending": pending.count,
-        "pending_bytes": pending.bytes,
-        "pending_rejected": pending.rejected,
-        # which records the server refused and why: the uuid is what `requeue` takes
-        "rejected_records": [
-            {"uuid": e.uuid, "sealed_at": iso(e.sealed_at), "reason": e.last_error}
-            for e in rejected
-        ],
-        "oldest_pending_age_s": None
-        if oldest is None
-        else round((now - oldest).total_seconds(), 3),
-        "oldest_pending_sealed_at": None if oldest is None else iso(oldest),
-        "station_id": identity.station_id if identity else None,
-        "station_name": identity.name if identity else None,
-        "kecamatan": identity.kecamatan if identity else None,
-        "server_url": identity.server_url if identity else None,
-        "backlog": backlog.level,
-        "mirror": mirror,
-        "warnings": warnings,
-        "sync": sync_summary(store, pending, alone),
-    }
+    """The ``status --json`` document (the benchmark times it)."""
+    return station_status(store).to_json()
 
 
-def render(doc: dict[str, Any]) -> str:
-    r = doc["records"]
+def render(status: StationStatus) -> str:
+    r = status.records
     lines = [
-        f"station:   {doc['station_id'] or '-'} ({doc['station_name'] or '-'})",
-        f"kecamatan: {doc['kecamatan'] or '-'}",
+        f"station:   {status.station_id or '-'} ({status.station_name or '-'})",
+        f"kecamatan: {status.kecamatan or '-'}",
         f"records:   sealed {r['sealed']}, uploaded {r['uploaded']}, "
         f"rejected {r['rejected']}, purged {r['purged']}",
-        f"pending:   {doc['pending']} ({doc['pending_bytes']} bytes"
-        + (f", {doc['pending_rejected']} rejected" if doc.get("pending_rejected") else "")
+        f"pending:   {status.pending} ({status.pending_bytes} bytes"
+        + (f", {status.pending_rejected} rejected" if status.pending_rejected else "")
         + ")"
         + (
-            f", oldest {doc['oldest_pending_age_s']:.0f} s"
-            if doc["oldest_pending_age_s"] is not None
+            f", oldest {status.oldest_pending_age_s:.0f} s"
+            if status.oldest_pending_age_s is not None
             else ""
         ),
     ]
-    listed = doc.get("rejected_records") or []
+    listed = status.rejected_records
     lines += [f"rejected:  {e['uuid']} (sealed {e['sealed_at']}): {e['reason']}" for e in listed]
-    if doc.get("pending_rejected", 0) > len(listed):
-        lines.append(f"rejected:  ... and {doc['pending_rejected'] - len(listed)} more")
-    sync = doc.get("sync") or {}
+    if status.pending_rejected > len(listed):
+        lines.append(f"rejected:  ... and {status.pending_rejected - len(listed)} more")
+    sync = status.sync
     if sync:
         lines.append(
             f"sync:      last success {sync['last_success_at'] or 'never'}"
@@ -156,7 +79,34 @@ def render(doc: dict[str, Any]) -> str:
                 f"exposure:  seal-to-receipt p50 {ew['p50_s']} s, p99 {ew['p99_s']} s "
                 f"({ew['samples']} uploads)"
             )
-    lines += [f"warning:   {w}" for w in doc["warnings"]]
+    f = status.fates
+    if f:
+        lines.append(
+            f"fates:     received {f['received']}, processed {f['processed']}, duplicate "
+            f"{f['duplicate']}, rerecord {f['rerecord']}, rejected {f['rejected']}"
+            + (
+                f"; {f['needs_action']} need action (`fates --needs-action`)"
+                if f["needs_action"]
+                else ""
+            )
+            + (f"; last page refused: {f['error']}" if f.get("error") else "")
+        )
+    central = {
+        k: v["value"]
+        for k, v in (status.extra.get("policy") or {}).items()
+        if v["source"] == "central"
+    }
+    if central:
+        lines.append(
+            "policy:    " + ", ".join(f"{k} {v}" for k, v in central.items()) + " (central office)"
+        )
+    moved = status.extra.get("assignment") or {}
+    if moved.get("source") == "offline_move":
+        lines.append(
+            f"moved:     offline by {moved['set_by']}, approved by {moved['approved_by']}: "
+            + (moved["central_outcome"] or "not yet reported to the centre")
+        )
+    lines += [f"warning:   {w}" for w in status.warnings]
     return "\n".join(lines)
 
 
@@ -176,9 +126,9 @@ def run(args: argparse.Namespace) -> int:
     # Read-only: the uninstaller asks `status` before removing data, so it moves no file and
     # writes no event (mirror reconciliation runs in enroll, export, sync and doctor).
     with open_home(args) as store:
-        doc = collect(store)
+        status = station_status(store)
     if args.json:
-        print_json(doc)
+        print_json(status.to_json())
     else:
-        print(render(doc))
+        print(render(status))
     return 0

@@ -15,7 +15,8 @@ import threading
 import time
 from typing import Any
 
-from app.commands.context import UsageError, open_home, print_json
+from app.commands.context import open_home, print_json
+from app.errors import BadInput
 from app.store.reconcile import reconcile_quietly
 from app.store.timeutil import iso
 from app.sync.engine import DEFAULT_TIMEOUT
@@ -36,14 +37,14 @@ def _sync(store: Any, args: argparse.Namespace) -> StationSync:
     try:
         return StationSync(store, timeout=(min(5.0, args.timeout), args.timeout))
     except NotProvisioned as exc:
-        raise UsageError("station", str(exc)) from exc
+        raise BadInput("station", str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
-        raise UsageError("timeout", "must be positive")
+        raise BadInput("timeout", "must be positive")
     if args.interval <= 0:
-        raise UsageError("interval", "must be positive")
+        raise BadInput("interval", "must be positive")
     with open_home(args) as store:
         sync = _sync(store, args)
         # The headless worker: packets a killed seal left in the mirror without a commit go

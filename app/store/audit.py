@@ -52,8 +52,16 @@ def event_hash(
 def _hash_of(
     prev_hash: str, event_id: int, at: datetime, actor: str, kind: str, detail: Any
 ) -> str:
+    return chain_hash(prev_hash, event_id, iso(at), actor, kind, detail)
+
+
+def chain_hash(
+    prev_hash: str, event_id: int, at_iso: str, actor: str, kind: str, detail: Any
+) -> str:
+    """An event's hash from its parts as uploaded (``at`` as ISO text): what the server
+    recomputes for each event a kit uploads (server/audit_log.py)."""
     body = _canonical(
-        {"id": event_id, "at": iso(at), "actor": actor, "kind": kind, "detail": detail}
+        {"id": event_id, "at": at_iso, "actor": actor, "kind": kind, "detail": detail}
     )
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
 

@@ -56,6 +56,11 @@ class Station(Base):
     # Schema 0005: the server's Ed25519 public key (base64, raw) that signs its answers;
     # NULL on a station provisioned before, until it has learned it (app.sync.serverkey).
     server_signing_key: Mapped[str | None] = mapped_column(String(64))
+    # Schema 0009: the last audit event the centre acknowledged (app/sync/audit_upload.py);
+    # ``doctor`` checks the local chain still holds it.
+    audit_acked_id: Mapped[int | None] = mapped_column(Integer)
+    audit_acked_hash: Mapped[str | None] = mapped_column(String(64))
+    audit_acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PendingKey(Base):
@@ -82,6 +87,12 @@ class Assignment(Base):
     to_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     set_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(500))
+    # Schema 0009, a move made offline: the supervisor who approved it (``set_by`` moved the
+    # kit), when it was reported to the centre and what the centre decided
+    # (app/sync/moves.py).
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    central_outcome: Mapped[str | None] = mapped_column(String(500))
 
 
 class Operator(Base):
@@ -133,6 +144,43 @@ class Record(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Last copied to removable media (``export``): then it no longer counts as falling behind.
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Sealed as a re-recording of this earlier record (``rerecord_of`` in the manifest).
+    rerecord_of: Mapped[str | None] = mapped_column(String(36))
+
+
+class RecordFate(Base):
+    """Schema 0008 (app/store/fates.py): what the centre made of a record. A row of its own,
+    not columns of ``record``: SQLite rewrites a whole row on UPDATE, the packet blob too, so
+    a fate written on the record row would copy its ~60 KB payload again.
+
+    ``fate`` is one of app.fates.FATES (one way: ``received``, then one terminal fate); a
+    reason code, never personal data."""
+
+    __tablename__ = "record_fate"
+    __table_args__ = (Index("ix_record_fate_fate", "fate"),)
+
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fate: Mapped[str] = mapped_column(String(16))
+    fate_reason: Mapped[str | None] = mapped_column(String(64))
+    fate_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duplicate_of: Mapped[str | None] = mapped_column(String(36))
+    # A supervisor marked "warga sudah dihubungi" (audited): the resident was told to come back.
+    contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    contacted_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class FateCursor(Base):
+    """The centre's fate sequence as far as this station applied it (row id 1), and the last
+    refusal of a page (a gap, an unknown record), shown by ``status``."""
+
+    __tablename__ = "fate_cursor"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuditEvent(Base):
@@ -161,6 +209,8 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Base",
+    "FateCursor",
+    "RecordFate",
     "Operator",
     "PendingKey",
     "Record",

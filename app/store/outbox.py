@@ -17,7 +17,7 @@ from sqlalchemy import Executable, Table, bindparam, case, func, select, update
 
 from app.store.db import Store
 from app.store.errors import StoreError
-from app.store.models import RECORD_STATUSES, Record
+from app.store.models import RECORD_STATUSES, Record, RecordFate
 from app.store.timeutil import utcnow
 
 # Receipts and errors come from the network: keep what is stored bounded.
@@ -86,6 +86,8 @@ class QueueEntry:
     kecamatan: str
     operator: str
     size: int
+    fate: str | None = None  # what the centre made of it (app/store/fates.py)
+    fate_reason: str | None = None
 
 
 # The columns of a QueueEntry, in its order (the queue screen, `status`).
@@ -98,7 +100,9 @@ _QUEUE_ENTRY = select(
     Record.kecamatan,
     Record.operator,
     Record.size,
-)
+    RecordFate.fate,
+    RecordFate.fate_reason,
+).outerjoin(RecordFate, RecordFate.uuid == Record.uuid)
 
 
 class Outbox:
@@ -251,14 +255,22 @@ class Outbox:
         return [rec.uuid for rec in recs]
 
     def purge(self, uploaded_before: datetime) -> int:
-        """Delete the payload of records uploaded before the cut-off; receipts stay."""
+        """Delete the payload of records uploaded before the cut-off; receipts stay.
+
+        Only records the centre itself holds (a fate from it, ``received`` or later,
+        app/store/fates.py): a relay's receipt alone is not enough, the relay may hold the
+        only copy."""
         from app.store.audit import record_event
 
         now = utcnow()
         with self.store.write() as s:
             result = s.execute(
                 update(Record)
-                .where(Record.status == "uploaded", Record.uploaded_at < uploaded_before)
+                .where(
+                    Record.status == "uploaded",
+                    Record.uploaded_at < uploaded_before,
+                    Record.uuid.in_(select(RecordFate.uuid)),
+                )
                 .values(status="purged", packet=None, purged_at=now)
                 .execution_options(synchronize_session=False)
             )

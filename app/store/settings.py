@@ -16,6 +16,7 @@ from app.store.db import Store
 from app.store.models import Setting
 
 MIRROR_POLICIES = ("required", "warn")
+CENTRAL_PREFIX = "central."  # the central office's policy rows (app/store/central.py)
 # A hundred years is "keep": more puts the purge cut-off (now - retention) before year 1,
 # which Python's datetime cannot hold (OverflowError on every purge).
 MAX_RETENTION_DAYS = 36500
@@ -38,6 +39,10 @@ class Settings:
     # "yes": receipt PDFs (they name the resident) may be saved on the station's own disk.
     # Only a supervisor sets it (`settings set ... --by`); by default they go to a stick.
     receipt_pdf_on_station: str = "no"
+    # Minutes without input before the GUI locks (the operator signs in again).
+    idle_lock_minutes: int = 5
+    # Seconds between the kit's pulls of its records' fates from the centre.
+    fate_pull_interval_s: int = 300
 
     @property
     def mirror_path(self) -> Path | None:
@@ -83,6 +88,8 @@ def _check(key: str, value: str | None) -> str | None:
         raise SettingError(key, "must not be negative")
     if key == "retention_days" and int(value) > MAX_RETENTION_DAYS:
         raise SettingError(key, f"must be at most {MAX_RETENTION_DAYS} days")
+    if key in ("idle_lock_minutes", "fate_pull_interval_s") and int(value) < 1:
+        raise SettingError(key, "must be at least 1")
     if key == "backlog_warn_fraction" and not 0 < float(value) <= 1:
         raise SettingError(key, "must be a fraction above 0 and at most 1 (e.g. 0.75)")
     return value
@@ -102,11 +109,22 @@ def load_settings(target: Store | Session | Connection | sqlite3.Cursor) -> Sett
 
 
 def settings_from_rows(rows: Iterable[tuple[str, str]]) -> Settings:
-    """Settings from ``(key, value)`` rows of the ``setting`` table (unknown keys ignored)."""
+    """Settings from ``(key, value)`` rows of the ``setting`` table (unknown keys ignored).
+
+    A ``central.<key>`` row (the policy the central office set, app/store/central.py)
+    overrides the local ``<key>``."""
     values: dict[str, object] = {}
+    central: dict[str, object] = {}
     for key, value in rows:
         if key in _TYPES:
             values[key] = _parse(key, value)
+        elif key.startswith(CENTRAL_PREFIX) and key[len(CENTRAL_PREFIX) :] in _TYPES:
+            name = key[len(CENTRAL_PREFIX) :]
+            try:
+                central[name] = _parse(name, value)
+            except ValueError:
+                continue  # checked when stored; never let one row stop every reader
+    values.update(central)
     if "retention_days" in values:  # a value stored before the limit existed
         values["retention_days"] = min(cast(int, values["retention_days"]), MAX_RETENTION_DAYS)
     return Settings(**values)  # type: ignore[arg-type]
@@ -118,6 +136,12 @@ def set_setting(store: Store, key: str, value: str | None, actor: str) -> None:
 
     checked = _check(key, value)
     with store.write() as session:
+        if session.get(Setting, CENTRAL_PREFIX + key) is not None:
+            raise SettingError(
+                key,
+                "set by the central office (policy from the server): it cannot be changed "
+                "on the station",
+            )
         row = session.get(Setting, key)
         if checked is None:
             if row is not None:

@@ -136,14 +136,23 @@ def require_identity(store: Store) -> StationIdentity:
     return identity
 
 
-def _assign(session: Session, kecamatan: str, set_by: str, reason: str) -> str | None:
+def _assign(
+    session: Session, kecamatan: str, set_by: str, reason: str, approved_by: str | None = None
+) -> str | None:
     now = utcnow()
     previous = None
     for row in session.execute(select(Assignment).where(Assignment.to_at.is_(None))).scalars():
         previous = row.kecamatan
         row.to_at = now
     session.add(
-        Assignment(kecamatan=kecamatan, from_at=now, to_at=None, set_by=set_by, reason=reason)
+        Assignment(
+            kecamatan=kecamatan,
+            from_at=now,
+            to_at=None,
+            set_by=set_by,
+            reason=reason,
+            approved_by=approved_by,
+        )
     )
     return previous
 
@@ -166,6 +175,12 @@ def pending_signing_key(store: Store) -> Ed25519PrivateKey:
             PendingKey(id=1, signing_key_pem=_stored_key(session, key), created_at=utcnow())
         )
         return key
+
+
+def has_pending_key(store: Store) -> bool:
+    """A pending key is stored (made by an earlier ``pending_signing_key`` call)."""
+    with store.read() as session:
+        return session.get(PendingKey, 1) is not None
 
 
 def discard_pending_key(store: Store, key: Ed25519PrivateKey) -> bool:
@@ -242,12 +257,23 @@ def init_station(
     return identity
 
 
-def set_assignment(store: Store, kecamatan: str, set_by: str, reason: str) -> None:
-    """Move the kit to another kecamatan from now on; earlier records keep theirs."""
+def set_assignment(
+    store: Store,
+    kecamatan: str,
+    set_by: str,
+    reason: str,
+    approved_by: str | None = None,
+    moved_by: str | None = None,
+) -> None:
+    """Move the kit to another kecamatan from now on; earlier records keep theirs.
+
+    ``approved_by`` (with ``moved_by``): a move made on the kit with a supervisor's
+    approval, reported to the centre on the next sync (app/sync/moves.py)."""
     with store.write() as session:
         if session.get(Station, 1) is None:
             raise NotInitialized()
-        previous = _assign(session, kecamatan, set_by, reason)
+        # The row names the mover; the audit event, as before, mover and approver together.
+        previous = _assign(session, kecamatan, moved_by or set_by, reason, approved_by)
         record_event(
             session,
             set_by,
@@ -276,7 +302,14 @@ def move_kit(
         authorize(store, approver, approver_password, roles=("supervisor",))
     except OperatorError as exc:
         raise OperatorError("supervisor", exc.message) from exc
-    set_assignment(store, kecamatan, f"{moved_by} (approved by {approver})", reason)
+    set_assignment(
+        store,
+        kecamatan,
+        f"{moved_by} (approved by {approver})",
+        reason,
+        approved_by=approver,
+        moved_by=moved_by,
+    )
 
 
 def update_server(
@@ -299,6 +332,9 @@ def update_server(
         station.server_url = server_url
         station.server_key_pem = server_key_pem
         station.station_id = station_id
+        # The centre's audit acknowledgement was that server's: the new one gets the chain
+        # from the start (a server that holds part of it takes those events again).
+        station.audit_acked_id = station.audit_acked_hash = station.audit_acked_at = None
         if server_signing_key is not None:  # None: keep the one known
             station.server_signing_key = server_signing_key
         record_event(

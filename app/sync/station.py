@@ -29,7 +29,10 @@ from app.store.station import (
     set_server_signing_key,
 )
 from app.store.timeutil import utcnow
+from app.sync import kit_report
+from app.sync import policy as central_policy
 from app.sync.engine import DEFAULT_TIMEOUT, DrainResult, SyncEngine, SyncError
+from app.sync.pull import FatesStep, PullCycle
 from app.sync.serverkey import learn_server_key
 from app.sync.state import SyncStateFile
 from app.sync.tls import verify_for
@@ -88,6 +91,8 @@ class StationSync:
         self.engine.verify = verify_for(store.home)  # a certificate the technician pinned
         self.state = SyncStateFile(store.home)
         self._kept_offset: tuple[float, float] | None = None
+        # What the station asks the centre for after a drain and on its interval (pull.py).
+        self.pull = PullCycle([FatesStep(self.engine, store)], clock=clock)
 
     @property
     def server_url(self) -> str:
@@ -156,11 +161,33 @@ class StationSync:
             self.state.record_clock_offset(*measured)
             self._kept_offset = measured
 
+    def drain_then_pull(self, **kwargs: Any) -> DrainResult:
+        """A drain, then the pull cycle when the drain uploaded something (the centre's
+        ``received`` is waiting), was forced ("Kirim sekarang", back online) or the pull is
+        due; not while the server is unreachable."""
+        result = self.drain(**kwargs)
+        reachable = result.error is None or result.error.kind != "network"
+        if reachable and (result.uploaded or kwargs.get("force") or self.pull.due()):
+            self.run_pull()
+            if result.uploaded:
+                self.pull.follow_up()
+        return result
+
+    def run_pull(self) -> dict[str, Any]:
+        try:
+            self.ensure_server_key()
+        except SyncError as err:
+            return {"server_key": err}
+        return self.pull.run()
+
     # --- around the drain -------------------------------------------------------------------
 
     def pull_assignment(self) -> dict[str, Any]:
-        """Ask the server for this station's kecamatan; adopt it when it changed."""
+        """Ask the server for this station's kecamatan and policy; adopt them when they
+        changed. Moves made offline are reported first (app/sync/kit_report.py)."""
         self.ensure_server_key()
+        for step in kit_report.BEFORE_ASSIGNMENT:
+            step(self)
         doc = self.engine.signed_json("GET", protocol.API_PREFIX + "/station")
         self._keep_clock_offset()
         if doc.get("revoked"):
@@ -170,6 +197,7 @@ class StationSync:
         current = get_identity(self.store)
         if kecamatan and current is not None and kecamatan != current.kecamatan:
             set_assignment(self.store, kecamatan, "server", "assigned by the server")
+        central_policy.apply(self.store, doc)
         return dict(doc)
 
     def _adopt_rotated_key(self, doc: dict[str, Any]) -> None:
@@ -187,6 +215,10 @@ class StationSync:
             return
         set_server_sealing_key(self.store, packet.sealing_public_key_pem(key), "server")
         self.identity = get_identity(self.store) or self.identity
+
+    def report_to_centre(self) -> list[str]:
+        """Health and audit events to the centre (app/sync/kit_report.py); the errors."""
+        return kit_report.report(self)
 
     def purge(self) -> int:
         days = load_settings(self.store).retention_days  # capped (MAX_RETENTION_DAYS)
@@ -230,7 +262,10 @@ class StationSync:
                 break
             if not (result.uploaded or result.rejected):
                 break
+        # The fates: the centre's `received` ends the payloads' wait for the purge.
+        self.run_pull()
         self.purge()
+        self.report_to_centre()
         return self._result(uploaded, rejected, error)
 
     def _result(self, uploaded: int, rejected: int, error: str | None) -> OnceResult:
@@ -262,10 +297,10 @@ class StationSync:
             offline_cap_s=offline_cap_s,
             min_wait_s=min_wait_s,
             pending=self.pending,
-            maintenance=[self.pull_assignment, self.purge, backlog_task],
+            maintenance=[self.pull_assignment, self.purge, backlog_task, self.report_to_centre],
             on_progress=on_progress,
             on_state=on_state,
-            drain=self.drain,
+            drain=self.drain_then_pull,
             clock=self.clock,
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage
 
-from app.ui.services import CardEvent, SyncState
+from app.ui.services import CardEvent, SyncLightState
 
 
 def frame_to_qimage(frame: Any) -> QImage:
@@ -67,7 +67,7 @@ class CardBridge(QObject):
 
 
 class SyncBridge(QObject):
-    state = Signal(object)  # SyncState
+    state = Signal(object)  # SyncLightState
 
-    def on_state(self, state: SyncState) -> None:
+    def on_state(self, state: SyncLightState) -> None:
         self.state.emit(state)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.ui.services import CardEvent, FrameCallback, FrameQuality, ServiceError
+from app.errors import Code, MachineFault
+from app.ui.services import CardEvent, FrameCallback, FrameQuality
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def quality_of(report: Any) -> FrameQuality | None:
 
 def start_camera(choice: str, on_frame: FrameCallback, on_error: Callable[[str], None]) -> Any:
     """A running capture FrameLoop for ``choice``; frames reach ``on_frame(frame, quality)``
-    on the loop's thread. Raises ServiceError("no-camera") when the source does not open."""
+    on the loop's thread. Raises MachineFault (no-camera) when the source does not open."""
     import cv2
 
     from app.capture.camera import CameraError, open_source
@@ -61,11 +62,11 @@ def start_camera(choice: str, on_frame: FrameCallback, on_error: Callable[[str],
     elif choice.startswith("file:"):
         path = choice.removeprefix("file:")
         if "%" not in path and not Path(path).exists():
-            raise ServiceError("no-camera", path)
+            raise MachineFault(Code.NO_CAMERA, path, subject="camera")
         # A file plays at its own pace and loops, like a camera that never ends.
         source = open_source(path, loop=True, realtime=True)
     else:
-        raise ServiceError("no-camera", choice)
+        raise MachineFault(Code.NO_CAMERA, choice, subject="camera")
 
     def deliver(event: FrameEvent) -> None:
         on_frame(event.frame, quality_of(event.report))
@@ -84,7 +85,7 @@ def start_camera(choice: str, on_frame: FrameCallback, on_error: Callable[[str],
     try:
         loop.start()
     except CameraError as exc:
-        raise ServiceError("no-camera", str(exc)) from exc
+        raise MachineFault(Code.NO_CAMERA, str(exc), subject="camera") from exc
     return loop
 
 
@@ -97,7 +98,8 @@ def reader_names() -> list[str]:
 
 def card_event(event: Any) -> CardEvent:
     """capture's ReaderEvent -> what the screens show."""
-    from app.capture.reader import CardStatus, EventKind, ReaderStatus
+    from app.capture.card_watcher import EventKind
+    from app.capture.reader import CardStatus, ReaderStatus
 
     if event.kind == EventKind.STATUS:
         if event.status == ReaderStatus.OK and event.readers:
@@ -116,9 +118,11 @@ def card_event(event: Any) -> CardEvent:
 def start_card_watcher(on_event: Callable[[CardEvent], None]) -> Any:
     """A running capture CardWatcher; events reach ``on_event`` on its thread."""
     try:
-        from app.capture.reader import CardWatcher
+        from app.capture.card_watcher import CardWatcher
     except ImportError as exc:
-        raise ServiceError("no-reader", "app.capture.reader is missing") from exc
+        raise MachineFault(
+            Code.NO_READER, "app.capture.reader is missing", subject="reader"
+        ) from exc
 
     watcher = CardWatcher(lambda event: on_event(card_event(event)))
     watcher.start()

@@ -1,11 +1,15 @@
-"""Plain messages for every failure the operator can meet, keyed by a stable code.
+"""Plain messages for every failure the operator can meet, keyed by the station's error
+codes (:class:`app.errors.Code`).
 
-Core code raises typed errors; :mod:`app.ui.station` maps them to these codes, so the text
-lives in one place and goes through the translation system.
+Core code raises typed errors; :func:`app.errors.funnel` turns them into the station's errors
+(by type), whose ``code`` picks the sentence here, so the text lives in one place and goes
+through the translation system. Whether an error's detail follows the sentence is in
+:data:`app.errors.TABLE`, which the command line reads for its exit codes.
 """
 
 from __future__ import annotations
 
+from app.errors import TABLE, Detail
 from app.ui.i18n import tr
 
 
@@ -86,6 +90,7 @@ def _messages() -> dict[str, str]:
             "atau teknisi membukanya."
         ),
         "bad-kecamatan": tr("Kecamatan tidak dikenal. Ketik nama atau kode kecamatan."),
+        "already-there": tr("Kit sudah berada di kecamatan ini."),
         "mirror-failed": tr(
             "Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, "
             "tidak penuh, tidak terkunci)."
@@ -102,6 +107,10 @@ def _messages() -> dict[str, str]:
             "PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak "
             "terkunci), lalu coba lagi."
         ),
+        "bad-input": tr("Isian tidak valid. Periksa lalu coba lagi."),
+        "key-missing": tr(
+            "Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu."
+        ),
         "unexpected": tr(
             "Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi."
         ),
@@ -111,7 +120,7 @@ def _messages() -> dict[str, str]:
 # Codes whose detail is meant for the operator (it names the station holding the key): shown
 # after the sentence. Any other detail is the core's English (an exception's text); it goes
 # to the log and to a tooltip for the technician (``error_detail``), not into the sentence.
-DETAIL_SHOWN = frozenset({"key-in-use"})
+DETAIL_SHOWN = frozenset(code for code, t in TABLE.items() if t.detail is Detail.SHOWN)
 
 
 def error_text(code: str | None, detail: str = "") -> str:

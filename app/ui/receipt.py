@@ -25,9 +25,9 @@ from app.ui.services import Sealed
 
 def record_number(uuid: str) -> str:
     """A short number for people to read out; the full UUID is printed beside it."""
-    hexpart = uuid.replace("-", "").upper()
-    tail = hexpart[-12:]
-    return f"{tail[0:4]}-{tail[4:8]}-{tail[8:12]}"
+    from app.store.fates import receipt_number  # the one rule (the re-record list uses it)
+
+    return receipt_number(uuid)
 
 
 def mask_nik(nik: str) -> str:

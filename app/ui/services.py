@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.service.status import StationStatus
+
 
 @dataclass(frozen=True)
 class StationInfo:
@@ -29,6 +31,8 @@ class StationInfo:
     # A supervisor allowed receipt PDFs on the station's own disk (setting
     # receipt_pdf_on_station); otherwise they go to removable media only.
     pdf_on_station: bool = False
+    # Minutes without input before the lock (setting idle_lock_minutes; None: the default).
+    idle_lock_minutes: int | None = None
 
     @property
     def provisioned(self) -> bool:
@@ -46,25 +50,14 @@ class Operator:
 
 
 @dataclass(frozen=True)
-class HomeStatus:
-    today: int
-    pending: int
-    counts: dict[str, int]
-    oldest_pending_age_s: float | None
-    disk_free_bytes: int | None
-    mirror_dir: str | None
-    mirror_ok: bool | None
-    behind: str | None = None  # None | "warn" | "refuse"
-    behind_reason: str = ""
-
-
-@dataclass(frozen=True)
 class QueueRow:
     uuid: str
     sealed_at: datetime
     status: str
     attempts: int
     last_error: str | None
+    fate: str | None = None  # the centre's fate (app/store/fates.py), None until received
+    fate_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +117,10 @@ class Sealed:
 
 
 @dataclass(frozen=True)
-class SyncState:
+class SyncLightState:
+    """What the sync light shows: the worker's state (app.sync.worker.SyncState) with its
+    progress, in one value."""
+
     state: str  # "online" | "sending" | "offline" | "error" | "idle" | "not-provisioned"
     since: datetime | None = None
     sent: int = 0
@@ -159,15 +155,6 @@ class FrameQuality:
 FrameCallback = Callable[[Any, "FrameQuality | None"], None]  # numpy BGR frame, quality
 
 
-class ServiceError(Exception):
-    """A failure to show the operator as a plain message (disk full, no camera, ...)."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code = code
-        self.detail = detail
-
-
 class Services(Protocol):
     home: Path
     demo_hint: tuple[str, str] | None  # (username, password) shown on the sign-in screen
@@ -176,7 +163,7 @@ class Services(Protocol):
     def station_info(self) -> StationInfo: ...
     def sign_in_password(self, username: str, password: str) -> Operator: ...
     def sign_in_card(self, card_uid: str, pin: str) -> Operator: ...
-    def home_status(self) -> HomeStatus: ...
+    def home_status(self) -> StationStatus: ...
     def queue_rows(self, limit: int = 200) -> list[QueueRow]: ...
     def enroll(
         self,
@@ -195,6 +182,10 @@ class Services(Protocol):
         should_stop: Callable[[], bool] | None = None,
     ) -> int: ...
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int: ...
+    # fates back from the centre (issue 12; screens/rerecord.py)
+    def rerecord_rows(self) -> list[Any]: ...
+    def mark_contacted(self, operator: Operator, uuid: str) -> None: ...
+    def start_rerecording(self, uuid: str | None) -> None: ...
     def set_mirror(self, operator: Operator, directory: Path | None) -> None: ...
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo: ...
     def move_kit(
@@ -225,6 +216,6 @@ class Services(Protocol):
     def start_card_watcher(self, on_event: Callable[[CardEvent], None]) -> Stoppable: ...
 
     # sync
-    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None: ...
+    def start_sync(self, on_state: Callable[[SyncLightState], None]) -> SyncHandle | None: ...
 
     def close(self) -> None: ...

@@ -6,6 +6,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRect, QSize
 from PySide6.QtGui import (
     QColor,
     QImage,
+    QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -47,6 +48,14 @@ class SignaturePad(QWidget):
             # Clearing can be undone as one step: keep the strokes, newest last.
             self._redo = list(reversed(self._strokes))
         self._strokes = []
+        self._current = None
+        self.update()
+        self.changed.emit()
+
+    def forget(self) -> None:
+        """Clear beyond undo: the resident's signature is gone, "redo" brings nothing back."""
+        self._strokes = []
+        self._redo = []
         self._current = None
         self.update()
         self.changed.emit()
@@ -110,7 +119,7 @@ class SignaturePad(QWidget):
             self._end()
         event.accept()
 
-    def keyPressEvent(self, event):
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.matches(QKeySequence.StandardKey.Undo):
             self.undo()
         elif event.matches(QKeySequence.StandardKey.Redo):

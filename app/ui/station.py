@@ -8,7 +8,6 @@ TaskManager (never on the UI thread). Core errors are mapped here to the message
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,31 +15,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.domain import codes, regions
-from app.domain.biodata import suggest_from_nik, validate_biodata
+from app.domain import regions
+from app.errors import BadInput, Bug, Code, MachineFault, Refusal, StationError, funnel
+from app.ui.domain_services import DomainServices
+from app.ui.loops import Loops, Stopper, SyncReporter, SyncStopper
 from app.ui.services import (
     CardEvent,
-    Checked,
     FrameCallback,
-    HomeStatus,
-    Issue,
     Operator,
     PhotoResult,
     QueueRow,
-    Region,
     Sealed,
-    ServiceError,
     StationInfo,
+    StationStatus,
     Stoppable,
     SyncHandle,
-    SyncState,
+    SyncLightState,
 )
 
 log = logging.getLogger(__name__)
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 DEMO_VIDEO = RESOURCES / "demo" / "face.avi"
-REGION_LIMIT = 12
 
 
 def _record_number(uuid: str) -> str:
@@ -51,118 +47,25 @@ def _record_number(uuid: str) -> str:
 
 @contextmanager
 def mapped_errors() -> Iterator[None]:
-    """Turn the core's typed errors into ServiceError codes the UI can show."""
+    """Whatever the core raised, as the station's error (app/errors.py's funnel, by type): the
+    screens show ``error_text(exc.code)``. An error the funnel does not know is a bug:
+    logged with its traceback, shown as "unexpected"."""
     try:
         yield
-    except ServiceError:
+    except StationError:
         raise
     except Exception as exc:
-        raise _map(exc) from exc
+        err = funnel(exc)
+        if isinstance(err, Bug):
+            log.exception("unexpected error", exc_info=exc)
+        raise err from exc
 
 
-def _map(exc: Exception) -> ServiceError:
-    name = type(exc).__name__
-    kind = getattr(exc, "kind", None)
-    if name == "StorageError":
-        return ServiceError("disk-full" if kind == "disk_full" else "store-failed", str(exc))
-    table = {
-        "AccountLocked": "account-locked",
-        "AuthenticationFailed": "bad-credentials",
-        "UnknownOperator": "bad-credentials",
-        "NotInitialized": "not-provisioned",
-        "InvalidBiodata": "invalid-biodata",
-        "FallingBehind": "behind-refuse",
-        "MirrorError": "mirror-failed",
-        "PhotoRejected": "photo-rejected",
-        "PhotoUnreadable": "photo-rejected",
-        "ProvisionError": "server-unreachable",
-        "IdentityChanged": "identity-changed",
-        "ExportConflict": "export-conflict",
-        "ClockImplausible": "clock-implausible",
-        "ExportStopped": "export-stopped",
-        "ExportMediaError": "export-failed",
-        "InvalidInput": "unexpected",
-        "OperatorError": "unexpected",
-    }
-    code = table.get(name, "unexpected")
-    # The message says it all for these (and the core's English detail would only confuse).
-    detail = (
-        str(exc) if code not in ("bad-credentials", "account-locked", "identity-changed") else ""
-    )
-    if code == "unexpected":
-        log.exception("unexpected error", exc_info=exc)
-    return ServiceError(code, detail)
+def not_allowed() -> Refusal:
+    return Refusal(Code.NOT_ALLOWED, "not_allowed", "a technician or supervisor only", field="role")
 
 
-class _Loops:
-    """Every loop these services started, so close() stops what the UI could not."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loops: list[Any] = []
-
-    def add(self, loop: Any) -> Any:
-        with self._lock:
-            self._loops.append(loop)
-        return loop
-
-    def discard(self, loop: Any) -> None:
-        with self._lock:
-            if loop in self._loops:
-                self._loops.remove(loop)
-
-    def stop_all(self) -> None:
-        with self._lock:
-            loops, self._loops = self._loops, []
-        for loop in loops:
-            try:
-                loop.stop()
-            except Exception:
-                log.exception("stopping %r failed", loop)
-
-
-class _Stopper:
-    """Wraps a loop so stopping it also forgets it."""
-
-    def __init__(self, loop: Any, loops: _Loops) -> None:
-        self.loop = loop
-        self.loops = loops
-
-    def stop(self) -> None:
-        self.loops.discard(self)
-        self.loop.stop()
-
-    def wake(self) -> None:
-        self.loop.wake()
-
-
-# Closing the window: how long the UI thread waits for the sync worker to end. Stopping cuts
-# off the upload in flight (the worker's request_stop aborts its connections), so the worker
-# normally ends in milliseconds; one that does not (a connect or DNS lookup in progress, the
-# store busy) is joined on a daemon thread, which closes the store after it: the process
-# never waits for it, and the store is never closed under a thread still using it.
-SYNC_STOP_UI_WAIT_S = 0.3
-SYNC_STOP_BACKGROUND_S = 90.0
-
-
-class _SyncStopper(_Stopper):
-    """Stopping the sync worker never holds the caller (the UI thread) for long."""
-
-    def __init__(self, loop: Any, loops: _Loops, services: StationServices) -> None:
-        super().__init__(loop, loops)
-        self.services = services
-
-    def stop(self) -> None:
-        self.loops.discard(self)
-        self.loop.request_stop()  # nothing new starts; the upload in flight is cut off
-        if not self.loop.stop(timeout=SYNC_STOP_UI_WAIT_S):
-            self.services._finish_stopping(self.loop)
-
-    def sync_now(self) -> None:
-        self.loop.sync_now()
-
-
-class StationServices:
+class StationServices(DomainServices):
     def __init__(
         self,
         home: Path,
@@ -176,9 +79,8 @@ class StationServices:
         self._extra_cameras = camera_sources or []
         self._store: Any = None
         self._store_lock = threading.Lock()
-        self._loops = _Loops()
+        self._loops = Loops()
         self._closed = False
-        self._stopping: list[threading.Thread] = []  # sync workers ending in the background
 
     # --- store -----------------------------------------------------------------------------
     @property
@@ -225,6 +127,7 @@ class StationServices:
             mirror_dir=mirror,
             operators=operators,
             pdf_on_station=pdf_here,
+            idle_lock_minutes=settings.idle_lock_minutes,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:
@@ -240,58 +143,28 @@ class StationServices:
         try:
             with mapped_errors():
                 info = verify_card(self.store, card_uid, pin)
-        except ServiceError as exc:
-            if exc.code == "bad-credentials":
-                raise ServiceError("bad-pin") from exc
+        except Refusal as exc:
+            if exc.code == Code.BAD_CREDENTIALS:  # the card and the PIN, not a password
+                raise Refusal(Code.BAD_PIN, exc.reason, exc.message, field="pin") from exc
             raise
         return Operator(info.username, info.role)
 
-    def home_status(self) -> HomeStatus:
-        from sqlalchemy import func, select
-
-        from app.store.backlog import check_backlog_policy
-        from app.store.mirror import check_mirror
-        from app.store.models import Record
-        from app.store.outbox import Outbox
-        from app.store.settings import load_settings
+    def home_status(self) -> StationStatus:
+        """What Beranda shows: the same status object as ``ektp-station status``."""
+        from app.service.status import station_status
 
         with mapped_errors():
-            outbox = Outbox(self.store)
-            counts = outbox.counts()
-            pending = outbox.pending()
-            midnight = (
-                datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
-            )
-            with self.store.read() as s:
-                today = s.execute(
-                    select(func.count()).where(Record.sealed_at >= midnight.astimezone(UTC))
-                ).scalar_one()
-            settings = load_settings(self.store)
-            mirror = check_mirror(settings.mirror_path) if settings.mirror_dir else None
-            backlog = check_backlog_policy(self.store)
-        oldest = pending.oldest_sealed_at
-        try:
-            free = shutil.disk_usage(self.home).free
-        except OSError:
-            free = None
-        return HomeStatus(
-            today=int(today),
-            pending=pending.count,
-            counts=counts,
-            oldest_pending_age_s=(datetime.now(UTC) - oldest).total_seconds() if oldest else None,
-            disk_free_bytes=free,
-            mirror_dir=settings.mirror_dir,
-            mirror_ok=mirror.ok if mirror else None,
-            behind=None if backlog.level == "ok" else backlog.level,
-            behind_reason="; ".join(backlog.messages),
-        )
+            return station_status(self.store)
 
     def queue_rows(self, limit: int = 200) -> list[QueueRow]:
         from app.store.outbox import Outbox
 
         with mapped_errors():
             entries = Outbox(self.store).recent(limit)
-        return [QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error) for e in entries]
+        return [
+            QueueRow(e.uuid, e.sealed_at, e.status, e.attempts, e.last_error, e.fate, e.fate_reason)
+            for e in entries
+        ]
 
     def enroll(
         self,
@@ -309,7 +182,7 @@ class StationServices:
         data = biodata.to_dict() if hasattr(biodata, "to_dict") else dict(biodata)
         accepted: Any = photo.report if photo.report is not None else photo.jpeg
         if accepted is None:
-            raise ServiceError("photo-rejected")
+            raise BadInput("photo", "no accepted photo", Code.PHOTO_REJECTED)
         with mapped_errors():
             result = enroll(
                 self.store,
@@ -320,8 +193,10 @@ class StationServices:
                     signature_png=signature_png,
                     card_uid=card_uid,
                     card_atr=card_atr,
+                    rerecord_of=self.rerecord_of,
                 ),
             )
+            self.rerecord_of = None  # one re-recording per start from the list
             ident = self._identity()
             # The record's own seal time for the receipt (the newest row: writes are serial).
             sealed_at = next(
@@ -347,14 +222,13 @@ class StationServices:
         progress: Callable[[int, int], None],
         should_stop: Callable[[], bool] | None = None,
     ) -> int:
-        """Copy every packet that still has its payload to ``directory`` (the CLI's export:
-        ``<uuid>.ektp`` + ``manifest.json``), reporting (done, total) as it goes. Runs on
-        the caller's thread (the UI's export worker, not the one that seals). Audited under
-        the signed-in person's name: the copies leave the station with them."""
-        from app.store.export import export_packets
+        """The CLI's export (``app.service.records.export``), reporting (done, total) as it
+        goes. Runs on the caller's thread (the UI's export worker, not the one that seals).
+        Audited under the signed-in person's name: the copies leave the station with them."""
+        from app.service import records
 
         with mapped_errors():
-            return export_packets(
+            return records.export(
                 self.store,
                 directory,
                 actor=operator.username,
@@ -365,100 +239,78 @@ class StationServices:
     def requeue(self, operator: Operator, uuids: list[str] | None) -> int:
         """Technician: send rejected records again (these, or all with ``None``); audited
         under the technician's name. Returns how many were requeued."""
-        from app.store.outbox import Outbox
+        from app.service import records
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
-            return len(Outbox(self.store).requeue_many(uuids, actor=operator.username))
+            return len(records.requeue(self.store, uuids, actor=operator.username))
+
+    # --- fates back from the centre (issue 12) ------------------------------------------------
+
+    rerecord_of: str | None = None  # the next seal re-records this record (start_rerecording)
+
+    def rerecord_rows(self) -> list[Any]:
+        """The records the centre asks to record again (or rejected), oldest first."""
+        from app.store.fates import needs_action
+
+        with mapped_errors():
+            return list(needs_action(self.store))
+
+    def mark_contacted(self, operator: Operator, uuid: str) -> None:
+        """Supervisor: "warga sudah dihubungi" (audited under their name)."""
+        from app.store.fates import mark_contacted
+
+        if operator.role not in ("supervisor", "technician"):
+            raise not_allowed()
+        with mapped_errors():
+            mark_contacted(self.store, uuid, operator.username)
+
+    def start_rerecording(self, uuid: str | None) -> None:
+        """The next record sealed re-records ``uuid`` (``rerecord_of`` in its manifest)."""
+        self.rerecord_of = uuid
 
     def set_mirror(self, operator: Operator, directory: Path | None) -> None:
         from app.store.settings import set_setting
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         if directory is not None and not directory.is_dir():
-            raise ServiceError("mirror-failed", str(directory))
+            raise MachineFault(
+                Code.MIRROR_FAILED, f"{directory} is not a directory", subject="mirror"
+            )
         with mapped_errors():
             set_setting(
                 self.store, "mirror_dir", str(directory) if directory else None, operator.username
             )
 
     def provision(self, operator: Operator, server_url: str, code: str) -> StationInfo:
-        """Redeem a one-time code (the CLI's ``provision``): a station that already has an
-        identity registers its own key and id again (so the server never holds a key the
-        station lacks); what the server accepted is stored before this returns."""
-        from app.sync import provision as provisioning
+        """Redeem a one-time code: the CLI's ``provision`` (``app.service.provision``)."""
+        from app.service.provision import provision
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
-        try:
-            url = provisioning.check_server_url(server_url)
-        except provisioning.InvalidServerUrl as exc:
-            raise ServiceError("bad-url", str(exc)) from exc
+            raise not_allowed()
         with mapped_errors():
-            existing = self._identity()
-            # Stored before the code is redeemed: a second try registers the same key.
-            key = provisioning.station_key(self.store, existing)
-        try:
-            reg = provisioning.register(url, code.strip(), existing, key)
-        except provisioning.WrongAddress as exc:  # answered, but no enrollment there
-            raise ServiceError("bad-url", str(exc)) from exc
-        except provisioning.CodeRefused as exc:
-            if exc.reason == "key_in_use":
-                if existing is None:
-                    with mapped_errors():
-                        now = self._identity()
-                    if now is not None:
-                        # Set up meanwhile by another process with this home's pending key.
-                        raise ServiceError("identity-changed") from exc
-                # The detail names the station that holds the key and what to do.
-                raise ServiceError("key-in-use", exc.detail) from exc
-            raise ServiceError("bad-code", str(exc)) from exc
-        except provisioning.ProvisionError as exc:  # no usable answer: the key is kept
-            raise ServiceError("server-unreachable", str(exc)) from exc
-        try:
-            with mapped_errors():
-                provisioning.save(self.store, url, reg, operator.username)
-        except ServiceError as exc:
-            if exc.code in ("disk-full", "store-failed"):
-                # The code is used now: say that the same code works again once fixed.
-                raise ServiceError(
-                    exc.code, f"{exc.detail}; {provisioning.NOT_SAVED_HINT}"
-                ) from exc
-            raise
+            provision(self.store, server_url, code, actor=operator.username)
         return self.station_info()
 
     def move_kit(
         self, operator: Operator, kecamatan: str, supervisor: str, supervisor_password: str
     ) -> StationInfo:
-        from app.store import station as store_station
-        from app.store.operators import OperatorError
+        """The CLI's ``assign`` (``app.service.kit``) for the technician signed in."""
+        from app.service.kit import move_kit
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
-        code = regions.normalize_code(kecamatan)
-        region = regions.get(code) if code else None
-        if region is None or region.level != 3:
-            raise ServiceError("bad-kecamatan", kecamatan)
-        if supervisor.strip() == operator.username:
-            raise ServiceError("approver-is-mover")
-        try:
-            with mapped_errors():
-                # The store checks the approver (another supervisor, right password).
-                store_station.move_kit(
-                    self.store,
-                    region.code,
-                    moved_by=operator.username,
-                    approver=supervisor.strip(),
-                    approver_password=supervisor_password,
-                    reason=f"moved by {operator.username}, approved by supervisor "
-                    f"{supervisor.strip()}",
-                )
-        except ServiceError as exc:
-            if isinstance(exc.__cause__, OperatorError):
-                raise ServiceError("supervisor-required") from exc
-            raise
+            raise not_allowed()
+        with mapped_errors():
+            move_kit(
+                self.store,
+                kecamatan,
+                mover=operator.username,
+                approver=supervisor,
+                approver_password=supervisor_password,
+                reason=f"moved by {operator.username}, approved by supervisor {supervisor.strip()}",
+            )
         return self.station_info()
 
     def operator_names(self, operator: Operator) -> list[tuple[str, str, bool, bool]]:
@@ -466,7 +318,7 @@ class StationServices:
         from app.store.operators import list_operators
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             return [
                 (o.username, o.role, o.has_card, o.locked)
@@ -479,7 +331,7 @@ class StationServices:
         from app.store.operators import unlock
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             unlock(self.store, username, actor=operator.username)
 
@@ -488,95 +340,25 @@ class StationServices:
     ) -> None:
         """Technician: the card on the reader becomes ``username``'s, with this PIN (audited
         under the technician's name)."""
-        from app.store.operators import OperatorError, bind_card
+        from app.store.operators import bind_card
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         try:
-            bind_card(self.store, username, card_uid, pin, actor=operator.username)
-        except OperatorError as exc:
-            raise ServiceError(
-                "card-in-use" if exc.field == "card_uid" else "bad-pin-format", exc.message
-            ) from exc
-        except Exception as exc:
-            raise _map(exc) from exc
+            with mapped_errors():
+                bind_card(self.store, username, card_uid, pin, actor=operator.username)
+        except BadInput as exc:
+            if exc.field == "card_uid":
+                raise Refusal(Code.CARD_IN_USE, "card_in_use", exc.message, field="card") from exc
+            raise BadInput(exc.field, exc.message, Code.BAD_PIN_FORMAT) from exc
 
     def unbind_operator_card(self, operator: Operator, username: str) -> bool:
         from app.store.operators import unbind_card
 
         if not operator.is_technician:
-            raise ServiceError("not-allowed")
+            raise not_allowed()
         with mapped_errors():
             return unbind_card(self.store, username, actor=operator.username)
-
-    # --- domain ----------------------------------------------------------------------------
-    def validate(self, fields: dict[str, str]) -> Checked:
-        v = validate_biodata(fields)
-        return Checked(
-            ok=v.ok,
-            errors=[Issue(i.field, i.code, i.message) for i in v.errors],
-            warnings=[Issue(i.field, i.code, i.message) for i in v.warnings],
-            biodata=v.biodata,
-        )
-
-    def suggest_from_nik(self, nik: str) -> dict[str, str]:
-        return suggest_from_nik(nik)
-
-    def search_regions(
-        self, query: str, within: str | None, limit: int = REGION_LIMIT
-    ) -> list[Region]:
-        """Desa/kelurahan for the kode_wilayah field: a typed code; then, within the
-        station's kabupaten, desa whose name matches and the desa of matching kecamatan;
-        then matching desa anywhere."""
-        found: list[Any] = []
-        seen: set[str] = set()
-
-        def add(items: list[Any]) -> None:
-            for r in items:
-                if r.level == 4 and r.code not in seen and len(found) < limit:
-                    found.append(r)
-                    seen.add(r.code)
-
-        code = regions.normalize_code(query)
-        exact = regions.get(code) if code else None
-        if exact is not None:
-            add([exact] if exact.level == 4 else regions.children(exact.code))
-        if within:
-            add(regions.search(query, within=within, level=4, limit=limit))
-            for kec in regions.search(query, within=within, level=3, limit=3):
-                add(regions.children(kec.code))
-        if len(found) < limit:
-            add(regions.search(query, level=4, limit=limit))
-        return [Region(r.code, r.name, r.type, r.path) for r in found]
-
-    def warm_up(self, kabupaten: str | None) -> None:
-        """Load the region data and indexes (~0.5 s, once) before the operator types."""
-        suggest_from_nik("3603321208900007")
-        codes.pekerjaan()
-        if kabupaten:
-            regions.search("xx", within=kabupaten)
-        regions.search("xx", level=4, limit=1)
-        # The camera code (OpenCV, numpy, app.capture: ~0.2 s of mostly-Python imports) is
-        # loaded here rather than on the first photo step, where the imports held the GIL the
-        # UI thread needed while the step came up.
-        import app.capture.camera
-        import app.capture.frameloop
-        import app.capture.photo
-        import app.ui.devices  # noqa: F401
-
-    def region_name(self, code: str) -> str:
-        r = regions.get(code)
-        return r.path if r else ""
-
-    def choices(self) -> dict[str, list[str]]:
-        return {
-            "jenis_kelamin": list(codes.JENIS_KELAMIN),
-            "golongan_darah": list(codes.GOLONGAN_DARAH),
-            "agama": list(codes.AGAMA),
-            "status_perkawinan": list(codes.STATUS_PERKAWINAN),
-            "pekerjaan": list(codes.pekerjaan()),
-            "kewarganegaraan": list(codes.KEWARGANEGARAAN),
-        }
 
     # --- camera ----------------------------------------------------------------------------
     def camera_choices(self) -> list[tuple[str, str]]:
@@ -592,10 +374,10 @@ class StationServices:
         if not choice:
             choices = self.camera_choices()
             if not choices:
-                raise ServiceError("no-camera")
+                raise MachineFault(Code.NO_CAMERA, "no camera found", subject="camera")
             choice = choices[0][0]
         loop = devices.start_camera(choice, on_frame, on_error)
-        return self._loops.add(_Stopper(loop, self._loops))
+        return self._loops.add(Stopper(loop, self._loops))
 
     def accept_frame(self, frame: Any) -> PhotoResult:
         from app.capture.photo import PhotoRejected, PhotoUnreadable, accept_image
@@ -618,84 +400,33 @@ class StationServices:
         from app.ui import devices
 
         watcher = devices.start_card_watcher(on_event)
-        return self._loops.add(_Stopper(watcher, self._loops))
+        return self._loops.add(Stopper(watcher, self._loops))
 
     # --- sync ------------------------------------------------------------------------------
-    def start_sync(self, on_state: Callable[[SyncState], None]) -> SyncHandle | None:
+    def start_sync(self, on_state: Callable[[SyncLightState], None]) -> SyncHandle | None:
         from app.sync.station import StationSync
 
         with mapped_errors():
             ident = self._identity()
         if ident is None:
-            on_state(SyncState("not-provisioned"))
+            on_state(SyncLightState("not-provisioned"))
             return None
         if not ident.server_url:  # set up offline (`init`): packets leave by export only
-            on_state(SyncState("no-server"))
+            on_state(SyncLightState("no-server"))
             return None
         # StationSync, not a bare engine: the worker also pulls the assignment, purges
         # uploaded payloads after the retention period, checks the falling-behind policy and
         # keeps the sync figures that `status` reports.
         with mapped_errors():
             station_sync = StationSync(self.store)
-        # The worker reports states (online/sending/offline/error) and, separately, progress
-        # (records left, uploaded in this drain); the light needs both in one value.
-        current: dict[str, Any] = {"state": None, "since": None, "error": None, "sent": 0}
-
-        def emit(left: int, rejected: int) -> None:
-            state = current["state"]
-            if state is None:
-                return  # no contact yet: nothing true to say
-            if state == "sending":
-                # "Mengirim N dari M": M is what the worker sends, not the rejected records
-                # waiting for a technician (the queue screen shows those as "Ditolak").
-                sent = current["sent"]
-                to_send = max(0, left - rejected)
-                on_state(SyncState("sending", current["since"], sent, sent + to_send))
-            else:
-                # Rejected records included: "all sent" must not show while they wait.
-                on_state(SyncState(state, current["since"], 0, left, current["error"]))
-
-        def state_cb(s: Any) -> None:
-            if s.state == "stopped":
-                return
-            # "error" stays an error (store locked or full, station revoked, server refusing):
-            # neither "online" nor "offline" would tell the truth.
-            current["state"] = s.state
-            current["since"] = datetime.fromtimestamp(s.since, UTC) if s.since else None
-            current["error"] = s.error
-            if s.state != "sending":
-                current["sent"] = 0
-            emit(s.records_left or 0, s.rejected_left)
-
-        def progress_cb(p: Any) -> None:
-            current["sent"] = p.uploaded
-            emit(p.records_left, p.rejected_left)
-
+        reporter = SyncReporter(on_state)
         worker = station_sync.worker(
             interval_s=self.sync_interval_s,
-            on_state=state_cb,
-            on_progress=progress_cb,
+            on_state=reporter.on_worker_state,
+            on_progress=reporter.on_worker_progress,
         )
         worker.start()
-        return self._loops.add(_SyncStopper(worker, self._loops, self))
-
-    def _finish_stopping(self, worker: Any) -> None:
-        """Join a sync worker that has not ended yet, off the caller's thread.
-
-        A daemon, like the worker itself: a process that is exiting must not wait for it
-        (that kept a closed station running for the rest of a stalled upload, up to its
-        read timeout). Nothing is lost if the process ends first: a record is marked only
-        in one store transaction after its receipt, SQLite rolls back a transaction cut off
-        by the process's end, and an unmarked record goes again on the next start."""
-
-        def join() -> None:
-            if not worker.stop(timeout=SYNC_STOP_BACKGROUND_S):
-                log.warning("the sync worker did not end within %s s", SYNC_STOP_BACKGROUND_S)
-
-        thread = threading.Thread(target=join, name="ektp-sync-stop", daemon=True)
-        thread.start()
-        with self._store_lock:
-            self._stopping.append(thread)
+        return self._loops.add(SyncStopper(worker, self._loops))
 
     def close(self) -> None:
         """Stop every loop and close the store; never waits long on the caller's thread (a
@@ -705,8 +436,7 @@ class StationServices:
             return
         self._closed = True
         self._loops.stop_all()
-        with self._store_lock:
-            stopping = [t for t in self._stopping if t.is_alive()]
+        stopping = self._loops.still_stopping()
         if not stopping:
             self._close_store()
             return

@@ -42,6 +42,7 @@ def confirm(
     box.setObjectName("confirm")
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(tr("Konfirmasi"))
+    box.setTextFormat(Qt.TextFormat.PlainText)  # the question may name a resident: text
     box.setText(text)
     yes = box.addButton(yes_text, QMessageBox.ButtonRole.YesRole)
     no = box.addButton(no_text, QMessageBox.ButtonRole.NoRole)
@@ -393,7 +394,7 @@ class RegionPicker(QWidget):
         self._listed = self._query_text
         self.chosen.emit(region)
 
-    def eventFilter(self, obj, event):
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if isinstance(event, QKeyEvent) and event.type() == QKeyEvent.Type.KeyPress:
             if obj in (self.edit, self.results) and not self._replaying:
                 if self._held or (

@@ -4,562 +4,527 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="340" />
-            <source>Mengirim…</source>
-            <translation>Sending…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="602" />
+            <location filename="app/ui/main_window.py" line="527" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="603" />
+            <location filename="app/ui/main_window.py" line="528" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="604" />
+            <location filename="app/ui/main_window.py" line="529" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="605" />
+            <location filename="app/ui/main_window.py" line="530" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="606" />
+            <location filename="app/ui/main_window.py" line="531" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="607" />
+            <location filename="app/ui/main_window.py" line="532" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="608" />
+            <location filename="app/ui/main_window.py" line="533" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="609" />
+            <location filename="app/ui/main_window.py" line="534" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="366" />
-            <source>Semua rekaman sudah terkirim.</source>
-            <translation>All records have been sent.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="378" />
-            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
-            <translation>The server does not answer. The records will be sent again automatically.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="490" />
+            <location filename="app/ui/main_window.py" line="410" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="491" />
+            <location filename="app/ui/main_window.py" line="411" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="583" />
+            <location filename="app/ui/main_window.py" line="508" />
             <source>Memuat stasiun…</source>
             <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="628" />
+            <location filename="app/ui/main_window.py" line="553" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="629" />
+            <location filename="app/ui/main_window.py" line="554" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="689" />
+            <location filename="app/ui/main_window.py" line="595" />
             <source>operator</source>
             <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="690" />
+            <location filename="app/ui/main_window.py" line="596" />
             <source>supervisor</source>
             <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="691" />
+            <location filename="app/ui/main_window.py" line="597" />
             <source>teknisi</source>
             <translation>technician</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="332" />
-            <source>Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.</source>
-            <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="489" />
+            <location filename="app/ui/main_window.py" line="409" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="591" />
+            <location filename="app/ui/main_window.py" line="516" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="627" />
+            <location filename="app/ui/main_window.py" line="552" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="336" />
-            <source>Pengiriman belum berjalan. Coba lagi sebentar lagi.</source>
-            <translation>Sending has not started yet. Try again in a moment.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="372" />
-            <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
-            <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="555" />
-            <source>Melanjutkan rekaman yang belum selesai.</source>
-            <translation>Resuming the unfinished recording.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="368" />
-            <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
-            <translation>%1 records not sent: see the Last error column in the Queue.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="487" />
+            <location filename="app/ui/main_window.py" line="407" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="625" />
+            <location filename="app/ui/main_window.py" line="550" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="359" />
-            <source>Mengirim %1 dari %2…</source>
-            <translation>Sending %1 of %2…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="553" />
-            <source>Melanjutkan rekaman %1 yang belum selesai.</source>
-            <translation>Resuming the unfinished recording of %1.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="594" />
+            <location filename="app/ui/main_window.py" line="519" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="586" />
+            <location filename="app/ui/main_window.py" line="511" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="153" />
+            <location filename="app/ui/messages.py" line="162" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="15" />
+            <location filename="app/ui/messages.py" line="19" />
             <source>Isi nama pengguna.</source>
             <translation>Enter the username.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="16" />
+            <location filename="app/ui/messages.py" line="20" />
             <source>Isi kata sandi.</source>
             <translation>Enter the password.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="17" />
+            <location filename="app/ui/messages.py" line="21" />
             <source>Isi PIN kartu operator.</source>
             <translation>Enter the operator card PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="18" />
+            <location filename="app/ui/messages.py" line="22" />
             <source>Nama pengguna atau kata sandi salah.</source>
             <translation>Wrong username or password.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="19" />
+            <location filename="app/ui/messages.py" line="23" />
             <source>Kartu atau PIN tidak dikenal.</source>
             <translation>Unknown card or wrong PIN.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="20" />
+            <location filename="app/ui/messages.py" line="24" />
             <source>Akun operator ini dinonaktifkan.</source>
             <translation>This operator account is disabled.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="21" />
+            <location filename="app/ui/messages.py" line="25" />
             <source>Tidak dapat masuk.</source>
             <translation>Cannot sign in.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="22" />
+            <location filename="app/ui/messages.py" line="26" />
             <source>Stasiun belum didaftarkan ke server. Minta teknisi mendaftarkannya di menu Teknisi.</source>
             <translation>The station is not registered with the server yet. Ask a technician to register it under Technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="25" />
+            <location filename="app/ui/messages.py" line="29" />
             <source>Kamera tidak ditemukan. Periksa kabel kamera atau pilih sumber lain di menu Teknisi.</source>
             <translation>No camera found. Check the camera cable or choose another source under Technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="28" />
+            <location filename="app/ui/messages.py" line="32" />
             <source>Kamera berhenti mengirim gambar. Periksa kabel kamera; bila tetap gelap, tutup lalu buka lagi langkah Foto.</source>
             <translation>The camera stopped sending pictures. Check the camera cable; if it stays dark, leave the Photo step and open it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="32" />
+            <location filename="app/ui/messages.py" line="36" />
             <source>Pembaca kartu tidak ditemukan. Periksa kabel pembaca kartu.</source>
             <translation>No card reader found. Check the card reader cable.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="33" />
+            <location filename="app/ui/messages.py" line="37" />
             <source>Kartu tidak dapat dibaca. Angkat kartu, lalu tempelkan lagi.</source>
             <translation>The card cannot be read. Lift the card, then place it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="34" />
+            <location filename="app/ui/messages.py" line="38" />
             <source>Disk penuh: rekaman tidak dapat disimpan. Ekspor antrian lalu kosongkan disk.</source>
             <translation>Disk full: the recording cannot be saved. Export the queue, then free some disk space.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="37" />
+            <location filename="app/ui/messages.py" line="41" />
             <source>Data stasiun tidak dapat ditulis. Coba lagi sebentar lagi; bila berulang, hubungi teknisi.</source>
             <translation>The station data cannot be written. Try again in a moment; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="41" />
+            <location filename="app/ui/messages.py" line="45" />
             <source>Server tidak dapat dihubungi. Rekaman tetap aman di antrian; periksa jaringan.</source>
             <translation>The server cannot be reached. The records are safe in the queue; check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="44" />
+            <location filename="app/ui/messages.py" line="48" />
             <source>Kode pendaftaran ditolak server. Minta kode baru ke kantor pusat.</source>
             <translation>The server refused the registration code. Ask the central office for a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="45" />
+            <location filename="app/ui/messages.py" line="49" />
             <source>Alamat server tidak valid. Tulis seperti https://server.contoh.go.id</source>
             <translation>The server address is not valid. Write it like https://server.contoh.go.id</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="46" />
+            <location filename="app/ui/messages.py" line="50" />
             <source>Isi kode pendaftaran dari kantor pusat.</source>
             <translation>Enter the registration code from the central office.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="49" />
+            <location filename="app/ui/messages.py" line="53" />
             <source>Kunci stasiun ini sudah terdaftar di server untuk stasiun lain. Jalankan pendaftaran lagi dengan kode yang dipakai pertama kali.</source>
             <translation>This station's key is already registered at the server for another station. Run the registration again with the code used the first time.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="55" />
+            <location filename="app/ui/messages.py" line="59" />
             <source>Stasiun ini sudah didaftarkan oleh program lain saat kode diproses, jadi pendaftaran ini tidak disimpan. Periksa data stasiun; bila perlu, daftarkan lagi dengan kode baru.</source>
             <translation>This station was registered by another program while the code was being processed, so this registration was not saved. Check the station details; if needed, register again with a new code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="60" />
+            <location filename="app/ui/messages.py" line="64" />
             <source>Biodata belum lengkap atau tidak valid: perbaiki isian yang bertanda merah.</source>
             <translation>The personal data is incomplete or invalid: correct the fields marked in red.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="63" />
+            <location filename="app/ui/messages.py" line="67" />
             <source>Foto belum memenuhi syarat. Ambil foto lagi.</source>
             <translation>The photo does not meet the requirements. Take it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="64" />
+            <location filename="app/ui/messages.py" line="68" />
             <source>Stasiun terlalu lama tidak mengirim rekaman. Kirim atau ekspor antrian sebelum merekam lagi.</source>
             <translation>The station has not sent its recordings for too long. Send or export the queue before recording again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="67" />
+            <location filename="app/ui/messages.py" line="71" />
             <source>Peran Anda tidak mengizinkan tindakan ini.</source>
             <translation>Your role does not allow this.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="68" />
+            <location filename="app/ui/messages.py" line="72" />
             <source>Persetujuan supervisor tidak sah.</source>
             <translation>The supervisor approval is not valid.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="69" />
+            <location filename="app/ui/messages.py" line="73" />
             <source>Pemindahan harus disetujui supervisor lain, bukan oleh Anda sendiri.</source>
             <translation>The move must be approved by another supervisor, not by yourself.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="72" />
+            <location filename="app/ui/messages.py" line="76" />
             <source>Bukti menyebut nama penduduk: simpan ke flashdisk, bukan ke komputer ini (kecuali supervisor mengizinkannya).</source>
             <translation>The receipt names the resident: save it to a USB stick, not to this computer (unless a supervisor allows it).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="76" />
+            <location filename="app/ui/messages.py" line="80" />
             <source>Jam komputer tidak masuk akal (lebih awal dari perekaman terakhir atau dari tanggal program). Perbaiki tanggal dan jam dulu; tidak ada yang disegel.</source>
             <translation>The computer's clock cannot be right (earlier than the last recording or than the program's date). Set the date and time first; nothing was sealed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="80" />
+            <location filename="app/ui/messages.py" line="84" />
             <source>Kartu ini sudah dikaitkan dengan akun lain.</source>
             <translation>This card is already linked to another account.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="81" />
+            <location filename="app/ui/messages.py" line="85" />
             <source>PIN harus 4 sampai 8 angka.</source>
             <translation>The PIN must be 4 to 8 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="82" />
+            <location filename="app/ui/messages.py" line="86" />
             <source>Kedua PIN tidak sama. Ketik ulang.</source>
             <translation>The two PINs differ. Type them again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="83" />
+            <location filename="app/ui/messages.py" line="87" />
             <source>Tempelkan kartu petugas pada pembaca dulu.</source>
             <translation>Place the staff card on the reader first.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="84" />
+            <location filename="app/ui/messages.py" line="88" />
             <source>Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor atau teknisi membukanya.</source>
             <translation>The account is locked after too many failed sign-ins. Ask a supervisor or technician to unlock it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="88" />
+            <location filename="app/ui/messages.py" line="92" />
             <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
             <translation>Unknown district. Type the district name or code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="89" />
+            <location filename="app/ui/messages.py" line="93" />
+            <source>Kit sudah berada di kecamatan ini.</source>
+            <translation>The kit is already in this kecamatan.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="94" />
             <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
             <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="93" />
+            <location filename="app/ui/messages.py" line="98" />
             <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="97" />
+            <location filename="app/ui/messages.py" line="102" />
             <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
             <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="100" />
+            <location filename="app/ui/messages.py" line="105" />
             <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
             <translation>The export was stopped. Run it again to finish it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="101" />
+            <location filename="app/ui/messages.py" line="106" />
             <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="105" />
+            <location filename="app/ui/messages.py" line="110" />
+            <source>Isian tidak valid. Periksa lalu coba lagi.</source>
+            <translation>Invalid input. Check it and try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="111" />
+            <source>Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu.</source>
+            <translation>The station's key is not on this computer. Call a technician; do not record for now.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="114" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="135" />
+            <location filename="app/ui/messages.py" line="144" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="138" />
+            <location filename="app/ui/messages.py" line="147" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="149" />
+            <location filename="app/ui/messages.py" line="158" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="159" />
+            <location filename="app/ui/messages.py" line="168" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="160" />
+            <location filename="app/ui/messages.py" line="169" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="161" />
+            <location filename="app/ui/messages.py" line="170" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="162" />
+            <location filename="app/ui/messages.py" line="171" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="163" />
+            <location filename="app/ui/messages.py" line="172" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="164" />
+            <location filename="app/ui/messages.py" line="173" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="165" />
+            <location filename="app/ui/messages.py" line="174" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="166" />
+            <location filename="app/ui/messages.py" line="175" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="178" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="179" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="180" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="181" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="182" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="183" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="184" />
+            <location filename="app/ui/messages.py" line="193" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="185" />
+            <location filename="app/ui/messages.py" line="194" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="186" />
+            <location filename="app/ui/messages.py" line="195" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="196" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="197" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="198" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="190" />
+            <location filename="app/ui/messages.py" line="199" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="191" />
+            <location filename="app/ui/messages.py" line="200" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="192" />
+            <location filename="app/ui/messages.py" line="201" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="193" />
+            <location filename="app/ui/messages.py" line="202" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="194" />
+            <location filename="app/ui/messages.py" line="203" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="195" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="196" />
+            <location filename="app/ui/messages.py" line="205" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="197" />
+            <location filename="app/ui/messages.py" line="206" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="203" />
+            <location filename="app/ui/messages.py" line="212" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="204" />
+            <location filename="app/ui/messages.py" line="213" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="205" />
+            <location filename="app/ui/messages.py" line="214" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="206" />
+            <location filename="app/ui/messages.py" line="215" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="207" />
+            <location filename="app/ui/messages.py" line="216" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="208" />
+            <location filename="app/ui/messages.py" line="217" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="126" />
+            <location filename="app/ui/messages.py" line="135" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>
@@ -639,49 +604,54 @@
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="252" />
+            <location filename="app/ui/screens/home.py" line="282" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="253" />
+            <location filename="app/ui/screens/home.py" line="283" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="254" />
+            <location filename="app/ui/screens/home.py" line="284" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="255" />
+            <location filename="app/ui/screens/home.py" line="285" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="286" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="257" />
+            <location filename="app/ui/screens/home.py" line="287" />
             <source>Salinan cadangan:</source>
             <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="258" />
+            <location filename="app/ui/screens/home.py" line="288" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="260" />
+            <location filename="app/ui/screens/home.py" line="290" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="261" />
+            <location filename="app/ui/screens/home.py" line="291" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="292" />
+            <source>Perlu rekam &amp;ulang</source>
+            <translation>To re-&amp;record</translation>
         </message>
         <message>
             <location filename="app/ui/screens/home.py" line="39" />
@@ -689,27 +659,27 @@
             <translation>Online: %1 records waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="190" />
+            <location filename="app/ui/screens/home.py" line="202" />
             <source>Tidak ada salinan cadangan (flashdisk)</source>
             <translation>No backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="231" />
+            <location filename="app/ui/screens/home.py" line="261" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="237" />
+            <location filename="app/ui/screens/home.py" line="267" />
             <source>Tekan F3 untuk mulai merekam.</source>
             <translation>Press F3 to start a recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="246" />
+            <location filename="app/ui/screens/home.py" line="276" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="246" />
+            <location filename="app/ui/screens/home.py" line="276" />
             <source>Lanjutkan &amp;rekaman</source>
             <translation>&amp;Resume recording</translation>
         </message>
@@ -724,17 +694,22 @@
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="188" />
+            <location filename="app/ui/screens/home.py" line="200" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="201" />
+            <location filename="app/ui/screens/home.py" line="222" />
             <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
             <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="244" />
+            <location filename="app/ui/screens/home.py" line="246" />
+            <source>%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.</source>
+            <translation>%1 record(s) need action: the central office asks for a re-recording or rejected them.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="274" />
             <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>A recording is unfinished. Press F3 to resume it.</translation>
         </message>
@@ -744,57 +719,62 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="210" />
+            <location filename="app/ui/screens/home.py" line="231" />
             <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
             <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="193" />
+            <location filename="app/ui/screens/home.py" line="205" />
             <source>Salinan cadangan siap: %1</source>
             <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="197" />
+            <location filename="app/ui/screens/home.py" line="209" />
             <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
             <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="240" />
+            <location filename="app/ui/screens/home.py" line="215" />
+            <source>%1 berkas di flashdisk dari penyimpanan yang terputus belum dipastikan: teknisi harus memeriksanya.</source>
+            <translation>%1 file(s) on the USB stick from an interrupted save are unconfirmed: a technician must check them.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/home.py" line="270" />
             <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="226" />
+            <location filename="app/ui/screens/home.py" line="256" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="252" />
+            <location filename="app/ui/screens/queue.py" line="281" />
             <source>Pilih folder media lepas</source>
             <translation>Choose a folder on removable media</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="263" />
+            <location filename="app/ui/screens/queue.py" line="292" />
             <source>Mengekspor…</source>
             <translation>Exporting…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="298" />
+            <location filename="app/ui/screens/queue.py" line="327" />
             <source>Antrian pengiriman</source>
             <translation>Sending queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="300" />
+            <location filename="app/ui/screens/queue.py" line="329" />
             <source>&amp;Segarkan</source>
             <translation>&amp;Refresh</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="301" />
+            <location filename="app/ui/screens/queue.py" line="330" />
             <source>&amp;Ekspor ke folder…</source>
             <translation>&amp;Export to folder…</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="302" />
+            <location filename="app/ui/screens/queue.py" line="331" />
             <source>Kirim &amp;ulang yang ditolak</source>
             <translation>&amp;Retry rejected</translation>
         </message>
@@ -819,384 +799,514 @@
             <translation>refused by server</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="78" />
+            <location filename="app/ui/screens/queue.py" line="54" />
+            <source>Perlu rekam ulang: %1</source>
+            <translation>Re-record needed: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="57" />
+            <source>Diterima pusat</source>
+            <translation>Received centrally</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="58" />
+            <source>Diproses</source>
+            <translation>Processed</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="59" />
+            <source>Ganda</source>
+            <translation>Duplicate</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="60" />
+            <source>Ditolak</source>
+            <translation>Rejected</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="67" />
+            <source>biodata tidak sah</source>
+            <translation>biodata invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="68" />
+            <source>foto tidak ada</source>
+            <translation>photo missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="69" />
+            <source>foto tidak terbaca</source>
+            <translation>photo unreadable</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="70" />
+            <source>foto terlalu kecil</source>
+            <translation>photo too small</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="71" />
+            <source>tanda tangan tidak ada</source>
+            <translation>signature missing</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="72" />
+            <source>tanda tangan tidak sah</source>
+            <translation>signature invalid</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="73" />
+            <source>NIK sudah terekam</source>
+            <translation>NIK already recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="104" />
             <source>Nomor rekaman</source>
             <translation>Record number</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="79" />
+            <location filename="app/ui/screens/queue.py" line="105" />
             <source>Waktu disimpan</source>
             <translation>Saved at</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="80" />
+            <location filename="app/ui/screens/queue.py" line="106" />
             <source>Status</source>
             <translation>Status</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="81" />
+            <location filename="app/ui/screens/queue.py" line="107" />
             <source>Percobaan</source>
             <translation>Attempts</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="82" />
+            <location filename="app/ui/screens/queue.py" line="108" />
             <source>Kesalahan terakhir</source>
             <translation>Last error</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="246" />
+            <location filename="app/ui/screens/queue.py" line="109" />
+            <source>Hasil di pusat</source>
+            <translation>Central result</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/queue.py" line="275" />
             <source>%1 rekaman yang ditolak akan dikirim ulang.</source>
             <translation>%1 rejected record(s) will be sent again.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="280" />
+            <location filename="app/ui/screens/queue.py" line="309" />
             <source>%1 paket diekspor.</source>
             <translation>%1 packets exported.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/queue.py" line="214" />
+            <location filename="app/ui/screens/queue.py" line="243" />
             <source>Menunggu: %1 · Terkirim: %2 · Ditolak: %3</source>
             <translation>Waiting: %1 · Sent: %2 · Refused: %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1151" />
-            <source>Buang rekaman yang sedang dibuat?</source>
-            <translation>Discard the recording in progress?</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="87" />
-            <source>N&amp;IK</source>
-            <translation>N&amp;IK</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="88" />
-            <source>&amp;Nama</source>
-            <translation>Na&amp;me</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="89" />
-            <source>&amp;Tempat lahir</source>
-            <translation>&amp;Place of birth</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="90" />
-            <source>Tanggal la&amp;hir (HH-BB-TTTT)</source>
-            <translation>Date of &amp;birth (DD-MM-YYYY)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="91" />
-            <source>&amp;Jenis kelamin</source>
-            <translation>&amp;Sex</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="92" />
-            <source>&amp;Golongan darah</source>
-            <translation>Blood &amp;group</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="93" />
-            <source>Alam&amp;at</source>
-            <translation>&amp;Address</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="94" />
-            <source>&amp;RT</source>
-            <translation>&amp;RT</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="95" />
-            <source>R&amp;W</source>
-            <translation>R&amp;W</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="96" />
-            <source>Kel&amp;urahan/desa</source>
-            <translation>&amp;Village/kelurahan</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="97" />
-            <source>Aga&amp;ma</source>
-            <translation>Re&amp;ligion</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="98" />
-            <source>&amp;Status perkawinan</source>
-            <translation>Marital stat&amp;us</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="99" />
-            <source>&amp;Pekerjaan</source>
-            <translation>&amp;Occupation</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="100" />
-            <source>K&amp;ewarganegaraan</source>
-            <translation>Na&amp;tionality</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="101" />
-            <source>N&amp;o. KK</source>
-            <translation>Family card no. (K&amp;K)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="352" />
+            <location filename="app/ui/screens/recording/biodata.py" line="277" />
             <source>ketik nama kelurahan/desa, lalu ↓ dan Enter</source>
             <translation>type the village/kelurahan name, then ↓ and Enter</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="551" />
-            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto.</source>
-            <translation>Photo accepted. Press Enter to go on, or Retake photo.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="564" />
-            <source>belum ada foto</source>
-            <translation>no photo yet</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="577" />
-            <source>&amp;Ambil foto</source>
-            <translation>&amp;Take photo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="578" />
-            <source>&amp;Ulangi foto</source>
-            <translation>&amp;Retake photo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="579" />
-            <source>Ambil &amp;otomatis</source>
-            <translation>&amp;Auto-capture</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="582" />
-            <source>Menyalakan kamera…</source>
-            <translation>Starting the camera…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="619" />
-            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir.</source>
-            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes the last stroke.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="623" />
-            <source>&amp;Hapus</source>
-            <translation>C&amp;lear</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="624" />
-            <source>Urung&amp;kan coretan</source>
-            <translation>Und&amp;o stroke</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="625" />
-            <source>Kembalikan &amp;coretan</source>
-            <translation>Bring &amp;stroke back</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="686" />
-            <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
-            <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="698" />
-            <source>Lupakan &amp;kartu</source>
-            <translation>&amp;Forget card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="893" />
-            <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
-            <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="913" />
-            <source>&amp;Cetak…</source>
-            <translation>&amp;Print…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="914" />
-            <source>Simpan &amp;PDF…</source>
-            <translation>Save P&amp;DF…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="916" />
-            <source>Ke be&amp;randa</source>
-            <translation>Go &amp;home</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1135" />
-            <source>&amp;Buang</source>
-            <translation>&amp;Discard</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1136" />
-            <source>&amp;Jangan buang</source>
-            <translation>&amp;Keep it</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1258" />
-            <source>1 Biodata</source>
-            <translation>1 Biodata</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1259" />
-            <source>2 Foto</source>
-            <translation>2 Photo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1260" />
-            <source>3 Tanda tangan</source>
-            <translation>3 Signature</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1261" />
-            <source>4 Kartu</source>
-            <translation>4 Card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1262" />
-            <source>5 Tinjau &amp; simpan</source>
-            <translation>5 Review &amp; save</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1272" />
-            <source>Perekaman baru</source>
-            <translation>New recording</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1282" />
-            <source>&amp;Kembali</source>
-            <translation>&amp;Back</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="849" />
-            <source>Tekan F3 untuk perekaman berikutnya.</source>
-            <translation>Press F3 for the next recording.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1124" />
-            <source>Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.</source>
-            <translation>Saving permanently: this recording can no longer be cancelled.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1191" />
-            <source>Ambil foto dulu.</source>
-            <translation>Take the photo first.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1195" />
-            <source>Tanda tangan masih kosong.</source>
-            <translation>The signature is still empty.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1283" />
-            <source>&amp;Batal</source>
-            <translation>&amp;Cancel</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1283" />
-            <source>&amp;Tutup</source>
-            <translation>&amp;Close</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="304" />
+            <location filename="app/ui/screens/recording/biodata.py" line="229" />
             <source>Dari NIK: %1</source>
             <translation>From the NIK: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="507" />
-            <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
-            <translation>Face is good. Press Enter or Space to take the photo.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="758" />
-            <source>Kartu</source>
-            <translation>Card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="772" />
-            <source>Periksa sekali lagi sebelum disimpan permanen</source>
-            <translation>Check once more before it is saved permanently</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="847" />
-            <source>Rekaman tersimpan permanen dan masuk antrian pengiriman.</source>
-            <translation>The recording is saved permanently and queued for sending.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1150" />
-            <source>Buang rekaman %1?</source>
-            <translation>Discard the recording of %1?</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1286" />
-            <source>&amp;Simpan permanen</source>
-            <translation>&amp;Save permanently</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="1286" />
-            <source>Menyimpan…</source>
-            <translation>Saving…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/recording.py" line="299" />
+            <location filename="app/ui/screens/recording/biodata.py" line="224" />
             <source>lahir %1</source>
             <translation>born %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="303" />
+            <location filename="app/ui/screens/recording/biodata.py" line="228" />
             <source>Kec. %1</source>
             <translation>Kec. %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="499" />
-            <source>Foto ditolak: %1</source>
-            <translation>Photo refused: %1</translation>
+            <location filename="app/ui/screens/recording/card.py" line="76" />
+            <source>Opsional: tempelkan kartu KTP-el yang akan dikaitkan pada pembaca kartu. Tekan Enter untuk lanjut dengan atau tanpa kartu.</source>
+            <translation>Optional: place the e-KTP card to link on the card reader. Press Enter to go on with or without a card.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="691" />
+            <location filename="app/ui/screens/recording/card.py" line="88" />
+            <source>Lupakan &amp;kartu</source>
+            <translation>&amp;Forget card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/card.py" line="81" />
             <source>UID kartu: %1</source>
             <translation>Card UID: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="697" />
+            <location filename="app/ui/screens/recording/card.py" line="87" />
             <source>Belum ada kartu.</source>
             <translation>No card yet.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="758" />
-            <source>tidak dikaitkan</source>
-            <translation>not linked</translation>
+            <location filename="app/ui/screens/recording/fields.py" line="24" />
+            <source>N&amp;IK</source>
+            <translation>N&amp;IK</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="769" />
+            <location filename="app/ui/screens/recording/fields.py" line="25" />
+            <source>&amp;Nama</source>
+            <translation>Na&amp;me</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="26" />
+            <source>&amp;Tempat lahir</source>
+            <translation>&amp;Place of birth</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="27" />
+            <source>Tanggal la&amp;hir (HH-BB-TTTT)</source>
+            <translation>Date of &amp;birth (DD-MM-YYYY)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="28" />
+            <source>&amp;Jenis kelamin</source>
+            <translation>&amp;Sex</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="29" />
+            <source>&amp;Golongan darah</source>
+            <translation>Blood &amp;group</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="30" />
+            <source>Alam&amp;at</source>
+            <translation>&amp;Address</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="31" />
+            <source>&amp;RT</source>
+            <translation>&amp;RT</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="32" />
+            <source>R&amp;W</source>
+            <translation>R&amp;W</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="33" />
+            <source>Kel&amp;urahan/desa</source>
+            <translation>&amp;Village/kelurahan</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="34" />
+            <source>Aga&amp;ma</source>
+            <translation>Re&amp;ligion</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="35" />
+            <source>&amp;Status perkawinan</source>
+            <translation>Marital stat&amp;us</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="36" />
+            <source>&amp;Pekerjaan</source>
+            <translation>&amp;Occupation</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="37" />
+            <source>K&amp;ewarganegaraan</source>
+            <translation>Na&amp;tionality</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/fields.py" line="38" />
+            <source>N&amp;o. KK</source>
+            <translation>Family card no. (K&amp;K)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="217" />
+            <source>Foto diterima. Tekan Enter untuk lanjut, atau Ulangi foto.</source>
+            <translation>Photo accepted. Press Enter to go on, or Retake photo.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="230" />
+            <source>belum ada foto</source>
+            <translation>no photo yet</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="246" />
+            <source>&amp;Ambil foto</source>
+            <translation>&amp;Take photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="247" />
+            <source>&amp;Ulangi foto</source>
+            <translation>&amp;Retake photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="248" />
+            <source>Ambil &amp;otomatis</source>
+            <translation>&amp;Auto-capture</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="251" />
+            <source>Menyalakan kamera…</source>
+            <translation>Starting the camera…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="172" />
+            <source>Wajah baik. Tekan Enter atau Spasi untuk mengambil foto.</source>
+            <translation>Face is good. Press Enter or Space to take the photo.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/photo.py" line="164" />
+            <source>Foto ditolak: %1</source>
+            <translation>Photo refused: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="127" />
+            <source>Simpan bukti sebagai PDF ke flashdisk (berisi nama penduduk: jangan di komputer ini)</source>
+            <translation>Save the receipt as PDF on a USB stick (it names the resident: not on this PC)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="147" />
+            <source>&amp;Cetak…</source>
+            <translation>&amp;Print…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="148" />
+            <source>Simpan &amp;PDF…</source>
+            <translation>Save P&amp;DF…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="150" />
+            <source>Ke be&amp;randa</source>
+            <translation>Go &amp;home</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="83" />
+            <source>Tekan F3 untuk perekaman berikutnya.</source>
+            <translation>Press F3 for the next recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="81" />
+            <source>Rekaman tersimpan permanen dan masuk antrian pengiriman.</source>
+            <translation>The recording is saved permanently and queued for sending.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/receipt_page.py" line="108" />
+            <source>PDF disimpan: %1</source>
+            <translation>PDF saved: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/review.py" line="80" />
+            <source>Kartu</source>
+            <translation>Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/review.py" line="92" />
             <source>Perhatian sebelum disimpan:</source>
             <translation>Check before saving:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1280" />
+            <location filename="app/ui/screens/recording/review.py" line="95" />
+            <source>Periksa sekali lagi sebelum disimpan permanen</source>
+            <translation>Check once more before it is saved permanently</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/review.py" line="81" />
+            <source>tidak dikaitkan</source>
+            <translation>not linked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="326" />
+            <source>Buang rekaman yang sedang dibuat?</source>
+            <translation>Discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="310" />
+            <source>&amp;Buang</source>
+            <translation>&amp;Discard</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="311" />
+            <source>&amp;Jangan buang</source>
+            <translation>&amp;Keep it</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="428" />
+            <source>1 Biodata</source>
+            <translation>1 Biodata</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="429" />
+            <source>2 Foto</source>
+            <translation>2 Photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="430" />
+            <source>3 Tanda tangan</source>
+            <translation>3 Signature</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="431" />
+            <source>4 Kartu</source>
+            <translation>4 Card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="432" />
+            <source>5 Tinjau &amp; simpan</source>
+            <translation>5 Review &amp; save</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="442" />
+            <source>Perekaman baru</source>
+            <translation>New recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="452" />
+            <source>&amp;Kembali</source>
+            <translation>&amp;Back</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="299" />
+            <source>Sedang menyimpan permanen: rekaman ini tidak dapat dibatalkan lagi.</source>
+            <translation>Saving permanently: this recording can no longer be cancelled.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="366" />
+            <source>Ambil foto dulu.</source>
+            <translation>Take the photo first.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="370" />
+            <source>Tanda tangan masih kosong.</source>
+            <translation>The signature is still empty.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="453" />
+            <source>&amp;Batal</source>
+            <translation>&amp;Cancel</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="453" />
+            <source>&amp;Tutup</source>
+            <translation>&amp;Close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="218" />
+            <source>Melanjutkan rekaman yang belum selesai.</source>
+            <translation>Resuming the unfinished recording.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="325" />
+            <source>Buang rekaman %1?</source>
+            <translation>Discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="456" />
+            <source>&amp;Simpan permanen</source>
+            <translation>&amp;Save permanently</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="456" />
+            <source>Menyimpan…</source>
+            <translation>Saving…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/screen.py" line="450" />
             <source>Bukti perekaman</source>
             <translation>Recording receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1291" />
+            <location filename="app/ui/screens/recording/screen.py" line="461" />
             <source>Ambil &amp;&amp; &amp;lanjut</source>
             <translation>Take &amp;&amp; &amp;next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="1293" />
+            <location filename="app/ui/screens/recording/screen.py" line="463" />
             <source>&amp;Lanjut</source>
             <translation>&amp;Next</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/recording.py" line="874" />
-            <source>PDF disimpan: %1</source>
-            <translation>PDF saved: %1</translation>
+            <location filename="app/ui/screens/recording/screen.py" line="216" />
+            <source>Melanjutkan rekaman %1 yang belum selesai.</source>
+            <translation>Resuming the unfinished recording of %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/signature.py" line="50" />
+            <source>Pemohon menandatangani di bantalan tanda tangan (pena atau mouse). Ctrl+Z mengurungkan coretan terakhir.</source>
+            <translation>The applicant signs on the signature pad (pen or mouse). Ctrl+Z undoes the last stroke.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/signature.py" line="54" />
+            <source>&amp;Hapus</source>
+            <translation>C&amp;lear</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/signature.py" line="55" />
+            <source>Urung&amp;kan coretan</source>
+            <translation>Und&amp;o stroke</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/recording/signature.py" line="56" />
+            <source>Kembalikan &amp;coretan</source>
+            <translation>Bring &amp;stroke back</translation>
         </message>
         <message>
             <location filename="app/ui/screens/reprint.py" line="25" />
             <source>Cetak ulang bukti</source>
             <translation>Reprint receipt</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="160" />
+            <source>Perlu rekam ulang</source>
+            <translation>To re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="162" />
+            <source>Rekaman yang dikembalikan pusat. Nomor bukti sama dengan nomor pada bukti perekaman yang dipegang warga.</source>
+            <translation>Records the central office sent back. The receipt number is the one on the receipt the resident holds.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="170" />
+            <source>Warga sudah &amp;dihubungi</source>
+            <translation>Resident &amp;contacted</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="171" />
+            <source>&amp;Rekam ulang</source>
+            <translation>&amp;Re-record</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tanggal</source>
+            <translation>Date</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Alasan</source>
+            <translation>Reason</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="168" />
+            <source>Tindak lanjut</source>
+            <translation>Follow-up</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="100" />
+            <source>sudah direkam ulang</source>
+            <translation>re-recorded</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="145" />
+            <source>Rekaman %1: warga sudah dihubungi.</source>
+            <translation>Record %1: the resident was contacted.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="153" />
+            <source>Perekaman baru menggantikan rekaman %1.</source>
+            <translation>The new recording replaces record %1.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/rerecord.py" line="98" />
+            <source>sudah dihubungi (%1)</source>
+            <translation>contacted (%1)</translation>
         </message>
         <message>
             <location filename="app/ui/screens/signin.py" line="220" />
@@ -1264,294 +1374,334 @@
             <translation>Demo mode: sign in as %1 with password %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="159" />
-            <source>nama atau kode, misalnya Kronjo</source>
-            <translation>name or code, e.g. Kronjo</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="396" />
+            <location filename="app/ui/screens/technician/devices.py" line="152" />
             <source>&amp;Hentikan uji</source>
             <translation>S&amp;top test</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="401" />
+            <location filename="app/ui/screens/technician/devices.py" line="157" />
             <source>&amp;Uji kamera</source>
             <translation>&amp;Test camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="454" />
-            <source>Daftarkan ulang stasiun?</source>
-            <translation>Register the station again?</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="483" />
-            <source>Menghubungi server…</source>
-            <translation>Contacting the server…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="519" />
-            <source>Pilih folder salinan cadangan (flashdisk)</source>
-            <translation>Choose the backup copy folder (USB drive)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="584" />
-            <source>&amp;Pindahkan</source>
-            <translation>&amp;Move</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="710" />
-            <source>Teknisi</source>
-            <translation>Technician</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="711" />
-            <source>Pendaftaran stasiun</source>
-            <translation>Station registration</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="712" />
-            <source>Alamat &amp;server</source>
-            <translation>Server &amp;URL</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="713" />
-            <source>&amp;Kode pendaftaran</source>
-            <translation>Registration &amp;code</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="714" />
-            <source>&amp;Daftarkan stasiun</source>
-            <translation>&amp;Register station</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="715" />
+            <location filename="app/ui/screens/technician/devices.py" line="184" />
             <source>Kamera</source>
             <translation>Camera</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="716" />
+            <location filename="app/ui/screens/technician/devices.py" line="185" />
             <source>Su&amp;mber kamera</source>
             <translation>Camera &amp;source</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="718" />
+            <location filename="app/ui/screens/technician/devices.py" line="187" />
             <source>&amp;Gunakan</source>
             <translation>Us&amp;e</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="719" />
+            <location filename="app/ui/screens/technician/devices.py" line="188" />
             <source>Pembaca kartu</source>
             <translation>Card reader</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="720" />
+            <location filename="app/ui/screens/technician/devices.py" line="189" />
             <source>&amp;Periksa perangkat</source>
             <translation>Check &amp;devices</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="723" />
-            <source>Salinan cadangan (flashdisk)</source>
-            <translation>Backup copy (USB drive)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="724" />
-            <source>&amp;Folder</source>
-            <translation>&amp;Folder</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="725" />
-            <source>Pilih…</source>
-            <translation>Browse…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="726" />
-            <source>&amp;Terapkan</source>
-            <translation>&amp;Apply</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="727" />
-            <source>Bahasa</source>
-            <translation>Language</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="728" />
-            <source>&amp;Bahasa antarmuka</source>
-            <translation>Interface &amp;language</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="729" />
-            <source>Pindah kecamatan</source>
-            <translation>Move to another kecamatan</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="730" />
-            <source>K&amp;ecamatan baru</source>
-            <translation>N&amp;ew district</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="731" />
-            <source>&amp;Supervisor</source>
-            <translation>Su&amp;pervisor</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="732" />
-            <source>Kata sandi supe&amp;rvisor</source>
-            <translation>Supervisor pass&amp;word</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="733" />
-            <source>Pi&amp;ndahkan kit</source>
-            <translation>&amp;Move kit</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="734" />
-            <source>Kartu petugas</source>
-            <translation>Staff cards</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="735" />
-            <source>A&amp;kun</source>
-            <translation>A&amp;ccount</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="736" />
-            <source>P&amp;IN baru</source>
-            <translation>New P&amp;IN</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="737" />
-            <source>Ulangi PI&amp;N</source>
-            <translation>Repeat PI&amp;N</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="738" />
-            <source>Kaitkan kar&amp;tu</source>
-            <translation>Link car&amp;d</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="739" />
-            <source>&amp;Lepas kartu</source>
-            <translation>&amp;Unlink card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="740" />
-            <source>B&amp;uka kunci akun</source>
-            <translation>Unl&amp;ock account</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="301" />
-            <source>Stasiun ini belum terdaftar di server.</source>
-            <translation>This station is not registered with a server yet.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="722" />
+            <location filename="app/ui/screens/technician/devices.py" line="191" />
             <source>Tempelkan kartu untuk menguji pembaca.</source>
             <translation>Place a card to test the reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="472" />
-            <source>Pendaftaran ulang dibatalkan.</source>
-            <translation>Re-registration cancelled.</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="605" />
-            <source>Kit dipindah ke kecamatan %1</source>
-            <translation>Kit moved to kecamatan %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="634" />
-            <source>terkunci</source>
-            <translation>locked</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="296" />
-            <source>ID stasiun: %1</source>
-            <translation>Station ID: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="350" />
+            <location filename="app/ui/screens/technician/devices.py" line="118" />
             <source>Pembaca kartu: %1</source>
             <translation>Card readers: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="535" />
-            <source>Salinan cadangan dimatikan</source>
-            <translation>Backup copy turned off</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="566" />
-            <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
-            <translation>More than one district matches; type its code: %1</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="633" />
-            <source>sudah berkartu</source>
-            <translation>has a card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="308" />
-            <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
-            <translation>Set up offline as %1 (no server address)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="367" />
+            <location filename="app/ui/screens/technician/devices.py" line="134" />
             <source>Kartu dilepas dari %1</source>
             <translation>Card removed from %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="496" />
-            <source>Stasiun terdaftar: %1, kecamatan %2</source>
-            <translation>Station registered: %1, kecamatan %2</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="581" />
-            <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
-            <translation>Move the kit from district %1 to district %2?</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="688" />
-            <source>Akun %1 dibuka kembali</source>
-            <translation>Account %1 unlocked</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="417" />
+            <location filename="app/ui/screens/technician/devices.py" line="170" />
             <source>Kamera berjalan: %1×%2, bingkai %3</source>
             <translation>Camera running: %1×%2, frame %3</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="533" />
+            <location filename="app/ui/screens/technician/devices.py" line="126" />
+            <source>Kartu terbaca di %1: UID %2 ATR %3</source>
+            <translation>Card read on %1: UID %2 ATR %3</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="112" />
+            <source>nama atau kode, misalnya Kronjo</source>
+            <translation>name or code, e.g. Kronjo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="258" />
+            <source>Daftarkan ulang stasiun?</source>
+            <translation>Register the station again?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="287" />
+            <source>Menghubungi server…</source>
+            <translation>Contacting the server…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="323" />
+            <source>Pilih folder salinan cadangan (flashdisk)</source>
+            <translation>Choose the backup copy folder (USB drive)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="388" />
+            <source>&amp;Pindahkan</source>
+            <translation>&amp;Move</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="423" />
+            <source>Teknisi</source>
+            <translation>Technician</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="424" />
+            <source>Pendaftaran stasiun</source>
+            <translation>Station registration</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="425" />
+            <source>Alamat &amp;server</source>
+            <translation>Server &amp;URL</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="426" />
+            <source>&amp;Kode pendaftaran</source>
+            <translation>Registration &amp;code</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="427" />
+            <source>&amp;Daftarkan stasiun</source>
+            <translation>&amp;Register station</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="428" />
+            <source>Salinan cadangan (flashdisk)</source>
+            <translation>Backup copy (USB drive)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="429" />
+            <source>&amp;Folder</source>
+            <translation>&amp;Folder</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="430" />
+            <source>Pilih…</source>
+            <translation>Browse…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="431" />
+            <source>&amp;Terapkan</source>
+            <translation>&amp;Apply</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="432" />
+            <source>Bahasa</source>
+            <translation>Language</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="433" />
+            <source>&amp;Bahasa antarmuka</source>
+            <translation>Interface &amp;language</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="434" />
+            <source>Pindah kecamatan</source>
+            <translation>Move to another kecamatan</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="435" />
+            <source>K&amp;ecamatan baru</source>
+            <translation>N&amp;ew district</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="436" />
+            <source>&amp;Supervisor</source>
+            <translation>Su&amp;pervisor</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="437" />
+            <source>Kata sandi supe&amp;rvisor</source>
+            <translation>Supervisor pass&amp;word</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="438" />
+            <source>Pi&amp;ndahkan kit</source>
+            <translation>&amp;Move kit</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="201" />
+            <source>Stasiun ini belum terdaftar di server.</source>
+            <translation>This station is not registered with a server yet.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="276" />
+            <source>Pendaftaran ulang dibatalkan.</source>
+            <translation>Re-registration cancelled.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="409" />
+            <source>Kit dipindah ke kecamatan %1</source>
+            <translation>Kit moved to kecamatan %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="196" />
+            <source>ID stasiun: %1</source>
+            <translation>Station ID: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="339" />
+            <source>Salinan cadangan dimatikan</source>
+            <translation>Backup copy turned off</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="370" />
+            <source>Lebih dari satu kecamatan cocok; ketik kodenya: %1</source>
+            <translation>More than one district matches; type its code: %1</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="208" />
+            <source>Disiapkan luring sebagai %1 (tanpa alamat server)</source>
+            <translation>Set up offline as %1 (no server address)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="300" />
+            <source>Stasiun terdaftar: %1, kecamatan %2</source>
+            <translation>Station registered: %1, kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="385" />
+            <source>Pindahkan kit dari Kecamatan %1 ke Kecamatan %2?</source>
+            <translation>Move the kit from district %1 to district %2?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/screen.py" line="337" />
             <source>Salinan cadangan diatur: %1</source>
             <translation>Backup copy set: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="673" />
-            <source>Kartu %1 dilepas</source>
-            <translation>Card of %1 unlinked</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="675" />
-            <source>%1 tidak punya kartu</source>
-            <translation>%1 has no card</translation>
-        </message>
-        <message>
-            <location filename="app/ui/screens/technician.py" line="304" />
+            <location filename="app/ui/screens/technician/screen.py" line="204" />
             <source>Terdaftar sebagai %1 di %2</source>
             <translation>Registered as %1 at %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="456" />
+            <location filename="app/ui/screens/technician/screen.py" line="260" />
             <source>Stasiun ini sudah terdaftar sebagai %1 di %2. Daftarkan lagi ke %3 dengan kode ini? ID dan kunci stasiun tetap sama.</source>
             <translation>This station is already registered as %1 at %2. Register it again at %3 with this code? The station's ID and key stay the same.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="660" />
+            <location filename="app/ui/screens/technician/staff_cards.py" line="178" />
+            <source>Kartu petugas</source>
+            <translation>Staff cards</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="179" />
+            <source>A&amp;kun</source>
+            <translation>A&amp;ccount</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="180" />
+            <source>P&amp;IN baru</source>
+            <translation>New P&amp;IN</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="181" />
+            <source>Ulangi PI&amp;N</source>
+            <translation>Repeat PI&amp;N</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="182" />
+            <source>Kaitkan kar&amp;tu</source>
+            <translation>Link car&amp;d</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="183" />
+            <source>&amp;Lepas kartu</source>
+            <translation>&amp;Unlink card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="184" />
+            <source>B&amp;uka kunci akun</source>
+            <translation>Unl&amp;ock account</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="102" />
+            <source>terkunci</source>
+            <translation>locked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="101" />
+            <source>sudah berkartu</source>
+            <translation>has a card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="156" />
+            <source>Akun %1 dibuka kembali</source>
+            <translation>Account %1 unlocked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="141" />
+            <source>Kartu %1 dilepas</source>
+            <translation>Card of %1 unlinked</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="143" />
+            <source>%1 tidak punya kartu</source>
+            <translation>%1 has no card</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/technician/staff_cards.py" line="128" />
             <source>Kartu %1 dikaitkan ke %2</source>
             <translation>Card %1 linked to %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/technician.py" line="359" />
-            <source>Kartu terbaca di %1: UID %2 ATR %3</source>
-            <translation>Card read on %1: UID %2 ATR %3</translation>
+            <location filename="app/ui/send_feedback.py" line="57" />
+            <source>Mengirim…</source>
+            <translation>Sending…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="85" />
+            <source>Semua rekaman sudah terkirim.</source>
+            <translation>All records have been sent.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="97" />
+            <source>Server tidak menjawab. Rekaman dikirim lagi otomatis.</source>
+            <translation>The server does not answer. The records will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="49" />
+            <source>Stasiun ini tanpa server: kirim antrian lewat ekspor ke flashdisk.</source>
+            <translation>This station has no server: send the queue by exporting it to a USB drive.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="53" />
+            <source>Pengiriman belum berjalan. Coba lagi sebentar lagi.</source>
+            <translation>Sending has not started yet. Try again in a moment.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="91" />
+            <source>Server belum menjawab. Rekaman tetap di antrian dan dikirim lagi otomatis.</source>
+            <translation>The server has not answered yet. The records stay in the queue and will be sent again automatically.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="87" />
+            <source>%1 rekaman belum terkirim: lihat kolom Kesalahan terakhir di Antrian.</source>
+            <translation>%1 records not sent: see the Last error column in the Queue.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/send_feedback.py" line="78" />
+            <source>Mengirim %1 dari %2…</source>
+            <translation>Sending %1 of %2…</translation>
         </message>
         <message>
             <location filename="app/ui/widgets.py" line="44" />

@@ -107,7 +107,7 @@ def check(
         raise WrongSealingKey(
             f"packet {header.uuid} is sealed to key {header.server_key_id}; this processor "
             f"holds {', '.join(sealing_keys)}: run it with the server's home (its "
-            "sealing_key.pem and retired_sealing_keys/)"
+            "sealing_key.pem and sealing_key.retired-*.pem, or --sealing-key)"
         )
     if station_key is None:
         return rejected(UNKNOWN_STATION_KEY, f"station_key_id:{header.station_key_id[:32]}")

@@ -1,6 +1,8 @@
 """The counters the processor keeps, in the transaction that writes each fate: per day, kit,
-operator and desa (``daily_counts``, read by ``recap``) and residents recorded per desa
-(``desa_counts``, read by ``coverage``). Figures are read from these, never by counting records.
+operator and desa (``daily_counts``, read by ``recap``), residents recorded per desa
+(``desa_counts``), the same figures rolled up the wilayah tree, in all and per day
+(``area_counts``, ``area_days``: read by ``coverage`` and the office page), and per kit
+(``station_counts``). Figures are read from these, never by counting records.
 """
 
 from __future__ import annotations
@@ -8,10 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from server.processing.tables import daily_counts, desa_counts
+from server.processing.tables import (
+    area_counts,
+    area_days,
+    daily_counts,
+    desa_counts,
+    station_counts,
+)
 
 # A "day" is a day in Western Indonesia Time (UTC+7, no daylight saving): where the
 # Disdukcapil offices of Java and Sumatra count.
@@ -34,6 +43,37 @@ def _upsert(conn: Connection, table: Any, values: dict[str, Any], add: dict[str,
 
 
 _FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
+# Code lengths of a province, kabupaten, kecamatan and desa: a desa's areas are its prefixes.
+AREA_WIDTHS = (2, 5, 8, 13)
+
+
+def areas_of(desa: str) -> list[str]:
+    """The desa and the kecamatan, kabupaten and province it lies in (codes)."""
+    return [desa[:w] for w in AREA_WIDTHS if len(desa) >= w]
+
+
+def _upsert_many(
+    conn: Connection,
+    table: Any,
+    rows: list[dict[str, Any]],
+    add: tuple[str, ...],
+    latest: tuple[str, ...] = (),
+) -> None:
+    """INSERT the rows, or add their ``add`` figures to the rows already there (one statement
+    for all; ``latest``: columns that keep the larger value)."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(rows)
+    keys = [c.name for c in table.primary_key.columns]
+    sets: dict[str, Any] = {name: table.c[name] + stmt.excluded[name] for name in add}
+    if "updated_at" in rows[0]:
+        sets["updated_at"] = stmt.excluded.updated_at
+    for name in latest:
+        pair = (func.coalesce(table.c[name], 0), func.coalesce(stmt.excluded[name], 0))
+        # SQLite's two-argument max() is the larger of the two, as greatest() is.
+        sets[name] = (func.greatest if conn.dialect.name == "postgresql" else func.max)(*pair)
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=sets))
 
 
 class Tally:
@@ -44,6 +84,8 @@ class Tally:
     def __init__(self) -> None:
         self.daily: dict[tuple[str, str, str, str, str], dict[str, int]] = {}
         self.desa: dict[str, int] = {}
+        self.area_days: dict[tuple[str, str], dict[str, int]] = {}
+        self.stations: dict[str, dict[str, Any]] = {}
 
     def add(
         self,
@@ -54,6 +96,7 @@ class Tally:
         station_id: str,
         operator: str | None,
         fate: str,
+        received_at: float | None = None,
     ) -> None:
         """One received packet with its fate; a processed one is a resident of its desa."""
         key = (day, kecamatan, desa or "", station_id, operator or "")
@@ -62,6 +105,17 @@ class Tally:
         figures[fate] += 1
         if fate == "processed" and desa:
             self.desa[desa] = self.desa.get(desa, 0) + 1
+        for area in areas_of(desa or ""):
+            figures = self.area_days.setdefault((area, day), dict.fromkeys(_FIGURES, 0))
+            figures["received"] += 1
+            figures[fate] += 1
+        kit = self.stations.setdefault(
+            station_id, {**dict.fromkeys(_FIGURES, 0), "last_received_at": received_at}
+        )
+        kit["received"] += 1
+        kit[fate] += 1
+        if received_at is not None:
+            kit["last_received_at"] = max(kit["last_received_at"] or 0.0, received_at)
 
     def flush(self, conn: Connection, now: float) -> None:
         for (day, kecamatan, desa, station_id, operator), figures in sorted(self.daily.items()):
@@ -83,5 +137,32 @@ class Tally:
                 "updated_at": now,
             }
             _upsert(conn, desa_counts, row, {"terekam": n})
+        # The areas, in key order too (one statement a table: a few round trips a batch).
+        totals: dict[str, dict[str, int]] = {}
+        for (area, _day), figures in self.area_days.items():
+            total = totals.setdefault(area, dict.fromkeys(_FIGURES, 0))
+            for name, n in figures.items():
+                total[name] += n
+        _upsert_many(
+            conn,
+            area_counts,
+            [{"kode": k, **totals[k], "updated_at": now} for k in sorted(totals)],
+            _FIGURES,
+        )
+        _upsert_many(
+            conn,
+            area_days,
+            [{"kode": k, "day": d, **self.area_days[(k, d)]} for k, d in sorted(self.area_days)],
+            _FIGURES,
+        )
+        _upsert_many(
+            conn,
+            station_counts,
+            [{"station_id": k, **self.stations[k]} for k in sorted(self.stations)],
+            _FIGURES,
+            latest=("last_received_at",),
+        )
         self.daily.clear()
         self.desa.clear()
+        self.area_days.clear()
+        self.stations.clear()

@@ -39,6 +39,7 @@ class Written:
     reason: str | None
     duplicate_of: str | None = None
     superseded: str | None = None
+    station_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,9 @@ def apply_batch(
             station_id=j.item.station_id,
             operator=v.operator,
             fate=fate,
+            received_at=j.received_at,
         )
-        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded))
+        written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded, j.item.station_id))
     if day_rows:
         conn.execute(records.insert(), day_rows)
     return written

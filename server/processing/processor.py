@@ -23,7 +23,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app import packet as pkt
-from server import db
+from server import db, station_fates
+from server.blobs import BlobStore, Ref
 from server.processing import checks, counters, fates
 from server.processing import queue as work
 from server.processing.checks import PROCESSING_FAILED, WrongSealingKey
@@ -71,10 +72,13 @@ class Processor:
         poll_s: float = 0.5,
         owner: str | None = None,
         on_error: Callable[[str], None] | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self.engine = engine
-        # By key id: the server's current key and those it retired (server/keys.py).
+        # By key id: the cluster's key in force and those rotated away from (server.cluster_key).
         self.sealing_keys = {pkt.key_id(k.public_key()): k for k in sealing_keys}
+        # Where packet bytes are: the database or a bucket (server.blobs).
+        self.blobs = blobs or BlobStore()
         self.batch = batch
         self.lease_s = lease_s
         self.poll_s = poll_s
@@ -125,7 +129,7 @@ class Processor:
             rows = {
                 (r.station_id, r.uuid): r
                 for r in conn.execute(
-                    select(p.station_id, p.uuid, p.data, p.received_at).where(
+                    select(p.station_id, p.uuid, p.data, p.sha256, p.received_at).where(
                         p.uuid.in_([i.uuid for i in items])
                     )
                 )
@@ -137,7 +141,7 @@ class Processor:
                 if row is None:  # cannot happen while the row is queued (same transaction)
                     out.append((item, None))
                     continue
-                data = bytes(row.data)
+                data = self.blobs.read(Ref(item.station_id, item.uuid, row.sha256), row.data)
                 try:
                     header: pkt.PacketHeader | None = pkt.read_header(data)
                 except pkt.PacketError:
@@ -176,6 +180,15 @@ class Processor:
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             now = time.time()
             written = fates.apply_batch(conn, judged, self.owner, now, tally)
+            # Each fate goes back to its station in the same transaction (server/station_fates).
+            station_fates.record_processed(
+                conn,
+                (
+                    station_fates.Fate(w.station_id, w.uuid, w.fate, w.reason, w.duplicate_of)
+                    for w in written
+                ),
+                now,
+            )
             tally.flush(conn, now)
         for w in written:
             self.counts[w.fate] += 1

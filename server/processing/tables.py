@@ -113,3 +113,50 @@ target_imports = Table(
     Column("rows", Integer, nullable=False),
     Column("replaced_rows", Integer, nullable=False),
 )
+
+# --- the counters rolled up the wilayah tree (revision 0011) ---------------------------------
+# Kept by the processor in the transaction that writes the fates (counters.Tally), so a page
+# reads a wilayah's figures and its areas' from a few rows, whatever its size. ``kode`` is a
+# province (2 characters), kabupaten (5), kecamatan (8) or desa (13), by the resident's desa;
+# the country is the sum of its provinces (no row every processor would update). A packet
+# whose desa is unknown (one that could not be opened) is in no area.
+_AREA_FIGURES = ("received", "processed", "duplicate", "rerecord", "rejected")
+
+# Since the beginning: ``processed`` is the area's terekam (distinct NIKs processed).
+area_counts = Table(
+    "area_counts",
+    metadata,
+    Column("kode", String(13), primary_key=True),
+    *(Column(name, Integer, nullable=False, default=0) for name in _AREA_FIGURES),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Per day received (WIB, as daily_counts): the chart and the downloads' date filter.
+area_days = Table(
+    "area_days",
+    metadata,
+    Column("kode", String(13), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    *(Column(name, Integer, nullable=False, default=0) for name in _AREA_FIGURES),
+)
+
+# Per kit since the beginning, and the newest packet's arrival among those processed: the
+# Kit list reads one row a kit instead of grouping every packet.
+station_counts = Table(
+    "station_counts",
+    metadata,
+    Column("station_id", String(64), primary_key=True),
+    *(Column(name, Integer, nullable=False, default=0) for name in _AREA_FIGURES),
+    Column("last_received_at", Float, nullable=True),
+)
+
+# The targets resolved for every wilayah they say something about (its own row, else the sum
+# of the nearest given levels below; '' is the country), rewritten by each import: a page
+# reads the rows it shows instead of summing every desa's target per request.
+area_targets = Table(
+    "area_targets",
+    metadata,
+    Column("kode", String(13), primary_key=True),
+    Column("wajib_ktp", Integer, nullable=True),
+    Column("target", Integer, nullable=True),
+)

@@ -26,6 +26,7 @@ PAGE_SEGMENTS = frozenset(
         "catatan",
         "laporan",
         "laporan.csv",
+        "unduh",
         "static",
         "favicon.ico",
     }

@@ -1,8 +1,8 @@
 """What the Cakupan page shows beside ``server.coverage``: duplicates and re-records per area,
 records per day, the SVG chart of them, and the coverage CSV (all levels down to desa).
 
-Every figure comes from the back office's counters (``daily_counts``, ``desa_counts``) through
-``server.coverage`` or the same tables, never by counting records.
+Every figure comes from the back office's counters rolled up the wilayah tree (``area_counts``,
+``area_days``) through ``server.coverage`` or the same tables, never by counting records.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from xml.sax.saxutils import escape
 
 from sqlalchemy import Engine, func, select
 
+from app.domain import regions
 from server import coverage
 from server.processing.counters import DAY_TZ
-from server.processing.tables import daily_counts
+from server.processing.tables import area_counts, area_days
 from server.web.format import number
 
 CSV_COLUMNS = ("kode", "nama", "tingkat", "wajib_ktp", "target", "terekam", "sisa", "persen")
@@ -31,26 +32,34 @@ def today_wib() -> date:
     return datetime.now(DAY_TZ).date()
 
 
+def _area_codes(code: str, child_level: int) -> list[str]:
+    """The areas of ``child_level`` that ``fates_per_area`` reports: ``code`` itself when it
+    is of that level, else its children ('' = the country: the provinces)."""
+    region = regions.get(code) if code else None
+    if region is not None and region.level == child_level:
+        return [region.code]
+    return [c.code for c in coverage.children(code)]
+
+
 def fates_per_area(engine: Engine, code: str, child_level: int) -> dict[str, dict[str, int]]:
     """Duplicates and re-records (and received) per child area of ``code`` ('' = country),
-    by the resident's desa."""
-    d = daily_counts.c
-    width = len(".".join(["00", "00", "00", "0000"][:child_level]))
-    area = func.substr(d.desa, 1, width)  # grouped in the database: one row an area
-    stmt = select(area, func.sum(d.received), func.sum(d.duplicate), func.sum(d.rerecord)).group_by(
-        area
-    )
-    if code:
-        stmt = stmt.where(d.desa.like(code + ".%"))
+    by the resident's desa (``code`` itself when ``child_level`` is its own level)."""
+    a = area_counts.c
+    codes = _area_codes(code, child_level)
     out: dict[str, dict[str, int]] = defaultdict(
         lambda: {"received": 0, "duplicate": 0, "rerecord": 0}
     )
+    if not codes:
+        return out
     with engine.connect() as conn:
+        stmt = select(a.kode, a.received, a.duplicate, a.rerecord).where(
+            coverage.one_of(conn, a.kode, codes)
+        )
         for key, received, duplicate, rerecord in conn.execute(stmt):
             out[str(key)] = {
-                "received": int(received or 0),
-                "duplicate": int(duplicate or 0),
-                "rerecord": int(rerecord or 0),
+                "received": int(received),
+                "duplicate": int(duplicate),
+                "rerecord": int(rerecord),
             }
     return out
 
@@ -67,15 +76,18 @@ def per_day(engine: Engine, code: str, days: int = 30, end: date | None = None) 
     resident's desa under ``code``; days without any are zero."""
     end = end or today_wib()
     start = end - timedelta(days=days - 1)
-    d = daily_counts.c
-    stmt = (
-        select(d.day, func.sum(d.received), func.sum(d.processed))
-        .where(d.day >= start.isoformat(), d.day <= end.isoformat())
-        .group_by(d.day)
-    )
-    if code:
-        stmt = stmt.where(d.desa.like(code + ".%"))
+    a = area_days.c
+    codes = [code] if code else [c.code for c in coverage.children("")]
     with engine.connect() as conn:
+        stmt = (
+            select(a.day, func.sum(a.received), func.sum(a.processed))
+            .where(
+                coverage.one_of(conn, a.kode, codes),
+                a.day >= start.isoformat(),
+                a.day <= end.isoformat(),
+            )
+            .group_by(a.day)
+        )
         got = {str(k): (int(r or 0), int(p or 0)) for k, r, p in conn.execute(stmt)}
     out = []
     for i in range(days):
@@ -133,61 +145,37 @@ def _nice_step(peak: int) -> int:
     return 100000
 
 
-def _csv_row(fig: dict[str, Any], level: int) -> list[Any]:
-    return [
+PERIOD_COLUMNS = ("dari", "sampai", "diterima_periode", "terekam_periode", "ganda_periode",
+                  "rekam_ulang_periode", "ditolak_periode")  # fmt: skip
+
+
+def _csv_row(fig: dict[str, Any], level: int, period: coverage.Period | None = None) -> list[Any]:
+    row = [
         fig["kode"],
         fig["nama"],
         LEVEL_NAMES[level],
         *("" if fig[k] is None else fig[k] for k in CSV_COLUMNS[3:]),
     ]
+    if period is not None:
+        row += [period.start or "", period.end or ""]
+        row += [fig["periode"][f] for f in coverage.PERIOD_FIGURES]
+    return row
 
 
-def coverage_csv(engine: Engine, code: str | None, deepest: int = 4) -> Iterator[str]:
+def coverage_csv(
+    engine: Engine, code: str | None, deepest: int = 4, period: coverage.Period | None = None
+) -> Iterator[str]:
     """The coverage CSV, one piece at a time (a province's every desa streams as it is read):
-    the wilayah, then each area below it down to level ``deepest``, parents before children.
-    Figures exactly as ``ektp-server coverage --json`` gives them."""
-    region = coverage.wilayah(code) if code else None
-    level = region.level if region else 0
+    the wilayah, then each area below it down to level ``deepest``, each followed by the areas
+    below it. Figures exactly as ``ektp-server coverage --json`` gives them; with a
+    ``period``, terekam / sisa / persen as they stood at its end and the period's own
+    figures in the columns after them (``PERIOD_COLUMNS``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-
-    def flush() -> str:
-        text = buf.getvalue()
+    writer.writerow(CSV_COLUMNS + (PERIOD_COLUMNS if period else ()))
+    for rows in coverage.coverage_tree(engine, code, deepest, period):
+        for fig, level in rows:
+            writer.writerow(_csv_row(fig, level, period))
+        yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    top = region.code if region else None
-    doc = coverage.coverage(engine, top, depth=1)
-    writer.writerow(_csv_row(doc["wilayah"], level))
-    yield flush()
-    yield from _below(engine, top, level, deepest, writer, flush, doc)
-
-
-def _below(
-    engine: Engine,
-    code: str | None,
-    level: int,
-    deepest: int,
-    writer: Any,
-    flush: Any,
-    doc: dict[str, Any] | None = None,
-) -> Iterator[str]:
-    """The rows under ``code`` down to ``deepest``, parents first: two levels a query where
-    they are the last two (a kabupaten's kecamatan and desa in one ``coverage --depth 2``)."""
-    remaining = deepest - level
-    if remaining <= 0:
-        return
-    if remaining == 2:
-        doc = coverage.coverage(engine, code, depth=2)
-    elif doc is None:
-        doc = coverage.coverage(engine, code, depth=1)
-    for area in doc["areas"]:
-        writer.writerow(_csv_row(area, level + 1))
-        for sub in area.get("areas", []):
-            writer.writerow(_csv_row(sub, level + 2))
-        if remaining > 2:
-            yield flush()
-            yield from _below(engine, area["kode"], level + 1, deepest, writer, flush)
-    yield flush()

@@ -1,28 +1,31 @@
 """The Kit page's rows: every station with what the server knows of it and the health its kit
 reports, and the alerts that follow.
 
-Kits do not report their health yet (issue 12: version, records pending, oldest unsent, clock
-offset, disk free, devices with every pull). ``HealthSource`` is where that plugs in: a
-function from station ids to ``KitHealth``; until then ``no_reports`` gives nothing and the
-page says "belum dilaporkan" in those columns. What the server itself knows (the last upload,
-today's packets, revocation, assignment) is shown now.
+Kits report their health with every pull (issue 12: version, records pending, oldest
+unsent, disk free, devices; the server measures the clock offset): ``HealthSource`` is a
+function from station ids to ``KitHealth``, by default ``reported`` (server/health.py, the
+latest report of each kit). A kit that has never reported shows "belum dilaporkan" in those
+columns. What the server itself knows (the last upload, today's packets, revocation,
+assignment) is shown beside it.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Engine, func, select
 
 from app.domain import regions
 from server import db
 from server.core import ServerCore, Station, iso
-from server.processing.tables import daily_counts, records
+from server.coverage import PERIOD_FIGURES, Period, one_of
+from server.processing.tables import daily_counts, records, station_counts
 from server.web.figures import today_wib
 
 SILENT_AFTER_S = 48 * 3600
@@ -47,40 +50,58 @@ HealthSource = Callable[[Engine, list[str]], dict[str, KitHealth]]
 
 
 def no_reports(_engine: Engine, _ids: list[str]) -> dict[str, KitHealth]:
-    """Kits report nothing yet (issue 12)."""
+    """No health at all (a page that shows only what the server knows)."""
     return {}
+
+
+def reported(engine: Engine, ids: list[str]) -> dict[str, KitHealth]:
+    """The latest report of each kit (server/health.py)."""
+    from server.health import health_source
+
+    return health_source(engine, ids) if ids else {}
 
 
 @dataclass
 class KitRow:
     station: Station
-    kecamatan_name: str
     health: KitHealth
     last_upload: float | None
     today_received: int
     alerts: list[str] = field(default_factory=list)
 
     @property
+    def kecamatan_name(self) -> str:
+        return kecamatan_name(self.station.kecamatan)
+
+    @property
     def last_contact(self) -> float | None:
-        seen = [t for t in (self.health.last_seen, self.last_upload) if t is not None]
-        return max(seen) if seen else None
+        seen, upload = self.health.last_seen, self.last_upload
+        if seen is None or upload is None:
+            return upload if seen is None else seen
+        return max(seen, upload)
 
     @property
     def light(self) -> str:
         """green, amber or red: the worst alert."""
-        if any(a in ("revoked", "silent") for a in self.alerts):
-            return "red"
-        return "amber" if self.alerts else "green"
+        return _light(self.alerts)
 
 
-def _alerts(row: KitRow, now: float) -> list[str]:
-    st, h = row.station, row.health
-    if st.revoked:
+def _light(alerts: list[str]) -> str:
+    if "revoked" in alerts or "silent" in alerts:
+        return "red"
+    return "amber" if alerts else "green"
+
+
+def _alerts(
+    revoked: bool, enrolled: bool, enrolled_at: float | None, last_contact: float | None,
+    h: KitHealth, now: float,
+) -> list[str]:  # fmt: skip
+    if revoked:
         return ["revoked"]
-    if not st.public_key:
+    if not enrolled:
         return ["awaiting"]
     out = []
-    contact = row.last_contact or st.row["enrolled_at"]
+    contact = last_contact or enrolled_at
     if contact is not None and now - contact > SILENT_AFTER_S:
         out.append("silent")
     if h.oldest_unsent_s is not None and h.oldest_unsent_s > BEHIND_AFTER_S:
@@ -90,6 +111,76 @@ def _alerts(row: KitRow, now: float) -> list[str]:
     return out
 
 
+class _Ranked(NamedTuple):
+    """A kit's place in the list, from a few columns (no Station built for every kit)."""
+
+    rank: int
+    name: str
+    id: str
+    health: KitHealth
+    last_upload: float | None
+    alerts: list[str]
+
+
+_RANK = {"red": 0, "amber": 1, "green": 2}
+# Shared, never changed: most kits have one of these (one list a kit costs time with thousands).
+_REVOKED: list[str] = ["revoked"]
+_AWAITING: list[str] = ["awaiting"]
+_SILENT: list[str] = ["silent"]
+_NONE: list[str] = []
+
+
+def _ranked(
+    core: ServerCore, health: HealthSource, now: float, only: str | None = None
+) -> list[_Ranked]:
+    """Every kit (or ``only`` that one) with its alerts, worst light first, then by name."""
+    s, k = db.stations.c, station_counts.c
+    # The newest packet processed per kit: one row a kit (the processor's station_counts),
+    # not a grouping of every packet the server holds. In name order from the database:
+    # each light's kits are then collected in order, with no sort here.
+    stmt = (
+        select(
+            s.id,
+            s.name,
+            s.revoked_at,
+            s.public_key.is_not(None),
+            s.enrolled_at,
+            k.last_received_at,
+        )  # fmt: skip
+        .select_from(db.stations.outerjoin(station_counts, k.station_id == s.id))
+        .order_by(func.lower(s.name), s.id)
+    )
+    if only is not None:
+        stmt = stmt.where(s.id == only)
+    with core.engine.connect() as conn:
+        rows = conn.execute(stmt).tuples().all()
+    reported = health(core.engine, [r[0] for r in rows])
+    nothing = KitHealth()
+    silent_before = now - SILENT_AFTER_S
+    lights: tuple[list[_Ranked], list[_Ranked], list[_Ranked]] = ([], [], [])
+    red, amber, green = lights
+    for sid, name, revoked_at, enrolled, enrolled_at, last in rows:
+        last = last or None
+        h = reported.get(sid)
+        if h is None:  # what the server alone knows (every kit, until kits report health)
+            if revoked_at is not None:
+                red.append(_Ranked(0, name, sid, nothing, last, _REVOKED))
+            elif not enrolled:
+                amber.append(_Ranked(1, name, sid, nothing, last, _AWAITING))
+            elif (last or enrolled_at or now) < silent_before:
+                red.append(_Ranked(0, name, sid, nothing, last, _SILENT))
+            else:
+                green.append(_Ranked(2, name, sid, nothing, last, _NONE))
+            continue
+        seen = h.last_seen
+        contact = last if seen is None else (seen if last is None else max(seen, last))
+        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
+        rank = _RANK[_light(alerts)]
+        lights[rank].append(_Ranked(rank, name, sid, h, last, alerts))
+    return red + amber + green
+
+
+@functools.lru_cache(maxsize=16384)
 def kecamatan_name(code: str) -> str:
     region = regions.get(code)
     return region.name if region else code
@@ -97,47 +188,154 @@ def kecamatan_name(code: str) -> str:
 
 def kit_rows(
     core: ServerCore,
-    health: HealthSource = no_reports,
+    health: HealthSource = reported,
     now: float | None = None,
     only: Station | None = None,
 ) -> list[KitRow]:
-    """Every kit (or ``only`` this one), worst light first."""
+    """Every kit (or ``only`` this one), worst light first; ``today_received`` is filled by
+    ``fill_today`` (here for ``only``)."""
     now = time.time() if now is None else now
-    stations = [only] if only is not None else core.list_stations()
-    ids = [s.id for s in stations]
-    reported = health(core.engine, ids)
-    p, d = db.packets.c, daily_counts.c
-    last = select(p.station_id, func.max(p.received_at)).group_by(p.station_id)
-    day = select(d.station_id, func.sum(d.received)).where(d.day == today_wib().isoformat())
+    ranked = _ranked(core, health, now, only.id if only is not None else None)
+    rows = _rows(core, ranked, only)
     if only is not None:
-        last = last.where(p.station_id == only.id)
-        day = day.where(d.station_id == only.id)
+        fill_today(core.engine, rows)
+    return rows
+
+
+def _rows(core: ServerCore, ranked: list[_Ranked], only: Station | None = None) -> list[KitRow]:
+    if only is not None:
+        stations = {only.id: only}
+    else:
+        stations = {st.id: st for st in _stations(core, [r.id for r in ranked])}
+    return [
+        KitRow(stations[r.id], r.health, r.last_upload, 0, r.alerts)
+        for r in ranked
+        if r.id in stations
+    ]
+
+
+def _stations(core: ServerCore, ids: list[str]) -> list[Station]:
+    """These stations, as ``ServerCore.list_stations`` gives them, read as plain tuples (the
+    row mapping per row was most of the Kit list's time with thousands of kits)."""
+    if not ids:
+        return []
     with core.engine.connect() as conn:
-        uploads = dict(conn.execute(last).all())
-        today = dict(conn.execute(day.group_by(d.station_id)).all())
-    out = []
-    for st in stations:
-        row = KitRow(
-            st,
-            kecamatan_name(st.kecamatan),
-            reported.get(st.id, KitHealth()),
-            uploads.get(st.id),
-            int(today.get(st.id) or 0),
-        )
-        row.alerts = _alerts(row, now)
-        out.append(row)
-    out.sort(key=lambda r: ({"red": 0, "amber": 1, "green": 2}[r.light], r.station.name.lower()))
-    return out
+        result = conn.execute(select(db.stations).where(one_of(conn, db.stations.c.id, ids)))
+        keys = list(result.keys())
+        return [Station.from_row(cast(Any, dict(zip(keys, r, strict=True)))) for r in result]
 
 
-def assignment_history(core: ServerCore, station_id: str) -> list[dict[str, Any]]:
-    """Every kecamatan the kit has been assigned, oldest first."""
+def fill_today(engine: Engine, rows: list[KitRow], all_kits: bool = False) -> None:
+    """Today's packets (WIB) of these kits (``all_kits``: the rows are every kit)."""
+    d = daily_counts.c
+    day = select(d.station_id, func.sum(d.received)).where(d.day == today_wib().isoformat())
+    with engine.connect() as conn:
+        if not all_kits:
+            day = day.where(one_of(conn, d.station_id, [r.station.id for r in rows]))
+        today = dict(conn.execute(day.group_by(d.station_id)).all()) if rows else {}
+    for row in rows:
+        row.today_received = int(today.get(row.station.id) or 0)
+
+
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class KitPage:
+    """One page of the Kit list (alerts first) and the counts of the whole list."""
+
+    rows: list[KitRow]
+    counts: dict[str, int]
+    page: int
+    pages: int
+
+
+def kit_page(core: ServerCore, page: int = 1, health: HealthSource = no_reports) -> KitPage:
+    ranked = _ranked(core, health, time.time())
+    pages = max(1, -(-len(ranked) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    fill_today(core.engine, shown)
+    counts = {"all": len(ranked), "green": 0, "amber": 0, "red": 0}
+    lights = ("red", "amber", "green")
+    for r in ranked:
+        counts[lights[r.rank]] += 1
+    return KitPage(shown, counts, page, pages)
+
+
+def station_names(core: ServerCore, ids: set[str]) -> dict[str, str]:
+    """The names of these kits (a page names the kits it lists, not every kit)."""
+    if not ids:
+        return {}
+    s = db.stations.c
+    with core.engine.connect() as conn:
+        return dict(conn.execute(select(s.id, s.name).where(one_of(conn, s.id, sorted(ids)))).all())
+
+
+# An office action and the change it made are written within one request: an audit event this
+# close to an assignment's start, naming its kecamatan, is the one that made it.
+_SAME_ACTION_S = 60.0
+
+
+def assignment_history(
+    core: ServerCore, station_id: str, events: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Every kecamatan the kit has been assigned, oldest first, each with the one before it
+    (``from``) and who made the change (``by``) when the office page did (its audit events,
+    ``events``: kit_add for the first, kit_assign for a move). A move made with ``ektp-server
+    station assign`` names nobody; who approved a move made on the kit itself arrives with the
+    kit's own audit (``KitAuditSource``)."""
     a = db.station_assignments.c
     with core.engine.connect() as conn:
         rows = conn.execute(
             select(a.kecamatan, a.since).where(a.station_id == station_id).order_by(a.since)
         ).all()
-    return [{"kecamatan": k, "nama": kecamatan_name(k), "since": s} for k, s in rows]
+    out: list[dict[str, Any]] = []
+    for kecamatan, since in rows:
+        action = "kit_assign" if out else "kit_add"
+        near = [
+            e for e in events or ()
+            if e["action"] == action and abs(e["at"] - since) < _SAME_ACTION_S
+            and (action == "kit_add" or (e["detail"] or "").endswith(f"-> {kecamatan}"))
+        ]  # fmt: skip
+        by = min(near, key=lambda e: abs(e["at"] - since))["actor"] if near else None
+        before = out[-1]["kecamatan"] if out else None
+        out.append({
+            "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
+            "from": before, "from_nama": kecamatan_name(before) if before else None, "by": by,
+        })  # fmt: skip
+    return out
+
+
+def kit_totals(engine: Engine, station_id: str) -> dict[str, int]:
+    """The kit's packets processed since the beginning, by fate (``station_counts``)."""
+    k = station_counts.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(*(k[f] for f in PERIOD_FIGURES)).where(k.station_id == station_id)
+        ).first()
+    return {f: int(row[i]) if row else 0 for i, f in enumerate(PERIOD_FIGURES)}
+
+
+@dataclass(frozen=True)
+class KitAuditEvent:
+    """One event of the kit's own audit log (hash-chained on the station, synced)."""
+
+    at: float
+    actor: str
+    action: str
+    detail: str | None = None
+    approved_by: str | None = None
+
+
+# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them)
+# are not sent to the server yet: the engineer building the kits' reports plugs them in here,
+# as HealthSource for health. None: the server holds none (the page says so, invents none).
+KitAuditSource = Callable[[Engine, str], list[KitAuditEvent] | None]
+
+
+def no_kit_audit(_engine: Engine, _station_id: str) -> list[KitAuditEvent] | None:
+    return None
 
 
 def fates_listed(
@@ -177,20 +375,22 @@ def recent_fates(core: ServerCore, station_id: str, limit: int = 20) -> list[dic
     r = records.c
     with core.engine.connect() as conn:
         rows = conn.execute(
-            select(r.uuid, r.kode_wilayah, r.processed_at, r.fate, r.reason, r.duplicate_of)
+            select(
+                r.uuid,
+                r.kode_wilayah,
+                r.received_at,
+                r.processed_at,
+                r.fate,
+                r.reason,
+                r.duplicate_of,
+                r.rerecord_of,
+                r.superseded_by,
+            )  # fmt: skip
             .where(r.station_id == station_id)
             .order_by(r.processed_at.desc())
             .limit(limit)
         ).mappings()
         return [dict(x) for x in rows]
-
-
-def summarize(rows: Iterable[KitRow]) -> dict[str, int]:
-    counts = {"all": 0, "green": 0, "amber": 0, "red": 0}
-    for row in rows:
-        counts["all"] += 1
-        counts[row.light] += 1
-    return counts
 
 
 CSV_COLUMNS = (
@@ -200,19 +400,45 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def kits_csv(rows: list[KitRow]) -> Iterator[str]:
-    """The Kit list as CSV (times ISO 8601 UTC; a health figure not reported is empty)."""
+PERIOD_COLUMNS = ("dari", "sampai", "diterima_periode", "terekam_periode", "ganda_periode",
+                  "rekam_ulang_periode", "ditolak_periode")  # fmt: skip
+
+
+def per_kit(engine: Engine, period: Period) -> dict[str, dict[str, int]]:
+    """Each kit's packets received in the period (WIB days) by fate, from ``daily_counts``."""
+    d = daily_counts.c
+    where = []
+    if period.start:
+        where.append(d.day >= period.start)
+    if period.end:
+        where.append(d.day <= period.end)
+    stmt = select(d.station_id, *(func.sum(d[f]) for f in PERIOD_FIGURES)).where(*where)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt.group_by(d.station_id)).all()
+    return {str(r[0]): {f: int(r[1 + i] or 0) for i, f in enumerate(PERIOD_FIGURES)} for r in rows}
+
+
+def kits_csv(
+    rows: list[KitRow],
+    period: Period | None = None,
+    in_period: dict[str, dict[str, int]] | None = None,
+) -> Iterator[str]:
+    """The Kit list as CSV (times ISO 8601 UTC; a health figure not reported is empty); with
+    a ``period``, each kit's packets of that period by fate (``in_period``) after them."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + (PERIOD_COLUMNS if period else ()))
     for r in rows:
         st, h = r.station, r.health
         state = "revoked" if st.revoked else ("enrolled" if st.public_key else "awaiting")
-        values = (
+        values: tuple[Any, ...] = (
             st.id, st.name, st.kecamatan, state, ";".join(r.alerts), iso(r.last_upload),
             r.today_received, iso(h.last_seen), h.version, h.pending, h.oldest_unsent_s,
             h.clock_offset_s, h.disk_free_bytes, h.devices,
         )  # fmt: skip
+        if period is not None:
+            got = (in_period or {}).get(st.id, {})
+            values += (period.start, period.end, *(got.get(f, 0) for f in PERIOD_FIGURES))
         writer.writerow(["" if v is None else v for v in values])
         yield buf.getvalue()
         buf.seek(0)

@@ -29,7 +29,7 @@ from app.domain import regions
 from server import coverage
 from server.core import CODE_TTL_S, InputError, ServerCore, iso
 from server.web import figures, format, kits
-from server.web.accounts import Accounts, Session, csrf_ok, record
+from server.web.accounts import Accounts, Session, audit_events, csrf_ok, record
 from server.web.figures import fates_per_area, per_day
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
 }
 MAX_FORM_BYTES = 16 * 1024
 FATE_LISTS = ("rerecord", "duplicate")
+RECAP_ROWS = 100
 
 
 class PageError(Exception):
@@ -56,6 +57,14 @@ class PageError(Exception):
     def __init__(self, status: int, text_id: str, text_en: str) -> None:
         super().__init__(text_en)
         self.status, self.text_id, self.text_en = status, text_id, text_en
+
+
+class Downloads(Exception):
+    """A download refused: the Unduh page (with the message) is the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("download refused")
+        self.response = response
 
 
 class Unsigned(Exception):
@@ -81,7 +90,9 @@ def _lang(request: Request) -> str:
     return asked if asked in LANGS else "id"
 
 
-def create_office_app(core: ServerCore) -> FastAPI:
+def create_office_app(
+    core: ServerCore, kit_audit: kits.KitAuditSource = kits.no_kit_audit
+) -> FastAPI:
     accounts = Accounts(core.engine)
     env = _templates()
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
@@ -276,14 +287,72 @@ def create_office_app(core: ServerCore) -> FastAPI:
             days=days, code=code,
         )  # fmt: skip
 
+    # --- Unduh ------------------------------------------------------------------------------
+
+    def downloads_page(
+        request: Request, session: Session, status: int = 200, error: str = "",
+        form: str = "",
+    ) -> Response:  # fmt: skip
+        q = request.query_params
+        return render(
+            request, "downloads.html", session, status, error=error, form=form,
+            wilayah=q.get("wilayah", "")[:40], dari=q.get("dari", "")[:40],
+            sampai=q.get("sampai", "")[:40], today=figures.today_wib().isoformat(),
+        )  # fmt: skip
+
+    @web.get("/unduh")
+    def downloads(request: Request) -> Response:
+        return downloads_page(request, signed_in(request))
+
+    def period_of(request: Request, session: Session, form: str) -> coverage.Period | None:
+        """The date filter of a download; a bad one answers with the Unduh page, saying
+        which field is wrong and why."""
+        q = request.query_params
+        try:
+            return coverage.parse_period(q.get("dari"), q.get("sampai"), figures.today_wib())
+        except coverage.PeriodError as exc:
+            field = {"dari": "Dari", "sampai": "Sampai"}[exc.field]
+            text_id, text_en = {
+                "format": (
+                    f"{field}: bukan tanggal (YYYY-MM-DD): {exc.value}",
+                    f"{field}: not a date (YYYY-MM-DD): {exc.value}",
+                ),
+                "order": (
+                    f"Dari ({exc.value}) sesudah Sampai ({exc.other}).",
+                    f"From ({exc.value}) is after To ({exc.other}).",
+                ),
+                "future": (
+                    f"{field} ({exc.value}) sesudah hari ini ({exc.other}).",
+                    f"{field} ({exc.value}) is after today ({exc.other}).",
+                ),
+            }[exc.kind]
+            message = text_id if _lang(request) == "id" else text_en
+            raise Downloads(downloads_page(request, session, 400, message, form)) from exc
+
+    @web.exception_handler(Downloads)
+    async def _downloads(_request: Request, exc: Downloads) -> Response:
+        return exc.response
+
+    def period_name(period: coverage.Period | None) -> str:
+        if period is None:
+            return figures.today_wib().isoformat()
+        return f"{period.start or 'awal'}_{period.end or figures.today_wib().isoformat()}"
+
     @web.get("/cakupan.csv")
     def coverage_csv(request: Request) -> Response:
-        signed_in(request)
-        code = area_code(request)
+        session = signed_in(request)
+        try:
+            code = area_code(request)
+        except PageError as exc:
+            raise Downloads(
+                downloads_page(request, session, 400, exc.text_id if _lang(request) == "id"
+                               else exc.text_en, "cakupan")
+            ) from exc  # fmt: skip
+        period = period_of(request, session, "cakupan")
         deepest = 4 if code else 2  # the whole country: provinces and kabupaten
-        name = f"cakupan-{code or 'indonesia'}-{figures.today_wib().isoformat()}.csv"
+        name = f"cakupan-{code or 'indonesia'}-{period_name(period)}.csv"
         return StreamingResponse(
-            figures.coverage_csv(core.engine, code or None, deepest),
+            figures.coverage_csv(core.engine, code or None, deepest, period),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
@@ -297,19 +366,26 @@ def create_office_app(core: ServerCore) -> FastAPI:
     @web.get("/kit")
     def kit_list(request: Request) -> Response:
         session = signed_in(request)
-        rows = kits.kit_rows(core)
+        try:
+            number = int(request.query_params.get("halaman") or 1)
+        except ValueError as exc:
+            raise PageError(400, "Halaman: sebuah angka.", "Page: a number.") from exc
+        listing = kits.kit_page(core, number)
         return render(
-            request, "kits.html", session, rows=rows, counts=kits.summarize(rows),
-            done=request.query_params.get("selesai"),
+            request, "kits.html", session, rows=listing.rows, counts=listing.counts,
+            page=listing.page, pages=listing.pages, done=request.query_params.get("selesai"),
         )  # fmt: skip
 
     @web.get("/kit.csv")
     def kit_csv(request: Request) -> Response:
-        signed_in(request)
+        session = signed_in(request)
+        period = period_of(request, session, "kit")
         rows = kits.kit_rows(core)
-        name = f"kit-{figures.today_wib().isoformat()}.csv"
+        kits.fill_today(core.engine, rows, all_kits=True)
+        in_period = kits.per_kit(core.engine, period) if period else None
+        name = f"kit-{period_name(period)}.csv"
         return StreamingResponse(
-            kits.kits_csv(rows),
+            kits.kits_csv(rows, period, in_period),
             media_type="text/csv; charset=utf-8",
             headers={
                 "Content-Disposition": f'attachment; filename="{name}"',
@@ -366,13 +442,14 @@ def create_office_app(core: ServerCore) -> FastAPI:
         session = signed_in(request)
         st = station_or_404(station_id)
         (row,) = kits.kit_rows(core, only=st)
-        from server.web.accounts import audit_events
-
+        events = audit_events(core.engine, st.id)
         return render(
             request, "kit_detail.html", session, row=row, st=st,
             kecamatan_name=kits.kecamatan_name(st.kecamatan),
-            history=kits.assignment_history(core, st.id),
-            fates=kits.recent_fates(core, st.id), events=audit_events(core.engine, st.id),
+            history=kits.assignment_history(core, st.id, events),
+            totals=kits.kit_totals(core.engine, st.id),
+            fates=kits.recent_fates(core, st.id), events=events,
+            kit_audit=kit_audit(core.engine, st.id),
             iso=iso, error=None, done=request.query_params.get("selesai"),
         )  # fmt: skip
 
@@ -449,7 +526,7 @@ def create_office_app(core: ServerCore) -> FastAPI:
             raise PageError(400, "Jenis daftar tidak dikenal.", "Unknown list.")
         code = area_code(request)
         items, total = kits.fates_listed(core.engine, status, code)
-        names = {s.id: s.name for s in core.list_stations()}
+        names = kits.station_names(core, {r["station_id"] for r in items})
         return render(
             request, "fates.html", session, jenis=status, items=items, total=total,
             names=names, code=code, region=regions.get(code) if code else None,
@@ -477,11 +554,14 @@ def create_office_app(core: ServerCore) -> FastAPI:
     def recap_page(request: Request) -> Response:
         session = signed_in(request)
         day, kec = recap_args(request)
-        doc = coverage.recap(core.engine, day, kec)
-        names = {s.id: s.name for s in core.list_stations()}
+        per = ("kecamatan", "stations", "operators")  # the desa are in the CSV
+        # A whole country's day has thousands of kecamatan and kits: the page shows the
+        # busiest RECAP_ROWS of each (the CSV has them all) and says how many more there are.
+        doc = coverage.recap(core.engine, day, kec, per=per, busiest=RECAP_ROWS)
+        names = kits.station_names(core, {r["kode"] for r in doc["stations"]})
         return render(
             request, "recap.html", session, doc=doc, day=day, kec=kec or "", names=names,
-            region_name=kits.kecamatan_name,
+            region_name=kits.kecamatan_name, more=doc["more"],
         )  # fmt: skip
 
     @web.get("/laporan.csv")

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from app.capture.card_watcher import CardWatcher, EventKind, ReaderEvent
 from app.capture.reader import (
     CardStatus,
-    CardWatcher,
-    EventKind,
     PlainReaderProfile,
     ProfileResult,
-    ReaderEvent,
     ReaderStatus,
     Transmit,
     list_readers,

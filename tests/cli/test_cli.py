@@ -157,6 +157,9 @@ def test_bad_inputs_are_one_line_errors(shared_station: StationHome, tmp_path: P
         (["--operator", "siti", "--biodata", str(not_json), "--photo", str(photo)], "biodata"),
         (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--card-uid", "zz"], "card_uid"),
         (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--signature", str(photo)], "signature"),
+        # A re-recording of a record this station does not hold (or not a uuid at all).
+        (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--rerecord-of", "x"], "rerecord_of"),
+        (["--operator", "siti", "--biodata", str(bio), "--photo", str(photo), "--rerecord-of", "01a24f27-d0e9-7688-b169-28910edd6cfc"], "rerecord_of"),
     ]  # fmt: skip
     results = _parallel(st, [["enroll", *args] for args, _ in cases])
     for (args, field), r in zip(cases, results, strict=True):

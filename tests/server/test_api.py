@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -331,6 +332,18 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
             assert busy is not None and busy.status_code == 503, busy
             assert busy.json()["error"] == "overloaded"
             assert busy.headers["Retry-After"].isdigit()
+            # While the limit is full an upload is refused on its headers: the answer comes
+            # before a byte of its body is sent (a reconnect storm's bodies are not read).
+            p = st.seal(photo_bytes=3000)
+            path = protocol.packet_path(p.uuid)
+            signed = protocol.sign_request("PUT", path, p.data, st.station_id, st.key)
+            head = [f"PUT {path} HTTP/1.1", f"Host: 127.0.0.1:{srv.port}"]
+            head += [f"Content-Length: {len(p.data)}", *(f"{k}: {v}" for k, v in signed.items())]
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
+                raw.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+                answer = raw.recv(4096).decode(errors="replace")
+            assert answer.startswith("HTTP/1.1 503"), answer
+            assert '"overloaded"' in answer and "retry-after:" in answer.lower()
             # Only the health check itself passes the limit, not any path ending in /health.
             assert st.session.get(srv.url + "/api/v1/health", timeout=10).status_code == 200
             sneaky = st.signed("GET", protocol.API_PREFIX + "/packets/health")

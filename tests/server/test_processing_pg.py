@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app import packet as pkt
 from server.processing.tables import records, residents
 from tests.support.cli import ROOT, env_with_source
-from tests.support.office import Tables, office_json, person, seal_record, server_args
+from tests.support.office import Tables, office, office_json, person, seal_record, server_args
 from tests.support.server import PostgresCluster, ServerProcess
 from tests.support.server_fixtures import TestStation
 
@@ -64,6 +64,8 @@ def _assert_counted_once(t: Tables, uuids: list[str], distinct: int) -> Counter[
     assert t.processed_counted() == by_fate["processed"] == distinct
     assert t.terekam() == distinct
     assert t.scalar(select(func.count()).select_from(residents)) == distinct
+    # ... and once in every area of the wilayah tree and for its kit (revision 0011).
+    assert t.rollup_mismatches() == []
     return by_fate
 
 
@@ -125,5 +127,102 @@ def test_a_processor_killed_mid_batch_leaves_nothing_counted_twice(
         assert res["totals"]["queued"] == 0
         by_fate = _assert_counted_once(t, uuids, 200)
         assert by_fate == {"processed": 200, "duplicate": 50}
+    finally:
+        t.close()
+
+
+def _area(t: Tables, code: str) -> dict[str, int]:
+    from server.processing.tables import area_counts
+
+    a = area_counts.c
+    with t.engine.connect() as conn:
+        row = conn.execute(
+            select(a.received, a.processed, a.duplicate, a.rerecord, a.rejected).where(
+                a.kode == code
+            )
+        ).one()
+    return dict(
+        zip(("received", "processed", "duplicate", "rerecord", "rejected"), row, strict=True)
+    )
+
+
+def test_counters_roll_up_the_wilayah_tree_across_processor_runs(
+    pg_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Each fate counts once in its desa, kecamatan, kabupaten and province (area_counts,
+    area_days) and for its kit (station_counts), run after run; coverage reads them and the
+    targets resolved at import; a database upgraded from revision 0006 gets the same rows."""
+    from alembic import command
+
+    from server import db
+    from server.schema import alembic_config, upgrade
+
+    srv = pg_server
+    targets = tmp_path / "t.csv"
+    targets.write_text("kode_wilayah,wajib_ktp,target\n36.03.32,34262,30000\n36.03.07.2001,900,\n")
+    assert office(srv.home, srv.db_url, "targets", "import", str(targets)).returncode == 0
+    kit = TestStation.enroll(srv)
+    gk, sidoko, kronjo = "36.03.32.2001", "36.03.32.2002", "36.03.07.2001"
+
+    def send(*people: dict[str, object], signature: bool = True) -> None:
+        for bio in people:
+            assert kit.put(seal_record(kit, bio, with_signature=signature)).status_code == 201
+
+    send(*(person(i, kode_wilayah=gk) for i in (1, 2, 3, 4)))
+    send(*(person(i, kode_wilayah=sidoko) for i in (5, 6)), person(7, kode_wilayah=kronjo))
+    send(person(3, kode_wilayah=gk))  # the same resident again: a duplicate
+    send(person(8, kode_wilayah=gk), signature=False)  # a re-record
+    office_json(srv.home, srv.db_url, "process", "--once", "--json")
+    t = Tables(srv.home, srv.db_url)
+    try:
+        figures = {
+            gk: (6, 4, 1, 1),
+            sidoko: (2, 2, 0, 0),
+            kronjo: (1, 1, 0, 0),
+            "36.03.32": (8, 6, 1, 1),
+            "36.03.07": (1, 1, 0, 0),
+            "36.03": (9, 7, 1, 1),
+            "36": (9, 7, 1, 1),
+        }
+        for code, (received, processed, duplicate, rerecord) in figures.items():
+            assert _area(t, code) == {
+                "received": received, "processed": processed, "duplicate": duplicate,
+                "rerecord": rerecord, "rejected": 0,
+            }, code  # fmt: skip
+        assert t.rollup_mismatches() == []
+        # A second run adds to the same rows.
+        send(person(9, kode_wilayah=sidoko), person(1, kode_wilayah=gk))
+        office_json(srv.home, srv.db_url, "process", "--once", "--json")
+        assert _area(t, "36.03.32")["processed"] == 7
+        assert _area(t, "36.03.32")["duplicate"] == 2
+        assert _area(t, sidoko)["processed"] == 3
+        assert _area(t, "36")["received"] == 11
+        assert t.rollup_mismatches() == []
+        # Coverage reads them: the kecamatan's own target, Kronjo's desa target summed up.
+        doc = office_json(srv.home, srv.db_url, "coverage", "--json", "--wilayah", "36.03")
+        areas = {a["kode"]: a for a in doc["areas"]}
+        assert doc["wilayah"]["terekam"] == 8
+        assert doc["wilayah"]["wajib_ktp"] == 34262 + 900
+        assert (areas["36.03.32"]["terekam"], areas["36.03.32"]["sisa"]) == (7, 34255)
+        assert (areas["36.03.07"]["wajib_ktp"], areas["36.03.07"]["terekam"]) == (900, 1)
+        country = office_json(srv.home, srv.db_url, "coverage", "--json")
+        assert country["wilayah"]["terekam"] == 8
+        assert country["wilayah"]["wajib_ktp"] == 34262 + 900
+        assert country["wilayah"]["target"] == 30000
+
+        # Revision 0011 fills the same rows from what a 0006 database holds.
+        assert srv.db_url is not None
+        engine = db.make_engine(srv.db_url)
+        try:
+            cfg = alembic_config()
+            with engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0006")
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        assert t.rollup_mismatches() == []
+        again = office_json(srv.home, srv.db_url, "coverage", "--json", "--wilayah", "36.03")
+        assert again["areas"] == doc["areas"] and again["wilayah"] == doc["wilayah"]
     finally:
         t.close()

@@ -279,6 +279,7 @@ def test_relay_stations_endpoint(server: ServerProcess) -> None:
         "assigned_at": by_id["kit-a-02"]["assigned_at"],
         "revoked": False,
         "revoked_at": None,
+        "policy": {},  # the limits the office set for the kit (none here; issue 12)
     }
     assert by_id["kit-a-02"]["assigned_at"] > by_id["kit-a-01"]["assigned_at"]
     # signed like every station request: a replay is refused

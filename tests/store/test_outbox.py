@@ -11,6 +11,7 @@ from app import packet
 from app.enrollment import seal_record
 from app.store.audit import verify_chain
 from app.store.db import Store
+from app.store.fates import apply_page
 from app.store.models import Record
 from app.store.outbox import Outbox, OutboxError, ReceiptMismatch
 from app.store.timeutil import utcnow
@@ -71,6 +72,11 @@ def test_lifecycle(station: StationHome) -> None:
         # export sees every payload that still exists
         assert [u for u, _ in ob.iter_packets()] == [a, b, c]
         assert ob.purge(utcnow() - timedelta(days=1)) == 0  # too recent
+        # Uploaded, but the centre's `received` has not come back: the payload stays (the
+        # receipt may be a relay's, which may hold the only copy).
+        assert ob.purge(utcnow() + timedelta(seconds=1)) == 0
+        at = "2026-11-23T12:00:01Z"
+        apply_page(store, 0, [{"seq": 1, "uuid": b, "fate": "received", "reason": None, "at": at}])
         assert ob.purge(utcnow() + timedelta(seconds=1)) == 1
         with store.read() as s:
             rec = s.execute(select(Record).where(Record.uuid == b)).scalar_one()

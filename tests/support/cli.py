@@ -15,6 +15,8 @@ def env_with_source(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("EKTP_STATION_HOME", None)
     env.pop("EKTP_SERVER_HOME", None)
+    env.pop("EKTP_SEALING_KEY_FILE", None)  # a host's key comes from what the test gives it
+    env.pop("EKTP_SEALING_KEY", None)
     if extra:
         env.update(extra)
     return env

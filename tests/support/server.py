@@ -127,8 +127,11 @@ class ServerProcess:
     def _answers_for_home(self, health: requests.Response) -> bool:
         """The server on our port is this one (its sealing key is the home's), not another
         process's that got the same free port: ours then fails to bind and exits."""
+        given = (self.env or {}).get("EKTP_SEALING_KEY_FILE")  # the cluster's key, given
         try:
-            pem = (self.home / "sealing_key.pem").read_bytes()
+            pem = (
+                Path(given.split(os.pathsep)[0]) if given else self.home / "sealing_key.pem"
+            ).read_bytes()
         except FileNotFoundError:
             return False  # this server has not even made its key yet
         try:

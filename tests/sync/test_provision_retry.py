@@ -271,8 +271,9 @@ def test_a_second_code_after_a_lost_answer_is_key_in_use_then_the_first_works(
     technician tries code Y: refused in one line naming X's station and saying to use the
     first code; the key is kept, Y stays usable, and X works. The technician screen shows
     its own message for it."""
+    from app.errors import StationError
     from app.ui.messages import error_text
-    from app.ui.services import Operator, ServiceError
+    from app.ui.services import Operator
     from app.ui.station import StationServices
 
     with ServerProcess(tmp_path / "server") as srv:
@@ -291,7 +292,7 @@ def test_a_second_code_after_a_lost_answer_is_key_in_use_then_the_first_works(
         assert "code used first" in line, line
         services = StationServices(home)  # the technician screen's service, same home
         try:
-            with pytest.raises(ServiceError) as caught:
+            with pytest.raises(StationError) as caught:
                 services.provision(Operator("teknisi", "technician"), srv.url, y)
             assert caught.value.code == "key-in-use" and x_id in caught.value.detail
             assert "kode yang dipakai pertama kali" in error_text("key-in-use")

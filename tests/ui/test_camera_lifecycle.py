@@ -29,19 +29,19 @@ def test_double_click_on_camera_test_opens_one_camera_and_stop_releases_it(qtbot
     sign_in(qtbot, window, *TECHNICIAN)
     qtbot.keyClick(focused(), Qt.Key.Key_F5)
     tech = window.technician
-    qtbot.waitUntil(lambda: tech.camera.count() == 1, timeout=30000)
+    qtbot.waitUntil(lambda: tech.devices.camera.count() == 1, timeout=30000)
     assert camera_threads() == []
     # A technician double-clicks "Uji kamera": two clicks while the camera is still opening.
-    qtbot.mouseClick(tech.camera_test, Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(tech.camera_test, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tech.test_frames > 0, timeout=30000)
+    qtbot.mouseClick(tech.devices.camera_test, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tech.devices.camera_test, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tech.devices.test_frames > 0, timeout=30000)
     qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=30000)
     assert len(camera_threads()) == 1
     # Stop: the camera is released, no loop keeps running behind the screen.
-    qtbot.mouseClick(tech.camera_test, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tech.devices.camera_test, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: camera_threads() == [], timeout=10000)
-    assert tech.test_loop is None
-    assert tech.camera_test.text() == "&Uji kamera"
+    assert tech.devices.test_loop is None
+    assert tech.devices.camera_test.text() == "&Uji kamera"
     window.close()
 
 
@@ -71,19 +71,21 @@ def test_camera_unplugged_during_the_technician_test(qtbot, tmp_path: Path):
         sign_in(qtbot, window, *TECHNICIAN)
         qtbot.keyClick(focused(), Qt.Key.Key_F5)
         tech = window.technician
-        qtbot.waitUntil(lambda: tech.camera.count() == 1, timeout=30000)
-        qtbot.mouseClick(tech.camera_test, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: tech.test_frames > 0, timeout=30000)
-        assert tech.camera_test.text() == "&Hentikan uji"
+        qtbot.waitUntil(lambda: tech.devices.camera.count() == 1, timeout=30000)
+        qtbot.mouseClick(tech.devices.camera_test, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tech.devices.test_frames > 0, timeout=30000)
+        assert tech.devices.camera_test.text() == "&Hentikan uji"
         unplug(frames)
         qtbot.waitUntil(
-            lambda: tech.camera_status.text().startswith("Kamera berhenti mengirim gambar."),
+            lambda: tech.devices.camera_status.text().startswith(
+                "Kamera berhenti mengirim gambar."
+            ),
             timeout=30000,
         )
         qtbot.waitUntil(lambda: camera_threads() == [], timeout=10000)
         # The test is over: the button offers to start it again, not to stop it.
-        assert tech.test_loop is None
-        assert tech.camera_test.text() == "&Uji kamera"
+        assert tech.devices.test_loop is None
+        assert tech.devices.camera_test.text() == "&Uji kamera"
         window.close()
     finally:
         services.close()
@@ -128,7 +130,7 @@ def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
 ):
     """The operator opens the photo step and, before the camera is up (DirectShow takes a
     second or more), peeks at the biodata (Alt+1) and comes back (Alt+2)."""
-    from app.ui.services import ServiceError
+    from app.errors import Code, MachineFault
     from tests.support.residents import BUDI_LAKI
     from tests.ui.conftest import OPERATOR
 
@@ -139,7 +141,7 @@ def test_photo_step_shown_again_while_the_camera_opens_opens_it_once(
     def exclusive_start(choice, on_frame, on_error):  # type: ignore[no-untyped-def]
         # Like a USB camera: busy while another loop holds it open.
         if camera_threads():
-            raise ServiceError("no-camera", "the camera is in use")
+            raise MachineFault(Code.NO_CAMERA, "the camera is in use", subject="camera")
         loop = real_start(choice, on_frame, on_error)
         opened.append(loop)
         return loop

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from app.enrollment import EnrollmentRequest, enroll
+from app.errors import StationError
 from app.store.mirror import packet_name
 from app.store.models import AuditEvent
-from app.ui.services import Operator, ServiceError
+from app.ui.services import Operator
 from app.ui.station import StationServices
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN
 from tests.support.station import face_jpeg, make_station
@@ -47,7 +48,7 @@ def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> N
         # A same-named file with other bytes is never overwritten, by either.
         victim = tmp_path / "ui" / packet_name(uuids[0])
         victim.write_bytes(b"not ours")
-        with pytest.raises(ServiceError) as err:
+        with pytest.raises(StationError) as err:
             services.export(me, tmp_path / "ui", lambda d, t: None)
         assert err.value.code == "export-conflict"  # "choose another folder", in words
         assert victim.read_bytes() == b"not ours"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from app.errors import StationError
 from app.store.operators import LOCK_AFTER, bind_card, get_operator, unlock
-from app.ui.services import Operator, ServiceError
+from app.ui.services import Operator
 from tests.ui.conftest import OPERATOR, SUPERVISOR, TECHNICIAN, Kit, answer
 from tests.ui.test_recording_flow import focused, sign_in
 from tests.ui.test_screens import open_window
@@ -81,28 +82,28 @@ def test_teknisi_binds_the_card_on_the_reader(qtbot, pcscd, offline_kit: Kit):
     sign_in(qtbot, window, *TECHNICIAN)
     qtbot.keyClick(focused(), Qt.Key.Key_F5)
     tech = window.technician
-    qtbot.waitUntil(lambda: tech.card_user.findData(OPERATOR[0]) >= 0, timeout=30000)
-    tech.card_user.setCurrentIndex(tech.card_user.findData(OPERATOR[0]))
+    qtbot.waitUntil(lambda: tech.cards.card_user.findData(OPERATOR[0]) >= 0, timeout=30000)
+    tech.cards.card_user.setCurrentIndex(tech.cards.card_user.findData(OPERATOR[0]))
     # No card on the reader yet.
-    tech.card_bind.click()
-    assert tech.card_status.text() == "Tempelkan kartu petugas pada pembaca dulu."
+    tech.cards.card_bind.click()
+    assert tech.cards.card_status.text() == "Tempelkan kartu petugas pada pembaca dulu."
     card = pcscd.card(uid=CARD)
     card.insert()
-    qtbot.waitUntil(lambda: tech.reader_card_uid == CARD.hex().upper(), timeout=30000)
+    qtbot.waitUntil(lambda: tech.cards.reader_card_uid == CARD.hex().upper(), timeout=30000)
     # Two different PINs: refused, both fields emptied.
-    tech.card_pin.setFocus()
+    tech.cards.card_pin.setFocus()
     qtbot.keyClicks(focused(), "2468")
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
-    assert focused() is tech.card_pin2
+    assert focused() is tech.cards.card_pin2
     qtbot.keyClicks(focused(), "2469")
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    assert tech.card_status.text() == "Kedua PIN tidak sama. Ketik ulang."
-    assert tech.card_pin.text() == tech.card_pin2.text() == ""
+    assert tech.cards.card_status.text() == "Kedua PIN tidak sama. Ketik ulang."
+    assert tech.cards.card_pin.text() == tech.cards.card_pin2.text() == ""
     qtbot.keyClicks(focused(), "2468")
     qtbot.keyClick(focused(), Qt.Key.Key_Tab)
     qtbot.keyClicks(focused(), "2468")
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "dikaitkan" in tech.card_status.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "dikaitkan" in tech.cards.card_status.text(), timeout=30000)
     info = get_operator(offline_kit.services.store, OPERATOR[0])
     assert info is not None and info.has_card
     # The operator signs in with it.
@@ -122,7 +123,7 @@ def test_a_supervisor_cannot_approve_their_own_move(qtbot, offline_kit: Kit):
     services = offline_kit.services
     me = Operator(SUPERVISOR[0], "supervisor")
     # The service refuses it, whatever the form did.
-    with pytest.raises(ServiceError) as err:
+    with pytest.raises(StationError) as err:
         services.move_kit(me, "36.03.07", SUPERVISOR[0], SUPERVISOR[1])
     assert err.value.code == "approver-is-mover"
     window = open_window(qtbot, offline_kit)
@@ -199,12 +200,12 @@ def test_teknisi_unlocks_a_locked_account(qtbot, offline_kit: Kit):
     sign_in(qtbot, window, *TECHNICIAN)
     qtbot.keyClick(focused(), Qt.Key.Key_F5)
     tech = window.technician
-    qtbot.waitUntil(lambda: tech.card_user.findData(OPERATOR[0]) >= 0, timeout=30000)
-    index = tech.card_user.findData(OPERATOR[0])
-    assert tech.card_user.itemText(index).endswith("terkunci")
-    tech.card_user.setCurrentIndex(index)
-    tech.card_unlock.click()
-    qtbot.waitUntil(lambda: "dibuka kembali" in tech.card_status.text(), timeout=30000)
+    qtbot.waitUntil(lambda: tech.cards.card_user.findData(OPERATOR[0]) >= 0, timeout=30000)
+    index = tech.cards.card_user.findData(OPERATOR[0])
+    assert tech.cards.card_user.itemText(index).endswith("terkunci")
+    tech.cards.card_user.setCurrentIndex(index)
+    tech.cards.card_unlock.click()
+    qtbot.waitUntil(lambda: "dibuka kembali" in tech.cards.card_status.text(), timeout=30000)
     info = get_operator(store, OPERATOR[0])
     assert info is not None and not info.locked
     assert verify_password(store, OPERATOR[0], OPERATOR[1]).username == OPERATOR[0]

@@ -68,8 +68,8 @@ def test_a_failed_read_or_requeue_leaves_no_stale_message_or_dead_button(
 ) -> None:
     # The store cannot be read for a moment (another program holds it): the queue says so,
     # and once a refresh reads again the message goes; a failed requeue leaves the button on.
+    from app.errors import Code, MachineFault
     from app.ui.messages import error_text
-    from app.ui.services import ServiceError
 
     services = offline_kit.services
     seal_n(services.store, 1)
@@ -82,7 +82,7 @@ def test_a_failed_read_or_requeue_leaves_no_stale_message_or_dead_button(
     qtbot.waitUntil(queue.requeue_button.isEnabled, timeout=30000)
 
     def locked(*_args: object) -> None:
-        raise ServiceError("store-failed", "database is locked")
+        raise MachineFault(Code.STORE_FAILED, "database is locked", subject="storage (locked)")
 
     real_rows, real_requeue = services.queue_rows, services.requeue
     monkeypatch.setattr(services, "queue_rows", locked)

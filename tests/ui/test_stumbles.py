@@ -162,7 +162,7 @@ def test_operators_read_errors_in_their_language_with_what_to_do(qapp):
 
 
 def test_kirim_sekarang_says_what_it_does_and_what_came_of_it(qtbot, online_kit: Kit):
-    from app.ui.services import SyncState
+    from app.ui.services import SyncLightState
 
     window = open_window(qtbot, online_kit)
     sign_in(qtbot, window, *OPERATOR)
@@ -174,10 +174,10 @@ def test_kirim_sekarang_says_what_it_does_and_what_came_of_it(qtbot, online_kit:
     # A server that stops answering: the result says so, in words, with what happens next.
     home.send_button.click()
     assert home.send_note.text() == "Mengirim…"
-    window._on_sync_state(SyncState("offline", error="upload failed: ReadTimeout", total=2))
+    window._on_sync_state(SyncLightState("offline", error="upload failed: ReadTimeout", total=2))
     assert home.send_note.text().startswith("Server tidak menjawab.")
     # The light does not say "Daring" alone while records wait.
-    window._on_sync_state(SyncState("online", total=2))
+    window._on_sync_state(SyncLightState("online", total=2))
     assert "2 rekaman menunggu" in window.light.text()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from app.ui.screens.home import SyncLight
-from app.ui.services import SyncState
+from app.ui.services import SyncLightState
 from tests.support.server_fixtures import server_cli
 from tests.sync.helpers import seal_n
 from tests.ui.conftest import Kit
@@ -18,10 +18,10 @@ def test_revoked_station_shows_a_sync_error(qtbot, online_kit: Kit) -> None:
     assert info.station_id
     assert server_cli(online_kit.server, "station", "revoke", info.station_id).returncode == 0
     seal_n(services.store, 1)
-    states: list[SyncState] = []
+    states: list[SyncLightState] = []
     lock = threading.Lock()
 
-    def on_state(s: SyncState) -> None:
+    def on_state(s: SyncLightState) -> None:
         with lock:
             states.append(s)
 

@@ -9,7 +9,7 @@ import threading
 from app.store.outbox import Outbox
 from app.ui.main_window import MainWindow
 from app.ui.screens.home import sync_text
-from app.ui.services import SyncState
+from app.ui.services import SyncLightState
 from tests.support.cli import run_station
 from tests.sync.helpers import seal_n
 from tests.ui.conftest import Kit, server_packets, show_active
@@ -25,10 +25,10 @@ def test_sending_total_leaves_out_rejected_records(qtbot, online_kit: Kit) -> No
 
     window = MainWindow(online_kit.services)
     qtbot.addWidget(window)
-    states: list[SyncState] = []
+    states: list[SyncLightState] = []
     lock = threading.Lock()
 
-    def seen(state: SyncState) -> None:
+    def seen(state: SyncLightState) -> None:
         with lock:
             states.append(state)
 

@@ -52,14 +52,14 @@ def test_no_camera_message_goes_once_a_camera_is_found(qtbot, tmp_path):
         qtbot.keyClick(focused(), Qt.Key.Key_F5)
         tech = window.technician
         qtbot.waitUntil(
-            lambda: "Kamera tidak ditemukan" in tech.camera_status.text(), timeout=30000
+            lambda: "Kamera tidak ditemukan" in tech.devices.camera_status.text(), timeout=30000
         )
         # The technician plugs a camera in (here: the source the station is given) and
         # checks the devices again (Alt+P).
         services._extra_cameras.extend(DEMO_CAMERA)
         qtbot.keyClick(focused(), Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
-        qtbot.waitUntil(lambda: tech.camera.count() == 1, timeout=30000)
-        assert "Kamera tidak ditemukan" not in tech.camera_status.text()
+        qtbot.waitUntil(lambda: tech.devices.camera.count() == 1, timeout=30000)
+        assert "Kamera tidak ditemukan" not in tech.devices.camera_status.text()
     finally:
         window.close()
         services.close()

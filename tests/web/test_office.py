@@ -12,6 +12,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import cv2
@@ -28,8 +29,9 @@ from tests.support.server_fixtures import TestStation, add_station
 from tests.web.conftest import ADMIN, VIEWER, screenshot_dir, sign_in
 
 PAGES = ["/", "/cakupan", "/cakupan?wilayah=36.03.32", "/kit", "/kit/baru", "/catatan",
-         "/laporan"]  # fmt: skip
-CSVS = ["/cakupan.csv", "/cakupan.csv?wilayah=36.03.32", "/laporan.csv", "/kit.csv"]
+         "/laporan", "/unduh"]  # fmt: skip
+CSVS = ["/cakupan.csv", "/cakupan.csv?wilayah=36.03.32", "/laporan.csv", "/kit.csv",
+        "/kit.csv?dari=2026-01-01"]  # fmt: skip
 
 
 def _stations(srv: ServerProcess) -> list[dict[str, Any]]:
@@ -255,8 +257,18 @@ def test_assign_a_kit_to_another_kecamatan(
     page.click("text=Tugaskan >> nth=-1")
     page.wait_for_url(re.compile(r".*selesai=tugaskan$"))
     assert "Kronjo" in page.locator("dl.facts").inner_text()
-    history = page.locator("h2:has-text('Riwayat penugasan') + table").inner_text()
-    assert "Gunung Kaler" in history and "Kronjo" in history
+    history = page.locator("table.history tbody tr")
+    assert "penugasan pertama" in history.nth(0).inner_text()
+    move = history.nth(1).locator("td")
+    assert move.nth(2).inner_text() == "Gunung Kaler 36.03.32 → Kronjo"
+    assert move.nth(3).inner_text() == ADMIN[0]  # who moved it, from the office audit
+    # Its records by fate, and the recent fates with the re-record and the duplicate.
+    assert page.locator("[data-total=received]").inner_text() == "9"
+    assert page.locator("[data-total=processed]").inner_text() == "7"
+    fates = page.locator("table.fates").inner_text()
+    assert "signature_missing" in fates and "ganda dari" in fates
+    # The kit's own audit is not sent to the server yet: said, not invented.
+    assert page.locator("[data-kit-audit=none]").count() == 1
     assert "36.03.32 -> 36.03.07" in page.locator("table.audit").inner_text()
     # A kecamatan that does not exist: refused, named, nothing changed.
     page.fill("input[name=kecamatan]", "99.99.99")
@@ -407,6 +419,63 @@ def test_rerecord_and_duplicate_lists_and_the_daily_report(
     assert int(total[3]) >= 9 and int(total[5]) == 1 and int(total[6]) == 1
 
 
+def test_downloads_with_a_date_filter(
+    office_server: ServerProcess, recorded: dict[str, Any], context: Any
+) -> None:
+    """Unduh: the coverage and Kit CSVs for a period (WIB days received); a bad period is
+    refused on the page, naming the field, and nothing is downloaded."""
+    page = sign_in(context, office_server.url, VIEWER)
+    page.click("header >> text=Unduh")
+    today = str(page.locator("#unduh-cakupan input[name=sampai]").get_attribute("max"))
+    yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+
+    def download(form: str, **fields: str) -> list[dict[str, str]]:
+        page.goto(office_server.url + "/unduh")
+        for name, value in fields.items():
+            page.fill(f"#{form} input[name={name}]", value)
+        with page.expect_download() as info:
+            page.click(f"#{form} button[type=submit]")
+        return list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
+
+    # Today: the figures of coverage --json, and the period's own beside them.
+    rows = download("unduh-cakupan", wilayah="36.03.32", dari=today, sampai=today)
+    doc = office_json(office_server.home, None, "coverage", "--json", "--wilayah", "36.03.32")
+    expected = {f["kode"]: f for f in [doc["wilayah"], *doc["areas"]]}
+    assert [r["kode"] for r in rows] == list(expected)
+    for r in rows:
+        fig = expected[r["kode"]]
+        assert (r["terekam"], r["sisa"]) == (str(fig["terekam"]), "" if fig["sisa"] is None
+                                             else str(fig["sisa"]))  # fmt: skip
+        assert r["terekam_periode"] == r["terekam"]  # every record arrived today
+        assert (r["dari"], r["sampai"]) == (today, today)
+    assert int(rows[0]["diterima_periode"]) >= 9 and rows[0]["ganda_periode"] == "1"
+    # Up to yesterday nothing was recorded yet: 34,262 left.
+    rows = download("unduh-cakupan", wilayah="36.03.32", sampai=yesterday)
+    assert (rows[0]["terekam"], rows[0]["sisa"], rows[0]["diterima_periode"]) == (
+        "0", "34262", "0")  # fmt: skip
+    assert rows[0]["dari"] == ""
+    # The Kit list for today: each kit's packets of the period, by fate.
+    kit = recorded["kit"].station_id
+    kits = {r["station_id"]: r for r in download("unduh-kit", dari=today)}
+    assert kits[kit]["diterima_periode"] == kits[kit]["diterima_hari_ini"] == "9"
+    assert (kits[kit]["terekam_periode"], kits[kit]["rekam_ulang_periode"]) == ("7", "1")
+    # From after To: refused on the page, the field named, no file.
+    page.goto(office_server.url + "/unduh")
+    page.fill("#unduh-kit input[name=dari]", today)
+    page.fill("#unduh-kit input[name=sampai]", yesterday)
+    with page.expect_response(lambda r: "/kit.csv" in r.url) as answer:
+        page.click("#unduh-kit button[type=submit]")
+    assert answer.value.status == 400
+    assert page.locator(".alert").inner_text() == f"Dari ({today}) sesudah Sampai ({yesterday})."
+    assert page.locator("#unduh-kit input[name=dari]").input_value() == today
+    # Not a date (typed into the address bar): the same, in one line.
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    bad = requests.get(office_server.url + "/cakupan.csv?sampai=7-12-2026", cookies=cookies,
+                       timeout=10)  # fmt: skip
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/html")
+    assert "Sampai: bukan tanggal (YYYY-MM-DD): 7-12-2026" in bad.text
+
+
 def test_screenshots_of_each_page(
     office_server: ServerProcess, recorded: dict[str, Any], context: Any
 ) -> None:
@@ -424,6 +493,7 @@ def test_screenshots_of_each_page(
         ("office-04-kit-detail", f"/kit/{kit.station_id}"),
         ("office-06-ganda", "/catatan?jenis=duplicate"),
         ("office-07-laporan", "/laporan"),
+        ("office-08-unduh", "/unduh"),
     ):
         p = context.new_page()
         assert p.goto(office_server.url + path).status == 200

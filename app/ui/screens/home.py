@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.i18n import tr
 from app.ui.messages import error_detail, sync_error_text
-from app.ui.services import HomeStatus, StationInfo, SyncState
+from app.ui.services import StationInfo, StationStatus, SyncLightState
 
 LIGHT_COLOURS = {
     "online": "#1e8e3e",
@@ -28,7 +28,7 @@ LIGHT_COLOURS = {
 }
 
 
-def sync_text(state: SyncState | None) -> str:
+def sync_text(state: SyncLightState | None) -> str:
     if state is None:
         return tr("Sinkronisasi belum berjalan")
     if state.state in ("online", "idle"):
@@ -72,10 +72,10 @@ class SyncLight(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("sync_light")
-        self.state: SyncState | None = None
+        self.state: SyncLightState | None = None
         self.show_state(None)
 
-    def show_state(self, state: SyncState | None) -> None:
+    def show_state(self, state: SyncLightState | None) -> None:
         self.state = state
         key = state.state if state else "not-provisioned"
         colour = LIGHT_COLOURS.get(key, "#9aa0a6")
@@ -92,11 +92,12 @@ class HomeScreen(QWidget):
     send_now = Signal()
     open_queue = Signal()
     reprint = Signal()
+    open_rerecord = Signal()  # the "Perlu rekam ulang" list (screens/rerecord.py)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("home")
-        self.status: HomeStatus | None = None
+        self.status: StationStatus | None = None
         self.station: StationInfo | None = None
         self._draft: str | None = None
         self.title = QLabel()
@@ -130,6 +131,7 @@ class HomeScreen(QWidget):
         self.draft_note = QLabel()
         self.draft_note.setObjectName("draft_note")
         self.draft_note.setWordWrap(True)
+        self.draft_note.setTextFormat(Qt.TextFormat.PlainText)  # it names the resident
         self.new_button = QPushButton()
         self.new_button.setObjectName("new_recording")
         self.send_button = QPushButton()
@@ -138,6 +140,13 @@ class HomeScreen(QWidget):
         self.reprint_button = QPushButton()
         self.reprint_button.setObjectName("reprint_receipt")
         self.reprint_button.setEnabled(False)  # until a receipt of this session exists
+        # Records the centre sent back (issue 12): how many, and the way to their list.
+        self.action_note = QLabel()
+        self.action_note.setObjectName("needs_action")
+        self.action_note.setWordWrap(True)
+        self.action_note.hide()
+        self.rerecord_button = QPushButton()
+        self.rerecord_button.setObjectName("open_rerecord")
 
         tiles = QHBoxLayout()
         for label, value in (
@@ -163,10 +172,12 @@ class HomeScreen(QWidget):
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.queue_button)
         buttons.addWidget(self.reprint_button)
+        buttons.addWidget(self.rerecord_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.warning)
+        layout.addWidget(self.action_note)
         layout.addLayout(tiles)
         layout.addWidget(self.light)
         layout.addWidget(self.send_note)
@@ -179,9 +190,10 @@ class HomeScreen(QWidget):
         self.send_button.clicked.connect(self.send_now)
         self.queue_button.clicked.connect(self.open_queue)
         self.reprint_button.clicked.connect(self.reprint)
+        self.rerecord_button.clicked.connect(self.open_rerecord)
         self.retranslate()
 
-    def show_status(self, status: HomeStatus) -> None:
+    def show_status(self, status: StationStatus) -> None:
         self.status = status
         self.today_value.setText(str(status.today))
         self.pending_value.setText(str(status.pending))
@@ -195,6 +207,15 @@ class HomeScreen(QWidget):
         else:
             self.mirror_value.setText(
                 tr("Salinan cadangan TIDAK dapat ditulis: %1").replace("%1", status.mirror_dir)
+            )
+        if status.unconfirmed:  # an interrupted seal's packets in <mirror>/unconfirmed/
+            self.mirror_value.setText(
+                self.mirror_value.text()
+                + "\n"
+                + tr(
+                    "%1 berkas di flashdisk dari penyimpanan yang terputus belum dipastikan: "
+                    "teknisi harus memeriksanya."
+                ).replace("%1", str(status.unconfirmed))
             )
         if status.behind == "refuse":
             self.warning.setText(
@@ -217,6 +238,15 @@ class HomeScreen(QWidget):
         else:
             self.warning.hide()
         self.new_button.setEnabled(status.behind != "refuse")
+        self._show_needs_action(status.needs_action)
+
+    def _show_needs_action(self, n: int) -> None:
+        self.action_note.setVisible(n > 0)
+        self.action_note.setText(
+            tr("%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.").replace(
+                "%1", str(n)
+            )
+        )
 
     def show_station(self, info: StationInfo) -> None:
         self.station = info
@@ -245,7 +275,7 @@ class HomeScreen(QWidget):
             )
         self.new_button.setText(tr("Perekaman &baru") if name is None else tr("Lanjutkan &rekaman"))
 
-    def show_sync(self, state: SyncState) -> None:
+    def show_sync(self, state: SyncLightState) -> None:
         self.light.show_state(state)
 
     def retranslate(self) -> None:
@@ -259,6 +289,7 @@ class HomeScreen(QWidget):
         self.show_draft(self._draft)
         self.queue_button.setText(tr("Lihat &antrian"))
         self.reprint_button.setText(tr("&Cetak ulang bukti"))
+        self.rerecord_button.setText(tr("Perlu rekam &ulang"))
         self.light.show_state(self.light.state)
         if self.status is not None:
             self.show_status(self.status)

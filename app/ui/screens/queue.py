@@ -48,8 +48,34 @@ def status_text(status: str) -> str:
     }.get(status, status)
 
 
+def fate_text(fate: str | None, reason: str | None) -> str:
+    """What the centre made of a record, in words (issue 12)."""
+    if fate == "rerecord":
+        return tr("Perlu rekam ulang: %1").replace("%1", reason_text(reason))
+    return {
+        None: "",
+        "received": tr("Diterima pusat"),
+        "processed": tr("Diproses"),
+        "duplicate": tr("Ganda"),
+        "rejected": tr("Ditolak"),
+    }.get(fate, fate or "")
+
+
+def reason_text(reason: str | None) -> str:
+    """A back-office reason code in words (server/processing/checks.py)."""
+    return {
+        "biodata_invalid": tr("biodata tidak sah"),
+        "photo_missing": tr("foto tidak ada"),
+        "photo_unreadable": tr("foto tidak terbaca"),
+        "photo_too_small": tr("foto terlalu kecil"),
+        "signature_missing": tr("tanda tangan tidak ada"),
+        "signature_invalid": tr("tanda tangan tidak sah"),
+        "nik_held": tr("NIK sudah terekam"),
+    }.get(reason or "", reason or "-")
+
+
 class QueueModel(QAbstractTableModel):
-    COLUMNS = 5
+    COLUMNS = 6
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,6 +106,7 @@ class QueueModel(QAbstractTableModel):
             tr("Status"),
             tr("Percobaan"),
             tr("Kesalahan terakhir"),
+            tr("Hasil di pusat"),
         ][section]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -96,6 +123,8 @@ class QueueModel(QAbstractTableModel):
                 return status_text(row.status)
             if col == 3:
                 return str(row.attempts)
+            if col == 5:
+                return fate_text(row.fate, row.fate_reason)
             # The worker's error is English, for the log: the operator reads what happens.
             return sync_error_text(row.last_error, rejected=row.status == "rejected")
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:

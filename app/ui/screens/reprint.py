@@ -11,7 +11,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
 from app.ui.i18n import tr
-from app.ui.screens.recording import ReceiptStep
+from app.ui.screens.recording.receipt_page import ReceiptStep
 from app.ui.services import Sealed
 from app.ui.tasks import TaskManager
 
@@ -34,7 +34,7 @@ class ReprintDialog(QDialog):
         layout.addWidget(self.receipt, 1)
         layout.addWidget(buttons)
         self.resize(560, 520)
-        self.finished.connect(lambda _r: self.receipt.clear())
+        self.finished.connect(lambda _r: self.receipt.forget())
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

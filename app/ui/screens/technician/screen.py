@@ -1,14 +1,12 @@
-"""Teknisi (role-gated): provisioning, camera and reader with a live test, mirror directory,
-language, moving the kit to another kecamatan (another supervisor's approval, audited), and
-staff cards ("Kaitkan kartu": the card on the reader, the PIN twice; audited)."""
+"""Teknisi (role-gated): provisioning, mirror directory, language, moving the kit to another
+kecamatan (another supervisor's approval, audited); the devices (``devices.py``: camera and
+reader with a live test) and staff cards (``staff_cards.py``) are sections of their own."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -26,12 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.sync.provision import InvalidServerUrl, check_server_url
-from app.ui.bridge import CameraBridge
 from app.ui.i18n import LANGUAGES, tr
-from app.ui.messages import error_detail, error_text, quality_text
-from app.ui.services import CardEvent, FrameQuality, Operator, Services, StationInfo, Stoppable
+from app.ui.messages import error_detail, error_text
+from app.ui.screens.technician.devices import DevicesSection
+from app.ui.screens.technician.staff_cards import StaffCardsSection
+from app.ui.services import CardEvent, Operator, Services, StationInfo
 from app.ui.tasks import TaskManager
-from app.ui.widgets import Preview, confirm
+from app.ui.widgets import confirm
 
 
 class TechnicianScreen(QWidget):
@@ -45,13 +44,9 @@ class TechnicianScreen(QWidget):
         self.services = services
         self.tasks = tasks
         self.operator: Operator | None = None
-        self.test_loop: Stoppable | None = None
-        # A camera test being opened: a second click meanwhile (a double-click) must not open
-        # the camera again, which left the first loop running, holding the camera, unstopped.
-        self.test_opening = False
-        self.bridge = CameraBridge(self)
-        self.bridge.frame.connect(self._on_frame)
-        self.test_frames = 0
+        self.devices = DevicesSection(services, tasks)
+        self.devices.camera_chosen.connect(self.camera_chosen)
+        self.cards = StaffCardsSection(services, tasks)
 
         self.title = QLabel()
         self.title.setObjectName("title")
@@ -82,48 +77,6 @@ class TechnicianScreen(QWidget):
         f.addRow("", self.provision_button)
         f.addRow(self.provision_status)
         # camera
-        self.camera_box = QGroupBox()
-        self.camera = QComboBox()
-        self.camera.setObjectName("camera_choice")
-        self.camera_label = QLabel()
-        self.camera_label.setBuddy(self.camera)
-        self.camera_test = QPushButton()
-        self.camera_test.setObjectName("camera_test")
-        self.camera_use = QPushButton()
-        self.camera_use.setObjectName("camera_use")
-        self.preview = Preview()
-        self.preview.setObjectName("camera_preview")
-        self.preview.setMinimumSize(240, 180)
-        self.preview.painted.connect(self.bridge.painted)
-        self.preview.resized.connect(self._preview_resized)
-        self.camera_status = QLabel()
-        self.camera_status.setObjectName("camera_status")
-        self.bridge.error.connect(self._camera_error)
-        self.camera_status.setWordWrap(True)
-        # The source's name on a line of its own: beside the buttons it was cut at 1024 px.
-        self.camera.currentTextChanged.connect(self.camera.setToolTip)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.camera_test)
-        row.addWidget(self.camera_use)
-        f = QFormLayout(self.camera_box)
-        f.addRow(self.camera_label, self.camera)
-        f.addRow(row)
-        f.addRow(self.preview)
-        f.addRow(self.camera_status)
-        # reader
-        self.reader_box = QGroupBox()
-        self.readers = QLabel()
-        self.readers.setObjectName("readers")
-        self.readers.setWordWrap(True)
-        self.last_card = QLabel()
-        self.last_card.setObjectName("last_card")
-        self.reader_refresh = QPushButton()
-        self.reader_refresh.setObjectName("reader_refresh")
-        f = QFormLayout(self.reader_box)
-        f.addRow(self.readers)
-        f.addRow(self.last_card)
-        f.addRow(self.reader_refresh)
         # mirror
         self.mirror_box = QGroupBox()
         self.mirror = QLineEdit()
@@ -181,57 +134,12 @@ class TechnicianScreen(QWidget):
         f.addRow(self.supervisor_password_label, self.supervisor_password)
         f.addRow("", self.move_button)
         f.addRow(self.move_status)
-        # staff cards: the card on the reader becomes an account's, with a PIN typed twice
-        self.card_box = QGroupBox()
-        self.card_user = QComboBox()
-        self.card_user.setObjectName("card_user")
-        self.card_pin = QLineEdit()
-        self.card_pin.setObjectName("card_pin")
-        self.card_pin2 = QLineEdit()
-        self.card_pin2.setObjectName("card_pin2")
-        for pin in (self.card_pin, self.card_pin2):
-            pin.setEchoMode(QLineEdit.EchoMode.Password)
-            pin.setMaxLength(8)
-        self.card_bind = QPushButton()
-        self.card_bind.setObjectName("card_bind")
-        self.card_unbind = QPushButton()
-        self.card_unbind.setObjectName("card_unbind")
-        self.card_unlock = QPushButton()
-        self.card_unlock.setObjectName("account_unlock")
-        self.card_status = QLabel()
-        self.card_status.setObjectName("card_status")
-        self.card_status.setWordWrap(True)
-        self.card_user_label, self.card_pin_label, self.card_pin2_label = (
-            QLabel(),
-            QLabel(),
-            QLabel(),
-        )
-        self.card_user_label.setBuddy(self.card_user)
-        self.card_pin_label.setBuddy(self.card_pin)
-        self.card_pin2_label.setBuddy(self.card_pin2)
-        self.reader_card_uid: str | None = None  # the card on the reader now
-        f = QFormLayout(self.card_box)
-        f.addRow(self.card_user_label, self.card_user)
-        f.addRow(self.card_pin_label, self.card_pin)
-        f.addRow(self.card_pin2_label, self.card_pin2)
-        card_buttons = QHBoxLayout()
-        card_buttons.addWidget(self.card_bind)
-        card_buttons.addWidget(self.card_unbind)
-        card_buttons.addWidget(self.card_unlock)
-        f.addRow("", card_buttons)
-        f.addRow(self.card_status)
 
         for b in (
             self.provision_button,
-            self.camera_test,
-            self.camera_use,
-            self.reader_refresh,
             self.mirror_browse,
             self.mirror_apply,
             self.move_button,
-            self.card_bind,
-            self.card_unbind,
-            self.card_unlock,
         ):
             b.setAutoDefault(True)
         inner = QWidget()
@@ -241,8 +149,8 @@ class TechnicianScreen(QWidget):
         for box in (self.provision_box, self.move_box, self.mirror_box, self.language_box):
             left.addWidget(box)
         left.addStretch(1)
-        for box in (self.camera_box, self.reader_box, self.card_box):
-            right.addWidget(box)
+        right.addWidget(self.devices)
+        right.addWidget(self.cards)
         right.addStretch(1)
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
@@ -255,11 +163,6 @@ class TechnicianScreen(QWidget):
 
         self.provision_button.clicked.connect(self.provision)
         self.code.returnPressed.connect(self.provision)
-        self.camera_test.clicked.connect(self.toggle_camera_test)
-        self.camera_use.clicked.connect(
-            lambda: self.camera_chosen.emit(self.camera.currentData() or "")
-        )
-        self.reader_refresh.clicked.connect(self.refresh_devices)
         self.mirror_browse.clicked.connect(self._browse_mirror)
         self.mirror_apply.clicked.connect(self.apply_mirror)
         self.language.activated.connect(
@@ -267,10 +170,6 @@ class TechnicianScreen(QWidget):
         )
         self.move_button.clicked.connect(self.move_kit)
         self.supervisor_password.returnPressed.connect(self.move_kit)
-        self.card_bind.clicked.connect(self.bind_card)
-        self.card_pin2.returnPressed.connect(self.bind_card)
-        self.card_unbind.clicked.connect(self.unbind_card)
-        self.card_unlock.clicked.connect(self.unlock_account)
         self.retranslate()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -284,8 +183,9 @@ class TechnicianScreen(QWidget):
             if info.mirror_dir and not self.mirror.text():
                 self.mirror.setText(info.mirror_dir)
         self.language.setCurrentIndex(max(0, self.language.findData(language)))
-        self.refresh_devices()
-        self.refresh_accounts()
+        self.devices.refresh()
+        self.cards.operator = operator
+        self.cards.refresh_accounts()
         self.url.setFocus()
 
     def _show_registration(self) -> None:
@@ -310,118 +210,22 @@ class TechnicianScreen(QWidget):
 
     def forget_messages(self) -> None:
         """The lines of the last session (registration, camera test, mirror, move)."""
-        for label in (
-            self.provision_status,
-            self.camera_status,
-            self.mirror_status,
-            self.move_status,
-            self.card_status,
-        ):
+        for label in (self.provision_status, self.mirror_status, self.move_status):
             label.setText("")
             label.setToolTip("")
+        self.devices.forget_messages()
+        self.cards.forget_messages()
 
     def left(self) -> None:
         """Leaving the screen (another screen, lock, sign-out): the camera test stops and a
         supervisor's password typed but not used is forgotten, never approving a later move."""
-        self.stop_camera_test()
+        self.devices.stop_camera_test()
         self.supervisor_password.clear()
-        self.card_pin.clear()
-        self.card_pin2.clear()
-
-    def refresh_devices(self) -> None:
-        def probe() -> tuple[list[tuple[str, str]], list[str]]:
-            return self.services.camera_choices(), self.services.reader_choices()
-
-        self.tasks.run_net(probe, self._show_devices)
-
-    def _show_devices(self, found: tuple[list[tuple[str, str]], list[str]]) -> None:
-        cameras, readers = found
-        current = self.camera.currentData()
-        self.camera.clear()
-        for key, label in cameras:
-            self.camera.addItem(label, key)
-        if current:
-            self.camera.setCurrentIndex(max(0, self.camera.findData(current)))
-        if not cameras:
-            self.camera_status.setText(error_text("no-camera"))
-        elif self.camera_status.text() == error_text("no-camera"):
-            self.camera_status.setText("")  # plugged in since: the message is no longer true
-        self.readers.setText(
-            tr("Pembaca kartu: %1").replace("%1", ", ".join(readers))
-            if readers
-            else error_text("no-reader")
-        )
+        self.cards.forget_pins()
 
     def on_card(self, event: CardEvent) -> None:
-        self.reader_card_uid = event.uid if event.present and event.uid else None
-        if event.present and event.uid:
-            self.last_card.setText(
-                tr("Kartu terbaca di %1: UID %2 ATR %3")
-                .replace("%1", event.reader)
-                .replace("%2", event.uid)
-                .replace("%3", event.atr or "-")
-            )
-        elif event.error:
-            self.last_card.setText("")  # the reader line above says it
-        else:
-            self.last_card.setText(tr("Kartu dilepas dari %1").replace("%1", event.reader))
-
-    # --- camera test -----------------------------------------------------------------------
-    def toggle_camera_test(self) -> None:
-        if self.test_loop is not None:
-            self.stop_camera_test()
-            return
-        if self.test_opening:
-            return
-        choice = self.camera.currentData() or ""
-        self.test_frames = 0
-        self.test_opening = True
-        self.camera_status.setText(tr("Menyalakan kamera…"))
-        self.tasks.run_device(
-            lambda: self.services.start_camera(choice, self.bridge.on_frame, self.bridge.on_error),
-            self._test_started,
-            self._test_failed,
-        )
-
-    def _test_failed(self, exc: BaseException) -> None:
-        self.test_opening = False
-        self.camera_status.setText(error_text(getattr(exc, "code", "no-camera")))
-
-    def _test_started(self, loop: Stoppable) -> None:
-        self.test_opening = False
-        if not self.isVisible():
-            loop.stop()
-            return
-        self.test_loop = loop
-        self.camera_test.setText(tr("&Hentikan uji"))
-
-    def _camera_error(self, code: str) -> None:
-        self.test_loop = None  # the loop ended by itself (camera unplugged, driver error)
-        self.camera_status.setText(error_text(code))
-        self.camera_test.setText(tr("&Uji kamera"))
-
-    def stop_camera_test(self) -> None:
-        loop, self.test_loop = self.test_loop, None
-        if loop is not None:
-            self.tasks.run_device(loop.stop)
-        self.bridge.painted()
-        self.camera_test.setText(tr("&Uji kamera"))
-
-    def _preview_resized(self, size: QSize) -> None:
-        self.bridge.target = size
-
-    def _on_frame(self, image: QImage, quality: FrameQuality | None, frame: Any) -> None:
-        self.test_frames += 1
-        self.preview.show_frame(image, quality, frame.shape[1])
-        text = (
-            tr("Kamera berjalan: %1×%2, bingkai %3")
-            .replace("%1", str(frame.shape[1]))
-            .replace("%2", str(frame.shape[0]))
-            .replace("%3", str(self.test_frames))
-        )
-        if quality is not None and quality.reasons:
-            text += " — " + " ".join(quality_text(c, m) for c, m in quality.reasons)
-        self.camera_status.setText(text)
+        self.devices.on_card(event)
+        self.cards.on_card(event)
 
     # --- actions ---------------------------------------------------------------------------
     def provision(self) -> None:
@@ -615,111 +419,12 @@ class TechnicianScreen(QWidget):
             error_text(getattr(exc, "code", "unexpected"), getattr(exc, "detail", ""))
         )
 
-    # --- staff cards -----------------------------------------------------------------------
-    def refresh_accounts(self) -> None:
-        operator = self.operator
-        if operator is None:
-            return
-        self.tasks.run_db(
-            lambda: self.services.operator_names(operator),
-            self._show_accounts,
-            lambda e: self.card_status.setText(error_text(getattr(e, "code", "unexpected"))),
-        )
-
-    def _show_accounts(self, accounts: list[tuple[str, str, bool, bool]]) -> None:
-        current = self.card_user.currentData()
-        self.card_user.clear()
-        for username, role, has_card, locked in accounts:
-            label = f"{username} ({role})" + (" — " + tr("sudah berkartu") if has_card else "")
-            label += (" — " + tr("terkunci")) if locked else ""
-            self.card_user.addItem(label, username)
-        if current:
-            self.card_user.setCurrentIndex(max(0, self.card_user.findData(current)))
-
-    def bind_card(self) -> None:
-        """The card on the reader now becomes the chosen account's, with the PIN typed twice
-        (checked here first, then by the store)."""
-        operator, username = self.operator, self.card_user.currentData()
-        pin, again = self.card_pin.text(), self.card_pin2.text()
-        uid = self.reader_card_uid
-        if operator is None or not username:
-            return
-        if uid is None:
-            self.card_status.setText(error_text("no-card-on-reader"))
-            return
-        if pin != again:
-            self.card_pin.clear()
-            self.card_pin2.clear()
-            self.card_status.setText(error_text("pin-mismatch"))
-            self.card_pin.setFocus()
-            return
-        self.card_bind.setEnabled(False)
-        self.tasks.run_db(
-            lambda: self.services.bind_operator_card(operator, username, uid, pin),
-            lambda _r: self._card_done(
-                tr("Kartu %1 dikaitkan ke %2").replace("%1", uid).replace("%2", username)
-            ),
-            self._card_failed,
-        )
-
-    def unbind_card(self) -> None:
-        operator, username = self.operator, self.card_user.currentData()
-        if operator is None or not username:
-            return
-        self.card_unbind.setEnabled(False)
-        self.tasks.run_db(
-            lambda: self.services.unbind_operator_card(operator, username),
-            lambda had: self._card_done(
-                tr("Kartu %1 dilepas").replace("%1", username)
-                if had
-                else tr("%1 tidak punya kartu").replace("%1", username)
-            ),
-            self._card_failed,
-        )
-
-    def unlock_account(self) -> None:
-        """Lift the lock of the chosen account (too many failed sign-ins); audited."""
-        operator, username = self.operator, self.card_user.currentData()
-        if operator is None or not username:
-            return
-        self.card_unlock.setEnabled(False)
-        self.tasks.run_db(
-            lambda: self.services.unlock_operator(operator, username),
-            lambda _r: self._card_done(tr("Akun %1 dibuka kembali").replace("%1", username)),
-            self._card_failed,
-        )
-
-    def _card_done(self, text: str) -> None:
-        self.card_bind.setEnabled(True)
-        self.card_unbind.setEnabled(True)
-        self.card_unlock.setEnabled(True)
-        self.card_pin.clear()
-        self.card_pin2.clear()
-        self.card_status.setText(text)
-        self.refresh_accounts()
-
-    def _card_failed(self, exc: BaseException) -> None:
-        self.card_bind.setEnabled(True)
-        self.card_unbind.setEnabled(True)
-        self.card_unlock.setEnabled(True)
-        self.card_pin.clear()
-        self.card_pin2.clear()
-        self.card_status.setText(error_text(getattr(exc, "code", "unexpected")))
-
     def retranslate(self) -> None:
         self.title.setText(tr("Teknisi"))
         self.provision_box.setTitle(tr("Pendaftaran stasiun"))
         self.url_label.setText(tr("Alamat &server"))
         self.code_label.setText(tr("&Kode pendaftaran"))
         self.provision_button.setText(tr("&Daftarkan stasiun"))
-        self.camera_box.setTitle(tr("Kamera"))
-        self.camera_label.setText(tr("Su&mber kamera"))
-        self.camera_test.setText(tr("&Hentikan uji") if self.test_loop else tr("&Uji kamera"))
-        self.camera_use.setText(tr("&Gunakan"))
-        self.reader_box.setTitle(tr("Pembaca kartu"))
-        self.reader_refresh.setText(tr("&Periksa perangkat"))
-        if not self.last_card.text():
-            self.last_card.setText(tr("Tempelkan kartu untuk menguji pembaca."))
         self.mirror_box.setTitle(tr("Salinan cadangan (flashdisk)"))
         self.mirror_label.setText(tr("&Folder"))
         self.mirror_browse.setText(tr("Pilih…"))
@@ -731,13 +436,6 @@ class TechnicianScreen(QWidget):
         self.supervisor_label.setText(tr("&Supervisor"))
         self.supervisor_password_label.setText(tr("Kata sandi supe&rvisor"))
         self.move_button.setText(tr("Pi&ndahkan kit"))
-        self.card_box.setTitle(tr("Kartu petugas"))
-        self.card_user_label.setText(tr("A&kun"))
-        self.card_pin_label.setText(tr("P&IN baru"))
-        self.card_pin2_label.setText(tr("Ulangi PI&N"))
-        self.card_bind.setText(tr("Kaitkan kar&tu"))
-        self.card_unbind.setText(tr("&Lepas kartu"))
-        self.card_unlock.setText(tr("B&uka kunci akun"))
         self._show_registration()
 
     def changeEvent(self, event: QEvent) -> None:
