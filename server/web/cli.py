@@ -17,6 +17,8 @@ from server.web.accounts import (
     check_username,
 )
 
+COMMANDS = ("admin",)
+
 
 def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     ad = sub.add_parser("admin", help="accounts of the office web page")
