@@ -92,51 +92,65 @@ def _print_json(doc: Any) -> None:
 
 
 def run(args: argparse.Namespace, core: Any) -> int:
+    return {
+        "process": _process,
+        "targets": _targets,
+        "coverage": _coverage,
+        "recap": _recap,
+        "records": _records,
+    }[args.cmd](args, core)
+
+
+def _targets(args: argparse.Namespace, core: Any) -> int:
     engine = core.engine
-    if args.cmd == "process":
-        return _process(args, core)
-    if args.cmd == "targets":
-        if args.targets_cmd == "history":
-            history = coverage.target_history(engine)
-            if args.json:
-                _print_json({"imports": history})
-            for h in history if not args.json else []:
-                print(f"{h['imported_at']}  {h['imported_by']}  {h['rows']} rows  {h['file']}")
-            return 0
-        result = coverage.import_targets(engine, Path(args.file), args.by)
+    if args.targets_cmd == "history":
+        history = coverage.target_history(engine)
         if args.json:
-            _print_json(result)
-        else:
-            print(
-                f"{result['rows']} target row(s) imported by {result['by']} "
-                f"(replacing {result['replaced']})"
-            )
+            _print_json({"imports": history})
+        for h in history if not args.json else []:
+            print(f"{h['imported_at']}  {h['imported_by']}  {h['rows']} rows  {h['file']}")
         return 0
-    if args.cmd == "coverage":
-        doc = coverage.coverage(engine, args.wilayah, args.depth)
-        if args.json:
-            _print_json(doc)
-        else:
-            for fig in [doc["wilayah"], *doc["areas"]]:
-                print(_coverage_line(fig))
-        return 0
-    if args.cmd == "recap":
-        doc = coverage.recap(engine, coverage.parse_day(args.date), args.kecamatan)
-        if args.csv:
-            sys.stdout.write(coverage.recap_csv(doc))
-        elif args.json:
-            _print_json(doc)
-        else:
-            t = doc["total"]
-            print(
-                f"{doc['date']}: {t['received']} received, {t['processed']} processed, "
-                f"{t['duplicate']} duplicate, {t['rerecord']} re-record, {t['rejected']} rejected"
-            )
-            for row in doc["stations"]:
-                print(f"  kit {row['kode']}: {row['received']} received, {row['processed']} ok")
-        return 0
+    result = coverage.import_targets(engine, Path(args.file), args.by)
+    if args.json:
+        _print_json(result)
+    else:
+        print(
+            f"{result['rows']} target row(s) imported by {result['by']} "
+            f"(replacing {result['replaced']})"
+        )
+    return 0
+
+
+def _coverage(args: argparse.Namespace, core: Any) -> int:
+    doc = coverage.coverage(core.engine, args.wilayah, args.depth)
+    if args.json:
+        _print_json(doc)
+    else:
+        for fig in [doc["wilayah"], *doc["areas"]]:
+            print(_coverage_line(fig))
+    return 0
+
+
+def _recap(args: argparse.Namespace, core: Any) -> int:
+    doc = coverage.recap(core.engine, coverage.parse_day(args.date), args.kecamatan)
+    if args.csv:
+        sys.stdout.write(coverage.recap_csv(doc))
+    elif args.json:
+        _print_json(doc)
+    else:
+        t = doc["total"]
+        print(
+            f"{doc['date']}: {t['received']} received, {t['processed']} processed, "
+            f"{t['duplicate']} duplicate, {t['rerecord']} re-record, {t['rejected']} rejected"
+        )
+        for row in doc["stations"]:
+            print(f"  kit {row['kode']}: {row['received']} received, {row['processed']} ok")
+    return 0
+
+
+def _records(args: argparse.Namespace, core: Any) -> int:
     since = coverage.parse_since(args.since) if args.since else None
-    items = coverage.list_records(engine, args.status, args.station, since, args.limit)
+    items = coverage.list_records(core.engine, args.status, args.station, since, args.limit)
     if args.json:
         _print_json({"count": len(items), "records": items})
     else:
