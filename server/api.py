@@ -260,6 +260,21 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return await _receive_body(request.headers, request.receive, limit)
 
 
+def _enroll_code(doc: dict[str, Any]) -> str | CodeProof:
+    """The one-time code of an enrollment: its proof, or the code itself from an older
+    station."""
+    if "code_hint" in doc:  # the code itself never travels (app.protocol)
+        hint, proof, nonce = doc.get("code_hint"), doc.get("proof"), doc.get("nonce")
+        if not all(isinstance(v, str) for v in (hint, proof, nonce)):
+            raise ServiceError(400, "code_hint, proof, nonce: expected strings")
+        return CodeProof(str(hint), str(proof), str(nonce))
+    # stations of earlier releases: the code in clear (deprecated)
+    clear = doc.get("code")
+    if not isinstance(clear, str):
+        raise ServiceError(400, "body: expected JSON with code_hint, proof, nonce and public_key")
+    return clear
+
+
 def create_app(
     core: ServerCore,
     *,
@@ -292,7 +307,53 @@ def create_app(
         description="Receives sealed enrollment packets from stations (see docs/server.md).",
     )
     prefix = protocol.API_PREFIX
+    _add_error_handlers(api)
 
+    async def authenticate(request: Request, body: bytes, allow_revoked: bool = False) -> Any:
+        return await run_in_threadpool(
+            core.authenticate,
+            request.method,
+            request.url.path,
+            request.headers,
+            body,
+            allow_revoked,
+        )
+
+    _add_enrollment_routes(api, core, relay_mode, authenticate)
+    kit_api.add_routes(api, core, _read_body, authenticate)
+    _add_relay_routes(api, core, authenticate)
+    from server.fates_api import add_routes as add_fates_routes
+
+    add_fates_routes(api, core)  # GET /station/fates (issue 12)
+
+    @api.get(f"{prefix}/sealing-key", response_class=Response)
+    def sealing_key() -> Response:
+        return Response(core.sealing_public_pem(), media_type="application/x-pem-file")
+
+    generated_openapi = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        doc: dict[str, Any] = generated_openapi()  # FastAPI's, cached on the app
+        doc["paths"].setdefault(f"{prefix}/packets/{{uuid}}", {})["put"] = PUT_PACKET_OPENAPI
+        return doc
+
+    api.openapi = openapi  # type: ignore[method-assign]
+    # The office's web page (server/web) answers its own paths; every other path is the API's.
+    from server.web import dispatch, office_app
+
+    put = PacketPut(
+        dispatch(api, office_app(core)), core, ingest, relay_mode=relay_mode, on_stored=on_stored
+    )
+    limits = limits or BodyLimits(max_body=core.max_body)
+    # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
+    # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
+    inflight = InflightLimit(put, max_inflight, retry_after_max_s)
+    return JsonErrors(
+        AnswerSigning(BodyGate(inflight, core, limits, overload=inflight), core.signing_key)
+    )
+
+
+def _add_error_handlers(api: FastAPI) -> None:
     @api.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return _error(exc)
@@ -318,15 +379,12 @@ def create_app(
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(ServiceError(422, f"request is malformed: {exc.errors()}", "invalid"))
 
-    async def authenticate(request: Request, body: bytes, allow_revoked: bool = False) -> Any:
-        return await run_in_threadpool(
-            core.authenticate,
-            request.method,
-            request.url.path,
-            request.headers,
-            body,
-            allow_revoked,
-        )
+
+def _add_enrollment_routes(
+    api: FastAPI, core: ServerCore, relay_mode: bool, authenticate: Callable[..., Awaitable[Any]]
+) -> None:
+    """Health, enrollment with a one-time code, and a station asking for its own state."""
+    prefix = protocol.API_PREFIX
 
     @api.get(HEALTH_PATH)
     def health() -> dict[str, Any]:
@@ -349,21 +407,8 @@ def create_app(
             raise ServiceError(400, "public_key: expected a string")
         if station_id is not None and not isinstance(station_id, str):
             raise ServiceError(400, "station_id: expected a string")
-        code: str | CodeProof
-        if "code_hint" in doc:  # the code itself never travels (app.protocol)
-            hint, proof, nonce = doc.get("code_hint"), doc.get("proof"), doc.get("nonce")
-            if not all(isinstance(v, str) for v in (hint, proof, nonce)):
-                raise ServiceError(400, "code_hint, proof, nonce: expected strings")
-            code = CodeProof(str(hint), str(proof), str(nonce))
-        else:  # stations of earlier releases: the code in clear (deprecated)
-            clear = doc.get("code")
-            if not isinstance(clear, str):
-                raise ServiceError(
-                    400, "body: expected JSON with code_hint, proof, nonce and public_key"
-                )
-            code = clear
         result = await run_in_threadpool(
-            core.enroll, code, public_key, str(station_id) if station_id else None
+            core.enroll, _enroll_code(doc), public_key, str(station_id) if station_id else None
         )
         return JSONResponse(result, status_code=200)
 
@@ -381,7 +426,13 @@ def create_app(
         out["policy"] = await run_in_threadpool(policy.effective_for, core.engine, st)
         return out
 
-    kit_api.add_routes(api, core, _read_body, authenticate)
+
+def _add_relay_routes(
+    api: FastAPI, core: ServerCore, authenticate: Callable[..., Awaitable[Any]]
+) -> None:
+    """The server's signing key for older stations, what relays ask for their stations
+    (key challenges, vouching, the stations' central state), and a packet's status."""
+    prefix = protocol.API_PREFIX
 
     @api.post(protocol.SERVER_KEY_PATH)
     async def server_key(request: Request) -> JSONResponse:
@@ -444,33 +495,3 @@ def create_app(
     async def get_packet(uuid: str, request: Request) -> dict[str, Any]:
         asker = await authenticate(request, await _read_body(request, 0))
         return await run_in_threadpool(core.packet_status, uuid, asker)
-
-    from server.fates_api import add_routes as add_fates_routes
-
-    add_fates_routes(api, core)  # GET /station/fates (issue 12)
-
-    @api.get(f"{prefix}/sealing-key", response_class=Response)
-    def sealing_key() -> Response:
-        return Response(core.sealing_public_pem(), media_type="application/x-pem-file")
-
-    generated_openapi = api.openapi
-
-    def openapi() -> dict[str, Any]:
-        doc: dict[str, Any] = generated_openapi()  # FastAPI's, cached on the app
-        doc["paths"].setdefault(f"{prefix}/packets/{{uuid}}", {})["put"] = PUT_PACKET_OPENAPI
-        return doc
-
-    api.openapi = openapi  # type: ignore[method-assign]
-    # The office's web page (server/web) answers its own paths; every other path is the API's.
-    from server.web import dispatch, office_app
-
-    put = PacketPut(
-        dispatch(api, office_app(core)), core, ingest, relay_mode=relay_mode, on_stored=on_stored
-    )
-    limits = limits or BodyLimits(max_body=core.max_body)
-    # Answers to signed requests are signed (server.answer_signing); JsonErrors outside it:
-    # an error it shapes (a failure in the layers below) is a 5xx, which no station acts on.
-    inflight = InflightLimit(put, max_inflight, retry_after_max_s)
-    return JsonErrors(
-        AnswerSigning(BodyGate(inflight, core, limits, overload=inflight), core.signing_key)
-    )
