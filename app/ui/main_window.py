@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.ui.activity import ActivityFilter
 from app.ui.bridge import CardBridge, SyncBridge
+from app.ui.chrome import STYLE, operator_text, station_text
 from app.ui.i18n import Language, tr
 from app.ui.messages import error_text
 from app.ui.prefs import save_prefs
@@ -57,16 +58,6 @@ log = logging.getLogger(__name__)
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
 STATUS_REFRESH_MS = 5000
 UI_SWITCH_INTERVAL_S = 0.0005
-
-STYLE = """
-QLabel#title { font-size: 20px; font-weight: 600; }
-QFrame#tile { background: #f1f3f4; border-radius: 6px; }
-QLabel[big="true"] { font-size: 30px; font-weight: 700; }
-QLabel#warning { background: #fce8e6; color: #a50e0e; padding: 8px; border-radius: 4px; }
-QLabel#error { color: #c5221f; }
-QLabel#hint { color: #5f6368; font-style: italic; }
-QFrame#card { background: #ffffff; border: 1px solid #dadce0; border-radius: 8px; padding: 12px; }
-"""
 
 
 class MainWindow(QMainWindow):
@@ -508,25 +499,8 @@ class MainWindow(QMainWindow):
             self.tasks.run_db(lambda: save_prefs(home, language=code))
 
     def _show_header(self) -> None:
-        info = self.station
-        if info is None:
-            self.station_label.setText(tr("Memuat stasiun…"))
-        elif info.provisioned:
-            self.station_label.setText(
-                tr("Stasiun %1 · Kecamatan %2")
-                .replace("%1", info.name or info.station_id or "")
-                .replace("%2", info.kecamatan_name or info.kecamatan_code or "-")
-            )
-        else:
-            self.station_label.setText(tr("Stasiun belum didaftarkan"))
-        if self.operator is not None:
-            self.operator_label.setText(
-                tr("Operator: %1 (%2)")
-                .replace("%1", self.operator.username)
-                .replace("%2", role_text(self.operator.role))
-            )
-        else:
-            self.operator_label.setText("")
+        self.station_label.setText(station_text(self.station))
+        self.operator_label.setText(operator_text(self.operator))
 
     def retranslate(self) -> None:
         self.setWindowTitle(tr("Perekaman KTP-el"))
@@ -593,11 +567,3 @@ class MainWindow(QMainWindow):
         self.sync = None
         self.tasks.shutdown()
         self.services.close()
-
-
-def role_text(role: str) -> str:
-    return {
-        "operator": tr("operator"),
-        "supervisor": tr("supervisor"),
-        "technician": tr("teknisi"),
-    }.get(role, role)

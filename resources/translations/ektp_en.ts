@@ -4,119 +4,119 @@
     <context>
         <name>ektp</name>
         <message>
-            <location filename="app/ui/main_window.py" line="527" />
-            <source>Perekaman KTP-el</source>
-            <translation>e-KTP recording</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="528" />
-            <source>Navigasi</source>
-            <translation>Navigation</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="529" />
-            <source>Beranda (F2)</source>
-            <translation>Home (F2)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="530" />
-            <source>Perekaman baru (F3)</source>
-            <translation>New recording (F3)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="531" />
-            <source>Antrian (F4)</source>
-            <translation>Queue (F4)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="532" />
-            <source>Teknisi (F5)</source>
-            <translation>Technician (F5)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="533" />
-            <source>Kunci (Ctrl+L)</source>
-            <translation>Lock (Ctrl+L)</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="534" />
-            <source>Keluar</source>
-            <translation>Sign out</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="410" />
-            <source>&amp;Buang dan keluar</source>
-            <translation>&amp;Discard and sign out</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="411" />
-            <source>&amp;Jangan keluar</source>
-            <translation>&amp;Stay signed in</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="508" />
-            <source>Memuat stasiun…</source>
-            <translation>Loading station…</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="553" />
-            <source>&amp;Buang dan tutup</source>
-            <translation>&amp;Discard and close</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="554" />
-            <source>&amp;Jangan tutup</source>
-            <translation>&amp;Keep it open</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="595" />
-            <source>operator</source>
-            <translation>operator</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="596" />
-            <source>supervisor</source>
-            <translation>supervisor</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="597" />
-            <source>teknisi</source>
-            <translation>technician</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="409" />
-            <source>Keluar dan buang rekaman yang sedang dibuat?</source>
-            <translation>Sign out and discard the recording in progress?</translation>
-        </message>
-        <message>
-            <location filename="app/ui/main_window.py" line="516" />
+            <location filename="app/ui/chrome.py" line="29" />
             <source>Stasiun belum didaftarkan</source>
             <translation>Station not registered</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="552" />
-            <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
-            <translation>Close the application and discard the unfinished recording?</translation>
+            <location filename="app/ui/chrome.py" line="22" />
+            <source>Memuat stasiun…</source>
+            <translation>Loading station…</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="407" />
-            <source>Keluar dan buang rekaman %1?</source>
-            <translation>Sign out and discard the recording of %1?</translation>
+            <location filename="app/ui/chrome.py" line="44" />
+            <source>operator</source>
+            <translation>operator</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="550" />
-            <source>Tutup aplikasi dan buang rekaman %1?</source>
-            <translation>Close the application and discard the recording of %1?</translation>
+            <location filename="app/ui/chrome.py" line="45" />
+            <source>supervisor</source>
+            <translation>supervisor</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="519" />
+            <location filename="app/ui/chrome.py" line="46" />
+            <source>teknisi</source>
+            <translation>technician</translation>
+        </message>
+        <message>
+            <location filename="app/ui/chrome.py" line="36" />
             <source>Operator: %1 (%2)</source>
             <translation>Operator: %1 (%2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="511" />
+            <location filename="app/ui/chrome.py" line="25" />
             <source>Stasiun %1 · Kecamatan %2</source>
             <translation>Station %1 · Kecamatan %2</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="506" />
+            <source>Perekaman KTP-el</source>
+            <translation>e-KTP recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="507" />
+            <source>Navigasi</source>
+            <translation>Navigation</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="508" />
+            <source>Beranda (F2)</source>
+            <translation>Home (F2)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="509" />
+            <source>Perekaman baru (F3)</source>
+            <translation>New recording (F3)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="510" />
+            <source>Antrian (F4)</source>
+            <translation>Queue (F4)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="511" />
+            <source>Teknisi (F5)</source>
+            <translation>Technician (F5)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="512" />
+            <source>Kunci (Ctrl+L)</source>
+            <translation>Lock (Ctrl+L)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="513" />
+            <source>Keluar</source>
+            <translation>Sign out</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="406" />
+            <source>&amp;Buang dan keluar</source>
+            <translation>&amp;Discard and sign out</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="407" />
+            <source>&amp;Jangan keluar</source>
+            <translation>&amp;Stay signed in</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="532" />
+            <source>&amp;Buang dan tutup</source>
+            <translation>&amp;Discard and close</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="533" />
+            <source>&amp;Jangan tutup</source>
+            <translation>&amp;Keep it open</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="405" />
+            <source>Keluar dan buang rekaman yang sedang dibuat?</source>
+            <translation>Sign out and discard the recording in progress?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="531" />
+            <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
+            <translation>Close the application and discard the unfinished recording?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="403" />
+            <source>Keluar dan buang rekaman %1?</source>
+            <translation>Sign out and discard the recording of %1?</translation>
+        </message>
+        <message>
+            <location filename="app/ui/main_window.py" line="529" />
+            <source>Tutup aplikasi dan buang rekaman %1?</source>
+            <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
             <location filename="app/ui/messages.py" line="162" />
