@@ -35,6 +35,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.figures import Figure, percentile
 
@@ -69,6 +70,7 @@ _APP = """
 import time; t0 = time.perf_counter()
 import sys
 from pathlib import Path
+from typing import Any
 from PySide6.QtWidgets import QApplication
 from app.ui.main_window import MainWindow
 from app.ui.station import StationServices
@@ -345,10 +347,68 @@ class _StallMeter:
         return "\n".join(lines)
 
 
+def _one_recording(rec: Any, meter: _StallMeter, key: Any, keys: Any, wait: Any) -> None:
+    """One recording from the keyboard, F3 to its receipt, each part its own meter phase."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    meter.phase = "to-biodata"
+    key(Qt.Key.Key_F3)
+    wait(lambda: rec.step() == rec.BIODATA)
+    meter.phase = "biodata"
+    for name, text in (
+        ("nik", "3603321208900007"),
+        ("nama", "BUDI SANTOSO"),
+        ("tempat_lahir", "TANGERANG"),
+        ("tanggal_lahir", None),
+        ("jenis_kelamin", None),
+        ("golongan_darah", "O"),
+        ("alamat", "JL. RAYA KRESEK NO. 17"),
+        ("rt", "003"),
+        ("rw", "005"),
+        ("wilayah", "Gunung Kaler"),
+        ("agama", "ISLAM"),
+        ("status_perkawinan", "KAWIN"),
+        ("pekerjaan", "PETANI/PEKEBUN"),
+        ("kewarganegaraan", "WNI"),
+    ):
+        if text:
+            keys(text)
+        if name == "wilayah":
+            wait(lambda: rec.biodata.region.results.count() > 0)
+            key(Qt.Key.Key_Return)
+        key(Qt.Key.Key_Tab)
+    meter.phase = "to-photo"
+    key(Qt.Key.Key_Return)
+    meter.phase = "photo"
+    wait(
+        lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
+        app_wait=False,  # the resident posing, not the app
+    )
+    key(Qt.Key.Key_Return)
+    wait(lambda: rec.photo.photo is not None)
+    meter.phase = "to-signature"
+    key(Qt.Key.Key_Return)
+    meter.phase = "signature"
+    pad = rec.signature.pad
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(30, 60))
+    for x in range(40, 300, 10):
+        QTest.mouseMove(pad, QPoint(x, 60 + x % 30))
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(300, 60))
+    meter.phase = "to-card"
+    key(Qt.Key.Key_Return)
+    meter.phase = "to-review"
+    key(Qt.Key.Key_Return)
+    meter.phase = "seal"
+    key(Qt.Key.Key_Return)
+    wait(lambda: rec.step() == rec.RECEIPT)
+    meter.phase = "receipt"
+
+
 def _recording_stalls(quick: bool) -> list[Figure]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -450,59 +510,7 @@ def _recording_stalls(quick: bool) -> list[Figure]:
             rec = window.recording
             flow["counting"] = True
             for _ in range(recordings):
-                meter.phase = "to-biodata"
-                key(Qt.Key.Key_F3)
-                wait(lambda: rec.step() == rec.BIODATA)
-                meter.phase = "biodata"
-                for name, text in (
-                    ("nik", "3603321208900007"),
-                    ("nama", "BUDI SANTOSO"),
-                    ("tempat_lahir", "TANGERANG"),
-                    ("tanggal_lahir", None),
-                    ("jenis_kelamin", None),
-                    ("golongan_darah", "O"),
-                    ("alamat", "JL. RAYA KRESEK NO. 17"),
-                    ("rt", "003"),
-                    ("rw", "005"),
-                    ("wilayah", "Gunung Kaler"),
-                    ("agama", "ISLAM"),
-                    ("status_perkawinan", "KAWIN"),
-                    ("pekerjaan", "PETANI/PEKEBUN"),
-                    ("kewarganegaraan", "WNI"),
-                ):
-                    if text:
-                        keys(text)
-                    if name == "wilayah":
-                        wait(lambda: rec.biodata.region.results.count() > 0)
-                        key(Qt.Key.Key_Return)
-                    key(Qt.Key.Key_Tab)
-                meter.phase = "to-photo"
-                key(Qt.Key.Key_Return)
-                meter.phase = "photo"
-                wait(
-                    lambda: (
-                        rec.photo.preview.quality is not None and rec.photo.preview.quality.good
-                    ),
-                    app_wait=False,  # the resident posing, not the app
-                )
-                key(Qt.Key.Key_Return)
-                wait(lambda: rec.photo.photo is not None)
-                meter.phase = "to-signature"
-                key(Qt.Key.Key_Return)
-                meter.phase = "signature"
-                pad = rec.signature.pad
-                QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(30, 60))
-                for x in range(40, 300, 10):
-                    QTest.mouseMove(pad, QPoint(x, 60 + x % 30))
-                QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(300, 60))
-                meter.phase = "to-card"
-                key(Qt.Key.Key_Return)
-                meter.phase = "to-review"
-                key(Qt.Key.Key_Return)
-                meter.phase = "seal"
-                key(Qt.Key.Key_Return)
-                wait(lambda: rec.step() == rec.RECEIPT)
-                meter.phase = "receipt"
+                _one_recording(rec, meter, key, keys, wait)
             flow["counting"] = False
             meter.phase = "sync-wait"
             key(Qt.Key.Key_F4)

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -128,12 +129,73 @@ def main(argv: list[str] | None = None) -> int:
         return run(Path(args.out), Path(args.home) if args.home else Path(tmp), args.height)
 
 
-def run(out: Path, home: Path, height: int = 0) -> int:
-    from PySide6.QtCore import QPoint, Qt
-    from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication, QWidget
+class _Driver:
+    """The window driven as an operator would: keys, waits, and the screenshots taken."""
 
-    from app.ui.demo import DEMO_TECHNICIAN, DEMO_USER, DemoRun
+    def __init__(self, app: Any, window: Any, out: Path) -> None:
+        self.app, self.window, self.out = app, window, out
+        self.taken: list[str] = []
+
+    def wait(self, cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+            self.app.processEvents()
+            time.sleep(0.02)
+
+    def settle(self, seconds: float = 0.3) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.app.processEvents()
+            time.sleep(0.01)
+
+    def focused(self) -> Any:
+        from PySide6.QtWidgets import QApplication
+
+        widget = QApplication.focusWidget()
+        assert widget is not None, "nothing has the keyboard focus"
+        return widget
+
+    def shot(self, name: str) -> None:
+        assert name == SHOTS[len(self.taken)], f"screenshot {name!r} is not next in SHOTS"
+        self.taken.append(name)
+        self.settle(0.4)
+        screen = self.window.screen()
+        pixmap = screen.grabWindow(self.window.winId())
+        if pixmap.isNull() or pixmap.width() < 100:
+            pixmap = self.window.grab()
+        path = self.out / f"{name}.png"
+        pixmap.save(str(path), "PNG")
+        print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+    def type_keys(self, text: str) -> None:
+        from PySide6.QtTest import QTest
+
+        QTest.keyClicks(self.focused(), text)
+
+    def key(self, k: Any, mod: Any = None) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.keyClick(self.focused(), k, Qt.KeyboardModifier.NoModifier if mod is None else mod)
+
+    def sign_in(self, user: tuple[str, str]) -> None:
+        from PySide6.QtCore import Qt
+
+        window = self.window
+        self.wait(lambda: window.signin.username.hasFocus(), what="sign-in form")
+        self.type_keys(user[0])
+        self.key(Qt.Key.Key_Return)
+        self.type_keys(user[1])
+        self.key(Qt.Key.Key_Return)
+        self.wait(lambda: window.stack.currentWidget() is window.home, what="home")
+
+
+def run(out: Path, home: Path, height: int = 0) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.demo import DemoRun
     from app.ui.main_window import MainWindow
 
     out.mkdir(parents=True, exist_ok=True)
@@ -146,172 +208,162 @@ def run(out: Path, home: Path, height: int = 0) -> int:
         area.setHeight(min(area.height(), height))
     window.setGeometry(area)
     window.showMaximized()
-
-    def wait(cond: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        while not cond():
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"waited {timeout:.0f} s for {what}")
-            app.processEvents()
-            time.sleep(0.02)
-
-    def settle(seconds: float = 0.3) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            app.processEvents()
-            time.sleep(0.01)
-
-    def focused() -> QWidget:
-        widget = QApplication.focusWidget()
-        assert widget is not None, "nothing has the keyboard focus"
-        return widget
-
-    taken: list[str] = []
-
-    def shot(name: str) -> None:
-        assert name == SHOTS[len(taken)], f"screenshot {name!r} is not next in SHOTS"
-        taken.append(name)
-        settle(0.4)
-        screen = window.screen()
-        pixmap = screen.grabWindow(window.winId())
-        if pixmap.isNull() or pixmap.width() < 100:
-            pixmap = window.grab()
-        path = out / f"{name}.png"
-        pixmap.save(str(path), "PNG")
-        print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-
-    def type_keys(text: str) -> None:
-        QTest.keyClicks(focused(), text)
-
-    def key(k: Qt.Key, mod: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-        QTest.keyClick(focused(), k, mod)
-
-    def sign_in(user: tuple[str, str]) -> None:
-        wait(lambda: window.signin.username.hasFocus(), what="sign-in form")
-        type_keys(user[0])
-        key(Qt.Key.Key_Return)
-        type_keys(user[1])
-        key(Qt.Key.Key_Return)
-        wait(lambda: window.stack.currentWidget() is window.home, what="home")
-
+    d = _Driver(app, window, out)
     try:
-        window.activateWindow()
-        wait(lambda: window.station is not None and window.isActiveWindow(), what="window")
-        shot("01-masuk")
-        sign_in(DEMO_USER)
-        wait(
-            lambda: window.sync_state is not None and window.home.status is not None, what="status"
-        )
-        shot("02-beranda")
-        key(Qt.Key.Key_F3)
-        rec = window.recording
-        bio = rec.biodata
-        # Keyboard: type each field, Tab to the next (the NIK fills birth date and sex).
-        plan = [
-            ("nik", RESIDENT["nik"]),
-            ("nama", RESIDENT["nama"]),
-            ("tempat_lahir", RESIDENT["tempat_lahir"]),
-            ("tanggal_lahir", None),
-            ("jenis_kelamin", None),
-            ("golongan_darah", "O"),
-            ("alamat", RESIDENT["alamat"]),
-            ("rt", RESIDENT["rt"]),
-            ("rw", RESIDENT["rw"]),
-            ("wilayah", "Gunung Kaler"),
-            ("agama", "ISLAM"),
-            ("status_perkawinan", "KAWIN"),
-            ("pekerjaan", "PETANI/PEKEBUN"),
-            ("kewarganegaraan", "WNI"),
-            ("no_kk", RESIDENT["no_kk"]),
-        ]
-        for i, (name, keys) in enumerate(plan):
-            assert focused().objectName() == name, (focused().objectName(), name)
-            if keys:
-                type_keys(keys)
-            if name == "wilayah":
-                wait(lambda: bio.region.results.count() > 0, what="region results")
-                key(Qt.Key.Key_Down)
-                key(Qt.Key.Key_Return)
-            if i < len(plan) - 1:
-                key(Qt.Key.Key_Tab)
-        settle(0.3)
-        bio.validate()
-        shot("03-biodata")
-        key(Qt.Key.Key_Return)
-        wait(
-            lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
-            what="a good camera frame",
-        )
-        shot("04-foto")
-        key(Qt.Key.Key_Return)  # take the photo
-        wait(lambda: rec.photo.photo is not None, what="accepted photo")
-        key(Qt.Key.Key_Return)
-        pad = rec.signature.pad
-        wait(lambda: pad.isVisible(), what="signature pad")
-        points = [(60 + i * 12, 120 + int(25 * __import__("math").sin(i / 2.5))) for i in range(40)]
-        QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[0]))
-        for x, y in points[1:]:
-            QTest.mouseMove(pad, QPoint(x, y))
-        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[-1]))
-        pad.setFocus()
-        shot("05-tanda-tangan")
-        key(Qt.Key.Key_Return)
-        shot("06-kartu")
-        key(Qt.Key.Key_Return)
-        shot("07-tinjau")
-        key(Qt.Key.Key_Return)
-        wait(lambda: rec.step() == rec.RECEIPT, what="receipt")
-        shot("08-bukti")
-        key(Qt.Key.Key_F4)
-
-        def sent() -> bool:
-            rows = window.queue.model.rows
-            if not rows or rows[0].status != "uploaded":
-                window.queue.refresh()
-                settle(0.2)
-                return False
-            return True
-
-        wait(sent, timeout=30, what="the record to be sent")
-        # The same resident again and a record without a signature: the back office answers
-        # "Ganda" and "Perlu rekam ulang"; "Kirim sekarang" also pulls the fates.
-        seal_fates_examples(demo.services)
-        window.send_now()
-
-        def judged() -> bool:
-            rows = window.queue.model.rows
-            if len(rows) < 3 or any(r.fate in (None, "received") for r in rows):
-                window.send_now()
-                window.queue.refresh()
-                settle(0.5)
-                return False
-            return True
-
-        wait(judged, timeout=60, what="the centre's fates")
-        shot("09-antrian")
-        key(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-        sign_in(DEMO_TECHNICIAN)
-        key(Qt.Key.Key_F5)
-        wait(lambda: window.technician.devices.readers.text() != "", what="device probe")
-        window.technician.devices.toggle_camera_test()
-        wait(lambda: window.technician.devices.test_frames > 3, what="camera test frames")
-        shot("10-teknisi")
-        window.technician.devices.stop_camera_test()
-        window.set_language("en")
-        key(Qt.Key.Key_F2)
-        shot("11-home-english")
-        window.set_language("id")
-        window.show_rerecord()
-        wait(lambda: window.rerecord.table.rowCount() == 1, what="the re-record list")
-        window.rerecord.table.selectRow(0)
-        shot("12-perlu-rekam-ulang")
+        _record(d)
+        _queue(d, demo)
+        _other_screens(d)
     finally:
         window.close()
         demo.stop()
-    if taken != SHOTS:
-        print(f"screenshots not taken: {SHOTS[len(taken) :]}", file=sys.stderr)
+    if d.taken != SHOTS:
+        print(f"screenshots not taken: {SHOTS[len(d.taken) :]}", file=sys.stderr)
         return 1
     return 0
+
+
+def _record(d: _Driver) -> None:
+    """Sign in, and one recording from the keyboard to its receipt."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.demo import DEMO_USER
+
+    window = d.window
+    window.activateWindow()
+    d.wait(lambda: window.station is not None and window.isActiveWindow(), what="window")
+    d.shot("01-masuk")
+    d.sign_in(DEMO_USER)
+    d.wait(lambda: window.sync_state is not None and window.home.status is not None, what="status")
+    d.shot("02-beranda")
+    d.key(Qt.Key.Key_F3)
+    rec = window.recording
+    _type_biodata(d, rec.biodata)
+    d.shot("03-biodata")
+    d.key(Qt.Key.Key_Return)
+    d.wait(
+        lambda: rec.photo.preview.quality is not None and rec.photo.preview.quality.good,
+        what="a good camera frame",
+    )
+    d.shot("04-foto")
+    d.key(Qt.Key.Key_Return)  # take the photo
+    d.wait(lambda: rec.photo.photo is not None, what="accepted photo")
+    d.key(Qt.Key.Key_Return)
+    _sign(d, rec.signature.pad)
+    d.shot("05-tanda-tangan")
+    d.key(Qt.Key.Key_Return)
+    d.shot("06-kartu")
+    d.key(Qt.Key.Key_Return)
+    d.shot("07-tinjau")
+    d.key(Qt.Key.Key_Return)
+    d.wait(lambda: rec.step() == rec.RECEIPT, what="receipt")
+    d.shot("08-bukti")
+
+
+def _type_biodata(d: _Driver, bio: Any) -> None:
+    """Keyboard: type each field, Tab to the next (the NIK fills birth date and sex)."""
+    from PySide6.QtCore import Qt
+
+    plan = [
+        ("nik", RESIDENT["nik"]),
+        ("nama", RESIDENT["nama"]),
+        ("tempat_lahir", RESIDENT["tempat_lahir"]),
+        ("tanggal_lahir", None),
+        ("jenis_kelamin", None),
+        ("golongan_darah", "O"),
+        ("alamat", RESIDENT["alamat"]),
+        ("rt", RESIDENT["rt"]),
+        ("rw", RESIDENT["rw"]),
+        ("wilayah", "Gunung Kaler"),
+        ("agama", "ISLAM"),
+        ("status_perkawinan", "KAWIN"),
+        ("pekerjaan", "PETANI/PEKEBUN"),
+        ("kewarganegaraan", "WNI"),
+        ("no_kk", RESIDENT["no_kk"]),
+    ]
+    for i, (name, keys) in enumerate(plan):
+        assert d.focused().objectName() == name, (d.focused().objectName(), name)
+        if keys:
+            d.type_keys(keys)
+        if name == "wilayah":
+            d.wait(lambda: bio.region.results.count() > 0, what="region results")
+            d.key(Qt.Key.Key_Down)
+            d.key(Qt.Key.Key_Return)
+        if i < len(plan) - 1:
+            d.key(Qt.Key.Key_Tab)
+    d.settle(0.3)
+    bio.validate()
+
+
+def _sign(d: _Driver, pad: Any) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    d.wait(lambda: pad.isVisible(), what="signature pad")
+    points = [(60 + i * 12, 120 + int(25 * __import__("math").sin(i / 2.5))) for i in range(40)]
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[0]))
+    for x, y in points[1:]:
+        QTest.mouseMove(pad, QPoint(x, y))
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(*points[-1]))
+    pad.setFocus()
+
+
+def _queue(d: _Driver, demo: Any) -> None:
+    """Antrian once the record is sent and the centre's fates are back."""
+    from PySide6.QtCore import Qt
+
+    window = d.window
+    d.key(Qt.Key.Key_F4)
+
+    def sent() -> bool:
+        rows = window.queue.model.rows
+        if not rows or rows[0].status != "uploaded":
+            window.queue.refresh()
+            d.settle(0.2)
+            return False
+        return True
+
+    d.wait(sent, timeout=30, what="the record to be sent")
+    # The same resident again and a record without a signature: the back office answers
+    # "Ganda" and "Perlu rekam ulang"; "Kirim sekarang" also pulls the fates.
+    seal_fates_examples(demo.services)
+    window.send_now()
+
+    def judged() -> bool:
+        rows = window.queue.model.rows
+        if len(rows) < 3 or any(r.fate in (None, "received") for r in rows):
+            window.send_now()
+            window.queue.refresh()
+            d.settle(0.5)
+            return False
+        return True
+
+    d.wait(judged, timeout=60, what="the centre's fates")
+    d.shot("09-antrian")
+
+
+def _other_screens(d: _Driver) -> None:
+    """Teknisi, Beranda in English, and the re-record list."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.demo import DEMO_TECHNICIAN
+
+    window = d.window
+    d.key(Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    d.sign_in(DEMO_TECHNICIAN)
+    d.key(Qt.Key.Key_F5)
+    d.wait(lambda: window.technician.devices.readers.text() != "", what="device probe")
+    window.technician.devices.toggle_camera_test()
+    d.wait(lambda: window.technician.devices.test_frames > 3, what="camera test frames")
+    d.shot("10-teknisi")
+    window.technician.devices.stop_camera_test()
+    window.set_language("en")
+    d.key(Qt.Key.Key_F2)
+    d.shot("11-home-english")
+    window.set_language("id")
+    window.show_rerecord()
+    d.wait(lambda: window.rerecord.table.rowCount() == 1, what="the re-record list")
+    window.rerecord.table.selectRow(0)
+    d.shot("12-perlu-rekam-ulang")
 
 
 if __name__ == "__main__":
