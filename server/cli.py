@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from app import packet as pkt
 from app.paths import server_home
 from server import blobs as blob_store
-from server import cluster_key, db, kit_cli, office_cli
+from server import card_cli, cluster_key, db, kit_cli, office_cli
 from server.blobs import BlobConfigError, BlobStoreError
 from server.cluster_key import ClusterKeyError
 from server.core import CODE_TTL_S, InputError, ServerCore, ServiceError, check_kecamatan, iso
@@ -150,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a kecamatan relay: may register (vouch for) the stations enrolled at it",
     )
+    a.add_argument(
+        "--verifier",
+        action="store_true",
+        help="a kelurahan desk's card-check station: checks cards, records nothing (issue 19)",
+    )
     a.add_argument("--json", action="store_true")
     ls = ssub.add_parser("list", help="list stations")
     ls.add_argument("--json", action="store_true")
@@ -240,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
     rq.add_argument("--station", help="only this station's packets")
     office_cli.add_parsers(sub, _Parser)
     kit_cli.add_parsers(sub, _Parser)
+    card_cli.add_parsers(sub, _Parser)
     web_cli.add_parsers(sub, _Parser)
     return p
 
@@ -301,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
                 return office_cli.run(args, core)
             if cmd in kit_cli.COMMANDS:
                 return kit_cli.run(args, core)
+            if cmd in card_cli.COMMANDS:
+                return card_cli.run(args, core)
             if cmd == "admin":
                 return web_cli.run(args, core)
             return _admin(cmd, args, core)
@@ -410,6 +418,7 @@ def _validate(args: argparse.Namespace, home: Path) -> None:
         raise InputError("--process: a relay forwards its packets upstream, it does not process")
     office_cli.validate(args, home)
     kit_cli.validate(args)
+    card_cli.validate(args)
     web_cli.validate(args)
 
 
@@ -638,8 +647,13 @@ def _station(args: argparse.Namespace, core: ServerCore) -> int:
         st, code = core.add_station(
             args.name, args.kecamatan, args.expires_hours * 3600, relay=args.relay
         )
+        if args.verifier:
+            from server.cards import make_verifier
+
+            make_verifier(core.engine, st.id)
         if args.json:
             doc = st.as_json()
+            doc["verifier"] = bool(args.verifier)
             doc["code"] = code
             _print_json(doc)
         else:
