@@ -16,7 +16,8 @@ from app import protocol
 from app.cards import CARD_CHECK_PATH
 from app.store.fates import receipt_number
 from tests.support.cards import CARD_UID, CLERK, NAMA, OTHER_UID, Desk, set_up_desk
-from tests.support.office import person, seal_record
+from tests.support.office import person, portrait_jpeg, seal_record
+from tests.support.pcsc import PcscDaemon
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
 
@@ -170,3 +171,40 @@ def test_refusals_bad_input_and_the_centre_offline(desk: Desk, server: ServerPro
     res = desk.check("--uid", CARD_UID, "--json")
     assert res.returncode == 1, res.stderr
     assert res.stderr.startswith("ektp-station: error: server: the centre did not answer")
+
+
+@pytest.mark.pcsc
+def test_the_card_on_the_reader_and_nothing_on_the_desks_disk(
+    tmp_path: Path, pcscd: PcscDaemon
+) -> None:
+    """The resident's e-KTP on the real PC/SC stack (pcscd + vpcd, a scripted card): the
+    command waits for it, reads its UID and checks it; afterwards no file under the card-check
+    station's home holds the name or the photo."""
+    srv = ServerProcess(tmp_path / "server", None).start()
+    try:
+        desk = set_up_desk(tmp_path, srv)
+        # No card within the wait: exit 1, naming the card.
+        res = desk.check("--wait", "1", "--json")
+        assert res.returncode == 1, res.stderr
+        assert res.stderr.startswith("ektp-station: error: card: no readable card on the reader")
+
+        card = pcscd.card(uid=bytes.fromhex(CARD_UID))
+        card.insert()
+        got = _answer(desk.check("--json"))
+        assert got["uid"] == CARD_UID and got["nama"] == NAMA and got["fate"] == "processed"
+        assert got["photo_bytes"] == len(portrait_jpeg())
+        res = desk.check()
+        assert res.returncode == 0 and NAMA in res.stdout
+    finally:
+        srv.stop()
+    hits = _scan(desk.desk_home, [*NAMA.split(), NAMA.title(), person(7)["nik"]], portrait_jpeg())
+    assert hits == []
+
+
+def _scan(home: Path, words: list[str], photo: bytes) -> list[str]:
+    """Files under ``home`` holding any of ``words`` (UTF-8, UTF-16) or a slice of ``photo``."""
+    needles = [w.encode() for w in words] + [w.encode("utf-16-le") for w in words]
+    needles += [photo[i : i + 48] for i in range(0, len(photo) - 48, len(photo) // 12)]
+    files = [f for f in home.rglob("*") if f.is_file()]
+    assert files
+    return [f"{f}: {n[:16]!r}" for f in files for n in needles if n in f.read_bytes()]
