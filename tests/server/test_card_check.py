@@ -8,15 +8,18 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import requests
 
 from app import protocol
 from app.cards import CARD_CHECK_PATH
 from app.store.fates import receipt_number
 from tests.support.cards import CARD_UID, CLERK, NAMA, OTHER_UID, Desk, set_up_desk
-from tests.support.office import person, portrait_jpeg, seal_record
+from tests.support.cli import run_server
+from tests.support.office import person, portrait_jpeg, seal_record, server_args
 from tests.support.pcsc import PcscDaemon
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
@@ -65,6 +68,9 @@ def test_a_card_linked_at_recording_is_found_after_processing(desk: Desk) -> Non
     assert {(x["operator"], x["station_id"]) for x in lookups} == {(CLERK, desk.desk_id)}
     assert all(x["detail"].startswith(f"card {CARD_UID}: processed") for x in lookups)
     assert json.loads(desk.server("card", "lookups", "--json").stdout)["count"] == 4
+    # ... and on the card-check station's page of the office web site.
+    page = _office_page(desk, f"/kit/{desk.desk_id}")
+    assert page.count(f"card {CARD_UID}: processed") == 3 and "card_check" in page
 
     # An unknown card; a card the office marked lost, then replaced, then cleared.
     got = _answer(desk.check("--uid", "0411223344", "--json"))
@@ -87,6 +93,28 @@ def test_a_card_linked_at_recording_is_found_after_processing(desk: Desk) -> Non
     res = desk.server("card", "lookups", "--uid", "0411223344", "--json")
     (entry,) = json.loads(res.stdout)["lookups"][-1:]
     assert entry["detail"] == "card 0411223344: not linked"
+
+
+def _office_page(desk: Desk, path: str) -> str:
+    """``path`` of the office web site, signed in as an office account made for it."""
+    res = run_server(
+        *server_args(desk.srv.home, desk.srv.db_url), "admin", "add", "--username", "kasi-pdip",
+        "--role", "viewer", input="kasi-pdip-12345\n",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    s = requests.Session()
+    form = s.get(desk.srv.url + "/masuk", timeout=30).text
+    match = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert match is not None
+    signed = s.post(
+        desk.srv.url + "/masuk",
+        data={"csrf": match.group(1), "username": "kasi-pdip", "password": "kasi-pdip-12345"},
+        timeout=30,
+    )
+    assert signed.status_code == 200, signed.text[:300]
+    page = s.get(desk.srv.url + path, timeout=30)
+    assert page.status_code == 200
+    return page.text
 
 
 def _verifier_code(desk: Desk) -> str:
