@@ -2,8 +2,8 @@
 card on a recording kit and processed at the centre; on the card-check station the clerk
 signs in, opens Cek KTP-el (F6) and puts the resident's card on the real reader (pcscd +
 vpcd): the screen shows the name, the photo, the fate, the kecamatan, the day and the receipt
-number. A typed unknown UID, "Selesai" and leaving the screen forget the answer; nothing of it
-is on the station's disk afterwards."""
+number. A lost card typed in, an unknown UID, a bad UID, the centre offline; "Selesai" and
+leaving the screen forget the answer; nothing of it is on the station's disk afterwards."""
 
 from __future__ import annotations
 
@@ -105,6 +105,18 @@ def test_cek_ktp_el_shows_the_record_of_the_card_on_the_reader(
         assert window.stack.currentWidget() is window.home
         assert screen.values["nama"].text() == "" and screen.photo.pixmap().isNull()
         assert screen.uid_edit.text() == ""
+
+        # The centre offline: its own sentence, nothing shown.
+        server.stop()
+        qtbot.keyClick(focused(), Qt.Key.Key_F6)
+        qtbot.keyClicks(screen.uid_edit, CARD_UID)
+        with qtbot.waitSignal(screen.checked, timeout=60000):
+            qtbot.mouseClick(screen.check_button, Qt.MouseButton.LeftButton)
+        assert screen.status.text() == (
+            "Pusat tidak dapat dihubungi: kartu belum dapat dicek. Periksa jaringan, lalu "
+            "coba lagi."
+        )
+        assert screen.values["nama"].text() == ""
         window.close()
     finally:
         services.close()
