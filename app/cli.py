@@ -17,6 +17,7 @@ from typing import NoReturn
 from app import __version__
 from app.commands import (
     assign,
+    card,
     demo,
     doctor,
     enroll,
@@ -42,6 +43,7 @@ COMMANDS: list[ModuleType] = [
     requeue,
     status,
     fates,
+    card,
     export,
     doctor,
     settings,

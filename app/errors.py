@@ -57,6 +57,9 @@ class Code(StrEnum):
     CARD_IN_USE = "card-in-use"
     BEHIND_REFUSE = "behind-refuse"
     PDF_ON_STATION = "pdf-on-station"
+    NOT_A_VERIFIER = "not-a-verifier"  # card check: the centre answers card-check stations only
+    STATION_REVOKED = "station-revoked"
+    CHECK_RATE_LIMITED = "check-rate-limited"
     # machine faults
     DISK_FULL = "disk-full"
     STORE_FAILED = "store-failed"
@@ -74,6 +77,8 @@ class Code(StrEnum):
     PDF_FAILED = "pdf-failed"
     NO_CARD_ON_READER = "no-card-on-reader"
     SIGN_IN_FAILED = "sign-in-failed"
+    CENTRE_OFFLINE = "centre-offline"  # card check: no signed answer from the centre
+    NO_KTP_ON_READER = "no-ktp-on-reader"  # card check: no resident's card came
     # a bug: never raised as such; what the funnel answers for what it does not know
     UNEXPECTED = "unexpected"
 
@@ -100,6 +105,7 @@ TABLE: dict[Code, Treatment] = {
     Code.KEY_IN_USE: Treatment(detail=Detail.SHOWN),
     Code.BAD_CREDENTIALS: Treatment(detail=Detail.NONE),
     Code.ACCOUNT_LOCKED: Treatment(detail=Detail.NONE),
+    Code.CHECK_RATE_LIMITED: Treatment(EXIT_FAULT),  # wait a minute and check again
     Code.UNEXPECTED: Treatment(EXIT_BUG),
 }
 

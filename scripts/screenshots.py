@@ -38,6 +38,7 @@ SHOTS = [
     "10-teknisi",
     "11-home-english",
     "12-perlu-rekam-ulang",
+    "13-cek-ktp-el",
 ]
 
 RESIDENT = {
@@ -62,21 +63,11 @@ OTHER = {
 }
 
 
-def seal_fates_examples(services: object) -> None:
-    """Seal the two example records through the store (as the recording screen would)."""
-    import cv2
+def demo_signature() -> bytes:
+    """A signature as the pad draws it: one stroke on white, PNG."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
     from PySide6.QtGui import QImage, QPainter, QPen
 
-    from app.enrollment import EnrollmentRequest, enroll
-    from app.ui.station import DEMO_VIDEO
-
-    capture = cv2.VideoCapture(str(DEMO_VIDEO))
-    for _ in range(15):
-        ok, frame = capture.read()
-    capture.release()
-    assert ok, "demo video"
-    photo = bytes(cv2.imencode(".jpg", frame)[1])
     image = QImage(400, 150, QImage.Format.Format_RGB32)
     image.fill(Qt.GlobalColor.white)
     painter = QPainter(image)
@@ -88,6 +79,23 @@ def seal_fates_examples(services: object) -> None:
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buf, "PNG")
     signature = bytes(raw.data())
+    return signature
+
+
+def seal_fates_examples(services: object) -> None:
+    """Seal the two example records through the store (as the recording screen would)."""
+    import cv2
+
+    from app.enrollment import EnrollmentRequest, enroll
+    from app.ui.station import DEMO_VIDEO
+
+    capture = cv2.VideoCapture(str(DEMO_VIDEO))
+    for _ in range(15):
+        ok, frame = capture.read()
+    capture.release()
+    assert ok, "demo video"
+    photo = bytes(cv2.imencode(".jpg", frame)[1])
+    signature = demo_signature()
 
     def biodata(person: dict[str, str]) -> dict[str, str]:
         return {
@@ -108,6 +116,87 @@ def seal_fates_examples(services: object) -> None:
             store,
             EnrollmentRequest("demo", biodata(person), photo, signature_png=sig),
         )
+
+
+# A resident recorded with her new e-KTP on the reader, for the card check (Cek KTP-el, issue
+# 19), and the kelurahan desk's card-check station with its clerk.
+CARD_RESIDENT = {
+    **RESIDENT,
+    "nik": "3603325208900009",
+    "nama": "SITI RAHMAWATI",
+    "jenis_kelamin": "PEREMPUAN",
+    "alamat": "JL. MAWAR NO. 5",
+}
+CARD_UID = "04A1B2C3D4E5F6"
+CLERK = ("ani", "rahasia-ani-123")
+
+
+def seal_card_example(services: object) -> None:
+    """Seal CARD_RESIDENT with CARD_UID through the store (as the recording screen would)."""
+    import cv2
+
+    from app.enrollment import EnrollmentRequest, enroll
+    from app.ui.station import DEMO_VIDEO
+
+    capture = cv2.VideoCapture(str(DEMO_VIDEO))
+    for _ in range(15):
+        ok, frame = capture.read()
+    capture.release()
+    assert ok, "demo video"
+    bio = {
+        **CARD_RESIDENT,
+        "tanggal_lahir": "1990-08-12",
+        "golongan_darah": "A",
+        "kode_wilayah": "36.03.32.2001",
+        "agama": "ISLAM",
+        "status_perkawinan": "KAWIN",
+        "pekerjaan": "PETANI/PEKEBUN",
+        "kewarganegaraan": "WNI",
+    }
+    photo = bytes(cv2.imencode(".jpg", frame)[1])
+    request = EnrollmentRequest(
+        "demo", bio, photo, signature_png=demo_signature(), card_uid=CARD_UID
+    )
+    enroll(services.store, request)  # type: ignore[attr-defined]
+
+
+def card_desk(demo: object, home: Path) -> object:
+    """The kelurahan desk: a card-check station (``station add --verifier``) on the demo's
+    server, provisioned, with a technician and the clerk CLERK."""
+    import json
+    import subprocess
+
+    from app.programs import child_env
+    from app.store.operators import add_operator
+    from app.ui.demo import DEMO_KECAMATAN, DEMO_TECHNICIAN, _server_cmd
+    from app.ui.services import Operator
+    from app.ui.station import StationServices
+
+    server_home = demo.root / "server"  # type: ignore[attr-defined]
+    result = subprocess.run(
+        _server_cmd(
+            server_home,
+            "station",
+            "add",
+            "--verifier",
+            "--name",
+            "Kelurahan Gunung Kaler",
+            "--kecamatan",
+            DEMO_KECAMATAN,
+            "--json",
+        ),  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=60,
+        check=True,
+    )
+    services = StationServices(home)
+    add_operator(services.store, DEMO_TECHNICIAN[0], "technician", DEMO_TECHNICIAN[1], actor="demo")
+    add_operator(services.store, CLERK[0], "operator", CLERK[1], actor="demo")
+    code = str(json.loads(result.stdout)["code"])
+    services.provision(Operator(DEMO_TECHNICIAN[0], "technician"), demo.url, code)  # type: ignore[attr-defined]
+    return services
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -213,8 +302,10 @@ def run(out: Path, home: Path, height: int = 0) -> int:
         _record(d)
         _queue(d, demo)
         _other_screens(d)
+        _card_check(d, demo, home, area)
     finally:
         window.close()
+        d.window.close()  # the card-check desk's window, when it got that far
         demo.stop()
     if d.taken != SHOTS:
         print(f"screenshots not taken: {SHOTS[len(d.taken) :]}", file=sys.stderr)
@@ -364,6 +455,44 @@ def _other_screens(d: _Driver) -> None:
     d.wait(lambda: window.rerecord.table.rowCount() == 1, what="the re-record list")
     window.rerecord.table.selectRow(0)
     d.shot("12-perlu-rekam-ulang")
+
+
+def _card_check(d: _Driver, demo: Any, home: Path, area: Any) -> None:
+    """The card check at the kelurahan desk: a record sealed with a card, processed at the
+    centre, checked from a card-check station's own window (issue 19)."""
+    from PySide6.QtCore import Qt
+
+    from app.ui.main_window import MainWindow
+
+    window = d.window
+    seal_card_example(demo.services)
+    window.send_now()
+
+    def card_processed() -> bool:
+        window.queue.refresh()
+        d.settle(0.5)
+        rows = window.queue.model.rows
+        if len(rows) < 4 or any(r.fate in (None, "received") for r in rows):
+            window.send_now()
+            return False
+        return True
+
+    d.wait(card_processed, timeout=60, what="the card resident's fate")
+    window.close()
+    desk = card_desk(demo, home / "desk")
+    window = d.window = MainWindow(desk, start_devices=False)
+    window.setGeometry(area)
+    window.showMaximized()
+    window.activateWindow()
+    d.wait(lambda: window.station is not None and window.isActiveWindow(), what="desk window")
+    d.sign_in(CLERK)
+    d.key(Qt.Key.Key_F6)
+    checked: list[object] = []
+    window.card_check.checked.connect(checked.append)
+    d.type_keys(CARD_UID)
+    d.key(Qt.Key.Key_Return)
+    d.wait(lambda: bool(checked), timeout=30, what="the centre's answer")
+    d.shot("13-cek-ktp-el")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
-from server import kit_api, kit_relay, policy
+from server import card_api, kit_api, kit_relay, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -321,6 +321,7 @@ def create_app(
 
     _add_enrollment_routes(api, core, relay_mode, authenticate)
     kit_api.add_routes(api, core, _read_body, authenticate)
+    card_api.add_routes(api, core, _read_body, authenticate)  # card checks (issue 19)
     _add_relay_routes(api, core, authenticate)
     from server.fates_api import add_routes as add_fates_routes
 

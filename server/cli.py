@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from app import packet as pkt
 from app.paths import server_home
 from server import (
+    card_cli,
     db,
     keys_cli,
     kit_cli,
@@ -48,6 +49,7 @@ FAMILIES: tuple[Any, ...] = (
     relay_cli,
     office_cli,
     kit_cli,
+    card_cli,
     web_cli,
 )
 

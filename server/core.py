@@ -1049,6 +1049,9 @@ class ServerCore:
                     raise ServiceError(
                         403, "the packet's station has been revoked", "station_revoked"
                     )
+                from server.cards import refuse_verifier
+
+                refuse_verifier(conn, origin)  # a card-check station records nothing
             elif origin is not None and origin.revoked:
                 # An import: a revoked station's key may be in other hands, so nothing signed
                 # with it is trusted (docs/server.md).

@@ -41,6 +41,7 @@ from app import packet as pkt
 from app import protocol
 from server import blobs as blob_store
 from server import db, labels
+from server.card_tables import card_verifiers
 from server.core import (
     NEW_PACKET_COLUMNS,
     RECEIPT_COLUMNS,
@@ -98,9 +99,11 @@ SELECT EXISTS (SELECT 1 FROM s) AND EXISTS (SELECT 1 FROM o),
 
 
 PUT_SQL = _put_statement()
+# A card-check station's key is not taken here: the general path refuses its packets.
 _KEY_SQL = (
     f"SELECT public_key FROM {db.stations.name} "
-    "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL"
+    "WHERE id = %s AND public_key IS NOT NULL AND revoked_at IS NULL "
+    f"AND id NOT IN (SELECT station_id FROM {card_verifiers.name})"
 )
 _HELD_SQL = (
     f"SELECT {', '.join(RECEIPT_COLUMNS)}, verified FROM {db.packets.name} "

@@ -25,6 +25,11 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="a kecamatan relay: may register (vouch for) the stations enrolled at it",
     )
+    a.add_argument(
+        "--verifier",
+        action="store_true",
+        help="a kelurahan desk's card-check station: checks cards, records nothing (issue 19)",
+    )
     a.add_argument("--json", action="store_true")
     ls = ssub.add_parser("list", help="list stations")
     ls.add_argument("--json", action="store_true")
@@ -87,8 +92,13 @@ def run(args: argparse.Namespace, core: ServerCore) -> int:
         st, code = core.add_station(
             args.name, args.kecamatan, args.expires_hours * 3600, relay=args.relay
         )
+        if args.verifier:
+            from server.cards import make_verifier
+
+            make_verifier(core.engine, st.id)
         if args.json:
             doc = st.as_json()
+            doc["verifier"] = bool(args.verifier)
             doc["code"] = code
             _print_json(doc)
         else:

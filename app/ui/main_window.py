@@ -30,6 +30,7 @@ from app.ui.chrome import STYLE, operator_text, station_text
 from app.ui.i18n import Language, tr
 from app.ui.messages import error_text
 from app.ui.prefs import save_prefs
+from app.ui.screens.card_check import install as install_card_check
 from app.ui.screens.home import HomeScreen, SyncLight
 from app.ui.screens.queue import QueueScreen
 from app.ui.screens.recording import RecordingScreen
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         self.retranslate()
         self._show_signed_out()
         self.load_station()
+        self.card_check = install_card_check(self)  # Cek KTP-el, F6 (issue 19)
         if start_devices:
             self.start_card_watcher()
 

@@ -107,6 +107,20 @@ def _messages() -> dict[str, str]:
             "PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak "
             "terkunci), lalu coba lagi."
         ),
+        # The card check at the kelurahan desk (Cek KTP-el).
+        "not-a-verifier": tr(
+            "Stasiun ini adalah kit perekaman, bukan stasiun cek KTP-el: pusat tidak menjawab "
+            "pengecekan kartu dari stasiun ini."
+        ),
+        "station-revoked": tr("Stasiun ini sudah dicabut oleh kantor pusat. Hubungi teknisi."),
+        "check-rate-limited": tr(
+            "Terlalu banyak pengecekan dalam satu menit. Tunggu sebentar, lalu coba lagi."
+        ),
+        "centre-offline": tr(
+            "Pusat tidak dapat dihubungi: kartu belum dapat dicek. Periksa jaringan, lalu "
+            "coba lagi."
+        ),
+        "no-ktp-on-reader": tr("Tempelkan KTP-el penduduk pada pembaca kartu."),
         "bad-input": tr("Isian tidak valid. Periksa lalu coba lagi."),
         "key-missing": tr(
             "Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu."

@@ -266,6 +266,13 @@ class StationServices(DomainServices):
         with mapped_errors():
             mark_contacted(self.store, uuid, operator.username)
 
+    def check_card(self, operator: Operator, uid: str) -> Any:
+        """Cek KTP-el: ask the centre whose record this card is (the signed-in operator)."""
+        from app.service.card_check import ask_centre
+
+        with mapped_errors():
+            return ask_centre(self.store, uid, operator.username)
+
     def start_rerecording(self, uuid: str | None) -> None:
         """The next record sealed re-records ``uuid`` (``rerecord_of`` in its manifest)."""
         self.rerecord_of = uuid

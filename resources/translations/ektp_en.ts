@@ -39,87 +39,87 @@
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="506" />
+            <location filename="app/ui/main_window.py" line="508" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="507" />
+            <location filename="app/ui/main_window.py" line="509" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="508" />
+            <location filename="app/ui/main_window.py" line="510" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="509" />
+            <location filename="app/ui/main_window.py" line="511" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="510" />
+            <location filename="app/ui/main_window.py" line="512" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="511" />
+            <location filename="app/ui/main_window.py" line="513" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="512" />
+            <location filename="app/ui/main_window.py" line="514" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="513" />
+            <location filename="app/ui/main_window.py" line="515" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="406" />
+            <location filename="app/ui/main_window.py" line="408" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="407" />
+            <location filename="app/ui/main_window.py" line="409" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="532" />
+            <location filename="app/ui/main_window.py" line="534" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="533" />
+            <location filename="app/ui/main_window.py" line="535" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="405" />
+            <location filename="app/ui/main_window.py" line="407" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="531" />
+            <location filename="app/ui/main_window.py" line="533" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="403" />
+            <location filename="app/ui/main_window.py" line="405" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="529" />
+            <location filename="app/ui/main_window.py" line="531" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="162" />
+            <location filename="app/ui/messages.py" line="176" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
@@ -324,207 +324,232 @@
             <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="110" />
+            <location filename="app/ui/messages.py" line="111" />
+            <source>Stasiun ini adalah kit perekaman, bukan stasiun cek KTP-el: pusat tidak menjawab pengecekan kartu dari stasiun ini.</source>
+            <translation>This station is a recording kit, not a card-check station: the centre does not answer card checks from it.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="115" />
+            <source>Stasiun ini sudah dicabut oleh kantor pusat. Hubungi teknisi.</source>
+            <translation>The central office has revoked this station. Call the technician.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="116" />
+            <source>Terlalu banyak pengecekan dalam satu menit. Tunggu sebentar, lalu coba lagi.</source>
+            <translation>Too many checks in one minute. Wait a moment, then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="119" />
+            <source>Pusat tidak dapat dihubungi: kartu belum dapat dicek. Periksa jaringan, lalu coba lagi.</source>
+            <translation>The centre cannot be reached: the card cannot be checked yet. Check the network, then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="123" />
+            <source>Tempelkan KTP-el penduduk pada pembaca kartu.</source>
+            <translation>Put the resident's e-KTP on the card reader.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="124" />
             <source>Isian tidak valid. Periksa lalu coba lagi.</source>
             <translation>Invalid input. Check it and try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="111" />
+            <location filename="app/ui/messages.py" line="125" />
             <source>Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu.</source>
             <translation>The station's key is not on this computer. Call a technician; do not record for now.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="114" />
+            <location filename="app/ui/messages.py" line="128" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="144" />
+            <location filename="app/ui/messages.py" line="158" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="147" />
+            <location filename="app/ui/messages.py" line="161" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="158" />
+            <location filename="app/ui/messages.py" line="172" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="168" />
+            <location filename="app/ui/messages.py" line="182" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="169" />
+            <location filename="app/ui/messages.py" line="183" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="170" />
+            <location filename="app/ui/messages.py" line="184" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="171" />
+            <location filename="app/ui/messages.py" line="185" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="172" />
+            <location filename="app/ui/messages.py" line="186" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="173" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="174" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="175" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="201" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="202" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="203" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="190" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="191" />
+            <location filename="app/ui/messages.py" line="205" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="192" />
+            <location filename="app/ui/messages.py" line="206" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="193" />
+            <location filename="app/ui/messages.py" line="207" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="194" />
+            <location filename="app/ui/messages.py" line="208" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="195" />
+            <location filename="app/ui/messages.py" line="209" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="196" />
+            <location filename="app/ui/messages.py" line="210" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="197" />
+            <location filename="app/ui/messages.py" line="211" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="198" />
+            <location filename="app/ui/messages.py" line="212" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="199" />
+            <location filename="app/ui/messages.py" line="213" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="200" />
+            <location filename="app/ui/messages.py" line="214" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="201" />
+            <location filename="app/ui/messages.py" line="215" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="202" />
+            <location filename="app/ui/messages.py" line="216" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="203" />
+            <location filename="app/ui/messages.py" line="217" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="204" />
+            <location filename="app/ui/messages.py" line="218" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="205" />
+            <location filename="app/ui/messages.py" line="219" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="206" />
+            <location filename="app/ui/messages.py" line="220" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="212" />
+            <location filename="app/ui/messages.py" line="226" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="213" />
+            <location filename="app/ui/messages.py" line="227" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="214" />
+            <location filename="app/ui/messages.py" line="228" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="215" />
+            <location filename="app/ui/messages.py" line="229" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="216" />
+            <location filename="app/ui/messages.py" line="230" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="217" />
+            <location filename="app/ui/messages.py" line="231" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="135" />
+            <location filename="app/ui/messages.py" line="149" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>
@@ -577,6 +602,91 @@
             <location filename="app/ui/receipt.py" line="79" />
             <source>Simpan bukti ini. Tunjukkan saat mengambil KTP-el di kantor kecamatan.</source>
             <translation>Keep this receipt. Show it when you collect your e-KTP at the kecamatan office.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="41" />
+            <source>Direkam ulang, belum diproses pusat</source>
+            <translation>Recorded again, not yet processed by the centre</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="153" />
+            <source>Foto</source>
+            <translation>Photo</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="188" />
+            <source>Menanyakan ke pusat…</source>
+            <translation>Asking the centre…</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="235" />
+            <source>Kartu ini terhubung ke rekaman berikut. Cocokkan foto dan nama dengan penduduk.</source>
+            <translation>This card is linked to the record below. Compare the photo and the name with the resident.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="256" />
+            <source>Cek KTP-el</source>
+            <translation>Check e-KTP</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="260" />
+            <source>Tempelkan KTP-el penduduk pada pembaca kartu, atau ketik UID kartu lalu tekan Cek. Hasilnya hanya tampil di layar dan hilang setelah Selesai.</source>
+            <translation>Put the resident's e-KTP on the card reader, or type the card's UID and press Check. The answer is only shown on screen and is gone after Done.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="265" />
+            <source>UID kartu:</source>
+            <translation>Card UID:</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="266" />
+            <source>&amp;Cek</source>
+            <translation>&amp;Check</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="267" />
+            <source>&amp;Selesai</source>
+            <translation>&amp;Done</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="47" />
+            <source>PERHATIAN: kartu ini dilaporkan HILANG.</source>
+            <translation>ATTENTION: this card was reported LOST.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="48" />
+            <source>PERHATIAN: kartu ini sudah DIGANTI dengan kartu baru.</source>
+            <translation>ATTENTION: this card has been REPLACED by a new card.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="232" />
+            <source>Kartu ini tidak terhubung ke rekaman mana pun di pusat.</source>
+            <translation>This card is not linked to any record at the centre.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="258" />
+            <source>Cek KTP-el (F6)</source>
+            <translation>Check e-KTP (F6)</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="270" />
+            <source>Status rekaman</source>
+            <translation>Record status</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="271" />
+            <source>Kecamatan perekaman</source>
+            <translation>Kecamatan of recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="272" />
+            <source>Tanggal perekaman</source>
+            <translation>Date of recording</translation>
+        </message>
+        <message>
+            <location filename="app/ui/screens/card_check.py" line="274" />
+            <source>UID kartu</source>
+            <translation>Card UID</translation>
         </message>
         <message>
             <location filename="app/ui/screens/home.py" line="33" />

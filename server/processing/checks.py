@@ -46,6 +46,7 @@ NIK_HELD = "nik_held"  # duplicate: another processed record holds the NIK
 
 PHOTO_NAME = "face.jpg"
 SIGNATURE_NAME = "signature.png"
+CARD_NAME = "card.json"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _NIK = re.compile(r"^[0-9]{16}$")
 
@@ -66,6 +67,7 @@ class Verdict:
     desa: str | None = None
     operator: str | None = None
     rerecord_of: str | None = None
+    card_uid: str | None = None  # the card read at recording (card.json), for card checks
 
     @property
     def reason(self) -> str | None:
@@ -91,6 +93,22 @@ def _text(value: Any, limit: int) -> str | None:
 def _desa(raw: Any) -> str | None:
     code = regions.normalize_code(raw) if isinstance(raw, str) else None
     return code if code is not None and len(code) == 13 else None
+
+
+def card_uid(card: pkt.Attachment | None) -> str | None:
+    """The card UID sealed in ``card.json``, normalised as the station does; None when there
+    is none or it is not one (a bad card file is no reason to send the resident back)."""
+    import json
+
+    from app.store.operators import OperatorError, normalize_card_uid
+
+    if card is None:
+        return None
+    try:
+        doc = json.loads(card.data)
+        return normalize_card_uid(doc["uid"]) if isinstance(doc.get("uid"), str) else None
+    except (ValueError, TypeError, AttributeError, KeyError, OperatorError):
+        return None
 
 
 def check(
@@ -177,6 +195,7 @@ def _check_contents(
 
     rerecord_of = manifest.get("rerecord_of")
     common: dict[str, Any] = {
+        "card_uid": card_uid(attachments.get(CARD_NAME)),
         "nik": nik if isinstance(nik, str) and _NIK.match(nik) else None,
         "desa": desa,
         "operator": _text(manifest.get("operator"), 64),

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app import packet as pkt
+from server.card_tables import card_links
 from server.processing import counters
 from server.processing.checks import DUPLICATE, NIK_HELD, PROCESSED, RERECORD, Verdict
 from server.processing.queue import Item, packet_row_is_eligible
@@ -108,6 +109,7 @@ def apply_batch(
             )
         }
     day_rows = []
+    links = []  # card UID -> record, for the card check (server/cards.py)
     written = []
     for j in mine:
         v = j.verdict
@@ -120,6 +122,15 @@ def apply_batch(
                 fate, reason = DUPLICATE, NIK_HELD
                 dup_station, dup_uuid = holder
         superseded = _supersede(conn, j) if v.rerecord_of else None
+        if v.card_uid:
+            links.append(
+                {
+                    "uid": v.card_uid,
+                    "station_id": j.item.station_id,
+                    "uuid": j.item.uuid,
+                    "processed_at": now,
+                }
+            )
         day = counters.day_of(j.received_at)
         day_rows.append(
             {
@@ -155,6 +166,8 @@ def apply_batch(
         written.append(Written(j.item.uuid, fate, reason, dup_uuid, superseded, j.item.station_id))
     if day_rows:
         conn.execute(records.insert(), day_rows)
+    if links:
+        conn.execute(card_links.insert(), links)
     return written
 
 

@@ -46,10 +46,14 @@ def seal_record(
     with_signature: bool = True,
     operator: str = "siti",
     uuid: str | None = None,
+    card_uid: str | None = None,
     **manifest: Any,
 ) -> pkt.SealedPacket:
     uuid = uuid or str(uuid7())
     attachments = [pkt.Attachment("face.jpg", "image/jpeg", photo or portrait_jpeg())]
+    if card_uid is not None:  # the resident's card read at recording (app.enrollment)
+        card = json.dumps({"uid": card_uid}).encode()
+        attachments.append(pkt.Attachment("card.json", "application/json", card))
     if with_signature:
         attachments.append(
             pkt.Attachment("signature.png", "image/png", signature or signature_png())
