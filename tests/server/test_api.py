@@ -300,9 +300,9 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
     import requests
 
     home = Path(str(tmp_path)) / "small"
-    with ServerProcess(home, extra=["--max-body", "4096", "--max-inflight", "1"]) as srv:
+    with ServerProcess(home, extra=["--max-body", "8192", "--max-inflight", "1"]) as srv:
         st = TestStation.enroll(srv)
-        big = st.seal(photo_bytes=8000)
+        big = st.seal(photo_bytes=16000)
         resp = st.put(big)
         assert resp.status_code == 413
         # (and the server now knows the station's key: the header check before the body
