@@ -25,6 +25,7 @@ from app.domain import regions
 from server import db
 from server.core import ServerCore, Station, iso
 from server.coverage import PERIOD_FIGURES, Period, one_of
+from server.kit_tables import kit_moves
 from server.processing.tables import daily_counts, records, station_counts
 from server.web.figures import today_wib
 
@@ -250,7 +251,7 @@ class KitPage:
     pages: int
 
 
-def kit_page(core: ServerCore, page: int = 1, health: HealthSource = no_reports) -> KitPage:
+def kit_page(core: ServerCore, page: int = 1, health: HealthSource = reported) -> KitPage:
     ranked = _ranked(core, health, time.time())
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 1), pages)
@@ -282,16 +283,34 @@ def assignment_history(
 ) -> list[dict[str, Any]]:
     """Every kecamatan the kit has been assigned, oldest first, each with the one before it
     (``from``) and who made the change (``by``) when the office page did (its audit events,
-    ``events``: kit_add for the first, kit_assign for a move). A move made with ``ektp-server
-    station assign`` names nobody; who approved a move made on the kit itself arrives with the
-    kit's own audit (``KitAuditSource``)."""
-    a = db.station_assignments.c
+    ``events``: kit_add for the first, kit_assign for a move). A move made on the kit itself
+    names who moved it and the supervisor who approved (``approved_by``), as the kit reported
+    it (server/moves.py: the assignment starts at the move's time). A move made with
+    ``ektp-server station assign`` names nobody."""
+    a, m = db.station_assignments.c, kit_moves.c
     with core.engine.connect() as conn:
         rows = conn.execute(
             select(a.kecamatan, a.since).where(a.station_id == station_id).order_by(a.since)
         ).all()
+        on_kit = {
+            (to, at): (by, approver)
+            for to, at, by, approver in conn.execute(
+                select(m.to_kecamatan, m.moved_at, m.moved_by, m.approved_by).where(
+                    m.station_id == station_id
+                )
+            )
+        }
     out: list[dict[str, Any]] = []
     for kecamatan, since in rows:
+        moved = on_kit.get((kecamatan, since))
+        if moved is not None and out:
+            before = out[-1]["kecamatan"]
+            out.append({
+                "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
+                "from": before, "from_nama": kecamatan_name(before), "by": moved[0],
+                "approved_by": moved[1],
+            })  # fmt: skip
+            continue
         action = "kit_assign" if out else "kit_add"
         near = [
             e for e in events or ()
@@ -303,6 +322,7 @@ def assignment_history(
         out.append({
             "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
             "from": before, "from_nama": kecamatan_name(before) if before else None, "by": by,
+            "approved_by": None,
         })  # fmt: skip
     return out
 
@@ -328,13 +348,15 @@ class KitAuditEvent:
     approved_by: str | None = None
 
 
-# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them)
-# are not sent to the server yet: the engineer building the kits' reports plugs them in here,
-# as HealthSource for health. None: the server holds none (the page says so, invents none).
+# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them),
+# as ``HealthSource`` for health. The page's default is ``uploaded_kit_audit``
+# (server/web/kit_audit.py: what the kit uploaded to the centre). None: the server holds
+# none for the kit (the page says so, invents none).
 KitAuditSource = Callable[[Engine, str], list[KitAuditEvent] | None]
 
 
 def no_kit_audit(_engine: Engine, _station_id: str) -> list[KitAuditEvent] | None:
+    """No kit audit at all (a page that shows only what the office did)."""
     return None
 
 

@@ -31,6 +31,7 @@ from server.core import CODE_TTL_S, InputError, ServerCore, iso
 from server.web import figures, format, kits
 from server.web.accounts import Accounts, Session, audit_events, csrf_ok, record
 from server.web.figures import fates_per_area, per_day
+from server.web.kit_audit import uploaded_kit_audit
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ektp_office"
@@ -91,7 +92,7 @@ def _lang(request: Request) -> str:
 
 
 def create_office_app(
-    core: ServerCore, kit_audit: kits.KitAuditSource = kits.no_kit_audit
+    core: ServerCore, kit_audit: kits.KitAuditSource = uploaded_kit_audit
 ) -> FastAPI:
     accounts = Accounts(core.engine)
     env = _templates()
