@@ -154,7 +154,7 @@ def _ranked(
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
-        rows = conn.execute(stmt).tuples().all()
+        rows = conn.execute(stmt).all()
     reported = health(core.engine, [r[0] for r in rows])
     nothing = KitHealth()
     silent_before = now - SILENT_AFTER_S
