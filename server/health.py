@@ -134,11 +134,13 @@ def station_health(engine: Engine, ids: list[str] | None = None) -> dict[str, di
 
 def health_source(engine: Engine, ids: list[str]) -> dict[str, Any]:
     """The office page's ``HealthSource`` (server/web/kits.py): station id -> ``KitHealth``."""
+    from server.coverage import one_of
     from server.web.kits import KitHealth
 
-    q = select(kit_health).where(kit_health.c.station_id.in_(ids))
     out = {}
     with engine.connect() as conn:
+        # Every kit for the Kit list: one array parameter on PostgreSQL, not thousands.
+        q = select(kit_health).where(one_of(conn, kit_health.c.station_id, ids))
         for r in conn.execute(q).mappings():
             devices = ", ".join(f"{d} {r[d]}" for d in _DEVICES if r[d] is not None)
             out[r["station_id"]] = KitHealth(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from server import db
@@ -57,18 +57,34 @@ def quarantine_received_since(
     conn: Connection, station_ids: list[str], since: float, reason: str
 ) -> int:
     """Quarantine the packets of these stations, or handed over by them, received after
-    ``since`` and not decided on yet; returns how many."""
-    return int(
+    ``since`` and not decided on yet; returns how many. Those the back office had already
+    processed are withdrawn: their counts taken back, the packet queued again until the office
+    decides (server/processing/withdraw.py)."""
+    from server.processing.tables import records
+    from server.processing.withdraw import withdraw
+
+    theirs = (
+        or_(_c.station_id.in_(station_ids), _c.received_from.in_(station_ids)),
+        _c.received_at > since,
+    )
+    held = int(
         conn.execute(
             db.packets.update()
-            .where(
-                or_(_c.station_id.in_(station_ids), _c.received_from.in_(station_ids)),
-                _c.received_at > since,
-                or_(_c.review.is_(None), _c.review == QUARANTINED),
-            )
+            .where(*theirs, or_(_c.review.is_(None), _c.review == QUARANTINED))
             .values(review=QUARANTINED, review_reason=reason)
         ).rowcount
     )
+    r = records.c
+    withdraw(
+        conn,
+        exists(
+            select(1).where(
+                _c.station_id == r.station_id, _c.uuid == r.uuid, _c.review == QUARANTINED, *theirs
+            )
+        ),
+        time.time(),
+    )
+    return held
 
 
 def listed(engine: Engine, state: str | None = QUARANTINED) -> list[dict[str, Any]]:

@@ -104,6 +104,13 @@ def _rank(fate: str | None) -> int:
     return 1 if fate == RECEIVED else 2
 
 
+def _promoted(held: str | None, fate: str) -> bool:
+    """The one terminal fate that follows another: a duplicate that became the resident's
+    record at the centre (the record it duplicated was withdrawn: server/processing/
+    withdraw.py)."""
+    return held == "duplicate" and fate == "processed"
+
+
 def _cursor(s: Any) -> FateCursor:
     cur = s.get(FateCursor, 1)
     if cur is None:
@@ -157,7 +164,7 @@ def apply_page(store: Store, after: int, entries: Sequence[Any]) -> Applied:
         applied = unchanged = 0
         changed: dict[str, FateEntry] = {}
         for f in parsed:
-            if _rank(f.fate) > _rank(current[f.uuid]):
+            if _rank(f.fate) > _rank(current[f.uuid]) or _promoted(current[f.uuid], f.fate):
                 current[f.uuid] = f.fate
                 changed[f.uuid] = f
                 applied += 1

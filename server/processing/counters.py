@@ -97,23 +97,25 @@ class Tally:
         operator: str | None,
         fate: str,
         received_at: float | None = None,
+        weight: int = 1,
     ) -> None:
-        """One received packet with its fate; a processed one is a resident of its desa."""
+        """One received packet with its fate; a processed one is a resident of its desa.
+        ``weight`` -1 takes a counted packet back (server/processing/withdraw.py)."""
         key = (day, kecamatan, desa or "", station_id, operator or "")
         figures = self.daily.setdefault(key, dict.fromkeys(_FIGURES, 0))
-        figures["received"] += 1
-        figures[fate] += 1
+        figures["received"] += weight
+        figures[fate] += weight
         if fate == "processed" and desa:
-            self.desa[desa] = self.desa.get(desa, 0) + 1
+            self.desa[desa] = self.desa.get(desa, 0) + weight
         for area in areas_of(desa or ""):
             figures = self.area_days.setdefault((area, day), dict.fromkeys(_FIGURES, 0))
-            figures["received"] += 1
-            figures[fate] += 1
+            figures["received"] += weight
+            figures[fate] += weight
         kit = self.stations.setdefault(
             station_id, {**dict.fromkeys(_FIGURES, 0), "last_received_at": received_at}
         )
-        kit["received"] += 1
-        kit[fate] += 1
+        kit["received"] += weight
+        kit[fate] += weight
         if received_at is not None:
             kit["last_received_at"] = max(kit["last_received_at"] or 0.0, received_at)
 

@@ -25,6 +25,7 @@ from app.domain import regions
 from server import db
 from server.core import ServerCore, Station, iso
 from server.coverage import PERIOD_FIGURES, Period, one_of
+from server.kit_tables import kit_health, kit_moves
 from server.processing.tables import daily_counts, records, station_counts
 from server.web.figures import today_wib
 
@@ -133,36 +134,46 @@ _NONE: list[str] = []
 def _ranked(
     core: ServerCore, health: HealthSource, now: float, only: str | None = None
 ) -> list[_Ranked]:
-    """Every kit (or ``only`` that one) with its alerts, worst light first, then by name."""
-    s, k = db.stations.c, station_counts.c
+    """Every kit (or ``only`` that one) with its alerts, worst light first, then by name.
+
+    With the reports (``reported``, the default) the three figures the alerts need (last
+    seen, oldest unsent, clock offset) come with the kit's row in the same query, and a
+    ``_Ranked`` holds only those: the whole report is read for the rows shown (``_rows``), not
+    for every kit of the fleet."""
+    s, k, h = db.stations.c, station_counts.c, kit_health.c
+    joined = health is reported
     # The newest packet processed per kit: one row a kit (the processor's station_counts),
     # not a grouping of every packet the server holds. In name order from the database:
     # each light's kits are then collected in order, with no sort here.
-    stmt = (
-        select(
-            s.id,
-            s.name,
-            s.revoked_at,
-            s.public_key.is_not(None),
-            s.enrolled_at,
-            k.last_received_at,
-        )  # fmt: skip
-        .select_from(db.stations.outerjoin(station_counts, k.station_id == s.id))
-        .order_by(func.lower(s.name), s.id)
-    )
+    columns = [s.id, s.name, s.revoked_at, s.public_key.is_not(None), s.enrolled_at]
+    columns += [k.last_received_at]
+    source = db.stations.outerjoin(station_counts, k.station_id == s.id)
+    if joined:
+        columns += [h.reported_at, h.oldest_unsent_s, h.clock_offset_s]
+        source = source.outerjoin(kit_health, h.station_id == s.id)
+    stmt = select(*columns).select_from(source).order_by(func.lower(s.name), s.id)
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
-        rows = conn.execute(stmt).tuples().all()
-    reported = health(core.engine, [r[0] for r in rows])
+        rows = conn.execute(stmt).all()
+    given = {} if joined else health(core.engine, [r[0] for r in rows])
     nothing = KitHealth()
     silent_before = now - SILENT_AFTER_S
     lights: tuple[list[_Ranked], list[_Ranked], list[_Ranked]] = ([], [], [])
     red, amber, green = lights
-    for sid, name, revoked_at, enrolled, enrolled_at, last in rows:
+    for row in rows:
+        sid, name, revoked_at, enrolled, enrolled_at, last = row[:6]
         last = last or None
-        h = reported.get(sid)
-        if h is None:  # what the server alone knows (every kit, until kits report health)
+        if joined:
+            seen = row[6]
+            rep = (
+                None
+                if seen is None
+                else KitHealth(last_seen=seen, oldest_unsent_s=row[7], clock_offset_s=row[8])
+            )
+        else:
+            rep = given.get(sid)
+        if rep is None:  # what the server alone knows (a kit that never reported)
             if revoked_at is not None:
                 red.append(_Ranked(0, name, sid, nothing, last, _REVOKED))
             elif not enrolled:
@@ -172,11 +183,11 @@ def _ranked(
             else:
                 green.append(_Ranked(2, name, sid, nothing, last, _NONE))
             continue
-        seen = h.last_seen
+        seen = rep.last_seen
         contact = last if seen is None else (seen if last is None else max(seen, last))
-        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, h, now)
+        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, rep, now)
         rank = _RANK[_light(alerts)]
-        lights[rank].append(_Ranked(rank, name, sid, h, last, alerts))
+        lights[rank].append(_Ranked(rank, name, sid, rep, last, alerts))
     return red + amber + green
 
 
@@ -196,19 +207,23 @@ def kit_rows(
     ``fill_today`` (here for ``only``)."""
     now = time.time() if now is None else now
     ranked = _ranked(core, health, now, only.id if only is not None else None)
-    rows = _rows(core, ranked, only)
+    rows = _rows(core, ranked, health, only)
     if only is not None:
         fill_today(core.engine, rows)
     return rows
 
 
-def _rows(core: ServerCore, ranked: list[_Ranked], only: Station | None = None) -> list[KitRow]:
+def _rows(
+    core: ServerCore, ranked: list[_Ranked], health: HealthSource, only: Station | None = None
+) -> list[KitRow]:
     if only is not None:
         stations = {only.id: only}
     else:
         stations = {st.id: st for st in _stations(core, [r.id for r in ranked])}
+    # The whole reports of these rows (``_ranked`` read only what the alerts need).
+    full = health(core.engine, [r.id for r in ranked]) if health is reported else {}
     return [
-        KitRow(stations[r.id], r.health, r.last_upload, 0, r.alerts)
+        KitRow(stations[r.id], full.get(r.id, r.health), r.last_upload, 0, r.alerts)
         for r in ranked
         if r.id in stations
     ]
@@ -250,11 +265,11 @@ class KitPage:
     pages: int
 
 
-def kit_page(core: ServerCore, page: int = 1, health: HealthSource = no_reports) -> KitPage:
+def kit_page(core: ServerCore, page: int = 1, health: HealthSource = reported) -> KitPage:
     ranked = _ranked(core, health, time.time())
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], health)
     fill_today(core.engine, shown)
     counts = {"all": len(ranked), "green": 0, "amber": 0, "red": 0}
     lights = ("red", "amber", "green")
@@ -282,16 +297,34 @@ def assignment_history(
 ) -> list[dict[str, Any]]:
     """Every kecamatan the kit has been assigned, oldest first, each with the one before it
     (``from``) and who made the change (``by``) when the office page did (its audit events,
-    ``events``: kit_add for the first, kit_assign for a move). A move made with ``ektp-server
-    station assign`` names nobody; who approved a move made on the kit itself arrives with the
-    kit's own audit (``KitAuditSource``)."""
-    a = db.station_assignments.c
+    ``events``: kit_add for the first, kit_assign for a move). A move made on the kit itself
+    names who moved it and the supervisor who approved (``approved_by``), as the kit reported
+    it (server/moves.py: the assignment starts at the move's time). A move made with
+    ``ektp-server station assign`` names nobody."""
+    a, m = db.station_assignments.c, kit_moves.c
     with core.engine.connect() as conn:
         rows = conn.execute(
             select(a.kecamatan, a.since).where(a.station_id == station_id).order_by(a.since)
         ).all()
+        on_kit = {
+            (to, at): (by, approver)
+            for to, at, by, approver in conn.execute(
+                select(m.to_kecamatan, m.moved_at, m.moved_by, m.approved_by).where(
+                    m.station_id == station_id
+                )
+            )
+        }
     out: list[dict[str, Any]] = []
     for kecamatan, since in rows:
+        moved = on_kit.get((kecamatan, since))
+        if moved is not None and out:
+            before = out[-1]["kecamatan"]
+            out.append({
+                "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
+                "from": before, "from_nama": kecamatan_name(before), "by": moved[0],
+                "approved_by": moved[1],
+            })  # fmt: skip
+            continue
         action = "kit_assign" if out else "kit_add"
         near = [
             e for e in events or ()
@@ -303,6 +336,7 @@ def assignment_history(
         out.append({
             "kecamatan": kecamatan, "nama": kecamatan_name(kecamatan), "since": since,
             "from": before, "from_nama": kecamatan_name(before) if before else None, "by": by,
+            "approved_by": None,
         })  # fmt: skip
     return out
 
@@ -328,13 +362,15 @@ class KitAuditEvent:
     approved_by: str | None = None
 
 
-# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them)
-# are not sent to the server yet: the engineer building the kits' reports plugs them in here,
-# as HealthSource for health. None: the server holds none (the page says so, invents none).
+# The kit's own audit events (its sign-ins, corrections, offline moves and who approved them),
+# as ``HealthSource`` for health. The page's default is ``uploaded_kit_audit``
+# (server/web/kit_audit.py: what the kit uploaded to the centre). None: the server holds
+# none for the kit (the page says so, invents none).
 KitAuditSource = Callable[[Engine, str], list[KitAuditEvent] | None]
 
 
 def no_kit_audit(_engine: Engine, _station_id: str) -> list[KitAuditEvent] | None:
+    """No kit audit at all (a page that shows only what the office did)."""
     return None
 
 

@@ -13,13 +13,14 @@ from starlette.staticfiles import StaticFiles
 
 from server.core import ServerCore
 from server.web import kits
+from server.web.kit_audit import uploaded_kit_audit
 from server.web.pages import coverage, reports, signin
 from server.web.pages import kits as kit_pages
 from server.web.site import HERE, Site, add_error_handlers
 
 
 def create_office_app(
-    core: ServerCore, kit_audit: kits.KitAuditSource = kits.no_kit_audit
+    core: ServerCore, kit_audit: kits.KitAuditSource = uploaded_kit_audit
 ) -> FastAPI:
     site = Site(core, kit_audit)
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)

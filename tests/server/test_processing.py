@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -256,3 +257,75 @@ def test_quarantined_packets_are_never_counted_until_released(server: ServerProc
     assert office(server.home, server.db_url, "process", "--once").returncode == 0
     recs = office_json(server.home, server.db_url, "records", "--json")["records"]
     assert {r["uuid"]: r["fate"] for r in recs} == {before: "processed", after: "processed"}
+
+
+def test_a_packet_processed_before_the_revoke_is_withdrawn(server: ServerProcess) -> None:
+    """`station revoke --since` after the processor had judged what the thief sent: those
+    records' counts are taken back (coverage, the recap's counters, the kit's), a legitimate
+    duplicate of a forged NIK becomes the resident's record, a record the forgery superseded
+    waits again, and the forgeries wait for the office like any quarantined packet."""
+    stolen = TestStation.enroll(server)
+    other = TestStation.enroll(server, name="Kit 2")
+    before = _put(stolen, seal_record(stolen, person(1)))
+    unsigned = _put(stolen, seal_record(stolen, person(4), with_signature=False))
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    time.sleep(1.1)
+    since = datetime.fromtimestamp(int(time.time()), UTC).isoformat()  # the theft
+    time.sleep(1.1)
+    forged = _put(stolen, seal_record(stolen, person(2)))
+    forged_3 = _put(stolen, seal_record(stolen, person(3)))
+    again = _put(stolen, seal_record(stolen, person(1)))  # a duplicate of `before`
+    rerecord = _put(stolen, seal_record(stolen, person(4), rerecord_of=unsigned))
+    first, second = (_put(other, seal_record(other, person(2))) for _ in range(2))
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+
+    def fates() -> dict[str, dict[str, Any]]:
+        recs = office_json(server.home, server.db_url, "records", "--json")["records"]
+        return {r["uuid"]: r for r in recs}
+
+    def terekam() -> int:
+        cov = office_json(server.home, server.db_url, "coverage", "--json", "--wilayah", "36.03.32")
+        return int(cov["wilayah"]["terekam"])
+
+    recs = fates()
+    assert recs[forged]["fate"] == "processed" and recs[first]["duplicate_of"] == forged
+    assert recs[again]["duplicate_of"] == before
+    assert recs[unsigned]["superseded_by"] == rerecord
+    assert terekam() == 4  # residents 1, 2, 3 and 4
+
+    revoke = office(server.home, server.db_url, "station", "revoke", stolen.station_id,
+                    "--since", since)  # fmt: skip
+    assert revoke.returncode == 0, revoke.stderr
+    recs = fates()
+    assert set(recs) == {before, unsigned, first, second}
+    assert (recs[first]["fate"], recs[first]["duplicate_of"]) == ("processed", None)
+    assert (recs[second]["fate"], recs[second]["duplicate_of"]) == ("duplicate", first)
+    assert recs[unsigned]["fate"] == "rerecord" and recs[unsigned]["superseded_by"] is None
+    assert terekam() == 2  # resident 1 (before the theft) and 2 (the other kit's recording)
+    tables = Tables(server.home, server.db_url)
+    try:
+        assert tables.rollup_mismatches() == []
+        assert tables.received_counted() == 4 and tables.processed_counted() == 2
+        assert tables.terekam() == 2
+        assert tables.queued() == 4  # the four forgeries wait for the office
+    finally:
+        tables.close()
+    # The other kit learns that its recording now stands for the resident.
+    pulled = other.signed("GET", "/api/v1/station/fates?after=0&limit=500").json()["fates"]
+    assert [f["fate"] for f in pulled if f["uuid"] == first][-1] == "processed"
+
+    # The office releases one forgery (judged afresh: a duplicate now) and rejects another.
+    decide = [("release", forged), ("reject", forged_3)]
+    for word, uuid in decide:
+        res = office(server.home, server.db_url, "quarantine", word, uuid,
+                     "--station", stolen.station_id, "--by", "kepala dinas")  # fmt: skip
+        assert res.returncode == 0, res.stderr
+    assert office(server.home, server.db_url, "process", "--once").returncode == 0
+    recs = fates()
+    assert (recs[forged]["fate"], recs[forged]["duplicate_of"]) == ("duplicate", first)
+    assert forged_3 not in recs and terekam() == 2
+    tables = Tables(server.home, server.db_url)
+    try:
+        assert tables.rollup_mismatches() == []
+    finally:
+        tables.close()

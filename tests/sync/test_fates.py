@@ -254,6 +254,18 @@ def test_a_page_with_a_gap_changes_nothing(tmp_path: Path) -> None:
             done = fate_store.apply_page(store, 0, page)
             assert (done.applied, done.unchanged, done.last_seq) == (1, 1, 2)
             assert fate_store.counts(store)["processed"] == 1
+            # Sideways changes nothing, but for a duplicate the centre made the resident's
+            # record (the record it duplicated withdrawn after a revoke --since).
+            dup = {"reason": "nik_held", "at": at, "duplicate_of": a}
+            page = [
+                {"seq": 3, "uuid": b, "fate": "duplicate", **dup},
+                {"seq": 4, "uuid": a, "fate": "duplicate", **dup, "duplicate_of": b},
+                {"seq": 5, "uuid": b, "fate": "processed", "reason": None, "at": at},
+                {"seq": 6, "uuid": b, "fate": "rejected", "reason": "malformed", "at": at},
+            ]
+            done = fate_store.apply_page(store, 2, page)
+            assert (done.applied, done.unchanged, done.last_seq) == (2, 2, 6)
+            assert fate_store.counts(store)["processed"] == 2
 
 
 @pytest.mark.parametrize("fault", ["reset", "truncate", "lost_reply", "503", "502"])

@@ -267,7 +267,7 @@ def test_assign_a_kit_to_another_kecamatan(
     assert page.locator("[data-total=processed]").inner_text() == "7"
     fates = page.locator("table.fates").inner_text()
     assert "signature_missing" in fates and "ganda dari" in fates
-    # The kit's own audit is not sent to the server yet: said, not invented.
+    # This kit has uploaded no audit of its own (a bare test identity): said, not invented.
     assert page.locator("[data-kit-audit=none]").count() == 1
     assert "36.03.32 -> 36.03.07" in page.locator("table.audit").inner_text()
     # A kecamatan that does not exist: refused, named, nothing changed.
