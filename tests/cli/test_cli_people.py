@@ -79,6 +79,36 @@ def test_adding_and_settings_need_a_technician_or_supervisor(staffed: StationHom
     assert added == {"siti": "test", RINA[0]: "cli", ANDI[0]: RINA[0], "agus": ANDI[0]}
 
 
+def test_pointing_the_kit_at_a_server_needs_a_technician(
+    staffed: StationHome, tmp_path: Path
+) -> None:
+    """``provision`` on a staffed station: without a technician or supervisor anyone at the
+    keyboard could point the kit at a server of their own, which then names the key every
+    later record is sealed to."""
+    from tests.support.server import ServerProcess
+    from tests.support.server_fixtures import add_station
+
+    st = staffed
+    before = st.identity()
+    with ServerProcess(tmp_path / "server") as srv:
+        code = add_station(srv)
+        for by, stdin in ((None, None), ("siti", st.password), (ANDI[0], "salah-123")):
+            r = st.cli("provision", "--server", srv.url, "--code", code,
+                       *(["--by", by] if by else []), input=stdin)  # fmt: skip
+            assert r.returncode == 2, r.stderr
+            _one_error_line(r.stderr, "by")
+        after = st.identity()
+        assert (after.server_url, after.server_public_key) == (
+            before.server_url,
+            before.server_public_key,
+        )
+        assert _audit(st, "station.server_updated") == []
+        r = st.cli("provision", "--server", srv.url, "--code", code, "--by", ANDI[0], input=ANDI[1])
+        assert r.returncode == 0, r.stderr
+        assert st.identity().server_url == srv.url
+        assert [a for a, _ in _audit(st, "station.server_updated")] == [ANDI[0]]
+
+
 def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
     st = staffed
     r = st.cli("operator", "disable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
