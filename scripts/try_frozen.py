@@ -272,6 +272,7 @@ def _enroll(fz: Frozen, home: str) -> str:
         str(bio),
         "--photo",
         str(photo),
+        input=OPERATOR[1] + "\n",
     )
     return res.stdout.strip().splitlines()[-1]
 

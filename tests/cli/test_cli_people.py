@@ -109,6 +109,28 @@ def test_pointing_the_kit_at_a_server_needs_a_technician(
         assert [a for a, _ in _audit(st, "station.server_updated")] == [ANDI[0]]
 
 
+def test_enroll_needs_the_operators_own_password(staffed: StationHome, tmp_path: Path) -> None:
+    """Anyone at the keyboard recorded under any operator's name (``enroll --operator U`` asked
+    for nothing): the record and the audit trail named someone who was not there."""
+    from tests.support.residents import BUDI_LAKI
+    from tests.support.station import face_jpeg
+
+    st = staffed
+    bio, photo = tmp_path / "bio.json", tmp_path / "face.jpg"
+    bio.write_text(json.dumps(BUDI_LAKI))
+    photo.write_bytes(face_jpeg())
+    args = ("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(photo))
+    for stdin in (None, RINA[1] + "\n"):  # nothing, a colleague's password
+        r = st.cli(*args, input=stdin)
+        assert r.returncode == 2, r.stderr
+        _one_error_line(r.stderr, "operator")
+    assert _audit(st, "record.sealed") == []
+    assert [a for a, _ in _audit(st, "operator.login_failed")] == [st.operator, st.operator]
+    r = st.cli(*args, input=st.password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert [a for a, _ in _audit(st, "record.sealed")] == [st.operator]
+
+
 def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
     st = staffed
     r = st.cli("operator", "disable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])

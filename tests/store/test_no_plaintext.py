@@ -52,6 +52,7 @@ def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) ->
         r = st.cli(
             "enroll", "--operator", "siti", "--biodata", str(bio),
             "--photo", str(tmp_path / "face.jpg"), "--signature", str(tmp_path / "sig.png"),
+            input=st.password + "\n",
         )  # fmt: skip
         assert r.returncode == 0, r.stderr
         uuids.append(r.stdout.strip())
