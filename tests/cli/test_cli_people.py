@@ -131,6 +131,21 @@ def test_enroll_needs_the_operators_own_password(staffed: StationHome, tmp_path:
     assert [a for a, _ in _audit(st, "record.sealed")] == [st.operator]
 
 
+def test_requeue_needs_a_technician(staffed: StationHome) -> None:
+    """The queue screen offers "Kirim ulang" to a technician only; the command line offered
+    it to anyone at the keyboard."""
+    st = staffed
+    r = st.cli("requeue", "--all")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("requeue", "--all", "--by", "siti", input=st.password + "\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("requeue", "--all", "--json", "--by", ANDI[0], input=ANDI[1] + "\n")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"requeued": [], "count": 0}
+
+
 def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
     st = staffed
     r = st.cli("operator", "disable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
