@@ -153,7 +153,7 @@ def _ranked(
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
-        rows = conn.execute(stmt).tuples().all()
+        rows = conn.execute(stmt).all()  # rows unpack as tuples (tuples() is deprecated in 2.1)
     reported = health(core.engine, [r[0] for r in rows])
     nothing = KitHealth()
     silent_before = now - SILENT_AFTER_S
