@@ -170,12 +170,14 @@ NEEDED = [
     "app/domain/pekerjaan_v1.json",
     "lokal/data",
 ]
-# Left out (globs in _internal/): the server's PostgreSQL and fast-loop extras, test and
+# Left out (globs in _internal/): the server's PostgreSQL, S3 and fast-loop extras, test and
 # type-check tools, Pillow, Qt's own translations, the cascades the station never loads.
 LEFT_OUT = [
     "psycopg*",
     "psycopg_pool",
     "uvloop",
+    "boto3",
+    "botocore",
     "hypothesis",
     "mypy",
     "PIL",
@@ -272,6 +274,7 @@ def _enroll(fz: Frozen, home: str) -> str:
         str(bio),
         "--photo",
         str(photo),
+        input=OPERATOR[1] + "\n",
     )
     return res.stdout.strip().splitlines()[-1]
 

@@ -1,7 +1,10 @@
 """``enroll --operator U --biodata FILE.json --photo IMG [--signature IMG] [--card-uid HEX]``.
 
-For scripts and technicians: the operator is *named*, not logged in (no password is asked);
-the account must exist and be active, and the record and the audit trail carry its name.
+For scripts and technicians: the operator is named and gives their password on stdin (its
+first line; asked for, not echoed, at a terminal), checked once the input has passed every
+other check: a wrong one is one line naming ``operator`` (exit 2) and counts towards the
+account's lock like a sign-in. The record and the audit trail carry the name, so nobody at
+the keyboard can record under a colleague's (issue 17).
 Prints the record UUID on stdout once the record is committed; warnings go to stderr.
 """
 
@@ -10,9 +13,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.commands.context import open_home, read_file, read_json_object
+from app.commands.context import open_home, read_file, read_json_object, read_secret
 from app.enrollment import EnrollmentRequest, enroll
-from app.errors import issue_line
+from app.errors import BadInput, issue_line
+from app.store.operators import (
+    MAX_PASSWORD_LEN,
+    AccountLocked,
+    AuthenticationFailed,
+    confirm_password,
+)
 from app.store.reconcile import reconcile_quietly
 
 # Above any real photo file; accept_photo applies the finer limits (pixels, decode).
@@ -47,9 +56,20 @@ def run(args: argparse.Namespace) -> int:
     signature = (
         read_file(args.signature, "signature", MAX_SIGNATURE_FILE) if args.signature else None
     )
+    password = read_secret(f"Password of {args.operator}: ", MAX_PASSWORD_LEN)
     with open_home(args) as store:
 
         def reconcile_first() -> None:
+            # The operator's password, once the input has passed every check (bad input
+            # writes nothing, not even a failed sign-in).
+            try:
+                confirm_password(store, args.operator, password)
+            except AccountLocked as exc:
+                raise BadInput("operator", str(exc)) from exc
+            except AuthenticationFailed as exc:
+                raise BadInput(
+                    "operator", f"wrong password for {args.operator!r} (first line of stdin)"
+                ) from exc
             # Before sealing: packets an earlier killed seal left in the mirror without a
             # commit go to unconfirmed/ (app/store/reconcile.py). Only once the input has
             # passed every check, so bad input moves and writes nothing.

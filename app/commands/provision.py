@@ -8,6 +8,11 @@ existing id and key, then points it at the server. The identity is written only 
 server accepted the code; if that write fails (disk full, database locked), running
 ``provision`` again with the same code works: the same key is registered again, and the
 server answers a repeated redemption by the same key (docs/sync.md).
+
+Once the station has a technician or supervisor, pointing it at a server (another one, or
+the same again) needs one: ``--by U`` and their password on stdin; the audit names them.
+Without it anyone at the keyboard could point the kit at a server of their own and read
+every record sealed after (docs/security.md, "An insider at the keyboard").
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 
 from app.commands.context import open_home, print_json, read_file
+from app.commands.operator import allowed_by
 from app.errors import BadInput
 from app.service.provision import check_url, provision
 from app.sync.tls import BadCertificateFile, check_certificate_file
@@ -35,6 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="allow plain http:// to an address outside the private LAN",
     )
+    p.add_argument(
+        "--by",
+        metavar="U",
+        help="the technician or supervisor who allows it, once the station has one "
+        "(password on stdin)",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,11 +64,12 @@ def run(args: argparse.Namespace) -> int:
         except BadCertificateFile as exc:
             raise BadInput("ca-file", f"{args.ca_file}: {exc}") from exc
     with open_home(args, create=True) as store:
+        by = allowed_by(store, args)
         done = provision(
             store,
             url,
             code,
-            actor="provision",
+            actor="provision" if by == "cli" else by,
             allow_insecure_http=args.insecure_http,
             ca=(args.ca_file, ca) if ca is not None else None,
         )

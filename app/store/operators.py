@@ -218,6 +218,26 @@ def verify_password(store: Store, username: str, password: str) -> OperatorInfo:
     return info
 
 
+def confirm_password(store: Store, username: str, password: str) -> OperatorInfo:
+    """Like :func:`verify_password`, for a person who confirms an action with their password
+    (``enroll --operator U``) rather than signs in: a plain success writes nothing (the
+    action's own audit event names them, and an action refused after it leaves the station
+    as it was); a failure is recorded and counts towards the lock as a sign-in's does."""
+    with store.read() as session:
+        op = _find(session, username)
+        plain = (
+            op is not None
+            and op.active
+            and op.locked_at is None
+            and not op.failed_attempts
+            and _verify(op.password_hash, password)
+            and not _hasher.check_needs_rehash(op.password_hash)
+        )
+        if plain and op is not None:
+            return _info(op)
+    return verify_password(store, username, password)
+
+
 def has_admin(store: Store) -> bool:
     """Whether the station has an active technician or supervisor: from then on changing
     accounts and settings needs one's password."""

@@ -63,7 +63,7 @@ def test_init_enroll_status_export(cli_station: StationHome, tmp_path: Path) -> 
     bio, photo, sig = _files(tmp_path, BUDI_LAKI)
     r = st.cli(
         "enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo),
-        "--signature", str(sig), "--card-uid", "04:A2:3B:7C",
+        "--signature", str(sig), "--card-uid", "04:A2:3B:7C", input=st.password + "\n",
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     uuid = r.stdout.strip()
@@ -117,9 +117,10 @@ INVALID_FIELDS = [
 
 
 def _parallel(st: StationHome, cases: list[list[str]]) -> list[subprocess.CompletedProcess[str]]:
-    """Run independent CLI calls two at a time (the machine has two cores)."""
+    """Run independent CLI calls two at a time (the machine has two cores), the operator's
+    password on stdin."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda args: st.cli(*args), cases))
+        return list(pool.map(lambda args: st.cli(*args, input=st.password + "\n"), cases))
 
 
 def test_each_invalid_field_exits_2_naming_it(shared_station: StationHome, tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_disk_full_then_space_back(tmp_path: Path) -> None:
         filler = fill(disk)
         ok = 0
         for _ in range(10):  # bounded: the WAL may still have room for a record or two
-            r = st.cli(*args)
+            r = st.cli(*args, input=st.password + "\n")
             if r.returncode != 0:
                 break
             ok += 1
@@ -48,7 +48,7 @@ def test_disk_full_then_space_back(tmp_path: Path) -> None:
         assert r.stdout == ""
         filler.unlink()
         assert _count(st) == ok
-        r = st.cli(*args)
+        r = st.cli(*args, input=st.password + "\n")
         assert r.returncode == 0, r.stderr
         assert _count(st) == ok + 1
         r = st.cli("doctor", "--json")
@@ -63,7 +63,7 @@ def test_locked_database(tmp_path: Path) -> None:
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("INSERT INTO setting (key, value) VALUES ('x', 'y')")
     try:
-        r = st.cli(*args)  # waits busy_timeout (5 s), then gives up
+        r = st.cli(*args, input=st.password + "\n")  # waits busy_timeout (5 s), then gives up
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -80,14 +80,14 @@ def test_mirror_settings_via_cli(tmp_path: Path) -> None:
     _one_line(r.stderr, "mirror_policy")
     r = st.cli("settings", "set", "mirror_dir", str(tmp_path / "usb"))
     assert r.returncode == 0, r.stderr
-    r = st.cli(*args)  # the USB stick is not plugged in
+    r = st.cli(*args, input=st.password + "\n")  # the USB stick is not plugged in
     assert r.returncode == 1
     _one_line(r.stderr, "mirror")
     assert _count(st) == 0
     r = st.cli("status", "--json")
     assert any("missing" in w for w in json.loads(r.stdout)["warnings"])
     (tmp_path / "usb").mkdir()
-    r = st.cli(*args)
+    r = st.cli(*args, input=st.password + "\n")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "usb" / f"{r.stdout.strip()}.ektp").exists()
 

@@ -79,6 +79,73 @@ def test_adding_and_settings_need_a_technician_or_supervisor(staffed: StationHom
     assert added == {"siti": "test", RINA[0]: "cli", ANDI[0]: RINA[0], "agus": ANDI[0]}
 
 
+def test_pointing_the_kit_at_a_server_needs_a_technician(
+    staffed: StationHome, tmp_path: Path
+) -> None:
+    """``provision`` on a staffed station: without a technician or supervisor anyone at the
+    keyboard could point the kit at a server of their own, which then names the key every
+    later record is sealed to."""
+    from tests.support.server import ServerProcess
+    from tests.support.server_fixtures import add_station
+
+    st = staffed
+    before = st.identity()
+    with ServerProcess(tmp_path / "server") as srv:
+        code = add_station(srv)
+        for by, stdin in ((None, None), ("siti", st.password), (ANDI[0], "salah-123")):
+            r = st.cli("provision", "--server", srv.url, "--code", code,
+                       *(["--by", by] if by else []), input=stdin)  # fmt: skip
+            assert r.returncode == 2, r.stderr
+            _one_error_line(r.stderr, "by")
+        after = st.identity()
+        assert (after.server_url, after.server_public_key) == (
+            before.server_url,
+            before.server_public_key,
+        )
+        assert _audit(st, "station.server_updated") == []
+        r = st.cli("provision", "--server", srv.url, "--code", code, "--by", ANDI[0], input=ANDI[1])
+        assert r.returncode == 0, r.stderr
+        assert st.identity().server_url == srv.url
+        assert [a for a, _ in _audit(st, "station.server_updated")] == [ANDI[0]]
+
+
+def test_enroll_needs_the_operators_own_password(staffed: StationHome, tmp_path: Path) -> None:
+    """Anyone at the keyboard recorded under any operator's name (``enroll --operator U`` asked
+    for nothing): the record and the audit trail named someone who was not there."""
+    from tests.support.residents import BUDI_LAKI
+    from tests.support.station import face_jpeg
+
+    st = staffed
+    bio, photo = tmp_path / "bio.json", tmp_path / "face.jpg"
+    bio.write_text(json.dumps(BUDI_LAKI))
+    photo.write_bytes(face_jpeg())
+    args = ("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(photo))
+    for stdin in (None, RINA[1] + "\n"):  # nothing, a colleague's password
+        r = st.cli(*args, input=stdin)
+        assert r.returncode == 2, r.stderr
+        _one_error_line(r.stderr, "operator")
+    assert _audit(st, "record.sealed") == []
+    assert [a for a, _ in _audit(st, "operator.login_failed")] == [st.operator, st.operator]
+    r = st.cli(*args, input=st.password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert [a for a, _ in _audit(st, "record.sealed")] == [st.operator]
+
+
+def test_requeue_needs_a_technician(staffed: StationHome) -> None:
+    """The queue screen offers "Kirim ulang" to a technician only; the command line offered
+    it to anyone at the keyboard."""
+    st = staffed
+    r = st.cli("requeue", "--all")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("requeue", "--all", "--by", "siti", input=st.password + "\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("requeue", "--all", "--json", "--by", ANDI[0], input=ANDI[1] + "\n")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"requeued": [], "count": 0}
+
+
 def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
     st = staffed
     r = st.cli("operator", "disable", "--username", "siti", "--by", ANDI[0], input=ANDI[1])

@@ -46,7 +46,7 @@ def test_gunung_kaler_coverage_and_the_duplicate(tmp_path: Path, db_url: str | N
             bio.write_text(json.dumps(person(serial)))
             res = station(
                 "enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo),
-                "--signature", str(signature),
+                "--signature", str(signature), input="rahasia-siti-123\n",
             )  # fmt: skip
             assert res.returncode == 0, res.stderr
             uuids.append(res.stdout.strip().splitlines()[-1])

@@ -114,7 +114,10 @@ def test_central_assignment_reaches_the_kit_through_the_relay(
     def record(bio: dict[str, Any]) -> str:
         f = tmp_path / f"{bio['nik']}.json"
         f.write_text(json.dumps(bio))
-        res = kit("enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo))
+        res = kit(
+            "enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo),
+            input="rahasia-siti-123\n",
+        )  # fmt: skip
         assert res.returncode == 0, res.stderr
         return str(res.stdout.strip().splitlines()[-1])
 

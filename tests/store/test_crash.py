@@ -226,10 +226,14 @@ def test_kill_9_the_real_cli(tmp_path: Path) -> None:
     for _ in range(8):
         assert time.monotonic() - t0 < 90
         procs = [
-            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             env=env_with_source(), cwd=ROOT)
+            subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, env=env_with_source(), cwd=ROOT)
             for _ in range(2)
         ]  # fmt: skip
+        for p in procs:  # the operator's password (enroll reads it first)
+            assert p.stdin is not None
+            p.stdin.write(st.password.encode() + b"\n")
+            p.stdin.flush()
         time.sleep(rng.uniform(0.3, 2.0))
         for p in procs:
             p.send_signal(signal.SIGKILL)

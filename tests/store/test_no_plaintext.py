@@ -19,6 +19,7 @@ from app.capture.photo import accept_photo
 from app.domain.biodata import validate_biodata
 from app.enrollment import EnrollmentRequest, enroll
 from app.store.settings import set_setting
+from tests.support.pii import needles, scan
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.station import face_jpeg, make_station, signature_png
 
@@ -31,33 +32,6 @@ DEWI = resident(
     kode_wilayah="36.03.32.2001",
 )
 RESIDENTS = [BUDI_LAKI, RATNA_PEREMPUAN, DEWI]
-
-
-def _needles(people: list[dict], blobs: list[bytes]) -> dict[str, bytes]:
-    needles: dict[str, bytes] = {}
-    for p in people:
-        texts = [p["nik"], p["nama"], p["alamat"]]
-        texts += [w for w in p["nama"].split() if len(w) >= 5]
-        if p.get("no_kk"):
-            texts.append(p["no_kk"])
-        for t in texts:
-            for variant in {t, t.title(), t.lower()}:
-                needles[f"{variant!r} utf-8"] = variant.encode()
-                needles[f"{variant!r} utf-16"] = variant.encode("utf-16-le")
-    for i, blob in enumerate(blobs):
-        for off in range(0, len(blob) - 48, max(1, len(blob) // 12)):
-            needles[f"blob{i}@{off}"] = blob[off : off + 48]
-    return needles
-
-
-def _scan(roots: list[Path], needles: dict[str, bytes]) -> list[str]:
-    hits = []
-    files = [f for root in roots for f in root.rglob("*") if f.is_file()]
-    assert files
-    for f in files:
-        data = f.read_bytes()
-        hits += [f"{f.name}: {name}" for name, n in needles.items() if n in data]
-    return hits
 
 
 def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) -> None:
@@ -78,6 +52,7 @@ def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) ->
         r = st.cli(
             "enroll", "--operator", "siti", "--biodata", str(bio),
             "--photo", str(tmp_path / "face.jpg"), "--signature", str(tmp_path / "sig.png"),
+            input=st.password + "\n",
         )  # fmt: skip
         assert r.returncode == 0, r.stderr
         uuids.append(r.stdout.strip())
@@ -87,7 +62,7 @@ def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) ->
     for cmd in (["status", "--json"], ["doctor", "--json"]):
         assert st.cli(*cmd).returncode == 0
 
-    needles = _needles(RESIDENTS, [photo, accepted, sig])
+    wanted = needles(RESIDENTS, [photo, accepted, sig])
     roots = [st.home, mirror, tmp_path / "export"]
     with st.open() as store:
         res = enroll(
@@ -98,8 +73,8 @@ def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) ->
         uuids.append(res.uuid)
         names = {p.name for p in st.home.iterdir()}
         assert {"station.db", "station.db-wal", "station.db-shm"} <= names  # scanned while open
-        assert _scan(roots, needles) == []
-    assert _scan(roots, needles) == []
+        assert scan(roots, wanted) == []
+    assert scan(roots, wanted) == []
 
     # The server side: the private key opens every packet, exactly.
     con = sqlite3.connect(st.home / "station.db")

@@ -171,7 +171,10 @@ def test_export_and_enroll_reconcile_first(tmp_path: Path) -> None:
     bio.write_text(json.dumps(BUDI_LAKI))
     photo = tmp_path / "face.jpg"
     photo.write_bytes(face_jpeg())
-    r = st.cli("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(photo))
+    r = st.cli(
+        "enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(photo),
+        input=st.password + "\n",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "3 mirror packet(s)" in r.stderr
     new = r.stdout.strip()
@@ -191,7 +194,10 @@ def test_enroll_with_bad_input_moves_and_writes_nothing(tmp_path: Path) -> None:
     not_photo.write_bytes(b"not an image")
     before = _tree(st.home, mirror)
     for bio, img, field in ((bad, photo, "nik"), (good, not_photo, "photo")):
-        r = st.cli("enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(img))
+        r = st.cli(
+            "enroll", "--operator", st.operator, "--biodata", str(bio), "--photo", str(img),
+            input=st.password + "\n",
+        )  # fmt: skip
         assert r.returncode == 2, (field, r.stdout, r.stderr)
         assert len(r.stderr.splitlines()) == 1 and field in r.stderr, r.stderr
         assert "mirror" not in r.stderr and r.stdout == ""

@@ -35,6 +35,9 @@ def _run(
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         input=input,
+        # Nothing given: an empty stdin, never the terminal pytest runs in (a password
+        # prompt would wait on it).
+        stdin=subprocess.DEVNULL if input is None else None,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -62,7 +62,10 @@ class Kit:
         )
         f = self.tmp / f"bio{self.enrolled}.json"
         f.write_text(json.dumps(bio))
-        return self.cli("enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo))
+        return self.cli(
+            "enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo),
+            input="rahasia-siti-123\n",
+        )  # fmt: skip
 
 
 def stations(srv: ServerProcess) -> dict[str, dict[str, Any]]:

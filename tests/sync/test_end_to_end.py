@@ -57,8 +57,9 @@ def test_enroll_offline_then_sync_once_delivers_exactly_those(tmp_path: Path) ->
             f = tmp_path / f"bio{i}.json"
             f.write_text(json.dumps(bio))
             res = station(
-                "enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo)
-            )
+                "enroll", "--operator", "siti", "--biodata", str(f), "--photo", str(photo),
+                input="rahasia-siti-123\n",
+            )  # fmt: skip
             assert res.returncode == 0, res.stderr
             uuids.append(res.stdout.strip().splitlines()[-1])
 

@@ -23,7 +23,7 @@ def test_a_demo_record_is_processed(tmp_path: Path) -> None:
         sig.write_bytes(signature_png())
         res = run_station(
             *station, "enroll", "--operator", DEMO_USER[0], "--biodata", str(bio),
-            "--photo", str(photo), "--signature", str(sig),
+            "--photo", str(photo), "--signature", str(sig), input=DEMO_USER[1] + "\n",
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
         uuid = res.stdout.strip().splitlines()[-1]

@@ -48,6 +48,9 @@ def test_station_set_up_meanwhile_is_a_plain_message(qtbot, unprovisioned_kit: K
             server.url,
             "--code",
             add_station(server, name="Kit CLI"),
+            "--by",
+            TECHNICIAN[0],
+            input=TECHNICIAN[1] + "\n",
         )
         assert other.returncode == 0, other.stderr
         station_id = other.stdout.split()[-1]

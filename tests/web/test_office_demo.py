@@ -40,7 +40,7 @@ def test_demo_office_sees_gunung_kaler_move_and_revokes_the_kit(
             bio.write_text(json.dumps(person(serial)))
             res = run_station(
                 *station, "enroll", "--operator", DEMO_USER[0], "--biodata", str(bio),
-                "--photo", str(photo), "--signature", str(sig),
+                "--photo", str(photo), "--signature", str(sig), input=DEMO_USER[1] + "\n",
             )  # fmt: skip
             assert res.returncode == 0, res.stderr
 
