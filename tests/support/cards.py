@@ -78,7 +78,7 @@ def set_up_desk(tmp_path: Path, srv: ServerProcess) -> Desk:
     for uid in (CARD_UID, OTHER_UID):
         res = desk.kit(
             "enroll", "--operator", "siti", "--biodata", str(bio), "--photo", str(photo),
-            "--signature", str(signature), "--card-uid", uid,
+            "--signature", str(signature), "--card-uid", uid, input="rahasia-siti-123\n",
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
         desk.uuids[uid] = res.stdout.strip().splitlines()[-1]
