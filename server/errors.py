@@ -105,3 +105,25 @@ class JsonErrors:
                 return
             status, doc, headers = error_reply(exc)
             await send_json(send, status, doc, headers)
+
+
+class ServiceError(Exception):
+    """A refusal with the HTTP status it maps to and a message for the caller."""
+
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason or {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            409: "conflict",
+            410: "gone",
+            413: "too_large",
+        }.get(status, "error")
+
+
+class InputError(ValueError):
+    """Bad input to an admin command; the message names the field."""

@@ -41,13 +41,13 @@ from app import packet as pkt
 from app import protocol
 from server import blobs as blob_store
 from server import db, labels
-from server.core import (
+from server.core import ServerCore
+from server.errors import ServiceError
+from server.packets import (
     NEW_PACKET_COLUMNS,
     RECEIPT_COLUMNS,
     UUID_RE,
     PutResult,
-    ServerCore,
-    ServiceError,
     packet_row,
     unstorable_header_field,
 )
