@@ -127,3 +127,7 @@ class ServiceError(Exception):
 
 class InputError(ValueError):
     """Bad input to an admin command; the message names the field."""
+
+
+class CoverageInputError(ValueError):
+    """Bad input (a targets file, a wilayah code, a date): the message names the field."""

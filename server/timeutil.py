@@ -1,4 +1,5 @@
-"""The server's time format on the wire and in its JSON: UTC, milliseconds, a Z."""
+"""The server's time format on the wire and in its JSON: UTC, a Z; milliseconds (seconds in the
+office's figures)."""
 
 from __future__ import annotations
 
@@ -9,3 +10,7 @@ def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_seconds(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
