@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import db, labels
 from server.errors import ServiceError
 from server.stations import STATION_ID_RE, Station, Stations, code_hash
@@ -68,10 +69,10 @@ class Enrollment(Stations):
             else:
                 code_row = self._code_row(conn, code_hash(code))
             if code_row is None:
-                raise ServiceError(401, "enrollment code is not valid", "code_invalid")
+                raise ServiceError(401, "enrollment code is not valid", Reason.CODE_INVALID)
             if code_row["used_at"] is None:
                 if code_row["expires_at"] < now:
-                    raise ServiceError(401, "enrollment code has expired", "code_expired")
+                    raise ServiceError(401, "enrollment code has expired", Reason.CODE_EXPIRED)
                 # Single use even under concurrent redemption: only one UPDATE matches (on
                 # PostgreSQL a second one waits for the first transaction, then matches none).
                 used = conn.execute(
@@ -102,9 +103,9 @@ class Enrollment(Stations):
         (a proof made without the code fits none)."""
         hint = proof.hint.lower()
         if len(hint) != protocol.CODE_HINT_LEN or any(c not in "0123456789abcdef" for c in hint):
-            raise ServiceError(400, "code_hint: expected 12 hex digits", "bad_request")
+            raise ServiceError(400, "code_hint: expected 12 hex digits", Reason.BAD_REQUEST)
         if not (8 <= len(proof.nonce) <= 128):
-            raise ServiceError(400, "nonce: expected 8 to 128 characters", "bad_request")
+            raise ServiceError(400, "nonce: expected 8 to 128 characters", Reason.BAD_REQUEST)
         c = db.enrollment_codes.c
         # A range on the primary key: an index seek on SQLite and PostgreSQL alike.
         rows = (
@@ -141,7 +142,7 @@ class Enrollment(Stations):
     ) -> Station:
         """The station a used code was redeemed for, when this request repeats that
         redemption; else 401 ``code_used`` (403 ``revoked`` when the station was revoked)."""
-        refused = ServiceError(401, "enrollment code was already used", "code_used")
+        refused = ServiceError(401, "enrollment code was already used", Reason.CODE_USED)
         # A code used before schema 3 has no used_by / used_key_id: the station it was made
         # for, holding this key now, is the one it was redeemed for.
         bound_id = code_row["used_by"] or code_row["station_id"]
@@ -154,7 +155,7 @@ class Enrollment(Stations):
             # The station has another key since (re-provisioned): the retry is stale.
             raise refused
         if st.revoked:
-            raise ServiceError(403, "this station has been revoked", "revoked")
+            raise ServiceError(403, "this station has been revoked", Reason.REVOKED)
         return st
 
     def _redeem(
@@ -170,7 +171,7 @@ class Enrollment(Stations):
         is marked used by the caller, in the same transaction."""
         target = self.get_station(code_row["station_id"], conn)
         if target.revoked:
-            raise ServiceError(403, "this station has been revoked", "revoked")
+            raise ServiceError(403, "this station has been revoked", Reason.REVOKED)
         values = {
             "public_key": public_b64,
             "key_id": kid,
@@ -190,7 +191,7 @@ class Enrollment(Stations):
                     f"station {station_id} is not the station this code was made for: ask "
                     f"the office for a code for station {station_id} "
                     f"(`ektp-server station code {station_id}`)",
-                    "station_not_yours",
+                    Reason.STATION_NOT_YOURS,
                 )
             # A kit set up offline (`init`) keeps its own new id; what it may do comes from
             # the code's station (a relay's code makes a relay), never from the request.
@@ -246,7 +247,7 @@ class Enrollment(Stations):
                 f"this station's key is already registered as station {other}: run provision "
                 "again with the code used first (it is answered again for this key), or ask "
                 f"for a new code for station {other} (`ektp-server station code {other}`)",
-                "key_in_use",
+                Reason.KEY_IN_USE,
             )
 
     def _enrollment_reply(self, st: Station, sealing: pkt.SealingPublicKey) -> dict[str, Any]:
@@ -270,7 +271,7 @@ class Enrollment(Stations):
         try:
             secret = protocol.open_key_challenge(self.sealing_keys, station.id, challenge)
         except protocol.AuthError as exc:
-            raise ServiceError(400, str(exc), "bad_challenge") from exc
+            raise ServiceError(400, str(exc), Reason.BAD_CHALLENGE) from exc
         return {
             "station_id": station.id,
             "server_signing_key": self.signing_public_b64,

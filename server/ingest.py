@@ -39,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import blobs as blob_store
 from server import db, labels
 from server.core import ServerCore
@@ -240,7 +241,7 @@ class PacketIngest:
                 self._forget(sender_id, header.station_id)
                 return None
             if not fresh:
-                raise ServiceError(401, "replayed request (nonce already used)", "replay")
+                raise ServiceError(401, "replayed request (nonce already used)", Reason.REPLAY)
             if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
                 cutoff = now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
                 await conn.execute(_NONCE_GC_SQL, (cutoff,))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from app import packet as pkt
+from app.protocol import Reason
 from server import blobs as blob_store
 from server import db, labels, quarantine
 from server.errors import InputError, ServiceError
@@ -197,7 +198,7 @@ class Packets(RequestAuth):
                 400,
                 f"packet is sealed to key {header.server_key_id}, not to the key this server "
                 f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
-                "wrong_server_key",
+                Reason.WRONG_SERVER_KEY,
             )
         sha = hashlib.sha256(data).hexdigest()
         with self._tx(conn) as conn:
@@ -211,12 +212,16 @@ class Packets(RequestAuth):
                 # Only a relay may hand over another station's packets (the packet's own
                 # signature, checked below, proves where it was made).
                 if header.station_id != sender.id and not sender.is_relay:
-                    raise ServiceError(403, "packet belongs to another station", "foreign_station")
+                    raise ServiceError(
+                        403, "packet belongs to another station", Reason.FOREIGN_STATION
+                    )
                 if origin is None or not origin.public_key:
-                    raise ServiceError(403, "packet's station is not enrolled", "unknown_station")
+                    raise ServiceError(
+                        403, "packet's station is not enrolled", Reason.UNKNOWN_STATION
+                    )
                 if origin.revoked:
                     raise ServiceError(
-                        403, "the packet's station has been revoked", "station_revoked"
+                        403, "the packet's station has been revoked", Reason.STATION_REVOKED
                     )
             elif origin is not None and origin.revoked:
                 # An import: a revoked station's key may be in other hands, so nothing signed
@@ -224,7 +229,7 @@ class Packets(RequestAuth):
                 raise ServiceError(
                     403,
                     f"station {origin.id} has been revoked: its packets are refused",
-                    "station_revoked",
+                    Reason.STATION_REVOKED,
                 )
             if origin is not None and origin.public_key:
                 public_b64 = origin.public_key
@@ -233,7 +238,9 @@ class Packets(RequestAuth):
                 try:
                     pkt.verify(data, pkt.load_signing_public_key_b64(public_b64))
                 except pkt.PacketError as exc:
-                    raise ServiceError(400, f"packet signature: {exc}", "bad_signature") from exc
+                    raise ServiceError(
+                        400, f"packet signature: {exc}", Reason.BAD_SIGNATURE
+                    ) from exc
                 verified = True
             # The labels of a packet whose signature checked out (or of an unknown station's
             # import): a forgery gets its signature's reason first (server/labels.py).
@@ -301,7 +308,7 @@ class Packets(RequestAuth):
                 400,
                 f"packet is signed with key {header.station_key_id}, which station "
                 f"{origin.id} never had here",
-                "bad_signature",
+                Reason.BAD_SIGNATURE,
             )
         public_b64, replaced_at = row
         if replaced_at is not None:
@@ -315,7 +322,7 @@ class Packets(RequestAuth):
                     400,
                     f"packet was sealed at {header.sealed_at}, after key "
                     f"{header.station_key_id} of station {origin.id} was replaced",
-                    "key_replaced",
+                    Reason.KEY_REPLACED,
                 )
         return str(public_b64)
 

@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from app.sync import tls
 from app.sync.engine import DrainResult, SyncEngine, SyncError
 from app.sync.provision import InvalidServerUrl, check_server_url, enroll
@@ -94,7 +95,9 @@ def forward_key_challenge(core: ServerCore, station: Any, challenge: str) -> dic
     except SyncError as err:
         if err.kind in ("network", "server"):
             raise ServiceError(503, f"the upstream cannot be asked now: {err.message}") from err
-        raise ServiceError(409, f"the upstream refused: {err.message}", "upstream_refused") from err
+        raise ServiceError(
+            409, f"the upstream refused: {err.message}", Reason.UPSTREAM_REFUSED
+        ) from err
     if not isinstance(doc, dict):
         raise ServiceError(503, "the upstream's answer is malformed")
     return dict(doc)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, select
 
+from app.protocol import Reason
 from server import db
 from server.core import ServerCore
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 # 403 reasons of the upstream that refuse a forwarded packet for its station, not the relay.
-HOLD_REASONS = frozenset({"foreign_station", "unknown_station", "station_revoked"})
+HOLD_REASONS = frozenset({Reason.FOREIGN_STATION, Reason.UNKNOWN_STATION, Reason.STATION_REVOKED})
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class RelayOutbox:
         self._update(uuid, fwd_status="held", fwd_error=reason)
 
     def _after_refusal(self, uuid: str, word: str) -> None:
-        if word not in ("station_revoked", "unknown_station"):
+        if word not in (Reason.STATION_REVOKED, Reason.UNKNOWN_STATION):
             return
         with self.core.engine.begin() as conn:
             station_id = conn.execute(
@@ -119,7 +120,7 @@ class RelayOutbox:
             ).scalar_one_or_none()
         if station_id is None:
             return
-        if word == "station_revoked":
+        if word == Reason.STATION_REVOKED:
             revoke_here(self.core, station_id, f"a forwarded packet ({uuid}) was refused")
             return
         # The upstream does not know a station registered from here (its database restored

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import db
 from server.errors import ServiceError
 from server.stations import Station, Stations
@@ -54,7 +55,7 @@ class RequestAuth(Stations):
             raise ServiceError(401, str(exc), exc.reason) from exc
         st = self.find_station(claimed, conn)
         if st is None or not st.public_key:
-            raise ServiceError(401, f"unknown station {claimed!r}", "unknown_station")
+            raise ServiceError(401, f"unknown station {claimed!r}", Reason.UNKNOWN_STATION)
         try:
             signed = protocol.verify_request(
                 method, path, headers, body, pkt.load_signing_public_key_b64(st.public_key)
@@ -62,7 +63,7 @@ class RequestAuth(Stations):
         except protocol.AuthError as exc:
             raise ServiceError(401, str(exc), exc.reason) from exc
         if st.revoked and not allow_revoked:
-            raise ServiceError(403, "this station has been revoked", "revoked")
+            raise ServiceError(403, "this station has been revoked", Reason.REVOKED)
         return st, signed.nonce
 
     def _record_nonce(self, conn: Connection, station_id: str, nonce: str) -> None:
@@ -71,7 +72,7 @@ class RequestAuth(Stations):
             conn, db.nonces, {"station_id": station_id, "nonce": nonce, "seen_at": now}
         )
         if not fresh:
-            raise ServiceError(401, "replayed request (nonce already used)", "replay")
+            raise ServiceError(401, "replayed request (nonce already used)", Reason.REPLAY)
         self._nonce_housekeeping(conn, now)
 
     @staticmethod

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import db, labels
 from server.errors import ServiceError
 from server.stations import KECAMATAN_RE, STATION_ID_RE, Station, Stations
@@ -27,22 +28,24 @@ class Vouching(Stations):
         the relay is registered with here (the key it signs its answers with)."""
         if not relay.is_relay:
             raise ServiceError(
-                403, f"station {relay.id} is not a relay: it has no stations", "not_a_relay"
+                403, f"station {relay.id} is not a relay: it has no stations", Reason.NOT_A_RELAY
             )
         st = self.find_station(station_id)
         if st is None or st.vouched_by != relay.id:
             raise ServiceError(
                 403,
                 f"station {station_id} is not registered here by relay {relay.id}",
-                "not_your_station",
+                Reason.NOT_YOUR_STATION,
             )
         if st.revoked:
-            raise ServiceError(403, f"station {station_id} has been revoked", "station_revoked")
+            raise ServiceError(
+                403, f"station {station_id} has been revoked", Reason.STATION_REVOKED
+            )
         assert relay.public_key is not None  # authenticated: it has a key
         try:
             secret = protocol.open_key_challenge(self.sealing_keys, station_id, challenge)
         except protocol.AuthError as exc:
-            raise ServiceError(400, str(exc), "bad_challenge") from exc
+            raise ServiceError(400, str(exc), Reason.BAD_CHALLENGE) from exc
         return {
             "station_id": station_id,
             "server_signing_key": relay.public_key,
@@ -67,7 +70,7 @@ class Vouching(Stations):
                 403,
                 f"station {relay.id} is not a relay: only a relay added with "
                 "`ektp-server station add --relay` may register stations",
-                "not_a_relay",
+                Reason.NOT_A_RELAY,
             )
         public_b64 = pkt.signing_public_key_b64(public)
         kid = pkt.key_id(public)
@@ -95,7 +98,7 @@ class Vouching(Stations):
                 labels.record_assignment(conn, station_id, kecamatan, 0.0)
             elif existing.revoked:
                 raise ServiceError(
-                    403, f"station {station_id} has been revoked here", "station_revoked"
+                    403, f"station {station_id} has been revoked here", Reason.STATION_REVOKED
                 )
             elif existing.public_key == public_b64:
                 # Same key: the same kit, perhaps moved here from another relay (or enrolled
@@ -119,11 +122,13 @@ class Vouching(Stations):
                     409,
                     f"station {station_id} belongs to another relay and is registered with "
                     "another key: the central office must re-register the kit",
-                    "station_conflict",
+                    Reason.STATION_CONFLICT,
                 )
             else:
                 raise ServiceError(
-                    409, f"station {station_id} is registered with another key", "station_conflict"
+                    409,
+                    f"station {station_id} is registered with another key",
+                    Reason.STATION_CONFLICT,
                 )
             st = self.get_station(station_id, conn)
         return st.as_json()
@@ -141,7 +146,7 @@ class Vouching(Stations):
                 403,
                 f"station {relay.id} is not a relay: only a relay added with "
                 "`ektp-server station add --relay` has stations to pull",
-                "not_a_relay",
+                Reason.NOT_A_RELAY,
             )
         c = db.stations.c
         with self.engine.begin() as conn:

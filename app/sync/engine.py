@@ -134,12 +134,7 @@ def server_error(resp: requests.Response) -> tuple[str, str] | None:
         doc = resp.json()
     except ValueError:
         return None
-    if not isinstance(doc, dict):
-        return None
-    error, detail = doc.get("error"), doc.get("detail")
-    if isinstance(error, str) and error and isinstance(detail, str):
-        return error, detail
-    return None
+    return protocol.parse_error_body(doc)
 
 
 def _reason(resp: requests.Response) -> str:
