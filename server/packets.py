@@ -180,68 +180,10 @@ class Packets(RequestAuth):
         ``sender`` is the authenticated uploader (None for a file import, where the packet's
         own signature is checked when its station is known).
         """
-        if len(data) > self.max_body:
-            raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
-        if not UUID_RE.match(uuid):
-            raise ServiceError(400, "uuid: not a UUID")
-        try:
-            header = pkt.read_header(data)
-        except pkt.PacketError as exc:
-            raise ServiceError(400, f"not a valid packet: {exc}") from exc
-        if header.uuid != uuid:
-            raise ServiceError(400, "packet uuid does not match the URL")
-        unstorable = unstorable_header_field(header)
-        if unstorable is not None:
-            raise ServiceError(400, unstorable)
-        if header.server_key_id not in self.accepted_key_ids():
-            raise ServiceError(
-                400,
-                f"packet is sealed to key {header.server_key_id}, not to the key this server "
-                f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
-                Reason.WRONG_SERVER_KEY,
-            )
+        header = self._checked_header(uuid, data)
         sha = hashlib.sha256(data).hexdigest()
         with self._tx(conn) as conn:
-            # The usual case (a station uploads its own packet) needs no second lookup.
-            if sender is not None and header.station_id == sender.id:
-                origin: Station | None = sender
-            else:
-                origin = self.find_station(header.station_id, conn)
-            verified = False
-            if sender is not None:
-                # Only a relay may hand over another station's packets (the packet's own
-                # signature, checked below, proves where it was made).
-                if header.station_id != sender.id and not sender.is_relay:
-                    raise ServiceError(
-                        403, "packet belongs to another station", Reason.FOREIGN_STATION
-                    )
-                if origin is None or not origin.public_key:
-                    raise ServiceError(
-                        403, "packet's station is not enrolled", Reason.UNKNOWN_STATION
-                    )
-                if origin.revoked:
-                    raise ServiceError(
-                        403, "the packet's station has been revoked", Reason.STATION_REVOKED
-                    )
-            elif origin is not None and origin.revoked:
-                # An import: a revoked station's key may be in other hands, so nothing signed
-                # with it is trusted (docs/server.md).
-                raise ServiceError(
-                    403,
-                    f"station {origin.id} has been revoked: its packets are refused",
-                    Reason.STATION_REVOKED,
-                )
-            if origin is not None and origin.public_key:
-                public_b64 = origin.public_key
-                if header.station_key_id != origin.key_id:
-                    public_b64 = self._older_key(conn, origin, header)
-                try:
-                    pkt.verify(data, pkt.load_signing_public_key_b64(public_b64))
-                except pkt.PacketError as exc:
-                    raise ServiceError(
-                        400, f"packet signature: {exc}", Reason.BAD_SIGNATURE
-                    ) from exc
-                verified = True
+            origin, verified = self._verified_origin(conn, header, data, sender)
             # The labels of a packet whose signature checked out (or of an unknown station's
             # import): a forgery gets its signature's reason first (server/labels.py).
             held_for_review = None
@@ -270,29 +212,105 @@ class Packets(RequestAuth):
             inserted = db.insert_ignore(conn, db.packets, values)
             row: Mapping[str, Any] = {k: values[k] for k in RECEIPT_COLUMNS}
             if not inserted:
-                p = db.packets.c
-                held = dict(
-                    conn.execute(
-                        select(*(p[k] for k in RECEIPT_COLUMNS), p.verified).where(
-                            p.station_id == header.station_id, p.uuid == uuid
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
-                row = held
-                if held["sha256"] != sha and verified and not held["verified"]:
-                    # An unverified import (a file of a station unknown then: anyone can
-                    # make one) never blocks the record its station really signed.
-                    conn.execute(
-                        db.packets.update()
-                        .where(p.station_id == header.station_id, p.uuid == uuid)
-                        .values(**{k: v for k, v in values.items() if k not in ("uuid",)})
-                    )
-                    row, inserted = {k: values[k] for k in RECEIPT_COLUMNS}, True
+                row, inserted = self._held_or_replaced(conn, header, values, verified)
         if row["sha256"] != sha:
             raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.receipt(row))
+
+    def _checked_header(self, uuid: str, data: bytes) -> pkt.PacketHeader:
+        """The packet's header, when the packet may be stored here at all (size, uuid, the
+        header's fields, the key it is sealed to); else ServiceError."""
+        if len(data) > self.max_body:
+            raise ServiceError(413, f"packet is larger than {self.max_body} bytes")
+        if not UUID_RE.match(uuid):
+            raise ServiceError(400, "uuid: not a UUID")
+        try:
+            header = pkt.read_header(data)
+        except pkt.PacketError as exc:
+            raise ServiceError(400, f"not a valid packet: {exc}") from exc
+        if header.uuid != uuid:
+            raise ServiceError(400, "packet uuid does not match the URL")
+        unstorable = unstorable_header_field(header)
+        if unstorable is not None:
+            raise ServiceError(400, unstorable)
+        if header.server_key_id not in self.accepted_key_ids():
+            raise ServiceError(
+                400,
+                f"packet is sealed to key {header.server_key_id}, not to the key this server "
+                f"hands its stations ({', '.join(sorted(self.accepted_key_ids()))})",
+                Reason.WRONG_SERVER_KEY,
+            )
+        return header
+
+    def _verified_origin(
+        self, conn: Connection, header: pkt.PacketHeader, data: bytes, sender: Station | None
+    ) -> tuple[Station | None, bool]:
+        """The packet's station and whether its signature was checked (it is whenever the
+        station is known here); ServiceError when ``sender`` may not hand it over, the station
+        is revoked or the signature is not its."""
+        # The usual case (a station uploads its own packet) needs no second lookup.
+        if sender is not None and header.station_id == sender.id:
+            origin: Station | None = sender
+        else:
+            origin = self.find_station(header.station_id, conn)
+        if sender is not None:
+            # Only a relay may hand over another station's packets (the packet's own
+            # signature, checked below, proves where it was made).
+            if header.station_id != sender.id and not sender.is_relay:
+                raise ServiceError(403, "packet belongs to another station", Reason.FOREIGN_STATION)
+            if origin is None or not origin.public_key:
+                raise ServiceError(403, "packet's station is not enrolled", Reason.UNKNOWN_STATION)
+            if origin.revoked:
+                raise ServiceError(
+                    403, "the packet's station has been revoked", Reason.STATION_REVOKED
+                )
+        elif origin is not None and origin.revoked:
+            # An import: a revoked station's key may be in other hands, so nothing signed
+            # with it is trusted (docs/server.md).
+            raise ServiceError(
+                403,
+                f"station {origin.id} has been revoked: its packets are refused",
+                Reason.STATION_REVOKED,
+            )
+        if origin is None or not origin.public_key:
+            return origin, False
+        public_b64 = origin.public_key
+        if header.station_key_id != origin.key_id:
+            public_b64 = self._older_key(conn, origin, header)
+        try:
+            pkt.verify(data, pkt.load_signing_public_key_b64(public_b64))
+        except pkt.PacketError as exc:
+            raise ServiceError(400, f"packet signature: {exc}", Reason.BAD_SIGNATURE) from exc
+        return origin, True
+
+    @staticmethod
+    def _held_or_replaced(
+        conn: Connection, header: pkt.PacketHeader, values: dict[str, Any], verified: bool
+    ) -> tuple[Mapping[str, Any], bool]:
+        """A packet of this station and uuid is held already: its receipt columns, or (the
+        held one an unverified import, this one verified) this one's after it replaced it;
+        and whether it was replaced."""
+        p = db.packets.c
+        uuid = values["uuid"]
+        held = dict(
+            conn.execute(
+                select(*(p[k] for k in RECEIPT_COLUMNS), p.verified).where(
+                    p.station_id == header.station_id, p.uuid == uuid
+                )
+            )
+            .mappings()
+            .one()
+        )
+        if held["sha256"] != values["sha256"] and verified and not held["verified"]:
+            # An unverified import (a file of a station unknown then: anyone can
+            # make one) never blocks the record its station really signed.
+            conn.execute(
+                db.packets.update()
+                .where(p.station_id == header.station_id, p.uuid == uuid)
+                .values(**{k: v for k, v in values.items() if k not in ("uuid",)})
+            )
+            return {k: values[k] for k in RECEIPT_COLUMNS}, True
+        return held, False
 
     @staticmethod
     def _older_key(conn: Connection, origin: Station, header: pkt.PacketHeader) -> str:
