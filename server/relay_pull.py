@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import protocol
+from app.sync.backoff import backoff
 from app.sync.engine import SyncEngine, SyncError
 from server import db, kit_relay
 from server.core import InputError, ServerCore, check_kecamatan, iso
@@ -205,8 +206,8 @@ class RelayPuller:
         return True
 
     def _retry_wait(self) -> float:
-        ceiling = min(self.interval_s, self.retry_cap_s, 0.5 * 2 ** min(self.failures, 20))
-        return ceiling / 2 + self.rng.uniform(0.0, ceiling / 2)
+        cap = min(self.interval_s, self.retry_cap_s)
+        return backoff(self.failures, base_s=0.5, cap_s=cap, rng=self.rng, jitter="equal")
 
     def _run(self) -> None:
         next_at = self.clock()  # on start

@@ -51,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app import protocol
 from app.sync.abortable import AbortableSession
+from app.sync.backoff import backoff
 from app.sync.receipt_group import ReceiptGroup
 
 REJECT_STATUSES = frozenset({400, 409, 410, 413, 415, 422})
@@ -237,8 +238,8 @@ class SyncEngine:
         return datetime.fromtimestamp(self.clock() + offset_s, UTC)
 
     def backoff(self, attempts: int) -> float:
-        """Full jitter: uniform(0, min(cap, base * 2**attempts))."""
-        return self.rng.uniform(0.0, min(self.cap_s, self.base_s * (2 ** min(attempts, 30))))
+        """Full jitter: uniform(0, min(cap, base * 2**attempts)) (app/sync/backoff.py)."""
+        return backoff(attempts, base_s=self.base_s, cap_s=self.cap_s, rng=self.rng)
 
     def request(
         self,
