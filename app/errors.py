@@ -188,23 +188,18 @@ def known(exc: BaseException) -> StationError | None:
     """The one funnel: what a core package raised, as the station's error; None for a bug.
 
     By type, never by a class name. The CLI's line for each is what it always printed."""
-    # Imported here: the core's modules are heavy, and some of them may raise these errors.
-    from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
-    from app.store.clock import ClockImplausible
-    from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
-    from app.store.export import ExportConflict, ExportMediaError, ExportStopped
-    from app.store.keystore import KeyMaterialMissing
-    from app.store.mirror import MirrorError
-    from app.store.operators import (
-        AccountLocked,
-        AuthenticationFailed,
-        OperatorError,
-        UnknownOperator,
-    )
-    from app.sync.provision import IdentityChanged, ProvisionError
-
     if isinstance(exc, StationError):
         return exc
+    return _bad_input(exc) or _refusal(exc) or _machine_fault(exc)
+
+
+def _bad_input(exc: BaseException) -> BadInput | None:
+    # Imported here: the core's modules are heavy, and some of them may raise these errors.
+    from app.enrollment import InvalidBiodata, InvalidInput
+    from app.store.errors import AlreadyInitialized, NotInitialized
+    from app.store.export import ExportConflict
+    from app.store.operators import OperatorError, UnknownOperator
+
     if isinstance(exc, InvalidInput | OperatorError):
         return BadInput(exc.field, exc.message)
     if isinstance(exc, InvalidBiodata):
@@ -214,10 +209,6 @@ def known(exc: BaseException) -> StationError | None:
         return BadInput(
             "operator", f"no active operator named {exc.username!r}", Code.BAD_CREDENTIALS
         )
-    if isinstance(exc, AccountLocked):
-        return Refusal(Code.ACCOUNT_LOCKED, "account_locked", str(exc), field="operator")
-    if isinstance(exc, AuthenticationFailed):
-        return Refusal(Code.BAD_CREDENTIALS, "authentication_failed", str(exc), field="password")
     if isinstance(exc, NotInitialized):
         return BadInput("station", str(exc), Code.NOT_PROVISIONED)
     if isinstance(exc, AlreadyInitialized):
@@ -227,6 +218,30 @@ def known(exc: BaseException) -> StationError | None:
         return BadInput("photo", photo, Code.PHOTO_REJECTED)
     if isinstance(exc, ExportConflict):
         return BadInput("to", str(exc), Code.EXPORT_CONFLICT)
+    return None
+
+
+def _refusal(exc: BaseException) -> Refusal | None:
+    from app.enrollment import FallingBehind
+    from app.store.operators import AccountLocked, AuthenticationFailed
+
+    if isinstance(exc, AccountLocked):
+        return Refusal(Code.ACCOUNT_LOCKED, "account_locked", str(exc), field="operator")
+    if isinstance(exc, AuthenticationFailed):
+        return Refusal(Code.BAD_CREDENTIALS, "authentication_failed", str(exc), field="password")
+    if isinstance(exc, FallingBehind):
+        return Refusal(Code.BEHIND_REFUSE, "falling_behind", exc.message, field="falling behind")
+    return None
+
+
+def _machine_fault(exc: BaseException) -> MachineFault | None:
+    from app.store.clock import ClockImplausible
+    from app.store.errors import StorageError, classify
+    from app.store.export import ExportMediaError, ExportStopped
+    from app.store.keystore import KeyMaterialMissing
+    from app.store.mirror import MirrorError
+    from app.sync.provision import IdentityChanged, ProvisionError
+
     if isinstance(exc, MirrorError):
         return MachineFault(Code.MIRROR_FAILED, exc.message, subject="mirror")
     if isinstance(exc, ClockImplausible):
@@ -239,8 +254,6 @@ def known(exc: BaseException) -> StationError | None:
         return MachineFault(Code.EXPORT_FAILED, exc.message, subject="export")
     if isinstance(exc, ExportStopped):
         return MachineFault(Code.EXPORT_STOPPED, str(exc), subject="export")
-    if isinstance(exc, FallingBehind):
-        return Refusal(Code.BEHIND_REFUSE, "falling_behind", exc.message, field="falling behind")
     if isinstance(exc, IdentityChanged):
         return MachineFault(Code.IDENTITY_CHANGED, str(exc), subject="station")
     if isinstance(exc, ProvisionError):

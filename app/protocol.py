@@ -16,7 +16,8 @@ import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -40,10 +41,96 @@ MAX_CLOCK_SKEW_S = 300
 _DOMAIN = b"EKTP-REQ-1"
 
 
+class Reason(StrEnum):
+    """The error words of the wire: the ``error`` of a refusal's body (``error_body``), the
+    ``reason`` of ``AuthError``. Defined here once; the server raises them and the station
+    (and a relay forwarding as a station) acts on them. A member is its word (a ``str``)."""
+
+    # request authentication (AuthError)
+    MISSING = "missing"
+    SIGNATURE = "signature"
+    DIGEST = "digest"
+    CLOCK = "clock"
+    CHALLENGE = "challenge"
+    SERVER_SIGNATURE = "server_signature"
+    UNKNOWN_STATION = "unknown_station"
+    REVOKED = "revoked"
+    REPLAY = "replay"
+    # enrollment
+    CODE_INVALID = "code_invalid"
+    CODE_EXPIRED = "code_expired"
+    CODE_USED = "code_used"
+    KEY_IN_USE = "key_in_use"
+    STATION_NOT_YOURS = "station_not_yours"
+    BAD_CHALLENGE = "bad_challenge"
+    # packets
+    WRONG_SERVER_KEY = "wrong_server_key"
+    FOREIGN_STATION = "foreign_station"
+    STATION_REVOKED = "station_revoked"
+    BAD_SIGNATURE = "bad_signature"
+    KEY_REPLACED = "key_replaced"
+    BAD_KECAMATAN = "bad_kecamatan"
+    BAD_SEALED_AT = "bad_sealed_at"
+    SEALED_IN_FUTURE = "sealed_in_future"
+    KECAMATAN_NOT_ASSIGNED = "kecamatan_not_assigned"
+    # relays
+    NOT_A_RELAY = "not_a_relay"
+    NOT_YOUR_STATION = "not_your_station"
+    STATION_CONFLICT = "station_conflict"
+    UPSTREAM_REFUSED = "upstream_refused"
+    # what a kit reports (audit, health, moves)
+    BAD_AUDIT = "bad_audit"
+    AUDIT_GAP = "audit_gap"
+    AUDIT_HASH = "audit_hash"
+    AUDIT_CHAIN_BREAK = "audit_chain_break"
+    AUDIT_CHAIN_DIVERGES = "audit_chain_diverges"
+    BAD_HEALTH = "bad_health"
+    BAD_MOVE = "bad_move"
+    # card checks (issue 19)
+    NOT_A_VERIFIER = "not_a_verifier"
+    NOT_A_RECORDER = "not_a_recorder"
+    RATE_LIMITED = "rate_limited"
+    # request bodies and load
+    LENGTH_REQUIRED = "length_required"
+    BODY_TIMEOUT = "body_timeout"
+    CLIENT_BUSY = "client_busy"
+    INVALID_JSON = "invalid_json"
+    INVALID = "invalid"
+    OVERLOADED = "overloaded"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
+    INTERNAL = "internal"
+    # by HTTP status, when a refusal names no word of its own
+    BAD_REQUEST = "bad_request"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    GONE = "gone"
+    TOO_LARGE = "too_large"
+    ERROR = "error"
+
+
+def error_body(reason: str, detail: str) -> dict[str, str]:
+    """The one shape of every error the server sends: ``{"error": reason, "detail": ...}``."""
+    return {"error": str(reason), "detail": detail}
+
+
+def parse_error_body(doc: Any) -> tuple[str, str] | None:
+    """(error, detail) when ``doc`` (a decoded JSON answer) is the server's error shape, else
+    None: a proxy's or a captive portal's JSON is not the server's refusal."""
+    if not isinstance(doc, dict):
+        return None
+    error, detail = doc.get("error"), doc.get("detail")
+    if isinstance(error, str) and error and isinstance(detail, str):
+        return error, detail
+    return None
+
+
 class AuthError(Exception):
     """A request's signature headers are missing, wrong, stale or replayed.
 
-    ``reason`` is a short machine word: ``missing``, ``digest``, ``signature``, ``clock``.
+    ``reason`` is a ``Reason``: ``missing``, ``digest``, ``signature``, ``clock``, ...
     """
 
     def __init__(self, reason: str, message: str) -> None:
@@ -105,7 +192,7 @@ def station_of(headers: Mapping[str, str]) -> str:
     """The claimed station id (not yet verified); raises AuthError when absent."""
     station = _get(headers, H_STATION)
     if not station:
-        raise AuthError("missing", f"missing {H_STATION} header")
+        raise AuthError(Reason.MISSING, f"missing {H_STATION} header")
     return station
 
 
@@ -145,7 +232,7 @@ def verify_headers(
     values = {n: _get(headers, n) for n in (H_STATION, H_TIMESTAMP, H_NONCE, H_DIGEST, H_SIGNATURE)}
     missing = [n for n, v in values.items() if not v]
     if missing:
-        raise AuthError("missing", f"missing signature header(s): {', '.join(missing)}")
+        raise AuthError(Reason.MISSING, f"missing signature header(s): {', '.join(missing)}")
     station = str(values[H_STATION])
     nonce = str(values[H_NONCE])
     digest = str(values[H_DIGEST]).lower()
@@ -153,22 +240,22 @@ def verify_headers(
         timestamp = int(str(values[H_TIMESTAMP]))
         sig = base64.b64decode(str(values[H_SIGNATURE]), validate=True)
     except ValueError as exc:
-        raise AuthError("signature", "malformed timestamp or signature header") from exc
+        raise AuthError(Reason.SIGNATURE, "malformed timestamp or signature header") from exc
     if not (8 <= len(nonce) <= 64):
-        raise AuthError("signature", "malformed nonce")
+        raise AuthError(Reason.SIGNATURE, "malformed nonce")
     if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-        raise AuthError("digest", f"malformed {H_DIGEST} header")
+        raise AuthError(Reason.DIGEST, f"malformed {H_DIGEST} header")
     if body is not None and hashlib.sha256(body).hexdigest() != digest:
-        raise AuthError("digest", "body does not match its SHA-256 header")
+        raise AuthError(Reason.DIGEST, "body does not match its SHA-256 header")
     try:
         public_key.verify(sig, _message(method, path, digest, timestamp, nonce, station))
     except InvalidSignature as exc:
-        raise AuthError("signature", "request signature is not valid") from exc
+        raise AuthError(Reason.SIGNATURE, "request signature is not valid") from exc
     current = time.time() if now is None else now
     skew = timestamp - current
     if abs(skew) > max_skew_s:
         raise AuthError(
-            "clock",
+            Reason.CLOCK,
             f"station clock is off by {int(skew)} s (more than {max_skew_s} s): set the date and time",
         )
     return SignedRequest(station, timestamp, nonce, digest)
@@ -232,7 +319,7 @@ def verify_response(
     value = _get(headers, H_SERVER_SIGNATURE)
     if not value:
         raise AuthError(
-            "server_signature",
+            Reason.SERVER_SIGNATURE,
             "the answer is not signed by the server (something in the path answered instead)",
         )
     try:
@@ -241,7 +328,7 @@ def verify_response(
         public_key.verify(sig, _response_message(method, path, request_nonce, status, digest))
     except (ValueError, InvalidSignature) as exc:
         raise AuthError(
-            "server_signature",
+            Reason.SERVER_SIGNATURE,
             "the answer's signature is not the server's (something in the path changed it)",
         ) from exc
 
@@ -341,7 +428,7 @@ def open_key_challenge(
     try:
         sealed = base64.b64decode(challenge, validate=True)
     except ValueError as exc:
-        raise AuthError("challenge", "the challenge is not base64") from exc
+        raise AuthError(Reason.CHALLENGE, "the challenge is not base64") from exc
     secret = None
     for key in sealing_keys:
         try:
@@ -350,9 +437,9 @@ def open_key_challenge(
         except Exception:  # cryptography raises InvalidTag / ValueError: try the next key
             continue
     if secret is None:
-        raise AuthError("challenge", "the challenge was not sealed to this server's key")
+        raise AuthError(Reason.CHALLENGE, "the challenge was not sealed to this server's key")
     if len(secret) != 32:
-        raise AuthError("challenge", "the challenge holds no 32-byte secret")
+        raise AuthError(Reason.CHALLENGE, "the challenge holds no 32-byte secret")
     return secret
 
 

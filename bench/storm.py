@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app import packet as pkt
 from app import protocol
+from app.sync.backoff import backoff
 
 # The station's defaults (app/sync/station.py): backoff base and cap.
 BASE_S = 1.0
@@ -202,7 +203,7 @@ async def _kit(
                 out.unexpected.append((status, body[:200]))
                 i, attempts = i + 1, 0  # a refusal: the station marks it and goes on
                 continue
-            wait = rng.uniform(0.0, min(CAP_S, BASE_S * 2 ** min(attempts, 30)))
+            wait = backoff(attempts, base_s=BASE_S, cap_s=CAP_S, rng=rng)
             if retry_after is not None:
                 wait = max(wait, retry_after)
             attempts += 1

@@ -76,7 +76,7 @@ class InflightLimit:
                 self.inflight += 1
         if busy:
             resp = JSONResponse(
-                {"error": "overloaded", "detail": "server is busy, retry later"},
+                protocol.error_body(protocol.Reason.OVERLOADED, "server is busy, retry later"),
                 status_code=503,
                 headers={"Retry-After": self.retry_after()},
             )
@@ -211,7 +211,7 @@ class PacketPut:
                     self.core.receive_packet, "PUT", path, headers, uuid, body, self.relay_mode
                 )
         except ServiceError as exc:
-            await _send_json(send, exc.status, {"error": exc.reason, "detail": exc.message})
+            await _send_json(send, exc.status, protocol.error_body(exc.reason, exc.message))
             return
         if result.status == 201 and self.on_stored is not None:
             self.on_stored()
@@ -253,7 +253,7 @@ async def _send_json(send: Send, status: int, doc: Mapping[str, Any]) -> None:
 
 
 def _error(exc: ServiceError) -> JSONResponse:
-    return JSONResponse({"error": exc.reason, "detail": exc.message}, status_code=exc.status)
+    return JSONResponse(protocol.error_body(exc.reason, exc.message), status_code=exc.status)
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from app.protocol import Reason
 from app.store.audit import GENESIS, chain_hash
 from server import db
 from server.core import InputError, ServiceError, Station, iso
@@ -35,7 +36,9 @@ def _field(ev: Mapping[str, Any], name: str, limit: int, i: int) -> str:
     value = ev.get(name)
     if not isinstance(value, str) or len(value) > limit:
         raise ServiceError(
-            400, f"events[{i}].{name}: expected text of at most {limit} characters", "bad_audit"
+            400,
+            f"events[{i}].{name}: expected text of at most {limit} characters",
+            Reason.BAD_AUDIT,
         )
     return value
 
@@ -43,7 +46,7 @@ def _field(ev: Mapping[str, Any], name: str, limit: int, i: int) -> str:
 def _hash_field(ev: Mapping[str, Any], name: str, i: int) -> str:
     value = _field(ev, name, 64, i)
     if len(value) != 64 or not set(value) <= _HEX:
-        raise ServiceError(400, f"events[{i}].{name}: expected 64 hex digits", "bad_audit")
+        raise ServiceError(400, f"events[{i}].{name}: expected 64 hex digits", Reason.BAD_AUDIT)
     return value
 
 
@@ -51,21 +54,23 @@ def parse_events(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The events of an upload, checked in form (400 naming the field)."""
     events = doc.get("events")
     if not isinstance(events, list):
-        raise ServiceError(400, "events: expected a list", "bad_audit")
+        raise ServiceError(400, "events: expected a list", Reason.BAD_AUDIT)
     if len(events) > MAX_EVENTS:
-        raise ServiceError(400, f"events: at most {MAX_EVENTS} in one upload", "bad_audit")
+        raise ServiceError(400, f"events: at most {MAX_EVENTS} in one upload", Reason.BAD_AUDIT)
     out = []
     for i, ev in enumerate(events):
         if not isinstance(ev, dict):
-            raise ServiceError(400, f"events[{i}]: expected an object", "bad_audit")
+            raise ServiceError(400, f"events[{i}]: expected an object", Reason.BAD_AUDIT)
         seq = ev.get("seq")
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-            raise ServiceError(400, f"events[{i}].seq: expected a positive integer", "bad_audit")
+            raise ServiceError(
+                400, f"events[{i}].seq: expected a positive integer", Reason.BAD_AUDIT
+            )
         detail = _field(ev, "detail", 64 * 1024, i)
         try:
             detail_obj = json.loads(detail)
         except ValueError:
-            raise ServiceError(400, f"events[{i}].detail: not JSON", "bad_audit") from None
+            raise ServiceError(400, f"events[{i}].detail: not JSON", Reason.BAD_AUDIT) from None
         out.append(
             {
                 "seq": seq,
@@ -81,7 +86,7 @@ def parse_events(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     for a, b in zip(out, out[1:], strict=False):
         if b["seq"] != a["seq"] + 1:
             raise ServiceError(
-                400, f"events: sequence jumps from {a['seq']} to {b['seq']}", "bad_audit"
+                400, f"events: sequence jumps from {a['seq']} to {b['seq']}", Reason.BAD_AUDIT
             )
     return out
 
@@ -117,7 +122,9 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
             )
             if want != ev["hash"]:
                 raise ServiceError(
-                    409, f"audit event {ev['seq']}: its hash is not its content's", "audit_hash"
+                    409,
+                    f"audit event {ev['seq']}: its hash is not its content's",
+                    Reason.AUDIT_HASH,
                 )
             if ev["seq"] <= head_seq:
                 held = conn.execute(
@@ -130,7 +137,7 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
                         409,
                         f"audit event {ev['seq']} differs from the one the centre holds: the "
                         "kit's audit chain was changed after it was uploaded",
-                        "audit_chain_diverges",
+                        Reason.AUDIT_CHAIN_DIVERGES,
                     )
                 continue
             prev_seq, prev_hash = (
@@ -141,14 +148,14 @@ def receive(engine: Engine, station: Station, doc: Mapping[str, Any]) -> dict[st
                     409,
                     f"audit event {ev['seq']} does not continue the chain: the centre holds "
                     f"events up to {head_seq}",
-                    "audit_gap",
+                    Reason.AUDIT_GAP,
                 )
             if ev["prev_hash"] != prev_hash:
                 raise ServiceError(
                     409,
                     f"audit event {ev['seq']} does not continue the chain: its previous hash "
                     "is not the hash of the event before it",
-                    "audit_chain_break",
+                    Reason.AUDIT_CHAIN_BREAK,
                 )
             fresh.append(ev)
         for ev in fresh:

@@ -36,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server.core import ServerCore, ServiceError
 from server.errors import send_json
 
@@ -90,7 +91,7 @@ class PreAuth:
         cached = self._keys.get(station)
         key = cached if cached is not None else await run_in_threadpool(self._lookup, station)
         if key is None:
-            raise ServiceError(401, f"unknown station {station!r}", "unknown_station")
+            raise ServiceError(401, f"unknown station {station!r}", Reason.UNKNOWN_STATION)
         try:
             protocol.verify_headers(method, path, headers, key)
         except protocol.AuthError as exc:
@@ -173,13 +174,13 @@ class BodyGate:
         except ServiceError as exc:
             # Close the connection after the answer: the rest of a refused body is not read.
             extra = {"Connection": "close"}
-            if exc.reason == "overloaded" and self.overload is not None:
+            if exc.reason == Reason.OVERLOADED and self.overload is not None:
                 # Kept open: the parser skips the rest of the body (no reset before the
                 # client has read this answer).
                 extra = {"Retry-After": self.overload.retry_after()}
             elif exc.status == 503:
                 extra["Retry-After"] = "2"
-            await send_json(send, exc.status, {"error": exc.reason, "detail": exc.message}, extra)
+            await send_json(send, exc.status, protocol.error_body(exc.reason, exc.message), extra)
             return
         if body is _NO_BODY:
             await self.app(scope, receive, send)
@@ -203,13 +204,13 @@ class BodyGate:
         if is_put:
             if declared is None:
                 raise ServiceError(
-                    411, "a packet upload must declare its Content-Length", "length_required"
+                    411, "a packet upload must declare its Content-Length", Reason.LENGTH_REQUIRED
                 )
             if declared > lim.max_body:
                 raise ServiceError(413, f"body is larger than {lim.max_body} bytes")
             station = await self.preauth.check(method, path, headers)
             if self.overload is not None and self.overload.full():
-                raise ServiceError(503, "server is busy, retry later", "overloaded")
+                raise ServiceError(503, "server is busy, retry later", Reason.OVERLOADED)
             key, slots, cap = f"s:{station}", self.stations, lim.uploads_per_station
             who = f"station {station}"
         else:
@@ -223,7 +224,7 @@ class BodyGate:
             who = f"address {client[0]}"
         if not slots.take(key, cap, cap_total):
             raise ServiceError(
-                503, f"too many unfinished requests from {who}; retry later", "client_busy"
+                503, f"too many unfinished requests from {who}; retry later", Reason.CLIENT_BUSY
             )
         try:
             body = await self._read(receive, declared, lim.max_body if is_put else lim.small_body)
@@ -287,7 +288,7 @@ def _timeout(lim: BodyLimits, size: int, declared: int | None) -> ServiceError:
         408,
         f"request body too slow: {size}{of} bytes arrived (a body must not pause for "
         f"{lim.idle_timeout_s:g} s and must average {lim.min_rate:g} bytes/s)",
-        "body_timeout",
+        Reason.BODY_TIMEOUT,
     )
 
 
@@ -323,7 +324,7 @@ def parse_json_object(body: bytes, what: str = "body") -> dict[str, Any]:
     try:
         doc = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise ServiceError(400, f"{what}: expected a JSON object", "invalid_json") from exc
+        raise ServiceError(400, f"{what}: expected a JSON object", Reason.INVALID_JSON) from exc
     if not isinstance(doc, dict):
         raise ServiceError(400, f"{what}: expected a JSON object")
     return doc

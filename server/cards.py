@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from app.cards import CARD_STATES, MARKS, NOT_PROCESSED
 from app.domain import regions
+from app.protocol import Reason
 from app.store.fates import receipt_number
 from app.store.operators import OperatorError, normalize_card_uid
 from server import db
@@ -68,7 +69,7 @@ def refuse_verifier(conn: Connection, origin: Station) -> None:
         raise ServiceError(
             403,
             f"station {origin.id} is a card-check station: it records nothing",
-            "not_a_recorder",
+            Reason.NOT_A_RECORDER,
         )
 
 
@@ -153,13 +154,13 @@ def check(core: ServerCore, station: Station, doc: dict[str, Any]) -> dict[str, 
     """The answer to one card check by ``station`` (ServiceError 400/403/429 when refused)."""
     uid_text, operator = doc.get("uid"), doc.get("operator")
     if not isinstance(uid_text, str):
-        raise ServiceError(400, "uid: expected the card's UID as hex", "invalid")
+        raise ServiceError(400, "uid: expected the card's UID as hex", Reason.INVALID)
     if not isinstance(operator, str) or not operator.strip() or len(operator) > 64:
         raise ServiceError(400, "operator: expected who checks the card (1-64 characters)")
     try:
         uid = normalize_card_uid(uid_text)
     except OperatorError as exc:
-        raise ServiceError(400, f"uid: {exc.message}", "invalid") from exc
+        raise ServiceError(400, f"uid: {exc.message}", Reason.INVALID) from exc
     now = time.time()
     with core.engine.begin() as conn:
         if not is_verifier(conn, station.id):
@@ -167,7 +168,7 @@ def check(core: ServerCore, station: Station, doc: dict[str, Any]) -> dict[str, 
                 403,
                 f"station {station.id} is a recording kit, not set up for card checks "
                 "(ektp-server station add --verifier)",
-                "not_a_verifier",
+                Reason.NOT_A_VERIFIER,
             )
         a = office_audit.c
         recent = conn.execute(
@@ -179,7 +180,7 @@ def check(core: ServerCore, station: Station, doc: dict[str, Any]) -> dict[str, 
             raise ServiceError(
                 429,
                 f"at most {CHECKS_PER_MINUTE} card checks a minute per station; wait a minute",
-                "rate_limited",
+                Reason.RATE_LIMITED,
             )
         link = _linked(conn, uid)
         marked = conn.execute(

@@ -13,6 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+from app.protocol import Reason, error_body
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -45,10 +47,9 @@ def error_reply(exc: BaseException) -> tuple[int, dict[str, str], dict[str, str]
         log.warning("database error answered with 503: %s", str(exc).splitlines()[0:1])
         return (
             503,
-            {
-                "error": "database_unavailable",
-                "detail": "the server's database failed to answer; retry later",
-            },
+            error_body(
+                Reason.DATABASE_UNAVAILABLE, "the server's database failed to answer; retry later"
+            ),
             {"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
     from server.blobs import RETRY_AFTER_S, BlobStoreError
@@ -57,14 +58,15 @@ def error_reply(exc: BaseException) -> tuple[int, dict[str, str], dict[str, str]
         log.warning("object store error answered with 503: %s", exc)
         return (
             503,
-            {
-                "error": "storage_unavailable",
-                "detail": "the server's object store failed to answer; retry later",
-            },
+            error_body(
+                Reason.STORAGE_UNAVAILABLE,
+                "the server's object store failed to answer; retry later",
+            ),
             {"Retry-After": str(RETRY_AFTER_S)},
         )
     log.error("internal error", exc_info=exc)
-    return 500, {"error": "internal", "detail": f"internal server error ({type(exc).__name__})"}, {}
+    detail = f"internal server error ({type(exc).__name__})"
+    return 500, error_body(Reason.INTERNAL, detail), {}
 
 
 async def send_json(
@@ -105,3 +107,29 @@ class JsonErrors:
                 return
             status, doc, headers = error_reply(exc)
             await send_json(send, status, doc, headers)
+
+
+class ServiceError(Exception):
+    """A refusal with the HTTP status it maps to and a message for the caller."""
+
+    def __init__(self, status: int, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason or {
+            400: Reason.BAD_REQUEST,
+            401: Reason.UNAUTHORIZED,
+            403: Reason.FORBIDDEN,
+            404: Reason.NOT_FOUND,
+            409: Reason.CONFLICT,
+            410: Reason.GONE,
+            413: Reason.TOO_LARGE,
+        }.get(status, Reason.ERROR)
+
+
+class InputError(ValueError):
+    """Bad input to an admin command; the message names the field."""
+
+
+class CoverageInputError(ValueError):
+    """Bad input (a targets file, a wilayah code, a date): the message names the field."""

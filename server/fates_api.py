@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.fates import FATES_PATH
+from app.protocol import Reason
 from server import station_fates
 from server.core import ServerCore, ServiceError
 
@@ -29,7 +30,9 @@ def _int(query: dict[str, list[str]], name: str, default: int, low: int, high: i
         return default
     text = values[-1]
     if not text.isdigit() or not (low <= int(text) <= high):
-        raise ServiceError(400, f"{name}: expected a whole number from {low} to {high}", "invalid")
+        raise ServiceError(
+            400, f"{name}: expected a whole number from {low} to {high}", Reason.INVALID
+        )
     return int(text)
 
 
@@ -50,7 +53,7 @@ def fates_answer(core: ServerCore, asker: Any, query: dict[str, list[str]]) -> d
                 403,
                 f"station {asker.id} may not read the fates of station {wanted!r} "
                 "(only a relay, for a kit it registered)",
-                "foreign_station",
+                Reason.FOREIGN_STATION,
             )
     return station_fates.page(core.engine, wanted, after, limit)
 

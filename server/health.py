@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 
 from app import protocol
+from app.protocol import Reason
 from server.core import ServiceError, Station, iso
 from server.kit_tables import kit_health
 
@@ -33,11 +34,11 @@ def _number(doc: Mapping[str, Any], name: str, kind: type, low: float = 0) -> An
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ServiceError(400, f"health {name}: expected a number", "bad_health")
+        raise ServiceError(400, f"health {name}: expected a number", Reason.BAD_HEALTH)
     if kind is int and not isinstance(value, int):
-        raise ServiceError(400, f"health {name}: expected a whole number", "bad_health")
+        raise ServiceError(400, f"health {name}: expected a whole number", Reason.BAD_HEALTH)
     if value != value or value < low or value > 1e18:  # NaN, negative, absurd
-        raise ServiceError(400, f"health {name}: out of range", "bad_health")
+        raise ServiceError(400, f"health {name}: out of range", Reason.BAD_HEALTH)
     return kind(value)
 
 
@@ -52,14 +53,16 @@ def check_report(doc: Mapping[str, Any]) -> dict[str, Any]:
         value = doc.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             raise ServiceError(
-                400, f"health {name}: expected text of at most {limit} characters", "bad_health"
+                400,
+                f"health {name}: expected text of at most {limit} characters",
+                Reason.BAD_HEALTH,
             )
         out[name] = value
     for name in _DEVICES:
         value = doc.get(name)
         if value is not None and value not in DEVICE_STATES:
             raise ServiceError(
-                400, f"health {name}: expected one of {', '.join(DEVICE_STATES)}", "bad_health"
+                400, f"health {name}: expected one of {', '.join(DEVICE_STATES)}", Reason.BAD_HEALTH
             )
         out[name] = value
     return out
@@ -90,7 +93,7 @@ def record_report(
     when = now if reported_at is None else min(reported_at, now)
     report = json.dumps({k: doc.get(k) for k in sorted(doc)}, ensure_ascii=False)
     if len(report) > 8192:
-        raise ServiceError(400, "health: the report is larger than 8 KiB", "bad_health")
+        raise ServiceError(400, "health: the report is larger than 8 KiB", Reason.BAD_HEALTH)
     h = kit_health.c
     with engine.begin() as conn:
         held = conn.execute(select(h.reported_at).where(h.station_id == station.id)).scalar()

@@ -39,16 +39,17 @@ from starlette.concurrency import run_in_threadpool
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import blobs as blob_store
 from server import db, labels
 from server.card_tables import card_verifiers
-from server.core import (
+from server.core import ServerCore
+from server.errors import ServiceError
+from server.packets import (
     NEW_PACKET_COLUMNS,
     RECEIPT_COLUMNS,
     UUID_RE,
     PutResult,
-    ServerCore,
-    ServiceError,
     packet_row,
     unstorable_header_field,
 )
@@ -243,24 +244,35 @@ class PacketIngest:
                 self._forget(sender_id, header.station_id)
                 return None
             if not fresh:
-                raise ServiceError(401, "replayed request (nonce already used)", "replay")
+                raise ServiceError(401, "replayed request (nonce already used)", Reason.REPLAY)
             if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
                 cutoff = now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
                 await conn.execute(_NONCE_GC_SQL, (cutoff,))
             if inserted:
-                row = {k: params[k] for k in RECEIPT_COLUMNS}
+                row: dict[str, Any] | None = {k: params[k] for k in RECEIPT_COLUMNS}
             else:
-                held = await (await conn.execute(_HELD_SQL, (header.station_id, uuid))).fetchone()
-                if held is None:  # pragma: no cover - packets are never deleted
-                    raise ServiceError(409, f"packet {uuid} vanished while being stored")
-                row = dict(zip((*RECEIPT_COLUMNS, "verified"), held, strict=True))
-                if row["sha256"] != params["sha256"] and not row["verified"]:
-                    # An unverified import: the general path replaces it (ServerCore).
-                    await conn.execute(_NONCE_FORGET_SQL, (sender_id, signed.nonce))
+                row = await self._held(conn, params, signed.nonce)
+                if row is None:
                     return None
-                if row["sha256"] != params["sha256"]:
-                    # A refusal keeps nothing of the request, as on the general path (whose
-                    # transaction rolls back): the nonce the statement recorded goes again.
-                    await conn.execute(_NONCE_FORGET_SQL, (sender_id, signed.nonce))
-                    raise ServiceError(409, f"packet {uuid} already exists with different bytes")
         return PutResult(201 if inserted else 200, self.core.receipt(row))
+
+    @staticmethod
+    async def _held(conn: Any, params: dict[str, Any], nonce: str) -> dict[str, Any] | None:
+        """The receipt columns of the packet of this station and uuid held already (the same
+        bytes: 200); None when the general path must answer (the held one an unverified
+        import, which it replaces); 409 for other bytes."""
+        uuid, sender_id = params["uuid"], params["sender"]
+        held = await (await conn.execute(_HELD_SQL, (params["station_id"], uuid))).fetchone()
+        if held is None:  # pragma: no cover - packets are never deleted
+            raise ServiceError(409, f"packet {uuid} vanished while being stored")
+        row = dict(zip((*RECEIPT_COLUMNS, "verified"), held, strict=True))
+        if row["sha256"] != params["sha256"] and not row["verified"]:
+            # An unverified import: the general path replaces it (ServerCore).
+            await conn.execute(_NONCE_FORGET_SQL, (sender_id, nonce))
+            return None
+        if row["sha256"] != params["sha256"]:
+            # A refusal keeps nothing of the request, as on the general path (whose
+            # transaction rolls back): the nonce the statement recorded goes again.
+            await conn.execute(_NONCE_FORGET_SQL, (sender_id, nonce))
+            raise ServiceError(409, f"packet {uuid} already exists with different bytes")
+        return row

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app import protocol
+from app.protocol import Reason
 from server import audit_log, health, kit_relay, moves
 from server.bodies import parse_json_object
 from server.core import ServerCore, ServiceError
@@ -61,7 +62,7 @@ def add_routes(
         if kind == "health":
             report = doc.get("report")
             if not isinstance(report, dict):
-                raise ServiceError(400, "report: expected an object", "bad_health")
+                raise ServiceError(400, "report: expected an object", Reason.BAD_HEALTH)
             answer = await run_in_threadpool(
                 functools.partial(
                     health.record_report,

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 
 from app import protocol
+from app.protocol import Reason
 from app.sync.engine import SyncEngine, SyncError
 from server import db, policy
 from server.core import ServerCore, ServiceError, Station, iso
@@ -49,17 +50,19 @@ AUDIT_PAGE_BYTES = 48 * 1024
 def vouched_station(core: ServerCore, relay: Station, doc: Mapping[str, Any]) -> Station:
     """The kit a relay's report is about: one it vouched for, not revoked; else 403."""
     if not relay.is_relay:
-        raise ServiceError(403, f"station {relay.id} is not a relay", "not_a_relay")
+        raise ServiceError(403, f"station {relay.id} is not a relay", Reason.NOT_A_RELAY)
     sid = doc.get("station_id")
     if not isinstance(sid, str) or not sid:
         raise ServiceError(400, "station_id: expected a string")
     st = core.find_station(sid)
     if st is None or st.vouched_by != relay.id:
         raise ServiceError(
-            403, f"station {sid} is not registered here by relay {relay.id}", "not_your_station"
+            403,
+            f"station {sid} is not registered here by relay {relay.id}",
+            Reason.NOT_YOUR_STATION,
         )
     if st.revoked:
-        raise ServiceError(403, f"station {sid} has been revoked", "station_revoked")
+        raise ServiceError(403, f"station {sid} has been revoked", Reason.STATION_REVOKED)
     return st
 
 
@@ -68,7 +71,7 @@ def number(doc: Mapping[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise ServiceError(400, f"{name}: expected a number", "bad_request")
+        raise ServiceError(400, f"{name}: expected a number", Reason.BAD_REQUEST)
     return float(value)
 
 

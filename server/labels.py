@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from app import packet as pkt
 from app import protocol
+from app.protocol import Reason
 from server import db
 
 # How far a station's clock may be ahead: the same window its signed requests are allowed.
@@ -60,7 +61,7 @@ def sealed_time(header: pkt.PacketHeader) -> float:
         when = datetime.fromisoformat(header.sealed_at)
     except ValueError as exc:
         raise LabelError(
-            "bad_sealed_at", f"packet sealed_at is not a time: {header.sealed_at!r}"
+            Reason.BAD_SEALED_AT, f"packet sealed_at is not a time: {header.sealed_at!r}"
         ) from exc
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
@@ -81,13 +82,13 @@ def check_plain(header: pkt.PacketHeader, now: float) -> float:
     sealing time."""
     if not is_kecamatan(header.kecamatan):
         raise LabelError(
-            "bad_kecamatan",
+            Reason.BAD_KECAMATAN,
             f"packet kecamatan {header.kecamatan[:40]!r} is not a kecamatan of the region list",
         )
     sealed = sealed_time(header)
     if sealed > now + SKEW_S:
         raise LabelError(
-            "sealed_in_future",
+            Reason.SEALED_IN_FUTURE,
             f"packet was sealed at {header.sealed_at}, {int(sealed - now)} s in the future of "
             "this server's clock: the station's clock was wrong when it sealed it",
         )
@@ -132,7 +133,7 @@ def check_station(
             "an assignment from before, or a forgery"
         )
     raise LabelError(
-        "kecamatan_not_assigned",
+        Reason.KECAMATAN_NOT_ASSIGNED,
         f"packet kecamatan {header.kecamatan} was not assigned to station {station_id} when "
         f"the packet was sealed ({header.sealed_at})",
     )

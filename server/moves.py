@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from app.protocol import Reason
 from server import db, labels
 from server.core import InputError, ServiceError, Station, iso
 from server.kit_tables import kit_moves
@@ -28,12 +29,12 @@ MAX_MOVES = 50
 
 def _time(value: Any, i: int) -> float:
     if not isinstance(value, str) or len(value) > 40:
-        raise ServiceError(400, f"moves[{i}].moved_at: expected an ISO 8601 time", "bad_move")
+        raise ServiceError(400, f"moves[{i}].moved_at: expected an ISO 8601 time", Reason.BAD_MOVE)
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ServiceError(
-            400, f"moves[{i}].moved_at: expected an ISO 8601 time", "bad_move"
+            400, f"moves[{i}].moved_at: expected an ISO 8601 time", Reason.BAD_MOVE
         ) from None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
@@ -42,7 +43,7 @@ def _name(doc: Mapping[str, Any], name: str, i: int) -> str:
     value = doc.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > 100:
         raise ServiceError(
-            400, f"moves[{i}].{name}: expected a name (1-100 characters)", "bad_move"
+            400, f"moves[{i}].{name}: expected a name (1-100 characters)", Reason.BAD_MOVE
         )
     return value
 
@@ -50,23 +51,23 @@ def _name(doc: Mapping[str, Any], name: str, i: int) -> str:
 def parse_moves(doc: Mapping[str, Any], now: float) -> list[dict[str, Any]]:
     moves = doc.get("moves")
     if not isinstance(moves, list) or len(moves) > MAX_MOVES:
-        raise ServiceError(400, f"moves: expected a list of at most {MAX_MOVES}", "bad_move")
+        raise ServiceError(400, f"moves: expected a list of at most {MAX_MOVES}", Reason.BAD_MOVE)
     out: list[dict[str, Any]] = []
     for i, m in enumerate(moves):
         if not isinstance(m, dict):
-            raise ServiceError(400, f"moves[{i}]: expected an object", "bad_move")
+            raise ServiceError(400, f"moves[{i}]: expected an object", Reason.BAD_MOVE)
         to = m.get("to")
         if not isinstance(to, str) or not labels.is_kecamatan(to):
             raise ServiceError(
-                400, f"moves[{i}].to: not a kecamatan of the region list", "bad_move"
+                400, f"moves[{i}].to: not a kecamatan of the region list", Reason.BAD_MOVE
             )
         frm = m.get("from")
         if frm is not None and (not isinstance(frm, str) or len(frm) > 32):
-            raise ServiceError(400, f"moves[{i}].from: expected a kecamatan code", "bad_move")
+            raise ServiceError(400, f"moves[{i}].from: expected a kecamatan code", Reason.BAD_MOVE)
         moved_at = _time(m.get("moved_at"), i)
         if moved_at > now + labels.SKEW_S:
             raise ServiceError(
-                400, f"moves[{i}].moved_at: in the future of the server's clock", "bad_move"
+                400, f"moves[{i}].moved_at: in the future of the server's clock", Reason.BAD_MOVE
             )
         reason = m.get("reason")
         out.append(

@@ -42,8 +42,10 @@ def _print_json(doc: Any) -> None:
 
 def run(args: argparse.Namespace, core: ServerCore) -> int:
     from app.sync.provision import ProvisionError
-    from server.relay import RelayOutbox, provision, pull_status
+    from server.relay import provision
     from server.relay_fates import status as relay_fates_status
+    from server.relay_outbox import RelayOutbox
+    from server.relay_pull import pull_status
 
     if args.relay_cmd == "provision":
         try:

@@ -49,3 +49,26 @@ def test_other_key_and_skew_and_missing() -> None:
     with pytest.raises(protocol.AuthError) as err:
         protocol.verify_request("PUT", "/p", headers, b"", key.public_key(), now=1000)
     assert err.value.reason == "missing"
+
+
+def test_error_body_round_trip() -> None:
+    """The server's error body and the station's parser are one pair (issue 16): what
+    ``error_body`` writes, ``parse_error_body`` reads back as the same ``Reason``; a JSON answer
+    of another shape (a proxy's, a captive portal's) is not the server's refusal."""
+    import json
+
+    for reason in protocol.Reason:
+        sent = json.loads(json.dumps(protocol.error_body(reason, f"why {reason}")))
+        assert sent == {"error": reason.value, "detail": f"why {reason}"}
+        word, detail = protocol.parse_error_body(sent) or ("", "")
+        assert protocol.Reason(word) is reason and detail == f"why {reason}"
+    for other in ([], {"error": "", "detail": "x"}, {"error": "x"}, {"message": "x"}, None):
+        assert protocol.parse_error_body(other) is None
+
+
+def test_every_default_refusal_word_is_a_reason() -> None:
+    """A refusal that names no word of its own still sends one of the wire's words."""
+    from server.errors import ServiceError
+
+    for status in (400, 401, 403, 404, 409, 410, 413, 418):
+        assert isinstance(ServiceError(status, "x").reason, protocol.Reason)

@@ -23,6 +23,7 @@ import requests
 
 from app.cards import CARD_CHECK_PATH, CARD_STATES, FATES
 from app.errors import BadInput, Code, MachineFault, Refusal
+from app.protocol import Reason
 from app.store.db import Store
 from app.store.operators import (
     MAX_PASSWORD_LEN,
@@ -185,9 +186,9 @@ def ask_centre(store: Store, uid: str, operator: str) -> CardCheck:
     if status >= 400:
         assert shaped is not None
         reason, detail = shaped
-        if reason == "not_a_verifier":
+        if reason == Reason.NOT_A_VERIFIER:
             raise Refusal(Code.NOT_A_VERIFIER, reason, detail, field="station")
-        if reason == "revoked":
+        if reason == Reason.REVOKED:
             raise Refusal(Code.STATION_REVOKED, reason, detail, field="station")
         if status == 400:
             raise BadInput("uid", detail)

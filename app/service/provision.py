@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.errors import BadInput, Code, MachineFault, Refusal
+from app.protocol import Reason
 from app.store.db import Store
 from app.store.errors import StorageError
 from app.store.station import StationIdentity, discard_pending_key, get_identity, has_pending_key
@@ -63,14 +64,14 @@ def provision(
     try:
         reg = provisioning.register(url, code, existing, key, verify=ca[0] if ca else True)
     except provisioning.CodeRefused as exc:
-        if exc.reason == "key_in_use" and existing is None and get_identity(store) is not None:
+        if exc.reason == Reason.KEY_IN_USE and existing is None and get_identity(store) is not None:
             raise MachineFault(
                 Code.IDENTITY_CHANGED,
                 f"this station was set up meanwhile (its key is the server's station now): "
                 f"{exc.detail}",
                 subject="station",
             ) from exc
-        if made_now and exc.reason != "key_in_use":
+        if made_now and exc.reason != Reason.KEY_IN_USE:
             # In one transaction and only while no identity took it. Never after key_in_use
             # (the key is bound to another station) nor after a failure to get an answer
             # (the code may have been used with this key).
@@ -80,7 +81,7 @@ def provision(
                 pass  # the key stays pending: harmless, the next run registers it
         if isinstance(exc, provisioning.WrongAddress):  # answered, but no enrollment there
             raise Refusal(Code.BAD_URL, exc.reason, str(exc), field="server") from exc
-        refused = Code.KEY_IN_USE if exc.reason == "key_in_use" else Code.BAD_CODE
+        refused = Code.KEY_IN_USE if exc.reason == Reason.KEY_IN_USE else Code.BAD_CODE
         # key_in_use: the detail names the station that holds the key and what to do.
         raise Refusal(refused, exc.reason, str(exc), field="code", said=exc.detail) from exc
     except provisioning.ProvisionError as exc:  # no usable answer: the pending key is kept

@@ -51,6 +51,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from app import protocol
 from app.sync.abortable import AbortableSession
+from app.sync.backoff import backoff
+from app.sync.receipt_group import ReceiptGroup
 
 REJECT_STATUSES = frozenset({400, 409, 410, 413, 415, 422})
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -134,12 +136,7 @@ def server_error(resp: requests.Response) -> tuple[str, str] | None:
         doc = resp.json()
     except ValueError:
         return None
-    if not isinstance(doc, dict):
-        return None
-    error, detail = doc.get("error"), doc.get("detail")
-    if isinstance(error, str) and error and isinstance(detail, str):
-        return error, detail
-    return None
+    return protocol.parse_error_body(doc)
 
 
 def _reason(resp: requests.Response) -> str:
@@ -241,8 +238,8 @@ class SyncEngine:
         return datetime.fromtimestamp(self.clock() + offset_s, UTC)
 
     def backoff(self, attempts: int) -> float:
-        """Full jitter: uniform(0, min(cap, base * 2**attempts))."""
-        return self.rng.uniform(0.0, min(self.cap_s, self.base_s * (2 ** min(attempts, 30))))
+        """Full jitter: uniform(0, min(cap, base * 2**attempts)) (app/sync/backoff.py)."""
+        return backoff(attempts, base_s=self.base_s, cap_s=self.cap_s, rng=self.rng)
 
     def request(
         self,
@@ -464,8 +461,9 @@ class SyncEngine:
         pending = iter(items)
         inflight: deque[tuple[Any, Future[Any] | None]] = deque()
         stopping = False
-        marks: list[tuple[Any, dict[str, Any]]] = []
-        first_mark = 0.0
+        receipts = ReceiptGroup(
+            self._mark_uploaded, self.group_n, self.group_s, result, on_item, on_recorded
+        )
 
         def recorded(item: Any, outcome: str) -> None:
             if on_item:
@@ -478,71 +476,64 @@ class SyncEngine:
             if item is not None:
                 inflight.append((item, pool.submit(self._attempt, item) if pool else None))
 
-        def flush() -> None:
-            """Mark the buffered receipts uploaded in one store transaction."""
-            if not marks:
-                return
-            group = list(marks)
-            marks.clear()
-            self._mark_uploaded(group)
-            for item, receipt in group:
-                result.uploaded += 1
-                result.bytes_sent += len(item.data)
-                result.receipts.append(receipt)
-                if on_item:
-                    on_item(item, "uploaded")
-            if on_recorded:
-                on_recorded()
-
         try:
             for _ in range(self.parallel):
                 submit_next()
             while inflight:
                 item, fut = inflight.popleft()
                 outcome = fut.result() if fut is not None else self._attempt(item)
-                if isinstance(outcome, Stopped):
-                    # Cut off by abort(): nothing is known of it, so nothing is marked.
-                    stopping = True
-                elif isinstance(outcome, Rejected):
-                    flush()
-                    self.outbox.mark_rejected(item.uuid, outcome.reason)
-                    result.rejected += 1
-                    recorded(item, "rejected")
-                elif isinstance(outcome, Held):
-                    flush()
-                    self.outbox.mark_held(item.uuid, outcome.reason)  # type: ignore[attr-defined]
-                    result.held += 1
-                    recorded(item, "held")
-                elif isinstance(outcome, SyncError):
-                    flush()
-                    wait = self.backoff(int(item.attempts))
-                    if outcome.retry_after is not None:
-                        wait = max(wait, outcome.retry_after)
-                    if outcome.kind in ("network", "server"):
-                        self.outbox.mark_retry(item.uuid, outcome.message, self.now_dt(wait))
-                    if result.error is None:
-                        result.error = outcome
-                    stopping = True
-                    recorded(item, "retry")
+                if isinstance(outcome, Stopped | Rejected | Held | SyncError):
+                    if self._record_unsent(item, outcome, result, receipts.flush, recorded):
+                        stopping = True
                 else:
                     # Only a receipt that send() checked (sha256 and uuid match) gets here.
-                    if not marks:
-                        first_mark = time.monotonic()
-                    marks.append((item, outcome))
+                    receipts.add(item, outcome)
                 if should_stop is not None and should_stop():
                     stopping = True
                 if not stopping:
                     submit_next()  # keep the uploads going while the marks are written
-                if marks and (
-                    len(marks) >= self.group_n or time.monotonic() - first_mark >= self.group_s
-                ):
-                    flush()
+                if receipts.group_due():
+                    receipts.flush()
         finally:
             # Also on an exception or a stop: every receipt in hand is recorded before return.
             # (A crash before this point loses only marks; those records are sent again and
             # the idempotent server answers 200 with the same receipt.)
-            flush()
+            receipts.flush()
         return not stopping
+
+    def _record_unsent(
+        self,
+        item: Any,
+        outcome: Stopped | Rejected | Held | SyncError,
+        result: DrainResult,
+        flush: Callable[[], None],
+        recorded: Callable[[Any, str], None],
+    ) -> bool:
+        """Record an outcome that is not a receipt (the receipts in hand first); True when
+        the drain must stop."""
+        if isinstance(outcome, Stopped):
+            # Cut off by abort(): nothing is known of it, so nothing is marked.
+            return True
+        flush()
+        if isinstance(outcome, Rejected):
+            self.outbox.mark_rejected(item.uuid, outcome.reason)
+            result.rejected += 1
+            recorded(item, "rejected")
+            return False
+        if isinstance(outcome, Held):
+            self.outbox.mark_held(item.uuid, outcome.reason)  # type: ignore[attr-defined]
+            result.held += 1
+            recorded(item, "held")
+            return False
+        wait = self.backoff(int(item.attempts))
+        if outcome.retry_after is not None:
+            wait = max(wait, outcome.retry_after)
+        if outcome.kind in ("network", "server"):
+            self.outbox.mark_retry(item.uuid, outcome.message, self.now_dt(wait))
+        if result.error is None:
+            result.error = outcome
+        recorded(item, "retry")
+        return True
 
     def _mark_uploaded(self, group: list[tuple[Any, dict[str, Any]]]) -> None:
         many = getattr(self.outbox, "mark_uploaded_many", None)

@@ -16,6 +16,7 @@ the station registers the same key, which ``station_key`` guarantees.
 from __future__ import annotations
 
 import ipaddress
+import math
 import secrets
 import socket
 import time
@@ -27,6 +28,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from app import packet, protocol
+from app.sync.backoff import backoff
 from app.sync.engine import server_error
 
 if TYPE_CHECKING:  # the relay (server/) imports enroll() and needs no station store
@@ -116,7 +118,7 @@ def enroll(
     last = ""
     for attempt in range(max(1, attempts)):
         if attempt:
-            time.sleep(backoff_s * 2 ** (attempt - 1))
+            time.sleep(backoff(attempt - 1, base_s=backoff_s, cap_s=math.inf, jitter="none"))
         try:
             return _enroll_once(http, url, body, timeout, mac_key, verify)
         except _LostReply as exc:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from app.sync.backoff import backoff
 from app.sync.engine import DrainResult, SyncEngine, SyncError
 
 log = logging.getLogger(__name__)
@@ -340,8 +341,8 @@ class SyncWorker:
 
     def _offline_wait(self) -> float:
         # Full jitter with a floor so a dead server is not polled in a tight loop.
-        ceiling = min(self.offline_cap_s, 0.5 * 2 ** min(self._failures, 20))
-        return max(self.min_wait_s, self.rng.uniform(0.0, ceiling))
+        wait = backoff(self._failures, base_s=0.5, cap_s=self.offline_cap_s, rng=self.rng)
+        return max(self.min_wait_s, wait)
 
     def _sleep(self, seconds: float) -> None:
         self._wake.wait(timeout=max(0.0, seconds))

@@ -18,14 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app.sync.engine import SyncEngine
 from server.core import ServerCore, Station
 from server.keys import load_or_create_relay_key
-from server.relay import (
-    RELAY_STATIONS_PATH,
-    RelayOutbox,
-    RelayPuller,
-    apply_upstream_state,
-    pull_status,
-    upstream_verify_key,
-)
+from server.relay import upstream_verify_key
+from server.relay_outbox import RelayOutbox
+from server.relay_pull import RELAY_STATIONS_PATH, RelayPuller, apply_upstream_state, pull_status
 from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n, relay_status
 from tests.server.test_station_trust import vouch

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app import packet as pkt
 from app.sync.provision import enroll
 from server.core import ServerCore
-from server.relay import RelayOutbox
+from server.relay_outbox import RelayOutbox
 from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n
 from tests.support.cli import run_server

@@ -71,7 +71,7 @@ def upgrade() -> None:
         "(SELECT MAX(r.received_at) FROM records r WHERE r.station_id = d.station_id) "
         "FROM daily_counts d GROUP BY d.station_id"
     )
-    from server.coverage import resolve_targets
+    from server.targets import resolve_targets
 
     bind = op.get_bind()
     given = {
