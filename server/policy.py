@@ -54,15 +54,23 @@ def set_value(
         field = "KEY" if key not in keys.KEYS else "VALUE"
         raise InputError(f"{field}: {exc}") from exc
     scope, target = _scope(engine, station, kecamatan)
+    with engine.begin() as conn:
+        return put(conn, scope, target, key, canonical, by)
+
+
+def put(
+    conn: Connection, scope: str, target: str, key: str, canonical: str, by: str
+) -> dict[str, Any]:
+    """Store a checked value (``keys.check_value``) for a checked scope, in the caller's
+    transaction (the office page writes its audit event in the same one)."""
     c = kit_policy.c
     now = time.time()
-    with engine.begin() as conn:
-        conn.execute(delete(kit_policy).where(c.scope == scope, c.target == target, c.key == key))
-        conn.execute(
-            kit_policy.insert().values(
-                scope=scope, target=target, key=key, value=canonical, set_at=now, set_by=by
-            )
+    conn.execute(delete(kit_policy).where(c.scope == scope, c.target == target, c.key == key))
+    conn.execute(
+        kit_policy.insert().values(
+            scope=scope, target=target, key=key, value=canonical, set_at=now, set_by=by
         )
+    )
     return {"scope": scope, "target": target, "key": key, "value": canonical, "set_at": iso(now)}
 
 
@@ -73,11 +81,16 @@ def unset_value(
     if key not in keys.KEYS:
         raise InputError(f"KEY: {key!r} is not a policy key (one of {', '.join(keys.KEYS)})")
     scope, target = _scope(engine, station, kecamatan)
-    c = kit_policy.c
     with engine.begin() as conn:
-        gone = conn.execute(
-            delete(kit_policy).where(c.scope == scope, c.target == target, c.key == key)
-        ).rowcount
+        return remove(conn, scope, target, key)
+
+
+def remove(conn: Connection, scope: str, target: str, key: str) -> bool:
+    """Remove a key from a checked scope, in the caller's transaction; whether it was set."""
+    c = kit_policy.c
+    gone = conn.execute(
+        delete(kit_policy).where(c.scope == scope, c.target == target, c.key == key)
+    ).rowcount
     return bool(gone)
 
 
@@ -103,6 +116,12 @@ def listed(engine: Engine) -> list[dict[str, Any]]:
 
 def effective(conn: Connection, station: Station) -> dict[str, str]:
     """The policy ``station`` receives: key -> value from the narrowest scope setting it."""
+    return {k: v for k, (_, v) in in_force(conn, station).items()}
+
+
+def in_force(conn: Connection, station: Station) -> dict[str, tuple[str, str]]:
+    """key -> (scope, value) of the narrowest scope setting it for ``station`` (the kit's
+    page shows where each value comes from)."""
     c = kit_policy.c
     rows = conn.execute(
         select(c.scope, c.key, c.value).where(
@@ -118,7 +137,7 @@ def effective(conn: Connection, station: Station) -> dict[str, str]:
             continue  # a key of a newer release in a shared database
         if key not in best or rank[scope] < best[key][0]:
             best[key] = (rank[scope], value)
-    return {k: v for k, (_, v) in sorted(best.items())}
+    return {k: (SCOPES[r], v) for k, (r, v) in sorted(best.items())}
 
 
 def effective_for(engine: Engine, station: Station) -> dict[str, str]:
