@@ -238,12 +238,12 @@ def confirm_password(store: Store, username: str, password: str) -> OperatorInfo
     return verify_password(store, username, password)
 
 
-def has_admin(store: Store) -> bool:
-    """Whether the station has an active technician or supervisor: from then on changing
-    accounts and settings needs one's password."""
+def has_admin(store: Store, roles: tuple[str, ...] = ADMIN_ROLES) -> bool:
+    """Whether the station has an active technician or supervisor (or one of ``roles``):
+    from then on changing accounts and settings needs one's password."""
     with store.read() as session:
         found = session.execute(
-            select(Operator.id).where(Operator.active, Operator.role.in_(ADMIN_ROLES)).limit(1)
+            select(Operator.id).where(Operator.active, Operator.role.in_(roles)).limit(1)
         ).first()
     return found is not None
 
