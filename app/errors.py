@@ -48,6 +48,7 @@ class Code(StrEnum):
     BAD_CREDENTIALS = "bad-credentials"
     BAD_PIN = "bad-pin"
     ACCOUNT_LOCKED = "account-locked"
+    SIGN_IN_WAIT = "sign-in-wait"  # tried again before the delay after a failure passed
     OPERATOR_DISABLED = "operator-disabled"
     NOT_ALLOWED = "not-allowed"
     SUPERVISOR_REQUIRED = "supervisor-required"
@@ -105,6 +106,7 @@ TABLE: dict[Code, Treatment] = {
     Code.KEY_IN_USE: Treatment(detail=Detail.SHOWN),
     Code.BAD_CREDENTIALS: Treatment(detail=Detail.NONE),
     Code.ACCOUNT_LOCKED: Treatment(detail=Detail.NONE),
+    Code.SIGN_IN_WAIT: Treatment(detail=Detail.SHOWN),  # how long: "4 s"
     Code.CHECK_RATE_LIMITED: Treatment(EXIT_FAULT),  # wait a minute and check again
     Code.UNEXPECTED: Treatment(EXIT_BUG),
 }
@@ -223,10 +225,14 @@ def _bad_input(exc: BaseException) -> BadInput | None:
 
 def _refusal(exc: BaseException) -> Refusal | None:
     from app.enrollment import FallingBehind
-    from app.store.operators import AccountLocked, AuthenticationFailed
+    from app.store.operators import AccountLocked, AuthenticationFailed, TooSoon
 
     if isinstance(exc, AccountLocked):
         return Refusal(Code.ACCOUNT_LOCKED, "account_locked", str(exc), field="operator")
+    if isinstance(exc, TooSoon):
+        return Refusal(
+            Code.SIGN_IN_WAIT, "sign_in_wait", str(exc), field="operator", said=f"{exc.wait} s"
+        )
     if isinstance(exc, AuthenticationFailed):
         return Refusal(Code.BAD_CREDENTIALS, "authentication_failed", str(exc), field="password")
     if isinstance(exc, FallingBehind):

@@ -15,7 +15,7 @@ from app.commands.init import check_kecamatan
 from app.errors import BadInput
 from app.service.kit import move_kit
 from app.store.db import Store
-from app.store.operators import AuthenticationFailed, verify_password
+from app.store.operators import AccountLocked, AuthenticationFailed, TooSoon, verify_password
 from app.store.station import require_identity
 
 
@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _check(store: Store, username: str, password: str, role: str) -> None:
     try:
         info = verify_password(store, username, password)
+    except (AccountLocked, TooSoon) as exc:
+        raise BadInput(role, str(exc)) from exc
     except AuthenticationFailed as exc:
         raise BadInput(role, f"wrong username or password for {username!r}") from exc
     if info.role != role:

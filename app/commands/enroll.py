@@ -20,6 +20,7 @@ from app.store.operators import (
     MAX_PASSWORD_LEN,
     AccountLocked,
     AuthenticationFailed,
+    TooSoon,
     confirm_password,
 )
 from app.store.reconcile import reconcile_quietly
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             # writes nothing, not even a failed sign-in).
             try:
                 confirm_password(store, args.operator, password)
-            except AccountLocked as exc:
+            except (AccountLocked, TooSoon) as exc:
                 raise BadInput("operator", str(exc)) from exc
             except AuthenticationFailed as exc:
                 raise BadInput(

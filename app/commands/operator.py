@@ -91,13 +91,15 @@ def _read_password() -> str:
 
 def allowed_by(store: Store, args: argparse.Namespace, roles: tuple[str, ...] | None = None) -> str:
     """The audit actor for a change: the ``--by`` person, checked, once the station has a
-    technician or supervisor; "cli" before that."""
-    if not has_admin(store):
+    technician or supervisor (or, with ``roles``, someone of one of them); "cli" before
+    that."""
+    if not has_admin(store, **({"roles": roles} if roles else {})):
         return "cli"
     if not args.by:
+        who = "an operator" if roles == ROLES else "a technician or supervisor"
         raise BadInput(
             "by",
-            "this station has a technician or supervisor: name one with --by U "
+            f"this station has {who}: name one with --by U "
             "and give their password as the last line of stdin",
         )
     password = read_secret(f"Password of {args.by}: ", MAX_PASSWORD_LEN)

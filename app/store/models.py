@@ -113,6 +113,9 @@ class Operator(Base):
     # until a supervisor or technician unlocks the account.
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Schema 0010: when the last failed sign-in was; the next try waits a delay that doubles
+    # with each failure in a row (app.store.operators.retry_delay).
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Record(Base):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -21,6 +23,11 @@ MAX_PASSWORD_LEN = 1024
 # Failed sign-ins in a row (card PIN and password together) that lock an account: a PIN of
 # four digits is 10,000 tries, and argon2 alone makes that about 80 minutes.
 LOCK_AFTER = 5
+# After a failure the next try of that account waits: 1 s, then doubling with each failure in
+# a row, at most RETRY_DELAY_MAX. Kept in the database (operator.failed_at), so a restart does
+# not reset it. Tries during the wait are refused without looking at the secret.
+RETRY_DELAY_FIRST = 1.0
+RETRY_DELAY_MAX = 60.0
 ADMIN_ROLES = ("technician", "supervisor")
 PIN_RE = re.compile(r"[0-9]{4,8}")
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -57,6 +64,37 @@ class AccountLocked(AuthenticationFailed):
             "a supervisor or technician must unlock it"
         )
         self.username = username
+
+
+class TooSoon(AuthenticationFailed):
+    """A try before the delay after the last failure has passed: refused without looking at
+    the secret, not counted; ``wait``: whole seconds left."""
+
+    def __init__(self, username: str, failures: int, wait: int) -> None:
+        super().__init__(
+            f"account {username!r}: {failures} failed sign-in(s) in a row; "
+            f"wait {wait} s before trying again"
+        )
+        self.username = username
+        self.wait = wait
+
+
+def retry_delay(failures: int) -> timedelta:
+    """How long the next try waits after ``failures`` failed sign-ins in a row."""
+    if failures <= 0:
+        return timedelta(0)
+    seconds = min(RETRY_DELAY_FIRST * 2 ** min(failures - 1, 30), RETRY_DELAY_MAX)
+    return timedelta(seconds=seconds)
+
+
+def _wait_left(op: Operator, now: datetime) -> float:
+    """Seconds before ``op`` may try again (0 when it may now)."""
+    if not op.failed_attempts or op.failed_at is None:
+        return 0.0
+    delay = retry_delay(op.failed_attempts)
+    # A clock set back since the failure waits no longer than the delay itself.
+    left = min(op.failed_at + delay - now, delay)
+    return max(left.total_seconds(), 0.0)
 
 
 @dataclass(frozen=True)
@@ -167,12 +205,25 @@ def _attempt(
     *,
     actor: str,
     method: str,
-) -> OperatorInfo | None:
+) -> OperatorInfo | TooSoon | None:
     """One sign-in try, audited: the operator on success; None on failure, counting it
-    towards the lock. A locked account is refused without looking at the secret."""
+    towards the lock and starting the delay before the next try. A locked account, or one
+    tried again before that delay has passed (TooSoon, returned to be raised after the
+    commit), is refused without looking at the secret."""
     if op is not None and op.locked_at is not None:
         record_event(session, actor, "operator.login_refused", {"method": method, "why": "locked"})
         return None
+    now = utcnow()
+    left = _wait_left(op, now) if op is not None else 0.0
+    if op is not None and left > 0:
+        wait = math.ceil(left)
+        record_event(
+            session,
+            actor,
+            "operator.login_refused",
+            {"method": method, "why": "wait", "wait": wait},
+        )
+        return TooSoon(op.username, op.failed_attempts, wait)
     ok = op is not None and op.active and _verify(secret_hash, secret)
     record_event(
         session, actor, "operator.login" if ok else "operator.login_failed", {"method": method}
@@ -181,8 +232,10 @@ def _attempt(
         return None
     if ok:
         op.failed_attempts = 0
+        op.failed_at = None
         return _info(op)
     op.failed_attempts = (op.failed_attempts or 0) + 1
+    op.failed_at = utcnow()  # after the hash was checked: the delay starts with the answer
     if op.failed_attempts >= LOCK_AFTER:
         op.locked_at = utcnow()
         record_event(
@@ -208,11 +261,17 @@ def verify_password(store: Store, username: str, password: str) -> OperatorInfo:
             method="password",
         )
         locked = op is not None and op.locked_at is not None
-        if info is not None and op is not None and _hasher.check_needs_rehash(op.password_hash):
+        if (
+            isinstance(info, OperatorInfo)
+            and op is not None
+            and _hasher.check_needs_rehash(op.password_hash)
+        ):
             op.password_hash = _hasher.hash(password)
     # Raised after the commit, so the failed attempt stays in the audit trail.
     if locked:
         raise AccountLocked(username)
+    if isinstance(info, TooSoon):
+        raise info
     if info is None:
         raise AuthenticationFailed("wrong username or password")
     return info
@@ -238,12 +297,12 @@ def confirm_password(store: Store, username: str, password: str) -> OperatorInfo
     return verify_password(store, username, password)
 
 
-def has_admin(store: Store) -> bool:
-    """Whether the station has an active technician or supervisor: from then on changing
-    accounts and settings needs one's password."""
+def has_admin(store: Store, roles: tuple[str, ...] = ADMIN_ROLES) -> bool:
+    """Whether the station has an active technician or supervisor (or one of ``roles``):
+    from then on changing accounts and settings needs one's password."""
     with store.read() as session:
         found = session.execute(
-            select(Operator.id).where(Operator.active, Operator.role.in_(ADMIN_ROLES)).limit(1)
+            select(Operator.id).where(Operator.active, Operator.role.in_(roles)).limit(1)
         ).first()
     return found is not None
 
@@ -255,7 +314,7 @@ def authorize(
     and one of ``roles``; OperatorError("by") otherwise."""
     try:
         info = verify_password(store, username, password)
-    except AccountLocked as exc:
+    except (AccountLocked, TooSoon) as exc:
         raise OperatorError("by", str(exc)) from exc
     except AuthenticationFailed as exc:
         raise OperatorError("by", f"wrong username or password for {username!r}") from exc
@@ -273,6 +332,7 @@ def unlock(store: Store, username: str, *, actor: str) -> None:
         was = op.locked_at is not None
         op.locked_at = None
         op.failed_attempts = 0
+        op.failed_at = None
         record_event(session, actor, "operator.unlocked", {"username": username, "was_locked": was})
 
 
@@ -287,6 +347,7 @@ def set_password(store: Store, username: str, password: str, *, actor: str) -> N
         op.password_hash = password_hash
         op.locked_at = None
         op.failed_attempts = 0
+        op.failed_at = None
         record_event(session, actor, "operator.password_reset", {"username": username})
 
 
@@ -340,6 +401,8 @@ def verify_card(store: Store, card_uid: str, pin: str) -> OperatorInfo:
         locked = op.username if op is not None and op.locked_at is not None else None
     if locked is not None:
         raise AccountLocked(locked)
+    if isinstance(info, TooSoon):
+        raise info
     if info is None:
         raise AuthenticationFailed("unknown card or wrong PIN")
     return info

@@ -85,6 +85,9 @@ def _messages() -> dict[str, str]:
         "bad-pin-format": tr("PIN harus 4 sampai 8 angka."),
         "pin-mismatch": tr("Kedua PIN tidak sama. Ketik ulang."),
         "no-card-on-reader": tr("Tempelkan kartu petugas pada pembaca dulu."),
+        "sign-in-wait": tr(
+            "Terlalu banyak percobaan masuk yang gagal. Tunggu sebentar, lalu coba lagi."
+        ),
         "account-locked": tr(
             "Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor "
             "atau teknisi membukanya."

@@ -119,7 +119,7 @@
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="176" />
+            <location filename="app/ui/messages.py" line="179" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
@@ -285,271 +285,276 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="88" />
+            <source>Terlalu banyak percobaan masuk yang gagal. Tunggu sebentar, lalu coba lagi.</source>
+            <translation>Too many failed sign-in attempts. Wait a moment, then try again.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="91" />
             <source>Akun dikunci karena terlalu banyak percobaan masuk yang gagal. Minta supervisor atau teknisi membukanya.</source>
             <translation>The account is locked after too many failed sign-ins. Ask a supervisor or technician to unlock it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="92" />
+            <location filename="app/ui/messages.py" line="95" />
             <source>Kecamatan tidak dikenal. Ketik nama atau kode kecamatan.</source>
             <translation>Unknown district. Type the district name or code.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="93" />
+            <location filename="app/ui/messages.py" line="96" />
             <source>Kit sudah berada di kecamatan ini.</source>
             <translation>The kit is already in this kecamatan.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="94" />
+            <location filename="app/ui/messages.py" line="97" />
             <source>Flashdisk salinan cadangan tidak dapat ditulis. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci).</source>
             <translation>The backup copy USB drive cannot be written. Check the drive (plugged in, not full, not locked).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="98" />
+            <location filename="app/ui/messages.py" line="101" />
             <source>Ekspor gagal. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>Export failed. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="102" />
+            <location filename="app/ui/messages.py" line="105" />
             <source>Folder tujuan sudah berisi berkas lain dengan nama yang sama. Pilih folder lain.</source>
             <translation>The target folder already holds another file with the same name. Choose another folder.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="105" />
+            <location filename="app/ui/messages.py" line="108" />
             <source>Ekspor dihentikan. Jalankan lagi untuk menyelesaikannya.</source>
             <translation>The export was stopped. Run it again to finish it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="106" />
+            <location filename="app/ui/messages.py" line="109" />
             <source>PDF tidak dapat disimpan. Periksa flashdisk (terpasang, tidak penuh, tidak terkunci), lalu coba lagi.</source>
             <translation>The PDF cannot be saved. Check the USB drive (plugged in, not full, not locked), then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="111" />
+            <location filename="app/ui/messages.py" line="114" />
             <source>Stasiun ini adalah kit perekaman, bukan stasiun cek KTP-el: pusat tidak menjawab pengecekan kartu dari stasiun ini.</source>
             <translation>This station is a recording kit, not a card-check station: the centre does not answer card checks from it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="115" />
+            <location filename="app/ui/messages.py" line="118" />
             <source>Stasiun ini sudah dicabut oleh kantor pusat. Hubungi teknisi.</source>
             <translation>The central office has revoked this station. Call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="116" />
+            <location filename="app/ui/messages.py" line="119" />
             <source>Terlalu banyak pengecekan dalam satu menit. Tunggu sebentar, lalu coba lagi.</source>
             <translation>Too many checks in one minute. Wait a moment, then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="119" />
+            <location filename="app/ui/messages.py" line="122" />
             <source>Pusat tidak dapat dihubungi: kartu belum dapat dicek. Periksa jaringan, lalu coba lagi.</source>
             <translation>The centre cannot be reached: the card cannot be checked yet. Check the network, then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="123" />
+            <location filename="app/ui/messages.py" line="126" />
             <source>Tempelkan KTP-el penduduk pada pembaca kartu.</source>
             <translation>Put the resident's e-KTP on the card reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="124" />
+            <location filename="app/ui/messages.py" line="127" />
             <source>Isian tidak valid. Periksa lalu coba lagi.</source>
             <translation>Invalid input. Check it and try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="125" />
+            <location filename="app/ui/messages.py" line="128" />
             <source>Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu.</source>
             <translation>The station's key is not on this computer. Call a technician; do not record for now.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="128" />
+            <location filename="app/ui/messages.py" line="131" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="158" />
+            <location filename="app/ui/messages.py" line="161" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="161" />
+            <location filename="app/ui/messages.py" line="164" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="172" />
+            <location filename="app/ui/messages.py" line="175" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="182" />
+            <location filename="app/ui/messages.py" line="185" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="183" />
+            <location filename="app/ui/messages.py" line="186" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="184" />
+            <location filename="app/ui/messages.py" line="187" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="185" />
+            <location filename="app/ui/messages.py" line="188" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="186" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="201" />
+            <location filename="app/ui/messages.py" line="204" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="202" />
+            <location filename="app/ui/messages.py" line="205" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="203" />
+            <location filename="app/ui/messages.py" line="206" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="204" />
+            <location filename="app/ui/messages.py" line="207" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="205" />
+            <location filename="app/ui/messages.py" line="208" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="206" />
+            <location filename="app/ui/messages.py" line="209" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="207" />
+            <location filename="app/ui/messages.py" line="210" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="208" />
+            <location filename="app/ui/messages.py" line="211" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="209" />
+            <location filename="app/ui/messages.py" line="212" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="210" />
+            <location filename="app/ui/messages.py" line="213" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="211" />
+            <location filename="app/ui/messages.py" line="214" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="212" />
+            <location filename="app/ui/messages.py" line="215" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="213" />
+            <location filename="app/ui/messages.py" line="216" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="214" />
+            <location filename="app/ui/messages.py" line="217" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="215" />
+            <location filename="app/ui/messages.py" line="218" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="216" />
+            <location filename="app/ui/messages.py" line="219" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="217" />
+            <location filename="app/ui/messages.py" line="220" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="218" />
+            <location filename="app/ui/messages.py" line="221" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="219" />
+            <location filename="app/ui/messages.py" line="222" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="220" />
+            <location filename="app/ui/messages.py" line="223" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="226" />
+            <location filename="app/ui/messages.py" line="229" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="227" />
+            <location filename="app/ui/messages.py" line="230" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="228" />
+            <location filename="app/ui/messages.py" line="231" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="229" />
+            <location filename="app/ui/messages.py" line="232" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="230" />
+            <location filename="app/ui/messages.py" line="233" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="231" />
+            <location filename="app/ui/messages.py" line="234" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="149" />
+            <location filename="app/ui/messages.py" line="152" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>

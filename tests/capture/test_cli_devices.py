@@ -75,7 +75,10 @@ def test_enroll_astronaut_stores_cropped_jpeg(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     uuid = r.stdout.strip().splitlines()[-1]
     out = tmp_path / "export"
-    assert st.cli("export", "--to", str(out)).returncode == 0
+    assert (
+        st.cli("export", "--to", str(out), "--by", st.operator, input=st.password + "\n").returncode
+        == 0
+    )
     data = (out / f"{uuid}.ektp").read_bytes()
     opened = packet.open_packet(data, st.server_key, st.identity().signing_key.public_key())
     [name] = [n for n in opened.attachments if n.endswith(".jpg") or n.endswith(".jpeg")]

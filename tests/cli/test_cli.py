@@ -78,7 +78,7 @@ def test_init_enroll_status_export(cli_station: StationHome, tmp_path: Path) -> 
     assert doc["warnings"] == []
 
     out = tmp_path / "usb"
-    r = st.cli("export", "--to", str(out), "--json")
+    r = st.cli("export", "--to", str(out), "--json", "--by", st.operator, input=st.password + "\n")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["written"] == 1
     data = (out / f"{uuid}.ektp").read_bytes()
@@ -88,7 +88,9 @@ def test_init_enroll_status_export(cli_station: StationHome, tmp_path: Path) -> 
     assert opened.manifest["biodata"]["nik"] == BUDI_LAKI["nik"]
     assert opened.attachments["signature.png"].data == signature_png()
 
-    r = st.cli("export", "--to", str(out), "--json")  # idempotent
+    r = st.cli(
+        "export", "--to", str(out), "--json", "--by", st.operator, input=st.password + "\n"
+    )  # idempotent
     assert r.returncode == 0 and json.loads(r.stdout) == {
         "to": str(out), "written": 0, "skipped": 1, "total": 1,
     }  # fmt: skip

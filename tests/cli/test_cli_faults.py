@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.support.fs import fill, small_tmpfs
 from tests.support.residents import BUDI_LAKI
-from tests.support.station import StationHome, face_jpeg, make_station
+from tests.support.station import StationHome, face_jpeg, let_retry, make_station
 
 
 def _inputs(tmp: Path) -> list[str]:
@@ -122,6 +122,8 @@ def test_moving_the_kit_needs_a_technician_and_a_supervisor(tmp_path: Path) -> N
     r = st.cli(*base, "rina", "--reason", "borrowed", input="andi-password\nwrong\n")
     assert r.returncode == 2
     _one_line(r.stderr, "supervisor")
+    with st.open() as store:
+        let_retry(store, "rina")  # as if the delay after a failed sign-in had passed
     r = st.cli(*base, "andi", "--reason", "borrowed", input="andi-password\nandi-password\n")
     assert r.returncode == 2
     _one_line(r.stderr, "another person")

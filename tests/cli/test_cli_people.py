@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from app.enrollment import EnrollmentRequest, enroll
 from tests.support.pcsc import PcscDaemon
-from tests.support.station import StationHome, make_station
+from tests.support.residents import BUDI_LAKI
+from tests.support.station import StationHome, face_jpeg, failed_ago, let_retry, make_station
 
 RINA = ("rina", "rina-rahasia-1")  # supervisor
 ANDI = ("andi", "andi-rahasia-1")  # technician
@@ -20,6 +22,12 @@ def _one_error_line(stderr: str, field: str) -> None:
     lines = stderr.strip().splitlines()
     assert len(lines) == 1, stderr
     assert lines[0].startswith(f"error: {field}") or f"{field}:" in lines[0], lines[0]
+
+
+def _retry_later(st: StationHome, username: str) -> None:
+    """As if the delay after the last failed sign-in had passed (the stored time moves)."""
+    with st.open() as store:
+        let_retry(store, username)
 
 
 def _audit(st: StationHome, kind: str) -> list[tuple[str, dict]]:
@@ -124,6 +132,7 @@ def test_enroll_needs_the_operators_own_password(staffed: StationHome, tmp_path:
         r = st.cli(*args, input=stdin)
         assert r.returncode == 2, r.stderr
         _one_error_line(r.stderr, "operator")
+        _retry_later(st, st.operator)
     assert _audit(st, "record.sealed") == []
     assert [a for a, _ in _audit(st, "operator.login_failed")] == [st.operator, st.operator]
     r = st.cli(*args, input=st.password + "\n")
@@ -144,6 +153,51 @@ def test_requeue_needs_a_technician(staffed: StationHome) -> None:
     r = st.cli("requeue", "--all", "--json", "--by", ANDI[0], input=ANDI[1] + "\n")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"requeued": [], "count": 0}
+
+
+def test_export_names_the_person(tmp_path: Path) -> None:
+    """The queue screen's export is audited under the person signed in; the command line's
+    was audited as ``cli``. Once the station has an operator, ``export`` wants ``--by U``
+    (any role) and U's password, and the audit names U."""
+    st = make_station(tmp_path)  # one operator (siti), no technician or supervisor
+    with st.open() as store:
+        enroll(store, EnrollmentRequest(st.operator, BUDI_LAKI, face_jpeg()))
+    out = tmp_path / "usb"
+    r = st.cli("export", "--to", str(out))
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    r = st.cli("export", "--to", str(out), "--by", st.operator, input="not-her-password\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    assert not out.exists() and _audit(st, "records.exported") == []
+    _retry_later(st, st.operator)
+    r = st.cli("export", "--to", str(out), "--by", st.operator, input=st.password + "\n")
+    assert r.returncode == 0, r.stderr
+    assert [a for a, _ in _audit(st, "records.exported")] == [st.operator]
+
+
+def test_a_failed_password_delays_the_next_try_in_the_next_run(tmp_path: Path) -> None:
+    """The delay after a failed sign-in is kept in the station database: a new process (each
+    command is one) waits too, and the line says how long."""
+    st = make_station(tmp_path)
+    with st.open() as store:
+        enroll(store, EnrollmentRequest(st.operator, BUDI_LAKI, face_jpeg()))
+    out = tmp_path / "usb"
+    args = ("export", "--to", str(out), "--by", st.operator)
+    r = st.cli(*args, input="not-her-password\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    assert "wrong" in r.stderr
+    with st.open() as store:
+        failed_ago(store, st.operator, -60)  # the delay has not passed, however slow the run
+    r = st.cli(*args, input=st.password + "\n")
+    assert r.returncode == 2
+    _one_error_line(r.stderr, "by")
+    assert "1 failed sign-in(s) in a row; wait 1 s before trying again" in r.stderr, r.stderr
+    assert not out.exists()
+    _retry_later(st, st.operator)
+    r = st.cli(*args, input=st.password + "\n")
+    assert r.returncode == 0, r.stderr
 
 
 def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
@@ -177,6 +231,7 @@ def test_disable_password_reset_and_unlock(staffed: StationHome) -> None:
     for _ in range(5):
         r = st.cli("operator", "unlock", "--username", "siti", "--by", ANDI[0], input="x" * 9)
         assert r.returncode == 2
+        _retry_later(st, ANDI[0])
     r = st.cli("operator", "unlock", "--username", "siti", "--by", ANDI[0], input=ANDI[1])
     assert r.returncode == 2
     _one_error_line(r.stderr, "by")

@@ -15,7 +15,7 @@ from app.service.kit import move_kit
 from app.service.records import export, requeue
 from app.service.status import station_status
 from app.store.operators import add_operator
-from tests.support.station import GUNUNG_KALER, KRONJO, make_station
+from tests.support.station import GUNUNG_KALER, KRONJO, let_retry, make_station
 
 
 def test_the_service_layer_runs_without_qt(tmp_path: Path) -> None:
@@ -76,6 +76,7 @@ def test_moving_the_kit_refuses_the_same_kecamatan_and_self_approval(tmp_path: P
                      approver_password="wrong-password", reason="x")  # fmt: skip
         assert refused.value.code == Code.SUPERVISOR_REQUIRED
         assert refused.value.field == "supervisor" and refused.value.exit_code == EXIT_USAGE
+        let_retry(store, "rina")  # as if the delay after a failed sign-in had passed
         moved = move_kit(store, "360307", mover="teknisi", approver="rina",
                          approver_password="rina-password-1", reason="x")  # fmt: skip
         assert (moved.before, moved.after) == (GUNUNG_KALER, KRONJO)

@@ -68,7 +68,7 @@ def test_a_stick_that_fills_up_is_named_and_a_second_export_completes(tmp_path: 
     st, uuids = _station(tmp_path, 16)
     with small_tmpfs(tmp_path / "usb", "256k") as usb:
         out = usb / "ektp"
-        r = st.cli("export", "--to", str(out))
+        r = st.cli("export", "--to", str(out), "--by", st.operator, input=st.password + "\n")
         assert r.returncode == 1, r.stdout + r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
@@ -83,7 +83,9 @@ def test_a_stick_that_fills_up_is_named_and_a_second_export_completes(tmp_path: 
             assert (out / name).read_bytes() == packets[name.removesuffix(".ektp")]
 
         _remount(usb, "4m")
-        r = st.cli("export", "--to", str(out), "--json")
+        r = st.cli(
+            "export", "--to", str(out), "--json", "--by", st.operator, input=st.password + "\n"
+        )
         assert r.returncode == 0, r.stderr
         doc = json.loads(r.stdout)
         assert (doc["written"], doc["skipped"]) == (len(uuids) - len(on_stick), len(on_stick))

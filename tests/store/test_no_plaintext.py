@@ -57,7 +57,9 @@ def test_nothing_in_clear_and_the_server_gets_everything_back(tmp_path: Path) ->
         assert r.returncode == 0, r.stderr
         uuids.append(r.stdout.strip())
         bio.unlink()  # the input file is the operator's; it is not under the home anyway
-    r = st.cli("export", "--to", str(tmp_path / "export"))
+    r = st.cli(
+        "export", "--to", str(tmp_path / "export"), "--by", st.operator, input=st.password + "\n"
+    )
     assert r.returncode == 0, r.stderr
     for cmd in (["status", "--json"], ["doctor", "--json"]):
         assert st.cli(*cmd).returncode == 0

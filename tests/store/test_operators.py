@@ -16,7 +16,7 @@ from app.store.operators import (
     verify_card,
     verify_password,
 )
-from tests.support.station import StationHome
+from tests.support.station import StationHome, let_retry
 
 
 def test_password_login_and_hash_at_rest(station: StationHome) -> None:
@@ -28,6 +28,7 @@ def test_password_login_and_hash_at_rest(station: StationHome) -> None:
         with pytest.raises(AuthenticationFailed):
             verify_password(store, "nobody", station.password)
         set_active(store, "siti", False, actor="sup")
+        let_retry(store, "siti")
         with pytest.raises(AuthenticationFailed):
             verify_password(store, "siti", station.password)
         assert verify_chain(store).ok

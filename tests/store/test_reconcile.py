@@ -154,14 +154,16 @@ def test_doctor_and_status_warn_export_skips_orphans(tmp_path: Path) -> None:
     assert any("2 mirror packet(s)" in w for w in doc["warnings"])
 
     out = tmp_path / "export"
-    r = st.cli("export", "--to", str(out), "--json")
+    r = st.cli("export", "--to", str(out), "--json", "--by", st.operator, input=st.password + "\n")
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.glob("*.ektp")) == sorted(packet_name(u) for u in committed)
 
 
 def test_export_and_enroll_reconcile_first(tmp_path: Path) -> None:
     st, mirror, _, orphans = _station_with_leftovers(tmp_path)
-    r = st.cli("export", "--to", str(tmp_path / "export"))
+    r = st.cli(
+        "export", "--to", str(tmp_path / "export"), "--by", st.operator, input=st.password + "\n"
+    )
     assert r.returncode == 0, r.stderr
     assert sorted(p.stem for p in (mirror / UNCONFIRMED_DIR).glob("*.ektp")) == orphans
     assert not list(mirror.glob(".*.tmp"))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app import packet
 from app.store.db import Store, open_store
-from app.store.operators import add_operator
+from app.store.models import Operator
+from app.store.operators import RETRY_DELAY_MAX, add_operator
 from app.store.station import StationIdentity, get_identity, init_station
 from tests.support.cli import run_station
 
@@ -142,3 +144,21 @@ def server_keys(tmp_path: Path) -> tuple[X25519PrivateKey, Path]:
 @pytest.fixture()
 def station(tmp_path: Path) -> Iterator[StationHome]:
     yield make_station(tmp_path)
+
+
+def let_retry(store: Store, username: str) -> None:
+    """As if the delay after ``username``'s last failed sign-in had passed: the failure's
+    stored time moves back past the longest delay (the next try reads it). No sleep."""
+    failed_ago(store, username, RETRY_DELAY_MAX + 1)
+
+
+def failed_ago(store: Store, username: str, seconds: float) -> None:
+    """Set ``username``'s last failed sign-in to ``seconds`` ago (negative: later than now,
+    as after a clock set back) in the station database."""
+    from sqlalchemy import select
+
+    from app.store.timeutil import utcnow
+
+    with store.write() as session:
+        op = session.execute(select(Operator).where(Operator.username == username)).scalar_one()
+        op.failed_at = utcnow() - timedelta(seconds=seconds)

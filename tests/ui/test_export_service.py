@@ -28,7 +28,9 @@ def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> N
             enroll(store, EnrollmentRequest(st.operator, bio, face_jpeg())).uuid
             for bio in (BUDI_LAKI, RATNA_PEREMPUAN)
         ]
-    r = st.cli("export", "--to", str(tmp_path / "cli"))
+    r = st.cli(
+        "export", "--to", str(tmp_path / "cli"), "--by", st.operator, input=st.password + "\n"
+    )
     assert r.returncode == 0, r.stderr
 
     services = StationServices(st.home)
@@ -43,7 +45,7 @@ def test_ui_export_matches_the_cli_and_refuses_to_overwrite(tmp_path: Path) -> N
             actors = session.execute(
                 select(AuditEvent.actor).where(AuditEvent.kind == "records.exported")
             ).scalars()
-            assert list(actors) == ["cli", st.operator]
+            assert list(actors) == [st.operator, st.operator]  # the CLI names them too
 
         # A same-named file with other bytes is never overwritten, by either.
         victim = tmp_path / "ui" / packet_name(uuids[0])

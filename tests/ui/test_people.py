@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from app.errors import StationError
 from app.store.operators import LOCK_AFTER, bind_card, get_operator, unlock
 from app.ui.services import Operator
+from tests.support.station import let_retry
 from tests.ui.conftest import OPERATOR, SUPERVISOR, TECHNICIAN, Kit, answer
 from tests.ui.test_recording_flow import focused, sign_in
 from tests.ui.test_screens import open_window
@@ -51,7 +52,9 @@ def test_card_pins_tried_on_the_reader_lock_the_account(qtbot, pcscd, offline_ki
     card.insert()
     qtbot.waitUntil(lambda: signin.card_uid == CARD.hex().upper(), timeout=30000)
     # Someone holding the card tries PINs: after LOCK_AFTER wrong ones the account is locked.
+    # (The delay before each next try is taken as passed: the stored time moves back.)
     for i, pin in enumerate(f"{n:04d}" for n in range(LOCK_AFTER)):
+        let_retry(services.store, OPERATOR[0])
         _type_pin(qtbot, window, pin)
         qtbot.waitUntil(lambda i=i: _failures(offline_kit) == i + 1, timeout=30000)
     qtbot.waitUntil(lambda: "dikunci" in signin.error.text(), timeout=30000)
@@ -196,6 +199,7 @@ def test_teknisi_unlocks_a_locked_account(qtbot, offline_kit: Kit):
     for _ in range(LOCK_AFTER):
         with pytest.raises(AuthenticationFailed):
             verify_password(store, OPERATOR[0], "salah-sekali-1")
+        let_retry(store, OPERATOR[0])
     window = open_window(qtbot, offline_kit)
     sign_in(qtbot, window, *TECHNICIAN)
     qtbot.keyClick(focused(), Qt.Key.Key_F5)

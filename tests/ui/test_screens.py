@@ -15,6 +15,7 @@ from app.ui.services import CardEvent
 from tests.support.components import require_binary
 from tests.support.residents import BUDI_LAKI
 from tests.support.server_fixtures import add_station
+from tests.support.station import failed_ago, let_retry
 from tests.ui.conftest import (
     OPERATOR,
     SUPERVISOR,
@@ -49,6 +50,18 @@ def test_wrong_password_then_right(qtbot, offline_kit: Kit):
     # F-keys do nothing while signed out.
     qtbot.keyClick(focused(), Qt.Key.Key_F4)
     assert window.stack.currentWidget() is signin
+    # The next try waits: 1 s after one failure (kept in the database; the stored time is set
+    # so that the delay has not passed however slow this machine is, then so that it has).
+    store = offline_kit.services.store
+    failed_ago(store, OPERATOR[0], -60)
+    qtbot.keyClicks(focused(), OPERATOR[1])
+    qtbot.keyClick(focused(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Tunggu" in signin.error.text(), timeout=30000)
+    assert signin.error.text() == (
+        "Terlalu banyak percobaan masuk yang gagal. Tunggu sebentar, lalu coba lagi. (1 s)"
+    )
+    assert window.stack.currentWidget() is signin
+    let_retry(store, OPERATOR[0])
     with qtbot.waitSignal(signin.signed_in, timeout=30000):
         qtbot.keyClicks(focused(), OPERATOR[1])
         qtbot.keyClick(focused(), Qt.Key.Key_Return)
@@ -78,6 +91,7 @@ def test_card_and_pin_sign_in_form(qtbot, offline_kit: Kit):
     qtbot.keyClick(focused(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: signin.error.text() != "", timeout=30000)
     assert signin.error.text() == "Kartu atau PIN tidak dikenal."
+    let_retry(offline_kit.services.store, OPERATOR[0])  # as if the wait after it had passed
     signin.pin.setFocus()
     with qtbot.waitSignal(signin.signed_in, timeout=30000) as signed:
         qtbot.keyClicks(focused(), "1234")
