@@ -57,6 +57,7 @@ class Code(StrEnum):
     CARD_IN_USE = "card-in-use"
     BEHIND_REFUSE = "behind-refuse"
     PDF_ON_STATION = "pdf-on-station"
+    CARD_CHECK_STATION = "card-check-station"  # a card-check station records nothing
     NOT_A_VERIFIER = "not-a-verifier"  # card check: the centre answers card-check stations only
     STATION_REVOKED = "station-revoked"
     CHECK_RATE_LIMITED = "check-rate-limited"
@@ -189,7 +190,7 @@ def known(exc: BaseException) -> StationError | None:
 
     By type, never by a class name. The CLI's line for each is what it always printed."""
     # Imported here: the core's modules are heavy, and some of them may raise these errors.
-    from app.enrollment import FallingBehind, InvalidBiodata, InvalidInput
+    from app.enrollment import CardCheckStation, FallingBehind, InvalidBiodata, InvalidInput
     from app.store.clock import ClockImplausible
     from app.store.errors import AlreadyInitialized, NotInitialized, StorageError, classify
     from app.store.export import ExportConflict, ExportMediaError, ExportStopped
@@ -239,6 +240,8 @@ def known(exc: BaseException) -> StationError | None:
         return MachineFault(Code.EXPORT_FAILED, exc.message, subject="export")
     if isinstance(exc, ExportStopped):
         return MachineFault(Code.EXPORT_STOPPED, str(exc), subject="export")
+    if isinstance(exc, CardCheckStation):
+        return Refusal(Code.CARD_CHECK_STATION, "card_check_station", str(exc), field="station")
     if isinstance(exc, FallingBehind):
         return Refusal(Code.BEHIND_REFUSE, "falling_behind", exc.message, field="falling behind")
     if isinstance(exc, IdentityChanged):

@@ -62,6 +62,13 @@ def is_verifier(conn: Connection, station_id: str) -> bool:
     return conn.execute(select(c.station_id).where(c.station_id == station_id)).first() is not None
 
 
+def verifier_flag(engine: Engine, station_id: str) -> bool:
+    """For the signed ``GET /station`` answer: the station learns it is a card-check station
+    (app/sync/station.py), so it offers no recording."""
+    with engine.connect() as conn:
+        return is_verifier(conn, station_id)
+
+
 def refuse_verifier(conn: Connection, origin: Station) -> None:
     """A card-check station's packets are refused (403 ``not_a_recorder``): it records nothing."""
     if is_verifier(conn, origin.id):
