@@ -452,7 +452,7 @@ class MainWindow(QMainWindow):
             return
         self._switch(self.home)
         self.home.show_draft(self.recording.resident_name() if self.recording.has_draft() else None)
-        self.home.new_button.setFocus()
+        self.home.focus_first()
         self.refresh_status()
 
     def _start_rerecording(self) -> None:

@@ -268,8 +268,15 @@ class HomeScreen(QWidget):
         verifier = info.card_check_only
         self.role_note.setVisible(verifier)
         self.role_note.setText(error_text("card-check-station"))
+        if verifier and self.new_button.hasFocus():
+            self.queue_button.setFocus()  # the keyboard keeps a place on Beranda
         self.new_button.setVisible(not verifier)
         self.draft_note.setVisible(not verifier)
+
+    def focus_first(self) -> None:
+        """Beranda's first button: Perekaman baru, or on a card-check station Lihat antrian."""
+        verifier = self.station is not None and self.station.card_check_only
+        (self.queue_button if verifier else self.new_button).setFocus()
 
     def show_draft(self, name: str | None) -> None:
         """``name``: the resident of the open draft ("" unnamed yet), None: no draft."""
