@@ -289,3 +289,37 @@ def test_the_card_check_station_knows_its_role_and_records_nothing(
     res = desk.check("--uid", CARD_UID, "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["found"] is False
+
+
+def test_card_backfill_links_records_processed_before_the_card_links(desk: Desk) -> None:
+    """Records processed before revision 0019 have no card link (made here by removing the
+    links the processor wrote): their cards are unknown to a check until ``ektp-server card
+    backfill`` opens the packets held and links them; a second run links nothing more."""
+    from server.card_tables import card_links
+    from server.core import ServerCore
+
+    core = ServerCore(desk.srv.home, desk.srv.db_url)
+    try:
+        with core.engine.begin() as conn:
+            assert conn.execute(card_links.delete()).rowcount == 2
+    finally:
+        core.engine.dispose()
+    assert _answer(desk.check("--uid", CARD_UID, "--json"))["found"] is False
+
+    res = desk.server("card", "backfill", "--json")
+    assert res.returncode == 0, res.stderr
+    done = json.loads(res.stdout)
+    assert done == {
+        "scanned": 2,
+        "linked": 2,
+        "without_card": 0,
+        "unreadable": 0,
+        "unreadable_first": [],
+    }
+    got = _answer(desk.check("--uid", CARD_UID, "--json"))
+    assert got["found"] is True and got["fate"] == "processed" and got["nama"] == NAMA
+    assert _answer(desk.check("--uid", OTHER_UID, "--json"))["fate"] == "duplicate"
+
+    res = desk.server("card", "backfill")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("0 record(s) linked to their card; 0 without a link opened")
