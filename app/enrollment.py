@@ -23,6 +23,7 @@ import uuid6
 from app import packet
 from app.store.audit import record_event_raw
 from app.store.backlog import FallingBehind, check_backlog_policy
+from app.store.central import is_card_check_station
 from app.store.clock import ClockImplausible, check_seal_time
 from app.store.db import Store
 from app.store.errors import NotInitialized, StorageError
@@ -56,6 +57,7 @@ _SEAL_CHECKS_SQL = (
 
 __all__ = [
     "ClockImplausible",
+    "CardCheckStation",
     "EnrollResult",
     "EnrollmentRequest",
     "FallingBehind",
@@ -80,6 +82,17 @@ class InvalidBiodata(Exception):
         super().__init__(text)
         self.validation = validation
         self.errors = errors
+
+
+class CardCheckStation(Exception):
+    """The centre set this station up for card checks only (``ektp-server station add
+    --verifier``, issue 19) and said so in its assignment: it records nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this is a card-check station (the centre set it up with --verifier): it records "
+            "nothing; check cards with `card check`, record on a recording kit"
+        )
 
 
 class InvalidInput(ValueError):
@@ -296,7 +309,7 @@ def enroll(
 ) -> EnrollResult:
     """Validate, check the photo, seal and store one recording.
 
-    Raises NotInitialized, UnknownOperator, InvalidBiodata, InvalidInput, PhotoUnreadable /
+    Raises NotInitialized, CardCheckStation, UnknownOperator, InvalidBiodata, InvalidInput, PhotoUnreadable /
     PhotoRejected (from app.capture.photo), FallingBehind, MirrorError (policy required) or
     StorageError (disk full, locked, I/O). ``before_seal()`` runs once every check has
     passed, just before the seal (so bad input writes nothing); ``on_sealed(uuid)`` runs
@@ -306,6 +319,8 @@ def enroll(
         identity = identity_from(session)
         if identity is None:
             raise NotInitialized()
+        if is_card_check_station(session):  # before anything is read, checked or sealed
+            raise CardCheckStation()
         require_active(session, request.operator)
     validation = _validate(request.biodata, today)
     if not validation.ok or validation.biodata is None:

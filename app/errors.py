@@ -58,6 +58,7 @@ class Code(StrEnum):
     CARD_IN_USE = "card-in-use"
     BEHIND_REFUSE = "behind-refuse"
     PDF_ON_STATION = "pdf-on-station"
+    CARD_CHECK_STATION = "card-check-station"  # a card-check station records nothing
     NOT_A_VERIFIER = "not-a-verifier"  # card check: the centre answers card-check stations only
     STATION_REVOKED = "station-revoked"
     CHECK_RATE_LIMITED = "check-rate-limited"
@@ -224,7 +225,7 @@ def _bad_input(exc: BaseException) -> BadInput | None:
 
 
 def _refusal(exc: BaseException) -> Refusal | None:
-    from app.enrollment import FallingBehind
+    from app.enrollment import CardCheckStation, FallingBehind
     from app.store.operators import AccountLocked, AuthenticationFailed, TooSoon
 
     if isinstance(exc, AccountLocked):
@@ -235,6 +236,8 @@ def _refusal(exc: BaseException) -> Refusal | None:
         )
     if isinstance(exc, AuthenticationFailed):
         return Refusal(Code.BAD_CREDENTIALS, "authentication_failed", str(exc), field="password")
+    if isinstance(exc, CardCheckStation):
+        return Refusal(Code.CARD_CHECK_STATION, "card_check_station", str(exc), field="station")
     if isinstance(exc, FallingBehind):
         return Refusal(Code.BEHIND_REFUSE, "falling_behind", exc.message, field="falling behind")
     return None

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import protocol
-from server import card_api, kit_api, kit_relay, policy
+from server import card_api, cards, kit_api, kit_relay, policy
 from server.answer_signing import AnswerSigning
 from server.bodies import BodyGate, BodyLimits, parse_json_object
 from server.core import CodeProof, ServerCore, ServiceError
@@ -425,6 +425,8 @@ def _add_enrollment_routes(
         out["accepted_server_key_ids"] = sorted(core.accepted_key_ids())
         # The limits the office set for this kit (server/policy.py), signed with the rest.
         out["policy"] = await run_in_threadpool(policy.effective_for, core.engine, st)
+        # A card-check station (`station add --verifier`) hides recording (issue 19).
+        out["verifier"] = await run_in_threadpool(cards.verifier_flag, core.engine, st.id)
         return out
 
 

@@ -1,5 +1,6 @@
-"""``ektp-server card`` (issue 19): the office marks a card lost or replaced, and reads the
-card checks the kelurahan stations made. The work is in server/cards.py."""
+"""``ektp-server card`` (issue 19): the office marks a card lost or replaced, reads the
+card checks the kelurahan stations made, and links records processed before revision 0019
+to their card (``backfill``). The work is in server/cards.py."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ def add_parsers(sub: Any, parser_class: type[argparse.ArgumentParser]) -> None:
     lk.add_argument("--uid", help="only this card's")
     lk.add_argument("--limit", type=int, default=200)
     lk.add_argument("--json", action="store_true")
+    bf = csub.add_parser(
+        "backfill",
+        help="link records processed before the card links (revision 0019) to their card, "
+        "from the packets held (opens them with the sealing key)",
+    )
+    bf.add_argument("--json", action="store_true")
 
 
 def validate(args: argparse.Namespace) -> None:
@@ -56,6 +63,19 @@ def run(args: argparse.Namespace, core: ServerCore) -> int:
         else:
             print(f"card {done['uid']}: {done['card_status']}")
         return 0
+    if args.card_cmd == "backfill":
+        done = cards.backfill(core)
+        if args.json:
+            print(json.dumps(done, indent=2))
+        else:
+            print(
+                f"{done['linked']} record(s) linked to their card; {done['scanned']} without a "
+                f"link opened, {done['without_card']} recorded without a card, "
+                f"{done['unreadable']} packet(s) not opened"
+            )
+            for line in done["unreadable_first"]:
+                print(f"  not opened: {line}")
+        return 1 if done["unreadable"] else 0
     found = cards.lookups(core.engine, args.station, args.uid, args.limit)
     if args.json:
         print(json.dumps({"count": len(found), "lookups": found}, indent=2))

@@ -31,7 +31,7 @@ from app.store.operators import OperatorError, normalize_card_uid
 from server import db
 from server.card_tables import card_links, card_marks, card_verifiers
 from server.core import InputError, ServerCore, ServiceError, Station, iso
-from server.processing.checks import PHOTO_NAME
+from server.processing.checks import CARD_NAME, PHOTO_NAME, card_uid
 from server.processing.tables import queue, records
 from server.web.accounts import record as audit
 from server.web.tables import audit as office_audit
@@ -61,6 +61,13 @@ def make_verifier(engine: Engine, station_id: str) -> None:
 def is_verifier(conn: Connection, station_id: str) -> bool:
     c = card_verifiers.c
     return conn.execute(select(c.station_id).where(c.station_id == station_id)).first() is not None
+
+
+def verifier_flag(engine: Engine, station_id: str) -> bool:
+    """For the signed ``GET /station`` answer: the station learns it is a card-check station
+    (app/sync/station.py), so it offers no recording."""
+    with engine.connect() as conn:
+        return is_verifier(conn, station_id)
 
 
 def refuse_verifier(conn: Connection, origin: Station) -> None:
@@ -229,4 +236,69 @@ def _person(core: ServerCore, station_id: str, uuid: str) -> dict[str, Any]:
     return {
         "nama": nama if isinstance(nama, str) else None,
         "photo_jpeg_b64": base64.b64encode(photo.data).decode() if photo else None,
+    }
+
+
+# --- records processed before the card links ----------------------------------------------
+
+BACKFILL_BATCH = 500
+
+
+def backfill(core: ServerCore) -> dict[str, Any]:
+    """Link the records processed before ``card_links`` existed (revision 0019) to their
+    card: each processed record without a link has its packet opened (in memory, with the
+    sealing key: why it is a command and not the migration) for the sealed ``card.json``.
+    Idempotent: a record linked already is not opened again; one without a card is opened
+    again by every run. A packet the centre no longer holds or cannot open is counted and
+    named (first 20), never a reason to stop."""
+    lc, rc = card_links.c, records.c
+    unlinked = (
+        select(rc.station_id, rc.uuid, rc.processed_at)
+        .where(~select(lc.uid).where(lc.station_id == rc.station_id, lc.uuid == rc.uuid).exists())
+        .order_by(rc.station_id, rc.uuid)
+        .limit(BACKFILL_BATCH)
+    )
+    scanned = linked = no_card = 0
+    unreadable: list[str] = []
+    after: tuple[str, str] = ("", "")
+    while True:
+        with core.engine.connect() as conn:
+            rows = conn.execute(
+                unlinked.where(
+                    (rc.station_id > after[0])
+                    | ((rc.station_id == after[0]) & (rc.uuid > after[1]))
+                )
+            ).all()
+        if not rows:
+            break
+        after = (rows[-1].station_id, rows[-1].uuid)
+        found = []
+        for row in rows:
+            scanned += 1
+            try:
+                opened = core.open_packet(row.uuid, row.station_id)
+            except Exception as exc:  # gone, damaged, a key retired and removed
+                unreadable.append(f"{row.station_id}/{row.uuid}: {exc}")
+                continue
+            uid = card_uid(opened.attachments.get(CARD_NAME))
+            if uid is None:
+                no_card += 1
+                continue
+            found.append(
+                {
+                    "uid": uid,
+                    "station_id": row.station_id,
+                    "uuid": row.uuid,
+                    "processed_at": row.processed_at,
+                }
+            )
+        with core.engine.begin() as conn:
+            for values in found:
+                linked += db.insert_ignore(conn, card_links, values)
+    return {
+        "scanned": scanned,
+        "linked": linked,
+        "without_card": no_card,
+        "unreadable": len(unreadable),
+        "unreadable_first": unreadable[:20],
     }

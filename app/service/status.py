@@ -74,6 +74,11 @@ class StationStatus:
         return None if self.backlog == "ok" else self.backlog
 
     @property
+    def card_check_only(self) -> bool:
+        """The centre set this station up for card checks only (issue 19)."""
+        return bool(self.extra.get("card_check_station", False))
+
+    @property
     def behind_reason(self) -> str:
         return "; ".join(self.backlog_messages)
 

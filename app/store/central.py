@@ -9,6 +9,11 @@
   (app/sync/audit_upload.py); ``doctor`` checks the local chain still has it.
 - Moves made offline with a supervisor's approval, until reported upstream
   (app/sync/moves.py).
+- The station's role: a card-check station (``ektp-server station add --verifier``, issue
+  19) is told so in the signed assignment answer (``"verifier": true``) and keeps it as the
+  ``centre.verifier`` row of the ``setting`` table (not a setting: ``settings set`` does not
+  know it). Such a station records nothing: ``enroll`` refuses before sealing, the app hides
+  Perekaman baru.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from app import policy as keys
 from app.store.audit import record_event
@@ -85,6 +91,39 @@ def policy_view(store: Store) -> dict[str, dict[str, Any]]:
         value = getattr(effective, key, getattr(default, key, None))
         out[key] = {"value": value, "source": source}
     return out
+
+
+# --- the station's role ------------------------------------------------------------------------
+
+VERIFIER_KEY = "centre.verifier"
+
+
+def is_card_check_station(target: Store | Session) -> bool:
+    """The centre said this station is a card-check station (it records nothing)."""
+    if isinstance(target, Store):
+        with target.read() as session:
+            return is_card_check_station(session)
+    row = target.get(Setting, VERIFIER_KEY)
+    return row is not None and row.value == "yes"
+
+
+def store_verifier(store: Store, verifier: bool) -> bool:
+    """Keep what the centre said of this station's role; audited when it changes. Returns
+    whether it changed."""
+    with store.write() as session:
+        row = session.get(Setting, VERIFIER_KEY)
+        held = row is not None and row.value == "yes"
+        if held == verifier:
+            return False
+        if verifier:
+            if row is None:
+                session.add(Setting(key=VERIFIER_KEY, value="yes"))
+            else:
+                row.value = "yes"
+        elif row is not None:
+            session.delete(row)
+        record_event(session, "server", "station.role", {"verifier": verifier})
+    return True
 
 
 # --- audit acknowledgement --------------------------------------------------------------------
@@ -236,7 +275,8 @@ def current_assignment(store: Store) -> dict[str, Any] | None:
 
 
 def centre_status(store: Store) -> dict[str, Any]:
-    """The ``status`` keys of issue 12: ``policy``, ``assignment`` and ``audit``."""
+    """The ``status`` keys of issue 12: ``policy``, ``assignment`` and ``audit``; and of
+    issue 19: ``card_check_station`` (the centre set this station up for card checks)."""
     from app.store.timeutil import iso
 
     ack = audit_ack(store)
@@ -247,4 +287,5 @@ def centre_status(store: Store) -> dict[str, Any]:
             "acked_event": None if ack is None else ack.event_id,
             "acked_at": None if ack is None or ack.at is None else iso(ack.at),
         },
+        "card_check_station": is_card_check_station(store),
     }

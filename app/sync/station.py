@@ -19,6 +19,7 @@ import requests
 
 from app import packet, protocol
 from app.store.backlog import BacklogState, check_backlog_policy
+from app.store.central import store_verifier
 from app.store.db import Store
 from app.store.outbox import Outbox, PendingStats
 from app.store.settings import load_settings
@@ -183,8 +184,8 @@ class StationSync:
     # --- around the drain -------------------------------------------------------------------
 
     def pull_assignment(self) -> dict[str, Any]:
-        """Ask the server for this station's kecamatan and policy; adopt them when they
-        changed. Moves made offline are reported first (app/sync/kit_report.py)."""
+        """Ask the server for this station's kecamatan, policy and role (a card-check station:
+        ``verifier``); adopt them when they changed. Moves made offline are reported first (app/sync/kit_report.py)."""
         self.ensure_server_key()
         for step in kit_report.BEFORE_ASSIGNMENT:
             step(self)
@@ -198,6 +199,9 @@ class StationSync:
         if kecamatan and current is not None and kecamatan != current.kecamatan:
             set_assignment(self.store, kecamatan, "server", "assigned by the server")
         central_policy.apply(self.store, doc)
+        verifier = doc.get("verifier")
+        if isinstance(verifier, bool):  # absent from a server of an earlier release
+            store_verifier(self.store, verifier)
         return dict(doc)
 
     def _adopt_rotated_key(self, doc: dict[str, Any]) -> None:

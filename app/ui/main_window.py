@@ -209,6 +209,9 @@ class MainWindow(QMainWindow):
         self.home.show_station(info)
         self.signin.show_accounts(info.operators)
         self.recording.set_station(info, self.services.home)
+        # A card-check station (issue 19) offers no recording: F3 and the button are gone.
+        self.act_new.setVisible(not info.card_check_only)
+        self.act_new.setEnabled(self.operator is not None and not info.card_check_only)
         if self._idle_from_settings and info.idle_lock_minutes:
             self.idle_timer.setInterval(info.idle_lock_minutes * 60 * 1000)
         self._show_header()
@@ -239,6 +242,8 @@ class MainWindow(QMainWindow):
 
     def _status_loaded(self, status: StationStatus) -> None:
         self.home.show_status(status)
+        if self.station is not None and status.card_check_only != self.station.card_check_only:
+            self.load_station()  # the centre's answer changed the role meanwhile (sync)
         if status.behind == "refuse":
             self.banner.setText(error_text("behind-refuse"))
             self.banner.show()
@@ -362,6 +367,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setVisible(enabled)
         for act in (self.act_home, self.act_new, self.act_queue, self.act_lock, self.act_sign_out):
             act.setEnabled(enabled)
+        if self.station is not None and self.station.card_check_only:
+            self.act_new.setEnabled(False)
         self.act_technician.setEnabled(
             enabled and self.operator is not None and self.operator.is_technician
         )
@@ -445,7 +452,7 @@ class MainWindow(QMainWindow):
             return
         self._switch(self.home)
         self.home.show_draft(self.recording.resident_name() if self.recording.has_draft() else None)
-        self.home.new_button.setFocus()
+        self.home.focus_first()
         self.refresh_status()
 
     def _start_rerecording(self) -> None:
@@ -462,6 +469,12 @@ class MainWindow(QMainWindow):
             if self.stack.currentWidget() is not self.recording:
                 self.services.start_rerecording(None)
         self._rerecording = False
+        if self.station is not None and self.station.card_check_only:
+            self.banner.setText(error_text("card-check-station"))
+            self.banner.show()
+            if self.stack.currentWidget() is self.signin:
+                self.show_home()  # after a sign-in with a draft left from before
+            return
         status = self.home.status
         if status is not None and status.behind == "refuse" and not self.recording.has_draft():
             self.banner.setText(error_text("behind-refuse"))

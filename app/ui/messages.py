@@ -111,6 +111,10 @@ def _messages() -> dict[str, str]:
             "terkunci), lalu coba lagi."
         ),
         # The card check at the kelurahan desk (Cek KTP-el).
+        "card-check-station": tr(
+            "Stasiun ini adalah stasiun cek KTP-el: perekaman tidak dilakukan di sini. "
+            "Gunakan Cek KTP-el (F6); perekaman dilakukan di kit perekaman."
+        ),
         "not-a-verifier": tr(
             "Stasiun ini adalah kit perekaman, bukan stasiun cek KTP-el: pusat tidak menjawab "
             "pengecekan kartu dari stasiun ini."

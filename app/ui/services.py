@@ -33,6 +33,8 @@ class StationInfo:
     pdf_on_station: bool = False
     # Minutes without input before the lock (setting idle_lock_minutes; None: the default).
     idle_lock_minutes: int | None = None
+    # The centre set this station up for card checks only (issue 19): it offers no recording.
+    card_check_only: bool = False
 
     @property
     def provisioned(self) -> bool:

@@ -105,6 +105,7 @@ class StationServices(DomainServices):
         return get_identity(self.store)
 
     def station_info(self) -> StationInfo:
+        from app.store.central import is_card_check_station
         from app.store.operators import list_operators
         from app.store.settings import load_settings
 
@@ -114,6 +115,7 @@ class StationServices(DomainServices):
             mirror = settings.mirror_dir
             pdf_here = settings.receipt_pdf_on_station == "yes"
             operators = sum(1 for op in list_operators(self.store) if op.active)
+            card_check_only = is_card_check_station(self.store)
         if ident is None:
             return StationInfo(None, "", None, "", None, None, mirror, operators, pdf_here)
         kec = regions.get(ident.kecamatan)
@@ -128,6 +130,7 @@ class StationServices(DomainServices):
             operators=operators,
             pdf_on_station=pdf_here,
             idle_lock_minutes=settings.idle_lock_minutes,
+            card_check_only=card_check_only,
         )
 
     def sign_in_password(self, username: str, password: str) -> Operator:

@@ -39,87 +39,87 @@
             <translation>Station %1 · Kecamatan %2</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="508" />
+            <location filename="app/ui/main_window.py" line="521" />
             <source>Perekaman KTP-el</source>
             <translation>e-KTP recording</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="509" />
+            <location filename="app/ui/main_window.py" line="522" />
             <source>Navigasi</source>
             <translation>Navigation</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="510" />
+            <location filename="app/ui/main_window.py" line="523" />
             <source>Beranda (F2)</source>
             <translation>Home (F2)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="511" />
+            <location filename="app/ui/main_window.py" line="524" />
             <source>Perekaman baru (F3)</source>
             <translation>New recording (F3)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="512" />
+            <location filename="app/ui/main_window.py" line="525" />
             <source>Antrian (F4)</source>
             <translation>Queue (F4)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="513" />
+            <location filename="app/ui/main_window.py" line="526" />
             <source>Teknisi (F5)</source>
             <translation>Technician (F5)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="514" />
+            <location filename="app/ui/main_window.py" line="527" />
             <source>Kunci (Ctrl+L)</source>
             <translation>Lock (Ctrl+L)</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="515" />
+            <location filename="app/ui/main_window.py" line="528" />
             <source>Keluar</source>
             <translation>Sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="408" />
+            <location filename="app/ui/main_window.py" line="415" />
             <source>&amp;Buang dan keluar</source>
             <translation>&amp;Discard and sign out</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="409" />
+            <location filename="app/ui/main_window.py" line="416" />
             <source>&amp;Jangan keluar</source>
             <translation>&amp;Stay signed in</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="534" />
+            <location filename="app/ui/main_window.py" line="547" />
             <source>&amp;Buang dan tutup</source>
             <translation>&amp;Discard and close</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="535" />
+            <location filename="app/ui/main_window.py" line="548" />
             <source>&amp;Jangan tutup</source>
             <translation>&amp;Keep it open</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="407" />
+            <location filename="app/ui/main_window.py" line="414" />
             <source>Keluar dan buang rekaman yang sedang dibuat?</source>
             <translation>Sign out and discard the recording in progress?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="533" />
+            <location filename="app/ui/main_window.py" line="546" />
             <source>Tutup aplikasi dan buang rekaman yang belum selesai?</source>
             <translation>Close the application and discard the unfinished recording?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="405" />
+            <location filename="app/ui/main_window.py" line="412" />
             <source>Keluar dan buang rekaman %1?</source>
             <translation>Sign out and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/main_window.py" line="531" />
+            <location filename="app/ui/main_window.py" line="544" />
             <source>Tutup aplikasi dan buang rekaman %1?</source>
             <translation>Close the application and discard the recording of %1?</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="179" />
+            <location filename="app/ui/messages.py" line="183" />
             <source>Pengiriman gagal. Rekaman dikirim lagi otomatis; bila berlanjut, hubungi teknisi.</source>
             <translation>Sending failed. The records will be sent again automatically; if this goes on, call the technician.</translation>
         </message>
@@ -330,231 +330,236 @@
         </message>
         <message>
             <location filename="app/ui/messages.py" line="114" />
+            <source>Stasiun ini adalah stasiun cek KTP-el: perekaman tidak dilakukan di sini. Gunakan Cek KTP-el (F6); perekaman dilakukan di kit perekaman.</source>
+            <translation>This is a card-check station: no recording is done here. Use Cek KTP-el (F6); recordings are made on a recording kit.</translation>
+        </message>
+        <message>
+            <location filename="app/ui/messages.py" line="118" />
             <source>Stasiun ini adalah kit perekaman, bukan stasiun cek KTP-el: pusat tidak menjawab pengecekan kartu dari stasiun ini.</source>
             <translation>This station is a recording kit, not a card-check station: the centre does not answer card checks from it.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="118" />
+            <location filename="app/ui/messages.py" line="122" />
             <source>Stasiun ini sudah dicabut oleh kantor pusat. Hubungi teknisi.</source>
             <translation>The central office has revoked this station. Call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="119" />
+            <location filename="app/ui/messages.py" line="123" />
             <source>Terlalu banyak pengecekan dalam satu menit. Tunggu sebentar, lalu coba lagi.</source>
             <translation>Too many checks in one minute. Wait a moment, then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="122" />
+            <location filename="app/ui/messages.py" line="126" />
             <source>Pusat tidak dapat dihubungi: kartu belum dapat dicek. Periksa jaringan, lalu coba lagi.</source>
             <translation>The centre cannot be reached: the card cannot be checked yet. Check the network, then try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="126" />
+            <location filename="app/ui/messages.py" line="130" />
             <source>Tempelkan KTP-el penduduk pada pembaca kartu.</source>
             <translation>Put the resident's e-KTP on the card reader.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="127" />
+            <location filename="app/ui/messages.py" line="131" />
             <source>Isian tidak valid. Periksa lalu coba lagi.</source>
             <translation>Invalid input. Check it and try again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="128" />
+            <location filename="app/ui/messages.py" line="132" />
             <source>Kunci stasiun tidak ditemukan di komputer ini. Hubungi teknisi; jangan merekam dulu.</source>
             <translation>The station's key is not on this computer. Call a technician; do not record for now.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="131" />
+            <location filename="app/ui/messages.py" line="135" />
             <source>Terjadi kesalahan tak terduga. Coba lagi; bila berulang, hubungi teknisi.</source>
             <translation>An unexpected error occurred. Try again; if it happens again, call the technician.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="161" />
+            <location filename="app/ui/messages.py" line="165" />
             <source>Ditolak server. Teknisi dapat memeriksa lalu mengirim ulang.</source>
             <translation>Refused by the server. A technician can check it and send it again.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="164" />
+            <location filename="app/ui/messages.py" line="168" />
             <source>Server menolak stasiun ini. Hubungi teknisi untuk memeriksa pendaftaran stasiun.</source>
             <translation>The server refuses this station. Call the technician to check the station registration.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="175" />
+            <location filename="app/ui/messages.py" line="179" />
             <source>Server tidak menjawab. Rekaman dikirim lagi otomatis; bila berlanjut, periksa jaringan.</source>
             <translation>The server does not answer. The records will be sent again automatically; if this goes on, check the network.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="185" />
+            <location filename="app/ui/messages.py" line="189" />
             <source>Wajah tidak terlihat.</source>
             <translation>No face visible.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="186" />
+            <location filename="app/ui/messages.py" line="190" />
             <source>Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera.</source>
             <translation>More than one face: only the applicant may be in front of the camera.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="187" />
+            <location filename="app/ui/messages.py" line="191" />
             <source>Wajah terlalu kecil: minta pemohon mendekat.</source>
             <translation>Face too small: ask the applicant to come closer.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="188" />
+            <location filename="app/ui/messages.py" line="192" />
             <source>Wajah terlalu dekat: minta pemohon mundur sedikit.</source>
             <translation>Face too close: ask the applicant to move back a little.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="189" />
+            <location filename="app/ui/messages.py" line="193" />
             <source>Wajah tidak di tengah.</source>
             <translation>Face not centred.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="190" />
+            <location filename="app/ui/messages.py" line="194" />
             <source>Gambar buram: minta pemohon diam sejenak.</source>
             <translation>Blurry picture: ask the applicant to hold still.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="191" />
+            <location filename="app/ui/messages.py" line="195" />
             <source>Terlalu gelap: tambah cahaya.</source>
             <translation>Too dark: add light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="192" />
+            <location filename="app/ui/messages.py" line="196" />
             <source>Terlalu terang: kurangi cahaya.</source>
             <translation>Too bright: reduce the light.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="204" />
+            <location filename="app/ui/messages.py" line="208" />
             <source>Wajib diisi.</source>
             <translation>Required.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="205" />
+            <location filename="app/ui/messages.py" line="209" />
             <source>Isian tidak valid.</source>
             <translation>Not a valid entry.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="206" />
+            <location filename="app/ui/messages.py" line="210" />
             <source>Pilih salah satu dari daftar.</source>
             <translation>Choose one from the list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="207" />
+            <location filename="app/ui/messages.py" line="211" />
             <source>Berisi karakter yang tidak diperbolehkan.</source>
             <translation>Contains characters that are not allowed.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="208" />
+            <location filename="app/ui/messages.py" line="212" />
             <source>Panjang isian tidak sesuai.</source>
             <translation>The length is not right.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="209" />
+            <location filename="app/ui/messages.py" line="213" />
             <source>Tanggal ini tidak ada di kalender.</source>
             <translation>This date does not exist in the calendar.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="210" />
+            <location filename="app/ui/messages.py" line="214" />
             <source>Tanggal lahir di masa depan.</source>
             <translation>The birth date is in the future.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="211" />
+            <location filename="app/ui/messages.py" line="215" />
             <source>Tanggal lahir lebih dari 130 tahun lalu.</source>
             <translation>The birth date is more than 130 years ago.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="212" />
+            <location filename="app/ui/messages.py" line="216" />
             <source>Kode wilayah tidak ada dalam daftar Kemendagri.</source>
             <translation>The region code is not in the Kemendagri list.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="213" />
+            <location filename="app/ui/messages.py" line="217" />
             <source>Kode provinsi NIK (digit 1-2) tidak boleh 00.</source>
             <translation>The NIK province code (digits 1-2) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="214" />
+            <location filename="app/ui/messages.py" line="218" />
             <source>Kode kabupaten NIK (digit 3-4) tidak boleh 00.</source>
             <translation>The NIK regency code (digits 3-4) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="215" />
+            <location filename="app/ui/messages.py" line="219" />
             <source>Kode kecamatan NIK (digit 5-6) tidak boleh 00.</source>
             <translation>The NIK district code (digits 5-6) cannot be 00.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="216" />
+            <location filename="app/ui/messages.py" line="220" />
             <source>Tanggal lahir dalam NIK (digit 7-8) harus 01-31 atau 41-71.</source>
             <translation>The day of birth in the NIK (digits 7-8) must be 01-31 or 41-71.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="217" />
+            <location filename="app/ui/messages.py" line="221" />
             <source>Bulan lahir dalam NIK (digit 9-10) harus 01-12.</source>
             <translation>The month of birth in the NIK (digits 9-10) must be 01-12.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="218" />
+            <location filename="app/ui/messages.py" line="222" />
             <source>Nomor urut NIK (digit 13-16) tidak boleh 0000.</source>
             <translation>The NIK serial number (digits 13-16) cannot be 0000.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="219" />
+            <location filename="app/ui/messages.py" line="223" />
             <source>Kode wilayah NIK bukan kecamatan saat ini (tetap diterima).</source>
             <translation>The NIK region code is not a current kecamatan (accepted anyway).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="220" />
+            <location filename="app/ui/messages.py" line="224" />
             <source>Tanggal lahir berbeda dengan yang tercantum di NIK.</source>
             <translation>The birth date differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="221" />
+            <location filename="app/ui/messages.py" line="225" />
             <source>Jenis kelamin berbeda dengan yang tercantum di NIK.</source>
             <translation>The sex differs from the one in the NIK.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="222" />
+            <location filename="app/ui/messages.py" line="226" />
             <source>Usia 16 dan belum kawin: direkam sekarang, KTP-el terbit pada usia 17.</source>
             <translation>Age 16 and not married: recorded now, the e-KTP is issued at 17.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="223" />
+            <location filename="app/ui/messages.py" line="227" />
             <source>Belum cukup umur untuk KTP-el (17 tahun atau sudah kawin).</source>
             <translation>Too young for an e-KTP (17 years or married).</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="229" />
+            <location filename="app/ui/messages.py" line="233" />
             <source>NIK harus 16 angka.</source>
             <translation>The NIK must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="230" />
+            <location filename="app/ui/messages.py" line="234" />
             <source>No. KK harus 16 angka.</source>
             <translation>The family card number must be 16 digits.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="231" />
+            <location filename="app/ui/messages.py" line="235" />
             <source>Tulis tanggal sebagai HH-BB-TTTT, misalnya 12-08-1990.</source>
             <translation>Write the date as DD-MM-YYYY, for example 12-08-1990.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="232" />
+            <location filename="app/ui/messages.py" line="236" />
             <source>RT berupa angka 001 sampai 999.</source>
             <translation>RT is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="233" />
+            <location filename="app/ui/messages.py" line="237" />
             <source>RW berupa angka 001 sampai 999.</source>
             <translation>RW is a number from 001 to 999.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="234" />
+            <location filename="app/ui/messages.py" line="238" />
             <source>Pilih kelurahan/desa dari hasil pencarian.</source>
             <translation>Choose the village/kelurahan from the search results.</translation>
         </message>
         <message>
-            <location filename="app/ui/messages.py" line="152" />
+            <location filename="app/ui/messages.py" line="156" />
             <source>Detail teknis: %1</source>
             <translation>Technical detail: %1</translation>
         </message>
@@ -719,52 +724,52 @@
             <translation>Online: every record sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="282" />
+            <location filename="app/ui/screens/home.py" line="300" />
             <source>Beranda</source>
             <translation>Home</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="283" />
+            <location filename="app/ui/screens/home.py" line="301" />
             <source>perekaman hari ini</source>
             <translation>recordings today</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="284" />
+            <location filename="app/ui/screens/home.py" line="302" />
             <source>menunggu dikirim</source>
             <translation>waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="285" />
+            <location filename="app/ui/screens/home.py" line="303" />
             <source>Stasiun:</source>
             <translation>Station:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="286" />
+            <location filename="app/ui/screens/home.py" line="304" />
             <source>Disk:</source>
             <translation>Disk:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="287" />
+            <location filename="app/ui/screens/home.py" line="305" />
             <source>Salinan cadangan:</source>
             <translation>Backup copy:</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="288" />
+            <location filename="app/ui/screens/home.py" line="306" />
             <source>&amp;Kirim sekarang</source>
             <translation>&amp;Send now</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="290" />
+            <location filename="app/ui/screens/home.py" line="308" />
             <source>Lihat &amp;antrian</source>
             <translation>View &amp;queue</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="291" />
+            <location filename="app/ui/screens/home.py" line="309" />
             <source>&amp;Cetak ulang bukti</source>
             <translation>&amp;Reprint receipt</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="292" />
+            <location filename="app/ui/screens/home.py" line="310" />
             <source>Perlu rekam &amp;ulang</source>
             <translation>To re-&amp;record</translation>
         </message>
@@ -774,27 +779,27 @@
             <translation>Online: %1 records waiting to be sent</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="202" />
+            <location filename="app/ui/screens/home.py" line="208" />
             <source>Tidak ada salinan cadangan (flashdisk)</source>
             <translation>No backup copy (USB drive)</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="261" />
+            <location filename="app/ui/screens/home.py" line="267" />
             <source>Belum didaftarkan ke server</source>
             <translation>Not registered with a server yet</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="267" />
+            <location filename="app/ui/screens/home.py" line="285" />
             <source>Tekan F3 untuk mulai merekam.</source>
             <translation>Press F3 to start a recording.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="276" />
+            <location filename="app/ui/screens/home.py" line="294" />
             <source>Perekaman &amp;baru</source>
             <translation>&amp;New recording</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="276" />
+            <location filename="app/ui/screens/home.py" line="294" />
             <source>Lanjutkan &amp;rekaman</source>
             <translation>&amp;Resume recording</translation>
         </message>
@@ -809,22 +814,22 @@
             <translation>Sync stopped since %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="200" />
+            <location filename="app/ui/screens/home.py" line="206" />
             <source>%1 bebas</source>
             <translation>%1 free</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="222" />
+            <location filename="app/ui/screens/home.py" line="228" />
             <source>Terlalu banyak rekaman belum terkirim: perekaman baru ditolak sampai antrian terkirim atau diekspor ke flashdisk.</source>
             <translation>Too many records not sent: new recordings are refused until the queue is sent or exported to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="246" />
+            <location filename="app/ui/screens/home.py" line="252" />
             <source>%1 rekaman perlu tindakan: pusat meminta perekaman ulang atau menolaknya.</source>
             <translation>%1 record(s) need action: the central office asks for a re-recording or rejected them.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="274" />
+            <location filename="app/ui/screens/home.py" line="292" />
             <source>Ada rekaman yang belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>A recording is unfinished. Press F3 to resume it.</translation>
         </message>
@@ -834,32 +839,32 @@
             <translation>Sending %1 of %2</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="231" />
+            <location filename="app/ui/screens/home.py" line="237" />
             <source>Peringatan: rekaman yang belum terkirim makin banyak. Sambungkan ke jaringan atau ekspor antrian ke flashdisk.</source>
             <translation>Warning: more and more records are not sent. Connect to the network or export the queue to a USB drive.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="205" />
+            <location filename="app/ui/screens/home.py" line="211" />
             <source>Salinan cadangan siap: %1</source>
             <translation>Backup copy ready: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="209" />
+            <location filename="app/ui/screens/home.py" line="215" />
             <source>Salinan cadangan TIDAK dapat ditulis: %1</source>
             <translation>Backup copy can NOT be written: %1</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="215" />
+            <location filename="app/ui/screens/home.py" line="221" />
             <source>%1 berkas di flashdisk dari penyimpanan yang terputus belum dipastikan: teknisi harus memeriksanya.</source>
             <translation>%1 file(s) on the USB stick from an interrupted save are unconfirmed: a technician must check them.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="270" />
+            <location filename="app/ui/screens/home.py" line="288" />
             <source>Rekaman %1 belum selesai. Tekan F3 untuk melanjutkan.</source>
             <translation>The recording of %1 is unfinished. Press F3 to resume it.</translation>
         </message>
         <message>
-            <location filename="app/ui/screens/home.py" line="256" />
+            <location filename="app/ui/screens/home.py" line="262" />
             <source>%1 — Kecamatan %2</source>
             <translation>%1 — Kecamatan %2</translation>
         </message>

@@ -17,7 +17,16 @@ import requests
 from app import protocol
 from app.cards import CARD_CHECK_PATH
 from app.store.fates import receipt_number
-from tests.support.cards import CARD_UID, CLERK, NAMA, OTHER_UID, Desk, set_up_desk
+from tests.support.cards import (
+    CARD_UID,
+    CLERK,
+    CLERK_PASSWORD,
+    NAMA,
+    OTHER_UID,
+    Desk,
+    set_up_bare_desk,
+    set_up_desk,
+)
 from tests.support.cli import run_server
 from tests.support.office import person, portrait_jpeg, seal_record, server_args
 from tests.support.pcsc import PcscDaemon
@@ -236,3 +245,81 @@ def _scan(home: Path, words: list[str], photo: bytes) -> list[str]:
     files = [f for f in home.rglob("*") if f.is_file()]
     assert files
     return [f"{f}: {n[:16]!r}" for f in files for n in needles if n in f.read_bytes()]
+
+
+def test_the_card_check_station_knows_its_role_and_records_nothing(
+    tmp_path: Path, server: ServerProcess
+) -> None:
+    """The signed GET /station says ``verifier``; the station keeps it at its sync, and from
+    then on ``enroll`` refuses in one line (exit 2) before anything is checked or sealed."""
+    desk = set_up_bare_desk(tmp_path, server)
+    verifier = TestStation.enroll(server, code=_verifier_code(desk))
+    resp = verifier.signed("GET", protocol.API_PREFIX + "/station")
+    assert resp.status_code == 200 and resp.headers.get(protocol.H_SERVER_SIGNATURE)
+    assert resp.json()["verifier"] is True
+    kit = TestStation.enroll(server)
+    assert kit.signed("GET", protocol.API_PREFIX + "/station").json()["verifier"] is False
+
+    def status() -> dict:
+        res = desk.desk("status", "--json")
+        assert res.returncode == 0, res.stderr
+        return dict(json.loads(res.stdout))
+
+    assert status()["card_check_station"] is False  # not told yet
+    res = desk.desk("sync", "--once")
+    assert res.returncode == 0, res.stderr
+    assert status()["card_check_station"] is True
+
+    photo, bio = tmp_path / "face.jpg", tmp_path / "bio.json"
+    photo.write_bytes(portrait_jpeg())
+    bio.write_text(json.dumps(person(9)))
+    res = desk.desk(
+        "enroll", "--operator", CLERK, "--biodata", str(bio), "--photo", str(photo),
+        "--card-uid", CARD_UID, input=CLERK_PASSWORD + "\n",
+    )  # fmt: skip
+    assert (res.returncode, res.stdout) == (2, ""), res.stderr
+    assert res.stderr.strip() == (
+        "ektp-station: error: station: this is a card-check station (the centre set it up "
+        "with --verifier): it records nothing; check cards with `card check`, record on a "
+        "recording kit"
+    )
+    after = status()
+    assert after["pending"] == 0 and not any(after["records"].values()), after["records"]
+    # Its card checks still work (the role changes nothing there).
+    res = desk.check("--uid", CARD_UID, "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["found"] is False
+
+
+def test_card_backfill_links_records_processed_before_the_card_links(desk: Desk) -> None:
+    """Records processed before revision 0019 have no card link (made here by removing the
+    links the processor wrote): their cards are unknown to a check until ``ektp-server card
+    backfill`` opens the packets held and links them; a second run links nothing more."""
+    from server.card_tables import card_links
+    from server.core import ServerCore
+
+    core = ServerCore(desk.srv.home, desk.srv.db_url)
+    try:
+        with core.engine.begin() as conn:
+            assert conn.execute(card_links.delete()).rowcount == 2
+    finally:
+        core.engine.dispose()
+    assert _answer(desk.check("--uid", CARD_UID, "--json"))["found"] is False
+
+    res = desk.server("card", "backfill", "--json")
+    assert res.returncode == 0, res.stderr
+    done = json.loads(res.stdout)
+    assert done == {
+        "scanned": 2,
+        "linked": 2,
+        "without_card": 0,
+        "unreadable": 0,
+        "unreadable_first": [],
+    }
+    got = _answer(desk.check("--uid", CARD_UID, "--json"))
+    assert got["found"] is True and got["fate"] == "processed" and got["nama"] == NAMA
+    assert _answer(desk.check("--uid", OTHER_UID, "--json"))["fate"] == "duplicate"
+
+    res = desk.server("card", "backfill")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("0 record(s) linked to their card; 0 without a link opened")

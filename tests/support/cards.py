@@ -87,7 +87,19 @@ def set_up_desk(tmp_path: Path, srv: ServerProcess) -> Desk:
         assert res.returncode == 0, res.stderr
     bio.unlink()
     office_json(srv.home, srv.db_url, "process", "--once", "--json")
+    _add_desk(desk)
+    return desk
 
+
+def set_up_bare_desk(tmp_path: Path, srv: ServerProcess) -> Desk:
+    """Only the card-check station with its clerk (no kit, no records)."""
+    desk = Desk(srv, tmp_path / "kit", tmp_path / "desk")
+    _add_desk(desk)
+    return desk
+
+
+def _add_desk(desk: Desk) -> None:
+    srv = desk.srv
     desk.desk_id, code = _code(
         desk.server(
             "station",
@@ -106,4 +118,3 @@ def set_up_desk(tmp_path: Path, srv: ServerProcess) -> Desk:
         "operator", "add", "--username", CLERK, "--role", "operator", input=CLERK_PASSWORD + "\n"
     )
     assert res.returncode == 0, res.stderr
-    return desk

@@ -16,7 +16,7 @@ from app.store.fates import receipt_number
 from app.ui.main_window import MainWindow
 from app.ui.station import StationServices
 from tests.server.test_card_check import _scan
-from tests.support.cards import CARD_UID, CLERK, CLERK_PASSWORD, NAMA, set_up_desk
+from tests.support.cards import CARD_UID, CLERK, CLERK_PASSWORD, NAMA, set_up_bare_desk, set_up_desk
 from tests.support.office import person, portrait_jpeg
 from tests.ui.conftest import DEMO_CAMERA, show_active
 from tests.ui.test_recording_flow import focused, sign_in
@@ -124,3 +124,46 @@ def test_cek_ktp_el_shows_the_record_of_the_card_on_the_reader(
     assert '"count": 4' in lookups.stdout, lookups.stdout
     hits = _scan(desk.desk_home, [*NAMA.split(), person(7)["nik"]], portrait_jpeg())
     assert hits == []
+
+
+def test_a_card_check_station_offers_no_recording(qtbot, tmp_path: Path, server) -> None:
+    """The centre says the station is a card-check station (its signed assignment answer);
+    the app's own sync learns it: Perekaman baru leaves the navigation and Beranda, which
+    says why, and F3 only repeats the sentence. Cek KTP-el stays."""
+    desk = set_up_bare_desk(tmp_path, server)
+    services = StationServices(desk.desk_home, camera_sources=DEMO_CAMERA)
+    try:
+        window = MainWindow(services, start_devices=False)
+        qtbot.addWidget(window)
+        with qtbot.waitSignal(window.station_loaded, timeout=30000):
+            show_active(qtbot, window)
+        sign_in(qtbot, window, CLERK, CLERK_PASSWORD)
+        # The sync worker asks for the assignment; the status refresh sees the new role.
+        qtbot.waitUntil(
+            lambda: window.station is not None and window.station.card_check_only, timeout=60000
+        )
+        qtbot.waitUntil(lambda: not window.act_new.isVisible(), timeout=10000)
+        assert not window.act_new.isEnabled()
+        home = window.home
+        assert not home.new_button.isVisible() and not home.draft_note.isVisible()
+        assert home.role_note.isVisible()
+        assert home.role_note.text() == SENTENCE
+        assert window.card_check.action is not None and window.card_check.action.isVisible()
+
+        # F3 (and Ctrl+N) open nothing: the sentence again.
+        qtbot.keyClick(focused(), Qt.Key.Key_F3)
+        window.show_recording()  # the way Beranda's and the re-record list's buttons go
+        assert window.stack.currentWidget() is window.home
+        assert window.banner.isVisible() and window.banner.text() == SENTENCE
+        # Cek KTP-el opens as before.
+        qtbot.keyClick(focused(), Qt.Key.Key_F6)
+        assert window.stack.currentWidget() is window.card_check
+        window.close()
+    finally:
+        services.close()
+
+
+SENTENCE = (
+    "Stasiun ini adalah stasiun cek KTP-el: perekaman tidak dilakukan di sini. "
+    "Gunakan Cek KTP-el (F6); perekaman dilakukan di kit perekaman."
+)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.i18n import tr
-from app.ui.messages import error_detail, sync_error_text
+from app.ui.messages import error_detail, error_text, sync_error_text
 from app.ui.services import StationInfo, StationStatus, SyncLightState
 
 LIGHT_COLOURS = {
@@ -147,6 +147,11 @@ class HomeScreen(QWidget):
         self.action_note.hide()
         self.rerecord_button = QPushButton()
         self.rerecord_button.setObjectName("open_rerecord")
+        # A card-check station (issue 19): no recording here, and why.
+        self.role_note = QLabel()
+        self.role_note.setObjectName("card_check_station")
+        self.role_note.setWordWrap(True)
+        self.role_note.hide()
 
         tiles = QHBoxLayout()
         for label, value in (
@@ -177,6 +182,7 @@ class HomeScreen(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.warning)
+        layout.addWidget(self.role_note)
         layout.addWidget(self.action_note)
         layout.addLayout(tiles)
         layout.addWidget(self.light)
@@ -259,6 +265,18 @@ class HomeScreen(QWidget):
             )
         else:
             self.station_value.setText(tr("Belum didaftarkan ke server"))
+        verifier = info.card_check_only
+        self.role_note.setVisible(verifier)
+        self.role_note.setText(error_text("card-check-station"))
+        if verifier and self.new_button.hasFocus():
+            self.queue_button.setFocus()  # the keyboard keeps a place on Beranda
+        self.new_button.setVisible(not verifier)
+        self.draft_note.setVisible(not verifier)
+
+    def focus_first(self) -> None:
+        """Beranda's first button: Perekaman baru, or on a card-check station Lihat antrian."""
+        verifier = self.station is not None and self.station.card_check_only
+        (self.queue_button if verifier else self.new_button).setFocus()
 
     def show_draft(self, name: str | None) -> None:
         """``name``: the resident of the open draft ("" unnamed yet), None: no draft."""
