@@ -111,6 +111,7 @@ def test_pointing_the_kit_at_a_server_needs_a_technician(
             before.server_public_key,
         )
         assert _audit(st, "station.server_updated") == []
+        _retry_later(st, ANDI[0])  # the wrong password above: its wait has passed
         r = st.cli("provision", "--server", srv.url, "--code", code, "--by", ANDI[0], input=ANDI[1])
         assert r.returncode == 0, r.stderr
         assert st.identity().server_url == srv.url

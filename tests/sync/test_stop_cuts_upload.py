@@ -49,9 +49,10 @@ def test_stop_cuts_off_stalled_uploads_and_marks_nothing(tmp_path: Path, n: int)
         with open_store(home) as store:
             sent = seal_n(store, n)
             before = _rows(store)
-            # Probe and assignment pull pass; then every upload stalls (2 in flight at once
-            # when there are several: the engine's parallel uploads).
-            proxy.forced = ["ok", "ok"] + ["stall"] * n
+            # Every upload stalls (2 in flight at once when there are several: the engine's
+            # parallel uploads); the probe, the assignment pull and the kit's reports pass.
+            proxy.forced_on = "PUT /api/v1/packets/"
+            proxy.forced = ["stall"] * n
             sync = StationSync(store, timeout=LONG_TIMEOUT)
             worker = sync.worker(interval_s=3600)
             worker.start()
@@ -85,7 +86,8 @@ def test_a_stopped_worker_starts_again_and_sends(tmp_path: Path) -> None:
         home = provisioned_home(tmp_path / "station", srv, url=proxy.url)
         with open_store(home) as store:
             sent = seal_n(store, 1)
-            proxy.forced = ["ok", "ok", "stall"]
+            proxy.forced_on = "PUT /api/v1/packets/"  # the upload stalls, nothing else
+            proxy.forced = ["stall"]
             worker = StationSync(store, timeout=LONG_TIMEOUT).worker(interval_s=3600)
             worker.start()
             wait_for(lambda: proxy.counts["stall"] == 1, 30, "the upload to stall")

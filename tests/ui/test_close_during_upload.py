@@ -19,8 +19,9 @@ from tests.ui.test_screens import open_window
 def test_close_window_during_a_stalled_upload(qtbot, tmp_path: Path, server) -> None:
     proxy = FaultProxy(server.port, stall_s=30.0).start()
     try:
-        # The health probe and the assignment pull pass, the upload hangs.
-        proxy.forced = ["ok", "ok", "stall"]
+        # The upload hangs; the health probe, the assignment pull and the kit's reports pass.
+        proxy.forced_on = "PUT /api/v1/packets/"
+        proxy.forced = ["stall"]
         home = provisioned_home(tmp_path / "station", server, url=proxy.url)
         services = StationServices(home)
         seal_n(services.store, 1)

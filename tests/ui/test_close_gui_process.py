@@ -50,8 +50,10 @@ def test_sigterm_during_stalled_upload_exits_at_once_and_loses_nothing(
         home = provisioned_home(tmp_path / "station", server, url=proxy.url)
         with open_store(home) as store:
             (uuid, sha256), *_ = seal_n(store, 1).items()
-        # The worker's first pass: the health probe, the assignment pull, then the PUT.
-        proxy.forced = ["ok", "ok", "stall"]
+        # The worker's first pass: the health probe, the assignment pull and the kit's reports
+        # pass; the PUT stalls.
+        proxy.forced_on = "PUT /api/v1/packets/"
+        proxy.forced = ["stall"]
         log = tmp_path / "gui.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
