@@ -167,6 +167,9 @@ class StationSync:
         ``received`` is waiting), was forced ("Kirim sekarang", back online) or the pull is
         due; not while the server is unreachable."""
         result = self.drain(**kwargs)
+        should_stop = kwargs.get("should_stop")
+        if should_stop is not None and should_stop():
+            return result  # the worker is stopping: no pull cycle after it
         reachable = result.error is None or result.error.kind != "network"
         if reachable and (result.uploaded or kwargs.get("force") or self.pull.due()):
             self.run_pull()

@@ -204,6 +204,8 @@ class SyncWorker:
             return
         self._last_maintenance = now
         for task in self.maintenance:
+            if self._stop.is_set():
+                return  # stopped: the rest waits for the next start
             try:
                 task()
             except SyncError as err:

@@ -120,7 +120,14 @@ def test_policy_health_audit_and_moves_pass_through_the_relay(
         assert there.packets()[moved]["kecamatan"] == KRONJO
         assert there.station(kit_id).kecamatan == KRONJO  # the centre took the move
         assert here.station(kit_id).kecamatan == KRONJO  # and the relay's pull keeps it
-        assert kit("sync", "--once").returncode == 0
+
+        # The centre's answer comes back through the relay's next pull from upstream: the kit
+        # hears it on a sync after that.
+        def outcome() -> str | None:
+            assert kit("sync", "--once").returncode == 0
+            return status()["assignment"]["central_outcome"]
+
+        wait_for(lambda: outcome() is not None, 60, "the centre's outcome of the move")
         s = status()
         assert s["kecamatan"] == KRONJO
         assert s["assignment"]["central_outcome"].startswith("applied")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 from app.ui.main_window import MainWindow
 from app.ui.screens.recording import RecordingScreen
 from tests.support.residents import BUDI_LAKI
+from tests.support.threads import thread_stacks
 from tests.ui.conftest import OPERATOR, Kit, server_packets, show_active
 
 # (widget objectName, keys to type) in the form's Tab order; None = leave as suggested.
@@ -173,4 +174,4 @@ def test_full_recording_keyboard_only_to_sent(qtbot, online_kit: Kit):
     deadline = time.monotonic() + 20
     while alive() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert alive() == []
+    assert alive() == [], thread_stacks(alive())
