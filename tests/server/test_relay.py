@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,15 +14,7 @@ from tests.support.cli import run_server
 from tests.support.faultproxy import FAULTS, FaultProxy
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, add_station
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from tests.support.wait import wait_for
 
 
 @pytest.mark.slow

@@ -14,13 +14,13 @@ from app.store.db import open_store
 from app.store.operators import add_operator
 from server import audit_log, policy
 from server.health import station_health
-from tests.server.test_relay import wait_for
 from tests.server.test_relay_pull import Look, provision_relay, start_relay
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import add_station, server_cli
 from tests.support.station import face_jpeg
+from tests.support.wait import wait_for
 
 GUNUNG_KALER, KRONJO = "36.03.32", "36.03.07"
 

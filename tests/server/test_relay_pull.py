@@ -21,7 +21,6 @@ from server.keys import load_or_create_relay_key
 from server.relay import upstream_verify_key
 from server.relay_outbox import RelayOutbox
 from server.relay_pull import RELAY_STATIONS_PATH, RelayPuller, apply_upstream_state, pull_status
-from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n, relay_status
 from tests.server.test_station_trust import vouch
 from tests.support.cli import run_server, run_station
@@ -30,6 +29,7 @@ from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess, free_port
 from tests.support.server_fixtures import TestStation, add_station, server_cli
 from tests.support.station import face_jpeg
+from tests.support.wait import wait_for
 
 GUNUNG_KALER, KRONJO = "36.03.32", "36.03.07"
 PULL_S = "0.5"

@@ -17,12 +17,12 @@ from app import packet as pkt
 from app.sync.provision import enroll
 from server.core import ServerCore
 from server.relay_outbox import RelayOutbox
-from tests.server.test_relay import wait_for
 from tests.server.test_relay_trouble import put_n
 from tests.support.cli import run_server
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, add_station
+from tests.support.wait import wait_for
 
 VOUCH = "POST /api/v1/stations/vouch"
 

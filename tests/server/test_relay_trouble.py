@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from app import packet as pkt
 from app.sync.provision import enroll
 from server.core import ServerCore
-from tests.server.test_relay import wait_for
 from tests.server.test_station_trust import vouch
 from tests.support.cli import run_server
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.wait import wait_for
 
 
 def start_relay(tmp_path: Path, central: ServerProcess, code: str) -> tuple[str, ServerProcess]:

@@ -13,8 +13,9 @@ from app.sync.station import StationSync
 from app.sync.worker import ONLINE, SyncWorker
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
+from tests.support.wait import wait_for
 from tests.sync.helpers import provisioned_home, seal_n
-from tests.sync.test_faults import server_packets, wait_for
+from tests.sync.test_faults import server_packets
 
 DAY = 86400.0
 

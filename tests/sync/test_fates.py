@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +39,8 @@ from tests.support.office import seal_record as seal_packet
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation
 from tests.support.station import signature_png
+from tests.support.wait import wait_for
 from tests.sync.helpers import OPERATOR, provisioned_home
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def seal(store: Store, bio: dict[str, Any], *, signed: bool = True, **manifest: Any) -> str:

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,16 +28,8 @@ from tests.support.cli import ROOT, env_with_source, run_station
 from tests.support.faultproxy import FAULTS, FaultProxy
 from tests.support.server import ServerProcess
 from tests.support.server_fixtures import TestStation, server_cli
+from tests.support.wait import wait_for
 from tests.sync.helpers import provisioned_home, seal_n
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class PacketCount:

@@ -11,8 +11,9 @@ from app.store.outbox import Outbox
 from app.sync.station import StationSync
 from app.sync.worker import Progress, SyncWorker
 from tests.support.server import ServerProcess
+from tests.support.wait import wait_for
 from tests.sync.helpers import provisioned_home, seal_n
-from tests.sync.test_faults import server_packets, wait_for
+from tests.sync.test_faults import server_packets
 
 SEALED = 60  # enough for several groups of receipts with two uploads in flight
 

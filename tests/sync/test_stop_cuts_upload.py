@@ -24,8 +24,9 @@ from app.sync.station import StationSync
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
 from tests.support.tlsfront import self_signed
+from tests.support.wait import wait_for
 from tests.sync.helpers import provisioned_home, seal_n
-from tests.sync.test_faults import server_packets, wait_for
+from tests.sync.test_faults import server_packets
 
 # Longer than any wait below: only an abort ends these requests in time.
 STALL_S = 60.0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from app.store.db import DB_NAME, open_store
@@ -13,16 +12,8 @@ from app.store.outbox import Outbox
 from app.sync.station import StationSync
 from app.sync.worker import ERROR, ONLINE, SyncState
 from tests.support.server import ServerProcess
+from tests.support.wait import wait_for
 from tests.sync.helpers import provisioned_home, seal_n
-
-
-def wait_for(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def test_worker_survives_a_locked_store_then_sends(tmp_path: Path) -> None:
