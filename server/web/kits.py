@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, or_, select
 
 from app.domain import regions
 from server import db
@@ -140,55 +140,84 @@ def _ranked(
     seen, oldest unsent, clock offset) come with the kit's row in the same query, and a
     ``_Ranked`` holds only those: the whole report is read for the rows shown (``_rows``), not
     for every kit of the fleet."""
-    s, k, h = db.stations.c, station_counts.c, kit_health.c
     joined = health is reported
-    # The newest packet processed per kit: one row a kit (the processor's station_counts),
-    # not a grouping of every packet the server holds. In name order from the database:
-    # each light's kits are then collected in order, with no sort here.
-    columns = [s.id, s.name, s.revoked_at, s.public_key.is_not(None), s.enrolled_at]
-    columns += [k.last_received_at]
-    source = db.stations.outerjoin(station_counts, k.station_id == s.id)
-    if joined:
-        columns += [h.reported_at, h.oldest_unsent_s, h.clock_offset_s]
-        source = source.outerjoin(kit_health, h.station_id == s.id)
+    columns, source = _columns(joined)
+    s = db.stations.c
     stmt = select(*columns).select_from(source).order_by(func.lower(s.name), s.id)
     if only is not None:
         stmt = stmt.where(s.id == only)
     with core.engine.connect() as conn:
         rows = conn.execute(stmt).all()
     given = {} if joined else health(core.engine, [r[0] for r in rows])
-    nothing = KitHealth()
-    silent_before = now - SILENT_AFTER_S
     lights: tuple[list[_Ranked], list[_Ranked], list[_Ranked]] = ([], [], [])
-    red, amber, green = lights
     for row in rows:
-        sid, name, revoked_at, enrolled, enrolled_at, last = row[:6]
-        last = last or None
-        if joined:
-            seen = row[6]
-            rep = (
-                None
-                if seen is None
-                else KitHealth(last_seen=seen, oldest_unsent_s=row[7], clock_offset_s=row[8])
-            )
-        else:
-            rep = given.get(sid)
-        if rep is None:  # what the server alone knows (a kit that never reported)
-            if revoked_at is not None:
-                red.append(_Ranked(0, name, sid, nothing, last, _REVOKED))
-            elif not enrolled:
-                amber.append(_Ranked(1, name, sid, nothing, last, _AWAITING))
-            elif (last or enrolled_at or now) < silent_before:
-                red.append(_Ranked(0, name, sid, nothing, last, _SILENT))
-            else:
-                green.append(_Ranked(2, name, sid, nothing, last, _NONE))
-            continue
-        seen = rep.last_seen
-        contact = last if seen is None else (seen if last is None else max(seen, last))
-        alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, rep, now)
-        rank = _RANK[_light(alerts)]
-        lights[rank].append(_Ranked(rank, name, sid, rep, last, alerts))
+        ranked = _rank_row(row, joined, given, now)
+        lights[ranked.rank].append(ranked)
+    red, amber, green = lights
     return red + amber + green
+
+
+def _columns(joined: bool) -> tuple[list[Any], Any]:
+    """What ranking a kit needs: the station's own columns, its newest packet processed (the
+    processor's station_counts, one row a kit) and, ``joined``, the three figures of its
+    report the alerts need (last seen, oldest unsent, clock offset)."""
+    s, k, h = db.stations.c, station_counts.c, kit_health.c
+    columns = [s.id, s.name, s.revoked_at, s.public_key.is_not(None), s.enrolled_at]
+    columns += [k.last_received_at]
+    source = db.stations.outerjoin(station_counts, k.station_id == s.id)
+    if joined:
+        columns += [h.reported_at, h.oldest_unsent_s, h.clock_offset_s]
+        source = source.outerjoin(kit_health, h.station_id == s.id)
+    return columns, source
+
+
+_NOTHING = KitHealth()
+
+
+def _rank_row(row: Any, joined: bool, given: dict[str, KitHealth], now: float) -> _Ranked:
+    """One kit's alerts and light from the columns of ``_columns``."""
+    sid, name, revoked_at, enrolled, enrolled_at, last = row[:6]
+    last = last or None
+    if joined:
+        seen = row[6]
+        rep = (
+            None
+            if seen is None
+            else KitHealth(last_seen=seen, oldest_unsent_s=row[7], clock_offset_s=row[8])
+        )
+    else:
+        rep = given.get(sid)
+    if rep is None:  # what the server alone knows (a kit that never reported)
+        if revoked_at is not None:
+            return _Ranked(0, name, sid, _NOTHING, last, _REVOKED)
+        if not enrolled:
+            return _Ranked(1, name, sid, _NOTHING, last, _AWAITING)
+        if (last or enrolled_at or now) < now - SILENT_AFTER_S:
+            return _Ranked(0, name, sid, _NOTHING, last, _SILENT)
+        return _Ranked(2, name, sid, _NOTHING, last, _NONE)
+    seen = rep.last_seen
+    contact = last if seen is None else (seen if last is None else max(seen, last))
+    alerts = _alerts(revoked_at is not None, bool(enrolled), enrolled_at, contact, rep, now)
+    return _Ranked(_RANK[_light(alerts)], name, sid, rep, last, alerts)
+
+
+def _rank_sql(now: float) -> Any:
+    """``_rank_row``'s light as SQL (0 red, 1 amber, 2 green), over ``_columns(True)``: the
+    database orders the whole fleet and hands over one page."""
+    s, k, h = db.stations.c, station_counts.c, kit_health.c
+    last = func.nullif(k.last_received_at, 0)
+    seen = h.reported_at
+    contact = case((seen.is_(None), last), (last.is_(None), seen), (seen > last, seen), else_=last)
+    silent = func.coalesce(contact, s.enrolled_at, now) < now - SILENT_AFTER_S
+    behind = h.oldest_unsent_s > BEHIND_AFTER_S
+    clock = func.abs(h.clock_offset_s) > CLOCK_OFF_S
+    return case(
+        (s.revoked_at.is_not(None), 0),
+        (s.public_key.is_(None), 1),
+        (silent, 0),
+        (or_(behind, clock), 1),
+        else_=2,
+    )
 
 
 @functools.lru_cache(maxsize=16384)
@@ -266,7 +295,35 @@ class KitPage:
 
 
 def kit_page(core: ServerCore, page: int = 1, health: HealthSource = reported) -> KitPage:
-    ranked = _ranked(core, health, time.time())
+    """One page of the Kit list. With the kits' own reports (the default) the database ranks
+    the fleet and returns the page's rows only; another health source ranks in Python."""
+    if health is not reported:
+        return _page_of(_ranked(core, health, time.time()), core, page, health)
+    now = time.time()
+    columns, source = _columns(True)
+    rank = _rank_sql(now).label("rank")
+    s = db.stations.c
+    lights = ("red", "amber", "green")
+    with core.engine.connect() as conn:
+        ranks = select(rank).select_from(source).subquery()
+        grouped = select(ranks.c.rank, func.count()).group_by(ranks.c.rank)
+        by_light: dict[int, int] = {int(r): int(n) for r, n in conn.execute(grouped)}
+        counts = {light: by_light.get(i, 0) for i, light in enumerate(lights)}
+        counts["all"] = sum(counts.values())
+        pages = max(1, -(-counts["all"] // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        stmt = (
+            select(*columns).select_from(source)
+            .order_by(rank, func.lower(s.name), s.id)
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )  # fmt: skip
+        rows = conn.execute(stmt).all()
+    shown = _rows(core, [_rank_row(r, True, {}, now) for r in rows], health)
+    fill_today(core.engine, shown)
+    return KitPage(shown, counts, page, pages)
+
+
+def _page_of(ranked: list[_Ranked], core: ServerCore, page: int, health: HealthSource) -> KitPage:
     pages = max(1, -(-len(ranked) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = _rows(core, ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], health)
