@@ -29,7 +29,7 @@ DB_NAME = "station.db"
 BUSY_TIMEOUT_MS = 5000
 # The newest migration; tests check it equals the Alembic head. Comparing against this
 # constant lets a normal open skip loading Alembic (~100 ms) when the schema is current.
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",

@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import cast
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -125,8 +124,8 @@ def settings_from_rows(rows: Iterable[tuple[str, str]]) -> Settings:
             except ValueError:
                 continue  # checked when stored; never let one row stop every reader
     values.update(central)
-    if "retention_days" in values:  # a value stored before the limit existed
-        values["retention_days"] = min(cast(int, values["retention_days"]), MAX_RETENTION_DAYS)
+    # A retention stored above MAX_RETENTION_DAYS before the limit existed was brought to it
+    # by station migration 0011: the values are read as stored.
     return Settings(**values)  # type: ignore[arg-type]
 
 

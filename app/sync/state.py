@@ -7,17 +7,15 @@ against the server.
 
 from __future__ import annotations
 
-import json
-import os
 import statistics
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-STATE_FILE = "sync-state.json"
-MAX_SAMPLES = 1000
+from app.store.upgrades import MAX_SAMPLES, SYNC_STATE
+
+STATE_FILE = SYNC_STATE.name
 
 
 @dataclass
@@ -60,27 +58,18 @@ class SyncStateFile:
         self._lock = threading.Lock()
 
     def load(self) -> SyncStatus:
-        try:
-            raw = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return SyncStatus()
-        known = {k: raw[k] for k in SyncStatus.__dataclass_fields__ if k in raw}
+        """The figures (app/store/upgrades.py brings an older file up to date; a missing or
+        damaged one gives zeros)."""
+        doc = SYNC_STATE.read(self.path)
+        known = {k: doc[k] for k in SyncStatus.__dataclass_fields__ if k in doc}
         try:
             return SyncStatus(**known)
-        except TypeError:
+        except TypeError:  # a newer program's file of a shape this one cannot read
             return SyncStatus()
 
     def save(self, status: SyncStatus) -> None:
         status.exposure_s = status.exposure_s[-MAX_SAMPLES:]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".sync-state-")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(asdict(status), f)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        SYNC_STATE.write(self.path, asdict(status))
 
     def record_clock_offset(self, offset_s: float, at: float) -> None:
         with self._lock:
