@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import protocol
+from app.background import BackgroundLoop
 from app.sync.backoff import backoff
 from app.sync.engine import SyncEngine, SyncError
 from server import db, kit_relay
@@ -123,7 +124,7 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
     return PullResult(assigned, revoked, unlisted, sorted(unknown))
 
 
-class RelayPuller:
+class RelayPuller(BackgroundLoop):
     """Pulls the central state of the stations this relay vouched for, and applies it.
 
     At start, then every ``interval_s``, and soon after the forwarder talked to the upstream
@@ -131,6 +132,8 @@ class RelayPuller:
     logged and recorded (``relay status``) and retried with jittered backoff (at most
     ``interval_s`` apart); the relay goes on serving its stations meanwhile.
     """
+
+    thread_name = "ektp-relay-pull"
 
     def __init__(
         self,
@@ -158,9 +161,8 @@ class RelayPuller:
         self.clock = clock
         self.rng = rng or random.Random()
         self.failures = 0
+        super().__init__()
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def pull_once(self) -> PullResult:
         """One pull; raises SyncError when the upstream cannot be asked or refuses."""
@@ -226,35 +228,20 @@ class RelayPuller:
         """The forwarder just talked to the upstream: pull soon (rate-limited)."""
         self._wake.set()
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self.engine.resume()
-        self._thread = threading.Thread(target=self._run, name="ektp-relay-pull", daemon=True)
-        self._thread.start()
-
     def request_stop(self) -> None:
         """End the loop and return at once; a pull in flight is cut off (a stalled upstream
         does not hold the relay's shutdown until the read timeout)."""
-        self._stop.set()
+        super().request_stop()
+
+    def _interrupt(self) -> None:
         self._wake.set()
         self.engine.abort()
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """End the loop and wait; True when the thread has ended."""
-        self.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                return False  # still ending: the engine stays cut off until it has
-            self._thread = None
+    def _before_start(self) -> None:
         self.engine.resume()
-        return True
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _after_stop(self) -> None:
+        self.engine.resume()
 
 
 def pull_status(core: ServerCore) -> dict[str, Any]:

@@ -9,12 +9,12 @@ join. Reading what a card yields is :mod:`app.capture.reader`'s.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 # The PC/SC helpers are the reader module's (one place for the error names and the context).
+from app.background import BackgroundLoop
 from app.capture.reader import (
     _READER_GONE,
     _SERVICE_GONE,
@@ -50,7 +50,7 @@ class ReaderEvent:
     card: CardInfo | None = None  # for INSERTED when the watcher reads cards
 
 
-class CardWatcher:
+class CardWatcher(BackgroundLoop):
     """Watches readers and cards on its own thread; ``on_event`` is called from that thread.
 
     Emits STATUS first (service and readers as found), INSERTED for cards already present,
@@ -58,6 +58,8 @@ class CardWatcher:
     a NO_SERVICE STATUS, and retries every ``retry_seconds`` until the service is back.
     ``stop()`` cancels the blocking wait and joins the thread.
     """
+
+    thread_name = "card-watcher"
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class CardWatcher:
         retry_seconds: float = 1.0,
         wait_ms: int = 1000,
     ) -> None:
+        super().__init__()
         self.on_event = on_event
         self.read_cards = read_cards
         self.profiles = tuple(profiles)
@@ -79,37 +82,20 @@ class CardWatcher:
         self.readers: list[str] = []
         self.present: dict[str, bytes] = {}  # reader -> ATR of the card on it
         self.error: BaseException | None = None
-        self._stop = threading.Event()
         self._ctx: int | None = None
         self._ctx_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
         self._last_status: tuple[ReaderStatus, tuple[str, ...]] | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            raise RuntimeError("CardWatcher already started")
-        self._thread = threading.Thread(target=self._run, name="card-watcher", daemon=True)
-        self._thread.start()
 
     def stop(self, timeout: float = 3.0) -> bool:
         """Stop watching; True when the thread ended within ``timeout``."""
-        self._stop.set()
-        thread = self._thread
-        if thread is None or thread is threading.current_thread():
-            return True
-        deadline = time.monotonic() + timeout
-        while thread.is_alive() and time.monotonic() < deadline:
-            # SCardCancel only wakes a wait in progress: repeat it in case the thread was
-            # between two waits when stop() came.
-            with self._ctx_lock:
-                if self._ctx is not None and scard is not None:
-                    scard.SCardCancel(self._ctx)
-            thread.join(0.05)
-        return not thread.is_alive()
+        return super().stop(timeout)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _interrupt(self) -> None:
+        # SCardCancel only wakes a wait in progress: stop() repeats it in case the thread was
+        # between two waits when it came.
+        with self._ctx_lock:
+            if self._ctx is not None and scard is not None:
+                scard.SCardCancel(self._ctx)
 
     # -- thread ----------------------------------------------------------------------
     def _emit_status(self, listing: ReaderList) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from app.background import BackgroundLoop
 from app.sync.backoff import backoff
 from app.sync.engine import DrainResult, SyncEngine, SyncError
 
@@ -60,7 +61,9 @@ class Progress:
         return max(0, self.records_left - self.rejected_left)
 
 
-class SyncWorker:
+class SyncWorker(BackgroundLoop):
+    thread_name = "ektp-sync"
+
     def __init__(
         self,
         engine: SyncEngine,
@@ -95,9 +98,8 @@ class SyncWorker:
         self.drain = drain or engine.drain
         self.clock = clock
         self.rng = rng or random.Random()
+        super().__init__()
         self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._failures = 0
         self._last_maintenance = 0.0
         self._state = SyncState()
@@ -113,30 +115,13 @@ class SyncWorker:
         with self._lock:
             return self._state
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self.engine.resume()
-        self._thread = threading.Thread(target=self._run, name="ektp-sync", daemon=True)
-        self._thread.start()
-
     def stop(self, timeout: float = 10.0) -> bool:
         """End the loop and wait for it; True when the thread has ended.
 
         Requests in flight are cut off (``request_stop``), so a stalled upload does not hold
         the thread until its read timeout; nothing new starts after stop().
         """
-        self.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                return False  # still ending: the engine stays cut off until it has
-            self._thread = None
-            self._set_state(STOPPED)
-        # The loop has ended: the engine may serve its other callers again (`sync --once`).
-        self.engine.resume()
-        return True
+        return super().stop(timeout)
 
     def request_stop(self) -> None:
         """End the loop and return at once (``stop()`` also waits for it).
@@ -146,9 +131,19 @@ class SyncWorker:
         next start (the server answers 200 to the same bytes); receipts already in hand are
         still recorded before the drain returns.
         """
-        self._stop.set()
+        super().request_stop()
+
+    def _interrupt(self) -> None:
         self._wake.set()
         self.engine.abort()
+
+    def _before_start(self) -> None:
+        self.engine.resume()
+
+    def _after_stop(self) -> None:
+        self._set_state(STOPPED)
+        # The loop has ended: the engine may serve its other callers again (`sync --once`).
+        self.engine.resume()
 
     def wake(self) -> None:
         """Send what is due now (called right after a seal); records waiting for their
@@ -160,10 +155,6 @@ class SyncWorker:
         drain, as ``sync --once``)."""
         self._force_next = True
         self._wake.set()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     # --- loop -----------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
 import time
 import uuid as uuidlib
 from collections import Counter
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from app import packet as pkt
+from app.background import BackgroundLoop
 from server import db, station_fates
 from server.blobs import BlobStore, Ref
 from server.processing import checks, counters, fates
@@ -61,7 +61,9 @@ class _Packet:
     station_key: Ed25519PublicKey | None
 
 
-class Processor:
+class Processor(BackgroundLoop):
+    thread_name = "ektp-processor"
+
     def __init__(
         self,
         engine: Engine,
@@ -74,6 +76,7 @@ class Processor:
         on_error: Callable[[str], None] | None = None,
         blobs: BlobStore | None = None,
     ) -> None:
+        super().__init__()
         self.engine = engine
         # By key id: the cluster's key in force and those rotated away from (server.cluster_key).
         self.sealing_keys = {pkt.key_id(k.public_key()): k for k in sealing_keys}
@@ -87,8 +90,6 @@ class Processor:
         self.counts: Counter[str] = Counter()
         self._keys: dict[tuple[str, str], Ed25519PublicKey | None] = {}
         self.error: str | None = None  # why the thread stopped, if it did on its own
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # --- one batch --------------------------------------------------------------------------
 
@@ -207,10 +208,6 @@ class Processor:
             pass
         return self.counts - before
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="ektp-processor", daemon=True)
-        self._thread.start()
-
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
@@ -227,10 +224,9 @@ class Processor:
             if not taken:
                 self._stop.wait(self.poll_s)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop after the batch in hand (its fates are written in one transaction with it)."""
+        return super().stop(timeout)
 
     def wait(self) -> None:
         """Until the thread ends (stop() from a signal handler, or a fatal error)."""
