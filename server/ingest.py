@@ -27,7 +27,6 @@ the answers to bad requests are the general path's:
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -53,6 +52,7 @@ from server.packets import (
     packet_row,
     unstorable_header_field,
 )
+from server.request_auth import nonce_cutoff
 
 # Station keys held per process; a key is one small object, so a large national fleet fits.
 _KEY_CACHE_MAX = 100_000
@@ -245,8 +245,8 @@ class PacketIngest:
                 return None
             if not fresh:
                 raise ServiceError(401, "replayed request (nonce already used)", Reason.REPLAY)
-            if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
-                cutoff = now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
+            cutoff = nonce_cutoff(now)
+            if cutoff is not None:
                 await conn.execute(_NONCE_GC_SQL, (cutoff,))
             if inserted:
                 row: dict[str, Any] | None = {k: params[k] for k in RECEIPT_COLUMNS}

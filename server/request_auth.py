@@ -17,6 +17,19 @@ from server import db
 from server.errors import ServiceError
 from server.stations import Station, Stations
 
+# A nonce is kept as long as a request carrying it could still pass the clock check (either
+# side of the server's time), and a minute more.
+NONCE_KEEP_S = 2 * protocol.MAX_CLOCK_SKEW_S + 60
+
+
+def nonce_cutoff(now: float) -> float | None:
+    """Stateless housekeeping of the nonces, for about one request in 100: the time before
+    which the nonces may go (None: not this time). Both paths that record a nonce use it
+    (here, and the packet upload's fast path in server/ingest.py)."""
+    if random.random() < 0.01:
+        return now - NONCE_KEEP_S
+    return None
+
 
 class RequestAuth(Stations):
     """Signed requests checked against the stations table; nonces recorded."""
@@ -73,13 +86,6 @@ class RequestAuth(Stations):
         )
         if not fresh:
             raise ServiceError(401, "replayed request (nonce already used)", Reason.REPLAY)
-        self._nonce_housekeeping(conn, now)
-
-    @staticmethod
-    def _nonce_housekeeping(conn: Connection, now: float) -> None:
-        if random.random() < 0.01:  # stateless housekeeping, ~1 request in 100
-            conn.execute(
-                delete(db.nonces).where(
-                    db.nonces.c.seen_at < now - 2 * protocol.MAX_CLOCK_SKEW_S - 60
-                )
-            )
+        cutoff = nonce_cutoff(now)
+        if cutoff is not None:
+            conn.execute(delete(db.nonces).where(db.nonces.c.seen_at < cutoff))
