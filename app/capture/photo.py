@@ -18,8 +18,8 @@ from app.capture.quality import (
     FaceBox,
     Frame,
     QualityConfig,
+    QualityIssue,
     QualityReport,
-    Reason,
     assess,
     crop_box,
 )
@@ -40,7 +40,7 @@ class PhotoUnreadable(PhotoError):
 class PhotoRejected(PhotoError):
     """The image decoded but fails the quality checks."""
 
-    def __init__(self, reasons: list[Reason], report: QualityReport | None = None) -> None:
+    def __init__(self, reasons: list[QualityIssue], report: QualityReport | None = None) -> None:
         super().__init__("; ".join(r.message for r in reasons))
         self.reasons = reasons
         self.report = report
@@ -165,7 +165,7 @@ def encode_within_budget(image: Frame, config: QualityConfig) -> tuple[bytes, in
         if nw < config.output_min_width:
             raise PhotoRejected(
                 [
-                    Reason(
+                    QualityIssue(
                         "over_budget",
                         f"The photo cannot be encoded under {config.jpeg_budget_bytes:,} bytes "
                         f"at {config.output_min_width} px wide or more.",
@@ -187,7 +187,7 @@ def accept_image(image: Frame, config: QualityConfig | None = None) -> AcceptedP
     if box is None:  # assess() already refuses this as face_too_close
         raise PhotoRejected(report.reasons, report)
     if box.w < config.output_min_width:
-        reason = Reason(
+        reason = QualityIssue(
             FACE_TOO_SMALL,
             f"The portrait would be only {box.w}x{box.h} px; at least "
             f"{config.output_min_width} px wide is needed: use a larger picture.",

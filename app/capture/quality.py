@@ -2,7 +2,7 @@
 
 The same ``assess()`` runs on live preview frames and on a photo given to ``enroll --photo``.
 Every threshold lives in ``QualityConfig`` so a kit can be tuned in one place. Each failed check
-becomes a ``Reason`` with a machine code (for the UI to translate) and a plain English message.
+becomes a ``QualityIssue`` with a machine code (for the UI to translate) and a plain English message.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
-class Reason:
+class QualityIssue:
     code: str
     message: str
 
@@ -121,7 +121,7 @@ class QualityReport:
     sharpness: float | None
     brightness: float
     clipped_fraction: float
-    reasons: list[Reason] = field(default_factory=list)
+    reasons: list[QualityIssue] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -196,11 +196,11 @@ def assess(image: Frame, config: QualityConfig | None = None) -> QualityReport:
     grey = to_grey(image)
     h, w = grey.shape[:2]
     faces = detect_faces(grey, config)
-    reasons: list[Reason] = []
+    reasons: list[QualityIssue] = []
     main = faces[0] if faces else None
     if main is None:
         reasons.append(
-            Reason(
+            QualityIssue(
                 NO_FACE,
                 "No face was found in the picture (it must be a frontal face, "
                 "large enough and well lit).",
@@ -211,12 +211,14 @@ def assess(image: Frame, config: QualityConfig | None = None) -> QualityReport:
         others = [f for f in faces[1:] if f.w >= main.w * config.secondary_face_ratio]
         if others:
             reasons.append(
-                Reason(MANY_FACES, f"{len(others) + 1} faces were found; exactly one is needed.")
+                QualityIssue(
+                    MANY_FACES, f"{len(others) + 1} faces were found; exactly one is needed."
+                )
             )
         ratio = main.w / w
         if ratio < config.min_face_ratio or main.w < config.min_face_px:
             reasons.append(
-                Reason(
+                QualityIssue(
                     FACE_TOO_SMALL,
                     f"The face is too small ({main.w} px, {ratio:.0%} of the width); "
                     f"move closer or use a larger picture.",
@@ -224,26 +226,28 @@ def assess(image: Frame, config: QualityConfig | None = None) -> QualityReport:
             )
         elif ratio > config.max_face_ratio or crop_box(main, w, h, config) is None:
             reasons.append(
-                Reason(FACE_TOO_CLOSE, "The face is too close: head and shoulders must fit.")
+                QualityIssue(FACE_TOO_CLOSE, "The face is too close: head and shoulders must fit.")
             )
         cx, cy = main.centre
         if abs(cx / w - 0.5) > config.max_centre_offset_x or not (
             config.centre_y_min <= cy / h <= config.centre_y_max
         ):
-            reasons.append(Reason(OFF_CENTRE, "The face is not centred in the picture."))
+            reasons.append(QualityIssue(OFF_CENTRE, "The face is not centred in the picture."))
         region = grey[main.y : main.y + main.h, main.x : main.x + main.w]
     sharpness = None
     if main is not None:
         sharpness = _sharpness(grey, main, config)
         if sharpness < config.min_sharpness:
-            reasons.append(Reason(BLURRY, f"The face is blurry (sharpness {sharpness:.0f})."))
+            reasons.append(QualityIssue(BLURRY, f"The face is blurry (sharpness {sharpness:.0f})."))
     brightness = float(region.mean())
     clipped = float(np.count_nonzero(region >= 250) / region.size)
     if brightness < config.min_brightness:
-        reasons.append(Reason(TOO_DARK, f"The picture is too dark (brightness {brightness:.0f})."))
+        reasons.append(
+            QualityIssue(TOO_DARK, f"The picture is too dark (brightness {brightness:.0f}).")
+        )
     elif brightness > config.max_brightness or clipped > config.max_clipped_fraction:
         reasons.append(
-            Reason(
+            QualityIssue(
                 TOO_BRIGHT,
                 f"The picture is too bright (brightness {brightness:.0f}, {clipped:.0%} blown out).",
             )
