@@ -8,47 +8,35 @@ naming the field, nothing written); 70 an internal error (a bug: please report i
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
-from types import ModuleType
+from collections.abc import Sequence
 from typing import NoReturn
 
 from app import __version__
-from app.commands import (
-    assign,
-    card,
-    demo,
-    doctor,
-    enroll,
-    export,
-    fates,
-    init,
-    operator,
-    provision,
-    requeue,
-    settings,
-    status,
-    sync,
-)
 from app.errors import EXIT_BUG, EXIT_USAGE, funnel
 
-# One list: every subcommand module is named here, each with its own register().
-COMMANDS: list[ModuleType] = [
-    init,
-    provision,
-    operator,
-    enroll,
-    sync,
-    requeue,
-    status,
-    fates,
-    card,
-    export,
-    doctor,
-    settings,
-    assign,
-    demo,
+# One list: every subcommand, each the module of that name in app/commands/ with its own
+# register(). A command line that names one imports only that one: the others' imports
+# (the sync machinery, the packet code, the server's URL checks) would cost every command
+# half a second of start-up.
+COMMANDS: list[str] = [
+    "init",
+    "provision",
+    "operator",
+    "enroll",
+    "sync",
+    "requeue",
+    "status",
+    "fates",
+    "card",
+    "export",
+    "doctor",
+    "settings",
+    "assign",
+    "demo",
 ]
 
 
@@ -58,7 +46,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``only``: with that subcommand alone (the one being run)."""
     parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -67,9 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="station data directory (default: $EKTP_STATION_HOME, else the platform data dir)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in COMMANDS:
-        module.register(sub)
+    for name in [only] if only else COMMANDS:
+        importlib.import_module(f"app.commands.{name}").register(sub)
     return parser
+
+
+def named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs, when it names one of COMMANDS before any other option
+    than ``--home`` (else None: the whole parser decides, help and errors included)."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--home":
+            next(args, None)
+        elif not arg.startswith("--home="):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _fail(code: int, message: str) -> int:
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     from app.sync.tls import use_system_trust_store
 
     use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(named_command(argv))
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
@@ -89,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
         # No subcommand: the GUI, whose bad input (a --home that is a file) is reported here too.
-        func = demo.run_station_gui
+        from app.commands.demo import run_station_gui
+
+        func = run_station_gui
     try:
         return int(func(args))
     except Exception as exc:

@@ -16,8 +16,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cryptography import x509
-
 SERVER_CA_FILE = "server-ca.pem"
 _injected = False
 
@@ -39,6 +37,8 @@ class BadCertificateFile(ValueError):
 
 def check_certificate_file(data: bytes) -> bytes:
     """``data`` if it holds at least one PEM certificate, else BadCertificateFile."""
+    from cryptography import x509  # here: every command starts through this module
+
     try:
         certs = x509.load_pem_x509_certificates(data)
     except ValueError as exc:

@@ -8,6 +8,7 @@ something is written to ``office_audit`` with who, what and when.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -35,8 +36,13 @@ FAILURE_DELAY_S = 0.25  # per failure so far: the n-th failure answers after n *
 FAILURE_MEMORY_S = 3600  # a failure this old no longer counts
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so both cases cost one argon2 verification.
-_DUMMY_HASH = _hasher.hash("not a password anybody has")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so both cases cost one argon2 verification
+    (made at the first sign-in, not at import: every `ektp-server` command imports this)."""
+    return _hasher.hash("not a password anybody has")
 
 
 class AccountError(ValueError):
@@ -235,7 +241,7 @@ class Accounts:
                 if account
                 else None
             )
-        ok = _verify(row[0] if row else _DUMMY_HASH, password[:1024])
+        ok = _verify(row[0] if row else _dummy_hash(), password[:1024])
         if ok and account is not None and account.disabled_at is None:
             with self.engine.begin() as conn:
                 conn.execute(delete(signin_failures).where(signin_failures.c.username == name))
