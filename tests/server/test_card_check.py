@@ -31,7 +31,7 @@ from tests.support.cli import run_server
 from tests.support.office import person, portrait_jpeg, seal_record, server_args
 from tests.support.pcsc import PcscDaemon
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation
+from tests.support.server_fixtures import TestStation, sqlite_only
 
 
 @pytest.fixture
@@ -134,6 +134,7 @@ def _verifier_code(desk: Desk) -> str:
     return str(json.loads(res.stdout)["code"])
 
 
+@sqlite_only
 def test_refusals_bad_input_and_the_centre_offline(desk: Desk, server: ServerProcess) -> None:
     res = desk.check("--uid", "not-hex")
     assert (res.returncode, res.stderr.strip()) == (
@@ -247,6 +248,7 @@ def _scan(home: Path, words: list[str], photo: bytes) -> list[str]:
     return [f"{f}: {n[:16]!r}" for f in files for n in needles if n in f.read_bytes()]
 
 
+@sqlite_only
 def test_the_card_check_station_knows_its_role_and_records_nothing(
     tmp_path: Path, server: ServerProcess
 ) -> None:
@@ -291,6 +293,7 @@ def test_the_card_check_station_knows_its_role_and_records_nothing(
     assert json.loads(res.stdout)["found"] is False
 
 
+@sqlite_only
 def test_card_backfill_links_records_processed_before_the_card_links(desk: Desk) -> None:
     """Records processed before revision 0019 have no card link (made here by removing the
     links the processor wrote): their cards are unknown to a check until ``ektp-server card

@@ -13,11 +13,12 @@ from server.core import ServerCore
 from tests.support.cli import run_server
 from tests.support.faultproxy import FAULTS, FaultProxy
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station
+from tests.support.server_fixtures import TestStation, add_station, sqlite_only
 from tests.support.wait import wait_for
 
 
 @pytest.mark.slow
+@sqlite_only
 def test_relay_forwards_exactly_once_through_faults(tmp_path: Path, db_url: str | None) -> None:
     n = 300  # the 1,000-record fault run is the station's (tests/sync/test_faults.py)
     central = ServerProcess(tmp_path / "central", db_url).start()

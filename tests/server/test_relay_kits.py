@@ -18,13 +18,14 @@ from tests.server.test_relay_pull import Look, provision_relay, start_relay
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import add_station, server_cli
+from tests.support.server_fixtures import add_station, server_cli, sqlite_only
 from tests.support.station import face_jpeg
 from tests.support.wait import wait_for
 
 GUNUNG_KALER, KRONJO = "36.03.32", "36.03.07"
 
 
+@sqlite_only
 def test_policy_health_audit_and_moves_pass_through_the_relay(
     tmp_path: Path, db_url: str | None
 ) -> None:

@@ -27,7 +27,7 @@ from tests.support.cli import run_server, run_station
 from tests.support.faultproxy import FaultProxy
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess, free_port
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 from tests.support.station import face_jpeg
 from tests.support.wait import wait_for
 
@@ -244,6 +244,7 @@ def test_central_revocation_reaches_the_relay_by_pulling_and_upstream_down_loses
         central.stop()
 
 
+@sqlite_only
 def test_relay_stations_endpoint(server: ServerProcess) -> None:
     """Only a relay may ask, and it gets exactly the stations it vouched for."""
     plain = TestStation.enroll(server, name="Kit biasa")

@@ -21,7 +21,7 @@ from tests.server.test_relay_trouble import put_n
 from tests.support.cli import run_server
 from tests.support.faultproxy import FaultProxy
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station
+from tests.support.server_fixtures import TestStation, add_station, sqlite_only
 from tests.support.wait import wait_for
 
 VOUCH = "POST /api/v1/stations/vouch"
@@ -76,6 +76,7 @@ class Relay:
         self.core.close()
 
 
+@sqlite_only
 def test_a_reenrolled_kit_is_registered_again_before_its_packets_go(
     tmp_path: Path, db_url: str | None
 ) -> None:
@@ -121,6 +122,7 @@ def sqlite_backup(src: Path, dst: Path) -> None:
     b.close()
 
 
+@sqlite_only
 def test_a_station_the_upstream_no_longer_knows_is_registered_again(
     tmp_path: Path, db_url: str | None
 ) -> None:
@@ -157,6 +159,7 @@ def test_a_station_the_upstream_no_longer_knows_is_registered_again(
         central.stop()
 
 
+@sqlite_only
 def test_a_kit_rekeyed_while_the_upstream_is_down_loses_nothing(
     tmp_path: Path, db_url: str | None
 ) -> None:

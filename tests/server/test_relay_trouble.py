@@ -15,7 +15,7 @@ from server.core import ServerCore
 from tests.server.test_station_trust import vouch
 from tests.support.cli import run_server
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 from tests.support.wait import wait_for
 
 
@@ -62,6 +62,7 @@ def put_n(st: TestStation, n: int, tag: str) -> set[str]:
     return uuids
 
 
+@sqlite_only
 def test_refused_station_or_revoked_kit_holds_only_its_packets(
     tmp_path: Path, db_url: str | None
 ) -> None:
@@ -190,6 +191,7 @@ def test_relay_provision_refuses_a_home_with_stations(tmp_path: Path) -> None:
     assert status["upstream"] is None
 
 
+@sqlite_only
 def test_unmarked_relay_holds_then_forwards_once_marked(tmp_path: Path, db_url: str | None) -> None:
     """A relay provisioned with a plain station code may not vouch: its stations' packets are
     held with the reason; once the central office marks it a relay they all go, once."""

@@ -22,7 +22,7 @@ from app.store.station import get_identity
 from tests.support.cli import run_server, run_station
 from tests.support.office import office_json, person, seal_record
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 
 
 def _put(st: TestStation, sealed: pkt.SealedPacket) -> str:
@@ -37,6 +37,7 @@ def _suites(srv: ServerProcess) -> dict[str, str]:
     return {p["uuid"]: p["suite"] for p in json.loads(res.stdout)["packets"]}
 
 
+@sqlite_only
 def test_a_server_moved_to_a_hybrid_key_opens_old_and_new_packets(
     tmp_path: Path, db_url: str | None
 ) -> None:
@@ -98,6 +99,7 @@ def _relabelled(sealed: pkt.SealedPacket, station: Ed25519PrivateKey, suite: str
     return signed + station.sign(signed)
 
 
+@sqlite_only
 def test_a_relay_hands_its_stations_the_central_hybrid_key(
     tmp_path: Path, db_url: str | None
 ) -> None:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app import protocol
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation
+from tests.support.server_fixtures import TestStation, sqlite_only
 
 
 @pytest.fixture
@@ -78,6 +78,7 @@ def _fake_signed(path: str) -> dict[str, str]:
     )
 
 
+@sqlite_only
 def test_slow_bodies_without_a_key_hold_no_slot(slow_server: ServerProcess) -> None:
     """64 sockets that send 10 bytes of a body and stop: before, they held every in-flight
     slot and every signed upload got 503. Now an unsigned or forged upload is answered 401
@@ -116,6 +117,7 @@ def test_slow_bodies_without_a_key_hold_no_slot(slow_server: ServerProcess) -> N
             sock.close()
 
 
+@sqlite_only
 def test_a_slow_station_holds_only_its_own_slots(slow_server: ServerProcess) -> None:
     """A station (or a thief with its key) that starts uploads and stalls: at most
     --uploads-per-station of its bodies are waited for, each until the deadline (408); its
@@ -155,6 +157,7 @@ def _rss(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+@sqlite_only
 def test_unfinished_big_bodies_wait_on_disk(tmp_path: Path, db_url: str | None) -> None:
     """16 signed 16 MiB uploads that stop after 6 MiB: before, the server held 96 MiB of them
     in memory (grew from 82 to 340 MB in the report); now a body above 1 MiB is spooled to an
@@ -233,6 +236,7 @@ def _with_digest(path: str, st: TestStation, digest: str) -> dict[str, str]:
     return {**headers, protocol.H_DIGEST: digest, protocol.H_SIGNATURE: signature}
 
 
+@sqlite_only
 def test_an_upload_without_a_length_or_above_the_cap_is_refused_first(
     slow_server: ServerProcess,
 ) -> None:

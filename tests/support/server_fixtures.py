@@ -40,6 +40,12 @@ def pg_cluster() -> Iterator[PostgresCluster]:
     cluster.stop()
 
 
+# A test of the flow between kits, relays and the centre, where the database under the server
+# decides nothing, runs on SQLite only (the suite's time is spent where PostgreSQL can differ:
+# storage, locking, migrations, counting, the office's queries, which run on both).
+sqlite_only = pytest.mark.parametrize("db_url", [None], ids=["sqlite"])
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str | None:
     """None = the embedded SQLite file in the server home; else a fresh PostgreSQL database."""

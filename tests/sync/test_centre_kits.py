@@ -21,7 +21,7 @@ from app.sync.station import StationSync
 from tests.support.cli import run_station
 from tests.support.residents import BUDI_LAKI, RATNA_PEREMPUAN, resident
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 from tests.support.station import face_jpeg
 
 GUNUNG_KALER = "36.03.32"
@@ -77,6 +77,7 @@ def stations(srv: ServerProcess) -> dict[str, dict[str, Any]]:
 # --- policy -----------------------------------------------------------------------------------
 
 
+@sqlite_only
 def test_policy_set_on_the_server_changes_the_kits_backlog_limit(
     tmp_path: Path, server: ServerProcess
 ) -> None:
@@ -183,6 +184,7 @@ def test_a_policy_value_out_of_a_kits_range_is_not_applied(tmp_path: Path) -> No
 # --- health -----------------------------------------------------------------------------------
 
 
+@sqlite_only
 def test_station_list_shows_the_kits_last_seen_and_pending_count(
     tmp_path: Path, server: ServerProcess
 ) -> None:
@@ -271,6 +273,7 @@ def _rehash_from(db: Path, first: int) -> None:
     con.close()
 
 
+@sqlite_only
 def test_a_rehashed_audit_chain_makes_doctor_fail(tmp_path: Path, server: ServerProcess) -> None:
     kit = Kit(tmp_path, server)
     assert kit.enroll().returncode == 0
@@ -429,6 +432,7 @@ def _move_offline(kit: Kit, kecamatan: str) -> None:
     assert res.returncode == 0, res.stderr
 
 
+@sqlite_only
 def test_an_offline_move_is_reported_and_kept(tmp_path: Path, server: ServerProcess) -> None:
     kit = Kit(tmp_path, server)
     server.stop()  # the WAN is down: the kit is moved to Kronjo and records there
@@ -473,6 +477,7 @@ def test_an_offline_move_is_reported_and_kept(tmp_path: Path, server: ServerProc
     )
 
 
+@sqlite_only
 def test_a_central_assignment_made_after_the_move_wins(
     tmp_path: Path, server: ServerProcess
 ) -> None:

@@ -37,7 +37,7 @@ from tests.support.faultproxy import FaultProxy
 from tests.support.office import office_json, person, portrait_jpeg
 from tests.support.office import seal_record as seal_packet
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation
+from tests.support.server_fixtures import TestStation, sqlite_only
 from tests.support.station import signature_png
 from tests.support.wait import wait_for
 from tests.sync.helpers import OPERATOR, provisioned_home
@@ -73,6 +73,7 @@ def relay_packets(core: ServerCore) -> dict[str, tuple[str | None, float | None,
     return {u: (s, at, len(d)) for u, s, at, d in rows}
 
 
+@sqlite_only
 def test_through_a_relay_fates_reach_the_kit_and_nothing_is_purged_early(
     tmp_path: Path, db_url: str | None
 ) -> None:
