@@ -17,7 +17,6 @@ import pytest
 from app import protocol
 from app.store.backlog import BacklogState
 from app.store.db import open_store
-from app.store.models import Setting
 from app.store.outbox import Outbox
 from app.store.settings import set_setting
 from app.store.station import get_identity
@@ -286,15 +285,3 @@ def test_replayed_request_refused(tmp_path: Path, path: str) -> None:
         second = requests.get(srv.url + path, headers=headers, timeout=10)
         assert first.status_code == 200
         assert second.status_code == 401 and second.json()["error"] == "replay"
-
-
-def test_a_retention_stored_before_its_limit_does_not_break_the_purge(tmp_path: Path) -> None:
-    # Settings now refuse more than MAX_RETENTION_DAYS; a database may hold a larger value
-    # from before. The purge caps it (its cut-off would fall before year 1) and keeps all.
-    with ServerProcess(tmp_path / "server") as srv:
-        home = provisioned_home(tmp_path / "station", srv)
-    with open_store(home) as store:
-        seal_n(store, 1)
-        with store.write() as session:
-            session.merge(Setting(key="retention_days", value="1000000"))
-        assert StationSync(store).purge() == 0
