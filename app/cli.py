@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from app import __version__
+from app import program_version
 from app.errors import EXIT_BUG, EXIT_USAGE, funnel
 
 # One list: every subcommand, each the module of that name in app/commands/ with its own
@@ -46,10 +46,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class _Version(argparse.Action):
+    """``--version``, reading the version only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=str(kwargs.get("help"))
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        print(f"{parser.prog} {program_version()}")
+        parser.exit()
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole command line; ``only``: with that subcommand alone (the one being run)."""
     parser = _Parser(prog="ektp-station", description="e-KTP enrollment station")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the program's version and exit")
     parser.add_argument(
         "--home",
         metavar="DIR",

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import __version__, protocol
+from app import program_version, protocol
 from app.store.db import Store
 from app.store.mirror import check_mirror
 from app.store.models import Record
@@ -73,7 +73,7 @@ def collect(store: Store, devices: Devices | None = None) -> dict[str, Any]:
     with store.read() as session:
         last_seal = session.execute(select(func.max(Record.sealed_at))).scalar()
     report: dict[str, Any] = {
-        "version": __version__,
+        "version": program_version(),
         "pending": pending.count,
         "oldest_unsent_s": None
         if pending.oldest_sealed_at is None

@@ -44,6 +44,7 @@ def _answer(res: object) -> dict:
     return json.loads(res.stdout)  # type: ignore[attr-defined]
 
 
+@sqlite_only
 def test_a_card_linked_at_recording_is_found_after_processing(desk: Desk) -> None:
     got = _answer(desk.check("--uid", CARD_UID.lower(), "--json"))
     assert got["found"] is True

@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.support.cli import run_server
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, server_cli
+from tests.support.server_fixtures import TestStation, server_cli, sqlite_only
 
 
+@sqlite_only
 def test_import_open_packet_and_listing(server: ServerProcess, tmp_path: Path) -> None:
     st = TestStation.enroll(server)
     export = tmp_path / "export"

@@ -19,7 +19,7 @@ from app import packet as pkt
 from app import protocol
 from app.sync.provision import enroll
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 
 ENROLL = protocol.API_PREFIX + "/stations/enroll"
 
@@ -37,6 +37,7 @@ def _enroll_body(code: str, key: Ed25519PrivateKey, station_id: str | None = Non
     return json.dumps(doc).encode()
 
 
+@sqlite_only
 def test_a_code_redeems_only_its_own_station(server: ServerProcess) -> None:
     """Item 3: a kit's code naming a pending relay's station id took the relay over (the
     attacker's key bound to it, relay rights kept) and vouched for a made-up station."""
@@ -258,6 +259,7 @@ def _enrolled_days_ago(srv: ServerProcess, station_id: str, days: float) -> None
         engine.dispose()
 
 
+@sqlite_only
 def test_labels_are_checked_not_believed(server: ServerProcess, tmp_path: Path) -> None:
     """Item 5: any enrolled station (or a thief with its key) filed packets under any
     kecamatan (99.99.99, <script>) and any sealed_at. Now: a kecamatan of the region list

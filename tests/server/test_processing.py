@@ -22,7 +22,7 @@ from tests.support.office import (
     seal_record,
 )
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation
+from tests.support.server_fixtures import TestStation, sqlite_only
 
 
 def _put(station: TestStation, packet: pkt.SealedPacket) -> str:
@@ -234,6 +234,7 @@ def test_a_packet_its_processors_died_on_is_rejected_alone(server: ServerProcess
     assert recs[neighbour]["fate"] == "processed" and recs[fresh]["fate"] == "processed"
 
 
+@sqlite_only
 def test_quarantined_packets_are_never_counted_until_released(server: ServerProcess) -> None:
     """What a stolen kit's key signed after the theft (`station revoke --since`) waits,
     uncounted, for the office; released, it is processed like any other."""
@@ -259,6 +260,7 @@ def test_quarantined_packets_are_never_counted_until_released(server: ServerProc
     assert {r["uuid"]: r["fate"] for r in recs} == {before: "processed", after: "processed"}
 
 
+@sqlite_only
 def test_a_packet_processed_before_the_revoke_is_withdrawn(server: ServerProcess) -> None:
     """`station revoke --since` after the processor had judged what the thief sent: those
     records' counts are taken back (coverage, the recap's counters, the kit's), a legitimate

@@ -13,7 +13,7 @@ from app import packet as pkt
 from app.sync.provision import enroll
 from tests.support.residents import BUDI_LAKI, resident
 from tests.support.server import ServerProcess
-from tests.support.server_fixtures import TestStation, add_station, server_cli
+from tests.support.server_fixtures import TestStation, add_station, server_cli, sqlite_only
 
 
 def vouch(relay: TestStation, station_id: str, key: Ed25519PrivateKey) -> object:
@@ -31,6 +31,7 @@ def stations(srv: ServerProcess) -> dict[str, dict[str, object]]:
     return {s["station_id"]: s for s in doc["stations"]}
 
 
+@sqlite_only
 def test_only_relays_vouch_and_revoking_a_relay_revokes_its_stations(
     server: ServerProcess,
 ) -> None:
@@ -63,6 +64,7 @@ def test_only_relays_vouch_and_revoking_a_relay_revokes_its_stations(
     assert plain.put(plain.seal()).status_code == 201  # others are untouched
 
 
+@sqlite_only
 def test_a_relay_cannot_claim_a_station_by_its_public_key(server: ServerProcess) -> None:
     """A station's public key is no secret: re-registering it with that key gives a relay
     no claim, so it cannot then replace the key (of another relay's kit, or of a kit
@@ -115,6 +117,7 @@ def import_dir(srv: ServerProcess, directory: Path, *packets: bytes) -> tuple[in
     return res.returncode, json.loads(res.stdout)
 
 
+@sqlite_only
 def test_replaced_key_verifies_older_packets_revoked_station_is_refused(
     server: ServerProcess, tmp_path: Path
 ) -> None:
