@@ -11,3 +11,24 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # tests.support.server_fixtures: server processes, a throwaway PostgreSQL cluster and
 # enrolled test stations (tests/server, tests/sync, bench): one session-scoped cluster.
 pytest_plugins = ["tests.support.pcsc", "tests.support.server_fixtures", "tests.support.seaweed"]
+
+# The files that take longest (`make test` prints the slowest tests), started first: the
+# workers get a file at a time (`--dist loadfile`), and a long file handed out last keeps one
+# worker busy while the other has nothing left. Order only; every test still runs.
+LONG_FILES = (
+    "tests/freeze/test_frozen_station.py",
+    "tests/installer/test_wine_round_trip.py",
+    "tests/server/test_card_check.py",
+    "tests/sync/test_centre_kits.py",
+    "tests/server/test_processing.py",
+    "tests/server/test_relay_pull.py",
+    "tests/server/test_relay_trouble.py",
+    "tests/web/test_office.py",
+    "tests/sync/test_provision_retry.py",
+    "tests/server/test_hostile_requests.py",
+)
+
+
+def pytest_collection_modifyitems(items: list) -> None:  # type: ignore[type-arg]
+    rank = {path: i for i, path in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONG_FILES)))

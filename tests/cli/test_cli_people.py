@@ -75,6 +75,7 @@ def test_adding_and_settings_need_a_technician_or_supervisor(staffed: StationHom
     assert "agus" not in {u["username"] for u in users}
     assert _audit(st, "setting.changed") == []
 
+    _retry_later(st, ANDI[0])  # the wrong password above: its wait has passed
     r = st.cli("settings", "set", "backlog_max_unsent", "50", "--by", ANDI[0], input=ANDI[1])
     assert r.returncode == 0, r.stderr
     assert [a for a, _ in _audit(st, "setting.changed")] == [ANDI[0]]
