@@ -39,6 +39,11 @@ COMMANDS: list[str] = [
     "demo",
 ]
 
+# The commands that never talk to a server: they skip setting up the trust store (0.15 s).
+OFFLINE_COMMANDS = frozenset(
+    {"init", "operator", "enroll", "status", "export", "settings", "assign"}
+)
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -92,11 +97,13 @@ def _fail(code: int, message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.sync.tls import use_system_trust_store
-
-    use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser(named_command(argv))
+    command = named_command(argv)
+    if command not in OFFLINE_COMMANDS:
+        from app.sync.tls import use_system_trust_store
+
+        use_system_trust_store()  # https checks the system's certificates, not a frozen bundle
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

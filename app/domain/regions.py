@@ -13,9 +13,13 @@ happen on the first lookup, not when the app starts.
 from __future__ import annotations
 
 import functools
+import gzip
+import importlib.util
+import json
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -99,13 +103,55 @@ def _region(w: Wilayah) -> Region:
     )
 
 
+@functools.cache
+def _table(name: str) -> dict[str, str]:
+    """One of lokal's data files (code -> name; for ``kodepos`` code -> kode pos), read
+    without importing the package: its ``__init__`` imports every module of it (0.28 s of
+    each command that checks a code, against 0.14 s for the data itself)."""
+    spec = importlib.util.find_spec("lokal")
+    places = list(spec.submodule_search_locations or []) if spec is not None else []
+    for place in places:
+        path = Path(place) / "data" / f"{name}.json.gz"
+        if path.is_file():
+            data: dict[str, str] = json.loads(gzip.decompress(path.read_bytes()))
+            return data
+    return dict(_wilayah()._load(name))  # a layout without the files on disk: lokal's way
+
+
+def _kind(code: str, name: str) -> str:
+    """provinsi, kabupaten or kota, kecamatan (distrik in Papua, provinces 91 and up),
+    kelurahan (desa segment 1xxx), desa (2xxx) or desa_adat (3xxx)."""
+    parts = code.split(".")
+    if len(parts) == 1:
+        return "provinsi"
+    if len(parts) == 2:
+        return "kota" if name[:4].lower() == "kota" and name[4:5] in ("", " ") else "kabupaten"
+    if len(parts) == 3:
+        return "distrik" if int(parts[0]) >= 91 else "kecamatan"
+    return {"1": "kelurahan", "3": "desa_adat"}.get(parts[3][:1], "desa")
+
+
 def get(code: str) -> Region | None:
     """The region with this code (dotted or digits), or None if malformed or unknown."""
     dotted = normalize_code(code)
     if dotted is None:
         return None
-    found = _wilayah().get_wilayah(dotted)
-    return _region(found) if found is not None else None
+    parts = dotted.split(".")
+    upper = _table("wilayah")
+    name = (_table("desa") if len(parts) == 4 else upper).get(dotted)
+    if not name:
+        return None
+    parents = tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+    names = [name, *(upper[p] for p in reversed(parents) if upper.get(p))]
+    return Region(
+        code=dotted,
+        name=name,
+        level=len(parts),
+        type=_kind(dotted, name),
+        parents=parents,
+        path=", ".join(names),
+        postal_code=_table("kodepos").get(dotted) if len(parts) == 4 else None,
+    )
 
 
 def kecamatan_of(code: str) -> Region | None:

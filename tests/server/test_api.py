@@ -287,6 +287,29 @@ def test_health_and_openapi(server: ServerProcess) -> None:
     assert "get" in doc["paths"]["/api/v1/packets/{uuid}"]
 
 
+def _read_answer(raw: socket.socket) -> str:
+    """A whole HTTP answer from a raw socket: the head, then its Content-Length of body (the
+    two may come in separate segments)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = raw.recv(4096)
+        if not chunk:
+            return data.decode(errors="replace")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+         if line.lower().startswith(b"content-length:")),
+        0,
+    )  # fmt: skip
+    while len(body) < length:
+        chunk = raw.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return (head + b"\r\n\r\n" + body).decode(errors="replace")
+
+
 def test_body_limit_and_overload(tmp_path: object) -> None:
     """--max-body is refused from the declared length; --max-inflight counts requests being
     processed (a slow or unfinished body holds no slot: tests/server/test_slow_bodies.py), so
@@ -341,7 +364,7 @@ def test_body_limit_and_overload(tmp_path: object) -> None:
             head += [f"Content-Length: {len(p.data)}", *(f"{k}: {v}" for k, v in signed.items())]
             with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as raw:
                 raw.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
-                answer = raw.recv(4096).decode(errors="replace")
+                answer = _read_answer(raw)
             assert answer.startswith("HTTP/1.1 503"), answer
             assert '"overloaded"' in answer and "retry-after:" in answer.lower()
             # Only the health check itself passes the limit, not any path ending in /health.

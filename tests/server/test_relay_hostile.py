@@ -35,11 +35,12 @@ def _central_packets(srv: ServerProcess) -> int:
 
 
 def _relay(home: Path, upstream: str) -> ServerProcess:
+    """The relay, not started: ``with _relay(...)`` starts and stops it."""
     return ServerProcess(
         home,
         upstream=upstream,
         extra=["--upstream-timeout", "2", "--upstream-backoff-cap", "1"],
-    ).start()
+    )
 
 
 def _wait(pred: Any, timeout: float = 30.0) -> bool:

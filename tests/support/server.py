@@ -92,6 +92,9 @@ class ServerProcess:
         return a
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        if self.proc is not None and self.proc.poll() is None:
+            # A second process would leave the first running after the test, unseen.
+            raise RuntimeError(f"the server at {self.url} is running already")
         # free_port() closes its probe socket, and another process's connection may take the
         # port as its local one before the server binds it: pick another and try again.
         for _ in range(3):
