@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 
 class BackgroundLoop:
@@ -92,3 +93,28 @@ class BackgroundLoop:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+class HttpLoop(BackgroundLoop):
+    """A loop that sleeps on ``_wake`` and talks to a server through ``engine``, whose
+    ``abort()`` cuts off the requests in flight and ``resume()`` allows new ones (the sync
+    worker's SyncEngine, the relay pull's engine). Stopping wakes the sleep and cuts off a
+    request stalled on a dead network at once, not at its read timeout; what it was doing is
+    done again on the next start. Starting, and a stop that saw the thread end, resume the
+    engine for its other callers (`sync --once`)."""
+
+    engine: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._wake = threading.Event()
+
+    def _interrupt(self) -> None:
+        self._wake.set()
+        self.engine.abort()
+
+    def _before_start(self) -> None:
+        self.engine.resume()
+
+    def _after_stop(self) -> None:
+        self.engine.resume()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app import protocol
-from app.background import BackgroundLoop
+from app.background import HttpLoop
 from app.sync.backoff import backoff
 from app.sync.engine import SyncEngine, SyncError
 from server import db, kit_relay
@@ -124,7 +123,7 @@ def apply_upstream_state(core: ServerCore, doc: Any) -> PullResult:
     return PullResult(assigned, revoked, unlisted, sorted(unknown))
 
 
-class RelayPuller(BackgroundLoop):
+class RelayPuller(HttpLoop):
     """Pulls the central state of the stations this relay vouched for, and applies it.
 
     At start, then every ``interval_s``, and soon after the forwarder talked to the upstream
@@ -162,7 +161,6 @@ class RelayPuller(BackgroundLoop):
         self.rng = rng or random.Random()
         self.failures = 0
         super().__init__()
-        self._wake = threading.Event()
 
     def pull_once(self) -> PullResult:
         """One pull; raises SyncError when the upstream cannot be asked or refuses."""
@@ -227,21 +225,6 @@ class RelayPuller(BackgroundLoop):
     def nudge(self) -> None:
         """The forwarder just talked to the upstream: pull soon (rate-limited)."""
         self._wake.set()
-
-    def request_stop(self) -> None:
-        """End the loop and return at once; a pull in flight is cut off (a stalled upstream
-        does not hold the relay's shutdown until the read timeout)."""
-        super().request_stop()
-
-    def _interrupt(self) -> None:
-        self._wake.set()
-        self.engine.abort()
-
-    def _before_start(self) -> None:
-        self.engine.resume()
-
-    def _after_stop(self) -> None:
-        self.engine.resume()
 
 
 def pull_status(core: ServerCore) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from app.background import BackgroundLoop
+from app.background import HttpLoop
 from app.sync.backoff import backoff
 from app.sync.engine import DrainResult, SyncEngine, SyncError
 
@@ -61,7 +61,7 @@ class Progress:
         return max(0, self.records_left - self.rejected_left)
 
 
-class SyncWorker(BackgroundLoop):
+class SyncWorker(HttpLoop):
     thread_name = "ektp-sync"
 
     def __init__(
@@ -99,7 +99,6 @@ class SyncWorker(BackgroundLoop):
         self.clock = clock
         self.rng = rng or random.Random()
         super().__init__()
-        self._wake = threading.Event()
         self._failures = 0
         self._last_maintenance = 0.0
         self._state = SyncState()
@@ -115,35 +114,9 @@ class SyncWorker(BackgroundLoop):
         with self._lock:
             return self._state
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """End the loop and wait for it; True when the thread has ended.
-
-        Requests in flight are cut off (``request_stop``), so a stalled upload does not hold
-        the thread until its read timeout; nothing new starts after stop().
-        """
-        return super().stop(timeout)
-
-    def request_stop(self) -> None:
-        """End the loop and return at once (``stop()`` also waits for it).
-
-        The engine's requests in flight are cut off: an upload stalled on a dead network
-        ends now, not at its read timeout. Its packet is left unmarked and goes again on the
-        next start (the server answers 200 to the same bytes); receipts already in hand are
-        still recorded before the drain returns.
-        """
-        super().request_stop()
-
-    def _interrupt(self) -> None:
-        self._wake.set()
-        self.engine.abort()
-
-    def _before_start(self) -> None:
-        self.engine.resume()
-
     def _after_stop(self) -> None:
         self._set_state(STOPPED)
-        # The loop has ended: the engine may serve its other callers again (`sync --once`).
-        self.engine.resume()
+        super()._after_stop()
 
     def wake(self) -> None:
         """Send what is due now (called right after a seal); records waiting for their
