@@ -47,6 +47,19 @@ def code_hash(code: str) -> str:
     return protocol.code_digest(code)
 
 
+def _insert_code(conn: Connection, station_id: str, now: float, ttl_s: float) -> str:
+    """A new one-time code for ``station_id``, valid ``ttl_s`` seconds (only its hash is
+    stored); returns the code."""
+    code = new_code()
+    conn.execute(
+        db.enrollment_codes.insert().values(
+            code_sha256=code_hash(code), station_id=station_id, created_at=now,
+            expires_at=now + ttl_s,
+        )
+    )  # fmt: skip
+    return code
+
+
 @dataclass(frozen=True)
 class Station:
     id: str
@@ -116,7 +129,6 @@ class Stations(ServerHome):
             raise InputError("--expires-hours: must be positive")
         now = time.time()
         station_id = str(uuidlib.uuid4())
-        code = new_code()
         with self.engine.begin() as conn:
             conn.execute(
                 db.stations.insert().values(
@@ -129,14 +141,7 @@ class Stations(ServerHome):
                 )
             )
             labels.record_assignment(conn, station_id, kecamatan, now)
-            conn.execute(
-                db.enrollment_codes.insert().values(
-                    code_sha256=code_hash(code),
-                    station_id=station_id,
-                    created_at=now,
-                    expires_at=now + ttl_s,
-                )
-            )
+            code = _insert_code(conn, station_id, now, ttl_s)
         return self.get_station(station_id), code
 
     def new_code_for(self, station_id: str, ttl_s: float = CODE_TTL_S) -> str:
@@ -144,18 +149,8 @@ class Stations(ServerHome):
         st = self.get_station(station_id)
         if st.revoked:
             raise InputError(f"ID: station {station_id} is revoked")
-        code = new_code()
-        now = time.time()
         with self.engine.begin() as conn:
-            conn.execute(
-                db.enrollment_codes.insert().values(
-                    code_sha256=code_hash(code),
-                    station_id=station_id,
-                    created_at=now,
-                    expires_at=now + ttl_s,
-                )
-            )
-        return code
+            return _insert_code(conn, station_id, time.time(), ttl_s)
 
     def get_station(self, station_id: str, conn: Connection | None = None) -> Station:
         st = self.find_station(station_id, conn)
