@@ -4,6 +4,7 @@ signing key and the ``meta`` table. ``ServerCore`` (server/core.py) is built on 
 from __future__ import annotations
 
 import os
+import sys
 import uuid as uuidlib
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
@@ -31,10 +32,13 @@ def private_file(path: Path) -> None:
     files the database file's mode."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        if os.fstat(fd).st_mode & 0o077:
-            os.fchmod(fd, 0o600)
+        loose = os.fstat(fd).st_mode & 0o077
     finally:
         os.close(fd)
+    # Windows (the demo's server) has no fchmod, and its modes are not what guards the
+    # folder: the installer's ACL is (docs/security.md).
+    if loose and sys.platform != "win32":
+        os.chmod(path, 0o600)
 
 
 class ServerHome:

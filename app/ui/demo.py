@@ -10,8 +10,6 @@ shipped face video as a camera when no camera exists. Everything lives under
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -146,11 +144,11 @@ def _wait_health(url: str, proc: subprocess.Popen[bytes], timeout: float) -> Non
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
+        proc.terminate()  # SIGTERM; on Windows TerminateProcess
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
+            proc.kill()  # Windows has no SIGKILL
             proc.wait(10)
 
 
