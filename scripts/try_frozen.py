@@ -1,9 +1,10 @@
 """Try a frozen station (the PyInstaller one-folder build) as a technician would.
 
     python scripts/try_frozen.py DIST_DIR [--out DIR]
+    WINEPREFIX=... python scripts/try_frozen.py DIST_DIR --wine   # a Windows build on Linux
 
 DIST_DIR is the folder holding ``ektp-station`` and ``ektp-station-gui`` (``.exe`` on
-Windows). Each step runs the frozen programs as subprocesses, from a folder outside the source
+Windows, or with ``--wine``: a Windows build run through wine, scripts/wine_windows.py). Each step runs the frozen programs as subprocesses, from a folder outside the source
 tree and without PYTHONPATH, and prints ``ok  STEP  (seconds)``; the first failure prints the
 program's output and exits 1. Steps (``STEPS``): ``--version``; ``status --pending`` before
 set-up; offline ``init`` from a key file; ``operator add``; ``enroll`` with a photo; ``status
@@ -12,8 +13,8 @@ checkout) and ``sync --once`` to it; the GUI ``demo`` until its sign-in window s
 (a screenshot of it in OUT on Linux), closed cleanly, then again in English. On Linux the
 GUI steps need an X display: run it under ``xvfb-run -a``.
 
-tests/freeze/ runs the same steps on a Linux freeze; the Windows workflow runs this script on
-the real Windows build (docs/installer.md).
+tests/freeze/ runs the same steps on a Linux freeze and on the Windows build under wine; the
+Windows workflow runs this script on the Windows build on Windows (docs/installer.md).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WINDOWS = sys.platform == "win32"
-EXE = ".exe" if WINDOWS else ""
 # A made-up resident of Gunung Kaler (tests/support/residents.py: BUDI_LAKI).
 RESIDENT = {
     "nik": "3603321208900007",
@@ -75,9 +75,19 @@ class Frozen:
     out: Path
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. DISPLAY of a test's Xvfb
     figures: dict[str, float] = field(default_factory=dict)
+    # What runs the programs: [] on their own system, ["wine"] for a Windows build on Linux.
+    launcher: list[str] = field(default_factory=list)
+
+    @property
+    def windows(self) -> bool:
+        """A Windows build (on Windows, or under wine)."""
+        return WINDOWS or bool(self.launcher)
 
     def exe(self, name: str = "ektp-station") -> Path:
-        return self.dist / f"{name}{EXE}"
+        return self.dist / f"{name}{'.exe' if self.windows else ''}"
+
+    def command(self, *args: str, program: str = "ektp-station") -> list[str]:
+        return [*self.launcher, str(self.exe(program)), *args]
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The technician's environment: nothing that points at the source tree."""
@@ -95,8 +105,9 @@ class Frozen:
     ) -> subprocess.CompletedProcess[str]:
         """``ektp-station ARGS`` from the frozen build; fails unless its exit code is in ``ok``."""
         res = subprocess.run(
-            [str(self.exe()), *args],
-            input=input,
+            self.command(*args),
+            # wine gives a Windows program an invalid handle for an inherited terminal: pipes
+            input=input if input is not None or not self.launcher else "",
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -112,6 +123,25 @@ class Frozen:
 
     def home(self, name: str) -> Path:
         return self.work / name
+
+    def close_gui(self) -> Callable[[subprocess.Popen[str], object], None] | None:
+        """How a test closes the GUI: None for the system's own way (SIGTERM, or WM_CLOSE on
+        Windows); under wine, wine's ``taskkill`` without /F, which posts WM_CLOSE to the
+        program's windows as the close button would."""
+        if not self.launcher:
+            return None
+        launcher = self.launcher
+
+        def close(proc: subprocess.Popen[str], window: object) -> None:
+            subprocess.run(
+                [*launcher, "taskkill", "/im", "ektp-station-gui.exe"],
+                env=self.env(),
+                input="",
+                capture_output=True,
+                timeout=60,
+            )
+
+        return close
 
 
 def _check(cond: bool, message: str) -> None:
@@ -205,7 +235,7 @@ def step_bundle(fz: Frozen) -> None:
     _check(not present, f"should have been left out of {inner}: {present}")
     size = bundle_mib(fz.dist)
     fz.figures["bundle_mib"] = round(size, 1)
-    budget = SIZE_BUDGET_MIB["win32" if WINDOWS else "linux"]
+    budget = SIZE_BUDGET_MIB["win32" if fz.windows else "linux"]
     _check(size <= budget, f"the build is {size:.0f} MiB, over its {budget} MiB budget")
 
 
@@ -229,8 +259,9 @@ def step_offline_station(fz: Frozen) -> None:
         "--kecamatan",
         KECAMATAN,
     )
+    _check_key_at_rest(fz, Path(home))
     _add_operator(fz, home)
-    uuid = _enroll(fz, home)
+    uuid = _enroll(fz, home)  # signs with the key: unwrapped again
     status = json.loads(fz.run("--home", home, "status", "--json").stdout)
     _check(status["pending"] == 1, f"status --json: {status}")
     res = fz.run("--home", home, "status", "--pending")
@@ -241,6 +272,23 @@ def step_offline_station(fz: Frozen) -> None:
     for name in ("database", "schema", "audit", "station", "disk"):
         _check(checks.get(name) == "ok", f"doctor: {name} is {checks.get(name)}: {doctor}")
     _check(uuid != "", "enroll printed no record id")
+
+
+def _check_key_at_rest(fz: Frozen, home: Path) -> None:
+    """The station's signing key is stored wrapped (app/store/keystore.py): by DPAPI in a
+    Windows build, else by the key file beside the database."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(home / "station.db")) as db:
+        (stored,) = db.execute("SELECT signing_key_pem FROM station").fetchone()
+    form = b"dpapi:" if fz.windows else b"file:"
+    _check(
+        bytes(stored).startswith(b"ektp-wrapped-key:1:" + form) and b"PRIVATE KEY" not in stored,
+        f"the signing key is stored as {bytes(stored)[:40]!r}, not wrapped by {form.decode()}",
+    )
+    key_file = (home / "station.key").exists()
+    _check(key_file != fz.windows, f"station.key {'exists' if key_file else 'is missing'}")
 
 
 def _add_operator(fz: Frozen, home: str) -> None:
@@ -305,22 +353,24 @@ def step_demo(fz: Frozen) -> None:
     """``ektp-station-gui demo``: its server starts, the sign-in window shows, SIGTERM (or the
     window's close button on Windows) closes it and its server with exit code 0."""
     fz.figures["demo_sign_in_s"] = gui_until_sign_in(
-        [str(fz.exe("ektp-station-gui")), "--home", str(fz.home("demo")), "demo"],
+        fz.command("--home", str(fz.home("demo")), "demo", program="ektp-station-gui"),
         fz.env({"EKTP_LANG": "id"}),
         fz.work,
         TITLE_ID,
         screenshot=fz.out / "frozen-demo-sign-in.png",
+        close=fz.close_gui(),
     )
 
 
 def step_demo_english(fz: Frozen) -> None:
     """The demo again (its home is reused) in English: the translations are found."""
     gui_until_sign_in(
-        [str(fz.exe("ektp-station-gui")), "--home", str(fz.home("demo")), "demo"],
+        fz.command("--home", str(fz.home("demo")), "demo", program="ektp-station-gui"),
         fz.env({"EKTP_LANG": "en"}),
         fz.work,
         TITLE_EN,
         screenshot=None,
+        close=fz.close_gui(),
     )
 
 
@@ -510,10 +560,12 @@ def gui_until_sign_in(
     *,
     screenshot: Path | None,
     timeout: float = 120,
+    close: Callable[[subprocess.Popen[str], object], None] | None = None,
 ) -> float:
     """Start the GUI ``cmd``, wait until its window ``title`` is viewable (the sign-in screen:
     nobody is signed in at start), optionally screenshot it, close it and check it ended with
-    0 and, for the demo, stopped its server. Returns the seconds from start to the window."""
+    0 and, for the demo, stopped its server. Returns the seconds from start to the window.
+    ``close`` closes it instead of the system's own way (under wine: Frozen.close_gui)."""
     import requests
 
     t0 = time.monotonic()
@@ -540,7 +592,9 @@ def gui_until_sign_in(
         elapsed = time.monotonic() - t0
         if screenshot is not None and not WINDOWS:
             _screenshot(str(wid), screenshot, env)
-        if WINDOWS:
+        if close is not None:
+            close(proc, wid)
+        elif WINDOWS:
             import ctypes
             from ctypes import wintypes
 
@@ -572,12 +626,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dist", type=Path, help="the one-folder build (holds ektp-station)")
     p.add_argument("--out", type=Path, help="where screenshots go (default: a temp dir)")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--wine", action="store_true", help="a Windows build, run through wine")
     args = p.parse_args(argv)
-    if not Frozen(args.dist, Path(), Path()).exe().is_file():
-        print(f"dist: no ektp-station{EXE} in {args.dist}", file=sys.stderr)
+    launcher = ["wine"] if args.wine else []
+    exe = Frozen(args.dist, Path(), Path(), launcher=launcher).exe()
+    if not exe.is_file():
+        print(f"dist: no {exe.name} in {args.dist}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="ektp-frozen-") as tmp:
-        fz = Frozen(args.dist.resolve(), Path(tmp), (args.out or Path(tmp) / "shots").resolve())
+        out = (args.out or Path(tmp) / "shots").resolve()
+        fz = Frozen(args.dist.resolve(), Path(tmp), out, launcher=launcher)
         for step in STEPS:
             t0 = time.monotonic()
             try:
