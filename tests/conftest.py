@@ -16,6 +16,7 @@ pytest_plugins = ["tests.support.pcsc", "tests.support.server_fixtures", "tests.
 # workers get a file at a time (`--dist loadfile`), and a long file handed out last keeps one
 # worker busy while the other has nothing left. Order only; every test still runs.
 LONG_FILES = (
+    "tests/freeze/test_frozen_windows.py",
     "tests/freeze/test_frozen_station.py",
     "tests/installer/test_wine_round_trip.py",
     "tests/server/test_card_check.py",

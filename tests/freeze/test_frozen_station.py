@@ -16,28 +16,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.freeze.conftest import run_step, try_frozen
 from tests.support.cli import ROOT, env_with_source
-from tests.support.components import missing, require_binary
+from tests.support.components import missing
 
 SPEC = ROOT / "packaging" / "ektp-station.spec"
-SCRIPT = ROOT / "scripts" / "try_frozen.py"
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("try_frozen", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["try_frozen"] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-try_frozen = _script()
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +54,11 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def frozen(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    xvfb = require_binary("Xvfb", "xvfb")
-    require_binary("xwininfo", "x11-utils")
-    require_binary("import", "imagemagick")
-    proc, display = try_frozen.start_xvfb(xvfb)
+def frozen(dist: Path, display: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     work = tmp_path_factory.mktemp("frozen-work")
-    try:
-        yield try_frozen.Frozen(
-            dist,
-            work,
-            work / "shots",
-            extra_env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
-        )
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return try_frozen.Frozen(
+        dist, work, work / "shots", extra_env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    )
 
 
 @pytest.mark.xvfb
@@ -90,15 +66,7 @@ def frozen(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any
 @pytest.mark.timeout(900)  # the first step's time includes the freeze
 @pytest.mark.parametrize("step", try_frozen.STEPS, ids=lambda step: step.__name__)
 def test_frozen_station_as_a_technician_would(frozen: Any, step: Any) -> None:
-    failure = None
-    try:
-        step(frozen)
-    except try_frozen.SmokeFailure as exc:
-        failure = f"{step.__name__}: {exc}"
-    if failure is not None:
-        pytest.fail(failure, pytrace=False)
-    if step is try_frozen.step_demo:
-        assert (frozen.out / "frozen-demo-sign-in.png").stat().st_size > 10_000
+    run_step(step, frozen, frozen.out)
 
 
 def test_launcher_runs_the_server_the_demo_starts(tmp_path: Path) -> None:
