@@ -216,6 +216,9 @@ LEFT_OUT = [
     "cv2/data/haarcascade_eye.xml",
     "PySide6/**/libQt6Network*",
     "PySide6/**/libQt6Svg*",
+    "PySide6/Qt6Network.dll",
+    "PySide6/Qt6Svg.dll",
+    "PySide6/opengl32sw.dll",
     "PySide6/QtDBus*",
 ]
 

@@ -17,7 +17,6 @@ pytest_plugins = ["tests.support.pcsc", "tests.support.server_fixtures", "tests.
 # worker busy while the other has nothing left. Order only; every test still runs.
 LONG_FILES = (
     "tests/freeze/test_frozen_windows.py",
-    "tests/freeze/test_frozen_station.py",
     "tests/installer/test_wine_round_trip.py",
     "tests/server/test_card_check.py",
     "tests/sync/test_centre_kits.py",

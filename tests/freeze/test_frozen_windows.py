@@ -11,6 +11,7 @@ instead of making it again.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from app.store.db import DB_NAME
 from tests.freeze.conftest import load_script, run_step, try_frozen
+from tests.installer.conftest import DATA_DIR, INSTALL_DIR, Wine, compile_installer
 from tests.support.components import require_binary
 
 wine_windows = load_script("wine_windows")
@@ -76,3 +79,55 @@ def frozen(
 @pytest.mark.parametrize("step", try_frozen.STEPS, ids=lambda step: step.__name__)
 def test_windows_build_under_wine_as_a_technician_would(frozen: Any, step: Any) -> None:
     run_step(step, frozen, frozen.out)
+
+
+@pytest.mark.wine
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_the_installer_over_the_windows_build_keeps_a_waiting_record_through_a_reinstall(
+    windows_build: tuple[Path, Any], tmp_path: Path
+) -> None:
+    """The installer wraps the real build (zlib instead of solid LZMA: 25 s instead of about
+    2.5 min here; the release's size is bench/docs' and the Windows workflow's), installs it
+    silently, the installed program keeps its station in the data folder, and an uninstall and
+    a reinstall, as a technician does, lose no waiting record."""
+    dist, wp = windows_build
+    version = try_frozen.project_version()
+    setup = tmp_path / f"ektp-station-{version}-setup.exe"
+    built = compile_installer(version, dist, setup, fast=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    machine = Wine(wp.prefix, wp.env, wp.wine, require_binary("wineserver", "wine wine64"))
+    machine.reset()
+    station = str(INSTALL_DIR / "ektp-station.exe")
+
+    def installed(*args: str, input: str = "") -> str:
+        res = wp.run(station, *args, input=input, cwd=tmp_path, timeout=180)
+        assert res.returncode == 0, f"{args}: {res.returncode}\n{res.stdout}\n{res.stderr}"
+        return res.stdout.strip()
+
+    try:
+        assert machine.install(setup) == 0
+        assert (machine.host(INSTALL_DIR) / "_internal" / "base_library.zip").is_file()
+        assert installed("status", "--pending") == "none"
+        # The installed station, with its data in the data folder (no --home), records one.
+        key = try_frozen._server_key(tmp_path / "server.pem")
+        installed("init", "--server-key", str(key), "--kecamatan", try_frozen.KECAMATAN)
+        name, password = try_frozen.OPERATOR
+        installed("operator", "add", "--username", name, "--role", "operator", input=password)
+        bio = tmp_path / "resident.json"
+        bio.write_text(json.dumps(try_frozen.RESIDENT), encoding="utf-8")
+        photo = try_frozen._photo(tmp_path / "face.jpg")
+        installed(
+            "enroll", "--operator", name, "--biodata", str(bio), "--photo", str(photo),
+            input=password,
+        )  # fmt: skip
+        assert installed("status", "--pending") == "1"
+        assert (machine.host(DATA_DIR) / DB_NAME).is_file()
+
+        assert machine.uninstall(in_place=True) == 0
+        assert not (machine.host(INSTALL_DIR) / "ektp-station.exe").exists()
+        assert (machine.host(DATA_DIR) / DB_NAME).is_file()
+        assert machine.install(setup) == 0
+        assert installed("status", "--pending") == "1"
+    finally:
+        machine.reset()

@@ -3,8 +3,9 @@
 
 The stand-in ``ektp-station.exe`` (standin/ektp_station_standin.c) answers ``status --pending``
 as the app does (``none`` without a station database, else the answer a test wrote), records
-``provision`` arguments, and can hold the app's named mutex: a Windows CPython cannot be built
-here (TESTING.md).
+``provision`` arguments, and can hold the app's named mutex on a test's cue, which the real
+program cannot be made to do. The real Windows build, made under wine, goes through the installer
+in tests/freeze/test_frozen_windows.py.
 """
 
 from __future__ import annotations
@@ -40,15 +41,22 @@ NEW_VERSION = "1.1.0"
 
 
 def compile_installer(
-    version: str, payload: Path, out: Path, script: Path = ROOT / "installer.nsi"
+    version: str,
+    payload: Path,
+    out: Path,
+    script: Path = ROOT / "installer.nsi",
+    *,
+    fast: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """makensis with warnings as errors, as scripts/build-installer.sh and CI run it."""
+    """makensis with warnings as errors, as scripts/build-installer.sh and CI run it; ``fast``:
+    zlib instead of solid LZMA (installer.nsi's FAST_COMPRESSION), for a real-size payload."""
     makensis = require_binary("makensis", "nsis")
     return subprocess.run(
         [
             makensis,
             "-WX",
             "-V2",
+            *(["-DFAST_COMPRESSION=1"] if fast else []),
             f"-DVERSION={version}",
             f"-DPAYLOAD={payload}",
             f"-DOUTFILE={out}",
