@@ -213,6 +213,7 @@ def install_wheels(python: Path, download: Path) -> None:
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        "--no-compile",  # PyInstaller compiles what it collects
         "--platform",
         "win_amd64",
         "--python-version",

@@ -154,6 +154,14 @@ class Site:
             )
         return form
 
+    async def admin_form(self, request: Request) -> tuple[Session, dict[str, str]]:
+        """What every office action begins with: signed in, the form's CSRF token checked,
+        an admin's account."""
+        session = self.signed_in(request)
+        form = await self.form_of(request, session)
+        self.admin_only(session)
+        return session, form
+
     def admin_only(self, session: Session) -> None:
         if not session.account.is_admin:
             raise PageError(

@@ -87,8 +87,8 @@ def test_windows_build_under_wine_as_a_technician_would(frozen: Any, step: Any) 
 def test_the_installer_over_the_windows_build_keeps_a_waiting_record_through_a_reinstall(
     windows_build: tuple[Path, Any], tmp_path: Path
 ) -> None:
-    """The installer wraps the real build (zlib instead of solid LZMA: 25 s instead of about
-    2.5 min here; the release's size is bench/docs' and the Windows workflow's), installs it
+    """The installer wraps the real build (uncompressed: seconds instead of 2.5 min of solid
+    LZMA here; the release's size is docs/installer.md's and the Windows workflow's), installs it
     silently, the installed program keeps its station in the data folder, and an uninstall and
     a reinstall, as a technician does, lose no waiting record."""
     dist, wp = windows_build

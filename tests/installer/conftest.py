@@ -49,14 +49,14 @@ def compile_installer(
     fast: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """makensis with warnings as errors, as scripts/build-installer.sh and CI run it; ``fast``:
-    zlib instead of solid LZMA (installer.nsi's FAST_COMPRESSION), for a real-size payload."""
+    no compression (installer.nsi's NO_COMPRESSION), for a real-size payload."""
     makensis = require_binary("makensis", "nsis")
     return subprocess.run(
         [
             makensis,
             "-WX",
             "-V2",
-            *(["-DFAST_COMPRESSION=1"] if fast else []),
+            *(["-DNO_COMPRESSION=1"] if fast else []),
             f"-DVERSION={version}",
             f"-DPAYLOAD={payload}",
             f"-DOUTFILE={out}",

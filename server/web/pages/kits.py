@@ -71,9 +71,7 @@ def _add_list_routes(web: FastAPI, site: Site) -> None:
 
     @web.post("/kit/baru")
     async def kit_new(request: Request) -> Response:
-        session = site.signed_in(request)
-        form = await site.form_of(request, session)
-        site.admin_only(session)
+        session, form = await site.admin_form(request)
         name = form.get("name", "").strip()
         kecamatan = form.get("kecamatan", "").strip()
 
@@ -130,9 +128,7 @@ def _add_kit_routes(web: FastAPI, site: Site) -> None:
     @web.post("/kit/{station_id}/kebijakan")
     async def kit_policy(request: Request, station_id: str) -> Response:
         """Set or unset one policy key for this kit or its kecamatan (issue 13)."""
-        session = site.signed_in(request)
-        form = await site.form_of(request, session)
-        site.admin_only(session)
+        session, form = await site.admin_form(request)
         st = site.station_or_404(station_id)
         english = lang_of(request) == "en"
         try:
@@ -149,9 +145,7 @@ def _add_kit_routes(web: FastAPI, site: Site) -> None:
 
     @web.post("/kit/{station_id}/cabut")
     async def kit_revoke(request: Request, station_id: str) -> Response:
-        session = site.signed_in(request)
-        form = await site.form_of(request, session)
-        site.admin_only(session)
+        session, form = await site.admin_form(request)
         st = site.station_or_404(station_id)
         if form.get("confirm") != "ya":
             raise PageError(
@@ -189,9 +183,7 @@ def _add_kit_routes(web: FastAPI, site: Site) -> None:
 
     @web.post("/kit/{station_id}/tugaskan")
     async def kit_assign(request: Request, station_id: str) -> Response:
-        session = site.signed_in(request)
-        form = await site.form_of(request, session)
-        site.admin_only(session)
+        session, form = await site.admin_form(request)
         st = site.station_or_404(station_id)
         kecamatan = form.get("kecamatan", "").strip()
 
