@@ -1,6 +1,7 @@
 """The Windows build, the installer's payload, made and tried here (scripts/wine_windows.py):
 PyInstaller run by a Windows CPython under wine builds ``packaging/ektp-station.spec`` from the
-Windows wheels (a few minutes), then the technician's smoke list of scripts/try_frozen.py runs
+Windows wheels (about two minutes, in the background from the session's start:
+tests/support/windows_build.py), then the technician's smoke list of scripts/try_frozen.py runs
 the ``.exe`` programs through wine, one test a step, the GUI demo to its sign-in window in this
 file's Xvfb; the size budget is the Windows one. The steps also check the signing key is kept
 by DPAPI (wine's: the same key in every prefix, so only that it is used is shown here).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,25 +25,33 @@ import pytest
 from app.store.db import DB_NAME
 from tests.freeze.conftest import load_script, run_step, try_frozen
 from tests.installer.conftest import DATA_DIR, INSTALL_DIR, Wine, compile_installer
+from tests.support import windows_build as background_build
 from tests.support.components import require_binary
 
 wine_windows = load_script("wine_windows")
 
 
 @pytest.fixture(scope="module")
-def windows_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any]]:
-    """The one-folder Windows build and the wine prefix with the Windows Python that made it."""
+def windows_build(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Any]]:
+    """The one-folder Windows build and the wine prefix with the Windows Python that made it:
+    the one the session started in the background (tests/support/windows_build.py), else
+    made here."""
     wine = require_binary("wine", "wine wine64")
     require_binary("x86_64-w64-mingw32-gcc", "gcc-mingw-w64-x86-64")
     given = os.environ.get("EKTP_WINE_WORK")
-    if given:
-        work = Path(given).resolve()
+    background = background_build.build_dir(request.config)
+    if given or (background / "started").exists():
+        work = Path(given).resolve() if given else background / "work"
+        if not given:
+            _wait_for_background_build(background)
         prefix = work / "prefix"
-        python = work / "python" / "python.exe"
-        yield (
-            work / "dist" / "ektp-station",
-            wine_windows.WindowsPython(prefix, python, wine_windows.wine_env(prefix), wine),
+        wp = wine_windows.WindowsPython(
+            prefix, work / "python" / "python.exe", wine_windows.wine_env(prefix), wine
         )
+        yield work / "dist" / "ektp-station", wp
+        wp.stop()  # the session removes the background build's folder at its end
         return
     work = tmp_path_factory.mktemp("wine-windows")
     try:
@@ -54,6 +64,17 @@ def windows_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pa
     finally:
         wp.stop()
         shutil.rmtree(work, ignore_errors=True)  # ~1 GB: prefix, Python, wheels, build
+
+
+def _wait_for_background_build(folder: Path, timeout: float = 1200) -> None:
+    deadline = time.monotonic() + timeout
+    while not (folder / "rc").exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the background Windows build did not end within {timeout:.0f} s")
+        time.sleep(1)
+    if (folder / "rc").read_text().strip() != "0":
+        log = (folder / "build.log").read_text(errors="replace")
+        pytest.fail(f"the background Windows build failed:\n{log[-6000:]}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
