@@ -4,8 +4,8 @@
     WINEPREFIX=... python scripts/try_frozen.py DIST_DIR --wine   # a Windows build on Linux
 
 DIST_DIR is the folder holding ``ektp-station`` and ``ektp-station-gui`` (``.exe`` on
-Windows, or with ``--wine``: a Windows build run through wine, scripts/wine_windows.py). Each step runs the frozen programs as subprocesses, from a folder outside the source
-tree and without PYTHONPATH, and prints ``ok  STEP  (seconds)``; the first failure prints the
+Windows, or with ``--wine``: a Windows build run through wine, scripts/wine_windows.py). Each
+step runs the frozen programs as subprocesses, from a folder outside the source tree and without PYTHONPATH, and prints ``ok  STEP  (seconds)``; the first failure prints the
 program's output and exits 1. Steps (``STEPS``): ``--version``; ``status --pending`` before
 set-up; offline ``init`` from a key file; ``operator add``; ``enroll`` with a photo; ``status
 --json``; ``doctor --json``; ``provision`` against a real server (``python -m server`` from this
@@ -13,8 +13,8 @@ checkout) and ``sync --once`` to it; the GUI ``demo`` until its sign-in window s
 (a screenshot of it in OUT on Linux), closed cleanly, then again in English. On Linux the
 GUI steps need an X display: run it under ``xvfb-run -a``.
 
-tests/freeze/ runs the same steps on a Linux freeze and on the Windows build under wine; the
-Windows workflow runs this script on the Windows build on Windows (docs/installer.md).
+tests/freeze/ runs the same steps on the Windows build under wine; the Windows workflow runs
+this script on the Windows build on Windows (docs/installer.md).
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ def requirements() -> list[str]:
     return out + WINDOWS_ONLY
 
 
-def install_wheels(python: Path, download: Path) -> None:
+def install_wheels(python: Path) -> None:
     site = python.parent / "Lib" / "site-packages"
     _pip(
         "install",
@@ -239,7 +239,7 @@ def windows_python(work: Path) -> WindowsPython:
     """Everything but the build, in ``work`` (about 700 MB)."""
     env, wine = make_prefix(work / "prefix", work / "shims")
     python = embedded_python(work / "python", work / "download")
-    install_wheels(python, work / "download")
+    install_wheels(python)
     return WindowsPython(work / "prefix", python, env, wine)
 
 
